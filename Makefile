@@ -1,0 +1,39 @@
+# Two commands for a fresh clone (see README): `make demo` and `make test`.
+# Each creates its own virtual environment in .venv and installs what it needs from PyPI.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+OUT ?= out/ector
+
+.PHONY: demo test lint browser docs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test,dask,plan,polars,docs]"
+	touch $@ $(VENV)/.demo-installed
+
+## make demo: install, then build the Ector County equity map, report and exports into $(OUT) (no network)
+demo: $(VENV)/.demo-installed
+	ASSETMAP_OFFLINE=1 $(BIN)/assetmap demo --out $(OUT)
+
+## make test: install with test extras and a headless Chromium, then lint, run every test, build the docs
+test: $(VENV)/.test-installed browser
+	$(BIN)/ruff check src tests benchmarks scripts examples
+	$(BIN)/python -m pytest
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+
+browser:
+	@bash scripts/ensure_chromium.sh
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) out build dist .pytest_cache

@@ -1,0 +1,93 @@
+"""assetmap: where families are cut off from the internet, and what nearby could help.
+
+The public API is listed explicitly below. Names are imported on first use (PEP 562), so
+``import assetmap`` is fast and a notebook pays only for what it calls.
+
+Examples
+--------
+>>> import assetmap as am
+>>> am.state_fips("TX")
+'48'
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from assetmap import errors
+from assetmap.settings import settings
+
+try:
+    __version__ = version("assetmap")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+unknown"
+
+# public name -> module that defines it
+_API: dict[str, str] = {
+    # GEOIDs and FIPS
+    "state_fips": "assetmap.geoid",
+    "county_fips": "assetmap.geoid",
+    "normalize_geoids": "assetmap.geoid",
+    # reports carried in frame.attrs
+    "get_report": "assetmap._report",
+    # loaders: census boundaries and ACS
+    "load_tracts": "assetmap.loaders.census",
+    "load_block_groups": "assetmap.loaders.census",
+    "load_counties": "assetmap.loaders.census",
+    "load_states": "assetmap.loaders.census",
+    "load_school_districts": "assetmap.loaders.census",
+    "load_acs": "assetmap.loaders.acs",
+    "read_acs_csv": "assetmap.loaders.acs",
+    "acs_to_2020_tracts": "assetmap.loaders.acs",
+    # loaders: FCC Broadband Data Collection
+    "load_bdc": "assetmap.loaders.fcc",
+    "load_bdc_summary": "assetmap.loaders.fcc",
+    "bdc_to_parquet": "assetmap.loaders.fcc",
+    # loaders: the district's own data
+    "read_schools": "assetmap.loaders.nces",
+    "read_attendance_zones": "assetmap.loaders.nces",
+    "read_partner_sites": "assetmap.loaders.partners",
+    "write_partner_sites": "assetmap.loaders.partners",
+    "partner_sites_from_osm": "assetmap.loaders.partners",
+    "read_survey": "assetmap.loaders.survey",
+    # analysis
+    "service_levels": "assetmap.analysis.service",
+    "service_by_area": "assetmap.analysis.service",
+    "aggregate_bdc": "assetmap.analysis.service",
+    "compare_releases": "assetmap.analysis.service",
+    "assemble_tracts": "assetmap.analysis.join",
+    "nearest_site_distance": "assetmap.analysis.access",
+    "sites_within_reach": "assetmap.analysis.access",
+    "two_step_fca": "assetmap.analysis.access",
+    "score_tracts": "assetmap.analysis.score",
+    "weight_sensitivity": "assetmap.analysis.score",
+    "rollup_to_schools": "assetmap.analysis.rollup",
+    "select_sites": "assetmap.analysis.plan",
+    "recommend_interventions": "assetmap.analysis.plan",
+    "apply_plan": "assetmap.analysis.plan",
+    # outputs
+    "equity_map": "assetmap.outputs.interactive",
+    "print_map": "assetmap.outputs.static",
+    "write_report": "assetmap.outputs.report",
+    "export_layers": "assetmap.outputs.export",
+    # the study and the shipped demo
+    "Study": "assetmap.pipeline",
+    "load_demo": "assetmap.datasets",
+}
+
+__all__ = ["__version__", "errors", "settings", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _API.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'assetmap' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
