@@ -1,0 +1,75 @@
+"""The loaded sources of a study, passed from the load stage to the analysis stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import geopandas as gpd
+import pandas as pd
+
+__all__ = ["Sources"]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Every frame a study has loaded; fields a study does not have are None.
+
+    Attributes
+    ----------
+    tracts : GeoDataFrame
+        Census tracts (TIGER columns, EPSG:4326).
+    county : GeoDataFrame or None
+        The county outline(s).
+    district : GeoDataFrame or None
+        The school district's boundary, when the study is a district.
+    availability : DataFrame or None
+        BDC availability rows (location x provider x technology).
+    service : DataFrame or None
+        Service by tract (``service_by_area``).
+    locations : DataFrame or None
+        Service per location (``service_levels``), for H3 cells and site connectivity.
+    acs : DataFrame or None
+        ACS derived columns by tract.
+    rurality : DataFrame or None
+        RUCA codes by tract.
+    points : GeoDataFrame or None
+        Weighted points (e.g. block-group population centres) for tract centres.
+    schools, sites, zones : GeoDataFrame or None
+        Schools, partner sites, attendance zones.
+    survey : DataFrame or None
+        Aggregated, suppressed survey rates by tract.
+    previous_service : DataFrame or None
+        Service by tract of an earlier BDC release.
+    label : str
+        A short name for titles.
+    """
+
+    tracts: gpd.GeoDataFrame
+    county: gpd.GeoDataFrame | None = None
+    district: gpd.GeoDataFrame | None = None
+    availability: pd.DataFrame | None = None
+    service: pd.DataFrame | None = None
+    locations: pd.DataFrame | None = None
+    acs: pd.DataFrame | None = None
+    rurality: pd.DataFrame | None = None
+    points: gpd.GeoDataFrame | None = None
+    schools: gpd.GeoDataFrame | None = None
+    sites: gpd.GeoDataFrame | None = None
+    zones: gpd.GeoDataFrame | None = None
+    survey: pd.DataFrame | None = None
+    previous_service: pd.DataFrame | None = None
+    label: str = "study area"
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def outline(self) -> gpd.GeoDataFrame | None:
+        """The study area's outline: the district if known, else the county."""
+        return self.district if self.district is not None else self.county
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Return the frames that are present, keyed by field name."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), pd.DataFrame)
+        }

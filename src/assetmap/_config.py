@@ -1,0 +1,276 @@
+"""The study file (TOML): its schema, defaults and validation.
+
+A study file describes one study once: the area, the sources, the weights and reach, and the
+outputs. :func:`parse_study` turns the parsed TOML into a :class:`StudyConfig`, refusing unknown
+keys and wrong types with a message that names the key and what is allowed. Relative paths are
+resolved against the study file's folder; outputs may only be written inside the output folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assetmap.errors import ConfigError
+
+__all__ = ["StudyConfig", "parse_study", "study_template"]
+
+_SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
+    "study": {
+        "name": (str, "study"),
+        "title": (str, ""),
+    },
+    "area": {
+        "state": ((str, int), None),
+        "counties": (list, []),
+        "district": (str, ""),
+    },
+    "census": {
+        "year": (int, 2020),
+        "acs_year": (int, 2023),
+        "tracts": (str, "tiger"),
+        "acs": (str, "api"),
+        "base_url": (str, ""),
+        "acs_base_url": (str, ""),
+    },
+    "bdc": {
+        "files": (list, []),
+        "release": (str, ""),
+        "previous_files": (list, []),
+    },
+    "sources": {
+        "schools": (str, ""),
+        "partners": (str, ""),
+        "survey": (str, ""),
+        "zones": (str, ""),
+        "rurality": (str, ""),
+        "points": (str, ""),
+    },
+    "weights": {
+        "infrastructure_gap": ((int, float), None),
+        "adoption_gap": ((int, float), None),
+        "need": ((int, float), None),
+        "resource_gap": ((int, float), None),
+    },
+    "access": {
+        "urban_reach_m": ((int, float), 3218.7),
+        "rural_reach_m": ((int, float), 16093.4),
+    },
+    "survey": {
+        "min_cell": (int, 10),
+    },
+    "plan": {
+        "k": (int, 3),
+        "reach_m": ((int, float), 3200.0),
+        "weight": (str, "unserved_households"),
+    },
+    "outputs": {
+        "dir": (str, "out"),
+        "formats": (list, ["html", "png", "pdf", "report", "csv", "gpkg"]),
+        "offline_html": (bool, True),
+    },
+}
+ALLOWED_FORMATS = ("html", "png", "pdf", "svg", "report", "markdown", "csv", "gpkg")
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """A validated study: every section of the study file as plain dicts, paths resolved."""
+
+    path: Path | None
+    study: dict[str, Any]
+    area: dict[str, Any]
+    census: dict[str, Any]
+    bdc: dict[str, Any]
+    sources: dict[str, Any]
+    weights: dict[str, float]
+    access: dict[str, Any]
+    survey: dict[str, Any]
+    plan: dict[str, Any]
+    outputs: dict[str, Any]
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def out_dir(self) -> Path:
+        """The folder all outputs are written into."""
+        return Path(self.outputs["dir"])
+
+
+def _check_type(section: str, key: str, value: Any, kind: type | tuple[type, ...]) -> None:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        ok = False
+    else:
+        ok = isinstance(value, kinds)
+    if not ok:
+        names = " or ".join(k.__name__ for k in kinds)
+        raise ConfigError(f"[{section}] {key} must be {names}, got {value!r}")
+
+
+def _resolve(base: Path, value: str) -> str:
+    if not value or value in {"tiger", "cb", "api"} or "://" in value:
+        return value
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def parse_study(data: dict[str, Any], *, path: Path | None = None) -> StudyConfig:
+    """Validate a parsed study file and resolve its paths.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML.
+    path : pathlib.Path, optional
+        The study file; relative paths in it are resolved against its folder.
+
+    Returns
+    -------
+    StudyConfig
+
+    Raises
+    ------
+    ConfigError
+        Naming the section and key, and the allowed keys or values.
+
+    Examples
+    --------
+    >>> cfg = parse_study({"area": {"state": "TX", "counties": ["Ector"]}})
+    >>> cfg.plan["k"], cfg.area["counties"]
+    (3, ['Ector'])
+    >>> parse_study({"area": {"state": "TX"}, "weights": {"needs": 1}})
+    Traceback (most recent call last):
+    ...
+    assetmap.errors.ConfigError: [weights] unknown key 'needs'; allowed: adoption_gap, infrastructure_gap, need, resource_gap
+    """
+    unknown_sections = sorted(set(data) - set(_SCHEMA))
+    if unknown_sections:
+        raise ConfigError(
+            f"unknown section [{unknown_sections[0]}]; allowed sections: {', '.join(_SCHEMA)}"
+        )
+    base = path.parent.resolve() if path is not None else Path.cwd()
+    sections: dict[str, dict[str, Any]] = {}
+    for section, keys in _SCHEMA.items():
+        given = data.get(section, {})
+        if not isinstance(given, dict):
+            raise ConfigError(f"[{section}] must be a table of keys, got {given!r}")
+        unknown = sorted(set(given) - set(keys))
+        if unknown:
+            raise ConfigError(
+                f"[{section}] unknown key {unknown[0]!r}; allowed: {', '.join(sorted(keys))}"
+            )
+        values: dict[str, Any] = {}
+        for key, (kind, default) in keys.items():
+            if key in given:
+                _check_type(section, key, given[key], kind)
+                values[key] = given[key]
+            elif default is not None or section != "weights":
+                values[key] = list(default) if isinstance(default, list) else default
+        sections[section] = values
+    if sections["area"].get("state") in (None, ""):
+        raise ConfigError("[area] state is required (a name, USPS code or FIPS code)")
+    formats = sections["outputs"]["formats"]
+    bad = [f for f in formats if f not in ALLOWED_FORMATS]
+    if bad:
+        raise ConfigError(
+            f"[outputs] formats: unknown format {bad[0]!r}; allowed: {', '.join(ALLOWED_FORMATS)}"
+        )
+    if sections["plan"]["k"] < 0:
+        raise ConfigError(f"[plan] k must be >= 0, got {sections['plan']['k']}")
+    for key in ("tracts", "acs"):
+        sections["census"][key] = _resolve(base, sections["census"][key])
+    sections["bdc"]["files"] = [_resolve(base, str(f)) for f in sections["bdc"]["files"]]
+    sections["bdc"]["previous_files"] = [
+        _resolve(base, str(f)) for f in sections["bdc"]["previous_files"]
+    ]
+    for key, value in sections["sources"].items():
+        sections["sources"][key] = _resolve(base, value)
+    sections["outputs"]["dir"] = _resolve(base, sections["outputs"]["dir"])
+    weights = {k: float(v) for k, v in sections["weights"].items() if v is not None}
+    if any(w < 0 for w in weights.values()):
+        raise ConfigError("[weights] weights must be >= 0")
+    return StudyConfig(
+        path=path,
+        study=sections["study"],
+        area=sections["area"],
+        census=sections["census"],
+        bdc=sections["bdc"],
+        sources=sections["sources"],
+        weights=weights,
+        access=sections["access"],
+        survey=sections["survey"],
+        plan=sections["plan"],
+        outputs=sections["outputs"],
+        raw=data,
+    )
+
+
+def study_template(*, state: str, county: str | None = None, district: str | None = None) -> str:
+    """Return a commented study file for a state, county and/or district.
+
+    Examples
+    --------
+    >>> text = study_template(state="TX", county="Ector", district="4818000")
+    >>> import tomllib
+    >>> tomllib.loads(text)["area"]["counties"]
+    ['Ector']
+    """
+    counties = f'["{county}"]' if county else "[]"
+    name = (county or state).replace('"', "")
+    return f'''# assetmap study file. Paths are relative to this file's folder.
+# Build it with:  assetmap build study.toml   (assetmap fetch study.toml downloads first)
+
+[study]
+name = "{name}"
+title = "Connectivity gaps and nearby resources: {name}"
+
+[area]
+state = "{state}"            # name, USPS code or FIPS
+counties = {counties}         # names or FIPS codes; empty = whole state
+district = "{district or ''}"        # NCES LEAID (7 digits), optional
+
+[census]
+year = 2020                  # tract vintage (TIGER/Line 2020-2024)
+acs_year = 2023              # ACS 5-year end year
+tracts = "tiger"             # "tiger", "cb" (cartographic boundary) or a local file
+acs = "api"                  # "api" (Census API; key from CENSUS_API_KEY) or a data.census.gov CSV
+
+[bdc]
+# FCC Broadband Data Collection fixed availability files for the state (CSV or zip),
+# one per technology, downloaded from broadbandmap.fcc.gov; globs allowed.
+files = ["bdc/*.zip"]
+release = ""                 # e.g. "June 2025"
+previous_files = []          # an earlier release, to report what changed
+
+[sources]
+schools = ""                 # NCES EDGE geocode file, CCD directory or TEA campus file
+partners = ""                # your partner-site registry (CSV, XLSX or GeoJSON)
+survey = ""                  # household survey (only aggregated, suppressed rates leave the reader)
+zones = ""                   # attendance-zone polygons, optional
+rurality = ""                # USDA RUCA tract codes (CSV), optional
+points = ""                  # weighted points for population-weighted tract centres, optional
+
+[weights]                    # relative weights of the priority score (defaults in docs/methods.md)
+infrastructure_gap = 0.35
+adoption_gap = 0.25
+need = 0.25
+resource_gap = 0.15
+
+[access]
+urban_reach_m = 3218.7       # 2 miles
+rural_reach_m = 16093.4      # 10 miles
+
+[survey]
+min_cell = 10                # cells with fewer responses are suppressed (never below 5)
+
+[plan]
+k = 3                        # new sites to choose
+reach_m = 3200.0
+weight = "unserved_households"
+
+[outputs]
+dir = "out"
+formats = ["html", "png", "pdf", "report", "csv", "gpkg"]
+offline_html = true          # inline Leaflet so the map works with no network
+'''

@@ -1,0 +1,355 @@
+"""The stages of a study run, each a plain function: load, analyse, write, manifest.
+
+Kept apart from :mod:`assetmap.pipeline` so each stage stays short and testable; only the
+pipeline and the CLI call them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from assetmap._bundle import Sources
+from assetmap._config import StudyConfig
+from assetmap._report import get_report, merge_sources
+from assetmap.errors import ConfigError
+
+__all__ = [
+    "Results",
+    "analyse",
+    "fetch_sources",
+    "input_files",
+    "load_sources",
+    "write_manifest",
+    "write_outputs",
+]
+
+
+@dataclass
+class Results:
+    """The analysed frames of one run."""
+
+    scored: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame | None = None
+    plan: gpd.GeoDataFrame | None = None
+    whatif: gpd.GeoDataFrame | None = None
+    site_connectivity: gpd.GeoDataFrame | None = None
+    h3_cells: pd.DataFrame | None = None
+    change: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- load
+
+
+def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
+    """Load every source a study file names (see :mod:`assetmap.pipeline`)."""
+    from assetmap.analysis.service import service_by_area, service_levels
+    from assetmap.geoid import county_fips, state_fips
+    from assetmap.loaders.acs import load_acs, read_acs_csv
+    from assetmap.loaders.census import load_counties, load_school_districts, load_tracts
+    from assetmap.loaders.fcc import load_bdc
+
+    area = config.area
+    state = state_fips(area["state"])
+    counties = [county_fips(state, c) for c in area["counties"]]
+    census = config.census
+    base_url = census.get("base_url") or None
+    tract_kwargs: dict[str, Any] = {"state": state, "year": census["year"]}
+    if counties:
+        tract_kwargs["county"] = counties
+    if census["tracts"] in {"tiger", "cb"}:
+        tract_kwargs["source"] = census["tracts"]
+        if base_url:
+            tract_kwargs["base_url"] = base_url
+    else:
+        tract_kwargs["path"] = census["tracts"]
+    tracts = load_tracts(**tract_kwargs)
+
+    county = None
+    district = None
+    if census["tracts"] in {"tiger", "cb"}:
+        county = load_counties(
+            state=state, county=counties or None, year=census["year"],
+            **({"base_url": base_url} if base_url else {}),
+        )
+        if area.get("district"):
+            districts = load_school_districts(
+                state=state, year=census["year"], kind="unified",
+                **({"base_url": base_url} if base_url else {}),
+            )
+            district = districts[districts["GEOID"] == area["district"]]
+            if district.empty:
+                district = None
+
+    if census["acs"] == "api":
+        acs_kwargs: dict[str, Any] = {"state": state, "year": census["acs_year"]}
+        if counties:
+            acs_kwargs["county"] = counties
+        if census.get("acs_base_url"):
+            acs_kwargs["base_url"] = census["acs_base_url"]
+        acs = load_acs(**acs_kwargs)
+    else:
+        acs = read_acs_csv(census["acs"])
+
+    availability = locations = service = previous = None
+    if bdc_files:
+        availability = load_bdc(bdc_files, counties=counties or None)
+        locations = service_levels(availability)
+        service = service_by_area(locations, level="tract")
+        if config.bdc["previous_files"]:
+            old = load_bdc(config.bdc["previous_files"], counties=counties or None)
+            previous = service_by_area(service_levels(old), level="tract")
+
+    srcs = config.sources
+    schools = sites = survey = zones = rurality = points = None
+    if srcs["schools"]:
+        from assetmap.loaders.nces import read_schools
+
+        schools = read_schools(srcs["schools"], district=area.get("district") or None)
+    if srcs["partners"]:
+        from assetmap.loaders.partners import read_partner_sites
+
+        sites = read_partner_sites(srcs["partners"], area=tracts)
+    if srcs["zones"]:
+        from assetmap.loaders.nces import read_attendance_zones
+
+        zones = read_attendance_zones(srcs["zones"], schools=schools)
+    if srcs["survey"]:
+        from assetmap.loaders.survey import read_survey
+
+        survey = read_survey(srcs["survey"], areas=tracts, min_cell=config.survey["min_cell"])
+    if srcs["rurality"]:
+        from assetmap.loaders.rurality import read_ruca
+
+        rurality = read_ruca(srcs["rurality"])
+    if srcs["points"]:
+        points = gpd.read_file(srcs["points"]).to_crs(4326)
+    label = config.study.get("name") or "study area"
+    return Sources(
+        tracts=tracts, county=county, district=district, availability=availability,
+        service=service, locations=locations, acs=acs, rurality=rurality, points=points,
+        schools=schools, sites=sites, zones=zones, survey=survey, previous_service=previous,
+        label=label,
+    )
+
+
+def fetch_sources(config: StudyConfig) -> list[Path]:
+    """Download and cache the remote sources of a study; return the cached files."""
+    from assetmap._http import cached_path
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load_sources(config, bdc_files=[f for f in config.bdc["files"] if "://" in f])
+    urls = [f for f in config.bdc["files"] if "://" in f]
+    return [p for p in (cached_path(u) for u in urls) if p is not None]
+
+
+# --------------------------------------------------------------------------- analyse
+
+
+def analyse(sources: Sources, config: StudyConfig) -> Results:
+    """Score the tracts, roll them up to schools, flag sites and plan new ones."""
+    from assetmap.analysis.plan import apply_plan, recommend_interventions, select_sites
+    from assetmap.analysis.rollup import rollup_to_schools, site_connectivity
+    from assetmap.analysis.score import score_tracts
+
+    weights = config.weights or None
+    access = config.access
+    scored = score_tracts(
+        sources.tracts, service=sources.service, acs=sources.acs, sites=sources.sites,
+        survey=sources.survey, rurality=sources.rurality, schools=sources.schools,
+        points=sources.points, weights=weights,
+        urban_reach_m=access["urban_reach_m"], rural_reach_m=access["rural_reach_m"],
+    )
+    interventions = recommend_interventions(scored)
+    scored = scored.assign(
+        intervention=interventions["intervention"],
+        intervention_reason=interventions["intervention_reason"],
+    )
+    results = Results(scored=scored)
+    if sources.schools is not None and len(sources.schools):
+        results.zones = rollup_to_schools(scored, sources.schools, zones=sources.zones)
+    if sources.sites is not None and len(sources.sites):
+        results.site_connectivity = site_connectivity(
+            sources.sites, levels=sources.locations, service=sources.service, tracts=scored
+        )
+        plan_cfg = config.plan
+        candidates = sources.sites[sources.sites["status"].isin(["inquiry", "vetted"])]
+        existing = sources.sites[sources.sites["status"].isin(["active", "agreement_signed"])]
+        if plan_cfg["k"] > 0 and len(candidates):
+            k = min(plan_cfg["k"], len(candidates))
+            results.plan = select_sites(
+                scored, candidates=candidates, k=k, weight=plan_cfg["weight"],
+                reach_m=plan_cfg["reach_m"], existing=existing if len(existing) else None,
+            )
+            results.whatif = apply_plan(scored, new_sites=results.plan, sites=sources.sites)
+    if sources.locations is not None and "h3_res8_id" in sources.locations:
+        from assetmap.analysis.service import service_by_area
+
+        results.h3_cells = service_by_area(sources.locations, level="h3")
+    if sources.previous_service is not None and sources.service is not None:
+        from assetmap.analysis.service import compare_releases
+
+        results.change = compare_releases(sources.previous_service, sources.service)
+    return results
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def write_outputs(
+    results: Results,
+    sources: Sources,
+    config: StudyConfig,
+    *,
+    formats: tuple[str, ...],
+    out_dir: Path,
+) -> dict[str, Path]:
+    """Write the map, print map, report and exports named in ``formats`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = _safe_stem(config.study.get("name") or "study")
+    title = config.study.get("title") or f"{stem}: connectivity gaps and nearby resources"
+    paths: dict[str, Path] = {}
+    scored = results.scored
+    if "html" in formats:
+        from assetmap.outputs.interactive import equity_map
+
+        fmap = equity_map(
+            scored, sites=sources.sites, schools=sources.schools, zones=results.zones,
+            district=sources.outline, h3_cells=results.h3_cells, survey=sources.survey,
+            plan=results.plan, title=title, offline=bool(config.outputs["offline_html"]),
+        )
+        paths["html"] = _inside(out_dir, f"{stem}_equity_map.html")
+        fmap.save(str(paths["html"]))
+    static_formats = [f for f in ("png", "pdf", "svg") if f in formats]
+    if static_formats:
+        from assetmap.outputs.static import print_map
+
+        for ext in static_formats:
+            paths[ext] = _inside(out_dir, f"{stem}_priority_map.{ext}")
+            print_map(scored, paths[ext], title=title, context=sources.outline)
+    if "report" in formats or "markdown" in formats:
+        from assetmap.outputs.report import write_report
+
+        for fmt, ext in (("report", "html"), ("markdown", "md")):
+            if fmt in formats:
+                key = "report" if ext == "html" else "markdown"
+                paths[key] = _inside(out_dir, f"{stem}_report.{ext}")
+                write_report(
+                    scored, paths[key], plan=results.plan, schools=results.zones,
+                    sites=sources.sites, title=title,
+                )
+    export_formats = tuple(f for f in ("csv", "gpkg") if f in formats)
+    if export_formats:
+        from assetmap.outputs.export import export_layers
+
+        layers: dict[str, pd.DataFrame] = {"tracts": scored}
+        for name, frame in (("school_zones", results.zones), ("plan", results.plan),
+                            ("sites", results.site_connectivity), ("change", results.change)):
+            if frame is not None and len(frame):
+                layers[name] = frame
+        written = export_layers(layers, out_dir, formats=export_formats, prefix=stem)
+        paths.update({f"export_{k}": Path(v) for k, v in written.items()})
+    return paths
+
+
+def _safe_stem(name: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name.strip().lower())
+    return stem.strip("_") or "study"
+
+
+def _inside(out_dir: Path, name: str) -> Path:
+    path = (out_dir / name).resolve()
+    if out_dir.resolve() not in path.parents:
+        raise ConfigError(f"refusing to write {path} outside the output folder {out_dir}")
+    return path
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def input_files(config: StudyConfig) -> list[Path]:
+    """Local input files named by a study (for hashing in the manifest)."""
+    names = [config.census["tracts"], config.census["acs"], *config.bdc["files"],
+             *config.bdc["previous_files"], *config.sources.values()]
+    files = []
+    for name in names:
+        if name and "://" not in name and name not in {"tiger", "cb", "api"}:
+            path = Path(name)
+            if path.is_file():
+                files.append(path)
+    if config.path is not None:
+        files.insert(0, Path(config.path))
+    return files
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("assetmap", "geopandas", "shapely", "pandas", "pyproj", "duckdb", "folium"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def write_manifest(
+    config: StudyConfig,
+    sources: Sources,
+    results: Results,
+    paths: dict[str, Path],
+    *,
+    inputs: list[Path],
+) -> dict[str, Any]:
+    """Write ``manifest.json`` (sources, vintages, versions, input hashes) and return it."""
+    frames = [*sources.frames().values(), results.scored]
+    cited, vintages, illustrative = merge_sources(*frames)
+    reports = {name: _compact(get_report(frame)) for name, frame in sources.frames().items()}
+    manifest = {
+        "assetmap_manifest": 1,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "study": config.study,
+        "study_file": str(config.path) if config.path else None,
+        "area": config.area,
+        "weights": results.scored.attrs.get("assetmap", {}).get("score_spec", {}).get(
+            "weights", config.weights
+        ),
+        "sources": cited,
+        "vintages": vintages,
+        "illustrative_data": illustrative,
+        "inputs": [
+            {"path": str(p), "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in inputs
+        ],
+        "versions": _versions(),
+        "outputs": {k: Path(v).name for k, v in paths.items()},
+        "loaded": reports,
+    }
+    out = Path(config.out_dir) / "manifest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    return manifest
+
+
+def _compact(report: dict[str, Any]) -> dict[str, Any]:
+    keep = ("source", "kind", "rows_read", "rows_out", "repaired", "rejected", "illustrative")
+    return {k: report.get(k) for k in keep}

@@ -1,0 +1,198 @@
+"""The ``assetmap`` command line: argument parsing and exit codes only.
+
+Commands
+--------
+``assetmap demo [--out DIR]``
+    Build the Ector County, Texas demo from the shipped data (no network).
+``assetmap init --state TX --county Ector [--district 4818000] [--out study.toml]``
+    Write a commented study file.
+``assetmap fetch study.toml``
+    Download and cache every remote source, for later offline runs.
+``assetmap build study.toml [--out DIR]``
+    Load, score, plan and write every output named in the study file, with a manifest.
+``assetmap score | map | report study.toml [--out DIR]``
+    One step: the scored tables, the maps, or the report.
+
+Exit codes: 0 success; 2 bad input or usage (the message names the file, key, row or column);
+3 network or download failure (including offline mode with an empty cache); 4 a privacy rule
+refused an output; 1 anything unexpected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from assetmap.errors import (
+    AssetmapError,
+    ConfigError,
+    DownloadError,
+    GeoidError,
+    PrivacyError,
+    SchemaError,
+)
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_NETWORK, EXIT_PRIVACY = 0, 1, 2, 3, 4
+
+
+def _parser() -> argparse.ArgumentParser:
+    from assetmap import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="assetmap",
+        description="Map where families are cut off from the internet and what nearby could help.",
+        epilog="Start with 'assetmap demo', or 'assetmap init --state TX --county Ector'.",
+    )
+    parser.add_argument("--version", action="version", version=f"assetmap {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("--offline", action="store_true", help="use only the download cache")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="build the Ector County, TX demo from shipped data")
+    demo.add_argument("--out", default="out/ector", help="output folder (default: out/ector)")
+
+    init = sub.add_parser("init", help="write a commented study file")
+    init.add_argument("--state", required=True, help="state name, USPS code or FIPS")
+    init.add_argument("--county", help="county name or FIPS")
+    init.add_argument("--district", help="NCES LEAID of the school district (7 digits)")
+    init.add_argument("--out", default="study.toml", help="file to write (default: study.toml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    for name, text in (
+        ("fetch", "download and cache every remote source of a study"),
+        ("build", "load, score, plan and write every output of a study"),
+        ("score", "write the scored tables (CSV and GeoPackage)"),
+        ("map", "write the interactive map and the print map"),
+        ("report", "write the grant-ready report"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("study", help="the study file (TOML)")
+        if name != "fetch":
+            cmd.add_argument("--out", help="output folder (default: the study file's)")
+    return parser
+
+
+_STEPS = {
+    "score": ("csv", "gpkg"),
+    "map": ("html", "png", "pdf"),
+    "report": ("report", "png"),
+}
+
+
+def _say(quiet: bool, text: str) -> None:
+    if not quiet:
+        sys.stdout.write(text + "\n")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    SystemExit: 0
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT
+    from assetmap.settings import settings
+
+    if args.offline:
+        settings.offline = True
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return _dispatch(args)
+    except (ConfigError, SchemaError, GeoidError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_INPUT
+    except DownloadError as exc:
+        sys.stderr.write(
+            f"error: {exc}\nCheck the network (or run 'assetmap fetch' while online, then use "
+            "--offline).\n"
+        )
+        return EXIT_NETWORK
+    except PrivacyError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_PRIVACY
+    except AssetmapError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_INPUT
+    except FileNotFoundError as exc:
+        sys.stderr.write(f"error: file not found: {exc.filename or exc}\n")
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "init":
+        return _init(args)
+    if args.command == "demo":
+        return _demo(args)
+    from assetmap.pipeline import Study
+
+    study = Study.from_toml(args.study)
+    if getattr(args, "out", None):
+        study = study.with_output_dir(args.out)
+    if args.command == "fetch":
+        files = study.fetch()
+        _say(args.quiet, f"cached {len(files)} file(s); later runs can use --offline")
+        return EXIT_OK
+    steps = None if args.command == "build" else _STEPS[args.command]
+    start = time.perf_counter()
+    result = study.run(steps=steps)
+    _report_paths(args.quiet, result.paths, time.perf_counter() - start)
+    return EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    from assetmap._config import study_template
+    from assetmap.geoid import county_fips, state_fips
+
+    state = state_fips(args.state)
+    if args.county:
+        county_fips(state, args.county)  # validates the name now, not at build time
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise ConfigError(f"{out} exists; use --force to overwrite it")
+    out.write_text(
+        study_template(state=args.state, county=args.county, district=args.district),
+        encoding="utf-8",
+    )
+    _say(args.quiet, f"wrote {out}\nnext: put your BDC files in {out.parent / 'bdc'}/, "
+                     f"edit {out.name}, then run: assetmap build {out}")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from assetmap.pipeline import run_demo
+    from assetmap.summary import demo_summary
+
+    start = time.perf_counter()
+    result = run_demo(args.out)
+    _report_paths(args.quiet, result.paths, time.perf_counter() - start)
+    for line in demo_summary(result):
+        _say(args.quiet, line)
+    return EXIT_OK
+
+
+def _report_paths(quiet: bool, paths: dict[str, Path], seconds: float) -> None:
+    _say(quiet, f"wrote {len(paths)} file(s) in {seconds:.1f} s:")
+    for key, path in paths.items():
+        _say(quiet, f"  {key:<20} {path}")

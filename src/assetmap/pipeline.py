@@ -1,0 +1,180 @@
+"""A reproducible study: study file -> loaded sources -> scored frames -> outputs + manifest.
+
+This module and :mod:`assetmap.cli` are the only places that wire the stages together.
+A district describes its study once in a TOML file (``assetmap init`` writes a commented one)
+and rebuilds it every BDC release::
+
+    import assetmap as am
+    result = am.Study.from_toml("study.toml").run()
+    result.paths["html"]   # the interactive map
+
+Every run writes ``manifest.json`` beside its outputs: the study file, the sources and vintages,
+the versions of assetmap and its main dependencies, and a SHA-256 of every input file, so a
+result can be reproduced and checked.
+"""
+
+from __future__ import annotations
+
+import glob
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from assetmap import _stages
+from assetmap._bundle import Sources
+from assetmap._config import StudyConfig, parse_study
+from assetmap.errors import ConfigError
+
+__all__ = ["Study", "StudyResult", "run_demo"]
+
+
+@dataclass
+class StudyResult:
+    """What a run produced: the analysed frames and the files written."""
+
+    sources: Sources
+    results: _stages.Results
+    paths: dict[str, Path] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scored(self) -> Any:
+        """The scored tracts (GeoDataFrame)."""
+        return self.results.scored
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study: an area, its sources, weights and outputs, read from a study file.
+
+    Examples
+    --------
+    >>> study = Study.from_dict({"area": {"state": "TX", "counties": ["Ector"]}})
+    >>> study.config.area["state"]
+    'TX'
+    """
+
+    config: StudyConfig
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Study:
+        """Read and validate a study file.
+
+        Raises
+        ------
+        ConfigError
+            If the file is missing, is not TOML, or has a bad key or value (named).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "study.toml").write_text('[area]\\nstate = "TX"\\ncounties = ["Ector"]\\n')
+        >>> Study.from_toml(d / "study.toml").config.outputs["dir"] == str(d / "out")
+        True
+        """
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"study file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text: {exc}") from exc
+        try:
+            return cls(parse_study(data, path=path))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, path: Path | None = None) -> Study:
+        """Build a study from an already parsed study file (a dict)."""
+        return cls(parse_study(data, path=path))
+
+    def with_output_dir(self, out_dir: str | Path) -> Study:
+        """Return the same study writing into another folder."""
+        outputs = {**self.config.outputs, "dir": str(Path(out_dir).resolve())}
+        return Study(replace(self.config, outputs=outputs))
+
+    def bdc_files(self) -> list[str]:
+        """Expand the study's BDC file list (globs relative to the study file)."""
+        return _expand(self.config.bdc["files"])
+
+    def fetch(self) -> list[Path]:
+        """Download and cache every remote source, for later offline runs."""
+        return _stages.fetch_sources(self.config)
+
+    def load(self) -> Sources:
+        """Load every source named by the study."""
+        return _stages.load_sources(self.config, bdc_files=self.bdc_files())
+
+    def analyse(self, sources: Sources) -> _stages.Results:
+        """Score, roll up and plan from loaded sources."""
+        return _stages.analyse(sources, self.config)
+
+    def run(self, *, steps: tuple[str, ...] | None = None) -> StudyResult:
+        """Load, analyse and write the outputs named in the study file, with a manifest.
+
+        Parameters
+        ----------
+        steps : tuple of str, optional
+            Output formats to write (default: the study file's ``[outputs] formats``).
+        """
+        sources = self.load()
+        return self.run_on(sources, steps=steps)
+
+    def run_on(self, sources: Sources, *, steps: tuple[str, ...] | None = None) -> StudyResult:
+        """Analyse already loaded sources and write the outputs."""
+        results = self.analyse(sources)
+        formats = tuple(steps) if steps is not None else tuple(self.config.outputs["formats"])
+        paths = _stages.write_outputs(
+            results, sources, self.config, formats=formats, out_dir=self.config.out_dir
+        )
+        manifest = _stages.write_manifest(
+            self.config, sources, results, paths, inputs=_stages.input_files(self.config)
+        )
+        paths["manifest"] = self.config.out_dir / "manifest.json"
+        return StudyResult(sources=sources, results=results, paths=paths, manifest=manifest)
+
+
+def _expand(patterns: list[str]) -> list[str]:
+    files: list[str] = []
+    for pattern in patterns:
+        if "://" in pattern:
+            files.append(pattern)
+            continue
+        matches = sorted(glob.glob(pattern))
+        if not matches:
+            raise ConfigError(f"[bdc] files: nothing matches {pattern!r}")
+        files.extend(matches)
+    return files
+
+
+def demo_study(out_dir: str | Path) -> Study:
+    """Return the study that the shipped Ector County demo runs."""
+    data = {
+        "study": {
+            "name": "ector_county",
+            "title": "Ector County, Texas: where families are cut off, and what is near them",
+        },
+        "area": {"state": "TX", "counties": ["Ector"], "district": "4818000"},
+        "plan": {"k": 3, "reach_m": 3200.0},
+        "outputs": {"dir": str(Path(out_dir).resolve())},
+    }
+    return Study.from_dict(data)
+
+
+def run_demo(out_dir: str | Path = "out/ector") -> StudyResult:
+    """Build the Ector County demo from the shipped data (no network).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> result = run_demo(tempfile.mkdtemp())  # doctest: +SKIP
+    """
+    from assetmap.datasets import load_demo
+
+    study = demo_study(out_dir)
+    return study.run_on(load_demo())
