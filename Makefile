@@ -32,6 +32,10 @@ test: $(VENV)/.test-installed browser
 browser:
 	@bash scripts/ensure_chromium.sh
 
+## make docs: build the documentation site into site/
+docs: $(VENV)/.test-installed
+	$(BIN)/mkdocs build --strict
+
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/run_all.py
 
