@@ -99,10 +99,7 @@ class StudyConfig:
 
 def _check_type(section: str, key: str, value: Any, kind: type | tuple[type, ...]) -> None:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        ok = False
-    else:
-        ok = isinstance(value, kinds)
+    ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
     if not ok:
         names = " or ".join(k.__name__ for k in kinds)
         raise ConfigError(f"[{section}] {key} must be {names}, got {value!r}")
@@ -142,7 +139,7 @@ def parse_study(data: dict[str, Any], *, path: Path | None = None) -> StudyConfi
     >>> parse_study({"area": {"state": "TX"}, "weights": {"needs": 1}})
     Traceback (most recent call last):
     ...
-    assetmap.errors.ConfigError: [weights] unknown key 'needs'; allowed: adoption_gap, infrastructure_gap, need, resource_gap
+    assetmap.errors.ConfigError: [weights] unknown key 'needs'; allowed: adoption_gap, ...
     """
     unknown_sections = sorted(set(data) - set(_SCHEMA))
     if unknown_sections:

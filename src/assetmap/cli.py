@@ -90,7 +90,7 @@ def _say(quiet: bool, text: str) -> None:
         sys.stdout.write(text + "\n")
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     sys.stderr.write(f"warning: {message}\n")
 
 

@@ -59,7 +59,7 @@ class Study:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Study:
-        """Read and validate a study file.
+        r"""Read and validate a study file.
 
         Raises
         ------
@@ -70,7 +70,7 @@ class Study:
         --------
         >>> import tempfile, pathlib
         >>> d = pathlib.Path(tempfile.mkdtemp())
-        >>> _ = (d / "study.toml").write_text('[area]\\nstate = "TX"\\ncounties = ["Ector"]\\n')
+        >>> _ = (d / "study.toml").write_text("[area]\nstate = 'TX'\n")
         >>> Study.from_toml(d / "study.toml").config.outputs["dir"] == str(d / "out")
         True
         """
@@ -145,7 +145,7 @@ def _expand(patterns: list[str]) -> list[str]:
         if "://" in pattern:
             files.append(pattern)
             continue
-        matches = sorted(glob.glob(pattern))
+        matches = sorted(glob.glob(pattern))  # noqa: PTH207 - patterns may be absolute
         if not matches:
             raise ConfigError(f"[bdc] files: nothing matches {pattern!r}")
         files.extend(matches)
@@ -171,8 +171,10 @@ def run_demo(out_dir: str | Path = "out/ector") -> StudyResult:
 
     Examples
     --------
-    >>> import tempfile
-    >>> result = run_demo(tempfile.mkdtemp())  # doctest: +SKIP
+    From a shell, ``assetmap demo --out out/ector``; in Python::
+
+        from assetmap.pipeline import run_demo
+        run_demo("out/ector").paths["html"]
     """
     from assetmap.datasets import load_demo
 
