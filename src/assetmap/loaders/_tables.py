@@ -1,0 +1,200 @@
+"""Read a user's table (CSV, pipe-delimited TXT, XLSX, GeoJSON, shapefile) as text cells.
+
+Shared by the schools, partner-site and survey readers. Everything here returns plain
+frames of strings (or Excel's own cell objects for XLSX, so that an Excel date in an hours
+column can still be told apart from text) and leaves validation to the caller.
+
+Header rows: spreadsheets often carry a title and a blank line above the header. The
+header is the first of the first 20 rows in which at least two cells are known column
+names (after :func:`header_key` normalisation); rows above it are skipped with a
+:class:`~assetmap.errors.RepairWarning` and a note in the report.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from assetmap.errors import RepairWarning, SchemaError, where
+from assetmap.loaders._textfile import parse_errors, sniff_encoding
+
+__all__ = [
+    "TABULAR_SUFFIXES",
+    "VECTOR_SUFFIXES",
+    "header_key",
+    "read_table",
+    "read_vector",
+    "rename_columns",
+]
+
+TABULAR_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
+VECTOR_SUFFIXES = {".geojson", ".json", ".shp", ".gpkg", ".zip", ".fgb", ".gdb"}
+_HEADER_SCAN_ROWS = 20
+
+
+def header_key(name: object) -> str:
+    """Return a header in a comparable form: lower case, runs of non-alphanumerics as ``_``.
+
+    Examples
+    --------
+    >>> header_key(" Site Name "), header_key("Wi-Fi radius (m)")
+    ('site_name', 'wi_fi_radius_m')
+    """
+    return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
+
+
+def rename_columns(
+    frame: pd.DataFrame, synonyms: Mapping[str, Iterable[str]], *, source: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rename columns to canonical names through ``synonyms`` (canonical -> header keys).
+
+    Returns the renamed copy and the list of original headers that matched nothing.
+    Two headers that map to the same canonical name raise :class:`SchemaError`.
+    """
+    lookup: dict[str, str] = {}
+    for canonical, keys in synonyms.items():
+        lookup[header_key(canonical)] = canonical
+        for key in keys:
+            lookup[header_key(key)] = canonical
+    mapping: dict[Any, str] = {}
+    unknown: list[str] = []
+    seen: dict[str, Any] = {}
+    for column in frame.columns:
+        canonical = lookup.get(header_key(column))
+        if canonical is None:
+            unknown.append(str(column))
+            continue
+        if canonical in seen:
+            raise SchemaError(
+                f"{where(source, column=str(column))}: this column and {seen[canonical]!r} "
+                f"both mean {canonical!r}; keep one of them"
+            )
+        seen[canonical] = column
+        mapping[column] = canonical
+    return frame.rename(columns=mapping), unknown
+
+
+def _known_count(cells: Iterable[object], known: set[str]) -> int:
+    return sum(1 for c in cells if c is not None and header_key(c) in known)
+
+
+def _find_header(rows: pd.DataFrame, known: set[str], *, source: str) -> int:
+    for i in range(min(_HEADER_SCAN_ROWS, len(rows))):
+        if _known_count(rows.iloc[i].tolist(), known) >= 2:
+            return i
+    raise SchemaError(
+        f"{source}: found no header row in the first {_HEADER_SCAN_ROWS} rows "
+        f"(looked for at least two of: {', '.join(sorted(known)[:15])}, ...)"
+    )
+
+
+def _apply_header(rows: pd.DataFrame, header_row: int, *, source: str) -> pd.DataFrame:
+    header = rows.iloc[header_row].tolist()
+    names = []
+    for i, name in enumerate(header):
+        text = "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name)
+        names.append(text.strip() or f"unnamed_{i}")
+    body = rows.iloc[header_row + 1 :].copy()
+    body.columns = names
+    body = body.loc[:, [not n.startswith("unnamed_") or body[n].notna().any() for n in names]]
+    blank = body.isna().all(axis=1)
+    body = body.loc[~blank]
+    # the index is the 1-based data row number (first row under the header = 1), as in where()
+    body.index = pd.Index(body.index.to_numpy() - header_row, name="row")
+    if header_row:
+        warnings.warn(
+            f"{source}: the header is on row {header_row + 1}; skipped {header_row} row(s) "
+            "above it (a title or notes)",
+            RepairWarning,
+            stacklevel=3,
+        )
+    return body
+
+
+def read_table(path: str | Path, *, known_headers: Iterable[str]) -> tuple[pd.DataFrame, int]:
+    """Read a CSV/TXT/XLSX file as cells, finding the header row.
+
+    Returns ``(frame, header_row)``: ``frame`` has one row per data row (blank rows
+    dropped; the index is the 1-based data row number used in messages), cells as ``str``
+    (CSV) or Excel's cell values (XLSX: str, float, datetime,
+    time), and ``header_row`` is the 0-based row the header was found on.
+    """
+    path = Path(path)
+    source = str(path)
+    known = {header_key(k) for k in known_headers}
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        with parse_errors(source, what="Excel workbook"):
+            rows = pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
+        rows = rows.astype(object).where(rows.notna(), None)
+    elif suffix in {".csv", ".txt", ".tsv"}:
+        encoding, note = sniff_encoding(path)
+        if note:
+            warnings.warn(f"{source}: {note}", RepairWarning, stacklevel=2)
+        with path.open("r", encoding=encoding, errors="replace") as handle:
+            head = "".join(handle.readline() for _ in range(5))
+        sep = "|" if head.count("|") > head.count(",") else ("\t" if "\t" in head else ",")
+        with parse_errors(source):
+            rows = pd.read_csv(
+                path,
+                sep=sep,
+                header=None,
+                dtype=str,
+                keep_default_na=False,
+                encoding=encoding,
+                skip_blank_lines=False,
+                engine="python",
+            )
+        rows = rows.replace(r"^\s*$", None, regex=True)
+    else:
+        raise SchemaError(
+            f"{source}: cannot read {suffix!r} files here; use CSV, TXT (pipe-delimited), "
+            "XLSX, GeoJSON or a shapefile"
+        )
+    if rows.empty:
+        raise SchemaError(f"{source}: the file has no rows")
+    header_row = _find_header(rows, known, source=source)
+    return _apply_header(rows, header_row, source=source), header_row
+
+
+def read_vector(path: str | Path, *, crs: Any = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read a vector file; returns the frame in EPSG:4326 and a list of repair notes.
+
+    A layer without a CRS (a shapefile without its ``.prj``) is taken as EPSG:4326 when
+    ``crs`` is not given and every coordinate is a plausible longitude/latitude, with a
+    :class:`RepairWarning`; projected coordinates without a CRS raise :class:`SchemaError`
+    asking for the ``.prj`` or ``crs=``.
+    """
+    path = Path(path)
+    with parse_errors(path, what="vector file"):
+        frame = gpd.read_file(path)
+    notes: list[str] = []
+    if frame.crs is None:
+        if crs is not None:
+            frame = frame.set_crs(crs)
+            notes.append(f"no CRS in the file; used crs={crs!r} as given")
+        else:
+            minx, miny, maxx, maxy = frame.total_bounds if len(frame) else (0, 0, 0, 0)
+            if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+                frame = frame.set_crs("EPSG:4326")
+                notes.append("no CRS (.prj missing); coordinates look like degrees: EPSG:4326")
+                warnings.warn(
+                    f"{path}: the layer has no CRS (is the .prj file missing?); its coordinates "
+                    "look like longitude/latitude, so they were read as EPSG:4326",
+                    RepairWarning,
+                    stacklevel=3,
+                )
+            else:
+                raise SchemaError(
+                    f"{path}: the layer has no CRS (is the .prj file missing?) and its coordinates "
+                    f"are projected (bounds {minx:.0f}, {miny:.0f}, {maxx:.0f}, {maxy:.0f}); "
+                    "put the "
+                    ".prj beside the .shp or pass crs=, e.g. crs='EPSG:3857'"
+                )
+    return frame.to_crs("EPSG:4326"), notes

@@ -1,0 +1,412 @@
+"""Census boundaries: tracts, block groups, counties, states and school districts.
+
+From the Census Bureau's TIGER/Line shapefiles (``source="tiger"``, the legal boundaries,
+``https://www2.census.gov/geo/tiger/TIGER{year}/TRACT/tl_{year}_{ss}_tract.zip``) or its
+cartographic boundary files (``source="cb"``, generalised to 1:500,000 and clipped to the
+shoreline, ``.../GENZ{year}/shp/cb_{year}_{ss}_tract_500k.zip``), years 2020-2024, or from a
+local copy (zip, shp, gpkg, geojson). Counties and states come from the national files and
+are filtered by state.
+
+Every loader returns a GeoDataFrame in EPSG:4326 with the TIGER columns (design.md) that the
+source has, GEOIDs as strings, and a report whose ``vintages["geometry"]`` names the product
+and year. Cartographic boundary files lack ``MTFCC``, ``FUNCSTAT``, ``INTPTLAT`` and
+``INTPTLON``; those columns are then absent and named in the report's notes.
+
+A local file without a CRS (a shapefile whose ``.prj`` was lost) is read as NAD83
+longitude/latitude (EPSG:4269, TIGER/Line's own CRS) when its coordinates lie within
+longitude/latitude bounds, with a :class:`~assetmap.errors.RepairWarning` saying so; pass
+``assume_crs=`` to state the CRS yourself. Projected coordinates without a CRS are an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from assetmap._http import fetch
+from assetmap._report import attach_report, count_reject, count_repair, start_report
+from assetmap.errors import ConfigError, SchemaError
+from assetmap.geoid import county_fips, normalize_geoids, state_fips
+from assetmap.loaders._textfile import parse_errors
+
+__all__ = [
+    "TIGER_BASE_URL",
+    "load_block_groups",
+    "load_counties",
+    "load_school_districts",
+    "load_states",
+    "load_tracts",
+]
+
+TIGER_BASE_URL = "https://www2.census.gov/geo/tiger"
+YEARS = range(2020, 2025)
+DEFAULT_YEAR = 2023
+_LICENSE = "Public domain (US government work)"
+_COMMON = ("MTFCC", "FUNCSTAT", "ALAND", "AWATER", "INTPTLAT", "INTPTLON")
+_SD = ("LSAD", "LOGRADE", "HIGRADE", "MTFCC", "SDTYP", "FUNCSTAT", "ALAND", "AWATER",
+       "INTPTLAT", "INTPTLON")
+
+
+@dataclass(frozen=True)
+class _Layer:
+    folder: str  # TIGER{year}/<folder>/
+    name: str  # tl_{year}_{scope}_<name>.zip
+    national: bool  # one file for the US (filtered by state) instead of one per state
+    level: str | None  # geoid.py level; None for school districts (7-digit LEA GEOIDs)
+    columns: tuple[str, ...]
+    label: str
+
+
+_LAYERS = {
+    "tract": _Layer("TRACT", "tract", False, "tract", (
+        "STATEFP", "COUNTYFP", "TRACTCE", "GEOID", "NAME", "NAMELSAD", *_COMMON), "tracts"),
+    "block_group": _Layer("BG", "bg", False, "block_group", (
+        "STATEFP", "COUNTYFP", "TRACTCE", "BLKGRPCE", "GEOID", "NAMELSAD", *_COMMON),
+        "block groups"),
+    "county": _Layer("COUNTY", "county", True, "county", (
+        "STATEFP", "COUNTYFP", "COUNTYNS", "GEOID", "NAME", "NAMELSAD", "LSAD", "CLASSFP",
+        "MTFCC", "CSAFP", "CBSAFP", "METDIVFP", "FUNCSTAT", "ALAND", "AWATER", "INTPTLAT",
+        "INTPTLON"), "counties"),
+    "state": _Layer("STATE", "state", True, "state", (
+        "REGION", "DIVISION", "STATEFP", "STATENS", "GEOID", "STUSPS", "NAME", "LSAD",
+        *_COMMON), "states"),
+    "unsd": _Layer("UNSD", "unsd", False, None, ("STATEFP", "UNSDLEA", "GEOID", "NAME", *_SD),
+                   "unified school districts"),
+    "elsd": _Layer("ELSD", "elsd", False, None, ("STATEFP", "ELSDLEA", "GEOID", "NAME", *_SD),
+                   "elementary school districts"),
+    "scsd": _Layer("SCSD", "scsd", False, None, ("STATEFP", "SCSDLEA", "GEOID", "NAME", *_SD),
+                   "secondary school districts"),
+}
+_SD_KINDS = {"unified": "unsd", "elementary": "elsd", "secondary": "scsd"}
+# where each hierarchy part sits inside the GEOID, to restore it if a file lacks the column
+_GEOID_PARTS = {"STATEFP": (0, 2), "COUNTYFP": (2, 5), "TRACTCE": (5, 11), "BLKGRPCE": (11, 12)}
+
+
+def boundary_url(
+    layer: str, *, state: str | None, year: int, source: str, base_url: str | None = None
+) -> str:
+    """Return the Census URL of one boundary file.
+
+    Examples
+    --------
+    >>> boundary_url("tract", state="48", year=2020, source="tiger")
+    'https://www2.census.gov/geo/tiger/TIGER2020/TRACT/tl_2020_48_tract.zip'
+    >>> boundary_url("county", state=None, year=2023, source="cb")
+    'https://www2.census.gov/geo/tiger/GENZ2023/shp/cb_2023_us_county_500k.zip'
+    """
+    spec = _LAYERS[layer]
+    base = (base_url or TIGER_BASE_URL).rstrip("/")
+    scope = "us" if spec.national else state
+    if source == "tiger":
+        return f"{base}/TIGER{year}/{spec.folder}/tl_{year}_{scope}_{spec.name}.zip"
+    return f"{base}/GENZ{year}/shp/cb_{year}_{scope}_{spec.name}_500k.zip"
+
+
+def _check_options(source: str, year: int | None, path: Any) -> int | None:
+    if source not in ("tiger", "cb"):
+        raise ConfigError(f"source must be 'tiger' or 'cb', got {source!r}")
+    if year is not None and (not isinstance(year, int) or year not in YEARS):
+        raise ConfigError(f"year must be one of {list(YEARS)}, got {year!r}")
+    return year if year is not None or path is not None else DEFAULT_YEAR
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str | int):
+        return [value]
+    return list(value)
+
+
+def _vintage(source: str, year: int | None, name: str) -> tuple[str, str | None]:
+    found = re.search(r"\b(tl|cb)_(\d{4})_", name)
+    if found:
+        source, year = ("tiger" if found.group(1) == "tl" else "cb"), int(found.group(2))
+    if year is None:
+        return f"unknown (local file {name})", None
+    if source == "tiger":
+        return f"TIGER/Line {year}", str(year)
+    return f"Cartographic boundary {year} (1:500,000)", str(year)
+
+
+def _read(file: Path, shown: str, report: dict[str, Any], assume_crs: Any) -> gpd.GeoDataFrame:
+    with parse_errors(shown, what="boundary file (zip, shapefile, GeoPackage or GeoJSON)"):
+        frame = gpd.read_file(file, engine="pyogrio")
+    if frame.crs is None:
+        if assume_crs is not None:
+            frame = frame.set_crs(assume_crs)
+            report["notes"].append(f"{shown}: no CRS in the file; read as {assume_crs} (given)")
+        elif len(frame) and _lonlat_bounds(frame.total_bounds):
+            frame = frame.set_crs(4269)
+            count_repair(report, "no CRS in the file (.prj missing?); coordinates are in "
+                         "longitude/latitude range, assumed NAD83 (EPSG:4269) as in TIGER/Line",
+                         len(frame))
+        else:
+            raise SchemaError(
+                f"{shown}: the file has no CRS (a shapefile's .prj is missing?) and its "
+                "coordinates are not longitude/latitude; restore the .prj file or pass "
+                "assume_crs='EPSG:xxxx'"
+            )
+    return frame
+
+
+def _lonlat_bounds(bounds: Any) -> bool:
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    return -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+
+
+def _standardise(
+    frame: gpd.GeoDataFrame, spec: _Layer, shown: str, report: dict[str, Any]
+) -> gpd.GeoDataFrame:
+    """Rename 2020-suffixed columns, check GEOID, restore hierarchy parts, order columns."""
+    renames = {c: c[:-2] for c in frame.columns
+               if c[-2:] in ("20", "10") and c[:-2] in spec.columns and c[:-2] not in frame}
+    if renames:
+        frame = frame.rename(columns=renames)
+        report["notes"].append(f"renamed columns {sorted(renames)} to {sorted(renames.values())}")
+    if "GEOID" not in frame:
+        raise SchemaError(
+            f"{shown}: no GEOID column; found {[c for c in frame.columns if c != 'geometry']}. "
+            f"Expected the TIGER/Line {spec.label} columns {list(spec.columns)}"
+        )
+    if spec.level is None:
+        geoid = frame["GEOID"].astype("string").str.strip()
+        bad = ~geoid.str.fullmatch(r"\d{7}").fillna(False).astype(bool)
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0]) + 1
+            raise SchemaError(f"{shown}, row {row}, column 'GEOID': "
+                              f"{frame['GEOID'].iloc[row - 1]!r} is not a 7-digit district GEOID")
+        frame["GEOID"] = geoid.astype(object)
+    else:
+        frame["GEOID"] = normalize_geoids(frame["GEOID"], level=spec.level, source=shown,
+                                          column="GEOID")
+    restored = []
+    for column, (start, stop) in _GEOID_PARTS.items():
+        if column in spec.columns and column not in frame:
+            if spec.level is None and column != "STATEFP":
+                continue
+            frame[column] = frame["GEOID"].str[start:stop]
+            restored.append(column)
+    if restored:
+        report["notes"].append(f"columns {restored} restored from GEOID")
+    missing = [c for c in spec.columns if c not in frame]
+    if missing:
+        report["notes"].append(f"columns not in this source: {missing}")
+    ordered = [c for c in spec.columns if c in frame]
+    extra = [c for c in frame.columns if c not in ordered and c != frame.geometry.name]
+    return frame[[*ordered, *extra, frame.geometry.name]]
+
+
+def _load(
+    layer: str,
+    *,
+    state: Any,
+    county: Any,
+    year: int | None,
+    source: str,
+    path: str | Path | None,
+    base_url: str | None,
+    assume_crs: Any,
+) -> gpd.GeoDataFrame:
+    spec = _LAYERS[layer]
+    year = _check_options(source, year, path)
+    states = [state_fips(s) for s in _as_list(state)]
+    if not states and not spec.national and path is None:
+        raise ConfigError(f"state= is required to download {spec.label} (one file per state)")
+    if county is not None and len(states) != 1:
+        raise ConfigError("county= needs exactly one state=")
+    counties = [county_fips(states[0], c) for c in _as_list(county)]
+
+    if path is not None:
+        files = [(Path(path), str(path))]
+        if not files[0][0].exists():
+            raise FileNotFoundError(f"{path}: no such boundary file")
+    else:
+        assert year is not None
+        scopes = [None] if spec.national else states
+        files = []
+        for scope in scopes:
+            url = boundary_url(layer, state=scope, year=year, source=source, base_url=base_url)
+            what = f"{'TIGER/Line' if source == 'tiger' else 'Cartographic boundary'} {year} "
+            files.append((fetch(url, expect="zip", description=what + spec.label), url))
+
+    shown = "; ".join(name for _, name in files)
+    vintage, year_text = _vintage(source, year, Path(files[0][1]).name)
+    name = ("US Census Bureau, TIGER/Line Shapefiles" if vintage.startswith("TIGER")
+            else "US Census Bureau, Cartographic Boundary Files")
+    report = start_report(
+        shown, kind=spec.label.replace(" ", "_"),
+        vintages={"geometry": vintage},
+        sources=[{"name": name, "vintage": year_text, "url": where_, "license": _LICENSE}
+                 for _, where_ in files],
+    )
+    parts = [_read(file, where_, report, assume_crs) for file, where_ in files]
+    frame = parts[0] if len(parts) == 1 else pd.concat(
+        [p.to_crs(parts[0].crs) for p in parts], ignore_index=True)
+    report["rows_read"] = len(frame)
+    frame = _standardise(frame, spec, shown, report)
+
+    keep = pd.Series(True, index=frame.index)
+    if states:
+        keep &= frame["GEOID"].str[:2].isin(states)
+    if counties and spec.level is not None and layer != "state":
+        keep &= frame["GEOID"].str[:5].isin(counties)
+    if not keep.all():
+        count_reject(report, "outside the requested state/county", int((~keep).sum()),
+                     warn=False)
+        frame = frame[keep.to_numpy()]
+    frame = frame.to_crs(4326).reset_index(drop=True)
+    if counties and spec.level is None:
+        frame = _districts_in_counties(frame, report, states[0], counties, year, source,
+                                       base_url)
+    if frame.empty:
+        report["notes"].append("no features in the requested area")
+    return attach_report(frame, report)
+
+
+def _districts_in_counties(
+    frame: gpd.GeoDataFrame,
+    report: dict[str, Any],
+    state: str,
+    counties: list[str],
+    year: int | None,
+    source: str,
+    base_url: str | None,
+) -> gpd.GeoDataFrame:
+    """Keep districts with at least 1% of their area inside the counties (projected CRS)."""
+    area = load_counties(state=state, county=counties, year=year or DEFAULT_YEAR,
+                         source=source, base_url=base_url)
+    crs = frame.estimate_utm_crs() if len(frame) else area.estimate_utm_crs()
+    projected = frame.to_crs(crs)
+    outline = area.to_crs(crs).union_all()
+    share = projected.intersection(outline).area / projected.area
+    keep = (share >= 0.01).to_numpy()
+    count_reject(report, "less than 1% of the district's area in the requested counties",
+                 int((~keep).sum()), warn=False)
+    report["sources"].extend(area.attrs["assetmap"]["sources"])
+    report["notes"].append(f"districts kept if >= 1% of their area lies in {counties}")
+    return frame[keep].reset_index(drop=True)
+
+
+_DOC_PARAMS = """
+    Parameters
+    ----------
+    state : str, int or list
+        State name, USPS code or FIPS code (``"TX"``, ``"Texas"``, ``48``).
+    county : str, int or list, optional
+        County name (``"Ector"``), 3-digit code (``"135"``) or 5-digit FIPS (``"48135"``).
+    year : int, optional
+        2020-2024 (default 2023 for downloads; read from a local file's name if it has one).
+    source : {"tiger", "cb"}
+        TIGER/Line (legal boundaries, with internal points) or cartographic boundary
+        (generalised 1:500k, clipped to the shoreline; for maps).
+    path : str or path-like, optional
+        A local zip, shp, gpkg or geojson instead of downloading.
+    base_url : str, optional
+        Replaces ``https://www2.census.gov/geo/tiger`` (a mirror, or a test server).
+    assume_crs : str or int, optional
+        CRS of a local file that has none (e.g. a shapefile without its ``.prj``).
+"""
+
+
+def _with_params(function: Any) -> Any:
+    """Add the shared Parameters section before a loader's Examples section."""
+    text = _DOC_PARAMS
+    if function.__name__ == "load_states":
+        text = re.sub(r"    county :.*?\n(?=    year)", "", text, flags=re.S)
+    function.__doc__ = function.__doc__.replace("\n    Examples", text + "\n    Examples")
+    return function
+
+
+@_with_params
+def load_tracts(*, state: Any = None, county: Any = None, year: int | None = None,
+                source: str = "tiger", path: str | Path | None = None,
+                base_url: str | None = None, assume_crs: Any = None) -> gpd.GeoDataFrame:
+    """Load census tracts (GEOID of 11 characters) as a GeoDataFrame in EPSG:4326.
+
+    Examples
+    --------
+    >>> from assetmap.datasets import data_path
+    >>> t = load_tracts(path=data_path("boundaries", "ector_tracts_2020.geojson"),
+    ...                 state="TX", county="Ector", year=2020)
+    >>> len(t), t.crs.to_epsg(), t["GEOID"].iloc[0]
+    (33, 4326, '48135000100')
+    """
+    return _load("tract", state=state, county=county, year=year, source=source, path=path,
+                 base_url=base_url, assume_crs=assume_crs)
+
+
+@_with_params
+def load_block_groups(*, state: Any = None, county: Any = None, year: int | None = None,
+                      source: str = "tiger", path: str | Path | None = None,
+                      base_url: str | None = None, assume_crs: Any = None) -> gpd.GeoDataFrame:
+    """Load census block groups (GEOID of 12 characters, ``BLKGRPCE``) in EPSG:4326.
+
+    Examples
+    --------
+    >>> from assetmap.loaders.census import boundary_url
+    >>> boundary_url("block_group", state="48", year=2022, source="cb")
+    'https://www2.census.gov/geo/tiger/GENZ2022/shp/cb_2022_48_bg_500k.zip'
+    """
+    return _load("block_group", state=state, county=county, year=year, source=source,
+                 path=path, base_url=base_url, assume_crs=assume_crs)
+
+
+@_with_params
+def load_counties(*, state: Any = None, county: Any = None, year: int | None = None,
+                  source: str = "tiger", path: str | Path | None = None,
+                  base_url: str | None = None, assume_crs: Any = None) -> gpd.GeoDataFrame:
+    """Load counties (GEOID of 5 characters) from the national file, filtered by state.
+
+    Examples
+    --------
+    >>> from assetmap.datasets import data_path
+    >>> c = load_counties(path=data_path("boundaries", "ector_county_2020.geojson"))
+    >>> c[["GEOID", "NAME"]].values.tolist()
+    [['48135', 'Ector']]
+    """
+    return _load("county", state=state, county=county, year=year, source=source, path=path,
+                 base_url=base_url, assume_crs=assume_crs)
+
+
+@_with_params
+def load_states(*, state: Any = None, year: int | None = None, source: str = "tiger",
+                path: str | Path | None = None, base_url: str | None = None,
+                assume_crs: Any = None) -> gpd.GeoDataFrame:
+    """Load states and equivalents (GEOID of 2 characters); all of them unless ``state=``.
+
+    Examples
+    --------
+    >>> from assetmap.loaders.census import boundary_url
+    >>> boundary_url("state", state=None, year=2024, source="tiger")
+    'https://www2.census.gov/geo/tiger/TIGER2024/STATE/tl_2024_us_state.zip'
+    """
+    return _load("state", state=state, county=None, year=year, source=source, path=path,
+                 base_url=base_url, assume_crs=assume_crs)
+
+
+@_with_params
+def load_school_districts(*, state: Any = None, county: Any = None, kind: str = "unified",
+                          year: int | None = None, source: str = "tiger",
+                          path: str | Path | None = None, base_url: str | None = None,
+                          assume_crs: Any = None) -> gpd.GeoDataFrame:
+    """Load unified, elementary or secondary school districts (GEOID = state + LEA code).
+
+    ``county=`` keeps districts with at least 1% of their area in the counties (measured in
+    a projected CRS against the county polygons of the same year and source, downloaded).
+
+    Examples
+    --------
+    >>> from assetmap.loaders.census import boundary_url
+    >>> boundary_url("unsd", state="48", year=2023, source="tiger")
+    'https://www2.census.gov/geo/tiger/TIGER2023/UNSD/tl_2023_48_unsd.zip'
+    """
+    if kind not in _SD_KINDS:
+        raise ConfigError(f"kind must be one of {list(_SD_KINDS)}, got {kind!r}")
+    return _load(_SD_KINDS[kind], state=state, county=county, year=year, source=source,
+                 path=path, base_url=base_url, assume_crs=assume_crs)

@@ -1,0 +1,492 @@
+"""The partner-site registry: read, validate and write a district's community partner sites.
+
+A registry is a CSV, XLSX or GeoJSON file with one row per site (one row per stop for a
+Wi-Fi bus, stops sharing a ``route``). Headers and values go through the documented
+vocabulary in :mod:`assetmap.loaders.partner_vocab`. Sites without coordinates are
+geocoded from their address when asked (``geocode=True``, Census Bureau batch geocoder);
+otherwise, and when the geocoder finds no match, they are rejected and counted, never
+skipped silently. Besides the columns of ``docs/data-model.md`` the frame carries
+``route`` and ``schedule`` (Wi-Fi bus stops; None for fixed sites).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from assetmap._report import attach_report, count_reject, count_repair, start_report
+from assetmap.datasets import data_path
+from assetmap.errors import SchemaError, where
+from assetmap.loaders import partner_vocab as vocab
+from assetmap.loaders._points import area_geometry, inside, parse_coordinates, repair_swapped
+from assetmap.loaders._tables import (
+    TABULAR_SUFFIXES,
+    read_table,
+    read_vector,
+    rename_columns,
+)
+from assetmap.loaders.geocode import CENSUS_BATCH_URL, geocode_addresses
+from assetmap.loaders.osm import partner_sites_from_osm
+
+__all__ = [
+    "PARTNER_COLUMNS",
+    "anchor_sites_as_partners",
+    "partner_sites_from_osm",
+    "read_partner_sites",
+    "write_partner_sites",
+]
+
+PARTNER_COLUMNS = [
+    "site_id", "name", "site_type", "services", *(f"svc_{s}" for s in vocab.SERVICES),
+    "capacity_seats", "capacity_devices", "capacity_hotspots", "hours", "wifi_radius_m",
+    "status", "contact", "address", "route", "schedule", "source", "illustrative", "geometry",
+]
+DUPLICATE_DISTANCE_M = 50.0
+_NUMERIC = ("capacity_seats", "capacity_devices", "capacity_hotspots", "wifi_radius_m")
+_TEXT = ("contact", "route", "schedule")
+_KNOWN_HEADERS = {h for k, syns in vocab.HEADER_SYNONYMS.items() for h in (k, *syns)}
+_EXCEL_EPOCHS = {dt.date(1899, 12, 30), dt.date(1899, 12, 31), dt.date(1900, 1, 1)}
+_DATE_TEXT = re.compile(r"^(\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?|\d{1,2}/\d{1,2}/\d{2,4})$")
+_FRACTION = re.compile(r"^0?\.\d+$")
+
+
+def _clean(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return str(value).strip() or None
+
+
+def _map_values(
+    values: pd.Series, table: dict[str, tuple[str, ...]], *, column: str, source: str
+) -> pd.Series:
+    """Map text through a synonym table; unknown values raise SchemaError with the allowed ones."""
+    lookup = vocab.lookup(table)
+    keys = values.map(lambda v: None if v is None or pd.isna(v) else vocab.value_key(v))
+    mapped = pd.Series([lookup.get(k) if k else None for k in keys], index=values.index,
+                       dtype=object)
+    bad = keys.notna() & (keys != "") & pd.Series([m is None for m in mapped], index=keys.index)
+    if bad.any():
+        row = bad[bad].index[0]
+        raise SchemaError(
+            f"{where(source, row=int(row), column=column)}: unknown value {values.loc[row]!r}; "
+            f"allowed: {', '.join(table)} (or a synonym listed in assetmap.loaders.partner_vocab)"
+            f"; {int(bad.sum())} row(s) have unknown values"
+        )
+    return mapped
+
+
+def _services(values: pd.Series, *, source: str) -> pd.DataFrame:
+    lookup = vocab.lookup(vocab.SERVICE_SYNONYMS)
+    flags = pd.DataFrame(False, index=values.index, columns=list(vocab.SERVICES))
+    for row, cell in values.dropna().items():
+        for token in re.split(r"[;,|]", str(cell)):
+            key = vocab.value_key(token)
+            if not key:
+                continue
+            if key not in lookup:
+                raise SchemaError(
+                    f"{where(source, row=int(row), column='services')}: unknown service "
+                    f"{token.strip()!r}; allowed: {', '.join(vocab.SERVICES)} (separate several "
+                    "with ';')"
+                )
+            flags.loc[row, lookup[key]] = True
+    return flags
+
+
+def _hours(values: pd.Series, report: dict[str, Any]) -> pd.Series:
+    """Text hours; Excel time cells become HH:MM, Excel date cells are blanked and reported."""
+    times: list[int] = []
+    dates: list[int] = []
+
+    def convert(row: int, cell: Any) -> Any:
+        if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+            return None
+        if isinstance(cell, dt.time):
+            times.append(row)
+            return cell.strftime("%H:%M")
+        if isinstance(cell, dt.datetime | dt.date):
+            stamp = pd.Timestamp(cell)
+            if stamp.date() in _EXCEL_EPOCHS:
+                times.append(row)
+                return stamp.strftime("%H:%M")
+            dates.append(row)
+            return None
+        if isinstance(cell, int | float) and 0 < float(cell) < 1:
+            times.append(row)
+            minutes = round(float(cell) * 24 * 60)
+            return f"{minutes // 60:02d}:{minutes % 60:02d}"
+        text = str(cell).strip()
+        if _FRACTION.match(text):
+            return convert(row, float(text))
+        if _DATE_TEXT.match(text):
+            dates.append(row)
+            return None
+        return text or None
+
+    out = pd.Series([convert(int(r), c) for r, c in values.items()], index=values.index,
+                    dtype=object)
+    count_repair(report, "hours: an Excel time cell was converted to HH:MM text", len(times))
+    if dates:
+        reason = ("hours: an Excel date was found instead of hours; left blank, retype them "
+                  "as text (e.g. 'Mon-Fri 9-5')")
+        count_repair(report, reason, len(dates))
+        report["notes"].append(f"{reason}: rows {dates[:20]}")
+    return out
+
+
+def _read_cells(path: Path) -> tuple[pd.DataFrame, Any]:
+    if path.suffix.lower() in TABULAR_SUFFIXES:
+        cells, _ = read_table(path, known_headers=_KNOWN_HEADERS)
+        return cells, None
+    frame, _ = read_vector(path)
+    cells = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
+    cells = cells.where(cells.notna(), None)
+    cells.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+    return cells, frame.geometry.set_axis(cells.index)
+
+
+def _unneutralise(cells: pd.DataFrame) -> pd.DataFrame:
+    """Undo the ``'`` that :func:`write_partner_sites` puts before =, +, - and @."""
+    def fix(v: Any) -> Any:
+        return v[1:] if isinstance(v, str) and len(v) > 1 and v[0] == "'" and v[1] in "=+-@" else v
+
+    return cells.map(fix)
+
+
+def _site_ids(names: pd.Series, lat: np.ndarray, lon: np.ndarray) -> list[str]:
+    keys = [f"{vocab.value_key(n)}|{y:.5f}|{x:.5f}"
+            for n, y, x in zip(names, lat, lon, strict=True)]
+    return ["site-" + hashlib.sha1(k.encode("utf-8")).hexdigest()[:10] for k in keys]
+
+
+def _joined(flags: pd.DataFrame) -> list[str]:
+    return [";".join(s for s in vocab.SERVICES if r[s]) for r in flags.to_dict("records")]
+
+
+def _duplicates(frame: gpd.GeoDataFrame) -> pd.Series:
+    """Row label -> first row it duplicates (same name key within 50 m), for later rows only."""
+    if len(frame) < 2:
+        return pd.Series(dtype=object)
+    projected = frame.to_crs(frame.estimate_utm_crs())
+    table = pd.DataFrame({"key": frame["name"].map(vocab.value_key), "row": frame.index,
+                          "x": projected.geometry.x, "y": projected.geometry.y})
+    pairs = table.merge(table, on="key", suffixes=("", "_first"))
+    pairs = pairs.loc[pairs["row_first"] < pairs["row"]]
+    close = np.hypot(pairs["x"] - pairs["x_first"], pairs["y"] - pairs["y_first"])
+    pairs = pairs.loc[close.to_numpy() <= DUPLICATE_DISTANCE_M]
+    return pairs.groupby("row")["row_first"].min()
+
+
+def read_partner_sites(
+    path: str | Path,
+    *,
+    area: Any = None,
+    geocode: bool = False,
+    geocode_url: str = CENSUS_BATCH_URL,
+    illustrative: bool | None = None,
+    source_name: str | None = None,
+) -> gpd.GeoDataFrame:
+    r"""Read a partner-site registry (CSV, XLSX or GeoJSON) into the documented schema.
+
+    Parameters
+    ----------
+    path : str or Path
+        The registry. Headers and values may use the synonyms of
+        :mod:`assetmap.loaders.partner_vocab`, in any case; an XLSX header may sit below a
+        title (it is found in the first 20 rows).
+    area : GeoDataFrame, GeoSeries or shapely geometry, optional
+        The study area: swapped latitude/longitude is detected against it and sites outside
+        it are rejected (counted, with a warning).
+    geocode : bool
+        Geocode sites that have an address but no coordinates through the Census Bureau
+        batch geocoder. When False such sites are rejected and counted.
+    geocode_url : str
+        The geocoder's batch endpoint.
+    illustrative : bool, optional
+        Mark every site as illustrative (synthetic); default: the file's ``illustrative``
+        column, else False.
+    source_name : str, optional
+        The ``source`` of sites whose row names none (default: the file name).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`PARTNER_COLUMNS` (points, EPSG:4326); see ``docs/data-model.md``.
+
+    Raises
+    ------
+    SchemaError
+        A missing name column, an unknown site type, service or status, a capacity that is
+        not a non-negative number, a Wi-Fi bus stop without a route, or a repeated site id,
+        naming file, row and column.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "sites.csv"
+    >>> _ = p.write_text("Site Name,Type,Services,Status,Latitude,Longitude\n"
+    ...                  "Grace Church,church,Wi-Fi; tutoring,MOU signed,31.85,-102.37\n")
+    >>> s = read_partner_sites(p)
+    >>> s[["site_type", "services", "status"]].values.tolist()
+    [['place_of_worship', 'public_wifi;tutoring', 'agreement_signed']]
+    """
+    path = Path(path)
+    source = str(path)
+    raw, geometry = _read_cells(path)
+    report = start_report(source, kind="partner_sites", rows_read=len(raw))
+    cells, unknown = rename_columns(_unneutralise(raw), vocab.HEADER_SYNONYMS, source=source)
+    if unknown:
+        report["notes"].append(f"columns not in the partner schema, not kept: {unknown}")
+    if "name" not in cells.columns:
+        raise SchemaError(
+            f"{source}: no site name column; name it 'name' or one of "
+            f"{list(vocab.HEADER_SYNONYMS['name'])}"
+        )
+    if "site_type" not in cells.columns:
+        raise SchemaError(f"{source}: no site type column ('site_type' or 'Type'); allowed "
+                          f"values: {', '.join(vocab.SITE_TYPES)}")
+
+    def text(column: str) -> pd.Series:
+        if column not in cells.columns:
+            return pd.Series([None] * len(cells), index=cells.index, dtype=object)
+        return pd.Series([_clean(v) for v in cells[column]], index=cells.index, dtype=object)
+
+    out = pd.DataFrame(index=cells.index)
+    out["name"] = text("name")
+    empty = out["name"].isna()
+    count_reject(report, "empty site name", int(empty.sum()), rows=out.index[empty])
+    out, cells = out.loc[~empty], cells.loc[~empty]
+    out["site_type"] = _map_values(text("site_type"), vocab.SITE_TYPE_SYNONYMS,
+                                   column="site_type", source=source)
+    missing_type = out["site_type"].isna()
+    if missing_type.any():
+        row = int(out.index[missing_type][0])
+        raise SchemaError(f"{where(source, row=row, column='site_type')}: empty site type; "
+                          f"allowed: {', '.join(vocab.SITE_TYPES)}")
+    flags = _services(text("services"), source=source)
+    out["services"] = _joined(flags)
+    for service in vocab.SERVICES:
+        out[f"svc_{service}"] = flags[service].astype(bool)
+    for column in _NUMERIC:
+        raw_text = text(column)
+        numbers = pd.to_numeric(raw_text, errors="coerce")
+        bad = (raw_text.notna() & numbers.isna()) | (numbers < 0)
+        if bad.any():
+            row = int(bad[bad].index[0])
+            raise SchemaError(f"{where(source, row=row, column=column)}: "
+                              f"{raw_text.loc[row]!r} is not a number >= 0")
+        out[column] = numbers.astype(float)
+    out["hours"] = _hours(cells["hours"] if "hours" in cells else text("hours"), report)
+    out["status"] = _map_values(text("status"), vocab.STATUS_SYNONYMS, column="status",
+                                source=source)
+    for column in _TEXT:
+        out[column] = text(column)
+    parts = [text(c) for c in ("address", "city", "state", "zip")]
+    out["address"] = pd.Series(
+        [", ".join(p for p in row if p) or None for row in zip(*parts, strict=True)],
+        index=out.index, dtype=object,
+    )
+    bus_without_route = (out["site_type"] == "wifi_bus_stop") & out["route"].isna()
+    if bus_without_route.any():
+        row = int(out.index[bus_without_route][0])
+        raise SchemaError(f"{where(source, row=row, column='route')}: a wifi_bus_stop needs the "
+                          "route (the bus) it belongs to; stops of one bus share a route")
+    radius_unknown = int(((out["site_type"] == "hotspot") & out["wifi_radius_m"].isna()).sum())
+    if radius_unknown:
+        report["notes"].append(f"{radius_unknown} hotspot(s) without wifi_radius_m (left NaN)")
+    out["source"] = text("source").fillna(source_name or path.name)
+    if illustrative is None:
+        flag = text("illustrative").map(lambda v: v is not None and vocab.value_key(v) in
+                                        {"true", "yes", "1", "y"})
+        out["illustrative"] = flag.astype(bool)
+    else:
+        out["illustrative"] = bool(illustrative)
+    report["illustrative"] = bool(out["illustrative"].any())
+
+    study_area = area_geometry(area)
+    if geometry is not None and "lat" not in cells.columns:
+        points = geometry.loc[out.index]
+        lon = np.where(points.notna(), points.x, np.nan).astype(float)
+        lat = np.where(points.notna(), points.y, np.nan).astype(float)
+    elif {"lat", "lon"} <= set(cells.columns):
+        lat, lon = parse_coordinates(cells, lat="lat", lon="lon", source=source)
+    else:
+        lat = lon = np.full(len(out), np.nan)
+    lat, lon, _ = repair_swapped(lat, lon, area=study_area, report=report)
+    missing = ~(np.isfinite(lat) & np.isfinite(lon))
+    has_address = out["address"].notna().to_numpy()
+    if geocode and (missing & has_address).any():
+        todo = pd.DataFrame({"address": text("address"), "city": text("city"),
+                             "state": text("state"), "zip": text("zip")}).loc[missing & has_address]
+        found = geocode_addresses(todo, url=geocode_url)
+        positions = np.flatnonzero(missing & has_address)
+        lat[positions] = found["geocode_lat"].to_numpy(dtype=float)
+        lon[positions] = found["geocode_lon"].to_numpy(dtype=float)
+        matched = int(np.isfinite(found["geocode_lat"].to_numpy(dtype=float)).sum())
+        count_repair(report, "geocoded from the address (Census Bureau geocoder)", matched)
+        report["sources"].append({"name": "US Census Bureau Geocoder", "url": geocode_url,
+                                  "license": "public domain"})
+        unmatched = missing & has_address & ~np.isfinite(lat)
+        count_reject(report, "address not matched by the geocoder", int(unmatched.sum()),
+                     rows=out.index[unmatched])
+        missing = ~(np.isfinite(lat) & np.isfinite(lon))
+        settled = unmatched
+    else:
+        settled = np.zeros(len(out), dtype=bool)
+    no_geo = missing & has_address & ~settled
+    count_reject(report, "no coordinates (address not geocoded: pass geocode=True)",
+                 int(no_geo.sum()), rows=out.index[no_geo])
+    neither = missing & ~has_address
+    count_reject(report, "no coordinates and no address", int(neither.sum()),
+                 rows=out.index[neither])
+    outside = ~missing & ~inside(lat, lon, study_area)
+    count_reject(report, "outside the study area", int(outside.sum()), rows=out.index[outside])
+    keep = ~missing & ~outside
+    sites = gpd.GeoDataFrame(out.loc[keep], geometry=gpd.points_from_xy(lon[keep], lat[keep]),
+                             crs="EPSG:4326")
+    duplicate_of = _duplicates(sites)
+    if len(duplicate_of):
+        count_reject(
+            report,
+            f"duplicate site (same name within {DUPLICATE_DISTANCE_M:.0f} m of an earlier row)",
+            len(duplicate_of), rows=duplicate_of.index,
+        )
+        report["notes"].append("duplicates (row -> earlier row kept): " + ", ".join(
+            f"{int(r)} -> {int(f)}" for r, f in list(duplicate_of.items())[:20]))
+        sites = sites.drop(index=duplicate_of.index)
+    if "site_id" in cells.columns:
+        ids = text("site_id").loc[sites.index]
+        repeated = ids.notna() & ids.duplicated(keep=False)
+        if repeated.any():
+            row = int(ids.index[repeated][0])
+            raise SchemaError(f"{where(source, row=row, column='site_id')}: site id "
+                              f"{ids.loc[row]!r} is used more than once")
+        generated = _site_ids(sites["name"], sites.geometry.y.to_numpy(),
+                              sites.geometry.x.to_numpy())
+        sites["site_id"] = ids.where(ids.notna(), pd.Series(generated, index=sites.index))
+    else:
+        sites["site_id"] = _site_ids(sites["name"], sites.geometry.y.to_numpy(),
+                                     sites.geometry.x.to_numpy())
+    sites = sites.reset_index(drop=True)[PARTNER_COLUMNS]
+    return attach_report(sites, report)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_partner_sites(sites: gpd.GeoDataFrame, path: str | Path) -> Path:
+    """Write a registry to CSV (with ``lat``/``lon`` columns) or a vector file (GeoJSON, GPKG).
+
+    Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+    ``@``, tab or carriage return) are written with a leading ``'``;
+    :func:`read_partner_sites` removes it again. The ``svc_*`` columns are left out of the
+    CSV (they are derived from ``services``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> s = gpd.GeoDataFrame({"name": ["=HYPERLINK(1)"], "site_type": ["library"]},
+    ...                      geometry=[Point(-102.37, 31.85)], crs=4326)
+    >>> p = write_partner_sites(s, pathlib.Path(tempfile.mkdtemp()) / "out.csv")
+    >>> p.read_text().splitlines()[1].split(",")[:2]
+    ["'=HYPERLINK(1)", 'library']
+    """
+    path = Path(path)
+    frame = sites.to_crs("EPSG:4326").copy()
+    text_columns = [c for c in frame.columns
+                    if c != frame.geometry.name and (pd.api.types.is_object_dtype(frame[c])
+                                                     or pd.api.types.is_string_dtype(frame[c]))]
+    for column in text_columns:
+        frame[column] = frame[column].astype(object).map(
+            lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+        )
+    if path.suffix.lower() == ".csv":
+        table = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
+        table = table.drop(columns=[c for c in table.columns if str(c).startswith("svc_")])
+        table["lat"] = frame.geometry.y.round(7)
+        table["lon"] = frame.geometry.x.round(7)
+        table.to_csv(path, index=False)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame.to_file(path)
+    return path
+
+
+_ANCHOR_TYPES = {"public_library": "library", "hospital": "health_center",
+                 "health_center_FQHC": "health_center", "homeless_shelter_HIC": "other"}
+
+
+def anchor_sites_as_partners(
+    path: str | Path | None = None, *, county: str | None = "48135"
+) -> gpd.GeoDataFrame:
+    """Read the shipped real anchor sites (library, health centers, hospitals, shelters).
+
+    Services are only those the source supports: a library whose IMLS record counts
+    public-computer sessions gets ``computer_lab`` and one that counts Wi-Fi sessions gets
+    ``public_wifi`` (-1, not reported, claims nothing). Health centers, hospitals and
+    shelters get no services: the sources say nothing about connectivity there. ``status``
+    is NA (no partnership is recorded) and ``illustrative`` is False.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Default: ``data/ector/sites/anchor_sites_fqhc_shelter_hospital_library_permian.csv``.
+    county : str, optional
+        Keep one county (five-digit FIPS); None keeps all.
+
+    Examples
+    --------
+    >>> a = anchor_sites_as_partners()
+    >>> a.loc[a["site_type"] == "library", ["name", "services"]].values.tolist()
+    [['ECTOR COUNTY LIBRARY', 'public_wifi;computer_lab']]
+    """
+    path = Path(path) if path is not None else data_path(
+        "sites", "anchor_sites_fqhc_shelter_hospital_library_permian.csv")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    report = start_report(str(path), kind="partner_sites", rows_read=len(raw))
+    if county is not None:
+        keep = raw["county_fips"].str.zfill(5) == str(county)
+        count_reject(report, f"filtered: not in county {county}", int((~keep).sum()), warn=False)
+        raw = raw.loc[keep]
+    extra = raw["extra"].str.extractall(r"(?P<key>\w+)=(?P<value>[^;]*)").reset_index()
+    extra = extra.pivot_table(index="level_0", columns="key", values="value", aggfunc="first")
+    extra = extra.reindex(raw.index)
+
+    def sessions(column: str) -> pd.Series:
+        if column not in extra.columns:
+            return pd.Series(False, index=raw.index)
+        return pd.to_numeric(extra[column], errors="coerce").fillna(-1) > 0
+
+    flags = pd.DataFrame(False, index=raw.index, columns=list(vocab.SERVICES))
+    is_library = raw["site_type"] == "public_library"
+    flags["public_wifi"] = is_library & sessions("wifi_sessions")
+    flags["computer_lab"] = is_library & sessions("computer_sessions")
+    out = pd.DataFrame(index=raw.index)
+    out["name"] = raw["name"].str.strip()
+    out["site_type"] = raw["site_type"].map(_ANCHOR_TYPES).fillna("other")
+    out["services"] = _joined(flags)
+    for service in vocab.SERVICES:
+        out[f"svc_{service}"] = flags[service].astype(bool)
+    for column in _NUMERIC:
+        out[column] = np.nan
+    out["hours"] = out["status"] = out["contact"] = out["route"] = out["schedule"] = None
+    out["address"] = raw["address"].str.strip() + ", " + raw["city"].str.title() + ", TX"
+    out["source"] = raw["source"]
+    out["illustrative"] = False
+    lat = pd.to_numeric(raw["lat"], errors="coerce").to_numpy()
+    lon = pd.to_numeric(raw["lon"], errors="coerce").to_numpy()
+    sites = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    sites["site_id"] = _site_ids(sites["name"], lat, lon)
+    report["sources"] = [{"name": s, "license": "public domain"} for s in raw["source"].unique()]
+    return attach_report(sites.reset_index(drop=True)[PARTNER_COLUMNS], report)
