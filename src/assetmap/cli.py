@@ -158,6 +158,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     result = study.run(steps=steps)
     _report_paths(args.quiet, result.paths, time.perf_counter() - start)
+    _summary(args.quiet, result.results)
     return EXIT_OK
 
 
@@ -182,14 +183,20 @@ def _init(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from assetmap.pipeline import run_demo
-    from assetmap.summary import demo_summary
 
     start = time.perf_counter()
     result = run_demo(args.out)
     _report_paths(args.quiet, result.paths, time.perf_counter() - start)
-    for line in demo_summary(result):
-        _say(args.quiet, line)
+    _summary(args.quiet, result.results)
     return EXIT_OK
+
+
+def _summary(quiet: bool, results: object) -> None:
+    from assetmap.outputs.summary import summary_lines
+
+    _say(quiet, "")
+    for line in summary_lines(results.scored, zones=results.zones, plan=results.plan):
+        _say(quiet, line)
 
 
 def _report_paths(quiet: bool, paths: dict[str, Path], seconds: float) -> None:

@@ -144,7 +144,9 @@ def load_demo(*, survey_min_cell: int = 10) -> Sources:
     return Sources(
         tracts=tracts, county=county, district=district, availability=availability,
         locations=locations, service=service, acs=ector_acs(),
-        rurality=read_ruca(data_path("rural", "usda_ruca_2020_tracts2020.csv")),
+        rurality=read_ruca(
+            data_path("rural", "usda_ruca_2020_tracts2020.csv"), counties=["48135"]
+        ),
         points=ector_points(), schools=schools, sites=sites, survey=survey,
         label="Ector County, TX",
     )

@@ -22,6 +22,7 @@ import pandas as pd
 from assetmap._report import attach_report, count_reject, start_report
 from assetmap.errors import SchemaError, where
 from assetmap.geoid import normalize_geoids
+from assetmap.loaders._textfile import parse_errors
 
 __all__ = ["RURAL_FROM_PRIMARY", "read_ruca"]
 
@@ -37,7 +38,12 @@ def _find(columns: list[str], *tests: tuple[str, ...]) -> str | None:
     return None
 
 
-def read_ruca(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
+def read_ruca(
+    path: str | Path,
+    *,
+    sheet: str | int = 0,
+    counties: list[str] | None = None,
+) -> pd.DataFrame:
     """Read USDA RUCA codes by tract.
 
     Parameters
@@ -46,6 +52,8 @@ def read_ruca(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
         A CSV or Excel file of RUCA codes by tract (USDA ERS layout or a cut of it).
     sheet : str or int
         The sheet, for Excel files.
+    counties : list of str, optional
+        Five-digit county FIPS codes to keep; other tracts are counted as filtered out.
 
     Returns
     -------
@@ -67,10 +75,11 @@ def read_ruca(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
     10
     """
     path = Path(path)
-    if path.suffix.lower() in {".xlsx", ".xls"}:
-        raw = pd.read_excel(path, sheet_name=sheet, dtype=str)
-    else:
-        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    with parse_errors(path):
+        if path.suffix.lower() in {".xlsx", ".xls"}:
+            raw = pd.read_excel(path, sheet_name=sheet, dtype=str)
+        else:
+            raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     columns = [str(c) for c in raw.columns]
     geoid_col = _find(columns, ("geoid",), ("tract", "fips"), ("fips",))
     primary_col = _find(columns, ("primary",), ("ruca1",), ("ruca", "1"))
@@ -99,6 +108,11 @@ def read_ruca(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
         )
     count_reject(report, "no RUCA code (blank or 99: water or unpopulated tract)",
                  int(no_code.sum()), rows=(np.flatnonzero(no_code.to_numpy()) + 1).tolist())
+    if counties is not None:
+        outside = ~no_code & ~geoids.str[:5].isin([str(c) for c in counties])
+        count_reject(report, "filtered: tract outside the requested counties",
+                     int(outside.sum()), warn=False)
+        no_code = no_code | outside
     frame = pd.DataFrame({
         "GEOID": geoids,
         "ruca_primary": primary.astype("Int64"),

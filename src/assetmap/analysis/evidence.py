@@ -1,0 +1,363 @@
+"""What providers claim against what families and speed tests report.
+
+:func:`claims_vs_evidence` sets the FCC BDC service levels of each tract or H3 res-8 cell
+(``service_by_area``) beside the aggregated speed tests (``aggregate_speedtests``) and the
+aggregated, suppressed family survey (``read_survey``), and flags two contradictions:
+
+* **claimed served, evidence says otherwise**: at least ``claim_share`` (default half) of the
+  area's residential locations are served at 100/20 by the BDC claims, and either the tests
+  fall below 25/3 (test-weighted mean download < 25 or upload < 3 Mbps, or
+  ``share_below_25_3 >= slow_share``, default 0.5; only in an area with enough devices)
+  or the survey reports the service is not available (``reason_not_available`` at least
+  ``min_survey_reports`` households and at least ``survey_share`` of the responses, in a
+  cell the survey publishes, i.e. not suppressed and with at least ``min_survey_responses``);
+* **claimed unserved, tests show fast service**: more than ``claim_share`` of the locations
+  are unserved, and most tests reach 100/20 (``share_at_100_20 >= slow_share``).
+
+``evidence_strength`` (0-100, for ranking; not a probability):
+
+=====================  ==========================================================
+claimed served          60 x share_below_25_3 x min(1, devices / 100)
+                        + 40 x survey_not_available_share x min(1, responses / 30)
+claimed unserved        100 x share_at_100_20 x min(1, devices / 100)
+not flagged             0
+=====================  ==========================================================
+
+(each line of evidence counts only where it is usable: enough devices, a published survey
+cell). :func:`challenge_candidates` turns the flagged areas into a ranked list of census
+blocks or H3 cells with the BDC claims involved. It lists areas only, never a location_id.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from assetmap._report import attach_report, get_report, merge_sources, start_report
+from assetmap.analysis.speedtests import h3_cell_polygons
+from assetmap.errors import PrivacyError, SchemaError
+
+__all__ = ["TECHNOLOGY_NAMES", "challenge_candidates", "claims_vs_evidence"]
+
+TECHNOLOGY_NAMES = {
+    0: "other", 10: "copper", 40: "cable", 50: "fiber", 60: "GSO satellite",
+    61: "NGSO satellite", 70: "unlicensed fixed wireless", 71: "licensed fixed wireless",
+    72: "licensed-by-rule fixed wireless",
+}
+_RELIABLE = [10, 40, 50, 71, 72]
+_HOUSEHOLD_COLUMNS = {"latitude", "longitude", "lat", "lon", "address", "street",
+                      "household_id", "student_id", "respondent_id", "email", "phone"}
+_SPEED_COLUMNS = ["tests", "devices", "too_few_tests", "down_mbps", "up_mbps",
+                  "tests_below_25_3", "share_below_25_3", "tests_at_100_20", "share_at_100_20"]
+
+
+def _survey_cells(survey: pd.DataFrame, *, min_responses: int) -> pd.DataFrame:
+    """Return the survey's usable cells (GEOID, responses, not-available count).
+
+    A cell counts only when the survey publishes it: not suppressed, counts present, and at
+    least ``min_responses`` responses. Household-level input is refused.
+    """
+    lowered = {str(c).lower() for c in survey.columns}
+    if lowered & _HOUSEHOLD_COLUMNS or (
+        isinstance(survey, gpd.GeoDataFrame)
+        and (survey.geometry.geom_type == "Point").any()
+    ):
+        raise PrivacyError(
+            "the survey frame has household-level columns or points; pass the aggregated, "
+            "suppressed frame from read_survey() (one row per area)"
+        )
+    missing = [c for c in ("GEOID", "responses", "reason_not_available", "suppressed")
+               if c not in survey.columns]
+    if missing:
+        raise SchemaError(f"survey frame lacks {missing}; expected read_survey() output")
+    if survey["GEOID"].duplicated().any():
+        raise PrivacyError("the survey frame has several rows per GEOID; pass one aggregated "
+                           "row per area (read_survey output)")
+    report = get_report(survey)
+    for name in ("min_cell", "min_cell_size", "suppression_threshold", "min_responses"):
+        if isinstance(report.get(name), int | float):
+            min_responses = max(min_responses, int(report[name]))
+    responses = pd.to_numeric(survey["responses"], errors="coerce")
+    reports = pd.to_numeric(survey["reason_not_available"], errors="coerce")
+    usable = (~survey["suppressed"].astype(bool)) & responses.notna() & reports.notna() & (
+        responses >= min_responses)
+    return pd.DataFrame({
+        "GEOID": survey["GEOID"].astype(str), "survey_usable": usable.to_numpy(),
+        "survey_responses": responses.where(usable).to_numpy(),
+        "survey_not_available": reports.where(usable).to_numpy(),
+    })
+
+
+def claims_vs_evidence(
+    service: pd.DataFrame,
+    *,
+    speedtests: pd.DataFrame | None = None,
+    survey: pd.DataFrame | None = None,
+    level: Literal["tract", "h3"] = "tract",
+    claim_share: float = 0.5,
+    slow_share: float = 0.5,
+    min_survey_responses: int = 10,
+    min_survey_reports: int = 3,
+    survey_share: float = 0.1,
+) -> pd.DataFrame:
+    """Flag areas where BDC claims and evidence on the ground disagree, with the counts.
+
+    Parameters
+    ----------
+    service : DataFrame
+        ``service_by_area`` output at the same level: ``GEOID`` or ``h3_res8_id``,
+        ``locations``, ``served``, ``unserved`` (shares are recomputed from the counts).
+    speedtests : DataFrame, optional
+        ``aggregate_speedtests`` output at the same level.
+    survey : DataFrame, optional
+        ``read_survey`` output keyed by tract ``GEOID`` (tract level only; suppressed cells
+        and cells under ``min_survey_responses`` never count).
+    level : {"tract", "h3"}
+        The area.
+    claim_share, slow_share, min_survey_responses, min_survey_reports, survey_share
+        Thresholds, see the module docstring.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area of ``service``: the BDC counts and shares, ``claimed_served``,
+        ``claimed_unserved``, the speed-test counts and means (``tests``, ``devices``,
+        ``too_few_tests``, ``share_below_25_3``, ...), ``survey_responses``,
+        ``survey_not_available``, ``survey_not_available_share``, ``evidence_tests_slow``,
+        ``evidence_tests_fast``, ``evidence_survey_not_available``,
+        ``flag_claimed_served_contradicted``, ``flag_claimed_unserved_contradicted``,
+        ``evidence_strength`` and ``evidence_summary`` (text).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> service = pd.DataFrame({"GEOID": ["48135000100"], "locations": [100],
+    ...                         "served": [90], "unserved": [0]})
+    >>> tests = pd.DataFrame({"GEOID": ["48135000100"], "tests": [40.0], "devices": [30.0],
+    ...     "too_few_tests": [False], "down_mbps": [12.0], "up_mbps": [1.5],
+    ...     "tests_below_25_3": [36.0], "share_below_25_3": [0.9],
+    ...     "tests_at_100_20": [0.0], "share_at_100_20": [0.0]})
+    >>> out = claims_vs_evidence(service, speedtests=tests)
+    >>> bool(out["flag_claimed_served_contradicted"].iat[0]), float(out["evidence_strength"].iat[0])
+    (True, 16.2)
+    """
+    if level not in {"tract", "h3"}:
+        raise ValueError(f"level must be 'tract' or 'h3', got {level!r}")
+    key = "GEOID" if level == "tract" else "h3_res8_id"
+    missing = [c for c in (key, "locations", "served", "unserved") if c not in service.columns]
+    if missing:
+        raise SchemaError(f"service frame lacks {missing}; expected service_by_area("
+                          f"level={level!r}) output")
+    keep = [c for c in (key, "locations", "served", "underserved", "unserved", "fiber_share")
+            if c in service.columns]
+    out = pd.DataFrame(service[keep]).copy()
+    out[key] = out[key].astype(str)
+    locations = out["locations"].astype("float64")
+    out["served_share"] = (out["served"] / locations.where(locations > 0)).astype("float64")
+    out["unserved_share"] = (out["unserved"] / locations.where(locations > 0)).astype("float64")
+    out["claimed_served"] = out["served_share"].fillna(0) >= claim_share
+    out["claimed_unserved"] = out["unserved_share"].fillna(0) > claim_share
+    if speedtests is not None:
+        if "too_few_tests" not in speedtests.columns or key not in speedtests.columns:
+            raise SchemaError(f"speedtests must be aggregate_speedtests(level={level!r}) "
+                              f"output (with {key!r} and 'too_few_tests'), not raw tests")
+        speed = pd.DataFrame(speedtests[[key, *[c for c in _SPEED_COLUMNS
+                                                if c in speedtests.columns]]])
+        out = out.merge(speed.assign(**{key: speed[key].astype(str)}), on=key, how="left")
+    for col in _SPEED_COLUMNS:
+        if col not in out.columns:
+            out[col] = np.nan
+    out["tests"] = out["tests"].fillna(0.0)
+    out["devices"] = out["devices"].fillna(0.0)
+    out["too_few_tests"] = out["too_few_tests"].astype("boolean").fillna(True).astype(bool)
+    notes = []
+    if survey is not None and level == "tract":
+        cells = _survey_cells(survey, min_responses=min_survey_responses)
+        out = out.merge(cells, on="GEOID", how="left")
+        notes.append(f"survey cells count only when published (not suppressed, at least "
+                     f"{min_survey_responses} responses)")
+    else:
+        if survey is not None:
+            notes.append("survey ignored at the H3 level: it is published by tract only")
+        out["survey_usable"] = False
+        out["survey_responses"] = np.nan
+        out["survey_not_available"] = np.nan
+    out["survey_usable"] = out["survey_usable"].astype("boolean").fillna(False).astype(bool)
+    out["survey_not_available_share"] = out["survey_not_available"] / out["survey_responses"]
+    usable_tests = ~out["too_few_tests"]
+    out["evidence_tests_slow"] = usable_tests & (
+        (out["share_below_25_3"].fillna(0) >= slow_share)
+        | (out["down_mbps"] < 25) | (out["up_mbps"] < 3))
+    out["evidence_tests_fast"] = usable_tests & (out["share_at_100_20"].fillna(0) >= slow_share)
+    out["evidence_survey_not_available"] = out["survey_usable"] & (
+        out["survey_not_available"].fillna(0) >= min_survey_reports) & (
+        out["survey_not_available_share"].fillna(0) >= survey_share)
+    out["flag_claimed_served_contradicted"] = out["claimed_served"] & (
+        out["evidence_tests_slow"] | out["evidence_survey_not_available"])
+    out["flag_claimed_unserved_contradicted"] = out["claimed_unserved"] & out[
+        "evidence_tests_fast"]
+    device_factor = np.minimum(1.0, out["devices"] / 100.0).where(usable_tests, 0.0)
+    survey_factor = np.minimum(1.0, out["survey_responses"].fillna(0) / 30.0)
+    served_strength = 60 * out["share_below_25_3"].fillna(0) * device_factor + 40 * out[
+        "survey_not_available_share"].fillna(0) * survey_factor
+    unserved_strength = 100 * out["share_at_100_20"].fillna(0) * device_factor
+    out["evidence_strength"] = np.where(
+        out["flag_claimed_served_contradicted"], served_strength,
+        np.where(out["flag_claimed_unserved_contradicted"], unserved_strength, 0.0),
+    ).round(1)
+    out["evidence_summary"] = _summaries(out)
+    sources, vintages, illustrative = merge_sources(service, speedtests, survey)
+    report = start_report(None, kind=f"claims_vs_evidence_{level}", rows_read=len(service),
+                          sources=sources, vintages=vintages, illustrative=illustrative)
+    report["notes"].extend([*notes, (
+        "evidence_strength: 60 x share of tests below 25/3 x min(1, devices/100) + 40 x survey "
+        "not-available share x min(1, responses/30); reverse flag: 100 x share at 100/20 x "
+        "device factor")])
+    return attach_report(out.reset_index(drop=True), report)
+
+
+def _summaries(out: pd.DataFrame) -> list[str]:
+    """One line per area saying which counts stand behind its flag."""
+    parts = []
+    tests = out["tests"].round().astype(int).astype(str)
+    devices = out["devices"].round().astype(int).astype(str)
+    slow = out["tests_below_25_3"].round().fillna(-1).astype(int).astype(str)
+    fast = out["tests_at_100_20"].round().fillna(-1).astype(int).astype(str)
+    na = out["survey_not_available"].fillna(-1).astype(int).astype(str)
+    resp = out["survey_responses"].fillna(-1).astype(int).astype(str)
+    for i in range(len(out)):
+        text = []
+        if out["tests"].iat[i] > 0:
+            if out["too_few_tests"].iat[i]:
+                text.append(f"{tests.iat[i]} tests from {devices.iat[i]} devices: too few")
+            else:
+                text.append(f"{slow.iat[i]} of {tests.iat[i]} tests ({devices.iat[i]} devices) "
+                            f"below 25/3, {fast.iat[i]} at 100/20")
+        if out["survey_usable"].iat[i]:
+            text.append(f"{na.iat[i]} of {resp.iat[i]} survey responses: not available")
+        parts.append("; ".join(text))
+    return parts
+
+
+def challenge_candidates(
+    avail: pd.DataFrame,
+    evidence: pd.DataFrame,
+    *,
+    level: Literal["block", "h3"] = "block",
+    top: int | None = None,
+) -> gpd.GeoDataFrame:
+    """Rank census blocks or H3 cells for an FCC availability challenge.
+
+    Each area inside a flagged ``claims_vs_evidence`` area (claimed served, evidence says
+    otherwise) is listed with every BDC claim that makes its residential locations served:
+    reliable technology (10, 40, 50, 71, 72 with low latency) at 100/20 or more. One row per
+    area x provider x brand x technology. Areas are ranked by ``evidence_strength``, then by
+    the locations claimed. No location_id leaves this function: a district looks the
+    locations of a listed area up on the National Broadband Map when it files
+    (docs/challenges.md).
+
+    Parameters
+    ----------
+    avail : DataFrame
+        BDC availability rows (``load_bdc``), location level.
+    evidence : DataFrame
+        ``claims_vs_evidence`` output (tract or H3 level).
+    level : {"block", "h3"}
+        The area listed: census block (``block_geoid``) or H3 res-8 cell.
+    top : int, optional
+        Keep the ``top`` highest-ranked areas.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``rank, area_type, area_id, GEOID, provider_id, frn, brand_name, technology,
+        technology_name, claimed_down_mbps, claimed_up_mbps, locations_claimed,
+        locations_in_area, evidence_area, evidence_strength, tests, devices,
+        tests_below_25_3, share_below_25_3, survey_responses, survey_not_available,
+        evidence_summary, geometry`` (the H3 cell, or the union of the H3 cells of a block's
+        locations; EPSG:4326).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> avail = pd.DataFrame({"frn": ["0001"], "provider_id": ["1"], "brand_name": ["Net"],
+    ...     "location_id": ["9"], "technology": [40], "max_advertised_download_speed": [300],
+    ...     "max_advertised_upload_speed": [20], "low_latency": [1],
+    ...     "business_residential_code": ["R"], "state_usps": ["TX"],
+    ...     "block_geoid": ["481350001001000"], "h3_res8_id": ["8848d6d969fffff"]})
+    >>> ev = pd.DataFrame({"GEOID": ["48135000100"], "flag_claimed_served_contradicted": [True],
+    ...     "evidence_strength": [50.0]})
+    >>> challenge_candidates(avail, ev)[["rank", "area_id", "brand_name"]].to_dict("records")
+    [{'rank': 1, 'area_id': '481350001001000', 'brand_name': 'Net'}]
+    """
+    if level not in {"block", "h3"}:
+        raise ValueError(f"level must be 'block' or 'h3', got {level!r}")
+    need = ["provider_id", "frn", "brand_name", "location_id", "technology",
+            "max_advertised_download_speed", "max_advertised_upload_speed", "low_latency",
+            "business_residential_code", "block_geoid", "h3_res8_id"]
+    missing = [c for c in need if c not in avail.columns]
+    if missing:
+        raise SchemaError(f"availability frame lacks BDC columns {missing}")
+    ev_key = "GEOID" if "GEOID" in evidence.columns else "h3_res8_id"
+    if ev_key not in evidence.columns or "flag_claimed_served_contradicted" not in evidence:
+        raise SchemaError("evidence must be claims_vs_evidence output")
+    flagged = pd.DataFrame(evidence.loc[evidence["flag_claimed_served_contradicted"].astype(
+        bool)]).copy()
+    flagged = flagged.assign(evidence_area=flagged[ev_key].astype(str))
+    rows = pd.DataFrame(avail[need]).copy()
+    rows = rows[rows["business_residential_code"].isin(["R", "X"])]
+    tech = pd.to_numeric(rows["technology"], errors="coerce")
+    rows = rows.assign(evidence_area=rows["block_geoid"].astype(str).str[:11]
+                       if ev_key == "GEOID" else rows["h3_res8_id"].astype(str),
+                       GEOID=rows["block_geoid"].astype(str).str[:11],
+                       area_id=rows["block_geoid" if level == "block" else "h3_res8_id"]
+                       .astype(str))
+    in_area = rows.groupby("area_id")["location_id"].nunique().rename("locations_in_area")
+    cells_of = rows.groupby("area_id")["h3_res8_id"].unique()
+    served_claim = tech.isin(_RELIABLE) & (pd.to_numeric(rows["low_latency"]) == 1) & (
+        pd.to_numeric(rows["max_advertised_download_speed"]) >= 100) & (
+        pd.to_numeric(rows["max_advertised_upload_speed"]) >= 20)
+    claims = rows[served_claim].merge(
+        flagged.drop(columns=[c for c in ("GEOID", "h3_res8_id") if c in flagged]),
+        on="evidence_area", how="inner")
+    # an area spanning several evidence areas (a block over two H3 cells) takes the strongest
+    strength = claims.groupby("area_id")["evidence_strength"].max().rename("_area_strength")
+    claims = claims.merge(strength, on="area_id")
+    claims = claims[claims["evidence_strength"] == claims["_area_strength"]]
+    group = ["area_id", "provider_id", "frn", "brand_name", "technology"]
+    firsts = {c: (c, "first") for c in ("GEOID", "evidence_area", "evidence_strength", "tests",
+                                        "devices", "tests_below_25_3", "share_below_25_3",
+                                        "survey_responses", "survey_not_available",
+                                        "evidence_summary") if c in claims.columns}
+    table = claims.groupby(group, as_index=False).agg(
+        claimed_down_mbps=("max_advertised_download_speed", "max"),
+        claimed_up_mbps=("max_advertised_upload_speed", "max"),
+        locations_claimed=("location_id", "nunique"), **firsts)
+    table = table.merge(in_area, left_on="area_id", right_index=True)
+    order = table.groupby("area_id").agg(s=("evidence_strength", "max"),
+                                         n=("locations_in_area", "max")).sort_values(
+        ["s", "n"], ascending=[False, False], kind="stable")
+    order["rank"] = np.arange(1, len(order) + 1)
+    if top is not None:
+        order = order.iloc[:top]
+    table = table.merge(order[["rank"]], left_on="area_id", right_index=True)
+    table = table.sort_values(["rank", "brand_name", "technology"], kind="stable")
+    table["technology"] = pd.to_numeric(table["technology"]).astype("int16")
+    table["technology_name"] = table["technology"].map(TECHNOLOGY_NAMES)
+    table.insert(1, "area_type", level)
+    columns = ["rank", "area_type", "area_id", "GEOID", "provider_id", "frn", "brand_name",
+               "technology", "technology_name", "claimed_down_mbps", "claimed_up_mbps",
+               "locations_claimed", "locations_in_area", "evidence_area", "evidence_strength",
+               "tests", "devices", "tests_below_25_3", "share_below_25_3", "survey_responses",
+               "survey_not_available", "evidence_summary"]
+    table = table[[c for c in columns if c in table.columns]].reset_index(drop=True)
+    geometry = [shapely.union_all(h3_cell_polygons(cells_of[a])) for a in table["area_id"]]
+    sources, vintages, illustrative = merge_sources(avail, evidence)
+    report = start_report(None, kind=f"challenge_candidates_{level}", rows_read=len(avail),
+                          sources=sources, vintages=vintages, illustrative=illustrative)
+    report["notes"].append("areas only: no location_id or household point is listed")
+    return attach_report(gpd.GeoDataFrame(table, geometry=geometry, crs=4326), report)

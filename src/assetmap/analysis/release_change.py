@@ -1,0 +1,282 @@
+"""What changed between two BDC releases, by tract and by school: the board's metric.
+
+:func:`release_change_report` compares two releases location by location (``location_id``
+of the Broadband Serviceable Location Fabric; residential locations, R or X) and counts per
+tract and per school:
+
+* ``newly_served``: served at 100/20 in the new release and not in the old (a location new to
+  the Fabric and served counts);
+* ``lost_service``: served in the old release and not in the new (a served location removed
+  from the Fabric counts);
+* ``fiber_gained`` / ``fiber_lost``: a technology-50 offer appeared / disappeared (the same
+  rule for added and removed locations);
+* ``locations_added`` / ``locations_removed``: in one release's Fabric only;
+* ``providers_entering`` / ``providers_leaving``: the number of providers (``provider_id``)
+  with any offer in the area in the new release and not the old, and the reverse, with their
+  brand names in ``providers_entering_names`` / ``providers_leaving_names`` (``;``-separated);
+* ``served_share_old``, ``served_share_new``, ``served_share_change`` and the same for fiber.
+
+These are the definitions of :func:`assetmap.analysis.service.compare_releases`, which makes
+the tract table when availability rows are given; this module adds the brand names, the
+fiber shares, the school areas and the report text.
+
+Service levels follow the BEAD definitions in docs/data-model.md (reliable technologies 10,
+40, 50, 71, 72 with low latency; 25/3 and 100/20). Locations are placed in school areas by the
+centre of their H3 res-8 cell: inside a zone polygon when ``zones`` are given, else at the
+nearest school (straight line, UTM). Nothing below the area level is returned.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, NamedTuple
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from assetmap._report import attach_report, merge_sources, start_report
+from assetmap.errors import SchemaError
+
+__all__ = ["ReleaseChange", "release_change_report"]
+
+_LEVELS = {"unserved": 0, "underserved": 1, "served": 2}
+_COUNTS = ["locations_old", "locations_new", "newly_served", "lost_service", "fiber_gained",
+           "fiber_lost", "locations_added", "locations_removed", "served_old", "served_new",
+           "fiber_old", "fiber_new"]
+
+
+class ReleaseChange(NamedTuple):
+    """The change report: per-tract and per-school tables, county totals, Markdown text."""
+
+    tracts: pd.DataFrame
+    schools: pd.DataFrame | None
+    summary: dict[str, Any]
+    markdown: str
+
+
+def _per_location(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Return (one row per residential location, provider offers or None)."""
+    if "service_level" in frame.columns:  # service_levels() output
+        need = ["location_id", "block_geoid", "h3_res8_id", "service_level", "has_fiber"]
+        missing = [c for c in need if c not in frame.columns]
+        if missing:
+            raise SchemaError(f"{name}: service_levels frame lacks {missing}")
+        loc = pd.DataFrame(frame[need]).drop_duplicates("location_id")
+        return loc.assign(level=loc["service_level"].map(_LEVELS)), None
+    need = ["location_id", "brand_name", "provider_id", "technology", "low_latency",
+            "max_advertised_download_speed", "max_advertised_upload_speed",
+            "business_residential_code", "block_geoid", "h3_res8_id"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise SchemaError(f"{name}: neither BDC availability rows nor service_levels output "
+                          f"(lacks {missing})")
+    rows = pd.DataFrame(frame[need])
+    rows = rows[rows["business_residential_code"].isin(["R", "X"])]
+    tech = pd.to_numeric(rows["technology"])
+    down = pd.to_numeric(rows["max_advertised_download_speed"])
+    up = pd.to_numeric(rows["max_advertised_upload_speed"])
+    reliable = tech.isin([10, 40, 50, 71, 72]) & (pd.to_numeric(rows["low_latency"]) == 1)
+    level = np.where(reliable & (down >= 100) & (up >= 20), 2,
+                     np.where(reliable & (down >= 25) & (up >= 3), 1, 0))
+    rows = rows.assign(level=level, fiber=tech == 50)
+    loc = rows.groupby("location_id", as_index=False).agg(
+        block_geoid=("block_geoid", "first"), h3_res8_id=("h3_res8_id", "first"),
+        level=("level", "max"), has_fiber=("fiber", "any"))
+    return loc, rows[["location_id", "brand_name", "provider_id"]].astype(str)
+
+
+def _assign_schools(cells: pd.Series, schools: gpd.GeoDataFrame | None,
+                    zones: gpd.GeoDataFrame | None) -> pd.Series:
+    """Return the school_id of each H3 cell centre (zone polygon, else nearest school)."""
+    unique = pd.Index(cells.dropna().unique())
+    latlng = np.array([h3.cell_to_latlng(c) for c in unique]).reshape(-1, 2)
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(latlng[:, 1], latlng[:, 0]),
+                              index=unique, crs=4326)
+    if zones is not None:
+        joined = gpd.sjoin(points, zones[["school_id", "geometry"]].to_crs(4326),
+                           how="left", predicate="within")
+        school = joined[~joined.index.duplicated()]["school_id"]
+    else:
+        crs = schools.estimate_utm_crs()
+        sp = schools.to_crs(crs)
+        _, nearest = cKDTree(np.column_stack([sp.geometry.x, sp.geometry.y])).query(
+            np.column_stack([points.to_crs(crs).geometry.x, points.to_crs(crs).geometry.y]))
+        school = pd.Series(schools["school_id"].to_numpy()[nearest], index=unique)
+    return cells.map(school)
+
+
+def _roll(both: pd.DataFrame, offers: tuple[pd.DataFrame | None, pd.DataFrame | None],
+          key: str) -> pd.DataFrame:
+    """Sum the per-location changes by ``key`` and list entering/leaving providers."""
+    table = both.groupby(key)[_COUNTS].sum()
+    for kind in ("served", "fiber"):
+        table[f"{kind}_share_old"] = table[f"{kind}_old"] / table["locations_old"].where(
+            table["locations_old"] > 0)
+        table[f"{kind}_share_new"] = table[f"{kind}_new"] / table["locations_new"].where(
+            table["locations_new"] > 0)
+        table[f"{kind}_share_change"] = table[f"{kind}_share_new"] - table[f"{kind}_share_old"]
+    old_offers, new_offers = offers
+    if old_offers is not None and new_offers is not None:
+        area = both.set_index("location_id")[key]
+        sets, names = [], {}
+        for offers_frame in (old_offers, new_offers):
+            placed = offers_frame.assign(area=offers_frame["location_id"].map(area))
+            placed = placed.dropna(subset=["area"])
+            names.update(zip(placed["provider_id"], placed["brand_name"], strict=True))
+            sets.append(placed.groupby("area")["provider_id"].agg(set))
+        old_sets, new_sets = (
+            x.reindex(table.index).apply(lambda v: v if isinstance(v, set) else set())
+            for x in sets)
+        entering = [n - o for o, n in zip(old_sets, new_sets, strict=True)]
+        leaving = [o - n for o, n in zip(old_sets, new_sets, strict=True)]
+        table["providers_entering"] = [len(e) for e in entering]
+        table["providers_leaving"] = [len(v) for v in leaving]
+        table["providers_entering_names"] = [";".join(sorted({names[p] for p in e}))
+                                             for e in entering]
+        table["providers_leaving_names"] = [";".join(sorted({names[p] for p in v}))
+                                            for v in leaving]
+    return table.reset_index()
+
+
+def _with_compare_releases(table: pd.DataFrame, old: pd.DataFrame,
+                           new: pd.DataFrame) -> pd.DataFrame:
+    """Take the tract counts from ``compare_releases`` (one definition for the project)."""
+    try:
+        from assetmap.analysis.service import compare_releases
+    except ImportError:  # a build without the BDC service module: keep this module's counts
+        return table
+    counts = compare_releases(old, new, level="tract")
+    own = [c for c in table.columns if c in counts.columns and c != "GEOID"]
+    return table.drop(columns=own).merge(counts, on="GEOID", how="left")
+
+
+def release_change_report(
+    old_service: pd.DataFrame,
+    new_service: pd.DataFrame,
+    *,
+    tracts: gpd.GeoDataFrame | None = None,
+    schools: gpd.GeoDataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    old_label: str = "previous release",
+    new_label: str = "current release",
+) -> ReleaseChange:
+    """Count what changed between two BDC releases per tract and per school area.
+
+    Parameters
+    ----------
+    old_service, new_service : DataFrame
+        BDC availability rows (``load_bdc``; provider changes included) or
+        ``service_levels`` output (one row per location; no provider changes) of each release.
+    tracts : GeoDataFrame, optional
+        Tract polygons with ``GEOID``: the tract table becomes a map layer with every tract.
+    schools : GeoDataFrame, optional
+        School points with ``school_id`` and ``name`` (nearest-school areas).
+    zones : GeoDataFrame, optional
+        Attendance-zone polygons with ``school_id`` (used instead of nearest school).
+    old_label, new_label : str
+        Release names for the Markdown section (e.g. ``"June 2024"``).
+
+    Returns
+    -------
+    ReleaseChange
+        ``tracts`` (one row per tract, ``GEOID`` + the counts in the module docstring;
+        a GeoDataFrame when ``tracts`` is given), ``schools`` (per school, or None),
+        ``summary`` (county totals) and ``markdown`` (a report section).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> def release(level):
+    ...     return pd.DataFrame({"location_id": ["1", "2"], "service_level": level,
+    ...         "has_fiber": [False, False], "h3_res8_id": "8848d6d969fffff",
+    ...         "block_geoid": "481350001001000"})
+    >>> change = release_change_report(release(["underserved", "served"]),
+    ...                                release(["served", "served"]))
+    >>> change.summary["newly_served"], change.tracts["served_share_change"].tolist()
+    (1, [0.5])
+    """
+    old_loc, old_offers = _per_location(old_service, "old_service")
+    new_loc, new_offers = _per_location(new_service, "new_service")
+    both = old_loc.merge(new_loc, on="location_id", how="outer", suffixes=("_old", "_new"))
+    for col in ("block_geoid", "h3_res8_id"):
+        both[col] = both[f"{col}_new"].fillna(both[f"{col}_old"])
+    in_old, in_new = both["level_old"].notna(), both["level_new"].notna()
+    both["GEOID"] = both["block_geoid"].astype(str).str[:11]
+    both["locations_old"] = in_old.astype(int)
+    both["locations_new"] = in_new.astype(int)
+    both["served_old"] = (both["level_old"] == 2).astype(int)
+    both["served_new"] = (both["level_new"] == 2).astype(int)
+    fiber_old = both["has_fiber_old"].astype("boolean").fillna(False).astype(bool)
+    fiber_new = both["has_fiber_new"].astype("boolean").fillna(False).astype(bool)
+    both["fiber_old"] = fiber_old.astype(int)
+    both["fiber_new"] = fiber_new.astype(int)
+    served_old, served_new = both["level_old"] == 2, both["level_new"] == 2
+    both["newly_served"] = (served_new & ~served_old).astype(int)
+    both["lost_service"] = (served_old & ~served_new).astype(int)
+    both["fiber_gained"] = (fiber_new & ~fiber_old).astype(int)
+    both["fiber_lost"] = (fiber_old & ~fiber_new).astype(int)
+    both["locations_added"] = (in_new & ~in_old).astype(int)
+    both["locations_removed"] = (in_old & ~in_new).astype(int)
+    tract_table = _roll(both, (old_offers, new_offers), "GEOID")
+    if old_offers is not None:
+        tract_table = _with_compare_releases(tract_table, old_service, new_service)
+    if tracts is not None:
+        layer = tracts[["GEOID", "geometry"]].to_crs(4326).merge(tract_table, on="GEOID",
+                                                                 how="left")
+        layer[_COUNTS] = layer[_COUNTS].fillna(0).astype(int)
+        tract_table = layer
+    school_table = None
+    if schools is not None or zones is not None:
+        both["school_id"] = _assign_schools(both["h3_res8_id"], schools, zones)
+        school_table = _roll(both.dropna(subset=["school_id"]), (old_offers, new_offers),
+                             "school_id")
+        if schools is not None:
+            info = schools[["school_id", "name", "geometry"]].to_crs(4326)
+            school_table = info.merge(school_table, on="school_id", how="right")
+    summary = {c: int(both[c].sum()) for c in _COUNTS}
+    summary.update(old_label=old_label, new_label=new_label)
+    sources, vintages, illustrative = merge_sources(old_service, new_service)
+    report = start_report(None, kind="release_change", rows_read=len(both), sources=sources,
+                          vintages=vintages, illustrative=illustrative)
+    tract_table = attach_report(tract_table, report)
+    if school_table is not None:
+        school_table = attach_report(school_table, report)
+    return ReleaseChange(tract_table, school_table, summary,
+                         _markdown(summary, tract_table, school_table, illustrative))
+
+
+def _markdown(summary: dict[str, Any], tracts: pd.DataFrame, schools: pd.DataFrame | None,
+              illustrative: bool) -> str:
+    """Return a short report section: county totals and the tracts and schools that changed most."""
+    def esc(text: object) -> str:
+        return html.escape(str(text)).replace("|", "&#124;")
+
+    old, new = esc(summary["old_label"]), esc(summary["new_label"])
+    lines = [f"## What changed between the {old} and the {new}", ""]
+    if illustrative:
+        lines += ["*Illustrative data: not a statement about real service.*", ""]
+    lines += [
+        f"- Locations newly served at 100/20: **{summary['newly_served']:,}**",
+        f"- Locations that lost service: **{summary['lost_service']:,}**",
+        (f"- Locations that gained fiber: **{summary['fiber_gained']:,}** "
+         f"(lost fiber: {summary['fiber_lost']:,})"),
+        (f"- Locations added to / removed from the Fabric: {summary['locations_added']:,} / "
+         f"{summary['locations_removed']:,}"),
+        "",
+        "| tract | newly served | lost service | fiber gained | providers entering |",
+        "|---|---:|---:|---:|---|",
+    ]
+    top = pd.DataFrame(tracts).sort_values("newly_served", ascending=False).head(5)
+    for row in top.itertuples():
+        names = esc(getattr(row, "providers_entering_names", "") or "")
+        lines.append(f"| {esc(row.GEOID)} | {row.newly_served} | {row.lost_service} | "
+                     f"{row.fiber_gained} | {names} |")
+    if schools is not None and "name" in schools.columns:
+        lines += ["", "| school | newly served | fiber gained |", "|---|---:|---:|"]
+        for row in pd.DataFrame(schools).sort_values("newly_served",
+                                                     ascending=False).head(5).itertuples():
+            lines.append(f"| {esc(row.name)} | {row.newly_served} | {row.fiber_gained} |")
+    return "\n".join(lines) + "\n"

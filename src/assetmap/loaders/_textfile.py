@@ -1,0 +1,119 @@
+"""Open a user's text file safely: its encoding, and parser failures as SchemaError.
+
+District offices export CSVs from Excel in whatever encoding Windows uses (Windows-1252,
+UTF-16 "Unicode Text"), and a half-copied or mis-named file reaches the readers too. These
+helpers make every such case end in a counted repair (another encoding) or a
+:class:`~assetmap.errors.SchemaError` naming the file, never a raw pandas, csv or
+``UnicodeDecodeError``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from assetmap.errors import AssetmapError, SchemaError
+
+__all__ = ["READ_ERRORS", "parse_errors", "sniff_encoding"]
+
+READ_ERRORS: tuple[type[BaseException], ...] = (
+    pd.errors.ParserError,
+    pd.errors.EmptyDataError,
+    UnicodeError,
+    csv.Error,
+    OverflowError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+)
+
+_BLOCK = 1 << 20
+
+
+def sniff_encoding(path: str | Path) -> tuple[str, str | None]:
+    r"""Return ``(encoding, note)`` for a text file; ``note`` is None for UTF-8.
+
+    UTF-8 (with or without a byte-order mark) is tried on the whole file; a UTF-16 byte-order
+    mark means UTF-16 (Excel's "Unicode Text"); anything else is read as Windows-1252 (or
+    Latin-1 when even that fails), and the note says so for the report.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = p.write_bytes("name\nCaf\u00e9".encode("cp1252"))
+    >>> sniff_encoding(p)
+    ('cp1252', 'not UTF-8 text; read as Windows-1252 (Latin-1)')
+    """
+    path = Path(path)
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "UTF-16 text (Excel 'Unicode Text'); read as UTF-16"
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(_BLOCK), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8-sig", None
+    try:
+        with path.open("r", encoding="cp1252") as handle:
+            for _ in iter(lambda: handle.read(_BLOCK), ""):
+                pass
+    except UnicodeDecodeError:
+        return "latin-1", "not UTF-8 text; read as Latin-1"
+    return "cp1252", "not UTF-8 text; read as Windows-1252 (Latin-1)"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return "the file is empty (0 bytes, or no columns)"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "field larger than field limit" in text or isinstance(exc, OverflowError):
+        return ("a cell is longer than the CSV reader allows (an enormous single line: is it "
+                "a binary file, or a file with another delimiter?)")
+    if isinstance(exc, UnicodeError):
+        return f"the text cannot be decoded ({text[:120]}); save it as CSV (UTF-8)"
+    return text[:200]
+
+
+@contextlib.contextmanager
+def parse_errors(source: str | Path, *, what: str = "CSV file") -> Iterator[None]:
+    """Turn a parser failure inside the block into a :class:`SchemaError` naming ``source``.
+
+    Examples
+    --------
+    >>> import pandas as pd, io
+    >>> try:
+    ...     with parse_errors("empty.csv"):
+    ...         pd.read_csv(io.StringIO(""))
+    ... except SchemaError as exc:
+    ...     print(exc)
+    empty.csv: not a readable CSV file: the file is empty (0 bytes, or no columns)
+    """
+    try:
+        yield
+    except AssetmapError:
+        raise
+    except (*READ_ERRORS, *_vector_errors()) as exc:
+        raise SchemaError(f"{source}: not a readable {what}: {_reason(exc)}") from exc
+
+
+def _vector_errors() -> tuple[type[BaseException], ...]:
+    """Return the exceptions a vector read (pyogrio, shapely) raises on a damaged file."""
+    import pyogrio.errors
+    import shapely.errors
+
+    return (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            shapely.errors.ShapelyError)

@@ -1,0 +1,59 @@
+"""Write challenge candidates (``challenge_candidates``) as a CSV a spreadsheet opens safely.
+
+Text cells that begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be
+run as formulas by spreadsheet programs (CSV injection); they are written with a leading
+apostrophe. Numbers are written as numbers. The geometry is left out of the CSV: the area
+ids (census block GEOID or H3 cell id) identify the areas; use the GeoDataFrame itself (e.g.
+``to_file(..., driver="GPKG")``) for the map layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["neutralize_csv_cells", "write_challenge_csv"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot start a spreadsheet formula.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"a": ["=1+2", "ok", "-x"], "n": [-1, 2, 3]})
+    >>> neutralize_csv_cells(frame).to_dict("list")
+    {'a': ["'=1+2", 'ok', "'-x"], 'n': [-1, 2, 3]}
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            text = out[col]
+            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+            out[col] = text.where(~risky.astype(bool), "'" + text.astype(str))
+    return out
+
+
+def write_challenge_csv(candidates: pd.DataFrame, path: str | Path) -> Path:
+    """Write challenge candidates to ``path`` as UTF-8 CSV, formula cells neutralised.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "c.csv"
+    >>> _ = write_challenge_csv(pd.DataFrame({"brand_name": ["@net"], "rank": [1]}), p)
+    >>> p.read_text().splitlines()
+    ['brand_name,rank', "'@net,1"]
+    """
+    path = Path(path)
+    frame = pd.DataFrame(candidates.drop(columns="geometry", errors="ignore"))
+    neutralize_csv_cells(frame).to_csv(path, index=False, encoding="utf-8")
+    return path

@@ -1,0 +1,69 @@
+"""A short plain-text summary of a run, for the terminal (``assetmap demo`` and ``build``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from assetmap.outputs._facts import headline_facts, top_tracts
+
+__all__ = ["summary_lines"]
+
+
+def _tract_label(row: pd.Series) -> str:
+    name = str(row.get("NAMELSAD") or row.get("GEOID"))
+    return f"{name} ({row.get('GEOID')})"
+
+
+def summary_lines(
+    scored: pd.DataFrame,
+    *,
+    zones: pd.DataFrame | None = None,
+    plan: pd.DataFrame | None = None,
+    top: int = 5,
+) -> list[str]:
+    """Return the run's summary: headline figures, then top tracts and schools with drivers.
+
+    Every figure is computed from the scored frames' documented columns.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        Scored tracts.
+    zones : DataFrame, optional
+        School zones from ``rollup_to_schools``.
+    plan : DataFrame, optional
+        Chosen sites from ``select_sites``.
+    top : int
+        How many tracts and schools to name.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"GEOID": ["48135000100", "48135000200"], "households": [100, 300],
+    ...                    "fiber_share": [0.0, 0.5], "priority": [80.0, 20.0]})
+    >>> summary_lines(df)[0]
+    '100 households (25.0%) live in tracts where no location has fiber (1 of 2 tracts).'
+    """
+    lines = list(headline_facts(scored).sentences)
+    if "priority" in scored and scored["priority"].notna().any():
+        best = top_tracts(scored.dropna(subset=["priority"]), n=top)
+        lines.append(f"Top {len(best)} priority tracts (drivers):")
+        for rank, (_, row) in enumerate(best.iterrows(), start=1):
+            lines.append(f"  {rank}. {_tract_label(row)}: priority {row['priority']:.0f}; "
+                         f"{row['drivers'] or 'no driver data'}")
+    if zones is not None and len(zones) and "priority" in zones:
+        order = "priority_rank" if "priority_rank" in zones else None
+        best_zones = (zones.nsmallest(top, order) if order else zones.nlargest(top, "priority"))
+        lines.append(f"Top {len(best_zones)} schools by need (drivers):")
+        for rank, (_, row) in enumerate(best_zones.iterrows(), start=1):
+            drivers = row.get("drivers") or "no driver data"
+            lines.append(f"  {rank}. {row.get('name')}: priority {row['priority']:.0f}; {drivers}")
+    if plan is not None and len(plan):
+        gained = plan["covered_demand_gain"].sum() if "covered_demand_gain" in plan else None
+        names = ", ".join(str(n) for n in plan.get("name", plan.get("site_id", [])))
+        figure = f" (+{gained:,.0f} households within reach)" if gained is not None else ""
+        lines.append(f"Plan: {len(plan)} new site(s){figure}: {names}")
+    return lines
