@@ -255,13 +255,16 @@ def write_outputs(
     if export_formats:
         from assetmap.outputs.export import export_layers
 
-        layers: dict[str, pd.DataFrame] = {"tracts": scored}
+        layers: dict[str, pd.DataFrame] = {f"{stem}_tracts": scored}
         for name, frame in (("school_zones", results.zones), ("plan", results.plan),
                             ("sites", results.site_connectivity), ("change", results.change)):
             if frame is not None and len(frame):
-                layers[name] = frame
-        written = export_layers(layers, out_dir, formats=export_formats, prefix=stem)
-        paths.update({f"export_{k}": Path(v) for k, v in written.items()})
+                layers[f"{stem}_{name}"] = frame
+        written = export_layers(layers, out_dir, formats=export_formats)
+        for name, files in written.items():
+            for file in files:
+                if not file.name.endswith(".report.json"):
+                    paths[f"{name.removeprefix(stem + '_')}.{file.suffix[1:]}"] = Path(file)
     return paths
 
 

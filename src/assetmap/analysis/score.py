@@ -1,0 +1,331 @@
+"""Score every tract: infrastructure gap, adoption gap, need, resource gap, and priority.
+
+:func:`score_tracts` assembles the tract table (:func:`~assetmap.analysis.join.assemble_tracts`),
+measures access to partner sites (:mod:`assetmap.analysis.access`), normalises each input within
+the study area (percentile rank by default, or z-scores), combines them into four indices and a
+priority (0-100, higher = more need), flags missing and unreliable inputs, computes Purdue
+DDI-style INFA and SE scores for comparison, and tests the top N against weight perturbations
+(:func:`~assetmap.analysis.sensitivity.weight_sensitivity`). The full specification travels in
+``attrs["assetmap"]["score_spec"]``; the formulas are in ``docs/methods.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from assetmap._report import attach_report, get_report, merge_sources
+from assetmap.analysis._indices import (
+    CV_LIMIT,
+    INDICES,
+    NORMALISATIONS,
+    build_spec,
+    combine,
+    contributions,
+    driver_text,
+    normalised_inputs,
+    numeric,
+    spec_inputs,
+    validate_weights,
+    weight_matrices,
+)
+from assetmap.analysis.access import (
+    RURAL_REACH_M,
+    URBAN_REACH_M,
+    Decay,
+    area_points,
+    nearest_site_distance,
+    sites_within_reach,
+    study_crs,
+    two_step_fca,
+)
+from assetmap.analysis.join import assemble_tracts
+from assetmap.analysis.sensitivity import _stability, weight_sensitivity
+from assetmap.errors import ConfigError
+
+__all__ = ["score_tracts", "weight_sensitivity"]
+
+_CAPACITY = ("capacity_seats", "capacity_devices", "capacity_hotspots")
+_DEMAND = ("children", "households", "population")
+_DDI_INFA = ((("unserved_share",), 1), (("no_computer_share",), 1), (("no_internet_share",), 1),
+             (("mean_down_mbps", "best_down"), -1), (("mean_up_mbps", "best_up"), -1))
+_DDI_SE = ((("poverty_share", "income_lt25k_share"), 1), (("age65_share",), 1),
+           (("less_than_hs_share",), 1), (("disability_share",), 1))
+
+
+def _has(frame: pd.DataFrame | None, col: str) -> bool:
+    return frame is not None and col in frame.columns and frame[col].notna().any()
+
+
+def _access(
+    table: gpd.GeoDataFrame,
+    *,
+    sites: gpd.GeoDataFrame | None,
+    schools: gpd.GeoDataFrame | None,
+    points: gpd.GeoDataFrame | None,
+    reach_m: float | None,
+    urban_reach_m: float,
+    rural_reach_m: float,
+    decay: Decay | None,
+    crs: Any,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Access columns for the tracts, and what was done (for the spec)."""
+    spec: dict[str, Any] = {"notes": []}
+    cols: dict[str, pd.Series] = {}
+    if sites is None and schools is None:
+        spec["notes"].append("no sites or schools given: access columns left out")
+        return pd.DataFrame(index=table.index), spec
+    space = study_crs(table, sites, schools, crs=crs)
+    pts = area_points(table, points=points, crs=space)
+    areas = gpd.GeoDataFrame({"GEOID": table["GEOID"]}, geometry=pts.geometry, crs=4326)
+    spec["crs"] = space.to_string()
+    spec["point_source"] = {str(k): int(v) for k, v in pts["point_source"].value_counts().items()}
+    if schools is not None and len(schools):
+        cols["dist_school_m"] = nearest_site_distance(areas, schools, crs=space)
+        spec["dist_school_m"] = "nearest school in `schools`"
+    elif sites is not None and "site_type" in sites and (sites["site_type"] == "school").any():
+        cols["dist_school_m"] = nearest_site_distance(areas, sites, site_type="school", crs=space)
+        spec["dist_school_m"] = "nearest partner site of type school"
+    if sites is not None and len(sites):
+        if "site_type" in sites and (sites["site_type"] == "library").any():
+            cols["dist_library_m"] = nearest_site_distance(areas, sites, site_type="library",
+                                                           crs=space)
+        services = [c for c in sites.columns if str(c).startswith("svc_")
+                    and sites[c].fillna(False).astype(bool).any()]
+        for col in services:
+            code = col[len("svc_"):]
+            cols[f"dist_{code}_m"] = nearest_site_distance(areas, sites, service=code, crs=space)
+        rural = table["rural"] if "rural" in table.columns else None
+        reach = sites_within_reach(areas, sites, reach_m=reach_m, rural=rural, crs=space,
+                                   urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m)
+        cols["sites_within_reach"], cols["reach_m"] = reach["sites_within_reach"], reach["reach_m"]
+        spec["reach"] = ("reach_m for every tract" if reach_m is not None else
+                         f"{urban_reach_m:,.1f} m urban, {rural_reach_m:,.1f} m rural "
+                         "(RUCA primary code >= 4)")
+        demand = next((c for c in _DEMAND if _has(table, c)), None)
+        if demand is None:
+            spec["notes"].append("2SFCA left out: no children, households or population column")
+        else:
+            supply = sites.copy()
+            cap = next((c for c in _CAPACITY if _has(sites, c)), None)
+            if cap is None:
+                supply["_capacity"] = 1.0
+                capacity_note = "no capacity known: each site counts as 1"
+            else:
+                known = pd.to_numeric(supply[cap], errors="coerce")
+                unknown = int(known.isna().sum())
+                supply["_capacity"] = known.fillna(known.median())
+                capacity_note = (f"{cap}; {unknown} sites of unknown capacity given the median "
+                                 f"of the others ({known.median():g})" if unknown else cap)
+            d0 = float(reach_m) if reach_m is not None else float(urban_reach_m)
+            demand_frame = areas.assign(_demand=table[demand].to_numpy())
+            cols["access_2sfca"] = two_step_fca(demand_frame, supply, demand_col="_demand",
+                                                capacity_col="_capacity", d0=d0, decay=decay,
+                                                crs=space)
+            spec["two_step_fca"] = {"demand": demand, "capacity": capacity_note, "d0_m": d0,
+                                    "decay": "none (step at d0)" if decay is None else
+                                    getattr(decay, "__name__", "user function")}
+    return pd.DataFrame(cols, index=table.index), spec
+
+
+def _ddi_part(table: pd.DataFrame, parts: tuple) -> tuple[pd.Series, list[str], list[str]]:
+    """Mean z-score of the variables present (need-oriented), and which were used / absent."""
+    used, absent, zs = [], [], []
+    for columns, sign in parts:
+        col = next((c for c in columns if _has(table, c)), None)
+        if col is None:
+            absent.append(columns[0])
+            continue
+        v = pd.Series(numeric(table[col]) * sign, index=table.index)
+        sd = v.std(ddof=0)
+        zs.append(((v - v.mean()) / sd).where(v.notna()) if sd > 0 else v * 0)
+        used.append(col)
+    if not zs:
+        return pd.Series(np.nan, index=table.index), used, absent
+    return pd.concat(zs, axis=1).mean(axis=1), used, absent
+
+
+def _rescale(v: pd.Series) -> pd.Series:
+    lo, hi = v.min(), v.max()
+    return (v - lo) / (hi - lo) * 100 if hi > lo else v * 0 + 50
+
+
+def _ddi(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    infa, infa_used, infa_absent = _ddi_part(table, _DDI_INFA)
+    se, se_used, se_absent = _ddi_part(table, _DDI_SE)
+    out = pd.DataFrame({"ddi_infa": _rescale(infa), "ddi_se": _rescale(se),
+                        "ddi": _rescale(infa + se)}, index=table.index)
+    spec = {
+        "method": "Purdue Center for Regional Development Digital Divide Index, approximated: "
+                  "z-scores within the study area (need-oriented), mean of the variables "
+                  "present (equal weights), each score rescaled min-max to 0-100 within the "
+                  "study area; DDI = rescaled INFA z + SE z",
+        "infa_used": infa_used, "infa_absent": infa_absent,
+        "se_used": se_used, "se_absent": se_absent,
+        "differences": "Purdue uses population without 25/3 access, national z-scores and "
+                       "rescaling; here BDC location shares (unserved = no reliable 25/3), "
+                       "study-area z-scores, equal weights, and only the variables present",
+    }
+    return out, spec
+
+
+def _flag_text(mask: pd.DataFrame) -> pd.Series:
+    """Join with ';' the column names where ``mask`` is True (vectorised)."""
+    out = np.full(len(mask), "", dtype=object)
+    m = mask.to_numpy(bool)
+    rows = m.any(axis=1) if m.size else np.zeros(len(mask), dtype=bool)
+    if rows.any():
+        names = np.array([f"{c};" for c in mask.columns], dtype=object)
+        joined = m[rows].astype(object) @ names
+        out[rows] = pd.Series(joined, dtype=object).str.slice(0, -1).to_numpy(object)
+    return pd.Series(out, index=mask.index, dtype=object)
+
+
+def score_tracts(
+    tracts: gpd.GeoDataFrame,
+    *,
+    service: pd.DataFrame | None = None,
+    acs: pd.DataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    survey: pd.DataFrame | None = None,
+    rurality: pd.DataFrame | None = None,
+    schools: gpd.GeoDataFrame | None = None,
+    points: gpd.GeoDataFrame | None = None,
+    weights: dict[str, float] | None = None,
+    normalise: str = "percentile",
+    reach_m: float | None = None,
+    urban_reach_m: float = URBAN_REACH_M,
+    rural_reach_m: float = RURAL_REACH_M,
+    decay: Decay | None = None,
+    top_n: int = 5,
+    sensitivity_draws: int = 200,
+    seed: int = 0,
+    crs: Any = None,
+) -> gpd.GeoDataFrame:
+    """Score every tract for connectivity gap, need and nearby resources.
+
+    Parameters
+    ----------
+    tracts : geopandas.GeoDataFrame
+        Tract polygons (``GEOID``), or a table already assembled with its sources.
+    service, acs, survey, rurality : pandas.DataFrame, optional
+        Per-tract sources (see :func:`~assetmap.analysis.join.assemble_tracts`).
+    sites : geopandas.GeoDataFrame, optional
+        Partner sites: distances to libraries, schools and each ``svc_<code>`` service,
+        sites within reach and the 2SFCA (capacity ``capacity_seats``, else devices, else
+        hotspots; demand children, else households, else population).
+    schools : geopandas.GeoDataFrame, optional
+        School points for ``dist_school_m`` (else partner sites of type ``school``).
+    points : geopandas.GeoDataFrame, optional
+        Weighted points (block-group population centres, BDC locations) for each tract's
+        population-weighted point; else the internal point.
+    weights : dict, optional
+        Weights by name: the four indices (for the priority) and any input (within its
+        index). Unknown names raise :class:`~assetmap.errors.ConfigError` listing the allowed.
+    normalise : {"percentile", "zscore"}
+        Normalisation of each input within the study area.
+    reach_m : float, optional
+        One reach for every tract (also the 2SFCA catchment); default by rurality:
+        ``urban_reach_m`` for urban tracts, ``rural_reach_m`` for rural ones, and an
+        ``urban_reach_m`` 2SFCA catchment.
+    urban_reach_m, rural_reach_m : float
+        The reach defaults by rurality: 3,218.7 m (2 miles) and 16,093.4 m (10 miles).
+    decay : callable, optional
+        Distance decay for the 2SFCA (``access.step_fn``, ``linear``, ``gaussian``).
+    top_n, sensitivity_draws, seed :
+        Weight sensitivity (0 draws: left out).
+    crs : optional
+        Override the distance CRS (default :func:`~assetmap.analysis.access.study_crs`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per tract, EPSG:4326: the assembled columns, access columns,
+        ``infrastructure_gap``, ``adoption_gap``, ``need``, ``resource_gap``, ``priority``
+        (0-100, higher = more need), ``priority_rank``, ``unreliable``,
+        ``unreliable_inputs``, ``missing_inputs``, ``drivers``, ``ddi_infa``, ``ddi_se``,
+        ``ddi`` and ``top_n_stability``. The specification is in
+        ``attrs["assetmap"]["score_spec"]``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> t = gpd.GeoDataFrame({"GEOID": ["48135000100", "48135000200", "48135000300"],
+    ...                       "unserved_share": [0.5, 0.1, 0.0],
+    ...                       "poverty_share": [0.3, 0.1, None]},
+    ...                      geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs=4326)
+    >>> s = score_tracts(t, sensitivity_draws=0)
+    >>> s["infrastructure_gap"].tolist(), s["need"].tolist()
+    ([100.0, 50.0, 0.0], [100.0, 0.0, nan])
+    >>> s["priority_rank"].tolist(), s["missing_inputs"].tolist()
+    ([1, 2, 3], ['', '', 'low_income;need'])
+    """
+    if normalise not in NORMALISATIONS:
+        raise ConfigError(f"normalise={normalise!r}; allowed: {list(NORMALISATIONS)}")
+    table = assemble_tracts(tracts, service=service, acs=acs, survey=survey, rurality=rurality)
+    report = get_report(table)
+    if _has(table, "children") and _has(table, "population") and "children_share" not in table:
+        pop = pd.to_numeric(table["population"], errors="coerce")
+        table["children_share"] = pd.to_numeric(table["children"], errors="coerce") / pop.where(
+            pop > 0)
+        if "children_cv" in table.columns:
+            table["children_share_cv"] = table["children_cv"]
+    access, access_spec = _access(table, sites=sites, schools=schools, points=points,
+                                  reach_m=reach_m, urban_reach_m=urban_reach_m,
+                                  rural_reach_m=rural_reach_m, decay=decay, crs=crs)
+    table = table.drop(columns=[c for c in access.columns if c in table.columns])
+    table = pd.concat([table, access], axis=1)
+
+    user_weights = validate_weights(weights, table)
+    spec = build_spec(table, user_weights, normalise)
+    norm = normalised_inputs(table, spec)
+    w_in, w_idx, members = weight_matrices(spec)
+    indices, priority = combine(norm.to_numpy(float), w_in[:, None], w_idx[:, None], members,
+                                rescale=normalise == "zscore")
+    for k, name in enumerate(INDICES):
+        table[name] = indices[:, k, 0]
+    table["priority"] = priority[:, 0]
+    table["priority_rank"] = table["priority"].rank(ascending=False, method="min").astype(
+        "Int64")
+
+    missing = norm.isna()
+    for name in INDICES:
+        if spec["indices"][name]["inputs"]:
+            missing[name] = table[name].isna()
+    table["missing_inputs"] = _flag_text(missing)
+    cv_mask = pd.DataFrame(index=table.index)
+    for index, inp in spec_inputs(spec):
+        cv_col = f"{inp['column']}_cv"
+        if cv_col in table.columns and inp["weight"] > 0 and spec["priority"]["weights"][index]:
+            cv_mask[inp["name"]] = pd.to_numeric(table[cv_col], errors="coerce").gt(CV_LIMIT)
+    table["unreliable_inputs"] = _flag_text(cv_mask)
+    table["unreliable"] = table["unreliable_inputs"].ne("")
+    table["drivers"] = driver_text(contributions(norm, spec), table, spec)
+    ddi, ddi_spec = _ddi(table)
+    table = pd.concat([table, ddi], axis=1)
+
+    spec["access"] = access_spec
+    spec["ddi"] = ddi_spec
+    spec["missing"] = ("an input missing for a tract is left out and its index re-weighted over "
+                       "the inputs present; named in missing_inputs. An index with no input for "
+                       "a tract is NaN and the priority re-weighted over the other indices")
+    spec["unreliable"] = f"a priority input whose ACS coefficient of variation > {CV_LIMIT}"
+    out = gpd.GeoDataFrame(table, geometry=tracts.geometry.name, crs=4326)
+    sources, vintages, illustrative = merge_sources(table, sites, schools, points)
+    report.update(kind="scored_tracts", sources=sources, vintages=vintages,
+                  illustrative=illustrative)
+    report["notes"].extend(access_spec["notes"])
+    report["score_spec"] = spec
+    out = attach_report(out, report)
+    if sensitivity_draws:
+        stability, summary = _stability(out, norm.to_numpy(float), spec, top_n=top_n,
+                                        spread=0.25, draws=sensitivity_draws, seed=seed)
+        out["top_n_stability"] = stability
+        out.attrs["assetmap"]["sensitivity"] = summary
+    else:
+        out.attrs["assetmap"]["notes"].append("weight sensitivity not run (0 draws)")
+    return out
