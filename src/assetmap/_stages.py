@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from assetmap._bundle import Sources
@@ -103,12 +104,13 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
         acs = read_acs_csv(census["acs"])
 
     availability = locations = service = previous = None
+    bdc_files = _local_files(bdc_files)
     if bdc_files:
         availability = load_bdc(bdc_files, counties=counties or None)
         locations = service_levels(availability)
         service = service_by_area(locations, level="tract")
         if config.bdc["previous_files"]:
-            old = load_bdc(config.bdc["previous_files"], counties=counties or None)
+            old = load_bdc(_local_files(config.bdc["previous_files"]), counties=counties or None)
             previous = service_by_area(service_levels(old), level="tract")
 
     srcs = config.sources
@@ -142,6 +144,18 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
         schools=schools, sites=sites, zones=zones, survey=survey, previous_service=previous,
         label=label,
     )
+
+
+def _local_files(files: list[str]) -> list[str]:
+    """Download (or take from the cache) the BDC files given as URLs; local paths pass."""
+    from assetmap._http import fetch
+
+    return [
+        str(fetch(f, expect="zip" if f.lower().split("?")[0].endswith(".zip") else "csv",
+                  description="FCC BDC availability"))
+        if "://" in f else f
+        for f in files
+    ]
 
 
 def fetch_sources(config: StudyConfig) -> list[Path]:
@@ -178,6 +192,10 @@ def analyse(sources: Sources, config: StudyConfig) -> Results:
         intervention_reason=interventions["intervention_reason"],
     )
     results = Results(scored=scored)
+    if sources.locations is not None and "h3_res8_id" in sources.locations:
+        from assetmap.analysis.service import service_by_area
+
+        results.h3_cells = service_by_area(sources.locations, level="h3")
     if sources.schools is not None and len(sources.schools):
         results.zones = rollup_to_schools(scored, sources.schools, zones=sources.zones)
     if sources.sites is not None and len(sources.sites):
@@ -185,24 +203,90 @@ def analyse(sources: Sources, config: StudyConfig) -> Results:
             sources.sites, levels=sources.locations, service=sources.service, tracts=scored
         )
         plan_cfg = config.plan
-        candidates = sources.sites[sources.sites["status"].isin(["inquiry", "vetted"])]
+        candidates = _plan_candidates(sources.sites, sources.schools)
         existing = sources.sites[sources.sites["status"].isin(["active", "agreement_signed"])]
         if plan_cfg["k"] > 0 and len(candidates):
             k = min(plan_cfg["k"], len(candidates))
+            demand, weight = _plan_demand(scored, results.h3_cells, plan_cfg["weight"])
+            reach = float(plan_cfg["reach_m"])
             results.plan = select_sites(
-                scored, candidates=candidates, k=k, weight=plan_cfg["weight"],
-                reach_m=plan_cfg["reach_m"], existing=existing if len(existing) else None,
+                demand, candidates=candidates.assign(plan_reach_m=reach), k=k, weight=weight,
+                reach_m="plan_reach_m", candidate_status=None,
+                existing=_existing_reach(existing, reach) if len(existing) else None,
             )
             results.whatif = apply_plan(scored, new_sites=results.plan, sites=sources.sites)
-    if sources.locations is not None and "h3_res8_id" in sources.locations:
-        from assetmap.analysis.service import service_by_area
-
-        results.h3_cells = service_by_area(sources.locations, level="h3")
     if sources.previous_service is not None and sources.service is not None:
         from assetmap.analysis.service import compare_releases
 
         results.change = compare_releases(sources.previous_service, sources.service)
     return results
+
+
+PLAN_LOCATION_WEIGHT = "unserved_underserved_locations"
+#: Reach assumed for a hotspot whose Wi-Fi radius is not recorded (metres).
+WIFI_RADIUS_UNKNOWN_M = 100.0
+_HOST_TYPES = ("library", "school", "place_of_worship", "community_center", "public_housing",
+               "health_center")
+
+
+def _existing_reach(existing: gpd.GeoDataFrame, reach_m: float) -> gpd.GeoDataFrame:
+    """Existing sites' reach: a hotspot or Wi-Fi bus stop reaches its Wi-Fi radius only."""
+    radius = pd.to_numeric(existing.get("wifi_radius_m"), errors="coerce")
+    wifi_only = existing["site_type"].isin(["hotspot", "wifi_bus_stop"])
+    reach = np.where(wifi_only, radius.fillna(WIFI_RADIUS_UNKNOWN_M), reach_m)
+    return existing.assign(plan_reach_m=reach)
+
+
+def _plan_candidates(
+    sites: gpd.GeoDataFrame, schools: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """Candidate hosts for a new learning center or Wi-Fi site.
+
+    Partner-registry entries in the first steps of a partnership (inquiry, vetted); anchor
+    sites of a hosting type with no partnership recorded (a library, say); and every school
+    (parking-lot Wi-Fi). Sites already active or under agreement are the fixed existing sites.
+    """
+    status = sites["status"].astype("string").str.lower()
+    registry = sites[status.isin(["inquiry", "vetted"]).fillna(False).to_numpy()]
+    anchors = sites[(status.isna() & sites["site_type"].isin(_HOST_TYPES)).to_numpy()]
+    anchors = anchors.assign(status="no partnership recorded")
+    parts = [registry, anchors]
+    if schools is not None and len(schools):
+        parts.append(gpd.GeoDataFrame(
+            {"site_id": "school:" + schools["school_id"].astype(str),
+             "name": schools["name"], "site_type": "school",
+             "status": "district campus"},
+            geometry=schools.geometry.to_numpy(), crs=schools.crs,
+        ).to_crs(4326))
+    keep = ["site_id", "name", "site_type", "status", "geometry"]
+    frame = pd.concat([p[keep] for p in parts], ignore_index=True)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+
+
+def _plan_demand(
+    scored: gpd.GeoDataFrame, h3_cells: pd.DataFrame | None, weight: str
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Demand points for site selection.
+
+    With location-level BDC data, the demand is each H3 res-8 cell's unserved and underserved
+    residential locations at the cell centre (about 460 m across, much finer than a tract);
+    otherwise the tracts themselves with the study's ``[plan] weight``.
+    """
+    if h3_cells is None or not len(h3_cells) or weight != "unserved_households":
+        return scored, weight
+    import h3
+
+    cells = h3_cells[(h3_cells["unserved"] + h3_cells["underserved"]) > 0]
+    if cells.empty:
+        return scored, weight
+    lat_lng = [h3.cell_to_latlng(c) for c in cells["h3_res8_id"]]
+    demand = gpd.GeoDataFrame(
+        {"h3_res8_id": cells["h3_res8_id"].to_numpy(),
+         PLAN_LOCATION_WEIGHT: (cells["unserved"] + cells["underserved"]).to_numpy(float)},
+        geometry=gpd.points_from_xy([p[1] for p in lat_lng], [p[0] for p in lat_lng]),
+        crs=4326,
+    )
+    return demand, PLAN_LOCATION_WEIGHT
 
 
 # --------------------------------------------------------------------------- outputs

@@ -55,5 +55,5 @@ def write_challenge_csv(candidates: pd.DataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     frame = pd.DataFrame(candidates.drop(columns="geometry", errors="ignore"))
-    neutralize_csv_cells(frame).to_csv(path, index=False, encoding="utf-8")
+    neutralize_csv_cells(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
     return path

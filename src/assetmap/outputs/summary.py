@@ -52,11 +52,13 @@ def summary_lines(
         best = top_tracts(scored.dropna(subset=["priority"]), n=top)
         lines.append(f"Top {len(best)} priority tracts (drivers):")
         for rank, (_, row) in enumerate(best.iterrows(), start=1):
-            lines.append(f"  {rank}. {_tract_label(row)}: priority {row['priority']:.0f}; "
-                         f"{row['drivers'] or 'no driver data'}")
+            lines.append(
+                f"  {rank}. {_tract_label(row)}: priority {row['priority']:.0f}; "
+                f"{row['drivers'] or 'no driver data'}"
+            )
     if zones is not None and len(zones) and "priority" in zones:
         order = "priority_rank" if "priority_rank" in zones else None
-        best_zones = (zones.nsmallest(top, order) if order else zones.nlargest(top, "priority"))
+        best_zones = zones.nsmallest(top, order) if order else zones.nlargest(top, "priority")
         lines.append(f"Top {len(best_zones)} schools by need (drivers):")
         for rank, (_, row) in enumerate(best_zones.iterrows(), start=1):
             drivers = row.get("drivers") or "no driver data"
@@ -64,6 +66,7 @@ def summary_lines(
     if plan is not None and len(plan):
         gained = plan["covered_demand_gain"].sum() if "covered_demand_gain" in plan else None
         names = ", ".join(str(n) for n in plan.get("name", plan.get("site_id", [])))
-        figure = f" (+{gained:,.0f} households within reach)" if gained is not None else ""
+        unit = str(plan.attrs.get("assetmap", {}).get("plan", {}).get("weight", "demand"))
+        figure = f" (+{gained:,.0f} {unit.replace('_', ' ')} within reach)" if gained else ""
         lines.append(f"Plan: {len(plan)} new site(s){figure}: {names}")
     return lines

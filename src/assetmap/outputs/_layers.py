@@ -1,0 +1,374 @@
+"""Leaflet layers of the equity map, as small folium elements.
+
+The tract GeoJSON is embedded once (:class:`GeoJsonData`) and every thematic layer
+(:class:`ThemeLayer`) draws from it with its own class colours, so switching themes costs no
+extra bytes. Text from users (names, services, hours, vintages) is stored as JSON with ``<``,
+``>`` and ``&`` escaped, and the page's helper functions escape it again before it reaches
+``innerHTML``, so a partner called ``<script>alert(1)</script>`` shows as that text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.template import Template
+
+__all__ = [
+    "GeoJsonData",
+    "HelperScript",
+    "HtmlControl",
+    "OutlineLayer",
+    "OutlineMiniMap",
+    "PointLayer",
+    "ThemeLayer",
+    "TitleBlock",
+    "to_js",
+]
+
+
+def to_js(value: Any) -> str:
+    r"""Return ``value`` as JSON that is safe inside an HTML ``<script>`` element.
+
+    Examples
+    --------
+    >>> to_js({"name": "</script><b>"})
+    '{"name":"\\u003c/script\\u003e\\u003cb\\u003e"}'
+    """
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+_HELPERS = """
+window.amEsc = window.amEsc || function (s) {
+  if (s === null || s === undefined) { return ""; }
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+};
+window.amTable = window.amTable || function (p, fields) {
+  var rows = [];
+  for (var i = 0; i < fields.length; i++) {
+    var f = fields[i], v = p[f[0]];
+    if (v === null || v === undefined || v === "") { continue; }
+    var vint = f[2] ? ' <span class="am-vintage">' + amEsc(f[2]) + '</span>' : "";
+    rows.push("<tr><th>" + amEsc(f[1]) + "</th><td>" + amEsc(v) + vint + "</td></tr>");
+  }
+  return '<table class="am-table">' + rows.join("") + "</table>";
+};
+window.amDecode = window.amDecode || function (fc, scale) {
+  for (var k = 0; k < fc.features.length; k++) {
+    var f = fc.features[k], e = f.e;
+    if (!e) { continue; }
+    var polys = [];
+    for (var p = 0; p < e.length; p++) {
+      var rings = [];
+      for (var r = 0; r < e[p].length; r++) {
+        var flat = e[p][r], out = [], x = 0, y = 0;
+        for (var i = 0; i < flat.length; i += 2) {
+          if (i === 0) { x = flat[0]; y = flat[1]; } else { x += flat[i]; y += flat[i + 1]; }
+          out.push([x / scale, y / scale]);
+        }
+        if (out.length) { out.push(out[0]); }
+        rings.push(out);
+      }
+      polys.push(rings);
+    }
+    fc.features[k] = {type: "Feature", properties: f.p,
+                      geometry: {type: "MultiPolygon", coordinates: polys}};
+  }
+  return fc;
+};
+window.amLegendShow = window.amLegendShow || function (layer, on) {
+  var nodes = document.querySelectorAll('[data-am-layer="' + layer + '"]');
+  for (var i = 0; i < nodes.length; i++) { nodes[i].style.display = on ? "" : "none"; }
+};
+"""
+
+_CSS = """
+<style>
+.am-table { border-collapse: collapse; font: 12px/1.35 system-ui, sans-serif; }
+.am-table th { text-align: left; padding: 1px 8px 1px 0; font-weight: 600; vertical-align: top; }
+.am-table td { padding: 1px 0; }
+.am-vintage { color: #666; font-size: 10px; }
+.am-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
+  z-index: 1000; background: rgba(255,255,255,.92); padding: 6px 14px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 600 16px system-ui, sans-serif; max-width: 60%;
+  text-align: center; pointer-events: none; }
+.am-title small { display: block; font-weight: 400; font-size: 11px; color: #444; }
+.am-legend { background: rgba(255,255,255,.95); padding: 6px 10px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 12px system-ui, sans-serif; max-height: 60vh;
+  overflow-y: auto; max-width: 260px; }
+.am-legend h4 { margin: 4px 0 3px; font-size: 12px; }
+.am-legend i { display: inline-block; width: 16px; height: 11px; margin-right: 6px;
+  border: 1px solid #777; vertical-align: middle; }
+.am-legend .am-note { color: #555; font-size: 10px; }
+.am-icon svg { display: block; }
+.am-flag { color: #b30000; font-weight: 600; }
+.leaflet-container { background: #f2f2ef; }
+</style>
+"""
+
+
+class HelperScript(JSCSSMixin):
+    """The page's escaping/table helpers and the map's CSS (added once per map)."""
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}" + _CSS + "{% endmacro %}"
+        "{% macro script(this, kwargs) %}" + _HELPERS + "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "AssetmapHelpers"
+
+
+class GeoJsonData(JSCSSMixin):
+    """A GeoJSON object embedded once, as a JSON block parsed into ``var <name>``.
+
+    The data sit in a ``<script type="application/json">`` element (parsed with
+    ``JSON.parse``, much faster than a large object literal). With ``precision``, the polygons
+    were delta-encoded by ``encode_polygons`` at that precision and are decoded in the browser.
+    """
+
+    _template = Template(
+        """{% macro html(this, kwargs) %}<script type="application/json" \
+id="{{ this.get_name() }}_json">{{ this.data }}</script>{% endmacro %}
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = JSON.parse(
+  document.getElementById("{{ this.get_name() }}_json").textContent);
+{% if this.scale %}amDecode({{ this.get_name() }}, {{ this.scale }});{% endif %}
+{% endmacro %}"""
+    )
+
+    def __init__(self, data: dict[str, Any], *, precision: int | None = None) -> None:
+        super().__init__()
+        self._name = "AssetmapData"
+        self.data = to_js(data)
+        self.scale = None if precision is None else 10**precision
+
+
+class ThemeLayer(Layer):
+    """A tract choropleth drawn from shared data: class index property -> colour.
+
+    The features are added the first time the layer is switched on, so hidden themes cost
+    nothing at load; tooltips, popups and hover are bound once on the group, not per tract.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.geoJson(null, {
+  className: {{ this.css_class|tojson }},
+  style: function (f) {
+    var c = f.properties[{{ this.key|tojson }}], colors = {{ this.colors_js }};
+    var fill = (c === null || c === undefined || c < 0) ?
+      (c === -2 ? {{ this.suppressed_color|tojson }} : {{ this.na_color|tojson }}) : colors[c];
+    return {fillColor: fill, color: "#4d4d4d", weight: 0.6, opacity: 0.9,
+            fillOpacity: {{ this.fill_opacity }}};
+  }
+});
+(function (layer, fields) {
+  layer.bindTooltip(function (l) {
+    var p = l.feature.properties;
+    return "<b>" + amEsc(p[{{ this.name_key|tojson }}]) + "</b><br>" +
+      amEsc({{ this.label_js }}) + ": " + amEsc(p[{{ this.value_key|tojson }}]);
+  }, {sticky: true});
+  layer.bindPopup(function (l) {
+    var p = l.feature.properties;
+    return "<b>" + amEsc(p[{{ this.name_key|tojson }}]) + "</b>" + amTable(p, fields);
+  }, {maxWidth: 340});
+  layer.on("mouseover", function (e) { e.layer.setStyle({weight: 2.5}); });
+  layer.on("mouseout", function (e) { e.layer.setStyle({weight: 0.6}); });
+  layer.on("add", function () {
+    if (!layer._amLoaded) { layer._amLoaded = true; layer.addData({{ this.source.get_name() }}); }
+    amLegendShow("{{ this.get_name() }}", true);
+  });
+  layer.on("remove", function () { amLegendShow("{{ this.get_name() }}", false); });
+})({{ this.get_name() }}, {{ this.fields_js }});
+{% endmacro %}"""
+    )
+
+    def __init__(
+        self,
+        source: GeoJsonData,
+        *,
+        name: str,
+        key: str,
+        value_key: str,
+        label: str,
+        colors: list[str],
+        fields: list[list[str]],
+        css_class: str,
+        name_key: str = "n",
+        show: bool = False,
+        na_color: str = "#d9d9d9",
+        suppressed_color: str = "#f7f7f7",
+        fill_opacity: float = 0.72,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "ThemeLayer"
+        self.source = source
+        self.key = key
+        self.value_key = value_key
+        self.label_js = to_js(label)
+        self.colors_js = to_js(colors)
+        self.fields_js = to_js(fields)
+        self.css_class = css_class
+        self.name_key = name_key
+        self.na_color = na_color
+        self.suppressed_color = suppressed_color
+        self.fill_opacity = float(fill_opacity)
+
+
+class OutlineLayer(Layer):
+    """An outline without fill (the district boundary), not interactive."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
+  className: {{ this.css_class|tojson }}, interactive: false,
+  style: {fill: false, color: {{ this.color|tojson }}, weight: 2.5, dashArray: "6 4"}
+});
+{% endmacro %}"""
+    )
+
+    def __init__(
+        self, data: dict[str, Any], *, name: str, css_class: str, color: str = "#1a1a1a"
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "OutlineLayer"
+        self.data = to_js(data)
+        self.css_class = css_class
+        self.color = color
+
+
+class PointLayer(Layer):
+    """Points drawn as small SVG icons chosen by a type property, with a popup table."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
+  pointToLayer: function (f, latlng) {
+    var icons = {{ this.icons_js }}, t = f.properties.t;
+    var svg = Object.prototype.hasOwnProperty.call(icons, t) ? icons[t] : icons["other"];
+    return L.marker(latlng, {icon: L.divIcon({className: {{ this.css_class|tojson }},
+      html: svg, iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10]}),
+      keyboard: true});
+  },
+  onEachFeature: function (f, layer) {
+    var p = f.properties, fields = {{ this.fields_js }};
+    var flag = p.fx ? '<div class="am-flag">' + amEsc(p.fx) + "</div>" : "";
+    layer.bindTooltip(function () { return amEsc(p.n); });
+    layer.bindPopup(function () {
+      return "<b>" + amEsc(p.n) + "</b>" + flag + amTable(p, fields);
+    }, {maxWidth: 340});
+  }
+});
+{% endmacro %}"""
+    )
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        *,
+        name: str,
+        icons: dict[str, str],
+        fields: list[list[str]],
+        css_class: str,
+        show: bool = True,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "PointLayer"
+        self.data = to_js(data)
+        self.icons_js = to_js(icons)
+        self.fields_js = to_js(fields)
+        self.css_class = css_class
+
+
+class OutlineMiniMap(JSCSSMixin):
+    """Leaflet-MiniMap showing the study-area outline (and tiles when the map has them).
+
+    Unlike folium's ``MiniMap``, it works without tiles, so an offline map keeps its locator.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+var {{ this.get_name() }}_layers = [L.geoJson({{ this.data }}, {className: "am-mini",
+  interactive: false, style: {color: "#333", weight: 1, fillColor: "#999", fillOpacity: 0.3}})];
+{% if this.tiles %}{{ this.get_name() }}_layers.unshift(L.tileLayer({{ this.tiles|tojson }},
+  {attribution: ""}));{% endif %}
+var {{ this.get_name() }} = new L.Control.MiniMap(L.layerGroup({{ this.get_name() }}_layers), {
+  position: "bottomleft", width: 150, height: 150, toggleDisplay: true, zoomLevelOffset: -5,
+  minimized: false}).addTo({{ this._parent.get_name() }});
+{% endmacro %}"""
+    )
+    default_js = [  # noqa: RUF012 - folium reads these class attributes
+        (
+            "Control_MiniMap_js",
+            "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.js",
+        )
+    ]
+    default_css = [  # noqa: RUF012
+        (
+            "Control_MiniMap_css",
+            "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css",
+        )
+    ]
+
+    def __init__(self, data: dict[str, Any], *, tiles: str | None = None) -> None:
+        super().__init__()
+        self._name = "OutlineMiniMap"
+        self.data = to_js(data)
+        self.tiles = tiles
+
+
+class HtmlControl(JSCSSMixin):
+    """A Leaflet control holding ready-made (already escaped) HTML: legend, title."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function () {
+  var ctl = L.control({position: {{ this.position|tojson }}});
+  ctl.onAdd = function () {
+    var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
+    div.innerHTML = {{ this.html_js }};
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
+  ctl.addTo({{ this._parent.get_name() }});
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, html: str, *, position: str, css_class: str) -> None:
+        super().__init__()
+        self._name = "HtmlControl"
+        self.html_js = to_js(html)
+        self.position = position
+        self.css_class = css_class
+
+
+class TitleBlock(JSCSSMixin):
+    """A title (and subtitle) centred over the map; the HTML is escaped by the caller."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function () {
+  var div = L.DomUtil.create("div", "am-title", {{ this._parent.get_name() }}.getContainer());
+  div.innerHTML = {{ this.html_js }};
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._name = "TitleBlock"
+        self.html_js = to_js(html)

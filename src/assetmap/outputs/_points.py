@@ -1,0 +1,312 @@
+"""Equity-map layers beyond the tract themes: sites, schools, zones, H3 cells and the plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Polygon
+
+from assetmap._report import get_report
+from assetmap.errors import SchemaError
+from assetmap.outputs._classes import classify, format_value
+from assetmap.outputs._geometry import feature_collection, simplify_coverage, to_wgs84
+from assetmap.outputs._layers import GeoJsonData, PointLayer, ThemeLayer
+from assetmap.outputs._legend import SITE_TYPES, LegendSection, icon_svg
+
+__all__ = ["SERVICE_LABELS", "add_point_layers", "h3_polygons", "site_properties"]
+
+SERVICE_LABELS = {
+    "public_wifi": "public Wi-Fi",
+    "device_lending": "device lending",
+    "hotspot_lending": "hotspot lending",
+    "computer_lab": "computer lab",
+    "tutoring": "tutoring",
+    "child_care": "child care",
+    "digital_literacy": "digital literacy",
+    "device_repair": "device repair",
+}
+FIX_FIRST = "Needs a connectivity fix first: this site's location is unserved"
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    return frame[column].astype("string").str.strip().replace("", pd.NA)
+
+
+def _services(values: pd.Series) -> pd.Series:
+    def label(text: Any) -> Any:
+        if text is pd.NA or text is None:
+            return pd.NA
+        codes = [c.strip() for c in str(text).split(";") if c.strip()]
+        return ", ".join(SERVICE_LABELS.get(c, c) for c in codes) or pd.NA
+
+    return values.map(label)
+
+
+def _capacity(frame: pd.DataFrame) -> pd.Series:
+    parts = []
+    for column, noun in (
+        ("capacity_seats", "seats"),
+        ("capacity_devices", "devices"),
+        ("capacity_hotspots", "hotspots"),
+    ):
+        if column in frame:
+            values = pd.to_numeric(frame[column], errors="coerce")
+            parts.append(values.map(lambda v, n=noun: f"{v:,.0f} {n}" if pd.notna(v) else ""))
+    if not parts:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    joined = pd.concat(parts, axis=1).apply(lambda r: ", ".join(x for x in r if x), axis=1)
+    return joined.replace("", pd.NA)
+
+
+def site_properties(sites: pd.DataFrame) -> tuple[pd.DataFrame, list[list[str]]]:
+    """Return the popup properties of partner sites (only what the popup shows) and fields.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"name": ["Library"], "site_type": ["library"],
+    ...                   "services": ["public_wifi;tutoring"], "status": ["active"]})
+    >>> props, fields = site_properties(s)
+    >>> props.loc[0, "sv"]
+    'public Wi-Fi, tutoring'
+    """
+    types = _text(sites, "site_type").fillna("other")
+    props = pd.DataFrame(
+        {
+            "n": _text(sites, "name").fillna("(unnamed site)"),
+            "t": types.where(types.isin(SITE_TYPES.keys()), "other"),
+            "ty": types.map(lambda t: SITE_TYPES.get(t, SITE_TYPES["other"])[2]),
+            "sv": _services(_text(sites, "services")),
+            "h": _text(sites, "hours"),
+            "c": _capacity(sites),
+            "st": _text(sites, "status").str.replace("_", " "),
+        },
+        index=sites.index,
+    )
+    level = _text(sites, "site_service_level").str.lower()
+    props["fx"] = pd.Series(pd.NA, index=sites.index, dtype="string").mask(
+        level.eq("unserved").fillna(False), FIX_FIRST
+    )
+    if "illustrative" in sites:
+        flags = sites["illustrative"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        props["il"] = np.where(flags, "yes (synthetic record)", None)
+    fields = [
+        ["ty", "Type", ""],
+        ["sv", "Services", ""],
+        ["h", "Hours", ""],
+        ["c", "Capacity", ""],
+        ["st", "Status", ""],
+        ["il", "Illustrative", ""],
+    ]
+    return props, fields
+
+
+def h3_polygons(cells: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Return H3 res-8 cells as polygons (outlines from ``h3.cell_to_boundary``).
+
+    Examples
+    --------
+    >>> g = h3_polygons(pd.DataFrame({"h3_res8_id": ["8848a2a4c5fffff"], "fiber_share": [0.5]}))
+    >>> g.geometry.iloc[0].geom_type, len(g.geometry.iloc[0].exterior.coords)
+    ('Polygon', 7)
+    """
+    import h3
+
+    if "h3_res8_id" not in cells:
+        raise SchemaError("h3_cells= needs an 'h3_res8_id' column (BDC H3 res-8 cell ids)")
+    ids = cells["h3_res8_id"].astype(str).str.strip().str.lower()
+    rings = [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]) for cell in ids]
+    return gpd.GeoDataFrame(pd.DataFrame(cells).copy(), geometry=rings, crs=4326)
+
+
+def add_point_layers(
+    m: Any,
+    *,
+    sites: gpd.GeoDataFrame | None,
+    schools: gpd.GeoDataFrame | None,
+    zones: gpd.GeoDataFrame | None,
+    h3_cells: pd.DataFrame | None,
+    plan: gpd.GeoDataFrame | None,
+    scheme: str,
+    k: int,
+    sections: list[LegendSection],
+) -> list[str]:
+    """Add the H3, zone, school, site and plan layers present; return illustrative layer names."""
+    illustrative: list[str] = []
+
+    if h3_cells is not None and len(h3_cells):
+        cells = h3_polygons(h3_cells)
+        classes = classify(cells["fiber_share"], column="fiber_share", scheme=scheme, k=k)
+        props = pd.DataFrame(
+            {
+                "n": "H3 cell " + cells["h3_res8_id"].astype(str),
+                "c0": classes.idx,
+                "f0": [format_value(v, "share") for v in cells["fiber_share"]],
+                "f1": [format_value(v, "count") for v in cells.get("locations", np.nan)],
+            }
+        )
+        data = GeoJsonData(feature_collection(cells.geometry, props))
+        m.add_child(data)
+        layer = ThemeLayer(
+            data,
+            name="Fiber presence (H3 res-8 cells)",
+            key="c0",
+            value_key="f0",
+            label="Fiber presence",
+            colors=classes.colors,
+            css_class="am-h3",
+            fields=[["f0", "Fiber presence", ""], ["f1", "Locations", ""]],
+        )
+        m.add_child(layer)
+        sections.append(
+            LegendSection(layer.get_name(), "Fiber presence by H3 cell (%)", classes, show=False)
+        )
+        if get_report(h3_cells).get("illustrative"):
+            illustrative.append("BDC locations (H3 cells)")
+
+    if zones is not None and len(zones) and "priority" in zones:
+        zone_geo = to_wgs84(zones)
+        if zone_geo.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+            classes = classify(zone_geo["priority"], column="priority", scheme=scheme, k=k)
+            props = pd.DataFrame(
+                {
+                    "n": _text(zone_geo, "name").fillna("(school zone)").to_numpy(),
+                    "c0": classes.idx,
+                    "f0": [format_value(v, "index") for v in zone_geo["priority"]],
+                    "f1": _text(zone_geo, "drivers").to_numpy(),
+                }
+            )
+            geometry = simplify_coverage(zone_geo.geometry, tolerance_m=None, precision=5)
+            data = GeoJsonData(feature_collection(geometry, props))
+            m.add_child(data)
+            layer = ThemeLayer(
+                data,
+                name="School zones: priority",
+                key="c0",
+                value_key="f0",
+                label="Priority",
+                colors=classes.colors,
+                css_class="am-zone",
+                fields=[["f0", "Priority (0-100)", ""], ["f1", "Drivers", ""]],
+            )
+            m.add_child(layer)
+            sections.append(
+                LegendSection(
+                    layer.get_name(), "School zones: priority (0-100)", classes, show=False
+                )
+            )
+        if get_report(zones).get("illustrative"):
+            illustrative.append("school zones")
+
+    keys: list[tuple[str, str]] = []
+    if schools is not None and len(schools):
+        school_geo = to_wgs84(schools)
+        props = pd.DataFrame(
+            {
+                "n": _text(school_geo, "name").fillna("(school)"),
+                "t": "campus",
+                "gr": _text(school_geo, "grades"),
+                "en": [
+                    format_value(v, "count") if pd.notna(v) else None
+                    for v in school_geo.get("enrollment", pd.Series(pd.NA, index=school_geo.index))
+                ],
+                "ty": _text(school_geo, "school_type"),
+            }
+        )
+        fields = [["gr", "Grades", ""], ["en", "Enrollment", ""], ["ty", "Type", ""]]
+        if zones is not None and "school_id" in zones and "school_id" in school_geo:
+            by_id = pd.DataFrame(zones).drop_duplicates("school_id").set_index("school_id")
+            ids = school_geo["school_id"].astype(str)
+            if "priority" in by_id:
+                props["pr"] = [format_value(v, "index") for v in ids.map(by_id["priority"])]
+                fields.append(["pr", "Zone priority (0-100)", ""])
+            if "drivers" in by_id:
+                props["dr"] = ids.map(by_id["drivers"]).astype("string").to_numpy()
+                fields.append(["dr", "Drivers", ""])
+        points = school_geo.geometry.representative_point()
+        m.add_child(
+            PointLayer(
+                feature_collection(points, props.reset_index(drop=True)),
+                name="Schools",
+                icons={"campus": icon_svg("campus")},
+                fields=fields,
+                css_class="am-icon am-school",
+            )
+        )
+        keys.append((icon_svg("campus"), "School campus"))
+        if get_report(schools).get("illustrative"):
+            illustrative.append("schools")
+
+    if sites is not None and len(sites):
+        site_geo = to_wgs84(sites)
+        props, fields = site_properties(site_geo)
+        icons = {t: icon_svg(t) for t in SITE_TYPES}
+        points = site_geo.geometry.representative_point()
+        m.add_child(
+            PointLayer(
+                feature_collection(points, props.reset_index(drop=True)),
+                name="Partner sites",
+                icons=icons,
+                fields=fields,
+                css_class="am-icon am-site",
+            )
+        )
+        for site_type in sorted(set(props["t"])):
+            keys.append((icons[site_type], SITE_TYPES[site_type][2]))
+        flagged = site_geo.get("illustrative")
+        if get_report(sites).get("illustrative") or (
+            flagged is not None and flagged.astype("boolean").fillna(False).any()
+        ):
+            illustrative.append("partner sites")
+
+    if plan is not None and len(plan):
+        plan_geo = to_wgs84(plan)
+        order = plan_geo.get("order", pd.Series(range(1, len(plan_geo) + 1), index=plan_geo.index))
+        props = pd.DataFrame(
+            {
+                "n": _text(plan_geo, "name").fillna("(proposed site)"),
+                "t": ["plan" + str(int(o)) for o in order],
+                "o": [str(int(o)) for o in order],
+                "g": [
+                    format_value(v, "count")
+                    for v in plan_geo.get(
+                        "covered_demand_gain", pd.Series(np.nan, index=plan_geo.index)
+                    )
+                ],
+                "cs": [
+                    format_value(v, "share")
+                    for v in plan_geo.get(
+                        "coverage_share_cumulative", pd.Series(np.nan, index=plan_geo.index)
+                    )
+                ],
+            }
+        )
+        icons = {f"plan{int(o)}": icon_svg("plan", text=str(int(o))) for o in order}
+        icons["other"] = icon_svg("plan")
+        fields = [
+            ["o", "Order", ""],
+            ["g", "Demand covered (gain)", ""],
+            ["cs", "Coverage (cumulative)", ""],
+        ]
+        m.add_child(
+            PointLayer(
+                feature_collection(
+                    plan_geo.geometry.representative_point(), props.reset_index(drop=True)
+                ),
+                name="Proposed sites (plan)",
+                icons=icons,
+                fields=fields,
+                css_class="am-icon am-plan",
+            )
+        )
+        keys.append((icon_svg("plan"), "Proposed site (plan order)"))
+        if get_report(plan).get("illustrative"):
+            illustrative.append("plan")
+
+    if keys:
+        sections.append(LegendSection("", "Sites", keys=keys))
+    return illustrative

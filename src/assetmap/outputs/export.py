@@ -1,0 +1,119 @@
+"""CSV and GeoPackage exports of the scored layers, with their run reports as JSON sidecars.
+
+CSV cells that a spreadsheet would run as a formula (text starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) are prefixed with ``'`` so they show as text; real numbers
+(``-0.5``, ``+3``) are left as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from assetmap._report import get_report
+from assetmap.errors import ConfigError
+
+__all__ = ["export_layers", "neutralize_formulas"]
+
+_FORMATS = ("csv", "gpkg")
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def neutralize_formulas(values: pd.Series) -> pd.Series:
+    """Prefix text cells that start like a spreadsheet formula with ``'`` (numbers stay).
+
+    Examples
+    --------
+    >>> neutralize_formulas(pd.Series(["=SUM(A1)", "-0.5", "@cmd", "ok"])).tolist()
+    ["'=SUM(A1)", '-0.5', "'@cmd", 'ok']
+    """
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return values
+    text = values.astype("string")
+    risky = text.str.startswith(_TRIGGERS).fillna(False) & ~text.str.strip().str.fullmatch(
+        _NUMBER
+    ).fillna(False)
+    out = values.astype(object).copy()
+    out[risky.to_numpy()] = ("'" + text[risky]).to_numpy()
+    return out
+
+
+def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    table = pd.DataFrame(frame).copy()
+    if isinstance(frame, gpd.GeoDataFrame):
+        geometry = frame.geometry
+        table = table.drop(columns=[frame.geometry.name])
+        if geometry.geom_type.isin(["Point"]).all():
+            points = geometry.to_crs(4326) if geometry.crs else geometry
+            table["lon"], table["lat"] = points.x.round(6), points.y.round(6)
+        else:
+            table["wkt"] = (geometry.to_crs(4326) if geometry.crs else geometry).to_wkt()
+    for column in table.columns:
+        table[column] = neutralize_formulas(table[column])
+    table.columns = [str(c) for c in neutralize_formulas(pd.Series(table.columns, dtype=object))]
+    return table
+
+
+def export_layers(
+    layers: Mapping[str, pd.DataFrame],
+    out_dir: str | Path,
+    *,
+    formats: Iterable[str] = ("csv", "gpkg"),
+) -> dict[str, list[Path]]:
+    """Write every layer as CSV and/or GeoPackage, plus its run report as ``<name>.report.json``.
+
+    Parameters
+    ----------
+    layers : mapping of str to (Geo)DataFrame
+        Layer name (letters, digits, ``_ . -``) -> frame, e.g. ``{"tracts": scored}``.
+    out_dir : str or Path
+        Directory to write to (created if missing).
+    formats : iterable of {"csv", "gpkg"}
+        CSV (geometry as ``lon``/``lat`` for points, WKT otherwise; formula-like text
+        neutralised) and GeoPackage (one file per layer, EPSG:4326; GeoDataFrames only).
+
+    Returns
+    -------
+    dict
+        Layer name -> files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = export_layers({"t": pd.DataFrame({"a": ["=1+1"]})}, tempfile.mkdtemp(),
+    ...                     formats=["csv"])
+    >>> sorted(p.name for p in out["t"])
+    ['t.csv', 't.report.json']
+    """
+    formats = list(formats)
+    unknown = [f for f in formats if f not in _FORMATS]
+    if unknown:
+        raise ConfigError(f"export formats must be among {', '.join(_FORMATS)}; got {unknown}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, list[Path]] = {}
+    for name, frame in layers.items():
+        if not _NAME.match(name):
+            raise ConfigError(f"layer name {name!r} must use letters, digits, '_', '.' or '-'")
+        files: list[Path] = []
+        if "csv" in formats:
+            path = out / f"{name}.csv"
+            _csv_frame(frame).to_csv(path, index=False, lineterminator="\r\n")  # CR quoted
+            files.append(path)
+        if "gpkg" in formats and isinstance(frame, gpd.GeoDataFrame):
+            path = out / f"{name}.gpkg"
+            layer = frame.to_crs(4326) if frame.crs is not None else frame.set_crs(4326)
+            layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+            files.append(path)
+        report = out / f"{name}.report.json"
+        report.write_text(json.dumps(get_report(frame), indent=2, default=str), encoding="utf-8")
+        files.append(report)
+        written[name] = files
+    return written

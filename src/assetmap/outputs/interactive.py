@@ -1,0 +1,422 @@
+"""The interactive equity map: a folium map of scored tracts, schools and partner sites.
+
+Shaped like :meth:`geopandas.GeoDataFrame.explore`: frames in, a :class:`folium.Map` out, layers
+stacked on ``m=`` when given. Tracts are simplified as a coverage and embedded once; every theme
+(priority, fiber presence, BEAD service, adoption, need, access, survey) is a switchable layer
+with its own legend. ``offline=True`` inlines Leaflet and the plugins so the saved HTML opens
+with no network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from folium.template import Template
+
+from assetmap._report import get_report, merge_sources
+from assetmap.errors import SchemaError
+from assetmap.outputs import _points
+from assetmap.outputs._classes import Classes, classify, column_info, format_value
+from assetmap.outputs._geometry import feature_collection, simplify_coverage, to_wgs84
+from assetmap.outputs._layers import (
+    GeoJsonData,
+    HelperScript,
+    HtmlControl,
+    OutlineLayer,
+    OutlineMiniMap,
+    ThemeLayer,
+    TitleBlock,
+    to_js,
+)
+from assetmap.outputs._legend import (
+    LegendSection,
+    attribution_html,
+    legend_html,
+    title_html,
+)
+
+if TYPE_CHECKING:
+    import folium
+
+__all__ = ["KEY_FIGURES", "THEMES", "equity_map"]
+
+# switchable tract layers after the main column: (column, layer name)
+THEMES: list[tuple[str, str]] = [
+    ("fiber_share", "Fiber presence (tract share)"),
+    ("unserved_share", "BEAD service level: unserved"),
+    ("adoption_gap", "Adoption gap"),
+    ("need", "Need"),
+    ("resource_gap", "Access gap"),
+    ("survey_limited_rate", "Family survey: no or limited internet"),
+]
+# the figures a tract's popup lists, when the scored frame has them
+KEY_FIGURES: list[str] = [
+    "priority",
+    "priority_rank",
+    "households",
+    "locations",
+    "fiber_share",
+    "unserved_share",
+    "underserved_share",
+    "no_internet_share",
+    "no_computer_share",
+    "poverty_share",
+    "children",
+    "dist_library_m",
+    "sites_within_reach",
+    "infrastructure_gap",
+    "adoption_gap",
+    "need",
+    "resource_gap",
+    "survey_no_internet_rate",
+    "survey_limited_rate",
+    "unreliable",
+    "missing_inputs",
+]
+_SURVEY_COLUMNS = ["survey_no_internet_rate", "survey_limited_rate", "survey_no_device_rate"]
+
+
+def _import_folium() -> Any:
+    try:
+        import folium
+        import folium.plugins
+    except ImportError as exc:  # pragma: no cover - folium is a core dependency
+        raise ImportError(
+            "equity_map needs folium, branca and mapclassify: pip install folium mapclassify"
+        ) from exc
+    return folium
+
+
+def _resolve_tiles(tiles: Any) -> tuple[str | None, str | None]:
+    """Return (url, html attribution) for a tile name, an xyzservices provider or a URL."""
+    if tiles is None:
+        return None, None
+    import xyzservices
+
+    provider = tiles
+    if isinstance(tiles, str):
+        try:
+            provider = xyzservices.providers.query_name(tiles)
+        except ValueError:
+            return tiles, None
+    if isinstance(provider, xyzservices.TileProvider):
+        return provider.build_url(scale_factor="{r}"), provider.html_attribution
+    return str(tiles), None
+
+
+def _tract_names(frame: pd.DataFrame) -> pd.Series:
+    if "NAMELSAD" in frame:
+        return frame["NAMELSAD"].astype("string").fillna(frame.get("GEOID", ""))
+    if "NAME" in frame:
+        return "Census Tract " + frame["NAME"].astype("string")
+    if "GEOID" in frame:
+        return "Tract " + frame["GEOID"].astype("string")
+    return pd.Series([f"Area {i + 1}" for i in range(len(frame))], index=frame.index)
+
+
+def _survey_text(frame: pd.DataFrame, min_responses: int | None) -> str:
+    if min_responses is None:
+        for key in ("min_responses", "suppression_min_responses", "suppress_below"):
+            value = get_report(frame).get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                min_responses = int(value)
+                break
+    if min_responses is None:
+        return "suppressed (too few responses)"
+    return f"suppressed (fewer than {min_responses} responses)"
+
+
+def _merge_survey(gdf: gpd.GeoDataFrame, survey: pd.DataFrame | None) -> gpd.GeoDataFrame:
+    if survey is None:
+        return gdf
+    if "GEOID" not in survey or "GEOID" not in gdf:
+        raise SchemaError("survey= must be keyed by GEOID (aggregated by tract) to map it")
+    keep = ["GEOID", *[c for c in [*_SURVEY_COLUMNS, "responses", "suppressed"] if c in survey]]
+    base = gdf.drop(columns=[c for c in keep[1:] if c in gdf])
+    return base.merge(pd.DataFrame(survey)[keep], on="GEOID", how="left")
+
+
+def _display(frame: pd.DataFrame, column: str, suppressed_text: str) -> pd.Series:
+    """Return a column formatted for people (suppressed survey cells say so)."""
+    if column == "unreliable":
+        flags = frame[column].astype("boolean")
+        return flags.map({True: "some inputs have CV > 0.30: use with caution", False: None})
+    if column == "missing_inputs":
+        return frame[column].astype("string").replace("", pd.NA)
+    unit = column_info(column).unit
+    text = pd.Series([format_value(v, unit) for v in frame[column]], index=frame.index)
+    if column in _SURVEY_COLUMNS and "suppressed" in frame:
+        text = text.mask(frame["suppressed"].fillna(False).astype(bool), suppressed_text)
+    return text
+
+
+def _tract_table(
+    gdf: gpd.GeoDataFrame, columns: list[str], vintages: dict[str, str], suppressed_text: str
+) -> tuple[pd.DataFrame, list[list[str]], dict[str, str]]:
+    """Return (compact property table, popup field spec, column -> property key)."""
+    props = pd.DataFrame({"n": _tract_names(gdf).to_numpy()}, index=gdf.index)
+    if "GEOID" in gdf:
+        props["g"] = gdf["GEOID"].astype("string").to_numpy()
+    fields: list[list[str]] = [["g", "GEOID", ""]] if "g" in props else []
+    keys: dict[str, str] = {}
+    for i, column in enumerate(c for c in columns if c in gdf):
+        key = f"f{i}"
+        keys[column] = key
+        props[key] = _display(gdf, column, suppressed_text).to_numpy()
+        label = "Reliability" if column == "unreliable" else column_info(column).label
+        if column == "missing_inputs":
+            label = "Missing inputs"
+        fields.append([key, label, vintages.get(column, "")])
+    return props, fields, keys
+
+
+def _theme_classes(
+    gdf: gpd.GeoDataFrame, column: str, *, scheme: str, k: int, bins: Any
+) -> Classes:
+    classes = classify(gdf[column], column=column, scheme=scheme, k=k, bins=bins)
+    if column in _SURVEY_COLUMNS and "suppressed" in gdf:
+        suppressed = gdf["suppressed"].fillna(False).astype(bool).to_numpy()
+        classes.idx[suppressed] = -2
+    return classes
+
+
+def _new_map(folium: Any, gdf: gpd.GeoDataFrame, tiles: Any, **kwargs: Any) -> folium.Map:
+    url, attr = _resolve_tiles(tiles)
+    minx, miny, maxx, maxy = gdf.total_bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        tiles=url,
+        attr=attr or ("Map tiles" if url else None),
+        control_scale=True,
+        **kwargs,
+    )
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _has(m: Any, kind: type) -> bool:
+    return any(isinstance(child, kind) for child in m._children.values())
+
+
+def equity_map(
+    scored: gpd.GeoDataFrame,
+    *,
+    column: str = "priority",
+    scheme: str = "quantiles",
+    bins: list[float] | None = None,
+    k: int = 5,
+    sites: gpd.GeoDataFrame | None = None,
+    schools: gpd.GeoDataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    district: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    h3_cells: pd.DataFrame | None = None,
+    survey: pd.DataFrame | None = None,
+    plan: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    m: folium.Map | None = None,
+    tiles: Any = "OpenStreetMap",
+    offline: bool = False,
+    assets_dir: str | Path | None = None,
+    simplify_tolerance_m: float | None = 25.0,
+    precision: int | None = 5,
+    survey_min_responses: int | None = None,
+    width: str | int = "100%",
+    height: str | int = "100%",
+) -> folium.Map:
+    """Draw the equity map: a tract choropleth with switchable themes, schools and partner sites.
+
+    Parameters
+    ----------
+    scored : GeoDataFrame
+        Scored tracts (docs/data-model.md "Scored tracts"); any CRS (reprojected to EPSG:4326).
+    column : str
+        The column shown first (``priority`` by default); any numeric scored column.
+    scheme : {"quantiles", "natural_breaks", "user"}
+        Classification (mapclassify; natural breaks are Fisher-Jenks); ``bins`` for ``"user"``.
+    k : int
+        Number of classes.
+    sites, schools, zones, district, plan : GeoDataFrame, optional
+        Partner sites (icons by ``site_type``; popups list services, hours, capacity, status and
+        flag sites whose ``site_service_level`` is unserved), school points, school zones
+        (polygons with ``priority``), the district outline and the plan's proposed sites.
+    h3_cells : DataFrame, optional
+        BDC H3 res-8 cells: ``h3_res8_id``, ``fiber_share``, ``locations``.
+    survey : DataFrame, optional
+        Survey rates by ``GEOID`` (aggregated, suppressed); else the scored frame's own rates.
+    title : str, optional
+        Title block text (escaped).
+    m : folium.Map, optional
+        Existing map to add the layers to.
+    tiles : str, xyzservices.TileProvider or None
+        Background tiles (None: a plain background; the layers show the same).
+    offline : bool
+        Inline Leaflet and every plugin's JS/CSS (from the shipped copies or ``assets_dir``).
+    simplify_tolerance_m : float or None
+        Coverage-preserving simplification tolerance in metres (None: none).
+    precision : int or None
+        Decimal places of the embedded coordinates.
+    survey_min_responses : int, optional
+        Suppression threshold named for suppressed survey cells (else read from the report).
+    width, height : str or int
+        Size of a new map.
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from assetmap.datasets import data_path
+    >>> tracts = gpd.read_file(data_path("boundaries", "ector_tracts_2020.geojson"))
+    >>> tracts["priority"] = range(len(tracts))
+    >>> m = equity_map(tracts, tiles=None, title="Ector County")
+    >>> "Ector County" in m.get_root().render()
+    True
+    """
+    folium = _import_folium()
+    from folium import plugins
+
+    if not isinstance(scored, gpd.GeoDataFrame):
+        raise SchemaError("equity_map needs a GeoDataFrame of scored tracts (with geometry)")
+    if column not in scored:
+        raise SchemaError(
+            f"equity_map: column {column!r} is not in the scored frame; numeric columns: "
+            f"{', '.join(c for c in scored.columns if pd.api.types.is_numeric_dtype(scored[c]))}"
+        )
+    gdf = _merge_survey(to_wgs84(scored), survey)
+    geometry = simplify_coverage(
+        gdf.geometry, tolerance_m=simplify_tolerance_m, precision=precision
+    )
+    sources, vintages, _ = merge_sources(scored, survey, sites, schools, zones, h3_cells, plan)
+    suppressed_text = _survey_text(survey if survey is not None else scored, survey_min_responses)
+
+    themes = [(column, f"{column_info(column).label}")]
+    themes += [(c, name) for c, name in THEMES if c != column and c in gdf]
+    popup_columns = [column, *[c for c in KEY_FIGURES if c != column]]
+    popup_columns += [c for c, _ in themes if c not in popup_columns]
+    props, fields, keys = _tract_table(gdf, popup_columns, vintages, suppressed_text)
+
+    if m is None:
+        m = _new_map(folium, gdf, tiles, width=width, height=height)
+    if not _has(m, HelperScript):
+        m.add_child(HelperScript())
+
+    class_table: dict[str, Classes] = {}
+    for i, (col, _) in enumerate(themes):
+        classes = _theme_classes(gdf, col, scheme=scheme, k=k, bins=bins if i == 0 else None)
+        class_table[col] = classes
+        props[f"c{i}"] = classes.idx
+    data = GeoJsonData(
+        feature_collection(geometry, props, encode_precision=precision), precision=precision
+    )
+    m.add_child(data)
+
+    legend = HtmlControl("", position="bottomright", css_class="am-legend")
+    m.add_child(legend)  # before the layers, so their add/remove events find its sections
+    sections: list[LegendSection] = []
+    for i, (col, name) in enumerate(themes):
+        classes = class_table[col]
+        layer = ThemeLayer(
+            data,
+            name=name,
+            key=f"c{i}",
+            value_key=keys[col],
+            label=classes.info.label,
+            colors=classes.colors,
+            fields=fields,
+            css_class=f"am-tract am-{col}",
+            show=i == 0,
+        )
+        m.add_child(layer)
+        extra = [("#f7f7f7", suppressed_text)] if (classes.idx == -2).any() else []
+        vintage = vintages.get(col)
+        sections.append(
+            LegendSection(
+                layer.get_name(),
+                classes.info.title,
+                classes,
+                show=i == 0,
+                notes=[f"Source: {vintage}"] if vintage else [],
+                extra_swatches=extra,
+            )
+        )
+
+    illustrative = _points.add_point_layers(
+        m,
+        sites=sites,
+        schools=schools,
+        zones=zones,
+        h3_cells=h3_cells,
+        plan=plan,
+        scheme=scheme,
+        k=k,
+        sections=sections,
+    )
+    if get_report(scored).get("illustrative"):
+        illustrative.insert(0, "tract scores")
+    if survey is not None and get_report(survey).get("illustrative"):
+        illustrative.append("survey")
+
+    outline = None
+    if district is not None:
+        district_geo = to_wgs84(district)
+        outline = feature_collection(
+            simplify_coverage(district_geo.geometry, tolerance_m=None, precision=precision),
+            pd.DataFrame(index=range(len(district_geo))),
+        )
+        m.add_child(OutlineLayer(outline, name="District boundary", css_class="am-district"))
+        sections.append(
+            LegendSection("", "District boundary", keys=[("\u2504\u2504", "district outline")])
+        )
+    legend.html_js = to_js(legend_html(sections))
+
+    if title:
+        m.add_child(TitleBlock(title_html(title, "Illustrative data" if illustrative else None)))
+    tile_url, _ = _resolve_tiles(tiles)
+    if not _has(m, plugins.Fullscreen):
+        m.add_child(plugins.Fullscreen(position="topleft"))
+    if not _has(m, plugins.MeasureControl):
+        m.add_child(
+            plugins.MeasureControl(
+                position="topleft", primary_length_unit="miles", secondary_length_unit="meters"
+            )
+        )
+    if not _has(m, OutlineMiniMap):
+        area = gpd.GeoSeries([shapely.coverage_union_all(geometry.values)], crs=4326)
+        area = area.simplify(0.002)
+        m.add_child(
+            OutlineMiniMap(feature_collection(area, pd.DataFrame(index=[0])), tiles=tile_url)
+        )
+    attribution = attribution_html(sources, illustrative=illustrative)
+    if attribution:
+        m.add_child(_AttributionScript(attribution))
+    for key, child in list(m._children.items()):  # one layer control, after every layer
+        if isinstance(child, folium.LayerControl):
+            del m._children[key]
+    m.add_child(folium.LayerControl(collapsed=False, position="topright"))
+    if offline:
+        from assetmap.outputs._offline import inline_assets
+
+        inline_assets(m, assets_dir=assets_dir)
+    return m
+
+
+class _AttributionScript(HtmlControl):
+    """Adds the sources and vintages to Leaflet's attribution control."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+if ({{ this._parent.get_name() }}.attributionControl) {
+  {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.html_js }});
+}
+{% endmacro %}"""
+    )
+
+    def __init__(self, html: str) -> None:
+        super().__init__(html, position="bottomright", css_class="")
+        self._name = "Attribution"

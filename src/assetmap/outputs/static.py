@@ -1,0 +1,273 @@
+"""The print map: a matplotlib figure for proposals (PNG at 300 dpi, SVG, PDF), no tiles needed.
+
+It uses the same classes, colours and legend labels as the interactive map
+(:mod:`assetmap.outputs._classes`) and adds what a printed map needs: title, legend with units,
+a scale bar measured in the area's UTM CRS, a north arrow pointing to true north, an inset
+locator, labels for the top priority tracts, and the sources and vintages of the data.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from assetmap._report import merge_sources
+from assetmap.errors import ConfigError, SchemaError
+from assetmap.outputs._classes import NO_DATA_COLOR, classify
+
+__all__ = ["PAPER_SIZES", "print_map"]
+
+PAPER_SIZES = {"letter": (8.5, 11.0), "a4": (8.27, 11.69)}  # inches, portrait
+_FORMATS = (".png", ".svg", ".pdf")
+
+
+def _plain(text: str) -> str:
+    """Return text that matplotlib draws literally (no mathtext from ``$``)."""
+    return text.replace("$", r"\$")
+
+
+def _nice_length(span_m: float) -> float:
+    """Return a round scale-bar length (1, 2 or 5 x 10^n metres) near a quarter of the span."""
+    target = span_m / 4
+    exponent = 10 ** math.floor(math.log10(target))
+    for step in (5, 2, 1):
+        if step * exponent <= target:
+            return step * exponent
+    return exponent
+
+
+def _scale_bar(ax, bounds: np.ndarray) -> None:
+    from matplotlib.patches import Rectangle
+
+    minx, miny, maxx, maxy = bounds
+    length = _nice_length(maxx - minx)
+    x0, y0 = minx + (maxx - minx) * 0.04, miny + (maxy - miny) * 0.04
+    height = (maxy - miny) * 0.008
+    for i in range(4):  # alternating black/white quarters
+        ax.add_patch(
+            Rectangle(
+                (x0 + i * length / 4, y0),
+                length / 4,
+                height,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.6,
+                zorder=6,
+            )
+        )
+    km = length / 1000
+    label = f"{km:g} km ({km / 1.609344:.1f} mi)" if km >= 1 else f"{length:g} m"
+    ax.text(x0, y0 + height * 2.2, "0", fontsize=7, ha="center", zorder=6)
+    ax.text(x0 + length, y0 + height * 2.2, label, fontsize=7, ha="center", zorder=6)
+
+
+def _north_angle(crs, bounds: np.ndarray) -> float:
+    """Return the angle (radians, clockwise from the map's up) of true north at the centre."""
+    to_geo = Transformer.from_crs(crs, 4326, always_xy=True)
+    to_map = Transformer.from_crs(4326, crs, always_xy=True)
+    cx, cy = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    lon, lat = to_geo.transform(cx, cy)
+    nx, ny = to_map.transform(lon, lat + 0.05)
+    return math.atan2(nx - cx, ny - cy)
+
+
+def _north_arrow(ax, angle: float) -> None:
+    x, y, size = 0.5, 0.45, 0.6
+    dx, dy = math.sin(angle) * size, math.cos(angle) * size
+    ax.annotate(
+        "",
+        xy=(x + dx / 2, y + dy / 2),
+        xytext=(x - dx / 2, y - dy / 2),
+        xycoords="axes fraction",
+        arrowprops={
+            "arrowstyle": "-|>,head_length=0.8,head_width=0.4",
+            "color": "black",
+            "linewidth": 1.5,
+        },
+        zorder=6,
+    )
+    ax.text(
+        x + dx * 0.75,
+        y + dy * 0.75,
+        "N",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=10,
+        fontweight="bold",
+        zorder=6,
+    )
+
+
+def _credits_text(scored: pd.DataFrame, context: gpd.GeoDataFrame | None, extra: str | None) -> str:
+    sources, _, illustrative = merge_sources(scored, context)
+    parts = [
+        f"{s.get('name', 'source')} ({s['vintage']})" if s.get("vintage") else str(s.get("name"))
+        for s in sources
+    ]
+    text = "Sources: " + "; ".join(parts) + "." if parts else ""
+    lines = textwrap.wrap(text, 170) + (textwrap.wrap(extra, 170) if extra else [])
+    if illustrative:
+        lines.insert(
+            0,
+            "Illustrative (synthetic) data: shows how the analysis works, not the real situation.",
+        )
+    return "\n".join(lines)
+
+
+def print_map(
+    scored: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    column: str = "priority",
+    scheme: str = "quantiles",
+    bins: list[float] | None = None,
+    k: int = 5,
+    paper: str = "letter",
+    orientation: str = "landscape",
+    dpi: int = 300,
+    title: str | None = None,
+    label_top: int = 5,
+    inset: bool = True,
+    context: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    credits: str | None = None,  # noqa: A002 - the name users expect on a map
+) -> Path:
+    """Draw the print map of a scored column and save it as PNG, SVG or PDF (by extension).
+
+    Parameters
+    ----------
+    scored : GeoDataFrame
+        Scored tracts (any CRS; drawn in the area's UTM CRS).
+    path : str or Path
+        Output file: ``.png`` (at ``dpi``), ``.svg`` or ``.pdf``.
+    column, scheme, bins, k
+        What to map and how to classify it, exactly as in :func:`equity_map`.
+    paper : {"letter", "a4"}
+        Paper size; the PNG is ``dpi`` x the paper size in pixels.
+    orientation : {"landscape", "portrait"}
+        Page orientation.
+    dpi : int
+        Resolution of a PNG.
+    title : str, optional
+        Title (default: the column's label).
+    label_top : int
+        Label this many top tracts (by ``priority_rank``, else by the column); 0 for none.
+    inset : bool
+        Draw the inset locator when ``context`` (the state or county outline) is given.
+    context : GeoDataFrame or GeoSeries, optional
+        The outline the inset shows the study area within.
+    credits : str, optional
+        Extra credit text, after the sources and vintages read from the frames' reports.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd
+    >>> from assetmap.datasets import data_path
+    >>> tracts = gpd.read_file(data_path("boundaries", "ector_tracts_2020.geojson"))
+    >>> tracts["priority"] = range(len(tracts))
+    >>> out = print_map(tracts, tempfile.mkdtemp() + "/map.svg", title="Ector County")
+    >>> out.suffix
+    '.svg'
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from matplotlib.patheffects import withStroke
+
+    path = Path(path)
+    if path.suffix.lower() not in _FORMATS:
+        raise ConfigError(f"print_map writes {', '.join(_FORMATS)}; got {path.name!r}")
+    if paper not in PAPER_SIZES:
+        raise ConfigError(f"paper must be one of {', '.join(PAPER_SIZES)}; got {paper!r}")
+    if orientation not in ("landscape", "portrait"):
+        raise ConfigError(f"orientation must be 'landscape' or 'portrait'; got {orientation!r}")
+    if column not in scored:
+        raise SchemaError(f"print_map: column {column!r} is not in the scored frame")
+
+    gdf = scored.set_crs(4326) if scored.crs is None else scored
+    utm = gdf.estimate_utm_crs()
+    gdf = gdf.to_crs(utm)
+    classes = classify(gdf[column], column=column, scheme=scheme, k=k, bins=bins)
+    width, height = PAPER_SIZES[paper]
+    if orientation == "landscape":
+        width, height = height, width
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    map_ax = fig.add_axes((0.03, 0.12, 0.66, 0.76))
+    gdf.plot(ax=map_ax, color=classes.color_of(), edgecolor="#4d4d4d", linewidth=0.35)
+    map_ax.set_axis_off()
+    map_ax.set_aspect("equal")
+    bounds = gdf.total_bounds
+    _scale_bar(map_ax, bounds)
+    arrow_ax = fig.add_axes((0.63, 0.86, 0.05, 0.09))
+    arrow_ax.set_axis_off()
+    _north_arrow(arrow_ax, _north_angle(utm, bounds))
+
+    if label_top > 0:
+        order = (
+            gdf["priority_rank"] if "priority_rank" in gdf else gdf[column].rank(ascending=False)
+        )
+        top = gdf.assign(_rank=order).nsmallest(label_top, "_rank")
+        names = top["NAME"].astype(str) if "NAME" in top else top.index.astype(str)
+        halo = [withStroke(linewidth=2.5, foreground="white")]
+        for point, rank, name in zip(
+            top.geometry.representative_point(), top["_rank"], names, strict=True
+        ):
+            map_ax.annotate(
+                f"#{int(rank)} tract {_plain(name)}",
+                (point.x, point.y),
+                fontsize=7,
+                ha="center",
+                fontweight="bold",
+                path_effects=halo,
+                zorder=7,
+            )
+
+    fig.text(0.03, 0.93, _plain(title or classes.info.label), fontsize=16, fontweight="bold")
+    handles = [
+        Patch(facecolor=c, edgecolor="#4d4d4d", label=_plain(lab))
+        for c, lab in zip(classes.colors, classes.labels, strict=True)
+    ]
+    if (classes.idx < 0).any():
+        handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#4d4d4d", label="no data"))
+    fig.legend(
+        handles=handles,
+        title=_plain(classes.info.title),
+        loc="upper left",
+        bbox_to_anchor=(0.71, 0.88),
+        fontsize=8,
+        title_fontsize=9,
+        frameon=False,
+    )
+    fig.text(
+        0.71,
+        0.52,
+        f"Classes: {scheme.replace('_', ' ')}, {classes.k} classes",
+        fontsize=7,
+        color="#444",
+    )
+
+    if inset and context is not None:
+        ctx = (context.set_crs(4326) if context.crs is None else context).to_crs(utm)
+        inset_ax = fig.add_axes((0.72, 0.18, 0.25, 0.3))
+        ctx.plot(ax=inset_ax, facecolor="#f0f0f0", edgecolor="#555", linewidth=0.6)
+        study = gpd.GeoSeries([gdf.union_all()], crs=utm)
+        study.plot(ax=inset_ax, facecolor="#b30000", edgecolor="#b30000", alpha=0.6)
+        inset_ax.set_axis_off()
+        inset_ax.set_aspect("equal")
+        inset_ax.set_title("Study area (red)", fontsize=7)
+
+    text = _credits_text(scored, None if context is None else pd.DataFrame(context), credits)
+    fig.text(0.03, 0.03, _plain(text), fontsize=6.5, color="#333", va="bottom")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    return path
