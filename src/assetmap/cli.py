@@ -52,12 +52,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"assetmap {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("--offline", action="store_true", help="use only the download cache")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="print only errors")
+    common.add_argument("--offline", action="store_true", default=argparse.SUPPRESS,
+                        help="use only the download cache")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="build the Ector County, TX demo from shipped data")
+    demo = sub.add_parser("demo", parents=[common],
+                          help="build the Ector County, TX demo from shipped data")
     demo.add_argument("--out", default="out/ector", help="output folder (default: out/ector)")
 
-    init = sub.add_parser("init", help="write a commented study file")
+    init = sub.add_parser("init", parents=[common], help="write a commented study file")
     init.add_argument("--state", required=True, help="state name, USPS code or FIPS")
     init.add_argument("--county", help="county name or FIPS")
     init.add_argument("--district", help="NCES LEAID of the school district (7 digits)")
@@ -71,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         ("map", "write the interactive map and the print map"),
         ("report", "write the grant-ready report"),
     ):
-        cmd = sub.add_parser(name, help=text)
+        cmd = sub.add_parser(name, parents=[common], help=text)
         cmd.add_argument("study", help="the study file (TOML)")
         if name != "fetch":
             cmd.add_argument("--out", help="output folder (default: the study file's)")

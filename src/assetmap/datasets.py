@@ -115,7 +115,10 @@ def load_demo(*, survey_min_cell: int = 10) -> Sources:
     from assetmap.loaders.rurality import read_ruca
     from assetmap.loaders.survey import read_survey
 
-    tracts = load_tracts(path=data_path("boundaries", "ector_tracts_2020.geojson"))
+    tracts = load_tracts(
+        path=data_path("boundaries", "ector_tracts_2020.geojson"),
+        state="TX", county="Ector", year=2020, source="cb",
+    )
     county = gpd.read_file(data_path("boundaries", "ector_county_2020.geojson")).to_crs(4326)
     district = gpd.read_file(
         data_path("boundaries", "ecisd_boundary_proxy_county_outline.geojson")

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from assetmap._report import attach_report, get_report, merge_sources
+from assetmap._report import REPORT_KEY, attach_report, get_report, merge_sources
 from assetmap.analysis._indices import (
     CV_LIMIT,
     INDICES,
@@ -315,7 +315,9 @@ def score_tracts(
                        "a tract is NaN and the priority re-weighted over the other indices")
     spec["unreliable"] = f"a priority input whose ACS coefficient of variation > {CV_LIMIT}"
     out = gpd.GeoDataFrame(table, geometry=tracts.geometry.name, crs=4326)
-    sources, vintages, illustrative = merge_sources(table, sites, schools, points)
+    assembled = pd.DataFrame()
+    assembled.attrs[REPORT_KEY] = report  # pd.concat above dropped the assembled table's attrs
+    sources, vintages, illustrative = merge_sources(assembled, sites, schools, points)
     report.update(kind="scored_tracts", sources=sources, vintages=vintages,
                   illustrative=illustrative)
     report["notes"].extend(access_spec["notes"])

@@ -112,6 +112,9 @@ _CSS = """
 .am-legend .am-note { color: #555; font-size: 10px; }
 .am-icon svg { display: block; }
 .am-flag { color: #b30000; font-weight: 600; }
+.am-sources { display: inline; }
+.am-sources summary { display: inline; cursor: pointer; text-decoration: underline dotted; }
+.am-sources[open] { display: block; max-height: 40vh; overflow-y: auto; text-align: left; }
 .leaflet-container { background: #f2f2ef; }
 </style>
 """
@@ -305,7 +308,7 @@ var {{ this.get_name() }}_layers = [L.geoJson({{ this.data }}, {className: "am-m
 {% if this.tiles %}{{ this.get_name() }}_layers.unshift(L.tileLayer({{ this.tiles|tojson }},
   {attribution: ""}));{% endif %}
 var {{ this.get_name() }} = new L.Control.MiniMap(L.layerGroup({{ this.get_name() }}_layers), {
-  position: "bottomleft", width: 150, height: 150, toggleDisplay: true, zoomLevelOffset: -5,
+  position: "bottomright", width: 150, height: 150, toggleDisplay: true, zoomLevelOffset: -5,
   minimized: false}).addTo({{ this._parent.get_name() }});
 {% endmacro %}"""
     )

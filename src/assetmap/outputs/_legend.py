@@ -136,12 +136,18 @@ def title_html(title: str, subtitle: str | None = None) -> str:
     return html
 
 
+#: Above this many sources the attribution folds its list (``<details>``).
+FOLD_SOURCES_OVER = 3
+
+
 def attribution_html(
     sources: Sequence[Mapping[str, Any]], *, illustrative: Sequence[str] = ()
 ) -> str:
     """Return the attribution text: every source with its vintage, and the illustrative layers.
 
-    Links are kept only for ``http(s)`` URLs, and every part is escaped.
+    Links are kept only for ``http(s)`` URLs, and every part is escaped. With more than
+    three sources the list folds into a ``<details>`` element ("Data: N sources") so it does
+    not cover the map; the illustrative notice always stays visible.
 
     Examples
     --------
@@ -157,7 +163,11 @@ def attribution_html(
         if url.startswith(("https://", "http://")):
             text = f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener">{text}</a>'
         items.append(text)
-    html = "Data: " + "; ".join(items) if items else ""
+    if len(items) > FOLD_SOURCES_OVER:
+        html = (f'<details class="am-sources"><summary>Data: {len(items)} sources and '
+                f"vintages</summary>{'<br>'.join(items)}</details>")
+    else:
+        html = "Data: " + "; ".join(items) if items else ""
     if illustrative:
         flag = f"<b>Illustrative (synthetic) data: {escape(', '.join(illustrative))}</b>"
         html = f"{html} | {flag}" if html else flag

@@ -316,7 +316,7 @@ def equity_map(
     )
     m.add_child(data)
 
-    legend = HtmlControl("", position="bottomright", css_class="am-legend")
+    legend = HtmlControl("", position="bottomleft", css_class="am-legend")
     m.add_child(legend)  # before the layers, so their add/remove events find its sections
     sections: list[LegendSection] = []
     for i, (col, name) in enumerate(themes):

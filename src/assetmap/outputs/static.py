@@ -27,6 +27,10 @@ PAPER_SIZES = {"letter": (8.5, 11.0), "a4": (8.27, 11.69)}  # inches, portrait
 _FORMATS = (".png", ".svg", ".pdf")
 
 
+#: The inset locator is drawn only when its context is at least this much larger in area.
+INSET_MIN_AREA_RATIO = 1.5
+
+
 def _plain(text: str) -> str:
     """Return text that matplotlib draws literally (no mathtext from ``$``)."""
     return text.replace("$", r"\$")
@@ -159,7 +163,8 @@ def print_map(
     label_top : int
         Label this many top tracts (by ``priority_rank``, else by the column); 0 for none.
     inset : bool
-        Draw the inset locator when ``context`` (the state or county outline) is given.
+        Draw the inset locator when ``context`` (the state or county outline) is given and
+        is at least 1.5 times the study area's size (otherwise it would show nothing more).
     context : GeoDataFrame or GeoSeries, optional
         The outline the inset shows the study area within.
     credits : str, optional
@@ -208,7 +213,7 @@ def print_map(
     map_ax.set_aspect("equal")
     bounds = gdf.total_bounds
     _scale_bar(map_ax, bounds)
-    arrow_ax = fig.add_axes((0.63, 0.86, 0.05, 0.09))
+    arrow_ax = fig.add_axes((0.64, 0.13, 0.04, 0.08))
     arrow_ax.set_axis_off()
     _north_arrow(arrow_ax, _north_angle(utm, bounds))
 
@@ -256,8 +261,13 @@ def print_map(
         color="#444",
     )
 
+    ctx = None
     if inset and context is not None:
         ctx = (context.set_crs(4326) if context.crs is None else context).to_crs(utm)
+        # an inset only helps when the context is larger than the study area itself
+        if ctx.union_all().area < INSET_MIN_AREA_RATIO * gdf.union_all().area:
+            ctx = None
+    if ctx is not None:
         inset_ax = fig.add_axes((0.72, 0.18, 0.25, 0.3))
         ctx.plot(ax=inset_ax, facecolor="#f0f0f0", edgecolor="#555", linewidth=0.6)
         study = gpd.GeoSeries([gdf.union_all()], crs=utm)
