@@ -31,6 +31,9 @@ SERVICE_LABELS = {
 FIX_FIRST = "Needs a connectivity fix first: this site's location is unserved"
 
 
+#: Decimal places kept in embedded polygon coordinates (about 1 m).
+_PRECISION = 5
+
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
@@ -149,7 +152,11 @@ def add_point_layers(
                 "f1": [format_value(v, "count") for v in cells.get("locations", np.nan)],
             }
         )
-        data = GeoJsonData(feature_collection(cells.geometry, props))
+        # H3 cells are many small polygons: delta-encode them like the tracts
+        data = GeoJsonData(
+            feature_collection(cells.geometry, props, encode_precision=_PRECISION),
+            precision=_PRECISION,
+        )
         m.add_child(data)
         layer = ThemeLayer(
             data,
@@ -181,7 +188,10 @@ def add_point_layers(
                 }
             )
             geometry = simplify_coverage(zone_geo.geometry, tolerance_m=None, precision=5)
-            data = GeoJsonData(feature_collection(geometry, props))
+            data = GeoJsonData(
+                feature_collection(geometry, props, encode_precision=_PRECISION),
+                precision=_PRECISION,
+            )
             m.add_child(data)
             layer = ThemeLayer(
                 data,

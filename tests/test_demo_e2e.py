@@ -1,0 +1,115 @@
+"""End to end: ``assetmap demo`` into a temporary folder, with the network switched off."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from assetmap.cli import main
+from assetmap.datasets import ILLUSTRATIVE_BDC, data_path
+
+RELIABLE = {10, 40, 50, 71, 72}
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("demo")
+    real_connect = socket.socket.connect
+
+    def refuse(self, address):  # any connection attempt fails the run loudly
+        raise AssertionError(f"the demo tried to open a network connection to {address!r}")
+
+    socket.socket.connect = refuse  # type: ignore[method-assign]
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("ASSETMAP_OFFLINE", "1")
+            code = main(["demo", "--out", str(out), "--offline", "-q"])
+    finally:
+        socket.socket.connect = real_connect  # type: ignore[method-assign]
+    assert code == 0
+    return out
+
+
+def _real_geoids() -> list[str]:
+    tracts = gpd.read_file(data_path("boundaries", "ector_tracts_2020.geojson"))
+    return sorted(tracts["GEOID"].astype(str))
+
+
+def test_demo_writes_every_output(demo_out):
+    names = {p.name for p in demo_out.iterdir()}
+    for expected in (
+        "ector_county_equity_map.html", "ector_county_tracts.csv", "ector_county_tracts.gpkg",
+        "ector_county_priority_map.png", "ector_county_priority_map.pdf",
+        "ector_county_report.html", "manifest.json", "ector_county_school_zones.csv",
+        "ector_county_plan.csv",
+    ):
+        assert expected in names, expected
+
+
+def test_html_holds_the_33_real_tracts(demo_out):
+    html = (demo_out / "ector_county_equity_map.html").read_text(encoding="utf-8")
+    tract_ids = re.findall(r'"g":"(48135\d{6})"', html)
+    assert sorted(tract_ids) == _real_geoids()
+    assert "Illustrative" in html  # the illustrative BDC layer is labelled
+    assert len(html.encode()) < 1_000_000  # a county map stays under 1 MB
+
+
+def _independent_service() -> pd.DataFrame:
+    """Recompute BEAD levels from the raw illustrative rows with plain pandas."""
+    with zipfile.ZipFile(data_path(*ILLUSTRATIVE_BDC)) as zf:
+        (name,) = zf.namelist()
+        with zf.open(name) as handle:
+            rows = pd.read_csv(handle, dtype={"location_id": str, "block_geoid": str})
+    rows = rows[rows["business_residential_code"].isin(["R", "X"])]
+    reliable = rows["technology"].isin(RELIABLE) & rows["low_latency"].eq(1)
+    down, up = rows["max_advertised_download_speed"], rows["max_advertised_upload_speed"]
+    rows = rows.assign(
+        r25=reliable & (down >= 25) & (up >= 3),
+        r100=reliable & (down >= 100) & (up >= 20),
+        fiber=rows["technology"].eq(50),
+        tract=rows["block_geoid"].str[:11],
+    )
+    per_loc = rows.groupby("location_id").agg(
+        tract=("tract", "first"), r25=("r25", "any"), r100=("r100", "any"), fiber=("fiber", "any")
+    )
+    per_loc["served"] = per_loc["r100"]
+    per_loc["underserved"] = per_loc["r25"] & ~per_loc["r100"]
+    per_loc["unserved"] = ~per_loc["r25"]
+    return per_loc.groupby("tract")[["served", "underserved", "unserved", "fiber"]].mean()
+
+
+def test_csv_shares_equal_an_independent_recomputation(demo_out):
+    table = pd.read_csv(demo_out / "ector_county_tracts.csv", dtype={"GEOID": str})
+    assert sorted(table["GEOID"]) == _real_geoids()
+    expected = _independent_service().reindex(table["GEOID"])
+    for ours, theirs in (("served_share", "served"), ("underserved_share", "underserved"),
+                         ("unserved_share", "unserved"), ("fiber_share", "fiber")):
+        np.testing.assert_allclose(table[ours].to_numpy(), expected[theirs].to_numpy(),
+                                   atol=1e-12, err_msg=ours)
+
+
+def test_csv_has_the_issue_columns(demo_out):
+    table = pd.read_csv(demo_out / "ector_county_tracts.csv", dtype={"GEOID": str})
+    for column in ("households", "served_share", "underserved_share", "unserved_share",
+                   "fiber_share", "no_internet_share", "no_computer_share",
+                   "income_lt25k_share", "rural", "dist_school_m", "dist_library_m", "priority",
+                   "priority_rank", "drivers", "intervention"):
+        assert column in table.columns, column
+    assert table["households"].sum() == 62422
+    assert table["priority_rank"].min() == 1
+
+
+def test_manifest_records_sources_vintages_and_illustrative_flag(demo_out):
+    manifest = json.loads((demo_out / "manifest.json").read_text())
+    names = " ".join(s["name"] for s in manifest["sources"])
+    assert "American Community Survey" in names
+    assert "FCC Broadband Data Collection" in names
+    assert manifest["illustrative_data"] is True
+    assert "no_internet_share" in manifest["vintages"]
