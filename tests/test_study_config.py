@@ -15,7 +15,7 @@ def test_template_round_trips_through_the_validator(tmp_path):
     cfg = study.config
     assert cfg.area == {"state": "TX", "counties": ["Ector"], "district": "4818000"}
     assert cfg.weights == {
-        "infrastructure_gap": 0.35, "adoption_gap": 0.25, "need": 0.25, "resource_gap": 0.15,
+        "infrastructure_gap": 0.30, "adoption_gap": 0.30, "need": 0.25, "resource_gap": 0.15,
     }
     # relative paths resolve against the study file's folder
     assert cfg.outputs["dir"] == str(tmp_path / "out")

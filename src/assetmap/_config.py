@@ -249,8 +249,8 @@ rurality = ""                # USDA RUCA tract codes (CSV), optional
 points = ""                  # weighted points for population-weighted tract centres, optional
 
 [weights]                    # relative weights of the priority score (defaults in docs/methods.md)
-infrastructure_gap = 0.35
-adoption_gap = 0.25
+infrastructure_gap = 0.30
+adoption_gap = 0.30
 need = 0.25
 resource_gap = 0.15
 

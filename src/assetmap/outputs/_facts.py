@@ -87,7 +87,13 @@ def headline_facts(scored: pd.DataFrame) -> Facts:
                 f"({_pct(facts.underserved_locations, facts.locations)}) underserved (BEAD "
                 "definitions: no reliable 25/3 Mbps; no reliable 100/20 Mbps)."
             )
-    if "unreliable" in scored:
+    has_cv = any(str(c).endswith("_cv") for c in scored.columns)
+    if "unreliable" in scored and not has_cv:
+        facts.sentences.append(
+            "The ACS inputs carry no margins of error here, so their reliability (coefficient "
+            "of variation) could not be assessed."
+        )
+    elif "unreliable" in scored:
         facts.unreliable_tracts = int(scored["unreliable"].astype("boolean").fillna(False).sum())
         facts.sentences.append(
             f"{facts.unreliable_tracts} of {facts.tracts} tracts rest partly on ACS estimates with "

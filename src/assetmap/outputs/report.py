@@ -182,6 +182,7 @@ def _content(scored: gpd.GeoDataFrame, *, plan, schools, sites, title, top_n) ->
                 ]
             )
     return {
+        "plan_note": _plan_note(plan),
         "title": title or "Digital equity priorities",
         "illustrative": illustrative,
         "facts": facts.sentences,
@@ -197,6 +198,33 @@ def _content(scored: gpd.GeoDataFrame, *, plan, schools, sites, title, top_n) ->
         "reliability": reliability,
         "citations": _citations(sources),
     }
+
+
+def _plan_note(plan: pd.DataFrame | None) -> str:
+    """One sentence saying what the plan's demand is and what it covers, from its report."""
+    if plan is None or not len(plan):
+        return ""
+    info = get_report(plan).get("plan") or {}
+    unit = str(info.get("weight", "demand")).replace("_", " ")
+    total, existing = info.get("total_demand"), info.get("covered_by_existing")
+    covered, reach = info.get("covered"), info.get("reach_m")
+    parts = [f"Demand: {unit}"]
+    if isinstance(reach, int | float):
+        parts[0] += f" within {reach:,.0f} m of a site"
+    if total:
+        if existing is not None:
+            parts.append(f"sites already active reach {existing:,.0f} of {total:,.0f} "
+                         f"({existing / total:.0%})")
+        if covered is not None:
+            parts.append(f"with the {len(plan)} proposed site(s), {covered:,.0f} "
+                         f"({covered / total:.0%})")
+    method = info.get("method")
+    if method:
+        parts.append(f"solver: {method}")
+    return "; ".join(parts) + "."
+
+
+_PLAN_HEADER = ["Order", "Site", "Newly within reach", "Coverage (cumulative)"]
 
 
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
@@ -236,11 +264,9 @@ def _render_html(c: dict[str, Any], image: bytes | None) -> str:
         out.append(_html_table(["Rank", "School", "Priority (0-100)", "Drivers"], c["school_rows"]))
     if c["plan_rows"]:
         out.append("<h2>Proposed sites</h2>")
-        out.append(
-            _html_table(
-                ["Order", "Site", "Demand covered", "Coverage (cumulative)"], c["plan_rows"]
-            )
-        )
+        if c["plan_note"]:
+            out.append(f"<p>{e(c['plan_note'])}</p>")
+        out.append(_html_table(_PLAN_HEADER, c["plan_rows"]))
     out.append("<h2>Methods</h2><ul>" + "".join(f"<li>{e(m)}</li>" for m in c["methods"]))
     out.append("</ul><h3>Definitions</h3><ul>")
     out += [f"<li>{e(d)}</li>" for d in c["definitions"]] + ["</ul>"]
@@ -287,9 +313,9 @@ def _render_md(c: dict[str, Any], image_ref: str | None) -> str:
         out += _md_table(["Rank", "School", "Priority (0-100)", "Drivers"], c["school_rows"])
     if c["plan_rows"]:
         out += ["## Proposed sites", ""]
-        out += _md_table(
-            ["Order", "Site", "Demand covered", "Coverage (cumulative)"], c["plan_rows"]
-        )
+        if c["plan_note"]:
+            out += [_md(c["plan_note"]), ""]
+        out += _md_table(_PLAN_HEADER, c["plan_rows"])
     out += ["## Methods", "", *[f"- {_md(m)}" for m in c["methods"]], ""]
     out += ["### Definitions", "", *[f"- {_md(d)}" for d in c["definitions"]], ""]
     reliability = c["reliability"] or ["No top tract has an input with CV > 0.30."]
