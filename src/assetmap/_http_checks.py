@@ -187,9 +187,15 @@ def check_body(path: Path, expect: str | None, *, content_type: str = "") -> str
 def _check_zip(path: Path, head: bytes) -> str | None:
     if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return f"the body is not a zip file ({_first_line(head)})"
+    from assetmap._safezip import check_zip
+    from assetmap.errors import SchemaError
+
     try:
         with zipfile.ZipFile(path) as archive:
+            check_zip(archive, "the zip")
             bad = archive.testzip()
+    except SchemaError as exc:
+        return str(exc)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
         return f"the zip file does not open ({exc})"
     if bad is not None:

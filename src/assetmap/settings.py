@@ -7,7 +7,8 @@ Use the module-level :data:`settings` object::
     am.settings.timeout = 60
 
 Each setting can also be given by an environment variable, read when the process starts
-(``ASSETMAP_CACHE_DIR``, ``ASSETMAP_OFFLINE``, ``ASSETMAP_TIMEOUT``, ``ASSETMAP_MAX_RETRIES``).
+(``ASSETMAP_CACHE_DIR``, ``ASSETMAP_OFFLINE``, ``ASSETMAP_TIMEOUT``, ``ASSETMAP_MAX_RETRIES``,
+``ASSETMAP_MAX_UNCOMPRESSED_BYTES``, ...).
 Unknown names are refused, so a typo cannot silently do nothing.
 """
 
@@ -126,6 +127,13 @@ _OPTIONS: dict[str, _Option] = {
         _nonneg_int,
         "ASSETMAP_MAX_DOWNLOAD_BYTES",
         "Largest body a download may have (bytes); larger ones are refused.",
+    ),
+    "max_uncompressed_bytes": _Option(
+        lambda: 16 * 1024**3,
+        _nonneg_int,
+        "ASSETMAP_MAX_UNCOMPRESSED_BYTES",
+        "Largest total size a zip may expand to (bytes); a larger zip, or a member that "
+        "expands more than 200 times (a decompression bomb), is refused before it is read.",
     ),
     "user_agent": _Option(
         lambda: "assetmap (https://github.com/assetmap/assetmap)",

@@ -75,7 +75,7 @@ def parse_coordinates(
                 f"{where(source, row=int(row), column=column)}: not a number{shown}; "
                 f"{int(bad.sum())} cell(s) in this column are not numbers"
             )
-        out.append(values.to_numpy(dtype=float))
+        out.append(values.to_numpy(dtype=float, na_value=np.nan))
     return out[0], out[1]
 
 

@@ -19,14 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
+from assetmap._safezip import check_zip_file
 from assetmap.errors import RepairWarning, SchemaError, where
 from assetmap.loaders._textfile import parse_errors, sniff_encoding
 
 __all__ = [
     "TABULAR_SUFFIXES",
     "VECTOR_SUFFIXES",
+    "check_degrees",
     "header_key",
     "read_table",
     "read_vector",
@@ -172,6 +175,7 @@ def read_vector(path: str | Path, *, crs: Any = None) -> tuple[gpd.GeoDataFrame,
     asking for the ``.prj`` or ``crs=``.
     """
     path = Path(path)
+    check_zip_file(path)
     with parse_errors(path, what="vector file"):
         frame = gpd.read_file(path)
     notes: list[str] = []
@@ -197,4 +201,25 @@ def read_vector(path: str | Path, *, crs: Any = None) -> tuple[gpd.GeoDataFrame,
                     "put the "
                     ".prj beside the .shp or pass crs=, e.g. crs='EPSG:3857'"
                 )
+    check_degrees(frame, str(path))
     return frame.to_crs("EPSG:4326"), notes
+
+
+def check_degrees(frame: gpd.GeoDataFrame, source: str) -> None:
+    """Refuse a layer labelled with a geographic CRS whose coordinates are not degrees.
+
+    A layer written in metres or feet but labelled EPSG:4326 (a wrong ``.prj`` or a GeoJSON
+    written without reprojecting) would otherwise land in the ocean or nowhere at all.
+    """
+    if frame.crs is None or not frame.crs.is_geographic or not len(frame):
+        return
+    minx, miny, maxx, maxy = (float(b) for b in frame.total_bounds)
+    if not all(map(np.isfinite, (minx, miny, maxx, maxy))):
+        return
+    if not (-180.5 <= minx <= maxx <= 180.5 and -90.5 <= miny <= maxy <= 90.5):
+        raise SchemaError(
+            f"{source}: the layer says its CRS is {frame.crs.to_string()} (degrees) but its "
+            f"coordinates are not longitude/latitude (bounds {minx:.0f}, {miny:.0f}, "
+            f"{maxx:.0f}, {maxy:.0f}): it was written in a projected CRS and mislabelled; "
+            "fix the .prj (or the GeoJSON's crs) or pass crs= with the real CRS"
+        )

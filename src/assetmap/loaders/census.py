@@ -30,8 +30,10 @@ import pandas as pd
 
 from assetmap._http import fetch
 from assetmap._report import attach_report, count_reject, count_repair, start_report
+from assetmap._safezip import check_zip_file
 from assetmap.errors import ConfigError, SchemaError
 from assetmap.geoid import county_fips, normalize_geoids, state_fips
+from assetmap.loaders._tables import check_degrees
 from assetmap.loaders._textfile import parse_errors
 
 __all__ = [
@@ -135,6 +137,7 @@ def _vintage(source: str, year: int | None, name: str) -> tuple[str, str | None]
 
 
 def _read(file: Path, shown: str, report: dict[str, Any], assume_crs: Any) -> gpd.GeoDataFrame:
+    check_zip_file(file, shown=shown)
     with parse_errors(shown, what="boundary file (zip, shapefile, GeoPackage or GeoJSON)"):
         frame = gpd.read_file(file, engine="pyogrio")
     if frame.crs is None:
@@ -152,6 +155,7 @@ def _read(file: Path, shown: str, report: dict[str, Any], assume_crs: Any) -> gp
                 "coordinates are not longitude/latitude; restore the .prj file or pass "
                 "assume_crs='EPSG:xxxx'"
             )
+    check_degrees(frame, shown)
     return frame
 
 
@@ -250,6 +254,18 @@ def _load(
         [p.to_crs(parts[0].crs) for p in parts], ignore_index=True)
     report["rows_read"] = len(frame)
     frame = _standardise(frame, spec, shown, report)
+    geoms = frame.geometry
+    no_area = (geoms.isna() | geoms.is_empty | ~geoms.geom_type.isin(["Polygon", "MultiPolygon"]))
+    if no_area.any():
+        count_reject(report, "empty or non-polygon geometry", int(no_area.sum()),
+                     rows=(no_area.to_numpy().nonzero()[0] + 1).tolist())
+        frame = frame[~no_area.to_numpy()]
+    invalid = ~frame.geometry.is_valid
+    if invalid.any():
+        count_repair(report, "invalid polygon (e.g. self-intersecting) repaired with make_valid",
+                     int(invalid.sum()))
+        frame = frame.copy()
+        frame.loc[invalid, frame.geometry.name] = frame.geometry[invalid].make_valid()
 
     keep = pd.Series(True, index=frame.index)
     if states:

@@ -37,9 +37,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from assetmap._report import attach_report, count_reject, start_report
+from assetmap._report import attach_report, count_reject, count_repair, start_report
 from assetmap.datasets import data_path
-from assetmap.errors import AssetmapWarning, SchemaError
+from assetmap.errors import AssetmapWarning, GeoidError, SchemaError, where
 from assetmap.geoid import county_fips as _county_fips
 from assetmap.geoid import state_fips as _state_fips
 from assetmap.loaders._points import area_geometry, inside, parse_coordinates, repair_swapped
@@ -224,7 +224,13 @@ def read_schools(
             report["notes"].append(f"no LEAID in the district table for: {', '.join(unmatched)}")
         out["state_fips"] = "48"
         counties = take("county").str.title()
-        lookup = {c: _county_fips("TX", c) for c in counties.dropna().unique()}
+        lookup = {}
+        for name in counties.dropna().unique():
+            try:
+                lookup[name] = _county_fips("TX", name)
+            except GeoidError as exc:
+                row = int(counties.index[(counties == name).fillna(False)][0])
+                raise GeoidError(f"{where(source, row=row, column=col['county'])}: {exc}") from exc
         out["county_fips"] = counties.map(lookup)
         report["notes"].append(
             "school_id: no campus id in TEA files; made as 'tea-' + sha1('DISTRICT|CAMPUS')[:10]"
@@ -358,10 +364,12 @@ def read_attendance_zones(
     report = start_report(source, kind="attendance_zones", rows_read=len(frame))
     report["notes"].extend(notes)
     keys = {header_key(c): c for c in frame.columns if c != frame.geometry.name}
-    bad = ~frame.geometry.notna() | frame.geometry.is_empty
+    bad = frame.geometry.isna() | frame.geometry.is_empty
     bad |= ~frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
     count_reject(report, "not a polygon", int(bad.sum()), rows=np.flatnonzero(bad.to_numpy()) + 1)
     frame = frame.loc[~bad.to_numpy()].copy()
+    count_repair(report, "invalid polygon (e.g. self-intersecting) repaired with make_valid",
+                 int((~frame.geometry.is_valid).sum()))
     frame["geometry"] = frame.geometry.make_valid()
     id_col = school_id_column or next((keys[k] for k in _SCHOOL_ID_KEYS if k in keys), None)
     if school_id_column is not None and school_id_column not in frame.columns:

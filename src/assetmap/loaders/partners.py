@@ -415,7 +415,7 @@ def write_partner_sites(sites: gpd.GeoDataFrame, path: str | Path) -> Path:
         table = table.drop(columns=[c for c in table.columns if str(c).startswith("svc_")])
         table["lat"] = frame.geometry.y.round(7)
         table["lon"] = frame.geometry.x.round(7)
-        table.to_csv(path, index=False)
+        table.to_csv(path, index=False, lineterminator="\r\n")  # quotes a bare CR
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
