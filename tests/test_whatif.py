@@ -149,11 +149,8 @@ def test_bad_inputs():
 
 
 def test_with_real_score_tracts():
-    score = pytest.importorskip(
-        "assetmap.analysis.score",
-        reason="assetmap.analysis.score (score_tracts) is not in this checkout yet",
-    )
-    assert callable(score.score_tracts)
+    from assetmap.analysis import score
+
     _scored, sites = scored_and_sites()
     base = score.score_tracts(base_tracts(), sites=sites)
     new = gpd.GeoDataFrame({"site_id": ["n1"], "name": ["New"], "site_type": ["library"],
