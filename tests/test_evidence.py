@@ -186,7 +186,8 @@ def test_neutralize_csv_cells():
     frame = pd.DataFrame({"a": ["=SUM(A1)", "+1", "-2", "@x", "\tx", "safe", None],
                           "n": [-1.5, 2, 3, 4, 5, 6, 7]})
     out = neutralize_csv_cells(frame)
-    assert out["a"].tolist()[:6] == ["'=SUM(A1)", "'+1", "'-2", "'@x", "'\tx", "safe"]
+    # plain numbers cannot run as formulas and stay readable; everything else is prefixed
+    assert out["a"].tolist()[:6] == ["'=SUM(A1)", "+1", "-2", "'@x", "'\tx", "safe"]
     assert pd.isna(out["a"].iat[6])
     assert out["n"].tolist() == frame["n"].tolist()
     assert frame["a"].iat[0] == "=SUM(A1)"  # input untouched

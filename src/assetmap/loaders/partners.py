@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from assetmap._csvsafe import neutralize_formulas
 from assetmap._report import attach_report, count_reject, count_repair, start_report
 from assetmap.datasets import data_path
 from assetmap.errors import SchemaError, where
@@ -379,9 +380,6 @@ def read_partner_sites(
     return attach_report(sites, report)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def write_partner_sites(sites: gpd.GeoDataFrame, path: str | Path) -> Path:
     """Write a registry to CSV (with ``lat``/``lon`` columns) or a vector file (GeoJSON, GPKG).
 
@@ -407,9 +405,7 @@ def write_partner_sites(sites: gpd.GeoDataFrame, path: str | Path) -> Path:
                     if c != frame.geometry.name and (pd.api.types.is_object_dtype(frame[c])
                                                      or pd.api.types.is_string_dtype(frame[c]))]
     for column in text_columns:
-        frame[column] = frame[column].astype(object).map(
-            lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-        )
+        frame[column] = neutralize_formulas(frame[column])
     if path.suffix.lower() == ".csv":
         table = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
         table = table.drop(columns=[c for c in table.columns if str(c).startswith("svc_")])

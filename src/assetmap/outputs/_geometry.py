@@ -143,7 +143,7 @@ def feature_collection(
     records = [
         {key: _clean(value) for key, value in record.items()}
         for record in properties.astype(object).to_dict(orient="records")
-    ]
+    ] if len(properties.columns) else [{} for _ in range(len(geoms))]
     if encode_precision is not None:
         encoded = encode_polygons(geoms, precision=encode_precision)
         return {

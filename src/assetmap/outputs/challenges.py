@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from assetmap._csvsafe import neutralize_frame
+
 __all__ = ["neutralize_csv_cells", "write_challenge_csv"]
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def neutralize_csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy whose text cells cannot start a spreadsheet formula.
@@ -28,13 +27,7 @@ def neutralize_csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
     >>> neutralize_csv_cells(frame).to_dict("list")
     {'a': ["'=1+2", 'ok', "'-x"], 'n': [-1, 2, 3]}
     """
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
-            text = out[col]
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
-            out[col] = text.where(~risky.astype(bool), "'" + text.astype(str))
-    return out
+    return neutralize_frame(frame)
 
 
 def write_challenge_csv(candidates: pd.DataFrame, path: str | Path) -> Path:

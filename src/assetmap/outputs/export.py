@@ -15,34 +15,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from assetmap._csvsafe import neutralize_formulas, neutralize_frame
 from assetmap._report import get_report
 from assetmap.errors import ConfigError
 
 __all__ = ["export_layers", "neutralize_formulas"]
 
 _FORMATS = ("csv", "gpkg")
-_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-
-
-def neutralize_formulas(values: pd.Series) -> pd.Series:
-    """Prefix text cells that start like a spreadsheet formula with ``'`` (numbers stay).
-
-    Examples
-    --------
-    >>> neutralize_formulas(pd.Series(["=SUM(A1)", "-0.5", "@cmd", "ok"])).tolist()
-    ["'=SUM(A1)", '-0.5', "'@cmd", 'ok']
-    """
-    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
-        return values
-    text = values.astype("string")
-    risky = text.str.startswith(_TRIGGERS).fillna(False) & ~text.str.strip().str.fullmatch(
-        _NUMBER
-    ).fillna(False)
-    out = values.astype(object).copy()
-    out[risky.to_numpy()] = ("'" + text[risky]).to_numpy()
-    return out
 
 
 def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,10 +35,7 @@ def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
             table["lon"], table["lat"] = points.x.round(6), points.y.round(6)
         else:
             table["wkt"] = (geometry.to_crs(4326) if geometry.crs else geometry).to_wkt()
-    for column in table.columns:
-        table[column] = neutralize_formulas(table[column])
-    table.columns = [str(c) for c in neutralize_formulas(pd.Series(table.columns, dtype=object))]
-    return table
+    return neutralize_frame(table)
 
 
 def export_layers(
