@@ -26,7 +26,7 @@ demo: $(VENV)/.demo-installed
 ## make test: install with test extras and a headless Chromium, then lint, run every test, build the docs
 test: $(VENV)/.test-installed browser
 	$(BIN)/ruff check src tests benchmarks scripts examples
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbmake tests src/assetmap notebooks/
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 browser:
