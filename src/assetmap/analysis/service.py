@@ -1,0 +1,420 @@
+"""BEAD service levels per location and their roll-up to tracts, block groups, counties, H3.
+
+Definitions (NTIA BEAD, as in design.md): reliable technologies are copper (10), cable (40),
+fiber (50) and licensed / licensed-by-rule fixed wireless (71, 72) with ``low_latency = 1``.
+A location is **unserved** if no reliable offer reaches 25/3 Mbps, **underserved** if the best
+reliable offer reaches 25/3 but not 100/20, **served** at 100/20 or more; each test takes
+download and upload from the same offer. Satellite (60, 61) and unlicensed fixed wireless (70)
+never make a location served. Locations are unique ``location_id`` values, residential only
+(``business_residential_code`` R or X) unless ``codes`` says otherwise.
+
+Everything is computed by DuckDB (a core dependency), from a frame or straight from files:
+:func:`aggregate_bdc` streams a national glob of CSVs, zips or Parquet to one row per area
+without materialising the rows in pandas. The engine was chosen by benchmark
+(``benchmarks/bdc_aggregation.py``, figures in ``benchmarks/RESULTS.md``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from assetmap._report import attach_report, count_reject, count_repair, merge_sources, start_report
+from assetmap.analysis import _bead_sql as bead
+from assetmap.errors import SchemaError
+from assetmap.loaders import _bdc_engine as eng
+from assetmap.loaders.fcc import BDC_SOURCE
+
+__all__ = ["aggregate_bdc", "compare_releases", "service_by_area", "service_levels"]
+
+Level = Literal["tract", "block_group", "county", "h3"]
+DEFINITION = (
+    "BEAD (NTIA): reliable = technology 10/40/50/71/72 with low_latency 1; unserved < 25/3, "
+    "underserved 25/3 to < 100/20, served >= 100/20 (download and upload of one offer); "
+    "satellite and unlicensed fixed wireless never serve"
+)
+AREA_COLUMNS = [
+    "locations", "unserved", "underserved", "served", "unserved_share", "underserved_share",
+    "served_share", "fiber_locations", "fiber_share", "providers", "providers_100_20",
+    "satellite_only", "unlicensed_fw_only", "tech_copper_share", "tech_cable_share",
+    "tech_fiber_share", "tech_licensed_fw_share", "tech_unlicensed_fw_share",
+    "tech_satellite_share",
+]
+_TECH_COLS = {"copper": "has_copper", "cable": "has_cable", "fiber": "has_fiber",
+              "licensed_fw": "has_licensed_fw", "unlicensed_fw": "has_unlicensed_fw",
+              "satellite": "has_satellite"}
+
+
+def _check_level(level: str) -> str:
+    if level not in bead.AREA_EXPR:
+        raise ValueError(f"level must be one of {list(bead.AREA_EXPR)}, got {level!r}")
+    return bead.AREA_EXPR[level]
+
+
+def _frame_rows(con: duckdb.DuckDBPyConnection, avail: pd.DataFrame, codes) -> str:
+    missing = [c for c in eng.BDC_COLUMNS if c not in avail.columns]
+    if missing:
+        raise SchemaError(f"availability frame: missing BDC column(s) {missing}")
+    con.register("avail_frame", avail[list(eng.BDC_COLUMNS)])
+    typed = ", ".join(f"CAST({c} AS {eng.BDC_TYPES[c]}) AS {c}" for c in eng.BDC_COLUMNS)
+    return eng.checked_sql(f"SELECT {typed} FROM avail_frame", eng.row_filter(codes=codes))
+
+
+def _count_checks(report: dict[str, Any], pairs: pd.DataFrame) -> None:
+    report["rows_read"] = int(pairs["n"].sum())
+    for code, n in pairs.groupby("_check")["n"].sum().items():
+        if int(code) > 1:
+            count_reject(report, eng.REJECT_REASONS[int(code)], int(n))
+    count_repair(report, "block_geoid had lost its leading zero (14 digits); restored",
+                 int(pairs.loc[pairs["_check"] == 1, "n"].sum()))
+
+
+def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = ("R", "X")
+                   ) -> pd.DataFrame:
+    """Classify every location by its best reliable offer (BEAD definitions).
+
+    Parameters
+    ----------
+    avail : pandas.DataFrame
+        BDC availability rows (:func:`assetmap.load_bdc`), one per location x provider x
+        technology.
+    codes : iterable of str or None
+        ``business_residential_code`` values kept (default residential: R and X); None keeps all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``location_id``: ``block_geoid, h3_res8_id, service_level, best_down,
+        best_up, has_fiber, providers, providers_100_20, satellite_only, unlicensed_fw_only``
+        and, for :func:`service_by_area`, ``has_copper, has_cable, has_licensed_fw,
+        has_unlicensed_fw, has_satellite`` and ``provider_ids`` (``;``-separated).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({
+    ...     "frn": ["1", "2"], "provider_id": ["p1", "p2"], "brand_name": ["A", "B"],
+    ...     "location_id": ["L1", "L1"], "technology": [60, 70],
+    ...     "max_advertised_download_speed": [100, 100], "max_advertised_upload_speed": [20, 20],
+    ...     "low_latency": [0, 1], "business_residential_code": ["R", "R"],
+    ...     "state_usps": ["TX", "TX"], "block_geoid": ["481350001001000"] * 2,
+    ...     "h3_res8_id": ["8848a2d8c9fffff"] * 2})
+    >>> service_levels(rows)[["location_id", "service_level", "best_down"]]
+      location_id service_level  best_down
+    0          L1      unserved          0
+    """
+    report = start_report(None, kind="bdc_service_levels")
+    with eng.connect() as con:
+        rows = _frame_rows(con, avail, tuple(codes) if codes else None)
+        pairs = con.sql(bead.pairs_sql(rows, area="substr(block_geoid, 1, 11)")).df()
+        _count_checks(report, pairs)
+        tech = ", ".join(f"(mask & {bit} > 0) AS {_TECH_COLS[name]}"
+                         for name, bit in bead.TECH_BITS.items())
+        sql = f"""
+SELECT location_id, block_geoid, h3_res8_id, {bead.LEVEL_CASE} AS service_level,
+  best_down::INTEGER AS best_down, best_up::INTEGER AS best_up,
+  len(provider_list) AS providers, providers_100_20,
+  {bead.SAT_ONLY} AS satellite_only, {bead.UFW_ONLY} AS unlicensed_fw_only, {tech},
+  array_to_string(provider_list, ';') AS provider_ids
+FROM ({bead.locations_sql(rows, area=None, detail=True)}) AS l ORDER BY location_id"""
+        out = con.sql(sql).df()
+    for c in ("providers", "providers_100_20"):
+        out[c] = out[c].astype("int64")
+    first = ["location_id", "block_geoid", "h3_res8_id", "service_level", "best_down", "best_up",
+             "has_fiber", "providers", "providers_100_20", "satellite_only", "unlicensed_fw_only"]
+    out = out[first + [c for c in out.columns if c not in first]]
+    sources, vintages, illustrative = merge_sources(avail)
+    report.update(sources=sources, vintages=vintages, illustrative=illustrative,
+                  definition=DEFINITION)
+    report["merged"] = report["rows_read"] - sum(report["rejected"].values()) - len(out)
+    return attach_report(out, report)
+
+
+def _finish_area(sums: pd.DataFrame, pairs: pd.DataFrame, *, level: str, key: str) -> pd.DataFrame:
+    """Shares and distinct providers from summed counts and (area, provider) pairs."""
+    count_cols = ["locations", "unserved", "underserved", "served", "providers_100_20_sum",
+                  "satellite_only", "unlicensed_fw_only", *(f"n_{t}" for t in bead.TECH_BITS)]
+    sums = sums.groupby("area", sort=True)[count_cols].sum()
+    ok = pairs[pairs["_check"] <= 1]
+    providers = ok.drop_duplicates(["area", "provider_id"]).groupby("area").size()
+    providers = providers[providers.index.isin(sums.index)]
+    out = pd.DataFrame(index=sums.index)
+    n = sums["locations"].astype("int64")
+    for c in ("locations", "unserved", "underserved", "served"):
+        out[c] = sums[c].astype("int64")
+    for c in ("unserved", "underserved", "served"):
+        out[f"{c}_share"] = sums[c] / n
+    out["fiber_locations"] = sums["n_fiber"].astype("int64")
+    out["fiber_share"] = sums["n_fiber"] / n
+    out["providers"] = providers.reindex(out.index).fillna(0).astype("int64")
+    out["providers_100_20"] = sums["providers_100_20_sum"] / n
+    out["satellite_only"] = sums["satellite_only"].astype("int64")
+    out["unlicensed_fw_only"] = sums["unlicensed_fw_only"].astype("int64")
+    for t in bead.TECH_BITS:
+        out[f"tech_{t}_share"] = sums[f"n_{t}"] / n
+    out.index = out.index.astype(object).astype("str")
+    out.index.name = key
+    return out.reset_index()[[key, *AREA_COLUMNS]]
+
+
+def _check_keys(out: pd.DataFrame, key: str, level: str, report: dict[str, Any]) -> pd.DataFrame:
+    """Reject areas whose key is not well formed (non-digit GEOID, unknown state)."""
+    keys = out[key].astype(str)
+    if level == "h3":
+        bad = ~keys.str.fullmatch(r"[0-9a-f]{15}")
+        reason = "h3_res8_id is not 15 hexadecimal characters"
+    else:
+        from assetmap.geoid import _states
+
+        bad = ~keys.str.fullmatch(r"\d+") | ~keys.str[:2].isin(set(_states()[1]))
+        reason = "block_geoid is not digits starting with a state FIPS code"
+    if bad.any():
+        count_reject(report, f"{reason} (locations)", int(out.loc[bad, "locations"].sum()))
+        out = out.loc[~bad].reset_index(drop=True)
+    return out
+
+
+def service_by_area(avail_or_levels: pd.DataFrame, *, level: Level = "tract",
+                    codes: Iterable[str] | None = ("R", "X")) -> pd.DataFrame:
+    """Roll BEAD service levels up to tracts, block groups, counties or H3 res-8 cells.
+
+    Parameters
+    ----------
+    avail_or_levels : pandas.DataFrame
+        Raw availability rows (:func:`assetmap.load_bdc`) or the frame of
+        :func:`service_levels`.
+    level : {"tract", "block_group", "county", "h3"}
+        The area; the key column is ``GEOID`` (``h3_res8_id`` for ``"h3"``).
+    codes : iterable of str or None
+        Business/residential codes kept when raw rows are given (default R and X).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area, sorted by key, with the columns of docs/data-model.md
+        "Service by area".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({
+    ...     "frn": ["1", "2", "3"], "provider_id": ["p1", "p2", "p1"],
+    ...     "brand_name": ["A", "B", "A"], "location_id": ["L1", "L2", "L2"],
+    ...     "technology": [50, 70, 40], "max_advertised_download_speed": [1000, 25, 50],
+    ...     "max_advertised_upload_speed": [1000, 3, 5], "low_latency": [1, 1, 1],
+    ...     "business_residential_code": ["R", "X", "X"], "state_usps": ["TX"] * 3,
+    ...     "block_geoid": ["481350001001000", "481350001002000", "481350001002000"],
+    ...     "h3_res8_id": ["8848a2d8c9fffff"] * 3})
+    >>> area = service_by_area(rows, level="tract")
+    >>> area[["GEOID", "locations", "served", "underserved", "fiber_share", "providers"]]
+             GEOID  locations  served  underserved  fiber_share  providers
+    0  48135000100          2       1            1          0.5          2
+    """
+    area = _check_level(level)
+    key = "h3_res8_id" if level == "h3" else "GEOID"
+    frame = avail_or_levels
+    if "service_level" in frame.columns:
+        out, report = _area_from_levels(frame, level=level, key=key)
+    else:
+        report = start_report(None, kind="bdc_service_by_area")
+        with eng.connect() as con:
+            rows = _frame_rows(con, frame, tuple(codes) if codes else None)
+            pairs = con.sql(bead.pairs_sql(rows, area=area)).df()
+            _count_checks(report, pairs)
+            sums = con.sql(bead.area_sums_sql(
+                bead.locations_sql(rows, area=area, detail=False))).df()
+        out = _finish_area(sums, pairs, level=level, key=key)
+    out = _check_keys(out, key, level, report)
+    sources, vintages, illustrative = merge_sources(frame)
+    report.update(sources=sources, vintages=vintages, illustrative=illustrative, level=level,
+                  definition=DEFINITION)
+    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values()) - len(out))
+    return attach_report(out, report)
+
+
+def _area_from_levels(levels: pd.DataFrame, *, level: str, key: str):
+    report = start_report(None, kind="bdc_service_by_area", rows_read=len(levels))
+    need = ["location_id", "block_geoid", "h3_res8_id", "service_level", "providers_100_20",
+            "satellite_only", "unlicensed_fw_only", "provider_ids", *_TECH_COLS.values()]
+    missing = [c for c in need if c not in levels.columns]
+    if missing:
+        raise SchemaError(f"service-levels frame: missing column(s) {missing}; "
+                          "make it with service_levels()")
+    lv = levels[need].copy()
+    n_key = bead.AREA_LENGTH[level]
+    lv["area"] = lv["h3_res8_id"] if level == "h3" else lv["block_geoid"].str[:n_key]
+    sums = pd.DataFrame({
+        "area": lv["area"],
+        "locations": 1,
+        **{c: (lv["service_level"] == c).astype("int64")
+           for c in ("unserved", "underserved", "served")},
+        "providers_100_20_sum": lv["providers_100_20"],
+        "satellite_only": lv["satellite_only"].astype("int64"),
+        "unlicensed_fw_only": lv["unlicensed_fw_only"].astype("int64"),
+        **{f"n_{t}": lv[col].astype("int64") for t, col in _TECH_COLS.items()},
+    })
+    ids = lv["provider_ids"].fillna("").str.split(";")
+    pairs = pd.DataFrame({"area": np.repeat(lv["area"].to_numpy(), ids.str.len()),
+                          "provider_id": np.concatenate([np.asarray(x, dtype=object)
+                                                         for x in ids] or [[]])})
+    pairs = pairs[pairs["provider_id"] != ""].assign(_check=0)
+    return _finish_area(sums, pairs, level=level, key=key), report
+
+
+def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+                  level: Level = "tract", states: Iterable[str] | None = None,
+                  counties: Iterable[str] | None = None, tracts: Iterable[str] | None = None,
+                  codes: Iterable[str] | None = ("R", "X"), threads: int | None = None,
+                  memory_limit: str | None = None, engine: str = "duckdb") -> pd.DataFrame:
+    r"""Stream BDC availability files straight to one row per area, out of core.
+
+    Files are processed one state at a time (locations never cross a state line), so memory
+    stays bounded by the largest state; within a state DuckDB scans all technology files in
+    parallel and spills to disk past ``memory_limit``. Zips are unzipped in parallel threads.
+
+    Parameters
+    ----------
+    paths : path, glob or list of them
+        BDC availability CSVs, zips (one per state and technology), Parquet files or a
+        directory written by :func:`assetmap.bdc_to_parquet`.
+    level : {"tract", "block_group", "county", "h3"}
+        The area.
+    states, counties, tracts : iterable of str, optional
+        Keep only these (state names/USPS/FIPS, 5-digit county and 11-digit tract GEOIDs).
+    codes : iterable of str or None
+        Business/residential codes kept (default R and X).
+    threads : int, optional
+        DuckDB threads (default: all cores).
+    memory_limit : str, optional
+        DuckDB memory limit before spilling (default ``"1500MB"``).
+    engine : {"duckdb"}
+        The single-machine engine (chosen by benchmark; benchmarks/RESULTS.md). For a cluster
+        use :func:`assetmap.analysis.service_dask.aggregate_bdc_dask`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`service_by_area`; the report counts rows read, repaired and rejected.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "bdc_48_Fiber.csv").write_text(
+    ...     "frn,provider_id,brand_name,location_id,technology,max_advertised_download_speed,"
+    ...     "max_advertised_upload_speed,low_latency,business_residential_code,state_usps,"
+    ...     "block_geoid,h3_res8_id\n"
+    ...     '0001,130001,"Fiber, LLC",1001,50,1000,1000,1,R,TX,481350001001000,8848a2d8c9fffff\n')
+    >>> aggregate_bdc(folder / "*.csv")[["GEOID", "locations", "served", "fiber_share"]]
+             GEOID  locations  served  fiber_share
+    0  48135000100          1       1          1.0
+    """
+    if engine != "duckdb":
+        raise ValueError(f"engine must be 'duckdb' (for a cluster use aggregate_bdc_dask), "
+                         f"got {engine!r}")
+    area = _check_level(level)
+    key = "h3_res8_id" if level == "h3" else "GEOID"
+    files = eng.resolve_paths(paths)
+    state_list = list(states) if states else None
+    if state_list:
+        from assetmap.geoid import state_fips
+
+        wanted = {state_fips(s) for s in state_list}
+        files = [f for f in files if eng.state_of_file(f) in (None, *wanted)]
+    where_sql = eng.row_filter(states=state_list, counties=list(counties or []) or None,
+                               tracts=list(tracts or []) or None,
+                               codes=tuple(codes) if codes else None)
+    report = start_report(", ".join(map(str, paths)) if not isinstance(paths, str | os.PathLike)
+                          else str(paths), kind="bdc_service_by_area",
+                          sources=[BDC_SOURCE],
+                          illustrative=any("illustrative" in f.name for f in files))
+    all_sums, all_pairs, repairs = [], [], 0
+    with eng.connect(threads=threads, memory_limit=memory_limit) as con:
+        for group in eng.group_by_state(files).values():
+            sums, pairs, fixed = _aggregate_group(con, group, area, where_sql, report)
+            all_sums.append(sums)
+            all_pairs.append(pairs)
+            repairs += fixed
+    if not all_sums:
+        report["notes"].append(f"no file of the states {state_list} among the inputs")
+        all_sums = [pd.DataFrame(columns=["area", "locations", "unserved", "underserved",
+                                          "served", "providers_100_20_sum", "satellite_only",
+                                          "unlicensed_fw_only",
+                                          *(f"n_{t}" for t in bead.TECH_BITS)])]
+        all_pairs = [pd.DataFrame({"area": [], "provider_id": [], "_check": [], "n": []})]
+    pairs = pd.concat(all_pairs, ignore_index=True)
+    _count_checks(report, pairs)
+    count_repair(report, "integral numbers written as text (e.g. '100.0') read as integers",
+                 repairs)
+    out = _finish_area(pd.concat(all_sums, ignore_index=True), pairs, level=level, key=key)
+    out = _check_keys(out, key, level, report)
+    report.update(level=level, definition=DEFINITION, rows_out=len(out))
+    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values()) - len(out))
+    report["notes"].append("exact duplicate rows do not change the aggregation (it takes "
+                           "maxima and distinct values) and are not counted here")
+    return attach_report(out, report)
+
+
+def _aggregate_group(con, files, area, where_sql, report) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    shown: dict[Path, Path] = {}
+    with eng.open_inputs(files, keep_zip_names=shown) as inputs:
+        if inputs.header_repairs:
+            count_repair(report, "; ".join(inputs.header_repairs), 1)
+        # non-digit GEOIDs are caught on the area keys after aggregation (_check_keys),
+        # which spares a regular expression per row on the hot path
+        rows = eng.checked_sql(eng.source_sql(inputs), where_sql, digits=False)
+        try:
+            pairs = con.sql(bead.pairs_sql(rows, area=area)).df()
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            eng.diagnose(con, inputs, exc, {k: str(v) for k, v in shown.items()})
+            rows = eng.checked_sql(eng.source_sql(inputs), where_sql, digits=False)
+            pairs = con.sql(bead.pairs_sql(rows, area=area)).df()
+        sums = con.sql(bead.area_sums_sql(bead.locations_sql(rows, area=area, detail=False))).df()
+    return sums, pairs, inputs.numeric_repairs
+
+
+def compare_releases(old: Any, new: Any, *, level: Level = "tract",
+                     codes: Iterable[str] | None = ("R", "X")) -> pd.DataFrame:
+    """Change between two BDC releases per area: newly served, lost service, fiber, providers.
+
+    Parameters
+    ----------
+    old, new : pandas.DataFrame or path/glob/list
+        Availability rows (frames from :func:`assetmap.load_bdc`, or files).
+    level : {"tract", "block_group", "county", "h3"}
+        The area.
+    codes : iterable of str or None
+        Business/residential codes kept (default R and X).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area: ``locations_old, locations_new, served_old, served_new,
+        unserved_old, unserved_new, newly_served, lost_service, locations_added,
+        locations_removed, fiber_gained, fiber_lost, providers_old, providers_new,
+        providers_entering, providers_leaving, served_share_change``; totals over all areas in
+        ``attrs["assetmap"]["totals"]``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> def rows(tech, down, up):
+    ...     return pd.DataFrame({"frn": ["1"], "provider_id": ["p1"], "brand_name": ["A"],
+    ...         "location_id": ["L1"], "technology": [tech],
+    ...         "max_advertised_download_speed": [down], "max_advertised_upload_speed": [up],
+    ...         "low_latency": [1], "business_residential_code": ["R"], "state_usps": ["TX"],
+    ...         "block_geoid": ["481350001001000"], "h3_res8_id": ["8848a2d8c9fffff"]})
+    >>> change = compare_releases(rows(10, 10, 1), rows(50, 1000, 1000))
+    >>> change[["GEOID", "newly_served", "fiber_gained"]]
+             GEOID  newly_served  fiber_gained
+    0  48135000100             1             1
+    """
+    from assetmap.analysis._compare import compare
+
+    return compare(old, new, level=level, codes=codes)

@@ -1,0 +1,291 @@
+"""FCC Broadband Data Collection (BDC): fixed availability rows and the summary by geography.
+
+Availability files are large (a release is ~0.9 billion rows, one zip per state and
+technology), so :func:`load_bdc` pushes every filter into DuckDB and returns only the selected
+rows; :func:`assetmap.aggregate_bdc` goes straight from files to areas. :func:`bdc_to_parquet`
+converts a release once to partitioned Parquet that both read much faster.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from assetmap._report import attach_report, count_reject, count_repair, start_report
+from assetmap._safezip import open_zip, read_member
+from assetmap.errors import SchemaError, where
+from assetmap.loaders import _bdc_engine as eng
+from assetmap.loaders._textfile import parse_errors
+
+__all__ = ["bdc_to_parquet", "load_bdc", "load_bdc_summary"]
+
+BDC_SOURCE = {"name": "FCC Broadband Data Collection, fixed availability",
+              "url": "https://broadbandmap.fcc.gov/data-download", "license": "public domain"}
+SUMMARY_COLUMNS = (
+    "area_data_type", "geography_type", "geography_id", "geography_desc", "geography_desc_full",
+    "total_units", "biz_res", "technology", "speed_02_02", "speed_10_1", "speed_25_3",
+    "speed_100_20", "speed_250_25", "speed_1000_100",
+)
+SPEED_TIERS = {"speed_02_02": "0.2/0.2", "speed_10_1": "10/1", "speed_25_3": "25/3",
+               "speed_100_20": "100/20", "speed_250_25": "250/25", "speed_1000_100": "1000/100"}
+DTYPES = {"technology": "int16", "max_advertised_download_speed": "int32",
+          "max_advertised_upload_speed": "int32", "low_latency": "int8"}
+Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+
+
+def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
+             counties: Iterable[str] | None = None, tracts: Iterable[str] | None = None,
+             codes: Iterable[str] | None = ("R", "X"),
+             technologies: Iterable[int] | None = None, engine: str = "duckdb") -> pd.DataFrame:
+    r"""Read BDC fixed-availability rows, filtered in the engine, typed as the data model says.
+
+    Parameters
+    ----------
+    paths : path, glob or list of them
+        CSVs, zips (the CSV inside may have any name), Parquet files, or a directory written
+        by :func:`bdc_to_parquet`.
+    states, counties, tracts : iterable of str, optional
+        Keep only rows in these states (name, USPS or FIPS), counties (5-digit GEOIDs) or tracts
+        (11-digit GEOIDs). Files named ``bdc_<fips>_...`` of other states are not opened.
+    codes : iterable of str or None
+        ``business_residential_code`` values kept (default R and X, residential); None: all.
+    technologies : iterable of int, optional
+        Technology codes kept (default all).
+    engine : {"duckdb"}
+        The engine that scans the files (chosen by benchmark; see benchmarks/RESULTS.md).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of docs/data-model.md "BDC availability"; the report counts rows read,
+        repaired (lost leading zeros, integral numbers written as text, header case) and
+        rejected (unknown technology, bad GEOID, missing values, exact duplicates).
+
+    Raises
+    ------
+    SchemaError
+        For a missing column, an empty file, a truncated zip or an unreadable value (naming
+        file, row and column).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "bdc_48_Cable.csv").write_text(
+    ...     "frn,provider_id,brand_name,location_id,technology,max_advertised_download_speed,"
+    ...     "max_advertised_upload_speed,low_latency,business_residential_code,state_usps,"
+    ...     "block_geoid,h3_res8_id\n"
+    ...     '0001,130001,"Cable, Inc.",1001,40,1000,35,1,R,TX,481350001001000,8848a2d8c9fffff\n')
+    >>> avail = load_bdc(folder / "*.csv", counties=["48135"])
+    >>> avail[["brand_name", "technology", "block_geoid"]]
+        brand_name  technology      block_geoid
+    0  Cable, Inc.          40  481350001001000
+    """
+    if engine != "duckdb":
+        raise ValueError(f"engine must be 'duckdb', got {engine!r}")
+    files = eng.resolve_paths(paths)
+    state_list = list(states) if states else None
+    if state_list:
+        from assetmap.geoid import state_fips
+
+        wanted = {state_fips(s) for s in state_list}
+        files = [f for f in files if eng.state_of_file(f) in (None, *wanted)]
+    where_sql = eng.row_filter(
+        states=state_list, counties=list(counties) if counties else None,
+        tracts=list(tracts) if tracts else None, codes=tuple(codes) if codes else None,
+        technologies=list(technologies) if technologies else None)
+    report = start_report(str(paths) if isinstance(paths, str | os.PathLike) else
+                          ", ".join(map(str, paths)), kind="bdc_availability",
+                          sources=[BDC_SOURCE])
+    if any("illustrative" in f.name for f in files):
+        report["illustrative"] = True
+    if not files:
+        report["notes"].append(f"no file of the states {state_list} among {paths}")
+        empty = pd.DataFrame({c: pd.Series([], dtype=DTYPES.get(c, "str"))
+                              for c in eng.BDC_COLUMNS})
+        return attach_report(empty, report)
+    shown: dict[Path, Path] = {}
+    cols = ", ".join(eng.BDC_COLUMNS)
+    with eng.connect() as con, eng.open_inputs(files, keep_zip_names=shown) as inputs:
+        if inputs.header_repairs:
+            count_repair(report, "; ".join(inputs.header_repairs), 1)
+        sql = f"SELECT {cols}, _check FROM ({{}}) AS r"
+        try:
+            table = con.sql(sql.format(eng.checked_sql(eng.source_sql(inputs), where_sql))
+                            ).to_arrow_table()
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            eng.diagnose(con, inputs, exc, {k: str(v) for k, v in shown.items()})
+            table = con.sql(sql.format(eng.checked_sql(eng.source_sql(inputs), where_sql))
+                            ).to_arrow_table()
+        report["sources"][0]["files"] = inputs.names[:20]
+    frame = table.to_pandas()
+    report["rows_read"] = len(frame)
+    count_repair(report, "integral numbers written as text (e.g. '100.0') read as integers",
+                 inputs.numeric_repairs)
+    count_repair(report, "block_geoid had lost its leading zero (14 digits); restored",
+                 int((frame["_check"] == 1).sum()))
+    for code, rows in frame.groupby("_check").groups.items():
+        if int(code) > 1:
+            count_reject(report, eng.REJECT_REASONS[int(code)], len(rows))
+    frame = frame[frame["_check"] <= 1].drop(columns=["_check"])
+    dup = frame.duplicated(keep="first")
+    count_reject(report, "exact duplicate of another row", int(dup.sum()))
+    frame = frame.loc[~dup].reset_index(drop=True)
+    frame = frame.astype({c: DTYPES.get(c, "str") for c in eng.BDC_COLUMNS})
+    return attach_report(frame, report)
+
+
+def bdc_to_parquet(paths: Paths, out_dir: str | os.PathLike[str], *,
+                   partition_by: Iterable[str] = ("state_usps",),
+                   threads: int | None = None) -> Path:
+    r"""Convert a BDC release (CSVs or zips) once to typed, partitioned Parquet.
+
+    The result is a directory that :func:`load_bdc` and :func:`assetmap.aggregate_bdc` read
+    many times faster than the CSVs (typed columns, compressed, state partitions skipped when
+    filtering by state). Rows are written as read; checks and repairs happen when reading.
+
+    Parameters
+    ----------
+    paths : path, glob or list of them
+        The release's CSVs or zips.
+    out_dir : path
+        The directory to write (``<out_dir>/state_usps=TX/...parquet``).
+    partition_by : iterable of str
+        Partition columns (default ``("state_usps",)``).
+    threads : int, optional
+        DuckDB threads (default: all cores).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "bdc_48_Fiber.csv").write_text(
+    ...     "frn,provider_id,brand_name,location_id,technology,max_advertised_download_speed,"
+    ...     "max_advertised_upload_speed,low_latency,business_residential_code,state_usps,"
+    ...     "block_geoid,h3_res8_id\n"
+    ...     "0001,130001,Fiber Co,1001,50,1000,1000,1,R,TX,481350001001000,8848a2d8c9fffff\n")
+    >>> out = bdc_to_parquet(folder / "*.csv", folder / "parquet")
+    >>> len(load_bdc(out))
+    1
+    """
+    out = Path(out_dir)
+    parts = [p for p in partition_by if p in eng.BDC_COLUMNS]
+    if len(parts) != len(list(partition_by)):
+        raise ValueError(f"partition_by must name BDC columns, got {list(partition_by)}")
+    files = eng.resolve_paths(paths)
+    shown: dict[Path, Path] = {}
+    with eng.connect(threads=threads) as con, eng.open_inputs(files, keep_zip_names=shown) as inp:
+        sql = (f"COPY ({eng.source_sql(inp)}) TO '{out}' (FORMAT parquet, COMPRESSION zstd, "
+               f"PARTITION_BY ({', '.join(parts)}), OVERWRITE_OR_IGNORE)")
+        try:
+            con.execute(sql)
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            eng.diagnose(con, inp, exc, {k: str(v) for k, v in shown.items()})
+            con.execute(f"COPY ({eng.source_sql(inp)}) TO '{out}' (FORMAT parquet, "
+                        f"COMPRESSION zstd, PARTITION_BY ({', '.join(parts)}), "
+                        "OVERWRITE_OR_IGNORE)")
+    return out
+
+
+def _summary_text(path: Path) -> tuple[bytes, str]:
+    if path.suffix.lower() == ".zip":
+        with open_zip(path) as zf:
+            members = [m for m in zf.namelist() if m.lower().endswith(".csv")]
+            if len(members) != 1:
+                raise SchemaError(f"{path}: expected one CSV in the zip, found {members}")
+            return read_member(zf, members[0], str(path)), f"{path} ({members[0]})"
+    return path.read_bytes(), str(path)
+
+
+def load_bdc_summary(path: str | os.PathLike[str], *, geography_type: str | None = None,
+                     area_data_type: str | None = "Total", biz_res: str | None = "R",
+                     wide: bool = False) -> pd.DataFrame:
+    """Read the BDC "fixed broadband summary by geography" file into tidy shares.
+
+    Parameters
+    ----------
+    path : path
+        The CSV, or the zip the FCC publishes (one CSV inside).
+    geography_type : str, optional
+        Keep one geography type (e.g. ``"Census Place"``); default all.
+    area_data_type : str or None
+        ``"Total"`` (default), ``"Urban"``, ``"Rural"``, ``"Tribal"``, ``"Nontribal"``; None: all.
+    biz_res : str or None
+        ``"R"`` residential (default), ``"B"`` business; None: both.
+    wide : bool
+        Return one row per geography and technology with a column per speed tier instead.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long: ``geography_id`` (str), ``geography_type``, ``geography_desc``,
+        ``area_data_type``, ``biz_res``, ``technology`` (the FCC's label, e.g. ``"Fiber"``,
+        ``"All Wired"``), ``speed_tier`` (``"25/3"``, ``"100/20"`` ...), ``share`` (0-1) and
+        ``total_units``.
+
+    Examples
+    --------
+    >>> from assetmap.datasets import data_path
+    >>> s = load_bdc_summary(data_path("fcc", "fcc_bdc_J25_fixed_summary_by_place_ector_area.csv"))
+    >>> odessa = s[(s.geography_desc == "Odessa") & (s.technology == "Fiber")]
+    >>> round(float(odessa.loc[odessa.speed_tier == "1000/100", "share"].iloc[0]), 4)
+    0.5589
+    """
+    path = Path(path)
+    data, shown = _summary_text(path)
+    if not data.strip():
+        raise SchemaError(f"{shown}: empty file (no header row)")
+    header = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip().split(",")
+    missing = [c for c in SUMMARY_COLUMNS if c not in header]
+    if missing:
+        raise SchemaError(f"{where(shown, row=0, column=missing[0])}: missing summary "
+                          f"column(s) {missing}; expected {', '.join(SUMMARY_COLUMNS)}")
+    with parse_errors(shown):
+        raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
+                          usecols=list(SUMMARY_COLUMNS))
+    report = start_report(shown, kind="bdc_summary", rows_read=len(raw), sources=[
+        {"name": "FCC Broadband Data Collection, fixed broadband summary by geography",
+         "url": "https://broadbandmap.fcc.gov/data-download", "license": "public domain"}])
+    file_rows = pd.Series(range(1, len(raw) + 1), index=raw.index)  # 1-based data rows
+    keep = pd.Series(True, index=raw.index)
+    for col, value in (("geography_type", geography_type), ("area_data_type", area_data_type),
+                       ("biz_res", biz_res)):
+        if value is not None:
+            keep &= raw[col] == value
+    raw, file_rows = raw.loc[keep].reset_index(drop=True), file_rows[keep].to_numpy()
+    report["notes"].append(f"selected {len(raw)} of {report['rows_read']} rows "
+                           f"(area_data_type={area_data_type}, biz_res={biz_res}, "
+                           f"geography_type={geography_type})")
+    report["rows_read"] = len(raw)
+    numbers = raw[list(SPEED_TIERS)].apply(pd.to_numeric, errors="coerce")
+    units = pd.to_numeric(raw["total_units"], errors="coerce")
+    bad = numbers.isna().any(axis=1) | units.isna() | ((numbers < 0) | (numbers > 1)).any(axis=1)
+    if bad.any():
+        count_reject(report, "share not a number in [0, 1] or total_units not a number",
+                     int(bad.sum()), rows=file_rows[bad.to_numpy()].tolist())
+    raw, numbers, units = raw.loc[~bad], numbers.loc[~bad], units.loc[~bad]
+    ids = ["geography_id", "geography_type", "geography_desc", "area_data_type", "biz_res",
+           "technology"]
+    base = raw[ids].assign(total_units=units.astype("int64"))
+    if wide:
+        out = pd.concat([base, numbers.rename(columns=SPEED_TIERS)], axis=1)
+        return attach_report(out.reset_index(drop=True), report)
+    long = pd.concat([base.assign(speed_tier=tier, share=numbers[col].to_numpy())
+                      for col, tier in SPEED_TIERS.items()], ignore_index=True)
+    long = long.sort_values(["geography_id", "area_data_type", "biz_res", "technology"],
+                            kind="stable").reset_index(drop=True)
+    long = long[[*ids, "speed_tier", "share", "total_units"]]
+    report["merged"] = 0
+    out = attach_report(long, report)
+    out.attrs["assetmap"]["notes"].append("long format: one row per input row and speed tier")
+    return out

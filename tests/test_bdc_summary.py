@@ -1,0 +1,102 @@
+"""load_bdc_summary on the real FCC June-2025 Texas place file (zip) and its Ector-area cut."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import assetmap as am
+from assetmap._report import get_report
+from assetmap.datasets import data_path
+from assetmap.errors import RejectedRowsWarning, SchemaError
+
+ZIP = ("fcc", "bdc_48_fixed_broadband_summary_by_geography_place_J25_17feb2026.zip")
+CUT = ("fcc", "fcc_bdc_J25_fixed_summary_by_place_ector_area.csv")
+ODESSA, GARDENDALE = "4853388", "4828200"
+
+
+@pytest.fixture(scope="module")
+def texas() -> pd.DataFrame:
+    return am.load_bdc_summary(data_path(*ZIP))
+
+
+def _share(frame, place, technology, tier):
+    sel = frame[(frame.geography_id == place) & (frame.technology == technology)
+                & (frame.speed_tier == tier)]
+    assert len(sel) == 1
+    return float(sel["share"].iloc[0])
+
+
+def test_real_zip_odessa_and_gardendale(texas):
+    # published figures: Odessa fiber reaches 55.9% of residential units; Gardendale has no
+    # wired service at 25/3 (one copper location below it)
+    assert _share(texas, ODESSA, "Fiber", "1000/100") == pytest.approx(0.558948596)
+    assert round(_share(texas, ODESSA, "Fiber", "1000/100"), 4) == 0.5589
+    assert _share(texas, GARDENDALE, "All Wired", "25/3") == 0.0
+    assert _share(texas, GARDENDALE, "Fiber", "0.2/0.2") == 0.0
+    assert _share(texas, GARDENDALE, "All Wired", "0.2/0.2") == pytest.approx(0.0015625)
+
+
+def test_real_zip_shape_and_types(texas):
+    assert list(texas.columns) == [
+        "geography_id", "geography_type", "geography_desc", "area_data_type", "biz_res",
+        "technology", "speed_tier", "share", "total_units"]
+    assert pd.api.types.is_string_dtype(texas["geography_id"])
+    assert texas["geography_id"].str.len().eq(7).all()  # place GEOIDs keep 7 characters
+    assert set(texas["area_data_type"]) == {"Total"}
+    assert set(texas["biz_res"]) == {"R"}
+    assert set(texas["speed_tier"]) == {"0.2/0.2", "10/1", "25/3", "100/20", "250/25",
+                                        "1000/100"}
+    assert texas["share"].between(0, 1).all()
+    # 54,690 'Total' rows in the file, half of them residential, six tiers each
+    assert len(texas) == 54_690 // 2 * 6
+    report = get_report(texas)
+    assert report["rows_read"] == 54_690 // 2
+    assert report["rejected"] == {}
+
+
+def test_cut_csv_agrees_with_zip(texas):
+    cut = am.load_bdc_summary(data_path(*CUT))
+    merged = cut.merge(texas, on=["geography_id", "technology", "speed_tier"],
+                       suffixes=("_cut", "_zip"))
+    assert len(merged) == len(cut) > 0
+    assert (merged["share_cut"] - merged["share_zip"]).abs().max() < 1e-9
+    assert (merged["total_units_cut"] == merged["total_units_zip"]).all()
+
+
+def test_wide_and_filters():
+    wide = am.load_bdc_summary(data_path(*CUT), wide=True, biz_res=None, area_data_type=None)
+    odessa = wide[(wide.geography_id == ODESSA) & (wide.technology == "Fiber")
+                  & (wide.biz_res == "R") & (wide.area_data_type == "Urban")]
+    assert float(odessa["1000/100"].iloc[0]) == pytest.approx(0.559708029)
+    assert set(wide["biz_res"]) == {"R", "B"}
+    rural = am.load_bdc_summary(data_path(*CUT), area_data_type="Rural",
+                                geography_type="Census Place")
+    assert set(rural["area_data_type"]) == {"Rural"}
+
+
+def test_missing_column_is_named(tmp_path):
+    text = data_path(*CUT).read_text().replace("speed_25_3", "speed_25_three", 1)
+    (tmp_path / "s.csv").write_text(text)
+    with pytest.raises(SchemaError, match=r"s\.csv, row 0, column 'speed_25_3'"):
+        am.load_bdc_summary(tmp_path / "s.csv")
+
+
+def test_share_out_of_range_is_rejected_with_row(tmp_path):
+    lines = data_path(*CUT).read_text().splitlines()
+    lines[1] = lines[1].replace(",1.0,1.0,1.0,", ",1.0,7.5,1.0,", 1)
+    (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
+    with pytest.warns(RejectedRowsWarning, match=r"share not a number in \[0, 1\].*rows 1\)"):
+        out = am.load_bdc_summary(tmp_path / "s.csv")
+    assert get_report(out)["rejected_rows"]["share not a number in [0, 1] or total_units "
+                                            "not a number"] == [1]
+
+
+def test_empty_and_truncated(tmp_path):
+    (tmp_path / "e.csv").write_bytes(b"")
+    with pytest.raises(SchemaError, match="empty file"):
+        am.load_bdc_summary(tmp_path / "e.csv")
+    data = data_path(*ZIP).read_bytes()
+    (tmp_path / "t.zip").write_bytes(data[: len(data) // 3])
+    with pytest.raises(SchemaError, match="truncated or corrupt zip"):
+        am.load_bdc_summary(tmp_path / "t.zip")
