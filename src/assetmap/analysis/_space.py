@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 from pyproj import CRS, Transformer
 
+from assetmap._crs import utm_crs
 from assetmap.errors import SchemaError
 
 _EARTH_R = 6_371_008.8
@@ -61,18 +62,6 @@ class _Space:
 @lru_cache(maxsize=32)
 def _transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
-
-
-def utm_crs(lon: float, lat: float) -> CRS:
-    """Return the WGS 84 UTM zone of a point (the zone ``estimate_utm_crs`` picks in the US).
-
-    Examples
-    --------
-    >>> utm_crs(-102.4, 31.9).to_epsg()
-    32613
-    """
-    zone = int(np.clip(np.floor((lon + 180.0) / 6.0) + 1, 1, 60))
-    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
 def study_crs(*frames: gpd.GeoDataFrame | None, crs: Any = None) -> CRS:

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from assetmap._crs import estimate_utm
 from assetmap._report import attach_report, merge_sources, start_report
 from assetmap.errors import ConfigError, SchemaError
 
@@ -96,7 +97,7 @@ def _neighbour_max(frame: pd.DataFrame, values: pd.Series) -> tuple[pd.Series, s
     """Max of ``values`` over each tract and the tracts sharing its boundary."""
     if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
         return values, "fiber share of the tract itself (no geometry for adjacency)"
-    metric = frame.geometry.to_crs(frame.to_crs(4326).estimate_utm_crs())
+    metric = frame.geometry.to_crs(estimate_utm(frame))
     # a 1 m buffer joins polygons that share a boundary but do not quite touch numerically
     left, right = metric.sindex.query(metric.buffer(1.0).to_numpy(), predicate="intersects")
     v = values.to_numpy()
@@ -111,7 +112,7 @@ def _density(frame: pd.DataFrame) -> pd.Series:
     if "ALAND" in frame.columns:
         km2 = _col(frame, "ALAND") / 1e6
     elif isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None:
-        km2 = frame.geometry.to_crs(frame.to_crs(4326).estimate_utm_crs()).area / 1e6
+        km2 = frame.geometry.to_crs(estimate_utm(frame)).area / 1e6
     else:
         km2 = pd.Series(np.nan, index=frame.index)
     return count / km2.where(km2 > 0)

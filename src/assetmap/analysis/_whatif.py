@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from assetmap._crs import estimate_utm
 from assetmap._report import get_report
 from assetmap.errors import GeoidError, SchemaError
 
@@ -196,7 +197,7 @@ def _summarise(
     top_n: int,
     id_column: str,
 ) -> gpd.GeoDataFrame:
-    crs = scored.to_crs(4326).estimate_utm_crs()
+    crs = estimate_utm(scored)
     pts = scored.geometry if points is None else gpd.GeoSeries(points).set_axis(scored.index)
     if pts.crs is None:
         pts = pts.set_crs(scored.crs)

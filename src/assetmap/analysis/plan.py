@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from assetmap._crs import estimate_utm
 from assetmap._report import attach_report, count_reject, merge_sources, start_report
 from assetmap.analysis import _mclp
 from assetmap.analysis._typology import InterventionThresholds, recommend_interventions
@@ -109,7 +110,7 @@ def _metric_crs(frame: gpd.GeoDataFrame) -> Any:
     crs = frame.crs
     if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
         return crs
-    return frame.to_crs(4326).estimate_utm_crs()
+    return estimate_utm(frame)
 
 
 def _check_frame(frame: Any, name: str) -> None:

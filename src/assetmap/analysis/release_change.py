@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from assetmap._crs import estimate_utm
 from assetmap._report import attach_report, merge_sources, start_report
 from assetmap.errors import SchemaError
 
@@ -100,7 +101,7 @@ def _assign_schools(cells: pd.Series, schools: gpd.GeoDataFrame | None,
                            how="left", predicate="within")
         school = joined[~joined.index.duplicated()]["school_id"]
     else:
-        crs = schools.estimate_utm_crs()
+        crs = estimate_utm(schools)
         sp = schools.to_crs(crs)
         _, nearest = cKDTree(np.column_stack([sp.geometry.x, sp.geometry.y])).query(
             np.column_stack([points.to_crs(crs).geometry.x, points.to_crs(crs).geometry.y]))
@@ -124,7 +125,8 @@ def _roll(both: pd.DataFrame, offers: tuple[pd.DataFrame | None, pd.DataFrame | 
         sets, names = [], {}
         for offers_frame in (old_offers, new_offers):
             placed = offers_frame.assign(area=offers_frame["location_id"].map(area))
-            placed = placed.dropna(subset=["area"])
+            # one row per area x provider first: the sets below stay small
+            placed = placed.dropna(subset=["area"]).drop_duplicates(["area", "provider_id"])
             names.update(zip(placed["provider_id"], placed["brand_name"], strict=True))
             sets.append(placed.groupby("area")["provider_id"].agg(set))
         old_sets, new_sets = (

@@ -28,6 +28,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from assetmap._crs import estimate_utm
 from assetmap._http import fetch
 from assetmap._report import attach_report, count_reject, count_repair, start_report
 from assetmap._safezip import check_zip_file
@@ -297,7 +298,7 @@ def _districts_in_counties(
     """Keep districts with at least 1% of their area inside the counties (projected CRS)."""
     area = load_counties(state=state, county=counties, year=year or DEFAULT_YEAR,
                          source=source, base_url=base_url)
-    crs = frame.estimate_utm_crs() if len(frame) else area.estimate_utm_crs()
+    crs = estimate_utm(frame) if len(frame) else estimate_utm(area)
     projected = frame.to_crs(crs)
     outline = area.to_crs(crs).union_all()
     share = projected.intersection(outline).area / projected.area

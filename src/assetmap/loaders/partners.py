@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from assetmap._crs import estimate_utm
 from assetmap._csvsafe import neutralize_formulas
 from assetmap._report import attach_report, count_reject, count_repair, start_report
 from assetmap.datasets import data_path
@@ -176,7 +177,7 @@ def _duplicates(frame: gpd.GeoDataFrame) -> pd.Series:
     """Row label -> first row it duplicates (same name key within 50 m), for later rows only."""
     if len(frame) < 2:
         return pd.Series(dtype=object)
-    projected = frame.to_crs(frame.estimate_utm_crs())
+    projected = frame.to_crs(estimate_utm(frame))
     table = pd.DataFrame({"key": frame["name"].map(vocab.value_key), "row": frame.index,
                           "x": projected.geometry.x, "y": projected.geometry.y})
     pairs = table.merge(table, on="key", suffixes=("", "_first"))

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from assetmap._crs import estimate_utm
+
 __all__ = ["encode_polygons", "feature_collection", "simplify_coverage", "to_wgs84"]
 
 
@@ -57,7 +59,7 @@ def simplify_coverage(
     series = to_wgs84(geometry)
     values = series.values
     if tolerance_m:
-        utm = series.estimate_utm_crs()
+        utm = estimate_utm(series)
         projected = series.to_crs(utm)
         simplified = shapely.coverage_simplify(np.asarray(projected.values), tolerance_m)
         values = gpd.GeoSeries(simplified, index=series.index, crs=utm).to_crs(4326).values

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from assetmap._crs import estimate_utm
 from assetmap._report import merge_sources
 from assetmap.errors import ConfigError, SchemaError
 from assetmap.outputs._classes import NO_DATA_COLOR, classify
@@ -200,7 +201,7 @@ def print_map(
         raise SchemaError(f"print_map: column {column!r} is not in the scored frame")
 
     gdf = scored.set_crs(4326) if scored.crs is None else scored
-    utm = gdf.estimate_utm_crs()
+    utm = estimate_utm(gdf)
     gdf = gdf.to_crs(utm)
     classes = classify(gdf[column], column=column, scheme=scheme, k=k, bins=bins)
     width, height = PAPER_SIZES[paper]
