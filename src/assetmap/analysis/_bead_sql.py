@@ -68,8 +68,8 @@ def locations_sql(rows: str, *, area: str | None, detail: bool) -> str:
     if detail:  # the best offer: highest download, then highest upload
         cols += [
             f"coalesce(max({_D}) FILTER ({REL}), 0) AS best_down",
-            f"coalesce(arg_max({_U}, {_D}::BIGINT * 1000000 + {_U}) FILTER ({REL}), 0) "
-            "AS best_up",
+            (f"coalesce(arg_max({_U}, {_D}::BIGINT * 1000000 + {_U}) FILTER ({REL}), 0) "
+             "AS best_up"),
             "any_value(block_geoid) AS block_geoid",
             "any_value(h3_res8_id) AS h3_res8_id",
             "list_sort(list_distinct(list(provider_id))) AS provider_list",
