@@ -48,7 +48,10 @@ def test_demo_writes_every_output(demo_out):
         "ector_county_equity_map.html", "ector_county_tracts.csv", "ector_county_tracts.gpkg",
         "ector_county_priority_map.png", "ector_county_priority_map.pdf",
         "ector_county_report.html", "manifest.json", "ector_county_school_zones.csv",
-        "ector_county_plan.csv",
+        "ector_county_plan.csv", "ector_county_challenge_candidates.csv",
+        "ector_county_challenge_candidates.gpkg", "ector_county_evidence.csv",
+        "ector_county_evidence.gpkg", "ector_county_change.csv", "ector_county_change.gpkg",
+        "ector_county_change_schools.csv",
     ):
         assert expected in names, expected
 
@@ -113,3 +116,71 @@ def test_manifest_records_sources_vintages_and_illustrative_flag(demo_out):
     assert "FCC Broadband Data Collection" in names
     assert manifest["illustrative_data"] is True
     assert "no_internet_share" in manifest["vintages"]
+
+
+def test_html_has_the_plan_and_evidence_layers(demo_out):
+    html = (demo_out / "ector_county_equity_map.html").read_text(encoding="utf-8")
+    for name in ("Recommended intervention", "Claims vs evidence", "Challenge candidates",
+                 "Change since December 2024", "Proposed sites (plan)"):
+        assert f'"{name}"' in html, name  # a layer-control entry
+    assert "L.circle(latlng, {radius: r" in html  # the plan's reach around each site
+    assert "CC BY-NC-SA 4.0" in html  # Ookla-format tiles shown: their licence is named
+    for label in ("speed tests", "challenge candidates", "previous BDC release"):
+        assert label in html
+
+
+def _independent_change() -> pd.DataFrame:
+    """Newly served and fiber gained by tract, from the two raw releases with plain pandas."""
+    def per_location(name: str) -> pd.DataFrame:
+        rows = pd.read_csv(data_path("fcc", name), dtype={"location_id": str,
+                                                          "block_geoid": str})
+        rows = rows[rows["business_residential_code"].isin(["R", "X"])]
+        ok = (rows["technology"].isin(RELIABLE) & rows["low_latency"].eq(1)
+              & (rows["max_advertised_download_speed"] >= 100)
+              & (rows["max_advertised_upload_speed"] >= 20))
+        rows = rows.assign(served=ok, fiber=rows["technology"].eq(50))
+        return rows.groupby("location_id").agg(tract=("block_geoid", "first"),
+                                               served=("served", "any"), fiber=("fiber", "any"))
+    new = per_location(ILLUSTRATIVE_BDC[1])
+    old = per_location("bdc_48_illustrative_ector_fixed_availability_D24.zip")
+    old = old[["served", "fiber"]].rename(columns=lambda c: f"{c}_old")
+    both = new.join(old, how="left").fillna(False)
+    both["tract"] = both["tract"].str[:11]
+    both["newly_served"] = both["served"] & ~both["served_old"].astype(bool)
+    both["fiber_gained"] = both["fiber"] & ~both["fiber_old"].astype(bool)
+    return both.groupby("tract")[["newly_served", "fiber_gained"]].sum()
+
+
+def test_change_layer_equals_an_independent_recomputation(demo_out):
+    table = pd.read_csv(demo_out / "ector_county_change.csv", dtype={"GEOID": str})
+    assert sorted(table["GEOID"]) == _real_geoids()
+    expected = _independent_change().reindex(table["GEOID"]).fillna(0)
+    np.testing.assert_array_equal(table["newly_served"], expected["newly_served"])
+    np.testing.assert_array_equal(table["fiber_gained"], expected["fiber_gained"])
+    assert table["newly_served"].sum() > 0
+    assert table["fiber_gained"].sum() > 0
+
+
+def test_evidence_and_challenge_exports_are_area_level(demo_out):
+    evidence = pd.read_csv(demo_out / "ector_county_evidence.csv", dtype={"GEOID": str})
+    assert sorted(evidence["GEOID"]) == _real_geoids()
+    assert evidence["flag_claimed_served_contradicted"].sum() >= 1
+    candidates = pd.read_csv(demo_out / "ector_county_challenge_candidates.csv",
+                             dtype={"area_id": str, "GEOID": str})
+    assert len(candidates) > 0
+    assert "location_id" not in candidates.columns
+    assert not {"lat", "lon", "latitude", "longitude"} & set(candidates.columns)
+    assert (candidates["area_type"] == "h3").all()
+    assert candidates["area_id"].str.fullmatch(r"88[0-9a-f]{13}").all()
+    flagged = set(evidence.loc[evidence["flag_claimed_served_contradicted"], "GEOID"])
+    assert set(candidates["evidence_area"].astype(str)) <= flagged
+    # the ranking follows the evidence strength
+    by_rank = candidates.groupby("rank")["evidence_strength"].max().sort_index()
+    assert by_rank.is_monotonic_decreasing
+
+
+def test_report_has_the_new_sections(demo_out):
+    report = (demo_out / "ector_county_report.html").read_text(encoding="utf-8")
+    for title in ("Recommended interventions", "What the plan changes",
+                  "Evidence on the ground", "Change since the last release"):
+        assert f"<h2>{title}" in report, title

@@ -40,6 +40,16 @@ class Sources:
         Aggregated, suppressed survey rates by tract.
     previous_service : DataFrame or None
         Service by tract of an earlier BDC release.
+    previous_availability : DataFrame or None
+        BDC availability rows of the earlier release (for ``release_change_report``: newly
+        served locations, fiber gained, providers entering and leaving).
+    speedtests : GeoDataFrame or None
+        Speed tests with a point or a tract each (``read_speedtests``, ``read_mlab``); may
+        hold household points, so it never leaves the analysis unaggregated.
+    speed_tiles : GeoDataFrame or None
+        Speed-test tiles (``read_ookla_tiles``).
+    release_label, previous_release_label : str or None
+        Names of the current and earlier BDC releases (e.g. ``"June 2025"``).
     label : str
         A short name for titles.
     """
@@ -58,6 +68,11 @@ class Sources:
     zones: gpd.GeoDataFrame | None = None
     survey: pd.DataFrame | None = None
     previous_service: pd.DataFrame | None = None
+    previous_availability: pd.DataFrame | None = None
+    speedtests: gpd.GeoDataFrame | None = None
+    speed_tiles: gpd.GeoDataFrame | None = None
+    release_label: str | None = None
+    previous_release_label: str | None = None
     label: str = "study area"
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -65,6 +80,10 @@ class Sources:
     def outline(self) -> gpd.GeoDataFrame | None:
         """The study area's outline: the district if known, else the county."""
         return self.district if self.district is not None else self.county
+
+    def speed_frames(self) -> list[gpd.GeoDataFrame]:
+        """Return the speed-test frames present (tests, then tiles), for pooling."""
+        return [f for f in (self.speedtests, self.speed_tiles) if f is not None and len(f)]
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """Return the frames that are present, keyed by field name."""

@@ -47,7 +47,22 @@ class Results:
     site_connectivity: gpd.GeoDataFrame | None = None
     h3_cells: pd.DataFrame | None = None
     change: pd.DataFrame | None = None
+    speed_tracts: gpd.GeoDataFrame | None = None
+    speed_h3: gpd.GeoDataFrame | None = None
+    evidence: pd.DataFrame | None = None
+    challenges: gpd.GeoDataFrame | None = None
+    release_change: Any = None  # assetmap.analysis.release_change.ReleaseChange
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def change_schools(self) -> pd.DataFrame | None:
+        """Change between releases per school area (``release_change_report``), if any."""
+        return None if self.release_change is None else self.release_change.schools
+
+    @property
+    def change_summary(self) -> dict[str, Any] | None:
+        """County totals of the change between releases, if any."""
+        return None if self.release_change is None else self.release_change.summary
 
 
 # --------------------------------------------------------------------------- load
@@ -103,7 +118,7 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
     else:
         acs = read_acs_csv(census["acs"])
 
-    availability = locations = service = previous = None
+    availability = locations = service = previous = old = None
     bdc_files = _local_files(bdc_files)
     if bdc_files:
         availability = load_bdc(bdc_files, counties=counties or None)
@@ -111,7 +126,7 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
         service = service_by_area(locations, level="tract")
         if config.bdc["previous_files"]:
             old = load_bdc(_local_files(config.bdc["previous_files"]), counties=counties or None)
-            previous = service_by_area(service_levels(old), level="tract")
+            previous = service_by_area(old, level="tract")
 
     srcs = config.sources
     schools = sites = survey = zones = rurality = points = None
@@ -142,7 +157,7 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
         tracts=tracts, county=county, district=district, availability=availability,
         service=service, locations=locations, acs=acs, rurality=rurality, points=points,
         schools=schools, sites=sites, zones=zones, survey=survey, previous_service=previous,
-        label=label,
+        previous_availability=old, label=label,
     )
 
 
@@ -214,12 +229,45 @@ def analyse(sources: Sources, config: StudyConfig) -> Results:
                 reach_m="plan_reach_m", candidate_status=None,
                 existing=_existing_reach(existing, reach) if len(existing) else None,
             )
-            results.whatif = apply_plan(scored, new_sites=results.plan, sites=sources.sites)
-    if sources.previous_service is not None and sources.service is not None:
-        from assetmap.analysis.service import compare_releases
+            results.whatif = apply_plan(scored, new_sites=results.plan, sites=sources.sites,
+                                        reach_m=reach)
+    _evidence(results, sources)
+    if sources.previous_availability is not None and sources.availability is not None:
+        from assetmap.analysis.release_change import release_change_report
 
-        results.change = compare_releases(sources.previous_service, sources.service)
+        results.release_change = release_change_report(
+            sources.previous_availability, sources.availability, tracts=sources.tracts,
+            schools=sources.schools, zones=sources.zones,
+            old_label=sources.previous_release_label or "previous release",
+            new_label=sources.release_label or "current release",
+        )
+        results.change = results.release_change.tracts
     return results
+
+
+def _evidence(results: Results, sources: Sources) -> None:
+    """Speed tests by tract and H3 cell, claims vs evidence by tract, challenge candidates.
+
+    Each step runs only when its inputs are there: tests or a survey for the evidence, and
+    location-level BDC rows for the candidates (listed by H3 res-8 cell, never a location).
+    """
+    from assetmap.analysis.evidence import challenge_candidates, claims_vs_evidence
+    from assetmap.analysis.speedtests import aggregate_speedtests
+
+    frames = sources.speed_frames()
+    if frames:
+        results.speed_tracts = aggregate_speedtests(frames, areas=sources.tracts, level="tract")
+        results.speed_h3 = aggregate_speedtests(frames, level="h3")
+    if sources.service is None or (not frames and sources.survey is None):
+        return
+    results.evidence = claims_vs_evidence(
+        sources.service, speedtests=results.speed_tracts, survey=sources.survey, level="tract"
+    )
+    flagged = results.evidence["flag_claimed_served_contradicted"].any()
+    if flagged and sources.availability is not None and len(sources.availability):
+        results.challenges = challenge_candidates(
+            sources.availability, results.evidence, level="h3"
+        )
 
 
 PLAN_LOCATION_WEIGHT = "unserved_underserved_locations"
@@ -314,6 +362,9 @@ def write_outputs(
             scored, sites=sources.sites, schools=sources.schools, zones=results.zones,
             district=sources.outline, h3_cells=results.h3_cells, survey=sources.survey,
             plan=results.plan, title=title, offline=bool(config.outputs["offline_html"]),
+            plan_reach_m=float(config.plan["reach_m"]) if results.plan is not None else None,
+            evidence=results.evidence, challenges=results.challenges, change=results.change,
+            change_since=sources.previous_release_label,
         )
         paths["html"] = _inside(out_dir, f"{stem}_equity_map.html")
         fmap.save(str(paths["html"]))
@@ -333,7 +384,9 @@ def write_outputs(
                 paths[key] = _inside(out_dir, f"{stem}_report.{ext}")
                 write_report(
                     scored, paths[key], plan=results.plan, schools=results.zones,
-                    sites=sources.sites, title=title,
+                    sites=sources.sites, title=title, whatif=results.whatif,
+                    evidence=results.evidence, challenges=results.challenges,
+                    change=results.release_change,
                 )
     export_formats = tuple(f for f in ("csv", "gpkg") if f in formats)
     if export_formats:
@@ -341,15 +394,47 @@ def write_outputs(
 
         layers: dict[str, pd.DataFrame] = {f"{stem}_tracts": scored}
         for name, frame in (("school_zones", results.zones), ("plan", results.plan),
-                            ("sites", results.site_connectivity), ("change", results.change)):
+                            ("sites", results.site_connectivity), ("change", results.change),
+                            ("change_schools", results.change_schools),
+                            ("evidence", _with_tracts(results.evidence, sources.tracts))):
             if frame is not None and len(frame):
                 layers[f"{stem}_{name}"] = frame
         written = export_layers(layers, out_dir, formats=export_formats)
+        if results.challenges is not None and len(results.challenges):
+            written.update(_write_challenges(results.challenges, out_dir, stem, export_formats))
         for name, files in written.items():
             for file in files:
                 if not file.name.endswith(".report.json"):
                     paths[f"{name.removeprefix(stem + '_')}.{file.suffix[1:]}"] = Path(file)
     return paths
+
+
+def _with_tracts(frame: pd.DataFrame | None, tracts: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    """Return a by-tract table as a layer with the tract polygons (same report)."""
+    if frame is None or "GEOID" not in frame or "GEOID" not in tracts:
+        return frame
+    shapes = tracts[["GEOID", "geometry"]].to_crs(4326).drop_duplicates("GEOID")
+    layer = shapes.merge(pd.DataFrame(frame).assign(GEOID=frame["GEOID"].astype(str)),
+                         on="GEOID", how="right")
+    layer.attrs = dict(frame.attrs)
+    return gpd.GeoDataFrame(layer, geometry="geometry", crs=4326)
+
+
+def _write_challenges(
+    challenges: gpd.GeoDataFrame, out_dir: Path, stem: str, formats: tuple[str, ...]
+) -> dict[str, list[Path]]:
+    """Challenge candidates: the CSV (areas only, formula cells neutralised) and a GeoPackage."""
+    from assetmap.outputs.challenges import write_challenge_csv
+    from assetmap.outputs.export import export_layers
+
+    name = f"{stem}_challenge_candidates"
+    if "location_id" in challenges.columns:  # areas only, never a location
+        challenges = challenges.drop(columns="location_id")
+    files = export_layers({name: challenges}, out_dir, formats=("gpkg",) if "gpkg" in formats
+                          else ())[name]
+    if "csv" in formats:
+        files.insert(0, write_challenge_csv(challenges, _inside(out_dir, f"{name}.csv")))
+    return {name: files}
 
 
 def _safe_stem(name: str) -> str:

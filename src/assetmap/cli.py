@@ -201,7 +201,10 @@ def _summary(quiet: bool, results: object) -> None:
     from assetmap.outputs.summary import summary_lines
 
     _say(quiet, "")
-    for line in summary_lines(results.scored, zones=results.zones, plan=results.plan):
+    for line in summary_lines(results.scored, zones=results.zones, plan=results.plan,
+                              evidence=getattr(results, "evidence", None),
+                              challenges=getattr(results, "challenges", None),
+                              change=getattr(results, "release_change", None)):
         _say(quiet, line)
 
 

@@ -253,7 +253,11 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
 
 
 class PointLayer(Layer):
-    """Points drawn as small SVG icons chosen by a type property, with a popup table."""
+    """Points drawn as small SVG icons chosen by a type property, with a popup table.
+
+    With ``radius_key``, a point whose property of that name is a positive number of metres
+    also gets a dashed circle of that radius (e.g. a proposed site's reach), in the same layer.
+    """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
@@ -261,9 +265,15 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
   pointToLayer: function (f, latlng) {
     var icons = {{ this.icons_js }}, t = f.properties.t;
     var svg = Object.prototype.hasOwnProperty.call(icons, t) ? icons[t] : icons["other"];
-    return L.marker(latlng, {icon: L.divIcon({className: {{ this.css_class|tojson }},
+    var marker = L.marker(latlng, {icon: L.divIcon({className: {{ this.css_class|tojson }},
       html: svg, iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10]}),
       keyboard: true});
+{% if this.radius_key %}    var r = f.properties[{{ this.radius_key|tojson }}];
+    if (r > 0) {
+      return L.featureGroup([L.circle(latlng, {radius: r, color: {{ this.circle_color|tojson }},
+        weight: 1.5, dashArray: "5 4", fillOpacity: 0.07, interactive: false}), marker]);
+    }
+{% endif %}    return marker;
   },
   onEachFeature: function (f, layer) {
     var p = f.properties, fields = {{ this.fields_js }};
@@ -286,6 +296,8 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
         fields: list[list[str]],
         css_class: str,
         show: bool = True,
+        radius_key: str | None = None,
+        circle_color: str = "#b30000",
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "PointLayer"
@@ -293,6 +305,8 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
         self.icons_js = to_js(icons)
         self.fields_js = to_js(fields)
         self.css_class = css_class
+        self.radius_key = radius_key
+        self.circle_color = circle_color
 
 
 class OutlineMiniMap(JSCSSMixin):

@@ -126,6 +126,22 @@ def h3_polygons(cells: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.DataFrame(cells).copy(), geometry=rings, crs=4326)
 
 
+_REACH_KEY = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22">'
+    '<circle cx="11" cy="11" r="9" fill="#b30000" fill-opacity="0.07" stroke="#b30000" '
+    'stroke-width="1.5" stroke-dasharray="3 2"/></svg>'
+)
+
+
+def _plan_reach(plan: pd.DataFrame, reach_m: float | None) -> float | None:
+    """Return the plan's reach in metres: given, else the plan report's when a number."""
+    if reach_m is None:
+        reach_m = (get_report(plan).get("plan") or {}).get("reach_m")
+    if isinstance(reach_m, int | float) and not isinstance(reach_m, bool) and reach_m > 0:
+        return float(reach_m)
+    return None
+
+
 def add_point_layers(
     m: Any,
     *,
@@ -137,8 +153,13 @@ def add_point_layers(
     scheme: str,
     k: int,
     sections: list[LegendSection],
+    plan_reach_m: float | None = None,
 ) -> list[str]:
-    """Add the H3, zone, school, site and plan layers present; return illustrative layer names."""
+    """Add the H3, zone, school, site and plan layers present; return illustrative layer names.
+
+    With ``plan_reach_m``, each proposed site also shows a circle of that reach (its coverage
+    area, as the site selection counted it).
+    """
     illustrative: list[str] = []
 
     if h3_cells is not None and len(h3_cells):
@@ -302,6 +323,11 @@ def add_point_layers(
             ["g", "Demand covered (gain)", ""],
             ["cs", "Coverage (cumulative)", ""],
         ]
+        reach = _plan_reach(plan, plan_reach_m)
+        if reach is not None:
+            props["r"] = reach
+            props["rt"] = format_value(reach, "m")
+            fields.append(["rt", "Reach (dashed circle)", ""])
         m.add_child(
             PointLayer(
                 feature_collection(
@@ -311,9 +337,12 @@ def add_point_layers(
                 icons=icons,
                 fields=fields,
                 css_class="am-icon am-plan",
+                radius_key="r" if reach is not None else None,
             )
         )
         keys.append((icon_svg("plan"), "Proposed site (plan order)"))
+        if reach is not None:
+            keys.append((_REACH_KEY, f"Its reach: {format_value(reach, 'm')}"))
         if get_report(plan).get("illustrative"):
             illustrative.append("plan")
 

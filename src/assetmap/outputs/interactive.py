@@ -19,7 +19,7 @@ from folium.template import Template
 
 from assetmap._report import get_report, merge_sources
 from assetmap.errors import SchemaError
-from assetmap.outputs import _points
+from assetmap.outputs import _plan_layers, _points
 from assetmap.outputs._classes import Classes, classify, column_info, format_value
 from assetmap.outputs._geometry import feature_collection, simplify_coverage, to_wgs84
 from assetmap.outputs._layers import (
@@ -216,6 +216,12 @@ def equity_map(
     h3_cells: pd.DataFrame | None = None,
     survey: pd.DataFrame | None = None,
     plan: gpd.GeoDataFrame | None = None,
+    plan_reach_m: float | None = None,
+    interventions: bool = True,
+    evidence: pd.DataFrame | None = None,
+    challenges: gpd.GeoDataFrame | None = None,
+    change: pd.DataFrame | None = None,
+    change_since: str | None = None,
     title: str | None = None,
     m: folium.Map | None = None,
     tiles: Any = "OpenStreetMap",
@@ -247,6 +253,22 @@ def equity_map(
         BDC H3 res-8 cells: ``h3_res8_id``, ``fiber_share``, ``locations``.
     survey : DataFrame, optional
         Survey rates by ``GEOID`` (aggregated, suppressed); else the scored frame's own rates.
+    plan_reach_m : float, optional
+        Reach of the proposed sites in metres, drawn as a dashed circle around each (default:
+        the plan's own ``reach_m`` when its report has one).
+    interventions : bool
+        Add the "Recommended intervention" layer when ``scored`` has ``intervention``
+        (``recommend_interventions``; the reason shows in the popup).
+    evidence : DataFrame, optional
+        ``claims_vs_evidence`` by tract: the "Claims vs evidence" layer (flags, counts,
+        strength; a suppressed survey cell shows as suppressed).
+    challenges : GeoDataFrame, optional
+        ``challenge_candidates``: one polygon per area with the BDC claims and the evidence.
+    change : DataFrame, optional
+        ``release_change_report(...).tracts``: the "Change since ..." layer (newly served,
+        fiber gained, providers entering and leaving).
+    change_since : str, optional
+        Name of the earlier release for that layer (e.g. ``"December 2024"``).
     title : str, optional
         Title block text (escaped).
     m : folium.Map, optional
@@ -292,7 +314,8 @@ def equity_map(
     geometry = simplify_coverage(
         gdf.geometry, tolerance_m=simplify_tolerance_m, precision=precision
     )
-    sources, vintages, _ = merge_sources(scored, survey, sites, schools, zones, h3_cells, plan)
+    sources, vintages, _ = merge_sources(scored, survey, sites, schools, zones, h3_cells, plan,
+                                         evidence, challenges, change)
     suppressed_text = _survey_text(survey if survey is not None else scored, survey_min_responses)
 
     themes = [(column, f"{column_info(column).label}")]
@@ -300,6 +323,10 @@ def equity_map(
     popup_columns = [column, *[c for c in KEY_FIGURES if c != column]]
     popup_columns += [c for c, _ in themes if c not in popup_columns]
     props, fields, keys = _tract_table(gdf, popup_columns, vintages, suppressed_text)
+    tract_layers = _extra_tract_layers(
+        gdf, props, interventions=interventions, evidence=evidence, change=change,
+        change_since=change_since, suppressed_text=suppressed_text,
+    )
 
     if m is None:
         m = _new_map(folium, gdf, tiles, width=width, height=height)
@@ -346,6 +373,8 @@ def equity_map(
             )
         )
 
+    for extra in tract_layers:
+        extra.add_to(m, data, sections)
     illustrative = _points.add_point_layers(
         m,
         sites=sites,
@@ -356,7 +385,11 @@ def equity_map(
         scheme=scheme,
         k=k,
         sections=sections,
+        plan_reach_m=plan_reach_m,
     )
+    illustrative += _plan_layers.add_challenge_layer(m, challenges, sections,
+                                                     precision=precision or 5)
+    illustrative += [x.illustrative for x in tract_layers if x.illustrative]
     if get_report(scored).get("illustrative"):
         illustrative.insert(0, "tract scores")
     if survey is not None and get_report(survey).get("illustrative"):
@@ -393,6 +426,7 @@ def equity_map(
             OutlineMiniMap(feature_collection(area, pd.DataFrame(index=[0])), tiles=tile_url)
         )
     attribution = attribution_html(sources, illustrative=illustrative)
+    attribution = _with_licences(attribution, sources)
     if attribution:
         m.add_child(_AttributionScript(attribution))
     for key, child in list(m._children.items()):  # one layer control, after every layer
@@ -404,6 +438,50 @@ def equity_map(
 
         inline_assets(m, assets_dir=assets_dir)
     return m
+
+
+def _extra_tract_layers(
+    gdf: gpd.GeoDataFrame,
+    props: pd.DataFrame,
+    *,
+    interventions: bool,
+    evidence: pd.DataFrame | None,
+    change: pd.DataFrame | None,
+    change_since: str | None,
+    suppressed_text: str,
+) -> list[_plan_layers.TractLayer]:
+    """Add the intervention, evidence and change properties to ``props``; return the layers."""
+    layers = []
+    if interventions:
+        layer = _plan_layers.intervention_layer(gdf, props)
+        if layer is not None:
+            layers.append(layer)
+    for name, frame in (("evidence", evidence), ("change", change)):
+        if frame is not None and len(frame) and ("GEOID" not in frame or "GEOID" not in gdf):
+            raise SchemaError(f"equity_map: {name}= and the scored frame must both have GEOID")
+    if evidence is not None and len(evidence):
+        layers.append(_plan_layers.evidence_layer(gdf, props, evidence,
+                                                  suppressed_text=suppressed_text))
+    if change is not None and len(change):
+        layers.append(_plan_layers.change_layer(gdf, props, change,
+                                                since=change_since or "the previous release"))
+    return layers
+
+
+def _with_licences(html: str, sources: list[dict[str, Any]]) -> str:
+    """Append each source's required attribution text (e.g. Ookla's CC BY-NC-SA 4.0 notice)."""
+    from html import escape
+
+    notices = []
+    for source in sources:
+        text = source.get("attribution")
+        if not text and str(source.get("license", "")).startswith("CC BY"):
+            text = f"{source.get('name', 'data')}: licence {source['license']}"
+        if text and escape(str(text)) not in notices:
+            notices.append(escape(str(text)))
+    if not notices:
+        return html
+    return " | ".join([html, *notices]) if html else " | ".join(notices)
 
 
 class _AttributionScript(HtmlControl):

@@ -22,6 +22,14 @@ from assetmap._report import get_report, merge_sources
 from assetmap.errors import ConfigError
 from assetmap.outputs._classes import column_info, format_value
 from assetmap.outputs._facts import headline_facts, top_tracts, tract_paragraph
+from assetmap.outputs._sections import (
+    Section,
+    change_section,
+    evidence_section,
+    intervention_section,
+    tract_names,
+    whatif_section,
+)
 
 __all__ = ["write_report"]
 
@@ -147,8 +155,21 @@ def _school_rows(schools: pd.DataFrame | None, n: int) -> list[list[str]]:
     ]
 
 
-def _content(scored: gpd.GeoDataFrame, *, plan, schools, sites, title, top_n) -> dict[str, Any]:
-    sources, vintages, illustrative = merge_sources(scored, plan, schools, sites)
+def _sections(scored: gpd.GeoDataFrame, *, whatif, evidence, challenges, change,
+              top_n) -> tuple[list[Section], list[Section]]:
+    """Return the plan sections (after the proposed sites) and the evidence sections."""
+    names = tract_names(scored)
+    plan = [intervention_section(scored, top_n=top_n), whatif_section(whatif, scored)]
+    ground = [evidence_section(evidence, challenges=challenges, names=names),
+              change_section(change, names=names, top_n=top_n)]
+    return [s for s in plan if s], [s for s in ground if s]
+
+
+def _content(scored: gpd.GeoDataFrame, *, plan, schools, sites, title, top_n,
+             whatif=None, evidence=None, challenges=None, change=None) -> dict[str, Any]:
+    sources, vintages, illustrative = merge_sources(
+        scored, plan, schools, sites, evidence, challenges,
+        None if change is None else change.tracts)
     facts = headline_facts(scored)
     top = top_tracts(scored, n=top_n)
     cols = [c for c in _TABLE_COLUMNS if c in top]
@@ -181,7 +202,12 @@ def _content(scored: gpd.GeoDataFrame, *, plan, schools, sites, title, top_n) ->
                     format_value(r.get("coverage_share_cumulative"), "share"),
                 ]
             )
+    plan_sections, ground_sections = _sections(
+        scored, whatif=whatif, evidence=evidence, challenges=challenges, change=change,
+        top_n=top_n)
     return {
+        "plan_sections": plan_sections,
+        "ground_sections": ground_sections,
         "plan_note": _plan_note(plan),
         "title": title or "Digital equity priorities",
         "illustrative": illustrative,
@@ -233,6 +259,32 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _section_html(section: Section) -> str:
+    e = escape
+    out = [f"<h2>{e(section.title)}</h2>"]
+    out += [f"<p>{e(p)}</p>" for p in section.paragraphs]
+    if section.bullets:
+        out.append("<ul>" + "".join(f"<li>{e(b)}</li>" for b in section.bullets) + "</ul>")
+    if section.rows:
+        out.append(_html_table(section.header, section.rows))
+    if section.note:
+        out.append(f"<p>{e(section.note)}</p>")
+    return "\n".join(out)
+
+
+def _section_md(section: Section) -> list[str]:
+    out = [f"## {_md(section.title)}", ""]
+    for p in section.paragraphs:
+        out += [_md(p), ""]
+    if section.bullets:
+        out += [*[f"- {_md(b)}" for b in section.bullets], ""]
+    if section.rows:
+        out += _md_table(section.header, section.rows)
+    if section.note:
+        out += [_md(section.note), ""]
+    return out
+
+
 def _render_html(c: dict[str, Any], image: bytes | None) -> str:
     e = escape
     out = [
@@ -267,6 +319,7 @@ def _render_html(c: dict[str, Any], image: bytes | None) -> str:
         if c["plan_note"]:
             out.append(f"<p>{e(c['plan_note'])}</p>")
         out.append(_html_table(_PLAN_HEADER, c["plan_rows"]))
+    out += [_section_html(s) for s in [*c["plan_sections"], *c["ground_sections"]]]
     out.append("<h2>Methods</h2><ul>" + "".join(f"<li>{e(m)}</li>" for m in c["methods"]))
     out.append("</ul><h3>Definitions</h3><ul>")
     out += [f"<li>{e(d)}</li>" for d in c["definitions"]] + ["</ul>"]
@@ -316,6 +369,8 @@ def _render_md(c: dict[str, Any], image_ref: str | None) -> str:
         if c["plan_note"]:
             out += [_md(c["plan_note"]), ""]
         out += _md_table(_PLAN_HEADER, c["plan_rows"])
+    for section in [*c["plan_sections"], *c["ground_sections"]]:
+        out += _section_md(section)
     out += ["## Methods", "", *[f"- {_md(m)}" for m in c["methods"]], ""]
     out += ["### Definitions", "", *[f"- {_md(d)}" for d in c["definitions"]], ""]
     reliability = c["reliability"] or ["No top tract has an input with CV > 0.30."]
@@ -334,6 +389,10 @@ def write_report(
     title: str | None = None,
     map_image: str | Path | None = None,
     top_n: int = 5,
+    whatif: gpd.GeoDataFrame | None = None,
+    evidence: pd.DataFrame | None = None,
+    challenges: pd.DataFrame | None = None,
+    change: Any = None,
 ) -> Path:
     """Write the grant-ready report as HTML (self-contained) or Markdown, by the file extension.
 
@@ -352,6 +411,16 @@ def write_report(
         A PNG to embed (HTML) or link (Markdown); by default the print map is drawn.
     top_n : int
         Number of top tracts and schools listed.
+    whatif : GeoDataFrame, optional
+        ``apply_plan`` result: the "What the plan changes" section (from its summary).
+    evidence : DataFrame, optional
+        ``claims_vs_evidence`` result: the "Evidence on the ground" section.
+    challenges : DataFrame, optional
+        ``challenge_candidates`` result, counted in that section.
+    change : ReleaseChange, optional
+        ``release_change_report`` result: the "Change since the last release" section.
+
+    A "Recommended interventions" section is written when ``scored`` has ``intervention``.
 
     Returns
     -------
@@ -371,7 +440,8 @@ def write_report(
     suffix = path.suffix.lower()
     if suffix not in (".html", ".htm", ".md"):
         raise ConfigError(f"write_report writes .html or .md; got {path.name!r}")
-    content = _content(scored, plan=plan, schools=schools, sites=sites, title=title, top_n=top_n)
+    content = _content(scored, plan=plan, schools=schools, sites=sites, title=title, top_n=top_n,
+                       whatif=whatif, evidence=evidence, challenges=challenges, change=change)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".md":
         if map_image is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from assetmap.outputs._facts import headline_facts, top_tracts
@@ -20,6 +22,9 @@ def summary_lines(
     zones: pd.DataFrame | None = None,
     plan: pd.DataFrame | None = None,
     top: int = 5,
+    evidence: pd.DataFrame | None = None,
+    challenges: pd.DataFrame | None = None,
+    change: Any = None,
 ) -> list[str]:
     """Return the run's summary: headline figures, then top tracts and schools with drivers.
 
@@ -35,6 +40,13 @@ def summary_lines(
         Chosen sites from ``select_sites``.
     top : int
         How many tracts and schools to name.
+    evidence, challenges : DataFrame, optional
+        ``claims_vs_evidence`` and ``challenge_candidates`` results: one line of flags.
+    change : ReleaseChange, optional
+        ``release_change_report`` result: one line of change since the previous release.
+
+    With an ``intervention`` column in ``scored``, one line counts the tracts per
+    recommended intervention.
 
     Returns
     -------
@@ -69,4 +81,37 @@ def summary_lines(
         unit = str(plan.attrs.get("assetmap", {}).get("plan", {}).get("weight", "demand"))
         figure = f" (+{gained:,.0f} {unit.replace('_', ' ')} within reach)" if gained else ""
         lines.append(f"Plan: {len(plan)} new site(s){figure}: {names}")
+    lines += [line for line in (_interventions(scored), _evidence(evidence, challenges),
+                                _change(change)) if line]
     return lines
+
+
+def _interventions(scored: pd.DataFrame) -> str:
+    if "intervention" not in scored:
+        return ""
+    counts = scored["intervention"].astype("string").value_counts()
+    parts = [f"{code.replace('_', ' ')} {n}" for code, n in counts.items()]
+    return f"Interventions (tracts): {', '.join(parts)}"
+
+
+def _evidence(evidence: pd.DataFrame | None, challenges: pd.DataFrame | None) -> str:
+    if evidence is None or not len(evidence):
+        return ""
+    served = evidence["flag_claimed_served_contradicted"].astype(bool)
+    unserved = evidence["flag_claimed_unserved_contradicted"].astype(bool)
+    area = "tracts" if "GEOID" in evidence else "H3 cells"
+    line = (f"Evidence flags: {int(served.sum())} {area} claimed served but contradicted, "
+            f"{int(unserved.sum())} claimed unserved but tests fast (of {len(evidence)})")
+    if challenges is not None and len(challenges):
+        line += (f"; challenge candidates: {challenges['area_id'].nunique()} areas, "
+                 f"{len(challenges)} provider claims")
+    return line
+
+
+def _change(change: Any) -> str:
+    if change is None:
+        return ""
+    s = change.summary
+    return (f"Change since {s.get('old_label', 'the previous release')}: "
+            f"{s['newly_served']:,} locations newly served, {s['lost_service']:,} lost "
+            f"service, {s['fiber_gained']:,} gained fiber")

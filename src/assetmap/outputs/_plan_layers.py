@@ -1,0 +1,367 @@
+"""Equity-map layers for the plan and the evidence: interventions, evidence, change, challenges.
+
+The three tract layers (recommended intervention, claims vs evidence, change since the previous
+BDC release) are categorical themes drawn from the tract GeoJSON the map already embeds: each
+adds a few properties per tract and no geometry. The challenge candidates are H3 res-8 cells,
+embedded once and delta-encoded like the other polygon layers. Colours come from the
+Okabe-Ito qualitative palette, which stays distinguishable with the common colour-vision
+deficiencies; every category is named in words in the legend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from assetmap._report import get_report
+from assetmap.outputs._classes import format_value
+from assetmap.outputs._geometry import feature_collection
+from assetmap.outputs._layers import GeoJsonData, ThemeLayer
+from assetmap.outputs._legend import LegendSection
+
+__all__ = [
+    "INTERVENTION_COLORS",
+    "INTERVENTION_LABELS",
+    "OKABE_ITO",
+    "TractLayer",
+    "add_challenge_layer",
+    "change_layer",
+    "evidence_layer",
+    "intervention_layer",
+]
+
+#: Okabe & Ito (2008) colour-blind-safe qualitative palette (black left out).
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
+_QUIET = "#ececec"  # "nothing to act on" categories: light, so the others stand out
+_SUPPRESSED = "#f7f7f7"
+
+INTERVENTION_LABELS = {
+    "fiber_extension": "Fiber extension partnership",
+    "wireless_or_satellite": "Fixed wireless or satellite pilot",
+    "affordability_adoption": "Affordability and adoption: enrollment, devices, navigators",
+    "new_site": "New learning center or Wi-Fi site",
+    "infrastructure": "Infrastructure first (DDI)",
+    "adoption": "Adoption first (DDI)",
+    "monitor": "Monitor (no action flagged)",
+}
+INTERVENTION_COLORS = {
+    "fiber_extension": "#0072B2",
+    "wireless_or_satellite": "#E69F00",
+    "affordability_adoption": "#CC79A7",
+    "new_site": "#009E73",
+    "infrastructure": "#D55E00",
+    "adoption": "#56B4E9",
+    "monitor": _QUIET,
+}
+
+
+@dataclass
+class TractLayer:
+    """A categorical theme on the shared tract data, with its legend entries."""
+
+    name: str
+    key: str
+    value_key: str
+    label: str
+    colors: list[str]
+    fields: list[list[str]]
+    css_class: str
+    legend_title: str
+    swatches: list[tuple[str, str]]
+    notes: list[str] = field(default_factory=list)
+    illustrative: str | None = None
+
+    def add_to(self, m: Any, data: GeoJsonData, sections: list[LegendSection]) -> None:
+        """Add the theme (hidden at first) and its legend section to the map."""
+        layer = ThemeLayer(data, name=self.name, key=self.key, value_key=self.value_key,
+                           label=self.label, colors=self.colors, fields=self.fields,
+                           css_class=self.css_class, suppressed_color=_SUPPRESSED)
+        m.add_child(layer)
+        sections.append(LegendSection(layer.get_name(), self.legend_title, show=False,
+                                      notes=self.notes, extra_swatches=self.swatches))
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _aligned(gdf: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame``'s rows in the order of ``gdf``'s tracts (by GEOID; missing -> NaN)."""
+    table = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
+    table = table.assign(GEOID=table["GEOID"].astype(str)).drop_duplicates("GEOID")
+    return table.set_index("GEOID").reindex(gdf["GEOID"].astype(str).to_numpy())
+
+
+def _categories(codes: pd.Series, order: list[str], labels: dict[str, str],
+                colors: dict[str, str]) -> tuple[np.ndarray, list[str], list[tuple[str, str]]]:
+    """Return (class index per row, colours, legend swatches with counts) of present codes."""
+    present = [c for c in order if (codes == c).any()]
+    present += sorted({str(c) for c in codes.dropna()} - set(present))
+    spare = iter([c for c in OKABE_ITO if c not in colors.values()] * 3)
+    palette = [colors.get(c) or next(spare) for c in present]
+    idx = np.full(len(codes), -1, dtype=int)
+    for i, code in enumerate(present):
+        idx[(codes == code).fillna(False).to_numpy(dtype=bool)] = i
+    swatches = [
+        (palette[i], (f"{labels.get(c, c.replace('_', ' ').capitalize())} "
+                     f"({_plural(int((idx == i).sum()), 'tract')})"))
+        for i, c in enumerate(present)
+    ]
+    return idx, palette, swatches
+
+
+def intervention_layer(gdf: pd.DataFrame, props: pd.DataFrame,
+                       *, column: str = "intervention") -> TractLayer | None:
+    """Add the recommended intervention to ``props``; return its layer (None without it).
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"GEOID": ["1", "2"], "intervention": ["new_site", "monitor"],
+    ...                   "intervention_reason": ["no site within 3.2 km", "no gap"]})
+    >>> props = pd.DataFrame(index=g.index)
+    >>> layer = intervention_layer(g, props)
+    >>> props["iv"].tolist(), [s[1] for s in layer.swatches]
+    (['New learning center or Wi-Fi site', 'Monitor (no action flagged)'], \
+['New learning center or Wi-Fi site (1 tract)', 'Monitor (no action flagged) (1 tract)'])
+    """
+    if column not in gdf:
+        return None
+    codes = gdf[column].astype("string")
+    idx, colors, swatches = _categories(codes, list(INTERVENTION_LABELS), INTERVENTION_LABELS,
+                                        INTERVENTION_COLORS)
+    props["ic"] = idx
+    props["iv"] = codes.map(lambda c: INTERVENTION_LABELS.get(c, c.replace("_", " "))
+                            if isinstance(c, str) else None).to_numpy(dtype=object)
+    reason = gdf.get("intervention_reason")
+    props["ir"] = (reason.astype("string").to_numpy(dtype=object) if reason is not None
+                   else None)
+    return TractLayer(
+        name="Recommended intervention", key="ic", value_key="iv", label="Intervention",
+        colors=colors, fields=[["g", "GEOID", ""], ["iv", "Intervention", ""],
+                               ["ir", "Why", ""]],
+        css_class="am-tract am-intervention", legend_title="Recommended intervention",
+        swatches=swatches, notes=["Rules and thresholds: docs/planning.md"],
+    )
+
+
+EVIDENCE_LABELS = {
+    "served_contradicted": "Claimed served; tests slow or families report no service",
+    "unserved_contradicted": "Claimed unserved; tests show fast service",
+    "agrees": "Evidence does not contradict the claims",
+    "insufficient": "Not enough evidence (too few tests, no published survey cell)",
+}
+EVIDENCE_COLORS = {"served_contradicted": "#D55E00", "unserved_contradicted": "#0072B2",
+                   "agrees": _QUIET, "insufficient": _SUPPRESSED}
+
+
+def _count_text(values: pd.Series) -> pd.Series:
+    return pd.Series([format_value(v, "count") for v in values], index=values.index)
+
+
+def evidence_layer(gdf: pd.DataFrame, props: pd.DataFrame, evidence: pd.DataFrame,
+                   *, suppressed_text: str) -> TractLayer:
+    """Add claims-vs-evidence properties to ``props``; return the layer.
+
+    A tract whose survey cell is suppressed says so in the popup (its counts are not shown).
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"GEOID": ["1"], "suppressed": [True]})
+    >>> ev = pd.DataFrame({"GEOID": ["1"], "flag_claimed_served_contradicted": [True],
+    ...     "flag_claimed_unserved_contradicted": [False], "evidence_strength": [55.4],
+    ...     "tests": [349.0], "devices": [120.0], "too_few_tests": [False],
+    ...     "tests_below_25_3": [318.0], "served_share": [0.97], "survey_usable": [False]})
+    >>> props = pd.DataFrame(index=g.index)
+    >>> layer = evidence_layer(g, props, ev, suppressed_text="suppressed")
+    >>> props[["ev", "es", "e5"]].iloc[0].tolist()
+    ['Claimed served; tests slow or families report no service', '55', 'suppressed']
+    """
+    ev = _aligned(gdf, evidence)
+    served = ev["flag_claimed_served_contradicted"].astype("boolean").fillna(False)
+    unserved = ev["flag_claimed_unserved_contradicted"].astype("boolean").fillna(False)
+    few = ev.get("too_few_tests", pd.Series(True, index=ev.index)).astype("boolean").fillna(True)
+    usable = ev.get("survey_usable", pd.Series(False, index=ev.index)).astype(
+        "boolean").fillna(False)
+    code = np.where(served, "served_contradicted", np.where(
+        unserved, "unserved_contradicted", np.where(few & ~usable, "insufficient", "agrees")))
+    codes = pd.Series(code, index=ev.index, dtype="string").where(
+        ev["flag_claimed_served_contradicted"].notna().to_numpy())
+    idx, colors, swatches = _categories(codes, list(EVIDENCE_LABELS), EVIDENCE_LABELS,
+                                        EVIDENCE_COLORS)
+    props["ec"] = idx
+    props["ev"] = codes.map(EVIDENCE_LABELS).to_numpy(dtype=object)
+    nothing = pd.Series(np.nan, index=ev.index)
+    props["es"] = [format_value(v, "index") for v in ev.get("evidence_strength", nothing)]
+    props["e1"] = [format_value(v, "share") for v in ev.get("served_share", nothing)]
+    tests = ev.get("tests", pd.Series(np.nan, index=ev.index))
+    devices = ev.get("devices", pd.Series(np.nan, index=ev.index))
+    props["e2"] = [f"{format_value(t, 'count')} tests, {format_value(d, 'count')} devices"
+                   + (" (too few to judge)" if f else "")
+                   for t, d, f in zip(tests, devices, few, strict=True)]
+    slow = ev.get("tests_below_25_3", pd.Series(np.nan, index=ev.index))
+    props["e3"] = [None if pd.isna(s) else f"{format_value(s, 'count')} of "
+                   f"{format_value(t, 'count')}" for s, t in zip(slow, tests, strict=True)]
+    down, up = ev.get("down_mbps"), ev.get("up_mbps")
+    props["e4"] = (None if down is None or up is None else [
+        None if pd.isna(d) else f"{d:.0f} / {u:.0f} Mbps" for d, u in zip(down, up, strict=True)])
+    responses = ev.get("survey_responses", pd.Series(np.nan, index=ev.index))
+    reports = ev.get("survey_not_available", pd.Series(np.nan, index=ev.index))
+    survey = pd.Series([None if pd.isna(n) else f"{n:.0f} of {r:.0f} responses"
+                        for n, r in zip(reports, responses, strict=True)],
+                       index=ev.index, dtype=object)
+    if "suppressed" in gdf:
+        hidden = gdf["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        survey[hidden] = suppressed_text
+    props["e5"] = survey.to_numpy(dtype=object)
+    summary = ev.get("evidence_summary")
+    props["e6"] = None if summary is None else summary.astype("string").replace(
+        "", pd.NA).to_numpy(dtype=object)
+    flagged = int(served.sum() + unserved.sum())
+    return TractLayer(
+        name="Claims vs evidence", key="ec", value_key="ev", label="Evidence",
+        colors=colors,
+        fields=[["g", "GEOID", ""], ["ev", "Finding", ""],
+                ["es", "Evidence strength (0-100)", ""], ["e1", "BDC: locations served", ""],
+                ["e2", "Speed tests", ""], ["e3", "Tests below 25/3", ""],
+                ["e4", "Mean download / upload", ""],
+                ["e5", "Survey: service not available", ""], ["e6", "Evidence", ""]],
+        css_class="am-tract am-evidence", legend_title="Claims vs evidence",
+        swatches=swatches,
+        notes=[f"{_plural(flagged, 'tract')} flagged; strength ranks them (not a probability)",
+               "How to file a challenge: docs/challenges.md"],
+        illustrative="speed tests"
+        if get_report(evidence).get("illustrative") else None,
+    )
+
+
+CHANGE_LABELS = {
+    "served_and_fiber": "Newly served locations and fiber gained",
+    "served": "Newly served locations",
+    "fiber": "Fiber gained",
+    "lost": "Lost service",
+    "providers": "Providers entering or leaving only",
+    "none": "No change",
+}
+CHANGE_COLORS = {"served_and_fiber": "#0072B2", "served": "#009E73", "fiber": "#56B4E9",
+                 "lost": "#D55E00", "providers": "#f5eebc", "none": _QUIET}
+
+
+def change_layer(gdf: pd.DataFrame, props: pd.DataFrame, change: pd.DataFrame,
+                 *, since: str) -> TractLayer:
+    """Add the change-between-releases properties to ``props``; return the layer.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"GEOID": ["1", "2"]})
+    >>> ch = pd.DataFrame({"GEOID": ["1", "2"], "newly_served": [5, 0], "fiber_gained": [0, 0],
+    ...     "lost_service": [0, 0], "providers_entering": [1, 0], "providers_leaving": [0, 0]})
+    >>> props = pd.DataFrame(index=g.index)
+    >>> layer = change_layer(g, props, ch, since="December 2024")
+    >>> layer.name, props["hv"].tolist()
+    ('Change since December 2024', ['Newly served locations', 'No change'])
+    """
+    ch = _aligned(gdf, change)
+
+    def col(name: str) -> pd.Series:
+        return pd.to_numeric(ch.get(name, pd.Series(0, index=ch.index)),
+                             errors="coerce").fillna(0)
+
+    newly, fiber, lost = col("newly_served") > 0, col("fiber_gained") > 0, col("lost_service") > 0
+    providers = (col("providers_entering") + col("providers_leaving")) > 0
+    code = np.select([newly & fiber, newly, fiber, lost, providers],
+                     ["served_and_fiber", "served", "fiber", "lost", "providers"], "none")
+    codes = pd.Series(code, index=ch.index, dtype="string")
+    idx, colors, swatches = _categories(codes, list(CHANGE_LABELS), CHANGE_LABELS,
+                                        CHANGE_COLORS)
+    props["hc"] = idx
+    props["hv"] = codes.map(CHANGE_LABELS).to_numpy(dtype=object)
+    for key, name in (("h1", "newly_served"), ("h2", "lost_service"), ("h3", "fiber_gained"),
+                      ("h4", "fiber_lost")):
+        props[key] = _count_text(col(name)).to_numpy(dtype=object)
+    for key, name in (("h5", "providers_entering_names"), ("h6", "providers_leaving_names")):
+        values = ch.get(name)
+        props[key] = None if values is None else values.astype("string").replace(
+            "", pd.NA).to_numpy(dtype=object)
+    if {"served_share_old", "served_share_new"} <= set(ch.columns):
+        props["h7"] = [None if pd.isna(a) or pd.isna(b) else
+                       f"{format_value(a, 'share')} \u2192 {format_value(b, 'share')}"
+                       for a, b in zip(ch["served_share_old"], ch["served_share_new"],
+                                       strict=True)]
+    report = get_report(change)
+    return TractLayer(
+        name=f"Change since {since}", key="hc", value_key="hv", label="Change",
+        colors=colors,
+        fields=[["g", "GEOID", ""], ["hv", "Change", ""], ["h1", "Newly served locations", ""],
+                ["h2", "Locations that lost service", ""],
+                ["h3", "Locations that gained fiber", ""],
+                ["h4", "Locations that lost fiber", ""], ["h5", "Providers entering", ""],
+                ["h6", "Providers leaving", ""], ["h7", "Served at 100/20", ""]],
+        css_class="am-tract am-change", legend_title=f"Change since {since}",
+        swatches=swatches, notes=["Served: 100/20 Mbps, reliable technology (BEAD)"],
+        illustrative="previous BDC release" if report.get("illustrative") else None,
+    )
+
+
+#: Evidence-strength classes of the challenge layer: upper bounds, labels, colours.
+STRENGTH_CLASSES = [25.0, 50.0]
+STRENGTH_LABELS = ["weaker evidence (strength under 25)", "moderate (25 to under 50)",
+                   "stronger evidence (50 or more)"]
+STRENGTH_COLORS = ["#F0E442", "#E69F00", "#D55E00"]
+
+
+def _claims_text(table: pd.DataFrame) -> pd.Series:
+    """One line per area: each provider's technology and claimed speeds."""
+    line = (table["brand_name"].astype(str) + ": " + table["technology_name"].astype(str)
+            + " " + table["claimed_down_mbps"].astype(int).astype(str) + "/"
+            + table["claimed_up_mbps"].astype(int).astype(str) + " Mbps ("
+            + table["locations_claimed"].astype(int).astype(str) + " locations)")
+    return line.groupby(table["area_id"], sort=False).agg("; ".join)
+
+
+def add_challenge_layer(m: Any, challenges: pd.DataFrame, sections: list[LegendSection],
+                        *, precision: int = 5) -> list[str]:
+    """Add the challenge candidates (one polygon per area); return illustrative layer names."""
+    if challenges is None or not len(challenges):
+        return []
+    first = challenges.drop_duplicates("area_id").reset_index(drop=True)
+    claims = _claims_text(pd.DataFrame(challenges)).reindex(first["area_id"]).to_numpy()
+    strength = pd.to_numeric(first["evidence_strength"], errors="coerce")
+    klass = np.searchsorted(STRENGTH_CLASSES, strength.fillna(0).to_numpy(), side="right")
+    props = pd.DataFrame({
+        "n": "Challenge candidate #" + first["rank"].astype(int).astype(str),
+        "c0": klass,
+        "f0": [format_value(v, "index") for v in strength],
+        "f1": first["area_type"].map({"h3": "H3 res-8 cell", "block": "Census block"}).fillna(
+            first["area_type"].astype(str)) + " " + first["area_id"].astype(str),
+        "f2": claims,
+        "f3": [format_value(v, "count") for v in first.get("locations_in_area", np.nan)
+               * np.ones(len(first))],
+        "f4": first.get("evidence_summary", pd.Series(None, index=first.index)).astype(
+            "string").to_numpy(dtype=object),
+        "f5": first.get("evidence_area", pd.Series(None, index=first.index)).astype(
+            "string").to_numpy(dtype=object),
+    })
+    data = GeoJsonData(feature_collection(first.geometry, props, encode_precision=precision),
+                       precision=precision)
+    m.add_child(data)
+    layer = ThemeLayer(
+        data, name="Challenge candidates", key="c0", value_key="f0",
+        label="Evidence strength", colors=STRENGTH_COLORS, css_class="am-challenge",
+        fields=[["f1", "Area", ""], ["f0", "Evidence strength (0-100)", ""],
+                ["f2", "BDC claims (served at 100/20)", ""], ["f3", "Locations in area", ""],
+                ["f4", "Evidence", ""], ["f5", "Evidence area (tract)", ""]],
+        fill_opacity=0.8,
+    )
+    m.add_child(layer)
+    swatches = [(STRENGTH_COLORS[i], f"{label} ({_plural(int((klass == i).sum()), 'cell')})")
+                for i, label in reversed(list(enumerate(STRENGTH_LABELS))) if (klass == i).any()]
+    sections.append(LegendSection(
+        layer.get_name(), "Challenge candidates (H3 cells)", show=False,
+        extra_swatches=swatches,
+        notes=["Areas only: no household or location is listed",
+               "How to file a challenge: docs/challenges.md"],
+    ))
+    return ["challenge candidates"] if get_report(challenges).get("illustrative") else []
