@@ -243,8 +243,13 @@ def test_release_diff_with_known_changes():
     assert t.loc[T1, "served_share_new"] == pytest.approx(2 / 3)
     assert change.summary["newly_served"] == 2
     assert change.summary["fiber_gained"] == 3
-    # the tract counts come from service.compare_releases and agree with the school roll-up
-    assert "unserved_old" in change.tracts.columns
+    # the tract counts equal service.compare_releases' (one definition of each count)
+    from assetmap.analysis.service import compare_releases
+
+    counts = compare_releases(old, new, level="tract").set_index("GEOID")
+    for col in ("newly_served", "lost_service", "fiber_gained", "locations_added",
+                "providers_entering", "providers_leaving"):
+        assert t.loc[counts.index, col].tolist() == counts[col].tolist(), col
     for col in ("newly_served", "lost_service", "fiber_gained", "locations_added"):
         assert change.tracts[col].sum() == change.summary[col]
     s = change.schools.set_index("school_id")

@@ -6,6 +6,7 @@ import base64
 import itertools
 import re
 import sys
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -282,3 +283,18 @@ def test_state_map_of_7000_tracts_is_under_five_megabytes():
     assert bool(shapely.coverage_is_valid(simplified.values))
     html = equity_map(state, tiles=None, offline=True).get_root().render()
     assert len(html.encode("utf-8")) < 5_000_000
+
+
+def test_quantile_classes_equal_mapclassify_quantiles():
+    import mapclassify
+    import numpy as np
+
+    from assetmap.outputs._classes import quantile_edges
+
+    rng = np.random.default_rng(7)
+    for n, k in ((33, 5), (7000, 7), (10, 5), (100, 3)):
+        values = np.round(rng.gamma(2.0, 10.0, size=n), 1)  # ties included
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # mapclassify's note about ties
+            expected = np.unique(mapclassify.Quantiles(values, k=k).bins)
+        np.testing.assert_allclose(quantile_edges(values, k), expected, rtol=1e-12)

@@ -374,7 +374,8 @@ def write_outputs(
 
         for ext in static_formats:
             paths[ext] = _inside(out_dir, f"{stem}_priority_map.{ext}")
-            print_map(scored, paths[ext], title=title, context=sources.outline)
+        first, *rest = (paths[ext] for ext in static_formats)
+        print_map(scored, first, also=rest, title=title, context=sources.outline)
     if "report" in formats or "markdown" in formats:
         from assetmap.outputs.report import write_report
 
@@ -386,7 +387,7 @@ def write_outputs(
                     scored, paths[key], plan=results.plan, schools=results.zones,
                     sites=sources.sites, title=title, whatif=results.whatif,
                     evidence=results.evidence, challenges=results.challenges,
-                    change=results.release_change,
+                    change=results.release_change, map_image=paths.get("png"),
                 )
     export_formats = tuple(f for f in ("csv", "gpkg") if f in formats)
     if export_formats:

@@ -143,18 +143,6 @@ def _roll(both: pd.DataFrame, offers: tuple[pd.DataFrame | None, pd.DataFrame | 
     return table.reset_index()
 
 
-def _with_compare_releases(table: pd.DataFrame, old: pd.DataFrame,
-                           new: pd.DataFrame) -> pd.DataFrame:
-    """Take the tract counts from ``compare_releases`` (one definition for the project)."""
-    try:
-        from assetmap.analysis.service import compare_releases
-    except ImportError:  # a build without the BDC service module: keep this module's counts
-        return table
-    counts = compare_releases(old, new, level="tract")
-    own = [c for c in table.columns if c in counts.columns and c != "GEOID"]
-    return table.drop(columns=own).merge(counts, on="GEOID", how="left")
-
-
 def release_change_report(
     old_service: pd.DataFrame,
     new_service: pd.DataFrame,
@@ -223,8 +211,6 @@ def release_change_report(
     both["locations_added"] = (in_new & ~in_old).astype(int)
     both["locations_removed"] = (in_old & ~in_new).astype(int)
     tract_table = _roll(both, (old_offers, new_offers), "GEOID")
-    if old_offers is not None:
-        tract_table = _with_compare_releases(tract_table, old_service, new_service)
     if tracts is not None:
         layer = tracts[["GEOID", "geometry"]].to_crs(4326).merge(tract_table, on="GEOID",
                                                                  how="left")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -142,6 +143,7 @@ def print_map(
     inset: bool = True,
     context: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     credits: str | None = None,  # noqa: A002 - the name users expect on a map
+    also: Sequence[str | Path] = (),
 ) -> Path:
     """Draw the print map of a scored column and save it as PNG, SVG or PDF (by extension).
 
@@ -170,6 +172,8 @@ def print_map(
         The outline the inset shows the study area within.
     credits : str, optional
         Extra credit text, after the sources and vintages read from the frames' reports.
+    also : sequence of str or Path
+        More files to save the same drawing to (e.g. a PDF beside the PNG), drawn once.
 
     Returns
     -------
@@ -191,8 +195,10 @@ def print_map(
     from matplotlib.patheffects import withStroke
 
     path = Path(path)
-    if path.suffix.lower() not in _FORMATS:
-        raise ConfigError(f"print_map writes {', '.join(_FORMATS)}; got {path.name!r}")
+    extra = [Path(p) for p in also]
+    for target in (path, *extra):
+        if target.suffix.lower() not in _FORMATS:
+            raise ConfigError(f"print_map writes {', '.join(_FORMATS)}; got {target.name!r}")
     if paper not in PAPER_SIZES:
         raise ConfigError(f"paper must be one of {', '.join(PAPER_SIZES)}; got {paper!r}")
     if orientation not in ("landscape", "portrait"):
@@ -279,6 +285,7 @@ def print_map(
 
     text = _credits_text(scored, None if context is None else pd.DataFrame(context), credits)
     fig.text(0.03, 0.03, _plain(text), fontsize=6.5, color="#333", va="bottom")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    for target in (path, *extra):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(target, dpi=dpi)
     return path
