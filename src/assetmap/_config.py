@@ -38,6 +38,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "files": (list, []),
         "release": (str, ""),
         "previous_files": (list, []),
+        "previous_release": (str, ""),
     },
     "sources": {
         "schools": (str, ""),
@@ -46,6 +47,8 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "zones": (str, ""),
         "rurality": (str, ""),
         "points": (str, ""),
+        "speedtests": (str, ""),
+        "ookla_tiles": (str, ""),
     },
     "weights": {
         "infrastructure_gap": ((int, float), None),
@@ -239,6 +242,7 @@ acs = "api"                  # "api" (Census API; key from CENSUS_API_KEY) or a 
 files = ["bdc/*.zip"]
 release = ""                 # e.g. "June 2025"
 previous_files = []          # an earlier release, to report what changed
+previous_release = ""        # e.g. "December 2024"
 
 [sources]
 schools = ""                 # NCES EDGE geocode file, CCD directory or TEA campus file
@@ -247,6 +251,8 @@ survey = ""                  # household survey (only aggregated, suppressed rat
 zones = ""                   # attendance-zone polygons, optional
 rurality = ""                # USDA RUCA tract codes (CSV), optional
 points = ""                  # weighted points for population-weighted tract centres, optional
+speedtests = ""              # the district's own speed tests (CSV), optional
+ookla_tiles = ""             # Ookla open-data fixed tiles (Parquet or shapefile), optional
 
 [weights]                    # relative weights of the priority score (defaults in docs/methods.md)
 infrastructure_gap = 0.30

@@ -152,12 +152,23 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
         rurality = read_ruca(srcs["rurality"])
     if srcs["points"]:
         points = gpd.read_file(srcs["points"]).to_crs(4326)
+    speedtests = speed_tiles = None
+    if srcs["speedtests"]:
+        from assetmap.loaders.speedtests import read_speedtests
+
+        speedtests = read_speedtests(srcs["speedtests"], area=tracts)
+    if srcs["ookla_tiles"]:
+        from assetmap.loaders.speedtests import read_ookla_tiles
+
+        speed_tiles = read_ookla_tiles(srcs["ookla_tiles"], area=tracts)
     label = config.study.get("name") or "study area"
     return Sources(
         tracts=tracts, county=county, district=district, availability=availability,
         service=service, locations=locations, acs=acs, rurality=rurality, points=points,
         schools=schools, sites=sites, zones=zones, survey=survey, previous_service=previous,
-        previous_availability=old, label=label,
+        previous_availability=old, label=label, speedtests=speedtests,
+        speed_tiles=speed_tiles, release_label=config.bdc["release"] or None,
+        previous_release_label=config.bdc["previous_release"] or None,
     )
 
 
