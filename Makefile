@@ -2,10 +2,11 @@
 # Each creates its own virtual environment in .venv and installs what it needs from PyPI.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
+MIN_VENV := .venv-min
 BIN := $(VENV)/bin
 OUT ?= out/ector
 
-.PHONY: demo test lint browser docs bench clean
+.PHONY: demo test test-min lint browser docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,16 @@ test: $(VENV)/.test-installed browser
 	$(BIN)/python -m pytest --nbmake tests src/assetmap notebooks/
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
+## make test-min: the suite in $(MIN_VENV), every dependency at its lower bound (requirements/constraints-min.txt)
+test-min: $(MIN_VENV)/.installed browser
+	$(MIN_VENV)/bin/python -m pytest -p no:cacheprovider --deselect tests/test_packaging.py
+
+$(MIN_VENV)/.installed: pyproject.toml requirements/constraints-min.txt
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet -c requirements/constraints-min.txt -e ".[test,dask,plan]"
+	touch $@
+
 browser:
 	@bash scripts/ensure_chromium.sh
 
@@ -40,4 +51,4 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) out build dist .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) out build dist .pytest_cache

@@ -30,7 +30,7 @@ def _study_inputs() -> list[Path]:
     data = tomllib.loads(STUDY.read_text(encoding="utf-8"))
     base = STUDY.parent
     names = [data["census"]["tracts"], data["census"]["acs"], *data["bdc"]["files"],
-             *(v for v in data["sources"].values() if v)]
+             *data["bdc"]["previous_files"], *(v for v in data["sources"].values() if v)]
     return [(base / n).resolve() for n in names]
 
 
@@ -38,7 +38,9 @@ def test_example_study_names_only_existing_local_files():
     study = Study.from_toml(STUDY)
     assert study.config.area == {"state": "TX", "counties": ["Ector"], "district": "4818000"}
     inputs = _study_inputs()
-    assert len(inputs) == 8  # tracts, ACS, BDC, schools, partners, survey, RUCA, points
+    # tracts, ACS, BDC (June 2025 and December 2024), schools, partners, survey, RUCA,
+    # points, district speed tests, Ookla tiles
+    assert len(inputs) == 11
     missing = [p for p in inputs if not p.is_file()]
     assert missing == []
 

@@ -162,7 +162,7 @@ def _select_sites(
             have = [c for c in sites.columns if str(c).startswith("svc_")]
             raise SchemaError(f"sites: no column {col!r} for service {service!r}; "
                               f"service columns are {have}")
-        out = out[out[col].fillna(False).astype(bool)]
+        out = out[out[col].astype("boolean").fillna(False)]
     if site_type is not None:
         if "site_type" not in sites.columns:
             raise SchemaError("sites: no 'site_type' column")

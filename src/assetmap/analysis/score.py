@@ -94,7 +94,7 @@ def _access(
             cols["dist_library_m"] = nearest_site_distance(areas, sites, site_type="library",
                                                            crs=space)
         services = [c for c in sites.columns if str(c).startswith("svc_")
-                    and sites[c].fillna(False).astype(bool).any()]
+                    and sites[c].astype("boolean").any()]
         for col in services:
             code = col[len("svc_"):]
             cols[f"dist_{code}_m"] = nearest_site_distance(areas, sites, service=code, crs=space)

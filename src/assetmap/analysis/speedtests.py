@@ -25,6 +25,7 @@ remain. No test point leaves this function: the result holds areas only.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -191,8 +192,12 @@ def aggregate_speedtests(
         raise ValueError(f"level must be 'tract' or 'h3', got {level!r}")
     frames = [tests] if isinstance(tests, pd.DataFrame) else list(tests)
     sources, vintages, illustrative = merge_sources(*frames, areas)
-    tests = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
-                             crs=frames[0].crs)
+    with warnings.catch_warnings():
+        # pandas 2.2-2.3 warn when a column is all missing in one of the sources
+        warnings.filterwarnings("ignore", "The behavior of DataFrame concatenation with empty",
+                                FutureWarning)
+        tests = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                                 crs=frames[0].crs)
     missing = [c for c in _REQUIRED if c not in tests.columns]
     if missing:
         raise SchemaError(f"speed-test frame lacks columns {missing}; read it with "

@@ -17,6 +17,7 @@ carries the data's licence:
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -295,8 +296,13 @@ def read_speedtests(
                     | (speeds > _MAX_MBPS).any(axis=1),
                     "download missing, or a speed negative or above 10 Gbps")
     frame = _points(frame, report, cols)
-    stamp = pd.to_datetime(frame[cols["timestamp"]], utc=True, errors="coerce", format="mixed") \
-        if "timestamp" in cols else pd.Series(pd.NaT, index=frame.index)
+    stamp = pd.Series(pd.NaT, index=frame.index)
+    if "timestamp" in cols:
+        with warnings.catch_warnings():
+            # pandas 2 drops an unknown time zone ("...0AZ") with this warning; pandas 3 gives NaT
+            warnings.filterwarnings("ignore", "Parsed string .* timezone", FutureWarning)
+            stamp = pd.to_datetime(frame[cols["timestamp"]], utc=True, errors="coerce",
+                                   format="mixed")
     dates = stamp.dropna()
     if len(dates):
         report["vintages"]["district"] = f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
