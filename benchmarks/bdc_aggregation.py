@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -32,16 +33,19 @@ PY = sys.executable
 RUNNERS = {
     "assetmap_csv": """
 import assetmap as am
+import assetmap.analysis.service
 out = am.aggregate_bdc(r'{d}/csv/*.csv', level='tract')
 rows = out.attrs['assetmap']['rows_read']
 """,
     "assetmap_zip": """
 import assetmap as am
+import assetmap.analysis.service
 out = am.aggregate_bdc(r'{d}/zip/*.zip', level='tract')
 rows = out.attrs['assetmap']['rows_read']
 """,
     "assetmap_parquet": """
 import assetmap as am
+import assetmap.analysis.service
 out = am.aggregate_bdc(r'{d}/parquet', level='tract')
 rows = out.attrs['assetmap']['rows_read']
 """,
@@ -117,17 +121,21 @@ for f in glob.glob(r'{d}/csv/*.csv'):
 def run(name: str, data: Path) -> dict:
     # the child reports its own peak RSS (getrusage RUSAGE_SELF, includes native memory)
     body = RUNNERS[name].format(d=data).strip().splitlines()
-    # imports are not timed (about a second on a busy machine); everything after them is
+    # imports are not timed (about a second on a busy machine; assetmap imports its modules
+    # lazily, so the runner imports the one it calls); everything after them is
     head = [ln for ln in body if ln.startswith("import ")]
     rest = [ln for ln in body if not ln.startswith("import ")]
     code = ("import time, json, resource\n" + "\n".join(head)
-            + "\nt0 = time.perf_counter()\n" + "\n".join(rest)
+            + "\nt0 = time.perf_counter()\nru0 = resource.getrusage(resource.RUSAGE_SELF)"
+            + "\ncpu0 = ru0.ru_utime + ru0.ru_stime\n" + "\n".join(rest)
+            + "\nru = resource.getrusage(resource.RUSAGE_SELF)"
             + "\nprint(json.dumps({'rows': int(rows), 'seconds': time.perf_counter() - t0, "
-            "'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n")
+            "'cpu_s': ru.ru_utime + ru.ru_stime - cpu0, 'rss_mb': ru.ru_maxrss / 1024}))\n")
+    load = os.getloadavg()[0]
     proc = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1]) | {"load": load}
 
 
 def main() -> None:
@@ -170,8 +178,6 @@ def main() -> None:
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 
@@ -180,27 +186,33 @@ def _line(r: dict) -> str:
         return f"{r['size']:>11,} {r['name']:<20} {r.get('error') or r.get('skipped')}"
     rss = f"{r['rss_mb']:.0f}"
     return (f"{r['size']:>11,} {r['name']:<20} {r['seconds']:8.2f} s "
-            f"{r['rows_per_s'] / 1e6:7.2f} M rows/s  peak RSS {rss} MB")
+            f"{r['rows_per_s'] / 1e6:7.2f} M rows/s  CPU {r['cpu_s']:6.1f} s  "
+            f"peak RSS {rss} MB  load {r['load']:.1f}")
 
 
 def table(results: list[dict]) -> str:
     """A Markdown table with ratios to the raw limits and to pandas."""
-    lines = ["| rows | run | seconds | M rows/s | peak RSS MB | vs newline count | vs pandas |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = [("| rows | run | seconds | M rows/s | CPU s | M rows/CPU-s | peak RSS MB | load "
+              "| vs newline count | vs pandas | vs pyarrow parse |"),
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     by = {(r["size"], r["name"]): r for r in results}
     for r in results:
         if "seconds" not in r:
-            lines.append(f"| {r['size']:,} | {r['name']} | - | - | - | - | "
+            lines.append(f"| {r['size']:,} | {r['name']} | - | - | - | - | - | - | - | - | "
                          f"{r.get('skipped') or r.get('error')} |")
             continue
         raw = by.get((r["size"], "raw_count_newlines"), {}).get("rows_per_s")
         pds = by.get((r["size"], "pandas_csv"), {}).get("rows_per_s")
+        pya = by.get((r["size"], "raw_pyarrow_parse"), {}).get("rows_per_s")
         rss = f"{r['rss_mb']:.0f}"
         vs_raw = f"{r['rows_per_s'] / raw:.0%}" if raw else "-"
         vs_pd = f"{r['rows_per_s'] / pds:.1f}x" if pds else "-"
+        vs_pa = f"{r['rows_per_s'] / pya:.1f}x" if pya else "-"
+        per_cpu = r["size"] / r["cpu_s"] / 1e6 if r.get("cpu_s") else 0
         lines.append(
             f"| {r['size']:,} | {r['name']} | {r['seconds']:.2f} | {r['rows_per_s'] / 1e6:.2f} "
-            f"| {rss} | {vs_raw} | {vs_pd} |")
+            f"| {r['cpu_s']:.1f} | {per_cpu:.2f} | {rss} | {r['load']:.1f} | {vs_raw} | {vs_pd} "
+            f"| {vs_pa} |")
     return "\n".join(lines)
 
 

@@ -34,10 +34,6 @@ COLUMNS = [
     "max_advertised_download_speed", "max_advertised_upload_speed", "low_latency",
     "business_residential_code", "state_usps", "block_geoid", "h3_res8_id",
 ]
-TYPES = {
-    "technology": "SMALLINT", "max_advertised_download_speed": "INTEGER",
-    "max_advertised_upload_speed": "INTEGER", "low_latency": "TINYINT",
-}
 TECH_FILE = {
     0: "Other", 10: "Copper", 40: "Cable", 50: "FibertothePremises", 60: "GSOSatellite",
     61: "NGSOSatellite", 70: "UnlicensedFixedWireless", 71: "LicensedFixedWireless",
@@ -241,12 +237,10 @@ def generate(rows: int, out: Path, *, formats=("csv",), seed: int = 20250630,
         pq_dir = out / "parquet"
         if pq_dir.exists():
             shutil.rmtree(pq_dir)
-        glob = str(csv_dir / "*.csv")
-        types = ", ".join(f"'{c}': '{TYPES.get(c, 'VARCHAR')}'" for c in COLUMNS)
-        con.execute(
-            f"COPY (SELECT * FROM read_csv('{glob}', header=true, columns={{{types}}})) "
-            f"TO '{pq_dir}' (FORMAT parquet, PARTITION_BY (state_usps), COMPRESSION zstd)"
-        )
+        # the library's own converter: typed, zstd, integer location_id, state partitions
+        from assetmap import bdc_to_parquet
+
+        bdc_to_parquet(str(csv_dir / "*.csv"), pq_dir)
         files["parquet"] = [pq_dir]
     if "csv" not in formats:
         shutil.rmtree(csv_dir)

@@ -17,7 +17,7 @@ without materialising the rows in pandas. The engine was chosen by benchmark
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,6 +73,40 @@ def _count_checks(report: dict[str, Any], pairs: pd.DataFrame) -> None:
             count_reject(report, eng.REJECT_REASONS[int(code)], int(n))
     count_repair(report, "block_geoid had lost its leading zero (14 digits); restored",
                  int(pairs.loc[pairs["_check"] == 1, "n"].sum()))
+
+
+def _split_areas(result: pd.DataFrame, exact: Callable[[], pd.DataFrame]
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Split the result of :func:`bead.areas_sql` into sums, pairs and row-check counts.
+
+    Sums and (area, provider) pairs as :func:`_finish_area` takes them, row-check counts
+    (``_check, n``) as :func:`_count_checks` does; ``exact()`` counts rows per check code
+    when one group mixed two codes.
+    """
+    kind = result["kind"]
+    areas, groups = result.loc[kind == "area"], result.loc[kind == "check"]
+    bad = groups.loc[groups["nbad"] > 0]
+    bits = bad["codes"].astype("int64") & ~1  # bit k: check code k occurred
+    if (bits & (bits - 1)).any():  # a group with two codes: count them exactly
+        checks = exact()
+    else:
+        code = np.log2(bits.clip(lower=1)).round().astype("int64")
+        checks = pd.DataFrame({"_check": code, "n": bad["nbad"].astype("int64")})
+    total = int(groups["n"].sum())
+    checks = pd.concat([pd.DataFrame({"_check": [0], "n": [total - int(checks["n"].sum())]}),
+                        checks], ignore_index=True)
+    checks = checks[checks["n"] > 0]
+    sums = areas.loc[areas["locations"] > 0]
+    ids = sums["provider_ids"]
+    lengths = ids.map(len).to_numpy() if len(ids) else np.zeros(0, dtype="int64")
+    pairs = pd.DataFrame({
+        "area": np.repeat(sums["area"].to_numpy(), lengths),
+        "provider_id": (np.concatenate([np.asarray(x, dtype=object) for x in ids])
+                        if len(ids) else np.zeros(0, dtype=object)),
+    }).assign(_check=0)
+    sums = sums.drop(columns=["kind", "provider_ids", "codes", "nbad", "n"])
+    counts = [c for c in sums.columns if c != "area"]
+    return sums.astype(dict.fromkeys(counts, "int64")), pairs, checks
 
 
 def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = ("R", "X")
@@ -225,10 +259,11 @@ def service_by_area(avail_or_levels: pd.DataFrame, *, level: Level = "tract",
         report = start_report(None, kind="bdc_service_by_area")
         with eng.connect() as con:
             rows = _frame_rows(con, frame, tuple(codes) if codes else None)
-            pairs = con.sql(bead.pairs_sql(rows, area=area)).df()
-            _count_checks(report, pairs)
-            sums = con.sql(bead.area_sums_sql(
-                bead.locations_sql(rows, area=area, detail=False))).df()
+            groups = f"({bead.groups_sql(rows, area=area)})"
+            sums, pairs, checks = _split_areas(
+                con.sql(bead.areas_sql(groups)).df(),
+                lambda: con.sql(bead.check_counts_sql(rows)).df())
+        _count_checks(report, checks)
         out = _finish_area(sums, pairs, level=level, key=key)
     out = _check_keys(out, key, level, report)
     sources, vintages, illustrative = merge_sources(frame)
@@ -334,12 +369,19 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
                           else str(paths), kind="bdc_service_by_area",
                           sources=[BDC_SOURCE],
                           illustrative=any("illustrative" in f.name for f in files))
-    all_sums, all_pairs, repairs = [], [], 0
+    columns = ["location_id", "provider_id", "technology", "max_advertised_download_speed",
+               "max_advertised_upload_speed", "low_latency", "block_geoid"]
+    columns += ["business_residential_code"] if codes else []
+    columns += ["state_usps"] if state_list else []
+    columns += ["h3_res8_id"] if level == "h3" else []
+    all_sums, all_pairs, all_checks, repairs = [], [], [], 0
     with eng.connect(threads=threads, memory_limit=memory_limit) as con:
         for group in eng.group_by_state(files).values():
-            sums, pairs, fixed = _aggregate_group(con, group, area, where_sql, report)
+            sums, pairs, checks, fixed = _aggregate_group(
+                con, group, area, where_sql, report, columns)
             all_sums.append(sums)
             all_pairs.append(pairs)
+            all_checks.append(checks)
             repairs += fixed
     if not all_sums:
         report["notes"].append(f"no file of the states {state_list} among the inputs")
@@ -347,11 +389,12 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
                                           "served", "providers_100_20_sum", "satellite_only",
                                           "unlicensed_fw_only",
                                           *(f"n_{t}" for t in bead.TECH_BITS)])]
-        all_pairs = [pd.DataFrame({"area": [], "provider_id": [], "_check": [], "n": []})]
-    pairs = pd.concat(all_pairs, ignore_index=True)
-    _count_checks(report, pairs)
+        all_pairs = [pd.DataFrame({"area": [], "provider_id": [], "_check": []})]
+        all_checks = [pd.DataFrame({"_check": [], "n": []})]
+    _count_checks(report, pd.concat(all_checks, ignore_index=True))
     count_repair(report, "integral numbers written as text (e.g. '100.0') read as integers",
                  repairs)
+    pairs = pd.concat(all_pairs, ignore_index=True)
     out = _finish_area(pd.concat(all_sums, ignore_index=True), pairs, level=level, key=key)
     out = _check_keys(out, key, level, report)
     report.update(level=level, definition=DEFINITION, rows_out=len(out))
@@ -361,22 +404,40 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     return attach_report(out, report)
 
 
-def _aggregate_group(con, files, area, where_sql, report) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def _aggregate_group(con, files, area, where_sql, report, columns):
+    """One state's files -> (area sums, area-provider pairs, row-check counts, repairs).
+
+    One hash group-by over all rows into a temporary table (:func:`bead.groups_sql`; DuckDB
+    spills it past the memory limit): per (location, provider) for CSVs and zips, parsed once;
+    per location for Parquet (a smaller table), scanned once more for the (area, provider)
+    pairs. Then small group-bys on that table (:func:`bead.areas_sql`).
+    ``location_id`` is grouped as an integer from Parquet that stores integers
+    (:func:`assetmap.bdc_to_parquet`), else as text; non-digit GEOIDs are caught on the area
+    keys after aggregation (:func:`_check_keys`), which spares a regular expression per row.
+    """
     shown: dict[Path, Path] = {}
     with eng.open_inputs(files, keep_zip_names=shown) as inputs:
         if inputs.header_repairs:
             count_repair(report, "; ".join(inputs.header_repairs), 1)
-        # non-digit GEOIDs are caught on the area keys after aggregation (_check_keys),
-        # which spares a regular expression per row on the hot path
-        rows = eng.checked_sql(eng.source_sql(inputs), where_sql, digits=False)
+        eng.settle_id_type(con, inputs)
+        by_provider = bool(inputs.csv_groups)  # parse CSVs once; scan Parquet twice
+
+        def rows() -> str:
+            return eng.checked_sql(eng.source_sql(inputs, columns), where_sql, digits=False)
+
+        def group() -> None:  # the one pass over all rows (a temporary table spills to disk)
+            con.execute("CREATE OR REPLACE TEMP TABLE bdc_groups AS "
+                        + bead.groups_sql(rows(), area=area, by_provider=by_provider))
+
+        eng.run_typed(con, inputs, {k: str(v) for k, v in shown.items()}, group)
         try:
-            pairs = con.sql(bead.pairs_sql(rows, area=area)).df()
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            eng.diagnose(con, inputs, exc, {k: str(v) for k, v in shown.items()})
-            rows = eng.checked_sql(eng.source_sql(inputs), where_sql, digits=False)
-            pairs = con.sql(bead.pairs_sql(rows, area=area)).df()
-        sums = con.sql(bead.area_sums_sql(bead.locations_sql(rows, area=area, detail=False))).df()
-    return sums, pairs, inputs.numeric_repairs
+            result = con.sql(bead.areas_sql(
+                "bdc_groups", rows=None if by_provider else rows(), area=area)).df()
+            sums, pairs, checks = _split_areas(
+                result, lambda: con.sql(bead.check_counts_sql(rows())).df())
+        finally:
+            con.execute("DROP TABLE IF EXISTS bdc_groups")
+    return sums, pairs, checks, inputs.numeric_repairs
 
 
 def compare_releases(old: Any, new: Any, *, level: Level = "tract",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -146,8 +148,10 @@ def bdc_to_parquet(paths: Paths, out_dir: str | os.PathLike[str], *,
     r"""Convert a BDC release (CSVs or zips) once to typed, partitioned Parquet.
 
     The result is a directory that :func:`load_bdc` and :func:`assetmap.aggregate_bdc` read
-    many times faster than the CSVs (typed columns, compressed, state partitions skipped when
-    filtering by state). Rows are written as read; checks and repairs happen when reading.
+    many times faster than the CSVs (typed columns, zstd-compressed, state partitions skipped
+    when filtering by state). Rows are written as read; checks and repairs happen when
+    reading. ``location_id`` is stored as a 64-bit integer when every id is a plain integer
+    (as in BDC releases; exactly: written back as text it is the same id), else as text.
 
     Parameters
     ----------
@@ -185,16 +189,46 @@ def bdc_to_parquet(paths: Paths, out_dir: str | os.PathLike[str], *,
     files = eng.resolve_paths(paths)
     shown: dict[Path, Path] = {}
     with eng.connect(threads=threads) as con, eng.open_inputs(files, keep_zip_names=shown) as inp:
-        sql = (f"COPY ({eng.source_sql(inp)}) TO '{out}' (FORMAT parquet, COMPRESSION zstd, "
-               f"PARTITION_BY ({', '.join(parts)}), OVERWRITE_OR_IGNORE)")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists()
+                                    else None))
         try:
-            con.execute(sql)
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            eng.diagnose(con, inp, exc, {k: str(v) for k, v in shown.items()})
-            con.execute(f"COPY ({eng.source_sql(inp)}) TO '{out}' (FORMAT parquet, "
-                        f"COMPRESSION zstd, PARTITION_BY ({', '.join(parts)}), "
-                        "OVERWRITE_OR_IGNORE)")
+            eng.run_typed(con, inp, {k: str(v) for k, v in shown.items()},
+                          lambda: _copy_parquet(con, eng.source_sql(inp), tmp, parts))
+            for f in sorted(tmp.rglob("*.parquet")):  # written in full: move into place
+                target = out / f.relative_to(tmp)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(f, target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+_INT_IDS = "int_ids"  # marker of the error raised when an id does not round-trip
+_AS_INT = (f"CASE WHEN CAST(TRY_CAST(location_id AS BIGINT) AS VARCHAR) = location_id "
+           f"THEN CAST(location_id AS BIGINT) ELSE error('{_INT_IDS}') END")
+
+
+def _copy_parquet(con: duckdb.DuckDBPyConnection, source: str, target: Path,
+                  parts: list[str]) -> None:
+    """COPY the rows to zstd Parquet; ``location_id`` as BIGINT if every id round-trips."""
+    def copy(ids: str, folder: Path) -> None:
+        con.execute(f"COPY (SELECT * REPLACE ({ids} AS location_id) FROM ({source}) AS s) "
+                    f"TO '{folder}' (FORMAT parquet, COMPRESSION zstd, "
+                    f"PARTITION_BY ({', '.join(parts)}), OVERWRITE_OR_IGNORE)")
+
+    try:
+        copy(_AS_INT, target / "int")
+        (target / "int").rename(target / "ok")
+    except duckdb.InvalidInputException as exc:
+        if _INT_IDS not in str(exc):
+            raise
+        shutil.rmtree(target / "int", ignore_errors=True)
+        copy("location_id", target / "ok")  # ids that are not plain integers stay text
+    for f in (target / "ok").rglob("*.parquet"):
+        dest = target / f.relative_to(target / "ok")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        f.rename(dest)
+    shutil.rmtree(target / "ok", ignore_errors=True)
 
 
 def _summary_text(path: Path) -> tuple[bytes, str]:
