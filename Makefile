@@ -28,7 +28,7 @@ demo: $(VENV)/.demo-installed
 test: $(VENV)/.test-installed browser
 	$(BIN)/ruff check src tests benchmarks scripts examples
 	$(BIN)/python -m pytest --nbmake tests src/assetmap notebooks/
-	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 ## make test-min: the suite in $(MIN_VENV), every dependency at its lower bound (requirements/constraints-min.txt)
 test-min: $(MIN_VENV)/.installed browser
