@@ -142,6 +142,32 @@ def _plan_reach(plan: pd.DataFrame, reach_m: float | None) -> float | None:
     return None
 
 
+def _add_polygon_theme(
+    m: Any,
+    geometry: Any,
+    props: pd.DataFrame,
+    classes: Any,
+    sections: list[LegendSection],
+    *,
+    name: str,
+    label: str,
+    css_class: str,
+    fields: list[list[str]],
+    legend_title: str,
+) -> None:
+    """Add a classed polygon layer (delta-encoded data, theme layer, hidden legend section)."""
+    data = GeoJsonData(
+        feature_collection(geometry, props, encode_precision=_PRECISION), precision=_PRECISION
+    )
+    m.add_child(data)
+    layer = ThemeLayer(
+        data, name=name, key="c0", value_key="f0", label=label, colors=classes.colors,
+        css_class=css_class, fields=fields,
+    )
+    m.add_child(layer)
+    sections.append(LegendSection(layer.get_name(), legend_title, classes, show=False))
+
+
 def add_point_layers(
     m: Any,
     *,
@@ -173,25 +199,11 @@ def add_point_layers(
                 "f1": [format_value(v, "count") for v in cells.get("locations", np.nan)],
             }
         )
-        # H3 cells are many small polygons: delta-encode them like the tracts
-        data = GeoJsonData(
-            feature_collection(cells.geometry, props, encode_precision=_PRECISION),
-            precision=_PRECISION,
-        )
-        m.add_child(data)
-        layer = ThemeLayer(
-            data,
-            name="Fiber presence (H3 res-8 cells)",
-            key="c0",
-            value_key="f0",
-            label="Fiber presence",
-            colors=classes.colors,
-            css_class="am-h3",
+        _add_polygon_theme(
+            m, cells.geometry, props, classes, sections,
+            name="Fiber presence (H3 res-8 cells)", label="Fiber presence", css_class="am-h3",
             fields=[["f0", "Fiber presence", ""], ["f1", "Locations", ""]],
-        )
-        m.add_child(layer)
-        sections.append(
-            LegendSection(layer.get_name(), "Fiber presence by H3 cell (%)", classes, show=False)
+            legend_title="Fiber presence by H3 cell (%)",
         )
         if get_report(h3_cells).get("illustrative"):
             illustrative.append("BDC locations (H3 cells)")
@@ -209,26 +221,11 @@ def add_point_layers(
                 }
             )
             geometry = simplify_coverage(zone_geo.geometry, tolerance_m=None, precision=5)
-            data = GeoJsonData(
-                feature_collection(geometry, props, encode_precision=_PRECISION),
-                precision=_PRECISION,
-            )
-            m.add_child(data)
-            layer = ThemeLayer(
-                data,
-                name="School zones: priority",
-                key="c0",
-                value_key="f0",
-                label="Priority",
-                colors=classes.colors,
-                css_class="am-zone",
+            _add_polygon_theme(
+                m, geometry, props, classes, sections,
+                name="School zones: priority", label="Priority", css_class="am-zone",
                 fields=[["f0", "Priority (0-100)", ""], ["f1", "Drivers", ""]],
-            )
-            m.add_child(layer)
-            sections.append(
-                LegendSection(
-                    layer.get_name(), "School zones: priority (0-100)", classes, show=False
-                )
+                legend_title="School zones: priority (0-100)",
             )
         if get_report(zones).get("illustrative"):
             illustrative.append("school zones")
