@@ -23,6 +23,7 @@ import pandas as pd
 from assetmap._bundle import Sources
 from assetmap._config import StudyConfig
 from assetmap._report import get_report, merge_sources
+from assetmap._workers import OutputWorker
 from assetmap.errors import ConfigError
 
 __all__ = [
@@ -358,14 +359,40 @@ def write_outputs(
     *,
     formats: tuple[str, ...],
     out_dir: Path,
+    worker: OutputWorker | None = None,
 ) -> dict[str, Path]:
-    """Write the map, print map, report and exports named in ``formats`` into ``out_dir``."""
+    """Write the map, print map, report and exports named in ``formats`` into ``out_dir``.
+
+    With a ``worker`` (:func:`assetmap._workers.output_worker`), the print map and the report
+    are drawn in that process while this one writes the HTML map and the exports.
+    """
+    from assetmap._workers import collect, write_drawn
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = _safe_stem(config.study.get("name") or "study")
     title = config.study.get("title") or f"{stem}: connectivity gaps and nearby resources"
     paths: dict[str, Path] = {}
     scored = results.scored
+    if "html" in formats:
+        paths["html"] = _inside(out_dir, f"{stem}_equity_map.html")
+    drawn: dict[str, Path] = {}
+    for ext in ("png", "pdf", "svg"):
+        if ext in formats:
+            drawn[ext] = _inside(out_dir, f"{stem}_priority_map.{ext}")
+    for fmt, ext in (("report", "html"), ("markdown", "md")):
+        if fmt in formats:
+            drawn[fmt] = _inside(out_dir, f"{stem}_report.{ext}")
+    paths.update(drawn)
+    job = None
+    if drawn:
+        job = {
+            "scored": scored, "paths": drawn, "title": title, "context": sources.outline,
+            "report": {"plan": results.plan, "schools": results.zones, "sites": sources.sites,
+                       "whatif": results.whatif, "evidence": results.evidence,
+                       "challenges": results.challenges, "change": results.release_change},
+        }
+    pending = worker.submit(**job) if job is not None and worker is not None else None
     if "html" in formats:
         from assetmap.outputs.interactive import equity_map
 
@@ -377,29 +404,19 @@ def write_outputs(
             evidence=results.evidence, challenges=results.challenges, change=results.change,
             change_since=sources.previous_release_label,
         )
-        paths["html"] = _inside(out_dir, f"{stem}_equity_map.html")
         fmap.save(str(paths["html"]))
-    static_formats = [f for f in ("png", "pdf", "svg") if f in formats]
-    if static_formats:
-        from assetmap.outputs.static import print_map
+    if job is not None and pending is None:
+        write_drawn(**job)
+    _write_exports(results, sources, formats, out_dir, stem, paths)
+    if pending is not None:  # an error in the worker is raised here
+        paths.update(collect(pending))
+    return paths
 
-        for ext in static_formats:
-            paths[ext] = _inside(out_dir, f"{stem}_priority_map.{ext}")
-        first, *rest = (paths[ext] for ext in static_formats)
-        print_map(scored, first, also=rest, title=title, context=sources.outline)
-    if "report" in formats or "markdown" in formats:
-        from assetmap.outputs.report import write_report
 
-        for fmt, ext in (("report", "html"), ("markdown", "md")):
-            if fmt in formats:
-                key = "report" if ext == "html" else "markdown"
-                paths[key] = _inside(out_dir, f"{stem}_report.{ext}")
-                write_report(
-                    scored, paths[key], plan=results.plan, schools=results.zones,
-                    sites=sources.sites, title=title, whatif=results.whatif,
-                    evidence=results.evidence, challenges=results.challenges,
-                    change=results.release_change, map_image=paths.get("png"),
-                )
+def _write_exports(results: Results, sources: Sources, formats: tuple[str, ...],
+                   out_dir: Path, stem: str, paths: dict[str, Path]) -> None:
+    """Write the CSV and GeoPackage layers named in ``formats``; add their files to ``paths``."""
+    scored = results.scored
     export_formats = tuple(f for f in ("csv", "gpkg") if f in formats)
     if export_formats:
         from assetmap.outputs.export import export_layers
@@ -418,7 +435,6 @@ def write_outputs(
             for file in files:
                 if not file.name.endswith(".report.json"):
                     paths[f"{name.removeprefix(stem + '_')}.{file.suffix[1:]}"] = Path(file)
-    return paths
 
 
 def _with_tracts(frame: pd.DataFrame | None, tracts: gpd.GeoDataFrame) -> pd.DataFrame | None:

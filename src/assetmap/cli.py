@@ -21,6 +21,7 @@ refused an output; 1 anything unexpected.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -39,6 +40,8 @@ from assetmap.errors import (
 __all__ = ["main"]
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_NETWORK, EXIT_PRIVACY = 0, 1, 2, 3, 4
+#: Exit code when standard output was closed by its reader (128 + SIGPIPE, as shells use).
+EXIT_BROKEN_PIPE = 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -144,6 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    except BrokenPipeError:  # e.g. `assetmap demo | head`: the reader left; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from typing import Any
 from assetmap import _stages
 from assetmap._bundle import Sources
 from assetmap._config import StudyConfig, parse_study
+from assetmap._workers import OutputWorker, output_worker
 from assetmap.errors import ConfigError
 
 __all__ = ["Study", "StudyResult", "run_demo"]
@@ -122,15 +123,26 @@ class Study:
         steps : tuple of str, optional
             Output formats to write (default: the study file's ``[outputs] formats``).
         """
-        sources = self.load()
-        return self.run_on(sources, steps=steps)
+        formats = self._formats(steps)
+        with output_worker(formats) as worker:  # starts drawing imports while sources load
+            return self._run_on(self.load(), formats, worker)
 
     def run_on(self, sources: Sources, *, steps: tuple[str, ...] | None = None) -> StudyResult:
         """Analyse already loaded sources and write the outputs."""
+        formats = self._formats(steps)
+        with output_worker(formats) as worker:
+            return self._run_on(sources, formats, worker)
+
+    def _formats(self, steps: tuple[str, ...] | None) -> tuple[str, ...]:
+        return tuple(steps) if steps is not None else tuple(self.config.outputs["formats"])
+
+    def _run_on(
+        self, sources: Sources, formats: tuple[str, ...], worker: OutputWorker | None
+    ) -> StudyResult:
         results = self.analyse(sources)
-        formats = tuple(steps) if steps is not None else tuple(self.config.outputs["formats"])
         paths = _stages.write_outputs(
-            results, sources, self.config, formats=formats, out_dir=self.config.out_dir
+            results, sources, self.config, formats=formats, out_dir=self.config.out_dir,
+            worker=worker,
         )
         manifest = _stages.write_manifest(
             self.config, sources, results, paths, inputs=_stages.input_files(self.config)
@@ -179,4 +191,5 @@ def run_demo(out_dir: str | Path = "out/ector") -> StudyResult:
     from assetmap.datasets import load_demo
 
     study = demo_study(out_dir)
-    return study.run_on(load_demo())
+    with output_worker(study._formats(None)) as worker:  # imports overlap the loading
+        return study._run_on(load_demo(), study._formats(None), worker)

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from assetmap._crs import estimate_utm
-from assetmap._report import get_report
+from assetmap._report import Report, get_report
 from assetmap.errors import GeoidError, SchemaError
 
 __all__ = ["DERIVED_COLUMNS", "INDEX_COLUMNS", "apply_plan"]
@@ -256,5 +256,5 @@ def _summarise(
         "priority_tracts_addressed": sorted(addressed),
         "index_change": changes,
     }
-    result.attrs["assetmap"] = report
+    result.attrs["assetmap"] = Report(report)
     return result

@@ -1,0 +1,74 @@
+"""The second process that draws the print map and the report (``assetmap._workers``)."""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper modules
+import outputs_fixtures as fx
+
+import assetmap as am
+from assetmap._workers import OutputWorker, collect, output_worker, write_drawn
+from assetmap.errors import ConfigError, RepairWarning, SchemaError
+
+
+@pytest.fixture(scope="module")
+def worker():
+    pool = OutputWorker()
+    yield pool
+    pool.close()
+
+
+def _job(folder: Path) -> dict:
+    return {
+        "scored": fx.scored_ector(),
+        "paths": {"png": folder / "map.png", "report": folder / "report.html"},
+        "title": "Ector County <test> & map",
+        "context": fx.ector_county(),
+    }
+
+
+def test_worker_writes_the_same_files_as_one_process(worker, tmp_path):
+    here, there = tmp_path / "one", tmp_path / "two"
+    here.mkdir()
+    there.mkdir()
+    write_drawn(**_job(here))
+    written = collect(worker.submit(**_job(there)))
+    assert written == {"png": there / "map.png", "report": there / "report.html"}
+    assert (there / "map.png").read_bytes() == (here / "map.png").read_bytes()
+    report_here = (here / "report.html").read_text(encoding="utf-8")
+    report_there = (there / "report.html").read_text(encoding="utf-8")
+    assert report_there == report_here
+    assert "Ector County &lt;test&gt; &amp; map" in report_there
+
+
+def test_an_error_in_the_worker_is_raised_in_the_caller(worker, tmp_path):
+    job = _job(tmp_path)
+    job["scored"] = job["scored"].drop(columns="priority")
+    with pytest.raises(SchemaError, match="priority"):
+        collect(worker.submit(**job))
+
+
+def test_warnings_from_the_worker_are_raised_again_in_the_caller():
+    done: Future = Future()
+    done.set_result(({}, [(RepairWarning, "speed tests: repaired 3 of 10 rows: swapped")]))
+    with pytest.warns(RepairWarning, match="repaired 3 of 10 rows"):
+        assert collect(done) == {}
+
+
+def test_no_worker_without_drawn_outputs_or_with_one_process():
+    with output_worker(("html", "csv", "gpkg")) as pool:
+        assert pool is None
+    with am.settings.override(output_workers=1), output_worker(("png", "report")) as pool:
+        assert pool is None
+
+
+def test_output_workers_setting_is_validated():
+    with pytest.raises(ConfigError, match="between 1 and 64"):
+        am.settings.output_workers = 0
+    with pytest.raises(ConfigError, match="whole number"):
+        am.settings.output_workers = "two"
