@@ -4,11 +4,15 @@ For each size it generates (once, seeded) illustrative files in the real BDC sch
 ``benchmarks/_work/`` (git-ignored): one CSV per technology, the same zipped, and a Parquet
 directory. Each measurement runs in its own subprocess (peak RSS from RUSAGE_CHILDREN):
 
-* assetmap ``aggregate_bdc(level="tract")`` from CSV, from zip and from Parquet (DuckDB);
+* assetmap ``aggregate_bdc(level="tract")`` from CSV, from zip and from Parquet, with the fast
+  engine (``engine="numba"``: ``fast_*``) and with DuckDB (``duckdb_*``);
 * the same aggregation in Polars (lazy, streaming engine), to choose the engine;
 * plain pandas ``read_csv`` + ``groupby`` (skipped above ``--pandas-max`` rows: it holds all
   rows in memory);
 * raw limits: read the CSV files and count newlines in Python; pyarrow.csv full-string parse.
+
+Before the sizes it measures the fast engine's numba compile time: a first run with an empty
+cache (``NUMBA_CACHE_DIR`` in a temporary folder) and a second run that loads the cache.
 
 Usage::
 
@@ -30,25 +34,17 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 PY = sys.executable
 
+ASSETMAP = """
+import assetmap as am
+import assetmap.analysis.service
+out = am.aggregate_bdc(r'{{d}}/{path}', level='tract', engine='{engine}')
+rows = out.attrs['assetmap']['rows_read']
+"""
 RUNNERS = {
-    "assetmap_csv": """
-import assetmap as am
-import assetmap.analysis.service
-out = am.aggregate_bdc(r'{d}/csv/*.csv', level='tract')
-rows = out.attrs['assetmap']['rows_read']
-""",
-    "assetmap_zip": """
-import assetmap as am
-import assetmap.analysis.service
-out = am.aggregate_bdc(r'{d}/zip/*.zip', level='tract')
-rows = out.attrs['assetmap']['rows_read']
-""",
-    "assetmap_parquet": """
-import assetmap as am
-import assetmap.analysis.service
-out = am.aggregate_bdc(r'{d}/parquet', level='tract')
-rows = out.attrs['assetmap']['rows_read']
-""",
+    **{f"fast_{kind}": ASSETMAP.format(path=path, engine="numba")
+       for kind, path in (("csv", "csv/*.csv"), ("zip", "zip/*.zip"), ("parquet", "parquet"))},
+    **{f"duckdb_{kind}": ASSETMAP.format(path=path, engine="duckdb")
+       for kind, path in (("csv", "csv/*.csv"), ("zip", "zip/*.zip"), ("parquet", "parquet"))},
     "polars_csv": """
 import polars as pl
 S = pl.String
@@ -152,6 +148,9 @@ def main() -> None:
           f"({platform.processor() or platform.machine()}, {_cores()} cores, shared)")
     results = []
     names = [n for n in RUNNERS if not args.only or n in args.only.split(",")]
+    if not args.only or "compile" in args.only.split(","):
+        for line in compile_times():
+            print(line, flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
         data = WORK / f"bdc_{size}"
         if not (data / "parquet").exists():
@@ -177,6 +176,35 @@ def main() -> None:
     print(table(results))
 
 
+def compile_times() -> list[str]:
+    """Time the fast engine on a one-line file: empty numba cache, then the cache loaded."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="bdc_compile_"))
+    csv = folder / "bdc_48_x.csv"
+    csv.write_text("frn,provider_id,brand_name,location_id,technology,"
+                   "max_advertised_download_speed,max_advertised_upload_speed,low_latency,"
+                   "business_residential_code,state_usps,block_geoid,h3_res8_id\n"
+                   "0001234567,130001,A,1000000001,50,1000,1000,1,R,TX,481350001001000,"
+                   "8848a2d8c9fffff\n")
+    code = ("import time, resource, assetmap as am, assetmap.analysis.service\n"
+            "t0 = time.perf_counter(); c0 = resource.getrusage(resource.RUSAGE_SELF)\n"
+            f"am.aggregate_bdc(r'{csv}', engine='numba')\n"
+            "c = resource.getrusage(resource.RUSAGE_SELF)\n"
+            "print(time.perf_counter() - t0, c.ru_utime + c.ru_stime - c0.ru_utime - c0.ru_stime)")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(folder / "numba_cache"))
+    lines = []
+    for what in ("first run (compiles, empty cache)", "second run (loads the cache)"):
+        proc = subprocess.run([PY, "-c", code], capture_output=True, text=True, env=env,
+                              check=False)
+        if proc.returncode:
+            lines.append(f"numba {what}: failed ({proc.stderr.strip().splitlines()[-1:]})")
+            continue
+        wall, cpu = map(float, proc.stdout.split())
+        lines.append(f"numba {what}: {wall:.1f} s wall, {cpu:.1f} s CPU")
+    return lines
+
+
 def _cores() -> int:
     return os.cpu_count() or 0
 
@@ -193,12 +221,12 @@ def _line(r: dict) -> str:
 def table(results: list[dict]) -> str:
     """A Markdown table with ratios to the raw limits and to pandas."""
     lines = [("| rows | run | seconds | M rows/s | CPU s | M rows/CPU-s | peak RSS MB | load "
-              "| vs newline count | vs pandas | vs pyarrow parse |"),
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "| vs newline count | vs pandas | vs pyarrow parse | vs DuckDB |"),
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     by = {(r["size"], r["name"]): r for r in results}
     for r in results:
         if "seconds" not in r:
-            lines.append(f"| {r['size']:,} | {r['name']} | - | - | - | - | - | - | - | - | "
+            lines.append(f"| {r['size']:,} | {r['name']} | - | - | - | - | - | - | - | - | - | "
                          f"{r.get('skipped') or r.get('error')} |")
             continue
         raw = by.get((r["size"], "raw_count_newlines"), {}).get("rows_per_s")
@@ -208,11 +236,14 @@ def table(results: list[dict]) -> str:
         vs_raw = f"{r['rows_per_s'] / raw:.0%}" if raw else "-"
         vs_pd = f"{r['rows_per_s'] / pds:.1f}x" if pds else "-"
         vs_pa = f"{r['rows_per_s'] / pya:.1f}x" if pya else "-"
+        kind = r["name"].rsplit("_", 1)[-1]
+        duck = by.get((r["size"], f"duckdb_{kind}"), {}).get("rows_per_s")
+        vs_db = f"{r['rows_per_s'] / duck:.1f}x" if duck and r["name"].startswith("fast") else "-"
         per_cpu = r["size"] / r["cpu_s"] / 1e6 if r.get("cpu_s") else 0
         lines.append(
             f"| {r['size']:,} | {r['name']} | {r['seconds']:.2f} | {r['rows_per_s'] / 1e6:.2f} "
             f"| {r['cpu_s']:.1f} | {per_cpu:.2f} | {rss} | {r['load']:.1f} | {vs_raw} | {vs_pd} "
-            f"| {vs_pa} |")
+            f"| {vs_pa} | {vs_db} |")
     return "\n".join(lines)
 
 

@@ -395,3 +395,70 @@ def test_input_not_mutated():
     before = tests.copy()
     aggregate_speedtests(tests, areas=_tracts())
     pd.testing.assert_frame_equal(tests, before)
+
+
+# --- placing tiles: the fast paths against the library routines they replace ------------------
+
+def _h3_cover_reference(polys: gpd.GeoSeries, crs: str) -> set[tuple[int, str]]:
+    """(tile position, cell) pairs with a positive overlap, from H3's own polygon cover."""
+    pairs = set()
+    for i, poly in enumerate(polys):
+        cells = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(poly), 8, contain="overlap")
+        shapes = gpd.GeoSeries([shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(c)])
+                                for c in cells], crs=4326).to_crs(crs)
+        tile = gpd.GeoSeries([poly], crs=4326).to_crs(crs).iloc[0]
+        area = shapely.area(shapely.intersection(tile, shapes.to_numpy()))
+        pairs |= {(i, c) for c, a in zip(cells, area, strict=True) if a > 0}
+    return pairs
+
+
+@pytest.mark.parametrize("size_deg", [0.0055, 0.02, 0.3])
+def test_h3_pieces_match_h3_polygon_cover(size_deg):
+    from assetmap.analysis.speedtests import _pieces_h3
+
+    rng = np.random.default_rng(7)
+    west = -102.6 + rng.random(12) * 0.4
+    south = 31.7 + rng.random(12) * 0.3
+    polys = gpd.GeoSeries([shapely.box(x, y, x + size_deg, y + size_deg * 0.85)
+                           for x, y in zip(west, south, strict=True)], crs=4326)
+    tests = gpd.GeoDataFrame({"tests": np.ones(len(polys))}, geometry=polys, crs=4326)
+    report = {"rejected": {}, "rejected_rows": {}}
+    pieces = _pieces_h3(tests, report, "EPSG:32613")
+    got = set(zip(pieces["idx"], pieces["area"], strict=True))
+    assert got == _h3_cover_reference(polys, "EPSG:32613")
+    assert (pieces["frac"] > 0).all()
+    # each tile's pieces sum to the whole tile (H3 cells tile the plane)
+    assert np.allclose(pieces.groupby("idx")["frac"].sum(), 1.0)
+
+
+def test_h3_cell_polygons_match_cell_boundaries():
+    from assetmap.analysis.speedtests import h3_cell_polygons
+
+    cells = [h3.latlng_to_cell(31.85 + k * 0.01, -102.37, 8) for k in range(5)]
+    cells.append(h3.get_pentagons(8)[0])  # five vertices
+    polys = h3_cell_polygons(cells)
+    for cell, poly in zip(cells, polys, strict=True):
+        expected = shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(cell)])
+        assert poly.equals_exact(expected, 0)
+    assert h3_cell_polygons([]).shape == (0,)
+
+
+def test_tile_tract_pieces_match_overlay():
+    from assetmap.analysis.speedtests import _tile_tract_pieces
+
+    tracts = gpd.GeoDataFrame({"GEOID": ["48135000100", "48135000200"]},
+                              geometry=[shapely.box(-102.5, 31.8, -102.4, 31.9),
+                                        shapely.box(-102.4, 31.8, -102.3, 31.9)], crs=4326)
+    tiles = gpd.GeoDataFrame(geometry=[
+        shapely.box(-102.42, 31.85, -102.38, 31.86),  # straddles both tracts
+        shapely.box(-102.45, 31.85, -102.44, 31.86),  # inside the first
+        shapely.box(-102.30, 31.85, -102.29, 31.86),  # touches the second at an edge only
+        shapely.box(-102.20, 31.85, -102.19, 31.86),  # outside both
+    ], crs=4326, index=[10, 11, 12, 13])
+    got = _tile_tract_pieces(tiles, tracts, "EPSG:32613")
+    frame = tiles.assign(idx=tiles.index).to_crs(32613)
+    frame["full"] = frame.area
+    ref = gpd.overlay(frame, tracts.to_crs(32613), how="intersection", keep_geom_type=True)
+    assert got["idx"].tolist() == ref["idx"].tolist() == [10, 10, 11]
+    assert got["area"].tolist() == ref["GEOID"].tolist()
+    assert np.array_equal(got["frac"].to_numpy(), (ref.area / ref["full"]).to_numpy())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from concurrent.futures import Future
 from pathlib import Path
@@ -16,7 +17,7 @@ from assetmap._workers import OutputWorker, collect, output_worker, write_drawn
 from assetmap.errors import ConfigError, RepairWarning, SchemaError
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def worker():
     pool = OutputWorker()
     yield pool
@@ -51,6 +52,46 @@ def test_an_error_in_the_worker_is_raised_in_the_caller(worker, tmp_path):
     job["scored"] = job["scored"].drop(columns="priority")
     with pytest.raises(SchemaError, match="priority"):
         collect(worker.submit(**job))
+
+
+def test_a_worker_takes_one_job_and_an_idle_worker_exits_on_close(worker, tmp_path):
+    collect(worker.submit(**_job(tmp_path)))
+    with pytest.raises(RuntimeError, match="one job"):
+        worker.submit(**_job(tmp_path))
+    idle = OutputWorker()
+    idle.close()
+    assert idle._process.returncode == 0
+    assert not idle._folder.exists()
+
+
+def test_a_dead_worker_is_replaced_by_drawing_here(tmp_path):
+    pool = OutputWorker()
+    pool._process.kill()
+    pool._process.wait()
+    with pytest.warns(RuntimeWarning, match="drawing here"):
+        written = collect(pool.submit(**_job(tmp_path)))
+    pool.close()
+    assert written["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_script_without_a_main_guard_can_run_a_study(tmp_path):
+    script = tmp_path / "build.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+        "import outputs_fixtures as fx\n"
+        "from assetmap._workers import collect, output_worker\n"
+        "with output_worker(('png',)) as worker:\n"
+        f"    png = r'{tmp_path / 'm.png'}'\n"
+        "    job = dict(scored=fx.scored_ector(), title='t', paths={'png': png})\n"
+        "    print(sorted(collect(worker.submit(**job))))\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['png']"
+    assert (tmp_path / "m.png").is_file()
 
 
 def test_warnings_from_the_worker_are_raised_again_in_the_caller():

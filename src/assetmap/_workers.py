@@ -2,55 +2,158 @@
 
 Drawing a 300 dpi print map and its PDF, then the report that embeds it, is CPU work that
 needs nothing from the HTML map or the exports. With two or more cores a study run starts one
-worker process (``spawn``, so it is safe on every platform and inside Jupyter) before it loads
-its sources: the worker imports matplotlib and the report writer while the main process loads
-and scores, then draws while the main process writes the HTML map and the exports.
+worker process before it loads its sources: the worker imports matplotlib and the report
+writer while the main process loads and scores, then draws while the main process writes the
+HTML map and the exports.
+
+The worker is a fresh interpreter (``python -c ...``), not a :mod:`multiprocessing` child, so
+it never re-runs the user's script (a script without an ``if __name__ == "__main__":`` guard
+works) and behaves the same on every platform and in Jupyter. The job and its result travel
+as pickles in a private temporary folder.
 
 ``settings.output_workers = 1`` (or ``ASSETMAP_OUTPUT_WORKERS=1``) writes everything in one
-process. Warnings raised in the worker are raised again in the main process, and an error
-there is raised in the main process as it was.
+process. Warnings raised in the worker are raised again in the main process, an error there
+is raised in the main process as it was, and a worker that cannot start or dies is replaced
+by drawing in the main process (with a warning saying so).
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DRAWN_FORMATS", "OutputWorker", "collect", "output_worker", "write_drawn"]
+__all__ = ["DRAWN_FORMATS", "OutputWorker", "collect", "output_worker", "serve", "write_drawn"]
 
 #: Output formats the worker writes: the print map and the report.
 DRAWN_FORMATS = frozenset({"png", "pdf", "svg", "report", "markdown"})
-
-
-def _warm_up() -> int:
-    """Import what drawing needs, so the first real task starts at once."""
-    import assetmap.outputs.report
-    import assetmap.outputs.static  # noqa: F401
-
-    return os.getpid()
+_GO = b"go\n"
+_WAIT_S = 600.0
 
 
 class OutputWorker:
     """One worker process for :func:`write_drawn` (see the module docstring)."""
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-        self._warm = self._pool.submit(_warm_up)
+        self._folder = Path(tempfile.mkdtemp(prefix="assetmap_worker_"))
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+        try:
+            self._process: subprocess.Popen | None = subprocess.Popen(
+                [sys.executable, "-c", "from assetmap._workers import serve; serve()",
+                 str(self._folder)],
+                stdin=subprocess.PIPE, env=env,
+            )
+        except OSError as exc:  # no usable interpreter (e.g. an embedded Python)
+            warnings.warn(f"could not start the drawing process ({exc}); drawing here",
+                          RuntimeWarning, stacklevel=2)
+            self._process = None
+        self._submitted = False
 
-    def submit(self, **job: Any) -> Future:
-        """Queue one :func:`write_drawn` call (keyword arguments as that function's)."""
-        return self._pool.submit(_run_job, job)
+    def submit(self, **job: Any) -> _Pending:
+        """Send one :func:`write_drawn` job (keyword arguments as that function's)."""
+        if self._submitted:
+            raise RuntimeError("an OutputWorker takes one job")
+        self._submitted = True
+        if self._process is None:
+            return _Pending(None, self._folder, job)
+        if self._process.poll() is not None:
+            return _Pending(None, self._folder, job, stopped=self._process.returncode)
+        staged = self._folder / "job.pickle.part"
+        with staged.open("wb") as handle:
+            pickle.dump(job, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        staged.replace(self._folder / "job.pickle")
+        try:
+            assert self._process.stdin is not None
+            self._process.stdin.write(_GO)
+            self._process.stdin.close()
+        except OSError:  # a broken pipe: the worker is gone
+            return _Pending(None, self._folder, job, stopped=self._process.wait())
+        return _Pending(self._process, self._folder, job)
 
-    def close(self) -> None:
-        """Stop the worker (pending jobs are cancelled)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the worker (at once with ``kill``, e.g. after Ctrl-C) and remove its folder."""
+        process = self._process
+        if process is not None and kill:
+            process.kill()
+        if process is not None:
+            with contextlib.suppress(OSError, ValueError):
+                if process.stdin is not None and not process.stdin.closed:
+                    process.stdin.close()  # end of input: an idle worker exits
+            try:
+                process.wait(timeout=_WAIT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+class _Pending:
+    """A submitted job; :meth:`result` waits for it (the interface of a Future)."""
+
+    def __init__(self, process: subprocess.Popen | None, folder: Path,
+                 job: dict[str, Any], *, stopped: int | None = None) -> None:
+        self._process, self._folder, self._job, self._stopped = process, folder, job, stopped
+
+    def result(self) -> tuple[dict[str, Path], list[tuple[type[Warning], str]]]:
+        code = self._stopped
+        if self._process is not None:
+            code = self._process.wait()
+            answer = self._folder / "result.pickle"
+            if code == 0 and answer.is_file():
+                with answer.open("rb") as handle:
+                    ok, value, caught = pickle.load(handle)  # written by serve() below
+                if not ok:
+                    raise value
+                return value, caught
+        if code is not None:
+            warnings.warn(f"the drawing process stopped (exit code {code}); drawing here",
+                          RuntimeWarning, stacklevel=3)
+        return _run_job(self._job)
+
+
+def serve() -> None:
+    """Run in the worker: import, wait for the go, run the job, write the result, exit."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    folder = Path(sys.argv[1])
+    _warm_up()
+    if sys.stdin.buffer.readline() != _GO:
+        return  # the main process finished without a job for us
+    with (folder / "job.pickle").open("rb") as handle:
+        job = pickle.load(handle)
+    try:
+        paths, caught = _run_job(job)
+        answer: tuple[bool, Any, list] = (True, paths, caught)
+    except Exception as exc:  # noqa: BLE001 - sent back and raised in the main process
+        answer = (False, exc, [])
+    staged = folder / "result.pickle.part"
+    with staged.open("wb") as handle:
+        try:
+            pickle.dump(answer, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            handle.seek(0)
+            handle.truncate()
+            error = RuntimeError(f"{type(answer[1]).__name__}: {answer[1]}")
+            pickle.dump((False, error, []), handle)
+    staged.replace(folder / "result.pickle")
+
+
+def _warm_up() -> None:
+    """Import what drawing needs, so the job starts at once when it comes."""
+    import assetmap.outputs.report
+    import assetmap.outputs.static  # noqa: F401
 
 
 @contextlib.contextmanager
@@ -75,8 +178,10 @@ def output_worker(formats: tuple[str, ...] | list[str]) -> Iterator[OutputWorker
     worker = OutputWorker()
     try:
         yield worker
-    finally:
-        worker.close()
+    except BaseException:
+        worker.close(kill=True)
+        raise
+    worker.close()
 
 
 def _run_job(job: dict[str, Any]) -> tuple[dict[str, Path], list[tuple[type[Warning], str]]]:
@@ -87,9 +192,9 @@ def _run_job(job: dict[str, Any]) -> tuple[dict[str, Path], list[tuple[type[Warn
     return paths, [(w.category, str(w.message)) for w in caught]
 
 
-def collect(future: Future) -> dict[str, Path]:
+def collect(pending: Any) -> dict[str, Path]:
     """Wait for a job and raise its warnings again here; return the paths it wrote."""
-    paths, caught = future.result()
+    paths, caught = pending.result()
     for category, message in caught:
         warnings.warn(message, category, stacklevel=2)
     return paths

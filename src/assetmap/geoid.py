@@ -82,17 +82,29 @@ def _states() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
 
 
 @cache
-def _counties() -> dict[str, dict[str, str]]:
-    """Return state fips -> {normalised county name -> 5-digit fips}."""
-    table: dict[str, dict[str, str]] = {}
+def _county_rows() -> dict[str, list[tuple[str, str]]]:
+    """Return state fips -> [(county name, 5-digit fips)] from the bundled county list."""
+    rows: dict[str, list[tuple[str, str]]] = {}
     text = resources.files("assetmap._fips").joinpath("counties_2020.csv").read_text("utf-8")
     for row in csv.DictReader(text.splitlines()):
         state = row["statefp"].zfill(2)
-        code = state + row["countyfp"].zfill(3)
-        names = table.setdefault(state, {})
-        for key in _county_keys(row["name"]):
+        rows.setdefault(state, []).append((row["name"], state + row["countyfp"].zfill(3)))
+    return rows
+
+
+@cache
+def _state_counties(state: str) -> dict[str, str]:
+    """Return {normalised county name -> 5-digit fips} for one state (built once per state)."""
+    names: dict[str, str] = {}
+    for name, code in _county_rows().get(state, []):
+        for key in _county_keys(name):
             names.setdefault(key, code)
-    return table
+    return names
+
+
+def _counties() -> dict[str, dict[str, str]]:
+    """Return state fips -> {normalised county name -> 5-digit fips}."""
+    return {state: _state_counties(state) for state in _county_rows()}
 
 
 _COUNTY_SUFFIXES = (
@@ -194,7 +206,7 @@ def county_fips(state: str | int, county: str | int) -> str:
         if len(text) == 4 and st.startswith("0") and ("0" + text).startswith(st):
             return "0" + text
         raise GeoidError(f"county code {county!r} is not a county of state {st}")
-    names = _counties().get(st, {})
+    names = _state_counties(st)
     for key in _county_keys(text):
         if key in names:
             return names[key]
@@ -291,6 +303,9 @@ def normalize_geoids(
         raise ValueError(f"level must be one of {list(GEOID_LENGTHS)}, got {level!r}")
     width = GEOID_LENGTHS[level]
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    clean = _clean_codes(series, width)
+    if clean is not None:
+        return pd.Series(clean, index=series.index, name=series.name)
     text = series.astype("string").str.strip()
     floatish = text.str.extract(_FLOATISH, expand=False)
     text = floatish.fillna(text)
@@ -330,6 +345,24 @@ def normalize_geoids(
         )
     out = pd.Series(text.astype(object).to_numpy(), index=series.index, name=series.name)
     return out
+
+
+def _clean_codes(series: pd.Series, width: int) -> np.ndarray | None:
+    """Return the codes as an object array if all are well formed (``width`` digits), else None.
+
+    Well formed: a string of ``width`` ASCII digits starting with a state FIPS code. The
+    common case is checked without regular expressions; any other input takes the general
+    path of :func:`normalize_geoids` (repairs and errors).
+    """
+    if not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
+        return None
+    values = series.to_numpy(dtype=object, na_value=None)
+    states = _states()[1]
+    for value in values:
+        if not (type(value) is str and len(value) == width and value.isascii()
+                and value.isdigit() and value[:2] in states):
+            return None
+    return values
 
 
 def _why_bad(raw: object, width: int) -> str:

@@ -269,17 +269,18 @@ def contributions(norm: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
 
 
 def _format(v: np.ndarray, unit: str) -> np.ndarray:
-    """Values as short text for one unit (vectorised)."""
-    v = pd.Series(v, dtype=float)
+    """Values as short text for one unit (the text pandas gives a rounded float, or int)."""
+    v = np.asarray(v, dtype=float)
     if unit == "share":
-        text = (v * 100).round(0).astype("Int64").astype(object).astype(str) + "%"
+        rounded = np.round(v * 100, 0)
+        text = [f"{int(x)}%" if x == x else "" for x in rounded.tolist()]
     elif unit == "m":
-        text = (v / 1000).round(1).astype(object).astype(str) + " km"
+        text = [f"{x!s} km" for x in np.round(v / 1000, 1).tolist()]
     elif unit == "rate":
-        text = v.round(3).astype(object).astype(str)
+        text = [str(x) for x in np.round(v, 3).tolist()]
     else:
-        text = v.round(1).astype(object).astype(str)
-    return np.where(v.notna(), text.to_numpy(object), "n/a")
+        text = [str(x) for x in np.round(v, 1).tolist()]
+    return np.where(~np.isnan(v), np.asarray(text, dtype=object), "n/a")
 
 
 def driver_text(contrib: pd.DataFrame, values: pd.DataFrame, spec: dict[str, Any],

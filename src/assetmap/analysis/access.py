@@ -245,8 +245,15 @@ def nearest_site_distance(
     if chosen.empty:
         return pd.Series(np.nan, index=areas.index, name=name)
     space = _Space(study_crs(areas, chosen, crs=crs))
-    dist, _ = cKDTree(_site_coords(chosen, space)).query(_area_coords(areas, points, space), k=1)
-    return pd.Series(space.metres(dist), index=areas.index, name=name)
+    return _nearest(_area_coords(areas, points, space), _site_coords(chosen, space), space,
+                    index=areas.index, name=name)
+
+
+def _nearest(area_xy: np.ndarray, site_xy: np.ndarray, space: _Space, *, index: pd.Index,
+             name: str) -> pd.Series:
+    """Return metres from each area point to its nearest site (coordinates in ``space``)."""
+    dist, _ = cKDTree(site_xy).query(area_xy, k=1)
+    return pd.Series(space.metres(dist), index=index, name=name)
 
 
 def sites_within_reach(
@@ -284,6 +291,34 @@ def sites_within_reach(
     >>> sites_within_reach(a, s)["sites_within_reach"].tolist()
     [1, 2]
     """
+    reach = _reach(areas, reach_m=reach_m, rural=rural, urban_reach_m=urban_reach_m,
+                   rural_reach_m=rural_reach_m)
+    chosen = _select_sites(sites, service, site_type)
+    count = np.zeros(len(areas), dtype=int)
+    if not chosen.empty:
+        space = _Space(study_crs(areas, chosen, crs=crs))
+        count = _count_within(_area_coords(areas, points, space), _site_coords(chosen, space),
+                              space, reach)
+    return pd.DataFrame({"sites_within_reach": np.asarray(count, dtype=int),
+                         "reach_m": reach.to_numpy(float)}, index=areas.index)
+
+
+def _count_within(area_xy: np.ndarray, site_xy: np.ndarray, space: _Space,
+                  reach: pd.Series) -> np.ndarray:
+    """Return how many sites lie within each area point's reach (coordinates in ``space``)."""
+    return cKDTree(site_xy).query_ball_point(area_xy, r=space.radius(reach.to_numpy(float)),
+                                             return_length=True)
+
+
+def _reach(
+    areas: gpd.GeoDataFrame,
+    *,
+    reach_m: float | pd.Series | None,
+    rural: pd.Series | str | None,
+    urban_reach_m: float,
+    rural_reach_m: float,
+) -> pd.Series:
+    """Return each area's reach in metres (see :func:`sites_within_reach`), checked."""
     if reach_m is not None:
         reach = pd.Series(reach_m, index=areas.index, dtype=float)
     else:
@@ -296,15 +331,7 @@ def sites_within_reach(
         reach = pd.Series(np.where(flag, rural_reach_m, urban_reach_m), index=areas.index)
     if (reach < 0).any() or reach.isna().any():
         raise ConfigError("reach_m: every reach must be a non-negative number of metres")
-    chosen = _select_sites(sites, service, site_type)
-    count = np.zeros(len(areas), dtype=int)
-    if not chosen.empty:
-        space = _Space(study_crs(areas, chosen, crs=crs))
-        tree = cKDTree(_site_coords(chosen, space))
-        count = tree.query_ball_point(_area_coords(areas, points, space),
-                                      r=space.radius(reach.to_numpy(float)), return_length=True)
-    return pd.DataFrame({"sites_within_reach": np.asarray(count, dtype=int),
-                         "reach_m": reach.to_numpy(float)}, index=areas.index)
+    return reach
 
 
 # --- 2SFCA ---------------------------------------------------------------------------------------
@@ -360,6 +387,20 @@ def two_step_fca(
     ...              d0=3000).tolist()
     [0.1, 0.1]
     """
+    pop, capacity = _fca_inputs(demand, supply, demand_col=demand_col,
+                                capacity_col=capacity_col, d0=d0)
+    out = pd.Series(0.0, index=demand.index, name="access_2sfca")
+    if supply.empty:
+        return out
+    space = _Space(study_crs(demand, supply, crs=crs))
+    out[:] = _fca(_area_coords(demand, points, space), _site_coords(supply, space), space,
+                  pop=pop, capacity=capacity, d0=d0, decay=decay)
+    return out
+
+
+def _fca_inputs(demand: pd.DataFrame, supply: pd.DataFrame, *, demand_col: str,
+                capacity_col: str, d0: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the checked demand and capacity arrays of :func:`two_step_fca`."""
     for frame, col, name in ((demand, demand_col, "demand"), (supply, capacity_col, "supply")):
         if col not in frame.columns:
             raise SchemaError(f"{name}: no column {col!r}")
@@ -371,19 +412,20 @@ def two_step_fca(
         raise SchemaError(f"supply: column {capacity_col!r} has missing or negative values "
                           f"(first: row {row}); choose the sites or fill capacity explicitly")
     pop = pd.to_numeric(demand[demand_col], errors="coerce").fillna(0).to_numpy(float)
-    out = pd.Series(0.0, index=demand.index, name="access_2sfca")
-    if supply.empty:
-        return out
-    space = _Space(study_crs(demand, supply, crs=crs))
-    tree_a = cKDTree(_area_coords(demand, points, space))
-    tree_s = cKDTree(_site_coords(supply, space))
+    return pop, capacity
+
+
+def _fca(area_xy: np.ndarray, site_xy: np.ndarray, space: _Space, *, pop: np.ndarray,
+         capacity: np.ndarray, d0: float, decay: Decay | None) -> np.ndarray:
+    """Return the 2SFCA value of each area point (see :func:`two_step_fca`)."""
+    tree_a = cKDTree(area_xy)
+    tree_s = cKDTree(site_xy)
     pairs = tree_a.sparse_distance_matrix(tree_s, space.radius(d0), output_type="ndarray")
     i, j = pairs["i"], pairs["j"]
     w = np.ones(len(pairs)) if decay is None else np.asarray(decay(space.metres(pairs["v"])))
     denom = np.bincount(j, weights=pop[i] * w, minlength=len(capacity))
     ratio = np.divide(capacity, denom, out=np.zeros_like(capacity), where=denom > 0)
-    out[:] = np.bincount(i, weights=ratio[j] * w, minlength=len(pop))
-    return out
+    return np.bincount(i, weights=ratio[j] * w, minlength=len(pop))
 
 
 # --- coverage of hotspots / Wi-Fi buses -----------------------------------------------------------

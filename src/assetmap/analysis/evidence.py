@@ -308,20 +308,34 @@ def challenge_candidates(
     flagged = pd.DataFrame(evidence.loc[evidence["flag_claimed_served_contradicted"].astype(
         bool)]).copy()
     flagged = flagged.assign(evidence_area=flagged[ev_key].astype(str))
-    rows = pd.DataFrame(avail[need]).copy()
+    rows = pd.DataFrame(avail[need])
     rows = rows[rows["business_residential_code"].isin(["R", "X"])]
     tech = pd.to_numeric(rows["technology"], errors="coerce")
-    rows = rows.assign(evidence_area=rows["block_geoid"].astype(str).str[:11]
-                       if ev_key == "GEOID" else rows["h3_res8_id"].astype(str),
-                       GEOID=rows["block_geoid"].astype(str).str[:11],
-                       area_id=rows["block_geoid" if level == "block" else "h3_res8_id"]
-                       .astype(str))
-    in_area = rows.groupby("area_id")["location_id"].nunique().rename("locations_in_area")
-    cells_of = rows.groupby("area_id")["h3_res8_id"].unique()
-    served_claim = tech.isin(_RELIABLE) & (pd.to_numeric(rows["low_latency"]) == 1) & (
+    served_claim = (tech.isin(_RELIABLE) & (pd.to_numeric(rows["low_latency"]) == 1) & (
         pd.to_numeric(rows["max_advertised_download_speed"]) >= 100) & (
-        pd.to_numeric(rows["max_advertised_upload_speed"]) >= 20)
-    claims = rows[served_claim].merge(
+        pd.to_numeric(rows["max_advertised_upload_speed"]) >= 20)).to_numpy()
+    # only the served claims in flagged evidence areas, and the rows of their areas, are
+    # needed below: find them on integer codes (text is derived once per distinct value)
+    source, values = pd.factorize(rows["block_geoid" if ev_key == "GEOID" else "h3_res8_id"],
+                                  use_na_sentinel=False)
+    text = pd.Series(values).astype(str)
+    text = text.str[:11] if ev_key == "GEOID" else text
+    claimed = served_claim & text.isin(flagged["evidence_area"]).to_numpy()[source]
+    area_code, _ = pd.factorize(rows["block_geoid" if level == "block" else "h3_res8_id"],
+                                use_na_sentinel=False)
+    in_claimed_area = np.isin(area_code, np.unique(area_code[claimed]))
+
+    def with_areas(part: pd.DataFrame) -> pd.DataFrame:
+        return part.assign(evidence_area=part["block_geoid"].astype(str).str[:11]
+                           if ev_key == "GEOID" else part["h3_res8_id"].astype(str),
+                           GEOID=part["block_geoid"].astype(str).str[:11],
+                           area_id=part["block_geoid" if level == "block" else "h3_res8_id"]
+                           .astype(str))
+
+    area_rows = with_areas(rows[in_claimed_area])
+    in_area = area_rows.groupby("area_id")["location_id"].nunique().rename("locations_in_area")
+    cells_of = area_rows.groupby("area_id")["h3_res8_id"].unique()
+    claims = with_areas(rows[claimed]).merge(
         flagged.drop(columns=[c for c in ("GEOID", "h3_res8_id") if c in flagged]),
         on="evidence_area", how="inner")
     # an area spanning several evidence areas (a block over two H3 cells) takes the strongest

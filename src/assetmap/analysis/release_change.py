@@ -35,7 +35,6 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from assetmap._crs import estimate_utm
 from assetmap._report import attach_report, merge_sources, start_report
@@ -58,8 +57,22 @@ class ReleaseChange(NamedTuple):
     markdown: str
 
 
-def _per_location(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Return (one row per residential location, provider offers or None)."""
+class _Offers(NamedTuple):
+    """The offers of one release as codes: location row, provider code, position in the rows."""
+
+    row: np.ndarray
+    provider: np.ndarray
+    providers: pd.Index
+    position: np.ndarray
+    provider_id: pd.Series
+    brand_name: pd.Series
+
+
+def _per_location(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, _Offers | None]:
+    """Return (one row per residential location, provider offers or None).
+
+    Offers are the availability rows of the locations as codes (:class:`_Offers`).
+    """
     if "service_level" in frame.columns:  # service_levels() output
         need = ["location_id", "block_geoid", "h3_res8_id", "service_level", "has_fiber"]
         missing = [c for c in need if c not in frame.columns]
@@ -76,17 +89,41 @@ def _per_location(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.Data
                           f"(lacks {missing})")
     rows = pd.DataFrame(frame[need])
     rows = rows[rows["business_residential_code"].isin(["R", "X"])]
-    tech = pd.to_numeric(rows["technology"])
-    down = pd.to_numeric(rows["max_advertised_download_speed"])
-    up = pd.to_numeric(rows["max_advertised_upload_speed"])
-    reliable = tech.isin([10, 40, 50, 71, 72]) & (pd.to_numeric(rows["low_latency"]) == 1)
+    tech = pd.to_numeric(rows["technology"]).to_numpy()
+    down = pd.to_numeric(rows["max_advertised_download_speed"]).to_numpy()
+    up = pd.to_numeric(rows["max_advertised_upload_speed"]).to_numpy()
+    reliable = np.isin(tech, [10, 40, 50, 71, 72]) & (
+        pd.to_numeric(rows["low_latency"]).to_numpy() == 1)
     level = np.where(reliable & (down >= 100) & (up >= 20), 2,
                      np.where(reliable & (down >= 25) & (up >= 3), 1, 0))
-    rows = rows.assign(level=level, fiber=tech == 50)
-    loc = rows.groupby("location_id", as_index=False).agg(
-        block_geoid=("block_geoid", "first"), h3_res8_id=("h3_res8_id", "first"),
-        level=("level", "max"), has_fiber=("fiber", "any"))
-    return loc, rows[["location_id", "brand_name", "provider_id"]].astype(str)
+    # one row per location (sorted, as a group-by): integer codes instead of text keys
+    row, ids = pd.factorize(rows["location_id"], sort=True)
+    placed = row >= 0
+    n = len(ids)
+    best = np.full(n, -1, dtype=level.dtype)
+    np.maximum.at(best, row[placed], level[placed])
+    fiber = np.bincount(row[placed], weights=tech[placed] == 50, minlength=n) > 0
+    loc = pd.DataFrame({"location_id": ids, "block_geoid": _first(rows["block_geoid"], row, n),
+                        "h3_res8_id": _first(rows["h3_res8_id"], row, n), "level": best,
+                        "has_fiber": fiber})
+    kept = np.flatnonzero(placed)
+    provider, providers = pd.factorize(rows["provider_id"].astype(str), use_na_sentinel=False)
+    offers = _Offers(row[kept], provider[kept], providers, kept,
+                     rows["provider_id"].astype(str), rows["brand_name"].astype(str))
+    return loc, offers
+
+
+
+def _first(values: pd.Series, row: np.ndarray, n: int) -> pd.Series:
+    """Return the first non-missing value per row code (a group-by's ``first``)."""
+    ok = np.flatnonzero((row >= 0) & values.notna().to_numpy())
+    first = np.full(n, len(values), dtype=np.int64)
+    np.minimum.at(first, row[ok], ok)
+    found = first < len(values)
+    out = values.iloc[first[found]].reset_index(drop=True)
+    if found.all():
+        return out
+    return out.set_axis(np.flatnonzero(found)).reindex(range(n))
 
 
 def _assign_schools(cells: pd.Series, schools: gpd.GeoDataFrame | None,
@@ -101,6 +138,8 @@ def _assign_schools(cells: pd.Series, schools: gpd.GeoDataFrame | None,
                            how="left", predicate="within")
         school = joined[~joined.index.duplicated()]["school_id"]
     else:
+        from scipy.spatial import cKDTree  # not at import: the report process unpickles this
+
         crs = estimate_utm(schools)
         sp = schools.to_crs(crs)
         _, nearest = cKDTree(np.column_stack([sp.geometry.x, sp.geometry.y])).query(
@@ -109,7 +148,7 @@ def _assign_schools(cells: pd.Series, schools: gpd.GeoDataFrame | None,
     return cells.map(school)
 
 
-def _roll(both: pd.DataFrame, offers: tuple[pd.DataFrame | None, pd.DataFrame | None],
+def _roll(both: pd.DataFrame, offers: tuple[_Offers | None, _Offers | None],
           key: str) -> pd.DataFrame:
     """Sum the per-location changes by ``key`` and list entering/leaving providers."""
     table = both.groupby(key)[_COUNTS].sum()
@@ -121,12 +160,12 @@ def _roll(both: pd.DataFrame, offers: tuple[pd.DataFrame | None, pd.DataFrame | 
         table[f"{kind}_share_change"] = table[f"{kind}_share_new"] - table[f"{kind}_share_old"]
     old_offers, new_offers = offers
     if old_offers is not None and new_offers is not None:
-        area = both.set_index("location_id")[key]
+        # the area (row of ``table``) of each location of each release, by integer codes
+        area = table.index.get_indexer(both[key])
         sets, names = [], {}
-        for offers_frame in (old_offers, new_offers):
-            placed = offers_frame.assign(area=offers_frame["location_id"].map(area))
-            # one row per area x provider first: the sets below stay small
-            placed = placed.dropna(subset=["area"]).drop_duplicates(["area", "provider_id"])
+        for offers_frame, side in ((old_offers, "old"), (new_offers, "new")):
+            placed = _first_offers(offers_frame, area, both[f"_row_{side}"])
+            placed = placed.assign(area=table.index[placed["area"]])
             names.update(zip(placed["provider_id"], placed["brand_name"], strict=True))
             sets.append(placed.groupby("area")["provider_id"].agg(set))
         old_sets, new_sets = (
@@ -141,6 +180,25 @@ def _roll(both: pd.DataFrame, offers: tuple[pd.DataFrame | None, pd.DataFrame | 
         table["providers_leaving_names"] = [";".join(sorted({names[p] for p in v}))
                                             for v in leaving]
     return table.reset_index()
+
+
+def _first_offers(offers: _Offers, area: np.ndarray, rows: pd.Series) -> pd.DataFrame:
+    """Return the first offer (in row order) of each area x provider, with its area code."""
+    known = rows.notna().to_numpy()
+    loc_row = rows.to_numpy()[known].astype(np.int64)
+    size = max(int(offers.row.max()) if len(offers.row) else -1,
+               int(loc_row.max()) if len(loc_row) else -1) + 1
+    where = np.full(size, -1, dtype=np.int64)
+    where[loc_row] = area[known]
+    code = where[offers.row]
+    ok = np.flatnonzero(code >= 0)
+    pair = code[ok] * max(len(offers.providers), 1) + offers.provider[ok]
+    _, first = np.unique(pair, return_index=True)
+    first = np.sort(ok[first])
+    position = offers.position[first]
+    return pd.DataFrame({"area": code[first],
+                         "provider_id": offers.provider_id.iloc[position].to_numpy(),
+                         "brand_name": offers.brand_name.iloc[position].to_numpy()})
 
 
 def release_change_report(
@@ -190,7 +248,9 @@ def release_change_report(
     """
     old_loc, old_offers = _per_location(old_service, "old_service")
     new_loc, new_offers = _per_location(new_service, "new_service")
-    both = old_loc.merge(new_loc, on="location_id", how="outer", suffixes=("_old", "_new"))
+    both = old_loc.assign(_row=np.arange(len(old_loc))).merge(
+        new_loc.assign(_row=np.arange(len(new_loc))), on="location_id", how="outer",
+        suffixes=("_old", "_new"))
     for col in ("block_geoid", "h3_res8_id"):
         both[col] = both[f"{col}_new"].fillna(both[f"{col}_old"])
     in_old, in_new = both["level_old"].notna(), both["level_new"].notna()

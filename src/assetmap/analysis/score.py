@@ -32,10 +32,18 @@ from assetmap.analysis._indices import (
     validate_weights,
     weight_matrices,
 )
+from assetmap.analysis._space import _Space
 from assetmap.analysis.access import (
     RURAL_REACH_M,
     URBAN_REACH_M,
     Decay,
+    _area_coords,
+    _count_within,
+    _fca,
+    _fca_inputs,
+    _nearest,
+    _reach,
+    _site_coords,
     area_points,
     nearest_site_distance,
     sites_within_reach,
@@ -83,6 +91,8 @@ def _access(
     areas = gpd.GeoDataFrame({"GEOID": table["GEOID"]}, geometry=pts.geometry, crs=4326)
     spec["crs"] = space.to_string()
     spec["point_source"] = {str(k): int(v) for k, v in pts["point_source"].value_counts().items()}
+    metric = _Space(space)
+    area_xy = _area_coords(areas, None, metric)
     if schools is not None and len(schools):
         cols["dist_school_m"] = nearest_site_distance(areas, schools, crs=space)
         spec["dist_school_m"] = "nearest school in `schools`"
@@ -90,17 +100,36 @@ def _access(
         cols["dist_school_m"] = nearest_site_distance(areas, sites, site_type="school", crs=space)
         spec["dist_school_m"] = "nearest partner site of type school"
     if sites is not None and len(sites):
+        # every site's coordinates once (each subset below is a selection of them)
+        site_xy = _valid_site_coords(sites, metric)
         if "site_type" in sites and (sites["site_type"] == "library").any():
-            cols["dist_library_m"] = nearest_site_distance(areas, sites, site_type="library",
-                                                           crs=space)
-        services = [c for c in sites.columns if str(c).startswith("svc_")
-                    and sites[c].astype("boolean").any()]
+            cols["dist_library_m"] = (
+                nearest_site_distance(areas, sites, site_type="library", crs=space)
+                if site_xy is None else
+                _nearest(area_xy, site_xy[sites["site_type"].isin(["library"]).to_numpy(bool)],
+                         metric, index=areas.index, name="dist_library_m"))
+        offered = {c: sites[c].astype("boolean").fillna(False).to_numpy(bool)
+                   for c in sites.columns if str(c).startswith("svc_")}
+        services = [c for c, mask in offered.items() if mask.any()]
         for col in services:
             code = col[len("svc_"):]
-            cols[f"dist_{code}_m"] = nearest_site_distance(areas, sites, service=code, crs=space)
+            cols[f"dist_{code}_m"] = (
+                nearest_site_distance(areas, sites, service=code, crs=space)
+                if site_xy is None else
+                _nearest(area_xy, site_xy[offered[col]], metric, index=areas.index,
+                         name=f"dist_{code}_m"))
         rural = table["rural"] if "rural" in table.columns else None
-        reach = sites_within_reach(areas, sites, reach_m=reach_m, rural=rural, crs=space,
-                                   urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m)
+        if site_xy is None:
+            reach = sites_within_reach(areas, sites, reach_m=reach_m, rural=rural, crs=space,
+                                       urban_reach_m=urban_reach_m,
+                                       rural_reach_m=rural_reach_m)
+        else:
+            radius = _reach(areas, reach_m=reach_m, rural=rural, urban_reach_m=urban_reach_m,
+                            rural_reach_m=rural_reach_m)
+            reach = pd.DataFrame({
+                "sites_within_reach": np.asarray(
+                    _count_within(area_xy, site_xy, metric, radius), dtype=int),
+                "reach_m": radius.to_numpy(float)}, index=areas.index)
         cols["sites_within_reach"], cols["reach_m"] = reach["sites_within_reach"], reach["reach_m"]
         spec["reach"] = ("reach_m for every tract" if reach_m is not None else
                          f"{urban_reach_m:,.1f} m urban, {rural_reach_m:,.1f} m rural "
@@ -122,13 +151,34 @@ def _access(
                                  f"of the others ({known.median():g})" if unknown else cap)
             d0 = float(reach_m) if reach_m is not None else float(urban_reach_m)
             demand_frame = areas.assign(_demand=table[demand].to_numpy())
-            cols["access_2sfca"] = two_step_fca(demand_frame, supply, demand_col="_demand",
-                                                capacity_col="_capacity", d0=d0, decay=decay,
-                                                crs=space)
+            if site_xy is None:
+                cols["access_2sfca"] = two_step_fca(demand_frame, supply, demand_col="_demand",
+                                                    capacity_col="_capacity", d0=d0,
+                                                    decay=decay, crs=space)
+            else:
+                pop, capacity = _fca_inputs(demand_frame, supply, demand_col="_demand",
+                                            capacity_col="_capacity", d0=d0)
+                cols["access_2sfca"] = pd.Series(
+                    _fca(area_xy, site_xy, metric, pop=pop, capacity=capacity, d0=d0,
+                         decay=decay), index=areas.index, name="access_2sfca")
             spec["two_step_fca"] = {"demand": demand, "capacity": capacity_note, "d0_m": d0,
                                     "decay": "none (step at d0)" if decay is None else
                                     getattr(decay, "__name__", "user function")}
     return pd.DataFrame(cols, index=table.index), spec
+
+
+def _valid_site_coords(sites: gpd.GeoDataFrame, space: _Space) -> np.ndarray | None:
+    """Return every site's coordinates, or None when a site has no geometry or CRS.
+
+    Such sites make the public access functions raise their own errors, so they take that
+    path instead.
+    """
+    if sites.crs is None:
+        return None
+    geom = sites.geometry
+    if geom.isna().any() or geom.is_empty.any():
+        return None
+    return _site_coords(sites, space)
 
 
 def _ddi_part(table: pd.DataFrame, parts: tuple) -> tuple[pd.Series, list[str], list[str]]:

@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from assetmap._report import attach_report, count_reject, count_repair, merge_sources, start_report
+from assetmap.analysis import _bead_codes as bead_codes
 from assetmap.analysis import _bead_sql as bead
 from assetmap.errors import SchemaError
 from assetmap.loaders import _bdc_engine as eng
@@ -144,6 +148,54 @@ def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = ("R", "
     0          L1      unserved          0
     """
     report = start_report(None, kind="bdc_service_levels")
+    _need_columns(avail)
+    coded = bead_codes.code_rows(avail, tuple(codes) if codes else None)
+    if coded is not None:
+        _count_checks(report, bead_codes.check_pairs(coded))
+        out = _levels_frame(coded)
+    else:
+        out = _levels_sql(avail, codes, report)
+    sources, vintages, illustrative = merge_sources(avail)
+    report.update(sources=sources, vintages=vintages, illustrative=illustrative,
+                  definition=DEFINITION)
+    report["merged"] = report["rows_read"] - sum(report["rejected"].values()) - len(out)
+    return attach_report(out, report)
+
+
+_LEVEL_FIRST = ["location_id", "block_geoid", "h3_res8_id", "service_level", "best_down",
+                "best_up", "has_fiber", "providers", "providers_100_20", "satellite_only",
+                "unlicensed_fw_only"]
+
+
+def _levels_frame(coded: bead_codes.Coded) -> pd.DataFrame:
+    """Return the :func:`service_levels` frame from integer-coded rows (no SQL)."""
+    loc = bead_codes.locations(coded)
+    mask = loc.mask
+    level = np.where(mask & 256 > 0, 2, np.where(mask & 128 > 0, 1, 0))
+    columns = {
+        "location_id": loc.ids, "block_geoid": coded.block_ids.take(coded.block[loc.first]),
+        "h3_res8_id": coded.h3_ids.take(coded.h3[loc.first]),
+        "service_level": pa.array(["unserved", "underserved", "served"]).take(pa.array(level)),
+        "best_down": loc.best_down, "best_up": loc.best_up, "has_fiber": mask & 4 > 0,
+        "providers": loc.providers, "providers_100_20": loc.providers_100_20,
+        "satellite_only": mask & bead.ANY_TECH_BITS == 32,
+        "unlicensed_fw_only": mask & bead.TERRESTRIAL_BITS == 16,
+    }
+    for name, bit in bead.TECH_BITS.items():
+        if _TECH_COLS[name] not in columns:
+            columns[_TECH_COLS[name]] = mask & bit > 0
+    columns["provider_ids"] = bead_codes.provider_lists(loc.provider_set, coded.prov_ids)
+    return pa.table(columns).to_pandas()
+
+
+def _need_columns(avail: pd.DataFrame) -> None:
+    missing = [c for c in eng.BDC_COLUMNS if c not in avail.columns]
+    if missing:
+        raise SchemaError(f"availability frame: missing BDC column(s) {missing}")
+
+
+def _levels_sql(avail: pd.DataFrame, codes, report: dict[str, Any]) -> pd.DataFrame:
+    """Return the :func:`service_levels` frame computed by DuckDB (any castable frame)."""
     with eng.connect() as con:
         rows = _frame_rows(con, avail, tuple(codes) if codes else None)
         pairs = con.sql(bead.pairs_sql(rows, area="substr(block_geoid, 1, 11)")).df()
@@ -160,14 +212,7 @@ FROM ({bead.locations_sql(rows, area=None, detail=True)}) AS l ORDER BY location
         out = con.sql(sql).df()
     for c in ("providers", "providers_100_20"):
         out[c] = out[c].astype("int64")
-    first = ["location_id", "block_geoid", "h3_res8_id", "service_level", "best_down", "best_up",
-             "has_fiber", "providers", "providers_100_20", "satellite_only", "unlicensed_fw_only"]
-    out = out[first + [c for c in out.columns if c not in first]]
-    sources, vintages, illustrative = merge_sources(avail)
-    report.update(sources=sources, vintages=vintages, illustrative=illustrative,
-                  definition=DEFINITION)
-    report["merged"] = report["rows_read"] - sum(report["rejected"].values()) - len(out)
-    return attach_report(out, report)
+    return out[_LEVEL_FIRST + [c for c in out.columns if c not in _LEVEL_FIRST]]
 
 
 def _finish_area(sums: pd.DataFrame, pairs: pd.DataFrame, *, level: str, key: str) -> pd.DataFrame:
@@ -257,12 +302,18 @@ def service_by_area(avail_or_levels: pd.DataFrame, *, level: Level = "tract",
         out, report = _area_from_levels(frame, level=level, key=key)
     else:
         report = start_report(None, kind="bdc_service_by_area")
-        with eng.connect() as con:
-            rows = _frame_rows(con, frame, tuple(codes) if codes else None)
-            groups = f"({bead.groups_sql(rows, area=area)})"
-            sums, pairs, checks = _split_areas(
-                con.sql(bead.areas_sql(groups)).df(),
-                lambda: con.sql(bead.check_counts_sql(rows)).df())
+        _need_columns(frame)
+        coded = bead_codes.code_rows(frame, tuple(codes) if codes else None)
+        if coded is not None:
+            checks = bead_codes.check_pairs(coded)
+            sums, pairs = _area_sums_coded(coded, level)
+        else:
+            with eng.connect() as con:
+                rows = _frame_rows(con, frame, tuple(codes) if codes else None)
+                groups = f"({bead.groups_sql(rows, area=area)})"
+                sums, pairs, checks = _split_areas(
+                    con.sql(bead.areas_sql(groups)).df(),
+                    lambda: con.sql(bead.check_counts_sql(rows)).df())
         _count_checks(report, checks)
         out = _finish_area(sums, pairs, level=level, key=key)
     out = _check_keys(out, key, level, report)
@@ -281,11 +332,12 @@ def _area_from_levels(levels: pd.DataFrame, *, level: str, key: str):
     if missing:
         raise SchemaError(f"service-levels frame: missing column(s) {missing}; "
                           "make it with service_levels()")
-    lv = levels[need].copy()
+    lv = pd.DataFrame(levels[need])
     n_key = bead.AREA_LENGTH[level]
-    lv["area"] = lv["h3_res8_id"] if level == "h3" else lv["block_geoid"].str[:n_key]
-    sums = pd.DataFrame({
-        "area": lv["area"],
+    # areas as integer codes (-1: no area); sums and provider sets per code, then per area
+    area, areas = pd.factorize(lv["h3_res8_id"] if level == "h3"
+                               else lv["block_geoid"].str[:n_key])
+    per_location = pd.DataFrame({
         "locations": 1,
         **{c: (lv["service_level"] == c).astype("int64")
            for c in ("unserved", "underserved", "served")},
@@ -294,19 +346,70 @@ def _area_from_levels(levels: pd.DataFrame, *, level: str, key: str):
         "unlicensed_fw_only": lv["unlicensed_fw_only"].astype("int64"),
         **{f"n_{t}": lv[col].astype("int64") for t, col in _TECH_COLS.items()},
     })
-    ids = lv["provider_ids"].fillna("").str.split(";")
-    pairs = pd.DataFrame({"area": np.repeat(lv["area"].to_numpy(), ids.str.len()),
-                          "provider_id": np.concatenate([np.asarray(x, dtype=object)
-                                                         for x in ids] or [[]])})
+    placed = area >= 0
+    sums = per_location.loc[placed].groupby(area[placed]).sum()
+    sums.insert(0, "area", np.asarray(areas, dtype=object)[sums.index.to_numpy()])
+    # provider lists: split each distinct list once, then pair it with the areas holding it
+    lists, distinct = pd.factorize(lv["provider_ids"].fillna(""))
+    split = pd.Series(distinct).str.split(";")
+    pair = np.unique(area[placed].astype(np.int64) * max(len(distinct), 1) + lists[placed])
+    pair_area, pair_list = np.divmod(pair, max(len(distinct), 1))
+    lengths = split.str.len().to_numpy()[pair_list] if len(pair) else np.zeros(0, np.int64)
+    ids = (np.concatenate([np.asarray(x, dtype=object) for x in split])
+           if len(split) else np.zeros(0, dtype=object))
+    starts = np.r_[0, np.cumsum(split.str.len().to_numpy())][pair_list]
+    take = np.repeat(starts - np.r_[0, np.cumsum(lengths)][:-1], lengths) + np.arange(
+        lengths.sum())
+    pairs = pd.DataFrame({"area": np.asarray(areas, dtype=object)[np.repeat(pair_area, lengths)],
+                          "provider_id": ids[take]})
     pairs = pairs[pairs["provider_id"] != ""].assign(_check=0)
     return _finish_area(sums, pairs, level=level, key=key), report
+
+
+def _area_sums_coded(coded: bead_codes.Coded, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Area sums and (area, provider) pairs as :func:`_finish_area` takes them (no SQL)."""
+    loc = bead_codes.locations(coded)
+    if level == "h3":
+        area, areas = coded.h3[loc.first], coded.h3_ids
+    else:
+        prefix = pc.dictionary_encode(
+            pc.utf8_slice_codeunits(coded.block_ids, 0, bead.AREA_LENGTH[level]))
+        area = prefix.indices.to_numpy()[coded.block[loc.first]]
+        areas = prefix.dictionary
+    mask, n = loc.mask, len(areas)
+
+    def count(values: np.ndarray) -> np.ndarray:
+        return np.bincount(area, weights=values, minlength=n).round().astype("int64")
+
+    columns = {
+        "locations": np.bincount(area, minlength=n).astype("int64"),
+        "unserved": count(mask & 384 == 0),
+        "underserved": count((mask & 128 > 0) & (mask & 256 == 0)),
+        "served": count(mask & 256 > 0),
+        "providers_100_20_sum": count(loc.providers_100_20),
+        "satellite_only": count(mask & bead.ANY_TECH_BITS == 32),
+        "unlicensed_fw_only": count(mask & bead.TERRESTRIAL_BITS == 16),
+        **{f"n_{t}": count(mask & bit > 0) for t, bit in bead.TECH_BITS.items()},
+    }
+    used = np.flatnonzero(columns["locations"] > 0)
+    sums = pd.DataFrame({"area": areas.take(pa.array(used)).to_pandas(),
+                         **{c: v[used] for c, v in columns.items()}})
+    provider_set = np.zeros(n, dtype=np.uint64)
+    np.bitwise_or.at(provider_set, area, loc.provider_set)
+    bits = (provider_set[used, None] >> np.arange(len(coded.prov_ids), dtype=np.uint64)) & 1
+    pair_area, pair_provider = np.nonzero(bits.astype(bool))
+    pairs = pd.DataFrame({"area": sums["area"].to_numpy()[pair_area],
+                          "provider_id": coded.prov_ids.take(pa.array(pair_provider))
+                          .to_pandas().to_numpy(),
+                          "_check": 0})
+    return sums, pairs
 
 
 def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
                   level: Level = "tract", states: Iterable[str] | None = None,
                   counties: Iterable[str] | None = None, tracts: Iterable[str] | None = None,
                   codes: Iterable[str] | None = ("R", "X"), threads: int | None = None,
-                  memory_limit: str | None = None, engine: str = "duckdb") -> pd.DataFrame:
+                  memory_limit: str | None = None, engine: str = "auto") -> pd.DataFrame:
     r"""Stream BDC availability files straight to one row per area, out of core.
 
     Files are processed one state at a time (locations never cross a state line), so memory
@@ -325,12 +428,18 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     codes : iterable of str or None
         Business/residential codes kept (default R and X).
     threads : int, optional
-        DuckDB threads (default: all cores).
+        Threads of either engine (default: all cores).
     memory_limit : str, optional
         DuckDB memory limit before spilling (default ``"1500MB"``).
-    engine : {"duckdb"}
-        The single-machine engine (chosen by benchmark; benchmarks/RESULTS.md). For a cluster
-        use :func:`assetmap.analysis.service_dask.aggregate_bdc_dask`.
+    engine : {"auto", "numba", "duckdb"}
+        ``"numba"``: the fast engine (the ``fast`` extra, ``pip install 'assetmap[fast]'``):
+        compiled parsers and hash tables, several times DuckDB's rate (benchmarks/RESULTS.md).
+        It reads only plainly good input; a state with anything to repair or reject, or an
+        unusual layout, goes to DuckDB, so errors, warnings and report counts are the same,
+        and so is the result. ``"duckdb"``: DuckDB only. ``"auto"`` (default): the fast engine
+        when numba is installed and the input is large enough (about 256 MB of CSV) for its
+        start-up to pay, else DuckDB. For a cluster use
+        :func:`assetmap.analysis.service_dask.aggregate_bdc_dask`.
 
     Returns
     -------
@@ -350,9 +459,9 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
              GEOID  locations  served  fiber_share
     0  48135000100          1       1          1.0
     """
-    if engine != "duckdb":
-        raise ValueError(f"engine must be 'duckdb' (for a cluster use aggregate_bdc_dask), "
-                         f"got {engine!r}")
+    if engine not in ("auto", "numba", "duckdb"):
+        raise ValueError(f"engine must be 'auto', 'numba' or 'duckdb' (for a cluster use "
+                         f"aggregate_bdc_dask), got {engine!r}")
     area = _check_level(level)
     key = "h3_res8_id" if level == "h3" else "GEOID"
     files = eng.resolve_paths(paths)
@@ -362,9 +471,10 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
 
         wanted = {state_fips(s) for s in state_list}
         files = [f for f in files if eng.state_of_file(f) in (None, *wanted)]
-    where_sql = eng.row_filter(states=state_list, counties=list(counties or []) or None,
-                               tracts=list(tracts or []) or None,
-                               codes=tuple(codes) if codes else None)
+    chosen = {"states": state_list, "counties": list(counties or []) or None,
+              "tracts": list(tracts or []) or None, "codes": tuple(codes) if codes else None}
+    where_sql = eng.row_filter(**chosen)
+    fast = _fast_engine(engine, files, level=level, **chosen)
     report = start_report(", ".join(map(str, paths)) if not isinstance(paths, str | os.PathLike)
                           else str(paths), kind="bdc_service_by_area",
                           sources=[BDC_SOURCE],
@@ -377,7 +487,8 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     all_sums, all_pairs, all_checks, repairs = [], [], [], 0
     with eng.connect(threads=threads, memory_limit=memory_limit) as con:
         for group in eng.group_by_state(files).values():
-            sums, pairs, checks, fixed = _aggregate_group(
+            done = fast(group, threads=threads) if fast else None
+            sums, pairs, checks, fixed = done or _aggregate_group(
                 con, group, area, where_sql, report, columns)
             all_sums.append(sums)
             all_pairs.append(pairs)
@@ -402,6 +513,30 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     report["notes"].append("exact duplicate rows do not change the aggregation (it takes "
                            "maxima and distinct values) and are not counted here")
     return attach_report(out, report)
+
+
+def _fast_engine(engine: str, files: list[Path], **selection: Any) -> Callable | None:
+    """Return the fast engine's per-state function for ``engine``, or None for DuckDB."""
+    from assetmap.analysis import _bdc_fast
+
+    if engine == "duckdb" or (engine == "auto" and not _bdc_fast.available()):
+        return None
+    if not _bdc_fast.available():
+        raise ImportError("engine='numba' needs numba: pip install 'assetmap[fast]'")
+    if engine == "auto" and _csv_bytes(files) < 256 << 20:
+        return None
+    sel = _bdc_fast.selection(**selection)
+    return None if sel is None else partial(_bdc_fast.aggregate_group, sel=sel)
+
+
+def _csv_bytes(files: list[Path]) -> int:
+    """About how many bytes of CSV the inputs hold (zips ~5x, Parquet ~7x compressed)."""
+    total = 0
+    for f in files:
+        for part in (f.glob("**/*.parquet") if f.is_dir() else [f]):
+            ratio = {".zip": 5, ".parquet": 7}.get(part.suffix.lower(), 1)
+            total += ratio * part.stat().st_size
+    return total
 
 
 def _aggregate_group(con, files, area, where_sql, report, columns):

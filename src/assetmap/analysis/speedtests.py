@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import h3
+import h3.api.basic_int as h3_int
 import numpy as np
 import pandas as pd
 import shapely
@@ -41,6 +42,8 @@ from assetmap.errors import SchemaError
 __all__ = ["aggregate_speedtests", "h3_cell_polygons"]
 
 _REQUIRED = ["source", "down_mbps", "up_mbps", "latency_ms", "tests", "devices", "geometry"]
+_SUMMED = ["tests", "_dev", "_wd", "_d", "_wu", "_u", "_wl", "_l", "tests_below_25_3",
+           "tests_at_100_20"]
 _DISPLAY = ["down_mbps", "up_mbps", "latency_ms", "tests_below_25_3", "share_below_25_3",
             "tests_at_100_20", "share_at_100_20"]
 
@@ -55,11 +58,16 @@ def h3_cell_polygons(cells: Any) -> np.ndarray:
     >>> poly.geom_type, len(poly.exterior.coords)
     ('Polygon', 7)
     """
-    return np.array(
-        [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(str(c))])
-         for c in cells],
-        dtype=object,
-    )
+    bounds = [h3.cell_to_boundary(str(c)) for c in cells]
+    if not bounds:
+        return np.array([], dtype=object)
+    sizes = np.fromiter(map(len, bounds), dtype=np.intp, count=len(bounds))
+    if (sizes == sizes[0]).all():  # hexagons only (no pentagon): one regular array
+        latlng = np.asarray(bounds, dtype="float64").reshape(-1, 2)
+    else:
+        latlng = np.asarray([p for b in bounds for p in b], dtype="float64")
+    rings = shapely.linearrings(latlng[:, ::-1], indices=np.repeat(np.arange(len(bounds)), sizes))
+    return np.asarray(shapely.polygons(rings), dtype=object)
 
 
 def _utm(frame: gpd.GeoDataFrame) -> Any:
@@ -106,14 +114,39 @@ def _pieces_tract(tests: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, repor
                                    "area": joined.loc[inside, "GEOID"], "frac": 1.0}))
         polys = tests.loc[kind == "poly", ["geometry"]]
         if len(polys):
-            polys = polys.assign(idx=polys.index).to_crs(crs)
-            polys["full"] = polys.area
-            inter = gpd.overlay(polys, areas[["GEOID", "geometry"]].to_crs(crs),
-                                how="intersection", keep_geom_type=True)
-            frac = inter.area / inter["full"]
-            parts.append(pd.DataFrame({"idx": inter["idx"], "area": inter["GEOID"],
-                                       "frac": frac.to_numpy()}))
+            parts.append(_tile_tract_pieces(polys, areas[["GEOID", "geometry"]], crs))
     return pd.concat(parts, ignore_index=True)
+
+
+_POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+def _tile_tract_pieces(polys: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, crs: Any) -> pd.DataFrame:
+    """Return rows (idx, area, frac) splitting tiles over the tracts they overlap.
+
+    The pairs and areas of ``gpd.overlay(how="intersection", keep_geom_type=True)`` without
+    building its frames: pairs that intersect, in (tile, tract) order, whose intersection is
+    polygonal. Invalid inputs or a mixed-geometry intersection (a GeometryCollection) go
+    through ``gpd.overlay`` itself.
+    """
+    tiles = polys.geometry.to_crs(crs).to_numpy()
+    tracts = areas.geometry.to_crs(crs).to_numpy()
+    full = shapely.area(tiles)
+    if shapely.is_valid(tiles).all() and shapely.is_valid(tracts).all():
+        ti, ai = shapely.STRtree(tracts).query(tiles, predicate="intersects")
+        inter = shapely.intersection(tiles[ti], tracts[ai])
+        kind = shapely.get_type_id(inter)
+        if not (kind == 7).any():  # no GeometryCollection
+            keep = np.isin(kind, (3, 6))  # Polygon, MultiPolygon
+            ti, ai = ti[keep], ai[keep]
+            return pd.DataFrame({"idx": polys.index.to_numpy()[ti],
+                                 "area": areas["GEOID"].to_numpy()[ai],
+                                 "frac": shapely.area(inter[keep]) / full[ti]})
+    frame = polys[["geometry"]].assign(idx=polys.index).to_crs(crs)
+    frame["full"] = frame.area
+    inter = gpd.overlay(frame, areas.to_crs(crs), how="intersection", keep_geom_type=True)
+    frac = inter.area / inter["full"]
+    return pd.DataFrame({"idx": inter["idx"], "area": inter["GEOID"], "frac": frac.to_numpy()})
 
 
 def _pieces_h3(tests: gpd.GeoDataFrame, report: dict, crs: Any) -> pd.DataFrame:
@@ -128,21 +161,92 @@ def _pieces_h3(tests: gpd.GeoDataFrame, report: dict, crs: Any) -> pd.DataFrame:
         h3.latlng_to_cell(y, x, 8) for x, y in zip(pts.x, pts.y, strict=True)]})]
     polys = geom[is_poly]
     if len(polys):
-        idx, cells = [], []
-        for i, poly in polys.items():  # one H3 cover per tile; a county has a few thousand
-            cover = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(poly), 8,
-                                                     contain="overlap")
-            idx.extend([i] * len(cover))
-            cells.extend(cover)
-        pairs = gpd.GeoSeries(h3_cell_polygons(cells), crs=4326).to_crs(crs)
-        tiles = polys.to_crs(crs)
-        tile_geoms = tiles.loc[idx].to_numpy()
-        inter = shapely.area(shapely.intersection(tile_geoms, pairs.to_numpy()))
-        frac = inter / shapely.area(tile_geoms)
+        tiles = polys.to_crs(crs).to_numpy()
+        cells, covers = _h3_candidates(polys, tiles, crs)
+        # small tiles: every candidate cell that meets the tile; large ones: H3's own cover
+        small = np.array([c is None for c in covers], dtype=bool)
+        shapes = gpd.GeoSeries(h3_cell_polygons(cells), crs=4326).to_crs(crs).to_numpy()
+        ti, ci = shapely.STRtree(shapes).query(tiles, predicate="intersects")
+        keep = small[ti]
+        ti, ci, names = ti[keep], ci[keep], np.asarray(cells, dtype=object)[ci[keep]]
+        if not small.all():
+            big = [(i, c) for i in np.flatnonzero(~small) for c in covers[i]]
+            big_ti = np.array([i for i, _ in big], dtype=np.intp)
+            big_shapes = gpd.GeoSeries(h3_cell_polygons([c for _, c in big]),
+                                       crs=4326).to_crs(crs).to_numpy()
+            ti = np.concatenate([ti, big_ti])
+            names = np.concatenate([names, np.array([c for _, c in big], dtype=object)])
+            shapes = np.concatenate([shapes[ci], big_shapes])
+            order = np.argsort(ti, kind="stable")  # tile order, as one loop over the tiles
+            ti, names, shapes = ti[order], names[order], shapes[order]
+        else:
+            shapes = shapes[ci]
+        inter = shapely.area(shapely.intersection(tiles[ti], shapes))
+        frac = inter / shapely.area(tiles[ti])
         keep = frac > 0
-        parts.append(pd.DataFrame({"idx": np.asarray(idx)[keep], "frac": frac[keep],
-                                   "area": np.asarray(cells, dtype=object)[keep]}))
+        parts.append(pd.DataFrame({"idx": polys.index.to_numpy()[ti[keep]], "frac": frac[keep],
+                                   "area": names[keep]}))
     return pd.concat(parts, ignore_index=True)
+
+
+def _h3_candidates(
+    polys: gpd.GeoSeries, tiles: np.ndarray, crs: Any
+) -> tuple[list[str], list[list[str] | None]]:
+    """Return H3 res-8 cells including every cell that overlaps a small polygon, and covers.
+
+    For each polygon, the cells within grid distance ``k`` of its centre's cell, where ``k``
+    bounds the hex distance to any cell meeting it: cell centres ``n`` steps apart are at
+    least ``1.5 n`` edge lengths apart, and a polygon reaching ``r`` metres from its centre
+    meets cells whose centres lie within ``r`` plus two edge lengths of the centre's cell
+    centre (10% slack on the edge length and one ring more). Large polygons (``k > 8``) keep
+    H3's own polygon cover (the second list; None for a small polygon).
+    """
+    centre = shapely.centroid(polys.to_numpy())
+    lat, lng = shapely.get_y(centre), shapely.get_x(centre)
+    centre_xy = shapely.get_coordinates(gpd.GeoSeries(centre, crs=4326).to_crs(crs).to_numpy(),
+                                        include_z=False)
+    xy, which = shapely.get_coordinates(tiles, return_index=True)
+    reach = np.zeros(len(tiles))
+    if len(centre_xy) == len(tiles):
+        np.maximum.at(reach, which, np.hypot(*(xy - centre_xy[which]).T))
+    else:  # an empty polygon: no centre
+        reach[:] = np.inf
+    cells: set[int] = set()  # integer cell ids: no string per disk member
+    edge: dict[int, float] = {}
+    disks: set[tuple[int, int]] = set()
+    covers: list[list[str] | None] = [None] * len(tiles)
+    for i, poly in enumerate(polys.to_numpy()):
+        k = np.inf
+        if np.isfinite(reach[i]) and np.isfinite(lat[i]) and np.isfinite(lng[i]):
+            c = h3_int.latlng_to_cell(lat[i], lng[i], 8)
+            if c not in edge:
+                edge[c] = 0.9 * min(h3_int.edge_length(d, "m")
+                                    for d in h3_int.origin_to_directed_edges(c))
+            k = np.ceil((reach[i] + 2 * edge[c]) / (1.5 * edge[c])) + 1
+        if k <= 8:
+            if (c, int(k)) not in disks:  # neighbouring tiles share their centre's cell
+                disks.add((c, int(k)))
+                cells.update(h3_int.grid_disk(c, int(k)))
+        else:
+            covers[i] = list(h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(poly), 8,
+                                                              contain="overlap"))
+    return sorted(h3.int_to_str(x) for x in cells), covers
+
+
+def _joined_sources(grouped: Any, source: pd.Series, groups: int) -> np.ndarray:
+    """Return each group's distinct sources, sorted and joined with ``;`` (one set per group)."""
+    ids = grouped.ngroup().to_numpy()
+    codes, names = pd.factorize(source, sort=True)
+    if len(names) > 62 or (codes < 0).any():  # too many sources for a bit mask, or a missing one
+        return grouped["source"].agg(lambda s: ";".join(sorted(set(s)))).to_numpy()
+    used = ids >= 0
+    mask = np.zeros(groups, dtype=np.int64)
+    np.bitwise_or.at(mask, ids[used], np.left_shift(1, codes[used].astype(np.int64)))
+    combos, where = np.unique(mask, return_inverse=True)
+    names = np.asarray(names, dtype=object)
+    labels = [";".join(names[[(int(c) >> b) & 1 == 1 for b in range(len(names))]])
+              for c in combos]
+    return np.asarray(labels, dtype=object)[where.ravel()]
 
 
 def aggregate_speedtests(
@@ -246,13 +350,9 @@ def aggregate_speedtests(
         if "device_key" in rows else None,
     })
     group = [key, "source"] if by_source else [key]
-    sums = work.groupby(group, sort=True).agg(
-        tests=("tests", "sum"), _dev=("_dev", "sum"), _wd=("_wd", "sum"), _d=("_d", "sum"),
-        _wu=("_wu", "sum"), _u=("_u", "sum"), _wl=("_wl", "sum"), _l=("_l", "sum"),
-        tests_below_25_3=("tests_below_25_3", "sum"), tests_at_100_20=("tests_at_100_20", "sum"),
-        _keys=("_key", "nunique"),
-        sources=("source", lambda s: ";".join(sorted(set(s)))),
-    )
+    grouped = work.groupby(group, sort=True)
+    sums = grouped[_SUMMED].sum()
+    sums["_keys"] = grouped["_key"].nunique()
     out = pd.DataFrame(index=sums.index)
     out["tests"] = sums["tests"]
     out["devices"] = sums["_dev"] + sums["_keys"]
@@ -264,7 +364,7 @@ def aggregate_speedtests(
     out["share_below_25_3"] = sums["tests_below_25_3"] / out["tests"]
     out["tests_at_100_20"] = sums["tests_at_100_20"]
     out["share_at_100_20"] = sums["tests_at_100_20"] / out["tests"]
-    out["sources"] = sums["sources"]
+    out["sources"] = _joined_sources(grouped, work["source"], len(sums))
     out = out.reset_index()
     if level == "tract" and areas4326 is not None and not by_source:
         out = areas4326[["GEOID"]].drop_duplicates().merge(out, on="GEOID", how="left")

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assetmap._http import fetch
 from assetmap._report import (
     attach_report,
     count_reject,
@@ -136,6 +135,8 @@ def load_acs(
     geo = _geo_params(geography, st, counties)
     api_key = key or settings.census_api_key
     pieces = []
+    from assetmap._http import fetch  # requests only when a download is needed
+
     for start in range(0, len(variables), _MAX_VARIABLES):
         chunk = variables[start:start + _MAX_VARIABLES]
         params = {"get": ",".join(["NAME", *chunk] if start == 0 else chunk), **geo}

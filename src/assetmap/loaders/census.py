@@ -29,7 +29,6 @@ import geopandas as gpd
 import pandas as pd
 
 from assetmap._crs import estimate_utm
-from assetmap._http import fetch
 from assetmap._report import attach_report, count_reject, count_repair, start_report
 from assetmap._safezip import check_zip_file
 from assetmap.errors import ConfigError, SchemaError
@@ -233,6 +232,8 @@ def _load(
             raise FileNotFoundError(f"{path}: no such boundary file")
     else:
         assert year is not None
+        from assetmap._http import fetch  # requests only when a download is needed
+
         scopes = [None] if spec.national else states
         files = []
         for scope in scopes:

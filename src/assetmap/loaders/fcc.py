@@ -16,12 +16,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from assetmap._report import attach_report, count_reject, count_repair, start_report
 from assetmap._safezip import open_zip, read_member
 from assetmap.errors import SchemaError, where
 from assetmap.loaders import _bdc_engine as eng
+from assetmap.loaders._bdc_arrow import read_clean_csvs
 from assetmap.loaders._textfile import parse_errors
 
 __all__ = ["bdc_to_parquet", "load_bdc", "load_bdc_summary"]
@@ -114,30 +117,45 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
     shown: dict[Path, Path] = {}
     cols = ", ".join(eng.BDC_COLUMNS)
     with eng.connect() as con, eng.open_inputs(files, keep_zip_names=shown) as inputs:
+        con.execute("SET preserve_insertion_order = true")  # rows in file order
         if inputs.header_repairs:
             count_repair(report, "; ".join(inputs.header_repairs), 1)
-        sql = f"SELECT {cols}, _check FROM ({{}}) AS r"
+        # a hash of each row finds the candidates for exact duplicates without comparing text
+        sql = f"SELECT {cols}, _check, hash({cols}) AS _hash FROM ({{}}) AS r"
+        parsed = read_clean_csvs(inputs, eng.BDC_COLUMNS)
+        if parsed is not None:  # clean files: pyarrow parses, DuckDB checks the Arrow tables
+            for i, part in enumerate(parsed):
+                con.register(f"_bdc_part_{i}", part)
+            source = "\nUNION ALL\n".join(f"SELECT {cols} FROM _bdc_part_{i}"
+                                           for i in range(len(parsed)))
+        else:
+            source = eng.source_sql(inputs)
         try:
-            table = con.sql(sql.format(eng.checked_sql(eng.source_sql(inputs), where_sql))
-                            ).to_arrow_table()
+            table = con.sql(sql.format(eng.checked_sql(source, where_sql))).to_arrow_table()
         except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
             eng.diagnose(con, inputs, exc, {k: str(v) for k, v in shown.items()})
             table = con.sql(sql.format(eng.checked_sql(eng.source_sql(inputs), where_sql))
                             ).to_arrow_table()
         report["sources"][0]["files"] = inputs.names[:20]
-    frame = table.to_pandas()
-    report["rows_read"] = len(frame)
+    report["rows_read"] = table.num_rows
     count_repair(report, "integral numbers written as text (e.g. '100.0') read as integers",
                  inputs.numeric_repairs)
+    checks = np.bincount(table.column("_check").to_numpy(), minlength=2)
     count_repair(report, "block_geoid had lost its leading zero (14 digits); restored",
-                 int((frame["_check"] == 1).sum()))
-    for code, rows in frame.groupby("_check").groups.items():
-        if int(code) > 1:
-            count_reject(report, eng.REJECT_REASONS[int(code)], len(rows))
-    frame = frame[frame["_check"] <= 1].drop(columns=["_check"])
-    dup = frame.duplicated(keep="first")
+                 int(checks[1]))
+    for code in np.flatnonzero(checks[2:]) + 2:
+        count_reject(report, eng.REJECT_REASONS[int(code)], int(checks[code]))
+    if checks[2:].any():
+        table = table.filter(pc.less_equal(table.column("_check"), 1))
+    keys = pd.Series(table.column("_hash").to_numpy())
+    frame = table.drop_columns(["_check", "_hash"]).to_pandas()
+    candidates = np.flatnonzero(keys.duplicated(keep=False).to_numpy())
+    dup = np.zeros(len(frame), dtype=bool)
+    if len(candidates):  # rows sharing a hash: compare them in full
+        dup[candidates] = frame.iloc[candidates].duplicated(keep="first").to_numpy()
     count_reject(report, "exact duplicate of another row", int(dup.sum()))
-    frame = frame.loc[~dup].reset_index(drop=True)
+    if dup.any():
+        frame = frame.loc[~dup].reset_index(drop=True)
     frame = frame.astype({c: DTYPES.get(c, "str") for c in eng.BDC_COLUMNS})
     return attach_report(frame, report)
 

@@ -28,6 +28,7 @@ column                 accepted headers (besides the canonical name)
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = [
     "HEADER_SYNONYMS",
@@ -116,6 +117,10 @@ STATUS_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
+_PUNCT = re.compile(r"[-_/().,]+")
+_SPACE = re.compile(r"\s+")
+
+
 def value_key(value: object) -> str:
     """Return a value in comparable form.
 
@@ -124,9 +129,15 @@ def value_key(value: object) -> str:
     >>> value_key(" Wi-Fi "), value_key("MOU_Signed"), value_key("Boys & Girls Club")
     ('wi fi', 'mou signed', 'boys and girls club')
     """
-    text = str(value).strip().lower().replace("&", " and ")
-    text = re.sub(r"[-_/().,]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    return _text_key(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _text_key(value: str) -> str:
+    """Return the key of one text (cached: files repeat a few values)."""
+    text = value.strip().lower().replace("&", " and ")
+    text = _PUNCT.sub(" ", text)
+    return _SPACE.sub(" ", text).strip()
 
 
 def lookup(synonyms: dict[str, tuple[str, ...]]) -> dict[str, str]:

@@ -91,8 +91,15 @@ def _answers(cells: pd.DataFrame, column: str, table: dict[str, tuple[str, ...]]
     if column not in cells.columns:
         return pd.Series([None] * len(cells), index=cells.index, dtype=object)
     lookup = vocab.lookup(table)
-    keys = [None if v is None or (isinstance(v, float) and np.isnan(v)) else vocab.value_key(v)
-            for v in cells[column]]
+    values = cells[column]
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        # text column (missing = NaN): one key per distinct answer, not per response
+        codes, uniques = pd.factorize(values)
+        ukeys = np.array([None, *(vocab.value_key(v) for v in uniques)], dtype=object)
+        keys = ukeys[codes + 1].tolist()
+    else:
+        keys = [None if v is None or (isinstance(v, float) and np.isnan(v))
+                else vocab.value_key(v) for v in values]
     mapped = pd.Series([lookup.get(k) if k else None for k in keys], index=cells.index,
                        dtype=object)
     bad = pd.Series([bool(k) and lookup.get(k) is None for k in keys], index=cells.index)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from assetmap.errors import ConfigError
+from assetmap.outputs._ramps import ramp_colors
 
 __all__ = [
     "NO_DATA_COLOR",
@@ -152,13 +153,16 @@ def palette(cmap: str, n: int) -> list[str]:
     >>> palette("Blues", 3)
     ['#d0e1f2', '#5ba3d0', '#084a91']
     """
+    if n <= 0:
+        return []
+    positions = np.linspace(0.2, 0.9, n) if n > 1 else np.array([0.6])
+    colors = ramp_colors(cmap, positions)  # the ColorBrewer ramps, without matplotlib
+    if colors is not None:
+        return colors
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
-    if n <= 0:
-        return []
     ramp = colormaps[cmap]
-    positions = np.linspace(0.2, 0.9, n) if n > 1 else np.array([0.6])
     return [to_hex(ramp(float(p))) for p in positions]
 
 

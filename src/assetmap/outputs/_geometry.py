@@ -121,6 +121,28 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _column_values(column: pd.Series) -> list[Any]:
+    """Return a column as JSON-ready Python values (missing -> None), converted per column."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return column.to_numpy().tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = column.to_numpy()
+        out = values.astype(object)
+        out[np.isnan(values)] = None
+        return out.tolist()
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        return column.to_numpy(dtype=object, na_value=None).tolist()
+    return [_clean(value) for value in column.astype(object)]
+
+
+def _records(properties: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows of ``properties`` as dicts of JSON-ready values (NaN -> None)."""
+    keys = list(properties.columns)
+    columns = [_column_values(properties.iloc[:, i]) for i in range(properties.shape[1])]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
 def feature_collection(
     geometry: Sequence[Any] | gpd.GeoSeries,
     properties: pd.DataFrame,
@@ -142,10 +164,7 @@ def feature_collection(
     ({'n': 'a', 'v': None}, [1.0, 2.0])
     """
     geoms = np.asarray(geometry.values if isinstance(geometry, gpd.GeoSeries) else geometry)
-    records = [
-        {key: _clean(value) for key, value in record.items()}
-        for record in properties.astype(object).to_dict(orient="records")
-    ] if len(properties.columns) else [{} for _ in range(len(geoms))]
+    records = _records(properties) if len(properties.columns) else [{} for _ in range(len(geoms))]
     if encode_precision is not None:
         encoded = encode_polygons(geoms, precision=encode_precision)
         return {

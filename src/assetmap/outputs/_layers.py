@@ -4,7 +4,9 @@ The tract GeoJSON is embedded once (:class:`GeoJsonData`) and every thematic lay
 (:class:`ThemeLayer`) draws from it with its own class colours, so switching themes costs no
 extra bytes. Text from users (names, services, hours, vintages) is stored as JSON with ``<``,
 ``>`` and ``&`` escaped, and the page's helper functions escape it again before it reaches
-``innerHTML``, so a partner called ``<script>alert(1)</script>`` shows as that text.
+``innerHTML``, so a partner called ``<script>alert(1)</script>`` shows as that text. Every
+element renders literally (:class:`~assetmap.outputs._render.LiteralRender`), so text such as
+``{{ 7*7 }}`` stays that text too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
+
+from assetmap.outputs._render import LiteralRender
 
 __all__ = [
     "GeoJsonData",
@@ -120,7 +124,7 @@ _CSS = """
 """
 
 
-class HelperScript(JSCSSMixin):
+class HelperScript(LiteralRender, JSCSSMixin):
     """The page's escaping/table helpers and the map's CSS (added once per map)."""
 
     _template = Template(
@@ -133,7 +137,7 @@ class HelperScript(JSCSSMixin):
         self._name = "AssetmapHelpers"
 
 
-class GeoJsonData(JSCSSMixin):
+class GeoJsonData(LiteralRender, JSCSSMixin):
     """A GeoJSON object embedded once, as a JSON block parsed into ``var <name>``.
 
     The data sit in a ``<script type="application/json">`` element (parsed with
@@ -158,7 +162,7 @@ var {{ this.get_name() }} = JSON.parse(
         self.scale = None if precision is None else 10**precision
 
 
-class ThemeLayer(Layer):
+class ThemeLayer(LiteralRender, Layer):
     """A tract choropleth drawn from shared data: class index property -> colour.
 
     The features are added the first time the layer is switched on, so hidden themes cost
@@ -230,7 +234,7 @@ var {{ this.get_name() }} = L.geoJson(null, {
         self.fill_opacity = float(fill_opacity)
 
 
-class OutlineLayer(Layer):
+class OutlineLayer(LiteralRender, Layer):
     """An outline without fill (the district boundary), not interactive."""
 
     _template = Template(
@@ -252,7 +256,7 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
         self.color = color
 
 
-class PointLayer(Layer):
+class PointLayer(LiteralRender, Layer):
     """Points drawn as small SVG icons chosen by a type property, with a popup table.
 
     With ``radius_key``, a point whose property of that name is a positive number of metres
@@ -309,7 +313,7 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
         self.circle_color = circle_color
 
 
-class OutlineMiniMap(JSCSSMixin):
+class OutlineMiniMap(LiteralRender, JSCSSMixin):
     """Leaflet-MiniMap showing the study-area outline (and tiles when the map has them).
 
     Unlike folium's ``MiniMap``, it works without tiles, so an offline map keeps its locator.
@@ -346,7 +350,7 @@ var {{ this.get_name() }} = new L.Control.MiniMap(L.layerGroup({{ this.get_name(
         self.tiles = tiles
 
 
-class HtmlControl(JSCSSMixin):
+class HtmlControl(LiteralRender, JSCSSMixin):
     """A Leaflet control holding ready-made (already escaped) HTML: legend, title."""
 
     _template = Template(
@@ -373,7 +377,7 @@ class HtmlControl(JSCSSMixin):
         self.css_class = css_class
 
 
-class TitleBlock(JSCSSMixin):
+class TitleBlock(LiteralRender, JSCSSMixin):
     """A title (and subtitle) centred over the map; the HTML is escaped by the caller."""
 
     _template = Template(

@@ -10,6 +10,7 @@ from typing import Any
 from assetmap.outputs._classes import NO_DATA_COLOR, Classes
 
 __all__ = [
+    "INTERVENTION_LABELS",
     "SITE_TYPES",
     "LegendSection",
     "attribution_html",
@@ -17,6 +18,17 @@ __all__ = [
     "legend_html",
     "title_html",
 ]
+
+#: Recommended interventions (``recommend_interventions`` codes) as the map and report name them.
+INTERVENTION_LABELS = {
+    "fiber_extension": "Fiber extension partnership",
+    "wireless_or_satellite": "Fixed wireless or satellite pilot",
+    "affordability_adoption": "Affordability and adoption: enrollment, devices, navigators",
+    "new_site": "New learning center or Wi-Fi site",
+    "infrastructure": "Infrastructure first (DDI)",
+    "adoption": "Adoption first (DDI)",
+    "monitor": "Monitor (no action flagged)",
+}
 
 # site_type -> (colour, glyph, label); colours from ColorBrewer Dark2/Set1, told apart by the
 # glyph too (the shape carries the meaning, not only the hue)

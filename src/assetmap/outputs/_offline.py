@@ -36,6 +36,9 @@ _UNUSED_DEFAULTS = {
     "awesome_markers_css",
     "awesome_rotate_css",
 }
+# the image types stylesheets refer to (mimetypes would read the system's tables for these)
+_IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif",
+                ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 _CSS_URL = re.compile(r"url\((['\"]?)([^)'\"]+)\1\)")
 
 
@@ -104,7 +107,8 @@ def _inline_css(path: Path) -> str:
         target = (path.parent / ref).resolve()
         if not target.is_file():
             return "none"  # a missing decorative image: drop it rather than reach the network
-        mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        mime = _IMAGE_TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0]
+        mime = mime or "application/octet-stream"
         return f"url({_data_uri(target.read_bytes(), mime)})"
 
     return _CSS_URL.sub(replace, text)

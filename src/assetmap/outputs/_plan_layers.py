@@ -20,7 +20,7 @@ from assetmap._report import get_report
 from assetmap.outputs._classes import format_value
 from assetmap.outputs._geometry import feature_collection
 from assetmap.outputs._layers import GeoJsonData, ThemeLayer
-from assetmap.outputs._legend import LegendSection
+from assetmap.outputs._legend import INTERVENTION_LABELS, LegendSection
 
 __all__ = [
     "INTERVENTION_COLORS",
@@ -38,15 +38,6 @@ OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 _QUIET = "#ececec"  # "nothing to act on" categories: light, so the others stand out
 _SUPPRESSED = "#f7f7f7"
 
-INTERVENTION_LABELS = {
-    "fiber_extension": "Fiber extension partnership",
-    "wireless_or_satellite": "Fixed wireless or satellite pilot",
-    "affordability_adoption": "Affordability and adoption: enrollment, devices, navigators",
-    "new_site": "New learning center or Wi-Fi site",
-    "infrastructure": "Infrastructure first (DDI)",
-    "adoption": "Adoption first (DDI)",
-    "monitor": "Monitor (no action flagged)",
-}
 INTERVENTION_COLORS = {
     "fiber_extension": "#0072B2",
     "wireless_or_satellite": "#E69F00",

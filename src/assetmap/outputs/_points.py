@@ -7,7 +7,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import Polygon
+import shapely
 
 from assetmap._report import get_report
 from assetmap.errors import SchemaError
@@ -122,8 +122,12 @@ def h3_polygons(cells: pd.DataFrame) -> gpd.GeoDataFrame:
     if "h3_res8_id" not in cells:
         raise SchemaError("h3_cells= needs an 'h3_res8_id' column (BDC H3 res-8 cell ids)")
     ids = cells["h3_res8_id"].astype(str).str.strip().str.lower()
-    rings = [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]) for cell in ids]
-    return gpd.GeoDataFrame(pd.DataFrame(cells).copy(), geometry=rings, crs=4326)
+    boundaries = [h3.cell_to_boundary(cell) for cell in ids]  # (lat, lng) vertices, open ring
+    sizes = np.fromiter((len(b) for b in boundaries), dtype=np.intp, count=len(boundaries))
+    latlng = np.array([v for b in boundaries for v in b], dtype=float).reshape(-1, 2)
+    rings = shapely.linearrings(latlng[:, ::-1], indices=np.repeat(np.arange(len(sizes)), sizes))
+    polygons = shapely.polygons(rings) if len(sizes) else np.array([], dtype=object)
+    return gpd.GeoDataFrame(pd.DataFrame(cells).copy(), geometry=polygons, crs=4326)
 
 
 _REACH_KEY = (

@@ -15,6 +15,7 @@ import pandas as pd
 
 from assetmap._report import get_report
 from assetmap.outputs._classes import format_value
+from assetmap.outputs._legend import INTERVENTION_LABELS
 
 __all__ = [
     "Section",
@@ -63,8 +64,6 @@ def intervention_section(scored: pd.DataFrame, *, top_n: int = 5) -> Section | N
     >>> s.bullets[0], s.rows[0][1:]
     ('New learning center or Wi-Fi site: 2 tracts', ['3', 'New learning center or Wi-Fi site', 'c'])
     """
-    from assetmap.outputs._plan_layers import INTERVENTION_LABELS
-
     if "intervention" not in scored:
         return None
     codes = scored["intervention"].astype("string")

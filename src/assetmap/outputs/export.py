@@ -26,7 +26,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    table = pd.DataFrame(frame).copy()
+    table = pd.DataFrame(frame)
+    table.attrs = {}  # the report goes to its own sidecar; pandas would copy it at every step
     if isinstance(frame, gpd.GeoDataFrame):
         geometry = frame.geometry
         table = table.drop(columns=[frame.geometry.name])
@@ -87,6 +88,7 @@ def export_layers(
         if "gpkg" in formats and isinstance(frame, gpd.GeoDataFrame):
             path = out / f"{name}.gpkg"
             layer = frame.to_crs(4326) if frame.crs is not None else frame.set_crs(4326)
+            layer.attrs = {}  # a copy; its report is written beside it
             layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
             files.append(path)
         report = out / f"{name}.report.json"

@@ -9,6 +9,7 @@ with no network.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from assetmap.outputs._legend import (
     legend_html,
     title_html,
 )
+from assetmap.outputs._render import FullscreenControl, LayerSwitcher, MeasureTool, has_control
 
 if TYPE_CHECKING:
     import folium
@@ -83,12 +85,22 @@ _SURVEY_COLUMNS = ["survey_no_internet_rate", "survey_limited_rate", "survey_no_
 def _import_folium() -> Any:
     try:
         import folium
-        import folium.plugins
     except ImportError as exc:  # pragma: no cover - folium is a core dependency
         raise ImportError(
             "equity_map needs folium, branca and mapclassify: pip install folium mapclassify"
         ) from exc
     return folium
+
+
+@cache
+def _provider(name: str) -> Any:
+    """Return the xyzservices provider of a name (None for a URL); looked up once per name."""
+    import xyzservices
+
+    try:
+        return xyzservices.providers.query_name(name)
+    except ValueError:
+        return None
 
 
 def _resolve_tiles(tiles: Any) -> tuple[str | None, str | None]:
@@ -99,9 +111,8 @@ def _resolve_tiles(tiles: Any) -> tuple[str | None, str | None]:
 
     provider = tiles
     if isinstance(tiles, str):
-        try:
-            provider = xyzservices.providers.query_name(tiles)
-        except ValueError:
+        provider = _provider(tiles)
+        if provider is None:
             return tiles, None
     if isinstance(provider, xyzservices.TileProvider):
         return provider.build_url(scale_factor="{r}"), provider.html_attribution
@@ -301,7 +312,6 @@ def equity_map(
     True
     """
     folium = _import_folium()
-    from folium import plugins
 
     if not isinstance(scored, gpd.GeoDataFrame):
         raise SchemaError("equity_map needs a GeoDataFrame of scored tracts (with geometry)")
@@ -311,6 +321,7 @@ def equity_map(
             f"{', '.join(c for c in scored.columns if pd.api.types.is_numeric_dtype(scored[c]))}"
         )
     gdf = _merge_survey(to_wgs84(scored), survey)
+    gdf.attrs = {}  # a copy; reports are read from the inputs, not copied at every step
     geometry = simplify_coverage(
         gdf.geometry, tolerance_m=simplify_tolerance_m, precision=precision
     )
@@ -411,11 +422,11 @@ def equity_map(
     if title:
         m.add_child(TitleBlock(title_html(title, "Illustrative data" if illustrative else None)))
     tile_url, _ = _resolve_tiles(tiles)
-    if not _has(m, plugins.Fullscreen):
-        m.add_child(plugins.Fullscreen(position="topleft"))
-    if not _has(m, plugins.MeasureControl):
+    if not has_control(m, "Fullscreen"):
+        m.add_child(FullscreenControl(position="topleft"))
+    if not has_control(m, "MeasureControl"):
         m.add_child(
-            plugins.MeasureControl(
+            MeasureTool(
                 position="topleft", primary_length_unit="miles", secondary_length_unit="meters"
             )
         )
@@ -432,7 +443,7 @@ def equity_map(
     for key, child in list(m._children.items()):  # one layer control, after every layer
         if isinstance(child, folium.LayerControl):
             del m._children[key]
-    m.add_child(folium.LayerControl(collapsed=False, position="topright"))
+    m.add_child(LayerSwitcher(collapsed=False, position="topright"))
     if offline:
         from assetmap.outputs._offline import inline_assets
 

@@ -4,6 +4,10 @@ It uses the same classes, colours and legend labels as the interactive map
 (:mod:`assetmap.outputs._classes`) and adds what a printed map needs: title, legend with units,
 a scale bar measured in the area's UTM CRS, a north arrow pointing to true north, an inset
 locator, labels for the top priority tracts, and the sources and vintages of the data.
+
+The figure is drawn on matplotlib's Agg canvas directly (pyplot is never imported, so no
+figure is kept in a global registry). Importing this module loads matplotlib and its PDF
+backend, so a process that will draw can import it ahead of time.
 """
 
 from __future__ import annotations
@@ -14,14 +18,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib
+import matplotlib.backends.backend_pdf  # loaded with the module, not mid-drawing
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PatchCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+from matplotlib.patheffects import withStroke
 from pyproj import Transformer
 
 from assetmap._crs import estimate_utm
 from assetmap._report import merge_sources
 from assetmap.errors import ConfigError, SchemaError
 from assetmap.outputs._classes import NO_DATA_COLOR, classify
+from assetmap.outputs._png import write_png
 
 __all__ = ["PAPER_SIZES", "print_map"]
 
@@ -33,9 +46,41 @@ _FORMATS = (".png", ".svg", ".pdf")
 INSET_MIN_AREA_RATIO = 1.5
 
 
+def _png_metadata() -> dict[str, str]:
+    """Return the text chunk matplotlib's ``savefig`` writes into a PNG."""
+    return {"Software": f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"}
+
+
 def _plain(text: str) -> str:
     """Return text that matplotlib draws literally (no mathtext from ``$``)."""
     return text.replace("$", r"\$")
+
+
+def _add_polygons(ax, frame: gpd.GeoDataFrame | gpd.GeoSeries, **style) -> None:
+    """Draw (multi)polygons as ``GeoDataFrame.plot`` draws them, without going through pyplot.
+
+    Same patches (normalised rings, one compound path per geometry), same collection and
+    autoscaling; unlike ``plot`` it does not import pyplot nor ask the canvas to redraw.
+    Anything other than non-empty (multi)polygons is left to ``plot``.
+    """
+    geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
+    if geoms.isna().any() or geoms.is_empty.any() or not geoms.geom_type.isin(
+        ["Polygon", "MultiPolygon"]
+    ).all():
+        frame.plot(ax=ax, **style)
+        return
+    if "color" in style:  # as plot does: colour fills, the edge colour stays its own
+        style["facecolor"] = np.asarray(style.pop("color"))
+    patches = []
+    for geom in geoms.normalize().values:
+        paths = []
+        for part in getattr(geom, "geoms", [geom]):
+            paths.append(MplPath(np.asarray(part.exterior.coords)[:, :2], closed=True))
+            paths.extend(MplPath(np.asarray(r.coords)[:, :2], closed=True) for r in part.interiors)
+        patches.append(PathPatch(MplPath.make_compound_path(*paths)))
+    ax.set_aspect("equal")  # plot's "auto" aspect for a projected CRS
+    ax.add_collection(PatchCollection(patches, **style), autolim=True)
+    ax.autoscale_view()
 
 
 def _nice_length(span_m: float) -> float:
@@ -49,8 +94,6 @@ def _nice_length(span_m: float) -> float:
 
 
 def _scale_bar(ax, bounds: np.ndarray) -> None:
-    from matplotlib.patches import Rectangle
-
     minx, miny, maxx, maxy = bounds
     length = _nice_length(maxx - minx)
     x0, y0 = minx + (maxx - minx) * 0.04, miny + (maxy - miny) * 0.04
@@ -190,10 +233,6 @@ def print_map(
     >>> out.suffix
     '.svg'
     """
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-    from matplotlib.patheffects import withStroke
-
     path = Path(path)
     extra = [Path(p) for p in also]
     for target in (path, *extra):
@@ -214,8 +253,9 @@ def print_map(
     if orientation == "landscape":
         width, height = height, width
     fig = Figure(figsize=(width, height), dpi=dpi)
+    canvas = FigureCanvasAgg(fig)  # drawn directly, never through pyplot
     map_ax = fig.add_axes((0.03, 0.12, 0.66, 0.76))
-    gdf.plot(ax=map_ax, color=classes.color_of(), edgecolor="#4d4d4d", linewidth=0.35)
+    _add_polygons(map_ax, gdf, color=classes.color_of(), edgecolor="#4d4d4d", linewidth=0.35)
     map_ax.set_axis_off()
     map_ax.set_aspect("equal")
     bounds = gdf.total_bounds
@@ -276,16 +316,23 @@ def print_map(
             ctx = None
     if ctx is not None:
         inset_ax = fig.add_axes((0.72, 0.18, 0.25, 0.3))
-        ctx.plot(ax=inset_ax, facecolor="#f0f0f0", edgecolor="#555", linewidth=0.6)
+        _add_polygons(inset_ax, ctx, facecolor="#f0f0f0", edgecolor="#555", linewidth=0.6)
         study = gpd.GeoSeries([gdf.union_all()], crs=utm)
-        study.plot(ax=inset_ax, facecolor="#b30000", edgecolor="#b30000", alpha=0.6)
+        _add_polygons(inset_ax, study, facecolor="#b30000", edgecolor="#b30000", alpha=0.6)
         inset_ax.set_axis_off()
         inset_ax.set_aspect("equal")
         inset_ax.set_title("Study area (red)", fontsize=7)
 
     text = _credits_text(scored, None if context is None else pd.DataFrame(context), credits)
     fig.text(0.03, 0.03, _plain(text), fontsize=6.5, color="#333", va="bottom")
+    pixels = None
     for target in (path, *extra):
         target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target, dpi=dpi)
+        if target.suffix.lower() != ".png":
+            fig.savefig(target, dpi=dpi)
+            continue
+        if pixels is None:
+            canvas.draw()
+            pixels = np.asarray(canvas.buffer_rgba())
+        write_png(target, pixels, dpi=dpi, metadata=_png_metadata())
     return path

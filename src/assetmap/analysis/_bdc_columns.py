@@ -1,0 +1,171 @@
+"""Parquet input of the fast BDC aggregation engine (:mod:`assetmap.analysis._bdc_fast`).
+
+Row groups are read with pyarrow (only the needed columns); :func:`parse_columns` is the
+counterpart of :func:`assetmap.analysis._bdc_parse.parse_csv` over the typed columns, with
+the same checks: a null, a text id that is not digits, a GEOID that is not 15 digits, an
+unknown technology, a negative speed or a low latency other than 0/1 stops it, and the state
+goes to the DuckDB engine.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from assetmap.analysis._bdc_fast import _Fallback as Unreadable
+from assetmap.analysis._bdc_kernels import BAD_LINE, OK, partition_of
+from assetmap.analysis._bdc_parse import TECH_BIT, _keep, _offer
+
+PARQUET_COLUMNS = ["location_id", "provider_id", "technology", "max_advertised_download_speed",
+                   "max_advertised_upload_speed", "low_latency", "business_residential_code",
+                   "block_geoid"]
+_HIVE_STATE = re.compile(r"^state_usps=([A-Z]{2})$")
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _text_digits(offsets, data, r, maxlen):
+    """Parse the r-th Arrow string as digits: (value, length) or length -1."""
+    s, e = offsets[r], offsets[r + 1]
+    n = e - s
+    if n == 0 or n > maxlen:
+        return np.int64(0), -1
+    v = np.int64(0)
+    for j in range(s, e):
+        c = data[j]
+        if c < 48 or c > 57:
+            return np.int64(0), -1
+        v = v * 10 + (np.int64(c) - 48)
+    return v, n
+
+
+@njit(nogil=True, cache=True)
+def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, up, low,
+                  code_off, code_data, geo_off, geo_data, h3_off, h3_data, state, area_div,
+                  want_h3, codes, states, sel, parts, out_loc, out_prov, out_area, out_bits,
+                  counts):
+    """Parse typed columns (no nulls), as :func:`_bdc_parse.parse_csv` parses lines."""
+    n = tech.shape[0]
+    kept = 0
+    for p in range(parts):
+        counts[p] = 0
+    state_ok = 1
+    if states.shape[0] > 0:
+        state_ok = 0
+        for s in states:
+            if s == state:
+                state_ok = 1
+    for r in range(n):
+        if loc_int.shape[0] > 0:
+            lv = loc_int[r]
+            if lv < 0 or lv >= 2**58:
+                return BAD_LINE, kept
+            ln = 1
+            x = lv
+            while x >= 10:
+                x //= 10
+                ln += 1
+        else:
+            lv, ln = _text_digits(loc_off, loc_data, r, 17)
+        pv, pn = _text_digits(prov_off, prov_data, r, 17)
+        geoid, gn = _text_digits(geo_off, geo_data, r, 15)
+        t = np.int64(tech[r])
+        if ln < 0 or pn < 0 or gn != 15 or t < 0 or t > 255 or (TECH_BIT[t] == 0 and t != 0):
+            return BAD_LINE, kept
+        d, u, lo = np.int64(down[r]), np.int64(up[r]), np.int64(low[r])
+        if d < 0 or u < 0 or d > 2147483647 or u > 2147483647 or (lo != 0 and lo != 1):
+            return BAD_LINE, kept
+        h3 = np.int64(0)
+        if want_h3:
+            s, e = h3_off[r], h3_off[r + 1]
+            if e - s != 15:
+                return BAD_LINE, kept
+            for j in range(s, e):
+                c = h3_data[j]
+                if 48 <= c <= 57:
+                    h3 = h3 * 16 + (c - 48)
+                elif 97 <= c <= 102:
+                    h3 = h3 * 16 + (c - 87)
+                else:
+                    return BAD_LINE, kept
+        cs, ce = code_off[r], code_off[r + 1]
+        code = code_data[cs] if ce > cs else 0
+        if not _keep(geoid, state_ok, codes, code, ce - cs, sel):
+            continue
+        kept += 1
+        lk = lv * 32 + ln
+        p = partition_of(lk, parts)
+        k = counts[p]
+        out_loc[p, k] = lk
+        out_prov[p, k] = pv * 32 + pn
+        out_area[p, k] = h3 if want_h3 else geoid // area_div
+        out_bits[p, k] = _offer(TECH_BIT[t], t, d, u, lo)
+        counts[p] = k + 1
+    return OK, kept
+
+
+def _strings(arr) -> tuple[np.ndarray, np.ndarray]:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        raise Unreadable(f"a text column stored as {arr.type}")
+    _, offs, data = arr.buffers()
+    wide = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    off = np.frombuffer(offs, dtype=wide)[arr.offset:arr.offset + len(arr) + 1]
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return off.astype(np.int64), raw
+
+
+def parquet_unit(path: Path, group: int, columns: list[str], state: int):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(path).read_row_group(group, columns=columns, use_threads=False)
+    cols = {}
+    for name in columns:
+        arr = table.column(name).combine_chunks()
+        if arr.null_count:
+            raise Unreadable(f"{path}: nulls in {name}")
+        cols[name] = arr
+    loc = cols["location_id"]
+    empty_off, empty_raw = np.zeros(1, np.int64), np.zeros(0, np.uint8)
+    if pa.types.is_integer(loc.type):
+        loc_int, (loc_off, loc_raw) = loc.to_numpy().astype(np.int64), (empty_off, empty_raw)
+    else:
+        loc_int, (loc_off, loc_raw) = np.zeros(0, np.int64), _strings(loc)
+    ints = {}
+    for name, dtype in (("technology", np.int16), ("max_advertised_download_speed", np.int64),
+                        ("max_advertised_upload_speed", np.int64), ("low_latency", np.int8)):
+        if not pa.types.is_integer(cols[name].type):
+            raise Unreadable(f"{path}: {name} stored as {cols[name].type}")
+        ints[name] = cols[name].to_numpy().astype(dtype, copy=False)
+        if dtype is not np.int64 and (ints[name] != cols[name].to_numpy()).any():
+            raise Unreadable(f"{path}: {name} out of range")
+    h3 = _strings(cols["h3_res8_id"]) if "h3_res8_id" in cols else (empty_off, empty_raw)
+    return (loc_int, loc_off, loc_raw, *_strings(cols["provider_id"]), ints["technology"],
+            ints["max_advertised_download_speed"], ints["max_advertised_upload_speed"],
+            ints["low_latency"], *_strings(cols["business_residential_code"]),
+            *_strings(cols["block_geoid"]), *h3, state)
+
+
+def parquet_units(path: Path, sel: dict[str, Any]) -> list[tuple]:
+    import pyarrow.parquet as pq
+
+    files = sorted(path.glob("**/*.parquet")) if path.is_dir() else [path]
+    columns = PARQUET_COLUMNS + (["h3_res8_id"] if sel["want_h3"] else [])
+    units = []
+    for f in files:
+        hive = [m.group(1) for part in f.parts if (m := _HIVE_STATE.match(part))]
+        names = set(pq.ParquetFile(f).schema_arrow.names)
+        if "state_usps" in names or not set(columns) <= names or (len(sel["states"]) and not hive):
+            raise Unreadable(f"{f}: not a layout the fast engine reads")
+        state = ord(hive[0][0]) * 256 + ord(hive[0][1]) if hive else 0
+        meta = pq.ParquetFile(f).metadata
+        units += [(f, g, columns, state, meta.row_group(g).num_rows)
+                  for g in range(meta.num_row_groups)]
+    return units

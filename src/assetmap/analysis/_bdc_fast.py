@@ -1,0 +1,341 @@
+"""The fast engine of :func:`assetmap.aggregate_bdc`: numba kernels on plain threads.
+
+One state's files (CSVs read in pieces, zips decompressed in parallel threads, Parquet row
+groups read with pyarrow) are cut into units of ~24 MB; each round, every thread parses one
+unit (:func:`_bdc_parse.parse_csv` / :func:`_bdc_columns.parse_columns`, no GIL) into rows
+partitioned by location, then every thread folds one partition into its own hash tables
+(:func:`_bdc_kernels.aggregate`). Memory is bounded by the state's locations (~40 bytes each),
+not its rows.
+
+It only takes input it can read exactly: the canonical header, plainly good lines (see
+:mod:`assetmap.analysis._bdc_parse`). Anything else (a repair, a reject, an odd layout, a
+truncated zip) makes :func:`aggregate_group` return None and the state goes to the DuckDB
+engine, so every error, warning and report count is the DuckDB engine's. The result is the
+same as the DuckDB engine's, column for column.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import zipfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from assetmap.errors import AssetmapError
+from assetmap.loaders._bdc_engine import BDC_COLUMNS
+
+__all__ = ["aggregate_group", "available", "selection"]
+
+log = logging.getLogger(__name__)
+HEADER = ",".join(BDC_COLUMNS).encode()
+SUM_COLUMNS = ["locations", "unserved", "underserved", "served", "providers_100_20_sum",
+               "satellite_only", "unlicensed_fw_only", "n_copper", "n_cable", "n_fiber",
+               "n_licensed_fw", "n_unlicensed_fw", "n_satellite"]
+AREA_DIV = {"tract": 10**4, "block_group": 10**3, "county": 10**10, "h3": 1}
+KEY_WIDTH = {"tract": 11, "block_group": 12, "county": 5}
+CHUNK = 24 << 20
+
+
+class _Fallback(Exception):  # noqa: N818 (a signal, not an error)
+    """The state's input needs the DuckDB engine."""
+
+
+def available() -> bool:
+    """Return True when numba can be imported (the ``fast`` extra)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def selection(level: str, *, states=None, counties=None, tracts=None, codes=None
+              ) -> dict[str, Any] | None:
+    """Return the row selection as kernel arrays (as :func:`_bdc_engine.row_filter`) or None."""
+    from assetmap.geoid import county_fips, normalize_geoids, state_fips, state_usps
+
+    table = np.zeros(257, dtype=np.uint8)
+    if codes:
+        if any(len(str(c)) != 1 for c in codes):
+            return None
+        table[256] = 1
+        for c in codes:
+            table[ord(str(c))] = 1 if ord(str(c)) < 256 else 0
+    usps = [state_usps(s) for s in states] if states else []
+    fips = [state_fips(s) for s in states] if states else []
+    county = ([county_fips(str(c)[:2], str(c)) if str(c).isdigit() else str(c)
+               for c in counties] if counties else [])
+    tract = list(normalize_geoids(tracts, level="tract")) if tracts else []
+    sel: list[int] = []
+    for values, width in ((fips, 2), (county, 5), (tract, 11)):
+        ints = sorted({int(v) if v.isdigit() and len(v) == width else -1 for v in values})
+        sel += [len(ints), *ints]
+    return {"area_div": AREA_DIV[level], "want_h3": level == "h3", "codes": table,
+            "states": np.array([ord(u[0]) * 256 + ord(u[1]) for u in usps], dtype=np.int64),
+            "usps": set(usps), "sel": np.array(sel, dtype=np.int64), "level": level}
+
+
+# ---- input units --------------------------------------------------------------------------
+
+def _csv_units(path: Path) -> list[tuple[Path, int, int]]:
+    """Line-aligned (path, offset, length) pieces of a CSV, its header checked."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.readline()
+        if head.rstrip(b"\r\n") != HEADER or not head.endswith(b"\n"):
+            raise _Fallback(f"{path}: header not in the canonical layout")
+        pos, out = len(head), []
+        while pos < size:
+            cut = size
+            if size - pos > CHUNK:
+                fh.seek(pos + CHUNK)
+                tail = fh.read(1 << 16)
+                nl = tail.find(b"\n")
+                if nl < 0:
+                    raise _Fallback(f"{path}: a line longer than 64 kB")
+                cut = pos + CHUNK + nl + 1
+            out.append((path, pos, cut - pos))
+            pos = cut
+    return out
+
+
+def _read(piece: tuple[Path, int, int], buf: dict[str, np.ndarray]) -> np.ndarray:
+    """Read a CSV piece into the thread's reusable byte buffer (8-byte aligned)."""
+    path, offset, length = piece
+    if buf["bytes"].shape[0] < length:
+        buf["bytes"] = np.empty(length + (1 << 20), dtype=np.uint8)
+    view = buf["bytes"][:length]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        got = os.preadv(fd, [memoryview(view)], offset)
+    finally:
+        os.close(fd)
+    if got != length:
+        raise _Fallback(f"{path}: changed while being read")
+    return view
+
+
+def _zip_units(path: Path, info: zipfile.ZipInfo) -> Iterator[np.ndarray]:
+    """Stream one zip member in line-aligned pieces (zlib releases the GIL)."""
+    with zipfile.ZipFile(path) as zf, zf.open(info) as fh:
+        head = fh.readline()
+        if head.rstrip(b"\r\n") != HEADER or not head.endswith(b"\n"):
+            raise _Fallback(f"{path}: header not in the canonical layout")
+        carry = b""
+        total = len(head)
+        while True:
+            block = fh.read(CHUNK)
+            total += len(block)
+            if total > info.file_size:
+                raise _Fallback(f"{path}: member larger than declared")
+            if not block:
+                if carry:
+                    yield np.frombuffer(carry, dtype=np.uint8)
+                return
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                carry += block
+                continue
+            piece = carry + block[:cut + 1] if carry else block[:cut + 1]
+            carry = block[cut + 1:]
+            yield np.frombuffer(piece, dtype=np.uint8)
+
+
+def _zip_members(path: Path) -> list[zipfile.ZipInfo]:
+    from assetmap._safezip import check_zip, open_zip, unsafe_name
+
+    try:
+        with open_zip(path) as zf:
+            check_zip(zf, str(path))
+            members = [m for m in zf.infolist() if not m.is_dir()
+                       and m.filename.lower().endswith((".csv", ".txt"))]
+    except (AssetmapError, OSError, zipfile.BadZipFile) as exc:
+        raise _Fallback(f"{path}: {exc}") from exc
+    if not members or any(unsafe_name(m.filename) for m in members):
+        raise _Fallback(f"{path}: no CSV or an unsafe member name")
+    return members
+
+
+# ---- hash tables ----------------------------------------------------------------------------
+
+class _Tables:
+    """One partition's tables (:func:`_bdc_kernels.aggregate`), grown on demand."""
+
+    WIDTH = (2, 2, 2, 1, 2)  # locations, areas, providers, (area, provider) set, overflow
+
+    def __init__(self, locations: int) -> None:
+        from assetmap.analysis import _bdc_kernels as kernels
+
+        self.K = kernels
+        bits = [max(10, int(np.ceil(np.log2(max(locations, 1) / 0.55)))), 10, 8, 12, 8]
+        self.meta = np.zeros(11, dtype=np.int64)
+        self.tabs = []
+        for t, b in enumerate(bits):
+            self.meta[2 * t + 1] = b
+            self.tabs.append(np.full(self.WIDTH[t] << b, self._empty(t), dtype=np.int64))
+        self.akeys = np.zeros(1 << bits[1], dtype=np.int64)
+        self.pkeys = np.zeros(1 << bits[2], dtype=np.int64)
+
+    def _empty(self, t: int) -> int:
+        return int(self.K.EMPTY) if t in (0, 4) else -1
+
+    def grow(self, t: int) -> None:
+        old_bits = int(self.meta[2 * t + 1])
+        new = np.full(self.WIDTH[t] << (old_bits + 1), self._empty(t), dtype=np.int64)
+        self.K.rehash(self.tabs[t], self.WIDTH[t], old_bits, new, old_bits + 1,
+                      self._empty(t), t == 4)
+        self.tabs[t] = new
+        self.meta[2 * t + 1] = old_bits + 1
+        if t in (1, 2):
+            keys = self.akeys if t == 1 else self.pkeys
+            wider = np.zeros(1 << (old_bits + 1), dtype=np.int64)
+            wider[:len(keys)] = keys
+            self.akeys, self.pkeys = (wider, self.pkeys) if t == 1 else (self.akeys, wider)
+
+    def fold(self, loc, prov, area, bits, n: int) -> None:
+        start = 0
+        while True:
+            lt, at, pt, st, ot = self.tabs
+            start, grow, status = self.K.aggregate(loc, prov, area, bits, n, start, lt, at,
+                                                   self.akeys, pt, self.pkeys, st, ot, self.meta)
+            if status:
+                raise _Fallback("too many providers or areas for the fast engine's tables")
+            if grow < 0:
+                return
+            self.grow(grow)
+
+    def result(self, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        n_area = int(self.meta[2])
+        counts = self.K.finish(self.tabs[0], int(self.meta[1]), n_area, self.tabs[4],
+                               int(self.meta[9]))
+        sums = pd.DataFrame(counts, columns=SUM_COLUMNS)
+        sums.insert(0, "area", _area_text(self.akeys[:n_area], level))
+        pairs = self.tabs[3][self.tabs[3] >= 0]
+        area = _area_text(self.akeys[pairs >> 16], level)
+        pids = self.pkeys[pairs & 0xFFFF]
+        texts = {int(k): str(k >> 5).zfill(int(k & 31)) for k in np.unique(pids)}
+        provider = np.array([texts[int(k)] for k in pids], dtype=object)
+        return sums, pd.DataFrame({"area": area, "provider_id": provider, "_check": 0})
+
+
+def _area_text(keys: np.ndarray, level: str) -> np.ndarray:
+    if level == "h3":
+        return np.array([f"{int(k):015x}" for k in keys], dtype=object)
+    return pd.Series(keys, dtype="int64").astype(str).str.zfill(KEY_WIDTH[level]).to_numpy(
+        dtype=object)
+
+
+# ---- the driver -----------------------------------------------------------------------------
+
+def _units(files: Sequence[Path], sel: dict[str, Any]) -> tuple[list[Iterator], int]:
+    """Input streams (each yields parse jobs in order) and the estimated number of rows."""
+    streams: list[Iterator] = []
+    rows = 0
+    for f in files:
+        suffix = f.suffix.lower()
+        if f.is_dir() or suffix == ".parquet":
+            from assetmap.analysis._bdc_columns import parquet_units
+
+            for unit in parquet_units(f, sel):
+                streams.append(iter([("parquet", unit)]))
+                rows += unit[-1]
+        elif suffix in (".csv", ".txt"):
+            streams += [iter([("file", u)]) for u in _csv_units(f)]
+            rows += f.stat().st_size // 90
+        elif suffix == ".zip":
+            for m in _zip_members(f):
+                streams.append(("csv", u) for u in _zip_units(f, m))
+                rows += m.file_size // 90
+        else:
+            raise _Fallback(f"{f}: not a BDC CSV, zip or Parquet file")
+    return streams, rows
+
+
+def _fold(tables: _Tables, part: int, *, bufs: list[dict[str, np.ndarray]]) -> None:
+    for b in bufs:
+        tables.fold(b["loc"][part], b["prov"][part], b["area"][part], b["bits"][part],
+                    int(b["counts"][part]))
+
+
+def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts: int) -> int:
+    from assetmap.analysis import _bdc_columns as columns_
+    from assetmap.analysis import _bdc_parse as parse
+
+    kind, unit = job
+    if kind == "file":
+        kind, unit = "csv", _read(unit, buf)
+    if kind == "parquet":
+        f, group, columns, state, n = unit
+        args = columns_.parquet_unit(f, group, columns, state)
+    else:
+        n = len(unit) // parse.MIN_LINE + 1
+    if buf["loc"].shape[1] < n:
+        buf.update({k: np.empty((parts, n), dtype=v.dtype) for k, v in buf.items()
+                    if k not in ("counts", "bytes")})
+    outs = (buf["loc"], buf["prov"], buf["area"], buf["bits"], buf["counts"])
+    common = (sel["area_div"], sel["want_h3"], sel["codes"], sel["states"], sel["sel"], parts)
+    if kind == "parquet":
+        status, kept = columns_.parse_columns(*args, *common, *outs)
+    else:
+        words = unit[:len(unit) // 8 * 8]
+        if unit.ctypes.data % 8:
+            unit = unit.copy()  # aligned, for the 8-byte newline search
+            words = unit[:len(unit) // 8 * 8]
+        status, kept = parse.parse_csv(unit, words.view(np.uint64), *common, *outs)
+    if status:
+        raise _Fallback("a line the fast engine does not take as is")
+    return kept
+
+
+def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int] | None:
+    """One state's files -> (area sums, area-provider pairs, row-check counts, repairs).
+
+    The tuple of :func:`assetmap.analysis.service._aggregate_group`, or None when the input
+    needs the DuckDB engine (the reason is logged).
+    """
+    workers = max(1, int(threads or os.cpu_count() or 2))
+    streams: list[Iterator] = []
+    try:
+        streams, rows = _units(files, sel)
+        tables = [_Tables(rows // 2 // workers) for _ in range(workers)]
+        bufs = [{"loc": np.empty((workers, 1), np.int64), "prov": np.empty((workers, 1), np.int64),
+                 "area": np.empty((workers, 1), np.int64),
+                 "bits": np.empty((workers, 1), np.int16),
+                 "counts": np.zeros(workers, np.int64), "bytes": np.empty(0, np.uint8)}
+                for _ in range(workers)]
+        kept = 0
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for jobs in _rounds(streams, workers, pool):
+                kept += sum(pool.map(partial(_parse, sel=sel, parts=workers), jobs, bufs))
+                list(pool.map(partial(_fold, bufs=bufs[:len(jobs)]), tables, range(workers)))
+            results = list(pool.map(lambda t: t.result(sel["level"]), tables))
+    except (_Fallback, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        log.info("BDC fast engine: %s; this state goes to the DuckDB engine", exc)
+        return None
+    finally:
+        del streams
+    sums = pd.concat([r[0] for r in results], ignore_index=True)
+    pairs = pd.concat([r[1] for r in results], ignore_index=True)
+    checks = pd.DataFrame({"_check": np.zeros(1 if kept else 0, dtype=np.int64),
+                           "n": np.full(1 if kept else 0, kept, dtype=np.int64)})
+    return sums, pairs, checks, 0
+
+
+def _rounds(streams: list[Iterator], workers: int, pool: ThreadPoolExecutor
+            ) -> Iterator[list[tuple]]:
+    """Yield rounds of up to ``workers`` jobs from distinct streams (zips in parallel)."""
+    active = list(streams)
+    while active:
+        take = active[:workers]
+        got = list(pool.map(lambda s: next(s, None), take))
+        for s, job in zip(take, got, strict=True):
+            if job is None:
+                active.remove(s)
+        jobs = [j for j in got if j is not None]
+        if jobs:
+            yield jobs

@@ -1,0 +1,192 @@
+"""Hash tables of the fast BDC aggregation engine (:mod:`assetmap.analysis._bdc_fast`).
+
+:func:`aggregate` folds parsed rows (:mod:`assetmap.analysis._bdc_parse`) into open-addressing
+hash tables on numpy arrays, compiled with numba ``nogil=True`` so that each thread folds its
+own partition of the locations: per location the OR of the offer bits
+(:mod:`assetmap.analysis._bead_sql` bit layout), its area, and its distinct providers at
+100/20 (two inline slots, then an overflow set); the distinct (area, provider) pairs; areas and
+providers interned to small indexes. :func:`finish` turns a partition's location table into
+per-area counts. Each table is kept under 60% full: :func:`aggregate` stops and the caller
+doubles the table (:func:`rehash`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+EMPTY = np.int64(-(2**63))  # free slot in tables keyed by location
+C1 = np.uint64(0x9E3779B97F4A7C15)
+C2 = np.uint64(0xC2B2AE3D27D4EB4F)
+# meta slots: [n_loc, loc_bits, n_area, area_bits, n_prov, prov_bits, n_pair, pair_bits,
+#              n_ovf, ovf_bits, scratch]
+OK, BAD_LINE, TOO_MANY_PROVIDERS = 0, 1, 2
+AREA_MASK = (1 << 24) - 1
+BATCH = 16  # rows whose table slots are loaded ahead
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _hash(key, bits):
+    return np.int64((np.uint64(key) * C1) >> np.uint64(64 - bits))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def partition_of(key, parts):
+    return np.int64(((np.uint64(key) * C2) >> np.uint64(33)) % np.uint64(parts))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _slot(table, width, bits, key, empty):
+    """Linear probing: the slot holding ``key`` or the free slot where it goes."""
+    mask = (np.int64(1) << bits) - 1
+    s = _hash(key, bits)
+    while True:
+        k = table[s * width]
+        if k in (key, empty):
+            return s
+        s = (s + 1) & mask
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _intern(table, keys, meta, at, key):
+    """Index of ``key`` in an interning table (``meta[at]`` count, ``meta[at+1]`` bits)."""
+    s = _slot(table, 2, meta[at + 1], key, -1)
+    if table[2 * s] == key:
+        return table[2 * s + 1]
+    idx = meta[at]
+    table[2 * s] = key
+    table[2 * s + 1] = idx
+    keys[idx] = key
+    meta[at] = idx + 1
+    return idx
+
+
+@njit(nogil=True, cache=True)
+def aggregate(loc, prov, area, bits, n, start, lt, at, akeys, pt, pkeys, st, ot, meta):
+    """Fold rows ``start:n`` into the tables; return (next row, table to grow or -1, status).
+
+    ``lt`` locations ``[key, value]`` with value = area index (24 bits) | offer bits << 24 |
+    first two providers at 100/20 (15 bits each, index + 1) at bits 33 and 48;
+    ``at``/``pt`` area and provider interning, ``st`` the (area, provider) set, ``ot`` the
+    overflow set of (location, provider) at 100/20 past two.
+    """
+    last_pk = np.int64(-1)
+    pidx = np.int64(0)
+    touched = np.int64(0)
+    for i in range(start, n):
+        if (i - start) % BATCH == 0:
+            for t in range(5):  # room for a batch in every table (under 60% full)
+                if (meta[2 * t] + BATCH) * 5 >= (np.int64(3) << meta[2 * t + 1]):
+                    return i, t, OK
+            # load the batch's location slots first: the cache misses overlap
+            for r in range(i, min(i + BATCH, n)):
+                touched += lt[2 * _hash(loc[r], meta[1])]
+        lk = loc[i]
+        if lk == EMPTY:
+            return i, -1, BAD_LINE
+        pk = prov[i]
+        if pk != last_pk:
+            pidx = _intern(pt, pkeys, meta, 4, pk)
+            last_pk = pk
+            if pidx >= 32766:
+                return i, -1, TOO_MANY_PROVIDERS
+        b = np.int64(bits[i])
+        s = _slot(lt, 2, meta[1], lk, EMPTY)
+        if lt[2 * s] != lk:
+            aidx = _intern(at, akeys, meta, 2, area[i])
+            if aidx > AREA_MASK:
+                return i, -1, TOO_MANY_PROVIDERS
+            v = aidx | (b << 24)
+            if b & 256:
+                v |= (pidx + 1) << 33
+            lt[2 * s] = lk
+            lt[2 * s + 1] = v
+            meta[0] += 1
+        else:
+            v = lt[2 * s + 1] | (b << 24)
+            aidx = v & AREA_MASK
+            if b & 256:
+                s1 = (v >> 33) & 0x7FFF
+                s2 = (v >> 48) & 0x7FFF
+                if s1 == 0:
+                    v |= (pidx + 1) << 33
+                elif s1 != pidx + 1:
+                    if s2 == 0:
+                        v |= (pidx + 1) << 48
+                    elif s2 != pidx + 1:
+                        o = _overflow_slot(ot, meta[9], lk, pidx)
+                        if ot[2 * o] == EMPTY:
+                            ot[2 * o] = lk
+                            ot[2 * o + 1] = pidx
+                            meta[8] += 1
+            lt[2 * s + 1] = v
+        pair = (aidx << 16) | pidx
+        q = _slot(st, 1, meta[7], pair, -1)
+        if st[q] == -1:
+            st[q] = pair
+            meta[6] += 1
+    meta[10] = touched
+    return n, -1, OK
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _overflow_slot(ot, bits, lk, pidx):
+    mask = (np.int64(1) << bits) - 1
+    s = _hash(lk * 32771 + pidx, bits)
+    while True:
+        k = ot[2 * s]
+        if k == EMPTY or (k == lk and ot[2 * s + 1] == pidx):
+            return s
+        s = (s + 1) & mask
+
+
+@njit(nogil=True, cache=True)
+def rehash(old, width, old_bits, new, new_bits, empty, pair_key):
+    """Move every entry of ``old`` into ``new`` (``pair_key`` for the overflow set)."""
+    for s in range(np.int64(1) << old_bits):
+        k = old[s * width]
+        if k == empty:
+            continue
+        if pair_key:
+            t = _overflow_slot(new, new_bits, k, old[s * width + 1])
+        else:
+            t = _slot(new, width, new_bits, k, empty)
+        for w in range(width):
+            new[t * width + w] = old[s * width + w]
+
+
+@njit(nogil=True, cache=True)
+def finish(lt, loc_bits, n_area, ot, ovf_bits):
+    """Per-area counts of a partition, columns as ``_bdc_fast.SUM_COLUMNS``."""
+    out = np.zeros((n_area, 13), dtype=np.int64)
+    for s in range(np.int64(1) << loc_bits):
+        if lt[2 * s] == EMPTY:
+            continue
+        v = lt[2 * s + 1]
+        a = v & AREA_MASK
+        m = (v >> 24) & 511
+        out[a, 0] += 1
+        if m & 384 == 0:
+            out[a, 1] += 1
+        elif m & 256 == 0:
+            out[a, 2] += 1
+        else:
+            out[a, 3] += 1
+        if (v >> 33) & 0x7FFF:
+            out[a, 4] += 1
+        if (v >> 48) & 0x7FFF:
+            out[a, 4] += 1
+        if m & 127 == 32:  # satellite only
+            out[a, 5] += 1
+        if m & 95 == 16:  # unlicensed fixed wireless only
+            out[a, 6] += 1
+        for k in range(6):
+            if m & (1 << k):
+                out[a, 7 + k] += 1
+    for s in range(np.int64(1) << ovf_bits):
+        lk = ot[2 * s]
+        if lk == EMPTY:
+            continue
+        t = _slot(lt, 2, loc_bits, lk, EMPTY)
+        out[lt[2 * t + 1] & AREA_MASK, 4] += 1
+    return out

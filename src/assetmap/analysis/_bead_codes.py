@@ -1,0 +1,215 @@
+"""BEAD service levels of availability rows in memory, on integer codes with numpy.
+
+The fast path under :func:`assetmap.analysis.service.service_levels` and
+:func:`~assetmap.analysis.service.service_by_area` for a frame already in memory (the shape
+:func:`assetmap.load_bdc` returns): location and provider ids become integer codes once, in
+sorted order, and every per-location quantity is one ``reduceat`` over the rows sorted by
+location. It computes exactly what the SQL of :mod:`assetmap.analysis._bead_sql` computes,
+with the same row checks (:func:`assetmap.loaders._bdc_engine.checked_sql`).
+
+:func:`code_rows` returns None for a frame it does not take (numbers stored as text or
+floats, missing provider or H3 ids, more than 64 providers); the caller then runs the SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from assetmap.analysis import _bead_sql as bead
+from assetmap.loaders import _bdc_engine as eng
+
+_INT_RANGE = {"technology": (-(2**15), 2**15 - 1), "low_latency": (-128, 127),
+              "max_advertised_download_speed": (-(2**31), 2**31 - 1),
+              "max_advertised_upload_speed": (-(2**31), 2**31 - 1)}
+_TECH_BIT = np.full(2**16, 64, dtype=np.int64)  # indexed by technology + 2**15
+for _code, _bit in ((10, 1), (40, 2), (50, 4), (71, 8), (72, 8), (70, 16), (60, 32), (61, 32)):
+    _TECH_BIT[_code + 2**15] = _bit
+_KNOWN = np.zeros(2**16, dtype=bool)
+_KNOWN[np.asarray(eng.TECHNOLOGIES) + 2**15] = True
+_RELIABLE = np.zeros(2**16, dtype=bool)
+_RELIABLE[np.asarray(bead.RELIABLE) + 2**15] = True
+
+
+@dataclass
+class Coded:
+    """Checked rows of a frame (``_check <= 1``) as integer codes, and the check counts.
+
+    Codes index sorted tables of distinct values (``*_ids``, byte order as SQL ``ORDER BY``),
+    which may hold values of rejected rows too.
+    """
+
+    rows_read: int
+    checks: dict[int, int]
+    index: np.ndarray  # positions of the kept rows in the frame
+    loc: np.ndarray  # location code of each kept row
+    loc_ids: pa.Array
+    prov: np.ndarray  # provider code of each kept row
+    prov_ids: pa.Array
+    block: np.ndarray  # block code of each kept row
+    block_ids: pa.Array  # block GEOIDs, lost leading zero restored
+    h3: np.ndarray
+    h3_ids: pa.Array
+    tech: np.ndarray
+    down: np.ndarray
+    up: np.ndarray
+    low_latency: np.ndarray
+
+
+@dataclass
+class Locations:
+    """One entry per location (in sorted ``location_id`` order)."""
+
+    ids: pa.Array
+    mask: np.ndarray  # the bit mask of :mod:`assetmap.analysis._bead_sql`
+    best_down: np.ndarray
+    best_up: np.ndarray
+    providers: np.ndarray
+    providers_100_20: np.ndarray
+    provider_set: np.ndarray  # bit k: provider code k has an offer here
+    first: np.ndarray  # position (among the kept rows) of each location's first row
+
+
+def _encode(table: pa.Table, name: str, *, sort: bool) -> tuple[np.ndarray, pa.Array] | None:
+    """Codes of a text column (-1 for a missing value), or None if it is not text.
+
+    With ``sort`` the codes follow the byte order of the values.
+    """
+    col = table.column(name)
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return None
+    encoded = pc.dictionary_encode(col.combine_chunks())
+    uniques = encoded.dictionary
+    if not sort:
+        return encoded.indices.fill_null(-1).to_numpy().astype(np.int64), uniques
+    order = pc.sort_indices(uniques).to_numpy()
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1
+    return rank[encoded.indices.fill_null(-1).to_numpy()], uniques.take(pa.array(order))
+
+
+def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
+    """Check and code the rows of ``avail`` as :func:`eng.checked_sql` does, or return None."""
+    try:
+        table = pa.Table.from_pandas(pd.DataFrame(avail[list(eng.BDC_COLUMNS)]),
+                                     preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    nums = {}
+    for name, (low, high) in _INT_RANGE.items():
+        col = table.column(name)
+        if not pa.types.is_integer(col.type) or col.null_count:
+            return None
+        values = col.to_numpy().astype(np.int64)
+        if len(values) and (values.min() < low or values.max() > high):
+            return None
+        nums[name] = values
+    coded = {c: _encode(table, c, sort=c in ("location_id", "provider_id"))
+             for c in ("location_id", "provider_id", "block_geoid", "h3_res8_id",
+                       "business_residential_code")}
+    if any(v is None for v in coded.values()):
+        return None
+    index = np.arange(table.num_rows)
+    if codes:
+        code, code_ids = coded["business_residential_code"]
+        wanted = np.append(pc.is_in(code_ids, value_set=pa.array(list(codes), pa.string()))
+                           .to_numpy(zero_copy_only=False), False)
+        index = np.flatnonzero(wanted[code])
+    block, block_ids = coded["block_geoid"]
+    # per distinct GEOID (the last entry stands for a missing one): length and digits only
+    length = np.append(pc.utf8_length(block_ids).to_numpy(zero_copy_only=False), -1)
+    digits = np.append(pc.match_substring_regex(block_ids, r"^[0-9]+$").to_numpy(
+        zero_copy_only=False), False)
+    block = block[index]
+    tech = nums["technology"][index]
+    down = nums["max_advertised_download_speed"][index]
+    up = nums["max_advertised_upload_speed"][index]
+    low_latency = nums["low_latency"][index]
+    loc = coded["location_id"][0][index]
+    check = np.zeros(len(index), dtype=np.int8)
+    row_length = length[block]
+    check[row_length == 14] = 1
+    check[(low_latency != 0) & (low_latency != 1)] = 6
+    check[(down < 0) | (up < 0)] = 5
+    check[loc < 0] = 4
+    check[((row_length != 14) & (row_length != 15)) | ~digits[block]] = 3
+    check[~_KNOWN[tech + 2**15]] = 2
+    counts = np.bincount(check, minlength=7)
+    kept = np.flatnonzero(check <= 1) if counts[2:].any() else slice(None)
+    index = index[kept]
+    prov, h3 = coded["provider_id"][0][index], coded["h3_res8_id"][0][index]
+    if (len(prov) and prov.min() < 0) or (len(h3) and h3.min() < 0):
+        return None
+    if len(coded["provider_id"][1]) > 64:
+        return None
+    if counts[1]:  # restore the lost leading zero of 14-digit GEOIDs
+        short = pa.array(length[:-1] == 14)
+        block_ids = pc.if_else(short, pc.binary_join_element_wise(
+            pa.scalar("0", block_ids.type), block_ids, pa.scalar("", block_ids.type)),
+                               block_ids)
+    return Coded(
+        rows_read=len(check), checks={c: int(counts[c]) for c in range(1, 7) if counts[c]},
+        index=index, loc=loc[kept], loc_ids=coded["location_id"][1], prov=prov,
+        prov_ids=coded["provider_id"][1], block=block[kept], block_ids=block_ids, h3=h3,
+        h3_ids=coded["h3_res8_id"][1], tech=tech[kept], down=down[kept], up=up[kept],
+        low_latency=low_latency[kept],
+    )
+
+
+def locations(rows: Coded) -> Locations:
+    """Classify every location (as :func:`bead.locations_sql` with ``detail=True``)."""
+    loc, size = rows.loc, len(rows.loc_ids)
+    present = np.flatnonzero(np.bincount(loc, minlength=size))
+
+    def per_code(ufunc: np.ufunc, values: np.ndarray, start: int) -> np.ndarray:
+        out = np.full(size, start, dtype=values.dtype)
+        ufunc.at(out, loc, values)
+        return out
+
+    def per_location(ufunc: np.ufunc, values: np.ndarray, start: int = 0) -> np.ndarray:
+        return per_code(ufunc, values, start)[present]
+
+    tech, down, up = rows.tech, rows.down, rows.up
+    reliable = _RELIABLE[tech + 2**15] & (rows.low_latency == 1)
+    q25 = reliable & (down >= 25) & (up >= 3)
+    q100 = reliable & (down >= 100) & (up >= 20)
+    mask = _TECH_BIT[tech + 2**15] | np.where(q25, 128, 0) | np.where(q100, 256, 0)
+    bits = np.left_shift(np.uint64(1), rows.prov.astype(np.uint64))
+    # the best offer: highest download, then highest upload (arg_max of the SQL)
+    key = np.where(reliable, down * 1_000_000 + up, -1)
+    is_best = reliable & (key == per_code(np.maximum, key, -1)[loc])
+    provider_set = per_location(np.bitwise_or, bits)
+    p100_set = per_location(np.bitwise_or, np.where(q100, bits, np.uint64(0)))
+    return Locations(
+        ids=rows.loc_ids.take(pa.array(present)),
+        mask=per_location(np.bitwise_or, mask),
+        best_down=per_location(np.maximum, np.where(reliable, down, 0)).astype(np.int32),
+        best_up=per_location(np.maximum, np.where(is_best, up, 0)).astype(np.int32),
+        providers=np.bitwise_count(provider_set).astype(np.int64),
+        providers_100_20=np.bitwise_count(p100_set).astype(np.int64),
+        provider_set=provider_set,
+        first=per_location(np.minimum, np.arange(len(loc)), len(loc)),
+    )
+
+
+def provider_lists(sets: np.ndarray, prov_ids: pa.Array) -> pa.Array:
+    """Join the sorted provider ids of each provider bit set with ``;``."""
+    uniques, inverse = np.unique(sets, return_inverse=True)
+    names = prov_ids.to_pylist()
+    text = [";".join(names[b] for b in range(len(names)) if int(u) >> b & 1) for u in uniques]
+    return pa.array(text, pa.large_string()).take(pa.array(inverse.reshape(-1)))
+
+
+def check_pairs(rows: Coded) -> pd.DataFrame:
+    """Row counts per check code (``_check, n``), as :func:`service._count_checks` takes them."""
+    bad = sum(rows.checks.values())
+    codes = [0, *rows.checks]
+    n = [rows.rows_read - bad, *rows.checks.values()]
+    return pd.DataFrame({"_check": np.asarray(codes, dtype=np.int64),
+                         "n": np.asarray(n, dtype=np.int64)})
