@@ -13,14 +13,9 @@ import pytest
 import assetmap as am
 from assetmap.analysis import _bdc_fast
 from assetmap.errors import SchemaError
-from tests.bdc_fixtures import (  # noqa: F401 (synthetic is a fixture)
-    csv_text,
-    offer,
-    pandas_recompute,
-    synthetic,
-    write_csv,
-    write_zip,
-)
+from tests.bdc_fixtures import csv_text, offer, pandas_recompute, synthetic, write_csv, write_zip
+
+__all__ = ["synthetic"]  # a fixture
 
 pytest.importorskip("numba", reason="the fast engine needs the optional numba (extra 'fast')")
 
@@ -142,9 +137,27 @@ def test_a_bad_row_sends_the_file_to_duckdb(tmp_path, caplog, row, kind):
     slow, slow_warnings = run("duckdb")
     assert fast_warnings == slow_warnings
     if kind == "error":
-        assert isinstance(fast, str) and fast == slow
+        assert isinstance(fast, str)
+        assert fast == slow
     else:
         same(fast, slow)
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9])
+def test_truncated_or_corrupt_zip_gives_the_duckdb_error(tmp_path, cut):
+    rows = [offer(i, 50, 1000, 1000, brand=f"Brand {i % 97}") for i in range(4000)]
+    data = write_zip(tmp_path / "bdc_48_a.zip", rows).read_bytes()
+    if cut == 0.5:
+        (tmp_path / "bdc_48_a.zip").write_bytes(data[: len(data) // 2])
+    else:  # damage the deflate stream, keep the directory
+        pos = int(len(data) * 0.3)
+        (tmp_path / "bdc_48_a.zip").write_bytes(data[:pos] + bytes(64) + data[pos + 64:])
+    errors = []
+    for engine in ("numba", "duckdb"):
+        with pytest.raises(SchemaError) as info:
+            am.aggregate_bdc(tmp_path / "bdc_48_a.zip", engine=engine)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
 
 
 def test_unusual_header_order_goes_to_duckdb(tmp_path, caplog):

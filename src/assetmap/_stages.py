@@ -10,6 +10,7 @@ import hashlib
 import json
 import platform
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -200,7 +201,26 @@ def fetch_sources(config: StudyConfig) -> list[Path]:
 
 
 def analyse(sources: Sources, config: StudyConfig) -> Results:
-    """Score the tracts, roll them up to schools, flag sites and plan new ones."""
+    """Score the tracts, roll them up to schools, flag sites and plan new ones.
+
+    The evidence (speed tests, claims, challenge candidates) and the change between BDC
+    releases need nothing from the scores, so they run in a thread meanwhile: most of their
+    work is numpy, shapely and pyarrow code that does not hold the GIL.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="assetmap-evidence") as pool:
+        side = pool.submit(_side_analyses, sources)
+        try:
+            results = _scores_and_plan(sources, config)
+        except BaseException:
+            side.cancel()
+            raise
+        for name, value in side.result().items():
+            setattr(results, name, value)
+    return results
+
+
+def _scores_and_plan(sources: Sources, config: StudyConfig) -> Results:
+    """Scores, interventions, H3 cells, school roll-up, site connectivity, plan, what-if."""
     from assetmap.analysis.plan import apply_plan, recommend_interventions, select_sites
     from assetmap.analysis.rollup import rollup_to_schools, site_connectivity
     from assetmap.analysis.score import score_tracts
@@ -243,21 +263,26 @@ def analyse(sources: Sources, config: StudyConfig) -> Results:
             )
             results.whatif = apply_plan(scored, new_sites=results.plan, sites=sources.sites,
                                         reach_m=reach)
-    _evidence(results, sources)
+    return results
+
+
+def _side_analyses(sources: Sources) -> dict[str, Any]:
+    """Return the evidence and the change between releases, as :class:`Results` fields."""
+    found = _evidence(sources)
     if sources.previous_availability is not None and sources.availability is not None:
         from assetmap.analysis.release_change import release_change_report
 
-        results.release_change = release_change_report(
+        change = release_change_report(
             sources.previous_availability, sources.availability, tracts=sources.tracts,
             schools=sources.schools, zones=sources.zones,
             old_label=sources.previous_release_label or "previous release",
             new_label=sources.release_label or "current release",
         )
-        results.change = results.release_change.tracts
-    return results
+        found.update(release_change=change, change=change.tracts)
+    return found
 
 
-def _evidence(results: Results, sources: Sources) -> None:
+def _evidence(sources: Sources) -> dict[str, Any]:
     """Speed tests by tract and H3 cell, claims vs evidence by tract, challenge candidates.
 
     Each step runs only when its inputs are there: tests or a survey for the evidence, and
@@ -266,20 +291,21 @@ def _evidence(results: Results, sources: Sources) -> None:
     from assetmap.analysis.evidence import challenge_candidates, claims_vs_evidence
     from assetmap.analysis.speedtests import aggregate_speedtests
 
+    found: dict[str, Any] = {}
     frames = sources.speed_frames()
     if frames:
-        results.speed_tracts = aggregate_speedtests(frames, areas=sources.tracts, level="tract")
-        results.speed_h3 = aggregate_speedtests(frames, level="h3")
+        found["speed_tracts"] = aggregate_speedtests(frames, areas=sources.tracts, level="tract")
+        found["speed_h3"] = aggregate_speedtests(frames, level="h3")
     if sources.service is None or (not frames and sources.survey is None):
-        return
-    results.evidence = claims_vs_evidence(
-        sources.service, speedtests=results.speed_tracts, survey=sources.survey, level="tract"
+        return found
+    found["evidence"] = evidence = claims_vs_evidence(
+        sources.service, speedtests=found.get("speed_tracts"), survey=sources.survey,
+        level="tract",
     )
-    flagged = results.evidence["flag_claimed_served_contradicted"].any()
+    flagged = evidence["flag_claimed_served_contradicted"].any()
     if flagged and sources.availability is not None and len(sources.availability):
-        results.challenges = challenge_candidates(
-            sources.availability, results.evidence, level="h3"
-        )
+        found["challenges"] = challenge_candidates(sources.availability, evidence, level="h3")
+    return found
 
 
 PLAN_LOCATION_WEIGHT = "unserved_underserved_locations"

@@ -8,8 +8,11 @@ source checkout, in ``data/ector`` at the repository root.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
+
+import pandas as pd
 
 from assetmap._bundle import Sources
 from assetmap._report import attach_report, merge_sources, start_report
@@ -112,13 +115,45 @@ def load_demo(*, survey_min_cell: int = 10) -> Sources:
     >>> len(demo.tracts), demo.tracts.crs.to_epsg()
     (33, 4326)
     """
+    from assetmap.analysis.service import service_by_area, service_levels
+    from assetmap.loaders.fcc import load_bdc
+
+    # The earlier release loads in a thread meanwhile: pyarrow, DuckDB and numpy do most of
+    # that work without holding the GIL.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="assetmap-release") as pool:
+        earlier = pool.submit(_release, data_path(*ILLUSTRATIVE_BDC_PREVIOUS))
+        try:
+            frames = _demo_frames(survey_min_cell)
+            availability = load_bdc(data_path(*ILLUSTRATIVE_BDC))
+            locations = service_levels(availability)
+            service = service_by_area(locations, level="tract")
+            previous, previous_service = earlier.result()
+        except BaseException:
+            earlier.cancel()
+            raise
+    return Sources(
+        **frames, availability=availability, locations=locations, service=service,
+        previous_availability=previous, previous_service=previous_service,
+        release_label=RELEASE_LABEL, previous_release_label=PREVIOUS_RELEASE_LABEL,
+        label="Ector County, TX",
+    )
+
+
+def _release(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One BDC release of the demo: its rows and its service by tract."""
+    from assetmap.analysis.service import service_by_area
+    from assetmap.loaders.fcc import load_bdc
+
+    rows = load_bdc(path)
+    return rows, service_by_area(rows, level="tract")
+
+
+def _demo_frames(survey_min_cell: int) -> dict[str, pd.DataFrame]:
+    """Every frame of the demo but the BDC releases, keyed by :class:`Sources` field."""
     import geopandas as gpd
-    import pandas as pd
 
     from assetmap._demo_tables import ector_acs, ector_points
-    from assetmap.analysis.service import service_by_area, service_levels
     from assetmap.loaders.census import load_tracts
-    from assetmap.loaders.fcc import load_bdc
     from assetmap.loaders.nces import read_schools
     from assetmap.loaders.partners import anchor_sites_as_partners, read_partner_sites
     from assetmap.loaders.rurality import read_ruca
@@ -128,17 +163,6 @@ def load_demo(*, survey_min_cell: int = 10) -> Sources:
     tracts = load_tracts(
         path=data_path("boundaries", "ector_tracts_2020.geojson"),
         state="TX", county="Ector", year=2020, source="cb",
-    )
-    county = gpd.read_file(data_path("boundaries", "ector_county_2020.geojson")).to_crs(4326)
-    district = gpd.read_file(
-        data_path("boundaries", "ecisd_boundary_proxy_county_outline.geojson")
-    ).to_crs(4326)
-    availability = load_bdc(data_path(*ILLUSTRATIVE_BDC))
-    locations = service_levels(availability)
-    service = service_by_area(locations, level="tract")
-    schools = read_schools(
-        data_path("schools", "tea_schools_2023_24_ector_midland_andrews.csv"),
-        district=ECTOR_COUNTY_ISD,
     )
     anchors = anchor_sites_as_partners()
     partners = read_partner_sites(data_path(*ILLUSTRATIVE_PARTNERS), area=tracts)
@@ -150,22 +174,24 @@ def load_demo(*, survey_min_cell: int = 10) -> Sources:
         "shipped anchor sites + illustrative partner list", kind="partner_sites",
         rows_read=len(sites), sources=cited, vintages=vintages, illustrative=illustrative,
     )
-    sites = attach_report(sites, report)
-    survey = read_survey(
-        data_path(*ILLUSTRATIVE_SURVEY), areas=tracts, min_cell=survey_min_cell
-    )
-    previous = load_bdc(data_path(*ILLUSTRATIVE_BDC_PREVIOUS))
-    return Sources(
-        tracts=tracts, county=county, district=district, availability=availability,
-        locations=locations, service=service, acs=ector_acs(),
-        rurality=read_ruca(
-            data_path("rural", "usda_ruca_2020_tracts2020.csv"), counties=["48135"]
+    return {
+        "tracts": tracts,
+        "county": gpd.read_file(data_path("boundaries", "ector_county_2020.geojson")
+                                ).to_crs(4326),
+        "district": gpd.read_file(
+            data_path("boundaries", "ecisd_boundary_proxy_county_outline.geojson")
+        ).to_crs(4326),
+        "schools": read_schools(
+            data_path("schools", "tea_schools_2023_24_ector_midland_andrews.csv"),
+            district=ECTOR_COUNTY_ISD,
         ),
-        points=ector_points(), schools=schools, sites=sites, survey=survey,
-        previous_availability=previous,
-        previous_service=service_by_area(previous, level="tract"),
-        speedtests=read_speedtests(data_path(*ILLUSTRATIVE_SPEEDTESTS)),
-        speed_tiles=read_ookla_tiles(data_path(*ILLUSTRATIVE_OOKLA), period=OOKLA_PERIOD),
-        release_label=RELEASE_LABEL, previous_release_label=PREVIOUS_RELEASE_LABEL,
-        label="Ector County, TX",
-    )
+        "sites": attach_report(sites, report),
+        "survey": read_survey(data_path(*ILLUSTRATIVE_SURVEY), areas=tracts,
+                              min_cell=survey_min_cell),
+        "acs": ector_acs(),
+        "rurality": read_ruca(data_path("rural", "usda_ruca_2020_tracts2020.csv"),
+                              counties=["48135"]),
+        "points": ector_points(),
+        "speedtests": read_speedtests(data_path(*ILLUSTRATIVE_SPEEDTESTS)),
+        "speed_tiles": read_ookla_tiles(data_path(*ILLUSTRATIVE_OOKLA), period=OOKLA_PERIOD),
+    }

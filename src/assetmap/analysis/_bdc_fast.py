@@ -20,6 +20,7 @@ import importlib.util
 import logging
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -140,9 +141,12 @@ def _zip_units(path: Path, info: zipfile.ZipInfo) -> Iterator[np.ndarray]:
             if cut < 0:
                 carry += block
                 continue
-            piece = carry + block[:cut + 1] if carry else block[:cut + 1]
+            if carry:
+                piece = np.frombuffer(carry + block[:cut + 1], dtype=np.uint8)
+            else:  # no copy
+                piece = np.frombuffer(block, dtype=np.uint8, count=cut + 1)
             carry = block[cut + 1:]
-            yield np.frombuffer(piece, dtype=np.uint8)
+            yield piece
 
 
 def _zip_members(path: Path) -> list[zipfile.ZipInfo]:
@@ -302,7 +306,7 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
     streams: list[Iterator] = []
     try:
         streams, rows = _units(files, sel)
-        tables = [_Tables(rows // 2 // workers) for _ in range(workers)]
+        tables = [_Tables(rows // 3 // workers) for _ in range(workers)]  # ~3 offers each
         bufs = [{"loc": np.empty((workers, 1), np.int64), "prov": np.empty((workers, 1), np.int64),
                  "area": np.empty((workers, 1), np.int64),
                  "bits": np.empty((workers, 1), np.int16),
@@ -314,7 +318,7 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
                 kept += sum(pool.map(partial(_parse, sel=sel, parts=workers), jobs, bufs))
                 list(pool.map(partial(_fold, bufs=bufs[:len(jobs)]), tables, range(workers)))
             results = list(pool.map(lambda t: t.result(sel["level"]), tables))
-    except (_Fallback, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except (_Fallback, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         log.info("BDC fast engine: %s; this state goes to the DuckDB engine", exc)
         return None
     finally:

@@ -22,7 +22,6 @@ import io
 import numpy as np
 import pandas as pd
 
-from assetmap import _http
 from assetmap.errors import DownloadError, SchemaError
 
 __all__ = ["CENSUS_BATCH_URL", "GEOCODE_COLUMNS", "geocode_addresses"]
@@ -117,6 +116,8 @@ def geocode_addresses(
                           "state": _column(frame, state), "zip": _column(frame, zipcode)})
     lines["id"] = np.arange(len(frame)).astype(str)
     todo = lines.loc[lines["street"] != "", ["id", "street", "city", "state", "zip"]]
+    from assetmap import _http  # requests only when a download is needed
+
     for start in range(0, len(todo), _BATCH_LIMIT):
         chunk = todo.iloc[start : start + _BATCH_LIMIT]
         upload = chunk.to_csv(header=False, index=False, lineterminator="\n").encode("utf-8")

@@ -23,7 +23,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from assetmap import _http
 from assetmap._report import attach_report, count_reject, start_report
 from assetmap.errors import DownloadError
 from assetmap.loaders import partner_vocab as vocab
@@ -104,6 +103,8 @@ def partner_sites_from_osm(
             raise ValueError("give area= or bbox=")
         bbox = tuple(geom.bounds)  # type: ignore[assignment]
     query = overpass_query(bbox, timeout=timeout)  # type: ignore[arg-type]
+    from assetmap import _http  # requests only when a download is needed
+
     path = _http.fetch(url, method="POST", data={"data": query}, expect="json",
                        description="OpenStreetMap partner candidates (Overpass API)")
     try:
