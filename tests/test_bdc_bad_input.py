@@ -76,6 +76,14 @@ def test_speed_as_words_names_file_row_and_column(tmp_path, reader):
         reader(path)
 
 
+def test_carriage_return_inside_a_line_names_file_and_row(tmp_path, reader):
+    rows = [GOOD[0], offer("2", 40, 300, 10, provider="K\r1"), GOOD[2]]
+    path = write_csv(tmp_path / "bdc_48_Cable.csv", rows)
+    with pytest.raises(SchemaError, match=r"bdc_48_Cable\.csv, row 2: cannot split this line "
+                                          r"into fields: a carriage return"):
+        reader(path)
+
+
 def test_block_geoid_lost_leading_zero_is_repaired(tmp_path, reader):
     rows = [offer("1", 50, 1000, 1000, block="10010201001000", state="AL"),  # Alabama, 01
             offer("2", 40, 300, 10, block="010010201001001", state="AL")]

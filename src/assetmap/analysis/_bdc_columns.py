@@ -17,8 +17,8 @@ import numpy as np
 from numba import njit
 
 from assetmap.analysis._bdc_fast import _Fallback as Unreadable
-from assetmap.analysis._bdc_kernels import BAD_LINE, OK, partition_of
-from assetmap.analysis._bdc_parse import TECH_BIT, _keep, _offer
+from assetmap.analysis._bdc_kernels import BAD_LINE, OK
+from assetmap.analysis._bdc_parse import TECH_BIT, _keep, _offer, push_row
 
 PARQUET_COLUMNS = ["location_id", "provider_id", "technology", "max_advertised_download_speed",
                    "max_advertised_upload_speed", "low_latency", "business_residential_code",
@@ -96,14 +96,9 @@ def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, u
         if not _keep(geoid, state_ok, codes, code, ce - cs, sel):
             continue
         kept += 1
-        lk = lv * 32 + ln
-        p = partition_of(lk, parts)
-        k = counts[p]
-        out_loc[p, k] = lk
-        out_prov[p, k] = pv * 32 + pn
-        out_area[p, k] = h3 if want_h3 else geoid // area_div
-        out_bits[p, k] = _offer(TECH_BIT[t], t, d, u, lo)
-        counts[p] = k + 1
+        push_row((out_loc, out_prov, out_area, out_bits), counts, parts, lv * 32 + ln,
+                 pv * 32 + pn, h3 if want_h3 else geoid // area_div,
+                 _offer(TECH_BIT[t], t, d, u, lo))
     return OK, kept
 
 

@@ -80,6 +80,19 @@ def _keep(geoid, state_ok, codes, code, code_len, sel):
 
 
 @njit(nogil=True, cache=True, inline="always")
+def push_row(outs, counts, parts, location, provider, area, bits):
+    """Append one kept row to its partition's buffers (``outs``: loc, provider, area, bits)."""
+    out_loc, out_prov, out_area, out_bits = outs
+    p = partition_of(location, parts)
+    k = counts[p]
+    out_loc[p, k] = location
+    out_prov[p, k] = provider
+    out_area[p, k] = area
+    out_bits[p, k] = bits
+    counts[p] = k + 1
+
+
+@njit(nogil=True, cache=True, inline="always")
 def _fixed(buf, s, n):
     """Value of the n digits at ``s`` and a flag set if one is not a digit (no branches)."""
     v = np.int64(0)
@@ -385,12 +398,7 @@ def parse_csv(buf, words, area_div, want_h3, codes, states, sel, parts,
         if not _keep(geoid, state_ok, codes, code, cl, sel):
             continue
         kept += 1
-        lk = lv * 32 + ln
-        p = partition_of(lk, parts)
-        k = counts[p]
-        out_loc[p, k] = lk
-        out_prov[p, k] = pv * 32 + pn
-        out_area[p, k] = h3 if want_h3 else geoid // area_div
-        out_bits[p, k] = _offer(TECH_BIT[tech], tech, down, up, low)
-        counts[p] = k + 1
+        push_row((out_loc, out_prov, out_area, out_bits), counts, parts, lv * 32 + ln,
+                 pv * 32 + pn, h3 if want_h3 else geoid // area_div,
+                 _offer(TECH_BIT[tech], tech, down, up, low))
     return OK, kept

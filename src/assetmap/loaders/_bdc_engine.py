@@ -327,7 +327,10 @@ def diagnose(con: duckdb.DuckDBPyConnection, inputs: Inputs,
         scan = _csv_scan(header, files, varchar=False,
                          extra=", ignore_errors=true, store_rejects=true")
         counted = ", ".join(f"count({c})" for c in header)  # every column is converted
-        con.execute(f"SELECT {counted} FROM {scan}").fetchall()
+        try:
+            con.execute(f"SELECT {counted} FROM {scan}").fetchall()
+        except duckdb.Error as exc:  # not a bad value but a line the parser cannot split
+            raise _unparsable(files, shown, exc) from error
         rows = con.execute(
             "SELECT s.file_path, e.line, e.column_name, e.csv_line, e.error_type "
             "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
@@ -357,6 +360,26 @@ def diagnose(con: duckdb.DuckDBPyConnection, inputs: Inputs,
         ) from error
     inputs.lenient = True
     inputs.numeric_repairs = len(bad)
+
+
+def _unparsable(files: Sequence[Path], shown: dict[Path, str], exc: Exception) -> SchemaError:
+    """Return a SchemaError naming the first line that cannot be split into fields, and why."""
+    for path in files:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                body = line.rstrip(b"\n")
+                body = body[:-1] if body.endswith(b"\r") else body
+                if b"\r" in body:
+                    reason = "a carriage return inside the line (a line break inside a field?)"
+                elif body.count(b'"') % 2:
+                    reason = "an unbalanced double quote"
+                else:
+                    continue
+                name = shown.get(path, str(path))
+                return SchemaError(f"{where(name, row=number - 1)}: cannot split this line "
+                                   f"into fields: {reason}")
+    names = ", ".join(shown.get(p, str(p)) for p in files)
+    return SchemaError(f"{names}: the CSV parser stopped: {exc}")
 
 
 def run_typed(con: duckdb.DuckDBPyConnection, inputs: Inputs, shown: dict[Path, str],
