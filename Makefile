@@ -5,6 +5,7 @@ VENV := .venv
 MIN_VENV := .venv-min
 BIN := $(VENV)/bin
 OUT ?= out/ector
+BDC_SIZES ?= 1000000,10000000,50000000
 
 .PHONY: demo test test-min lint browser docs bench clean
 
@@ -47,8 +48,13 @@ browser:
 docs: $(VENV)/.test-installed
 	$(BIN)/mkdocs build --strict
 
+## make bench: every benchmark script, each beside its obvious alternative (BDC_SIZES=1000000 for a quick run)
 bench: $(VENV)/.test-installed
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/demo_time.py
+	$(BIN)/python benchmarks/scoring.py
+	$(BIN)/python benchmarks/site_selection.py
+	$(BIN)/python benchmarks/map_render.py
+	$(BIN)/python benchmarks/bdc_aggregation.py --sizes $(BDC_SIZES)
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) out build dist .pytest_cache

@@ -204,18 +204,20 @@ def analyse(sources: Sources, config: StudyConfig) -> Results:
     """Score the tracts, roll them up to schools, flag sites and plan new ones.
 
     The evidence (speed tests, claims, challenge candidates) and the change between BDC
-    releases need nothing from the scores, so they run in a thread meanwhile: most of their
+    releases need nothing from the scores, so each runs in a thread meanwhile: most of their
     work is numpy, shapely and pyarrow code that does not hold the GIL.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="assetmap-evidence") as pool:
-        side = pool.submit(_side_analyses, sources)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="assetmap-side") as pool:
+        side = [pool.submit(_evidence, sources), pool.submit(_release_change, sources)]
         try:
             results = _scores_and_plan(sources, config)
         except BaseException:
-            side.cancel()
+            for job in side:
+                job.cancel()
             raise
-        for name, value in side.result().items():
-            setattr(results, name, value)
+        for job in side:
+            for name, value in job.result().items():
+                setattr(results, name, value)
     return results
 
 
@@ -266,20 +268,19 @@ def _scores_and_plan(sources: Sources, config: StudyConfig) -> Results:
     return results
 
 
-def _side_analyses(sources: Sources) -> dict[str, Any]:
-    """Return the evidence and the change between releases, as :class:`Results` fields."""
-    found = _evidence(sources)
-    if sources.previous_availability is not None and sources.availability is not None:
-        from assetmap.analysis.release_change import release_change_report
+def _release_change(sources: Sources) -> dict[str, Any]:
+    """Return the change between the two BDC releases, as :class:`Results` fields."""
+    if sources.previous_availability is None or sources.availability is None:
+        return {}
+    from assetmap.analysis.release_change import release_change_report
 
-        change = release_change_report(
-            sources.previous_availability, sources.availability, tracts=sources.tracts,
-            schools=sources.schools, zones=sources.zones,
-            old_label=sources.previous_release_label or "previous release",
-            new_label=sources.release_label or "current release",
-        )
-        found.update(release_change=change, change=change.tracts)
-    return found
+    change = release_change_report(
+        sources.previous_availability, sources.availability, tracts=sources.tracts,
+        schools=sources.schools, zones=sources.zones,
+        old_label=sources.previous_release_label or "previous release",
+        new_label=sources.release_label or "current release",
+    )
+    return {"release_change": change, "change": change.tracts}
 
 
 def _evidence(sources: Sources) -> dict[str, Any]:

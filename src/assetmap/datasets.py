@@ -118,18 +118,20 @@ def load_demo(*, survey_min_cell: int = 10) -> Sources:
     from assetmap.analysis.service import service_by_area, service_levels
     from assetmap.loaders.fcc import load_bdc
 
-    # The earlier release loads in a thread meanwhile: pyarrow, DuckDB and numpy do most of
-    # that work without holding the GIL.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="assetmap-release") as pool:
+    # The earlier release and the other frames load in threads meanwhile: pyarrow, DuckDB,
+    # pyogrio and numpy do most of that work without holding the GIL.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="assetmap-load") as pool:
         earlier = pool.submit(_release, data_path(*ILLUSTRATIVE_BDC_PREVIOUS))
+        others = pool.submit(_demo_frames, survey_min_cell)
         try:
-            frames = _demo_frames(survey_min_cell)
             availability = load_bdc(data_path(*ILLUSTRATIVE_BDC))
             locations = service_levels(availability)
             service = service_by_area(locations, level="tract")
             previous, previous_service = earlier.result()
+            frames = others.result()
         except BaseException:
             earlier.cancel()
+            others.cancel()
             raise
     return Sources(
         **frames, availability=availability, locations=locations, service=service,
