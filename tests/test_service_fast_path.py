@@ -127,3 +127,19 @@ def test_levels_frame_to_area_matches_rows_to_area():
         from_levels = _quiet(service_by_area, levels, level=level)
         from_rows = _quiet(service_by_area, rows, level=level)
         assert_frame_equal(from_levels, from_rows, check_exact=True)
+
+
+def test_popcount_without_numpy_bitwise_count(monkeypatch):
+    """The arithmetic fallback (numpy < 2) counts the same bits as Python."""
+    import random
+
+    import numpy as np
+
+    from assetmap.analysis._bead_codes import popcount
+
+    rng = random.Random(5)
+    values = np.array([rng.getrandbits(64) for _ in range(500)] + [0, 2**64 - 1],
+                      dtype=np.uint64)
+    expected = [bin(int(v)).count("1") for v in values]
+    monkeypatch.delattr(np, "bitwise_count", raising=False)
+    assert popcount(values).tolist() == expected

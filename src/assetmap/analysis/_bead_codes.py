@@ -162,6 +162,25 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
     )
 
 
+def popcount(values: np.ndarray) -> np.ndarray:
+    """Set bits of each unsigned 64-bit value, as int64 (``np.bitwise_count`` from numpy 2).
+
+    Examples
+    --------
+    >>> popcount(np.array([0, 1, 7, 2**63 + 1], dtype=np.uint64)).tolist()
+    [0, 1, 3, 2]
+    """
+    values = np.asarray(values, dtype=np.uint64)
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(values).astype(np.int64)
+    m1, m2, m4 = (np.uint64(0x5555555555555555), np.uint64(0x3333333333333333),
+                  np.uint64(0x0F0F0F0F0F0F0F0F))
+    v = values - ((values >> np.uint64(1)) & m1)
+    v = (v & m2) + ((v >> np.uint64(2)) & m2)
+    v = (v + (v >> np.uint64(4))) & m4
+    return ((v * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
+
+
 def locations(rows: Coded) -> Locations:
     """Classify every location (as :func:`bead.locations_sql` with ``detail=True``)."""
     loc, size = rows.loc, len(rows.loc_ids)
@@ -191,8 +210,8 @@ def locations(rows: Coded) -> Locations:
         mask=per_location(np.bitwise_or, mask),
         best_down=per_location(np.maximum, np.where(reliable, down, 0)).astype(np.int32),
         best_up=per_location(np.maximum, np.where(is_best, up, 0)).astype(np.int32),
-        providers=np.bitwise_count(provider_set).astype(np.int64),
-        providers_100_20=np.bitwise_count(p100_set).astype(np.int64),
+        providers=popcount(provider_set),
+        providers_100_20=popcount(p100_set),
         provider_set=provider_set,
         first=per_location(np.minimum, np.arange(len(loc)), len(loc)),
     )
