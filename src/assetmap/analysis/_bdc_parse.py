@@ -269,6 +269,24 @@ def _newline(buf, words, j, end):
 
 
 @njit(nogil=True, cache=True, inline="always")
+def _digits_back(buf, k, stop):
+    """Read the digits ending at ``k`` backwards to a comma: (value, position of the comma, bad).
+
+    ``bad`` is 1 when a byte on the way is not a digit; the scan never goes below ``stop``.
+    """
+    value = np.int64(0)
+    p = np.int64(1)
+    bad = np.int64(0)
+    while k > stop and buf[k] != 44:
+        c = np.int64(buf[k]) - 48
+        bad |= np.int64(c < 0) | np.int64(c > 9)
+        value += c * p
+        p *= 10
+        k -= 1
+    return value, k, bad
+
+
+@njit(nogil=True, cache=True, inline="always")
 def _plain(buf, i, e, want_h3):
     """Fields of a line in the usual widths (as :func:`_careful`), or status BAD_LINE.
 
@@ -311,36 +329,14 @@ def _plain(buf, i, e, want_h3):
         pv += c * POW10[5 - m]
     if bad or low < 0 or low > 1:
         return fail
-    k = e - 40  # up, down, technology: read backwards, digits until a comma
-    up = np.int64(0)
-    p = np.int64(1)
-    while k > i + 17 and buf[k] != 44:
-        c = np.int64(buf[k]) - 48
-        bad |= np.int64(c < 0) | np.int64(c > 9)
-        up += c * p
-        p *= 10
-        k -= 1
+    # up, down, technology: read backwards, digits until a comma
+    up, k, bad = _digits_back(buf, e - 40, i + 17)
     un = e - 40 - k
-    k -= 1
-    down = np.int64(0)
-    p = np.int64(1)
-    while k > i + 17 and buf[k] != 44:
-        c = np.int64(buf[k]) - 48
-        bad |= np.int64(c < 0) | np.int64(c > 9)
-        down += c * p
-        p *= 10
-        k -= 1
+    down, k, bad_down = _digits_back(buf, k - 1, i + 17)
     dn = e - 41 - un - k
-    k -= 1
-    tech = np.int64(0)
-    p = np.int64(1)
-    while k > i + 17 and buf[k] != 44:
-        c = np.int64(buf[k]) - 48
-        bad |= np.int64(c < 0) | np.int64(c > 9)
-        tech += c * p
-        p *= 10
-        k -= 1
+    tech, k, bad_tech = _digits_back(buf, k - 1, i + 17)
     tn = e - 42 - un - dn - k
+    bad |= bad_down | bad_tech
     if bad or un == 0 or dn == 0 or tn == 0 or un > 9 or dn > 9 or tn > 3:
         return fail
     te = e - 42 - un - dn - tn  # the comma before technology
