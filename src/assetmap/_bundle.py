@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["Sources"]
+__all__ = ["Sources", "load_releases"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -92,3 +97,51 @@ class Sources:
             for f in fields(self)
             if isinstance(getattr(self, f.name), pd.DataFrame)
         }
+
+
+def load_releases(
+    current: Any,
+    previous: Any = None,
+    *,
+    counties: list[str] | None = None,
+    meanwhile: Callable[[], T],
+) -> tuple[dict[str, pd.DataFrame | None], T]:
+    """Load a BDC release and an earlier one while ``meanwhile`` loads the other sources.
+
+    The current release is read in the calling thread (rows, service per location, service
+    by tract), the earlier one (rows, service by tract) and ``meanwhile()`` in two threads:
+    pyarrow, DuckDB, pyogrio and numpy do most of that work without holding the GIL.
+
+    Returns
+    -------
+    tuple
+        The :class:`Sources` fields ``availability``, ``locations``, ``service``,
+        ``previous_availability``, ``previous_service`` (None where there is no file), and
+        what ``meanwhile`` returned.
+    """
+    from assetmap.analysis.service import service_by_area, service_levels
+    from assetmap.loaders.fcc import load_bdc
+
+    def earlier() -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        if not previous:
+            return None, None
+        rows = load_bdc(previous, counties=counties)
+        return rows, service_by_area(rows, level="tract")
+
+    found: dict[str, pd.DataFrame | None] = dict.fromkeys(
+        ("availability", "locations", "service"))
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="assetmap-load") as pool:
+        jobs = [pool.submit(earlier), pool.submit(meanwhile)]
+        try:
+            if current:
+                rows = load_bdc(current, counties=counties)
+                levels = service_levels(rows)
+                found.update(availability=rows, locations=levels,
+                             service=service_by_area(levels, level="tract"))
+            found["previous_availability"], found["previous_service"] = jobs[0].result()
+            other = jobs[1].result()
+        except BaseException:
+            for job in jobs:
+                job.cancel()
+            raise
+    return found, other

@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from assetmap._bundle import Sources
+from assetmap._bundle import Sources, load_releases
 from assetmap._config import StudyConfig
 from assetmap._report import get_report, merge_sources
 from assetmap._workers import OutputWorker
@@ -72,11 +72,9 @@ class Results:
 
 def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
     """Load every source a study file names (see :mod:`assetmap.pipeline`)."""
-    from assetmap.analysis.service import service_by_area, service_levels
     from assetmap.geoid import county_fips, state_fips
     from assetmap.loaders.acs import load_acs, read_acs_csv
     from assetmap.loaders.census import load_counties, load_school_districts, load_tracts
-    from assetmap.loaders.fcc import load_bdc
 
     area = config.area
     state = state_fips(area["state"])
@@ -120,16 +118,23 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
     else:
         acs = read_acs_csv(census["acs"])
 
-    availability = locations = service = previous = old = None
     bdc_files = _local_files(bdc_files)
-    if bdc_files:
-        availability = load_bdc(bdc_files, counties=counties or None)
-        locations = service_levels(availability)
-        service = service_by_area(locations, level="tract")
-        if config.bdc["previous_files"]:
-            old = load_bdc(_local_files(config.bdc["previous_files"]), counties=counties or None)
-            previous = service_by_area(old, level="tract")
+    previous_files = _local_files(config.bdc["previous_files"]) if bdc_files else []
+    releases, others = load_releases(
+        bdc_files, previous_files, counties=counties or None,
+        meanwhile=lambda: _other_sources(config, tracts),
+    )
+    label = config.study.get("name") or "study area"
+    return Sources(
+        tracts=tracts, county=county, district=district, acs=acs, **releases, **others,
+        label=label, release_label=config.bdc["release"] or None,
+        previous_release_label=config.bdc["previous_release"] or None,
+    )
 
+
+def _other_sources(config: StudyConfig, tracts: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Schools, partner sites, zones, survey, rurality, points and speed tests of a study."""
+    area = config.area
     srcs = config.sources
     schools = sites = survey = zones = rurality = points = None
     if srcs["schools"]:
@@ -163,15 +168,9 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
         from assetmap.loaders.speedtests import read_ookla_tiles
 
         speed_tiles = read_ookla_tiles(srcs["ookla_tiles"], area=tracts)
-    label = config.study.get("name") or "study area"
-    return Sources(
-        tracts=tracts, county=county, district=district, availability=availability,
-        service=service, locations=locations, acs=acs, rurality=rurality, points=points,
-        schools=schools, sites=sites, zones=zones, survey=survey, previous_service=previous,
-        previous_availability=old, label=label, speedtests=speedtests,
-        speed_tiles=speed_tiles, release_label=config.bdc["release"] or None,
-        previous_release_label=config.bdc["previous_release"] or None,
-    )
+    return {"schools": schools, "sites": sites, "zones": zones, "survey": survey,
+            "rurality": rurality, "points": points, "speedtests": speedtests,
+            "speed_tiles": speed_tiles}
 
 
 def _local_files(files: list[str]) -> list[str]:

@@ -8,7 +8,6 @@ source checkout, in ``data/ector`` at the repository root.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -115,39 +114,16 @@ def load_demo(*, survey_min_cell: int = 10) -> Sources:
     >>> len(demo.tracts), demo.tracts.crs.to_epsg()
     (33, 4326)
     """
-    from assetmap.analysis.service import service_by_area, service_levels
-    from assetmap.loaders.fcc import load_bdc
+    from assetmap._bundle import load_releases
 
-    # The earlier release and the other frames load in threads meanwhile: pyarrow, DuckDB,
-    # pyogrio and numpy do most of that work without holding the GIL.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="assetmap-load") as pool:
-        earlier = pool.submit(_release, data_path(*ILLUSTRATIVE_BDC_PREVIOUS))
-        others = pool.submit(_demo_frames, survey_min_cell)
-        try:
-            availability = load_bdc(data_path(*ILLUSTRATIVE_BDC))
-            locations = service_levels(availability)
-            service = service_by_area(locations, level="tract")
-            previous, previous_service = earlier.result()
-            frames = others.result()
-        except BaseException:
-            earlier.cancel()
-            others.cancel()
-            raise
-    return Sources(
-        **frames, availability=availability, locations=locations, service=service,
-        previous_availability=previous, previous_service=previous_service,
-        release_label=RELEASE_LABEL, previous_release_label=PREVIOUS_RELEASE_LABEL,
-        label="Ector County, TX",
+    releases, frames = load_releases(
+        data_path(*ILLUSTRATIVE_BDC), data_path(*ILLUSTRATIVE_BDC_PREVIOUS),
+        meanwhile=lambda: _demo_frames(survey_min_cell),
     )
-
-
-def _release(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One BDC release of the demo: its rows and its service by tract."""
-    from assetmap.analysis.service import service_by_area
-    from assetmap.loaders.fcc import load_bdc
-
-    rows = load_bdc(path)
-    return rows, service_by_area(rows, level="tract")
+    return Sources(
+        **frames, **releases, release_label=RELEASE_LABEL,
+        previous_release_label=PREVIOUS_RELEASE_LABEL, label="Ector County, TX",
+    )
 
 
 def _demo_frames(survey_min_cell: int) -> dict[str, pd.DataFrame]:
