@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from assetmap._report import attach_report, count_reject, count_repair, start_report
@@ -123,15 +124,21 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
         # a hash of each row finds the candidates for exact duplicates without comparing text
         sql = f"SELECT {cols}, _check, hash({cols}) AS _hash FROM ({{}}) AS r"
         parsed = read_clean_csvs(inputs, eng.BDC_COLUMNS)
+        order = ""
         if parsed is not None:  # clean files: pyarrow parses, DuckDB checks the Arrow tables
-            for i, part in enumerate(parsed):
-                con.register(f"_bdc_part_{i}", part)
-            source = "\nUNION ALL\n".join(f"SELECT {cols} FROM _bdc_part_{i}"
+            start = 0
+            for i, part in enumerate(parsed):  # DuckDB scans Arrow in parallel: number rows
+                rows = pa.array(np.arange(start, start + part.num_rows, dtype=np.int64))
+                con.register(f"_bdc_part_{i}", part.append_column("_row", rows))
+                start += part.num_rows
+            source = "\nUNION ALL\n".join(f"SELECT {cols}, _row FROM _bdc_part_{i}"
                                            for i in range(len(parsed)))
+            order = " ORDER BY _row"
         else:
             source = eng.source_sql(inputs)
         try:
-            table = con.sql(sql.format(eng.checked_sql(source, where_sql))).to_arrow_table()
+            table = con.sql(sql.format(eng.checked_sql(source, where_sql)) + order
+                            ).to_arrow_table()
         except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
             eng.diagnose(con, inputs, exc, {k: str(v) for k, v in shown.items()})
             table = con.sql(sql.format(eng.checked_sql(eng.source_sql(inputs), where_sql))
