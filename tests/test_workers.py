@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -13,13 +14,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper module
 import outputs_fixtures as fx
 
 import assetmap as am
-from assetmap._workers import OutputWorker, collect, output_worker, write_drawn
+from assetmap._workers import OutputWorker, _start_method, collect, output_worker, write_drawn
 from assetmap.errors import ConfigError, RepairWarning, SchemaError
 
+START_METHODS = [
+    pytest.param("fork", marks=pytest.mark.skipif(
+        sys.platform != "linux", reason="the worker is forked only on Linux")),
+    "interpreter",
+]
 
-@pytest.fixture
-def worker():
-    pool = OutputWorker()
+
+@pytest.fixture(params=START_METHODS)
+def worker(request):
+    pool = OutputWorker(start=request.param)
     yield pool
     pool.close()
 
@@ -58,14 +65,19 @@ def test_a_worker_takes_one_job_and_an_idle_worker_exits_on_close(worker, tmp_pa
     collect(worker.submit(**_job(tmp_path)))
     with pytest.raises(RuntimeError, match="one job"):
         worker.submit(**_job(tmp_path))
-    idle = OutputWorker()
+    idle = OutputWorker(start=worker_start(worker))
     idle.close()
     assert idle._process.returncode == 0
     assert not idle._folder.exists()
 
 
-def test_a_dead_worker_is_replaced_by_drawing_here(tmp_path):
-    pool = OutputWorker()
+def worker_start(pool: OutputWorker) -> str:
+    return "interpreter" if isinstance(pool._process, subprocess.Popen) else "fork"
+
+
+@pytest.mark.parametrize("start", START_METHODS)
+def test_a_dead_worker_is_replaced_by_drawing_here(tmp_path, start):
+    pool = OutputWorker(start=start)
     pool._process.kill()
     pool._process.wait()
     with pytest.warns(RuntimeWarning, match="drawing here"):
@@ -92,6 +104,27 @@ def test_a_script_without_a_main_guard_can_run_a_study(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['png']"
     assert (tmp_path / "m.png").is_file()
+
+
+def test_a_fork_is_used_only_on_linux_while_one_thread_runs(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert _start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert _start_method() == "interpreter"
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert _start_method() == "interpreter"
+
+
+@pytest.mark.parametrize("start", START_METHODS)
+def test_a_killed_worker_during_its_job_is_replaced(tmp_path, start):
+    pool = OutputWorker(start=start)
+    pool._process.kill()
+    with pytest.warns(RuntimeWarning, match="stopped"):
+        written = collect(pool.submit(**_job(tmp_path)))
+    pool.close()
+    assert written["report"].is_file()
 
 
 def test_warnings_from_the_worker_are_raised_again_in_the_caller():
