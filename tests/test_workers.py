@@ -54,6 +54,24 @@ def test_worker_writes_the_same_files_as_one_process(worker, tmp_path):
     assert "Ector County &lt;test&gt; &amp; map" in report_there
 
 
+def test_the_worker_writes_the_exports_after_the_drawing(worker, tmp_path):
+    here, there = tmp_path / "one", tmp_path / "two"
+    here.mkdir()
+    there.mkdir()
+    jobs = []
+    for folder in (here, there):
+        job = _job(folder)
+        job["exports"] = {"layers": {"t_tracts": fx.scored_ector()}, "challenges": None,
+                          "out_dir": folder, "stem": "t", "formats": ("csv", "gpkg")}
+        jobs.append(job)
+    in_process = write_drawn(**jobs[0])
+    written = collect(worker.submit(**jobs[1]))
+    assert set(written) == set(in_process) == {"png", "report", "tracts.csv", "tracts.gpkg"}
+    assert written["tracts.csv"] == there / "t_tracts.csv"
+    assert (there / "t_tracts.csv").read_bytes() == (here / "t_tracts.csv").read_bytes()
+    assert written["tracts.gpkg"].stat().st_size > 0
+
+
 def test_an_error_in_the_worker_is_raised_in_the_caller(worker, tmp_path):
     job = _job(tmp_path)
     job["scored"] = job["scored"].drop(columns="priority")

@@ -410,6 +410,7 @@ def write_outputs(
         if fmt in formats:
             drawn[fmt] = _inside(out_dir, f"{stem}_report.{ext}")
     paths.update(drawn)
+    exports = _exports(results, sources, formats, out_dir, stem)
     job = None
     if drawn:
         job = {
@@ -418,7 +419,9 @@ def write_outputs(
                        "whatif": results.whatif, "evidence": results.evidence,
                        "challenges": results.challenges, "change": results.release_change},
         }
-    pending = worker.submit(**job) if job is not None and worker is not None else None
+    pending = None
+    if job is not None and worker is not None:  # the exports go with the drawing
+        pending, exports = worker.submit(**job, exports=exports), None
     if "html" in formats:
         from assetmap.outputs.interactive import equity_map
 
@@ -433,34 +436,47 @@ def write_outputs(
         fmap.save(str(paths["html"]))
     if job is not None and pending is None:
         write_drawn(**job)
-    _write_exports(results, sources, formats, out_dir, stem, paths)
+    if exports is not None:
+        paths.update(write_exports(**exports))
     if pending is not None:  # an error in the worker is raised here
         paths.update(collect(pending))
     return paths
 
 
-def _write_exports(results: Results, sources: Sources, formats: tuple[str, ...],
-                   out_dir: Path, stem: str, paths: dict[str, Path]) -> None:
-    """Write the CSV and GeoPackage layers named in ``formats``; add their files to ``paths``."""
-    scored = results.scored
+def _exports(results: Results, sources: Sources, formats: tuple[str, ...], out_dir: Path,
+             stem: str) -> dict[str, Any] | None:
+    """Return the :func:`write_exports` arguments for the CSV and GeoPackage formats asked for."""
     export_formats = tuple(f for f in ("csv", "gpkg") if f in formats)
-    if export_formats:
-        from assetmap.outputs.export import export_layers
+    if not export_formats:
+        return None
+    layers: dict[str, pd.DataFrame] = {f"{stem}_tracts": results.scored}
+    for name, frame in (("school_zones", results.zones), ("plan", results.plan),
+                        ("sites", results.site_connectivity), ("change", results.change),
+                        ("change_schools", results.change_schools),
+                        ("evidence", _with_tracts(results.evidence, sources.tracts))):
+        if frame is not None and len(frame):
+            layers[f"{stem}_{name}"] = frame
+    return {"layers": layers, "challenges": results.challenges, "out_dir": out_dir,
+            "stem": stem, "formats": export_formats}
 
-        layers: dict[str, pd.DataFrame] = {f"{stem}_tracts": scored}
-        for name, frame in (("school_zones", results.zones), ("plan", results.plan),
-                            ("sites", results.site_connectivity), ("change", results.change),
-                            ("change_schools", results.change_schools),
-                            ("evidence", _with_tracts(results.evidence, sources.tracts))):
-            if frame is not None and len(frame):
-                layers[f"{stem}_{name}"] = frame
-        written = export_layers(layers, out_dir, formats=export_formats)
-        if results.challenges is not None and len(results.challenges):
-            written.update(_write_challenges(results.challenges, out_dir, stem, export_formats))
-        for name, files in written.items():
-            for file in files:
-                if not file.name.endswith(".report.json"):
-                    paths[f"{name.removeprefix(stem + '_')}.{file.suffix[1:]}"] = Path(file)
+
+def write_exports(*, layers: dict[str, pd.DataFrame], challenges: gpd.GeoDataFrame | None,
+                  out_dir: Path, stem: str, formats: tuple[str, ...]) -> dict[str, Path]:
+    """Write the layers and the challenge candidates (CSV, GeoPackage); return their files.
+
+    The keys are ``<layer without the stem>.<extension>``, e.g. ``tracts.csv``.
+    """
+    from assetmap.outputs.export import export_layers
+
+    written = export_layers(layers, out_dir, formats=formats)
+    if challenges is not None and len(challenges):
+        written.update(_write_challenges(challenges, out_dir, stem, formats))
+    paths: dict[str, Path] = {}
+    for name, files in written.items():
+        for file in files:
+            if not file.name.endswith(".report.json"):
+                paths[f"{name.removeprefix(stem + '_')}.{file.suffix[1:]}"] = Path(file)
+    return paths
 
 
 def _with_tracts(frame: pd.DataFrame | None, tracts: gpd.GeoDataFrame) -> pd.DataFrame | None:

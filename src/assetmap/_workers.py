@@ -283,8 +283,9 @@ def write_drawn(
     title: str,
     context: Any = None,
     report: dict[str, Any] | None = None,
+    exports: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
-    """Draw the print map into ``paths`` (png/pdf/svg), then write the report(s).
+    """Draw the print map into ``paths`` (png/pdf/svg), write the report(s), then the exports.
 
     Parameters
     ----------
@@ -300,11 +301,14 @@ def write_drawn(
     report : dict, optional
         Keyword arguments for :func:`assetmap.outputs.report.write_report` (plan, schools,
         sites, whatif, evidence, challenges, change); the PNG, when drawn, is embedded.
+    exports : dict, optional
+        Keyword arguments for :func:`assetmap._stages.write_exports` (the CSV and GeoPackage
+        layers), written last, so a study's second process takes them too.
 
     Returns
     -------
     dict
-        The same keys and files, written.
+        The same keys and files, written, and the exported files.
     """
     static = [paths[ext] for ext in ("png", "pdf", "svg") if ext in paths]
     if static:
@@ -318,4 +322,9 @@ def write_drawn(
 
             write_report(scored, paths[key], title=title, map_image=paths.get("png"),
                          **(report or {}))
-    return dict(paths)
+    written = dict(paths)
+    if exports is not None:
+        from assetmap._stages import write_exports
+
+        written.update(write_exports(**exports))
+    return written
