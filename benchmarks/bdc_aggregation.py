@@ -43,7 +43,7 @@ rows = out.attrs['assetmap']['rows_read']
 # numba and the kernels' modules are imported before the clock, as every runner's libraries
 # are; loading the compiled kernels from numba's cache (~1 s) is timed (see compile_times)
 FAST_IMPORTS = ("import assetmap.analysis._bdc_fast, assetmap.analysis._bdc_parse\n"
-                "import assetmap.analysis._bdc_columns\n")
+                "import assetmap.analysis._bdc_columns, assetmap.analysis._bdc_csv\n")
 RUNNERS = {
     **{f"fast_{kind}": ASSETMAP.format(path=path, engine="numba", imports=FAST_IMPORTS)
        for kind, path in (("csv", "csv/*.csv"), ("zip", "zip/*.zip"), ("parquet", "parquet"))},

@@ -2,7 +2,7 @@
 
 One state's files (CSVs read in pieces, zips decompressed in parallel threads, Parquet row
 groups read with pyarrow) are cut into units of ~24 MB; each round, every thread parses one
-unit (:func:`_bdc_parse.parse_csv` / :func:`_bdc_columns.parse_columns`, no GIL) into rows
+unit (:func:`_bdc_csv.parse_csv` / :func:`_bdc_columns.parse_columns`, no GIL) into rows
 partitioned by location, then every thread folds one partition into its own hash tables
 (:func:`_bdc_kernels.aggregate`). Memory is bounded by the state's locations (~40 bytes each),
 not its rows.
@@ -104,12 +104,17 @@ def _csv_units(path: Path) -> list[tuple[Path, int, int]]:
     return out
 
 
+def _room(buf: dict[str, np.ndarray], length: int) -> np.ndarray:
+    """Return the thread's reusable byte buffer, 8-byte aligned, with room for ``length`` + 64."""
+    if buf["bytes"].shape[0] < length + 64:
+        buf["bytes"] = np.empty((length >> 3) + (1 << 17), dtype=np.uint64).view(np.uint8)
+    return buf["bytes"]
+
+
 def _read(piece: tuple[Path, int, int], buf: dict[str, np.ndarray]) -> np.ndarray:
     """Read a CSV piece into the thread's reusable byte buffer (8-byte aligned)."""
     path, offset, length = piece
-    if buf["bytes"].shape[0] < length:
-        buf["bytes"] = np.empty(length + (1 << 20), dtype=np.uint8)
-    view = buf["bytes"][:length]
+    view = _room(buf, length)[:length]
     fd = os.open(path, os.O_RDONLY)
     try:
         got = os.preadv(fd, [memoryview(view)], offset)
@@ -167,7 +172,11 @@ def _zip_members(path: Path) -> list[zipfile.ZipInfo]:
 # ---- hash tables ----------------------------------------------------------------------------
 
 class _Tables:
-    """One partition's tables (:func:`_bdc_kernels.aggregate`), grown on demand."""
+    """One partition's tables (:func:`_bdc_kernels.aggregate`), grown on demand.
+
+    The arrays are made on first use, by the thread that folds the partition: the large
+    location table (tens of MB) is then filled by the threads side by side.
+    """
 
     WIDTH = (2, 2, 2, 1, 2)  # locations, areas, providers, (area, provider) set, overflow
 
@@ -175,14 +184,18 @@ class _Tables:
         from assetmap.analysis import _bdc_kernels as kernels
 
         self.K = kernels
-        bits = [max(10, int(np.ceil(np.log2(max(locations, 1) / 0.55)))), 10, 8, 12, 8]
+        self.bits = [max(10, int(np.ceil(np.log2(max(locations, 1) / 0.55)))), 10, 8, 12, 8]
         self.meta = np.zeros(11, dtype=np.int64)
-        self.tabs = []
-        for t, b in enumerate(bits):
+        self.tabs: list[np.ndarray] = []
+
+    def _make(self) -> None:
+        if self.tabs:
+            return
+        for t, b in enumerate(self.bits):
             self.meta[2 * t + 1] = b
             self.tabs.append(np.full(self.WIDTH[t] << b, self._empty(t), dtype=np.int64))
-        self.akeys = np.zeros(1 << bits[1], dtype=np.int64)
-        self.pkeys = np.zeros(1 << bits[2], dtype=np.int64)
+        self.akeys = np.zeros(1 << self.bits[1], dtype=np.int64)
+        self.pkeys = np.zeros(1 << self.bits[2], dtype=np.int64)
 
     def _empty(self, t: int) -> int:
         return int(self.K.EMPTY) if t in (0, 4) else -1
@@ -201,6 +214,7 @@ class _Tables:
             self.akeys, self.pkeys = (wider, self.pkeys) if t == 1 else (self.akeys, wider)
 
     def fold(self, loc, prov, area, bits, n: int) -> None:
+        self._make()
         start = 0
         while True:
             lt, at, pt, st, ot = self.tabs
@@ -213,6 +227,7 @@ class _Tables:
             self.grow(grow)
 
     def result(self, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        self._make()
         n_area = int(self.meta[2])
         counts = self.K.finish(self.tabs[0], int(self.meta[1]), n_area, self.tabs[4],
                                int(self.meta[9]))
@@ -267,6 +282,7 @@ def _fold(tables: _Tables, part: int, *, bufs: list[dict[str, np.ndarray]]) -> N
 
 def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts: int) -> int:
     from assetmap.analysis import _bdc_columns as columns_
+    from assetmap.analysis import _bdc_csv as csv_
     from assetmap.analysis import _bdc_parse as parse
 
     kind, unit = job
@@ -285,11 +301,12 @@ def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts
     if kind == "parquet":
         status, kept = columns_.parse_columns(*args, *common, *outs)
     else:
-        words = unit[:len(unit) // 8 * 8]
-        if unit.ctypes.data % 8:
-            unit = unit.copy()  # aligned, for the 8-byte newline search
-            words = unit[:len(unit) // 8 * 8]
-        status, kept = parse.parse_csv(unit, words.view(np.uint64), *common, *outs)
+        room = _room(buf, len(unit))
+        if unit.ctypes.data != room.ctypes.data:  # a zip piece: into the aligned buffer
+            room[:len(unit)] = unit
+        room[len(unit):len(unit) + csv_.PAD] = 0  # it reads 8 bytes at a time, padded
+        words = room[:(len(unit) + csv_.PAD) // 8 * 8].view(np.uint64)
+        status, kept = csv_.parse_csv(room[:len(unit)], words, *common, *outs)
     if status:
         raise _Fallback("a line the fast engine does not take as is")
     return kept
@@ -305,6 +322,11 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
     workers = max(1, int(threads or os.cpu_count() or 2))
     streams: list[Iterator] = []
     try:
+        from assetmap.analysis._bdc_sorted import aggregate_sorted
+
+        done = aggregate_sorted(files, sel, workers)  # Parquet ordered by location
+        if done is not None:
+            return done
         streams, rows = _units(files, sel)
         tables = [_Tables(rows // 3 // workers) for _ in range(workers)]  # ~3 offers each
         bufs = [{"loc": np.empty((workers, 1), np.int64), "prov": np.empty((workers, 1), np.int64),

@@ -13,7 +13,9 @@ doubles the table (:func:`rehash`).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core.extending import intrinsic
 
 EMPTY = np.int64(-(2**63))  # free slot in tables keyed by location
 C1 = np.uint64(0x9E3779B97F4A7C15)
@@ -22,7 +24,28 @@ C2 = np.uint64(0xC2B2AE3D27D4EB4F)
 #              n_ovf, ovf_bits, scratch]
 OK, BAD_LINE, TOO_MANY_PROVIDERS = 0, 1, 2
 AREA_MASK = (1 << 24) - 1
-BATCH = 16  # rows whose table slots are loaded ahead
+BATCH = 16  # rows between checks of the tables' room
+AHEAD = 24  # rows whose location slots are being loaded (prefetch distance)
+
+
+@intrinsic
+def _prefetch(typingctx, table, index):
+    """Ask the CPU to load the cache line of ``table[index]`` (no wait, no fault)."""
+    if not isinstance(table, types.Array) or not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        byte_ptr = ir.IntType(8).as_pointer()
+        where = builder.bitcast(builder.gep(data, [args[1]]), byte_ptr)
+        i32 = ir.IntType(32)
+        fn = builder.module.declare_intrinsic(
+            "llvm.prefetch", [byte_ptr], ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]))
+        # read, high locality, data cache
+        builder.call(fn, [where, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(table, index), codegen
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -32,7 +55,9 @@ def _hash(key, bits):
 
 @njit(nogil=True, cache=True, inline="always")
 def partition_of(key, parts):
-    return np.int64(((np.uint64(key) * C2) >> np.uint64(33)) % np.uint64(parts))
+    # the high 32 bits of a second hash, scaled to [0, parts) by a multiply (no division)
+    return np.int64((((np.uint64(key) * C2) >> np.uint64(32)) * np.uint64(parts))
+                    >> np.uint64(32))
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -47,20 +72,6 @@ def _slot(table, width, bits, key, empty):
         s = (s + 1) & mask
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _intern(table, keys, meta, at, key):
-    """Index of ``key`` in an interning table (``meta[at]`` count, ``meta[at+1]`` bits)."""
-    s = _slot(table, 2, meta[at + 1], key, -1)
-    if table[2 * s] == key:
-        return table[2 * s + 1]
-    idx = meta[at]
-    table[2 * s] = key
-    table[2 * s + 1] = idx
-    keys[idx] = key
-    meta[at] = idx + 1
-    return idx
-
-
 @njit(nogil=True, cache=True)
 def aggregate(loc, prov, area, bits, n, start, lt, at, akeys, pt, pkeys, st, ot, meta):
     """Fold rows ``start:n`` into the tables; return (next row, table to grow or -1, status).
@@ -69,63 +80,109 @@ def aggregate(loc, prov, area, bits, n, start, lt, at, akeys, pt, pkeys, st, ot,
     first two providers at 100/20 (15 bits each, index + 1) at bits 33 and 48;
     ``at``/``pt`` area and provider interning, ``st`` the (area, provider) set, ``ot`` the
     overflow set of (location, provider) at 100/20 past two.
+
+    The probes are written out here (a helper taking arrays costs reference counting per
+    call); the location slots are prefetched AHEAD rows on, the pair slots of a batch of
+    rows before the batch's pairs are inserted, so their cache misses overlap.
     """
+    lbits, abits, pbits, sbits, obits = meta[1], meta[3], meta[5], meta[7], meta[9]
+    lmask = (np.int64(1) << lbits) - 1
+    amask = (np.int64(1) << abits) - 1
+    pmask = (np.int64(1) << pbits) - 1
+    smask = (np.int64(1) << sbits) - 1
+    omask = (np.int64(1) << obits) - 1
+    pairs = np.empty(BATCH, dtype=np.int64)
     last_pk = np.int64(-1)
     pidx = np.int64(0)
-    touched = np.int64(0)
-    for i in range(start, n):
-        if (i - start) % BATCH == 0:
-            for t in range(5):  # room for a batch in every table (under 60% full)
-                if (meta[2 * t] + BATCH) * 5 >= (np.int64(3) << meta[2 * t + 1]):
-                    return i, t, OK
-            # load the batch's location slots first: the cache misses overlap
-            for r in range(i, min(i + BATCH, n)):
-                touched += lt[2 * _hash(loc[r], meta[1])]
-        lk = loc[i]
-        if lk == EMPTY:
-            return i, -1, BAD_LINE
-        pk = prov[i]
-        if pk != last_pk:
-            pidx = _intern(pt, pkeys, meta, 4, pk)
-            last_pk = pk
-            if pidx >= 32766:
-                return i, -1, TOO_MANY_PROVIDERS
-        b = np.int64(bits[i])
-        s = _slot(lt, 2, meta[1], lk, EMPTY)
-        if lt[2 * s] != lk:
-            aidx = _intern(at, akeys, meta, 2, area[i])
-            if aidx > AREA_MASK:
-                return i, -1, TOO_MANY_PROVIDERS
-            v = aidx | (b << 24)
-            if b & 256:
-                v |= (pidx + 1) << 33
-            lt[2 * s] = lk
-            lt[2 * s + 1] = v
-            meta[0] += 1
-        else:
-            v = lt[2 * s + 1] | (b << 24)
-            aidx = v & AREA_MASK
-            if b & 256:
-                s1 = (v >> 33) & 0x7FFF
-                s2 = (v >> 48) & 0x7FFF
-                if s1 == 0:
+    for r in range(start, min(start + AHEAD, n)):
+        _prefetch(lt, 2 * _hash(loc[r], lbits))
+    i = start
+    while i < n:
+        for t in range(5):  # room for a batch in every table (under 60% full)
+            if (meta[2 * t] + BATCH) * 5 >= (np.int64(3) << meta[2 * t + 1]):
+                return i, t, OK
+        top = min(i + BATCH, n)
+        for r in range(i, top):
+            if r + AHEAD < n:  # a location slot AHEAD rows on (and its area's slot)
+                _prefetch(lt, 2 * _hash(loc[r + AHEAD], lbits))
+                _prefetch(at, 2 * _hash(area[r + AHEAD], abits))
+            lk = loc[r]
+            if lk == EMPTY:
+                return r, -1, BAD_LINE
+            pk = prov[r]
+            if pk != last_pk:  # the provider's index
+                s = _hash(pk, pbits)
+                while pt[2 * s] != pk and pt[2 * s] != -1:
+                    s = (s + 1) & pmask
+                if pt[2 * s] == pk:
+                    pidx = pt[2 * s + 1]
+                else:
+                    pidx = meta[4]
+                    pt[2 * s] = pk
+                    pt[2 * s + 1] = pidx
+                    pkeys[pidx] = pk
+                    meta[4] = pidx + 1
+                last_pk = pk
+                if pidx >= 32766:
+                    return r, -1, TOO_MANY_PROVIDERS
+            b = np.int64(bits[r])
+            s = _hash(lk, lbits)
+            while lt[2 * s] != lk and lt[2 * s] != EMPTY:
+                s = (s + 1) & lmask
+            if lt[2 * s] != lk:  # a new location: its area's index
+                ak = area[r]
+                a = _hash(ak, abits)
+                while at[2 * a] != ak and at[2 * a] != -1:
+                    a = (a + 1) & amask
+                if at[2 * a] == ak:
+                    aidx = at[2 * a + 1]
+                else:
+                    aidx = meta[2]
+                    at[2 * a] = ak
+                    at[2 * a + 1] = aidx
+                    akeys[aidx] = ak
+                    meta[2] = aidx + 1
+                if aidx > AREA_MASK:
+                    return r, -1, TOO_MANY_PROVIDERS
+                v = aidx | (b << 24)
+                if b & 256:
                     v |= (pidx + 1) << 33
-                elif s1 != pidx + 1:
-                    if s2 == 0:
-                        v |= (pidx + 1) << 48
-                    elif s2 != pidx + 1:
-                        o = _overflow_slot(ot, meta[9], lk, pidx)
-                        if ot[2 * o] == EMPTY:
-                            ot[2 * o] = lk
-                            ot[2 * o + 1] = pidx
-                            meta[8] += 1
-            lt[2 * s + 1] = v
-        pair = (aidx << 16) | pidx
-        q = _slot(st, 1, meta[7], pair, -1)
-        if st[q] == -1:
-            st[q] = pair
-            meta[6] += 1
-    meta[10] = touched
+                lt[2 * s] = lk
+                lt[2 * s + 1] = v
+                meta[0] += 1
+            else:
+                v = lt[2 * s + 1] | (b << 24)
+                aidx = v & AREA_MASK
+                if b & 256:
+                    s1 = (v >> 33) & 0x7FFF
+                    s2 = (v >> 48) & 0x7FFF
+                    if s1 == 0:
+                        v |= (pidx + 1) << 33
+                    elif s1 != pidx + 1:
+                        if s2 == 0:
+                            v |= (pidx + 1) << 48
+                        elif s2 != pidx + 1:  # a third provider at 100/20: the overflow set
+                            o = _hash(lk * 32771 + pidx, obits)
+                            while ot[2 * o] != EMPTY and not (ot[2 * o] == lk
+                                                              and ot[2 * o + 1] == pidx):
+                                o = (o + 1) & omask
+                            if ot[2 * o] == EMPTY:
+                                ot[2 * o] = lk
+                                ot[2 * o + 1] = pidx
+                                meta[8] += 1
+                lt[2 * s + 1] = v
+            pair = (aidx << 16) | pidx
+            pairs[r - i] = pair
+            _prefetch(st, _hash(pair, sbits))
+        for r in range(i, top):  # the batch's (area, provider) pairs
+            pair = pairs[r - i]
+            q = _hash(pair, sbits)
+            while st[q] != pair and st[q] != -1:
+                q = (q + 1) & smask
+            if st[q] == -1:
+                st[q] = pair
+                meta[6] += 1
+        i = top
     return n, -1, OK
 
 

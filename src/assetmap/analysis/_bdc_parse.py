@@ -1,7 +1,9 @@
 """Parsers of the fast BDC aggregation engine (:mod:`assetmap.analysis._bdc_fast`).
 
-:func:`parse_csv` (a chunk of CSV bytes cut at line ends) and :func:`parse_columns` (the
-columns of a Parquet row group) turn availability rows into compact rows: location key,
+:func:`assetmap.analysis._bdc_csv.parse_csv` (a chunk of CSV bytes cut at line ends; lines
+not in the usual widths come to :func:`_careful` here) and
+:func:`assetmap.analysis._bdc_columns.parse_columns` (the columns of a Parquet row group)
+turn availability rows into compact rows: location key,
 provider key, area key and offer bits, partitioned by a hash of the location so that each
 partition has one owner thread (:func:`assetmap.analysis._bdc_kernels.aggregate`). Compiled
 with numba ``nogil=True``.
@@ -31,9 +33,6 @@ for _code, _bit in ((0, 64), (10, 1), (40, 2), (50, 4), (71, 8), (72, 8), (70, 1
 RELIABLE_BITS = 1 | 2 | 4 | 8
 MIN_LINE = 33  # bytes of the shortest line the CSV parser accepts (newline included)
 POW10 = 10 ** np.arange(18, dtype=np.int64)
-ONES = np.uint64(0x0101010101010101)
-HIGH = np.uint64(0x8080808080808080)
-NEWLINES = np.uint64(0x0A0A0A0A0A0A0A0A)
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -142,7 +141,7 @@ def _field_start(buf, j, lo, width):
     return -1 if bad else k
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, cache=True)
 def _careful(buf, i, j, want_h3):
     """Fields of the line ``buf[i:j]`` (newline excluded) read from both ends.
 
@@ -233,168 +232,3 @@ def _one_field(buf, s, e):
             m += 1
         m += 1
     return True
-
-
-BLOCK = 1 << 16
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _newline(buf, words, j, end):
-    """Index of the next newline at or after ``j`` (``end`` if none), 8 bytes at a time."""
-    while j < end and (j & 7) != 0:
-        if buf[j] == 10:
-            return j
-        j += 1
-    w = j >> 3
-    nw = words.shape[0]
-    while w < nw:
-        x = words[w] ^ NEWLINES
-        t = (x - ONES) & ~x & HIGH  # exact for the lowest flagged byte
-        if t != np.uint64(0):
-            k = w * 8
-            if t & np.uint64(0xFFFFFFFF) == np.uint64(0):
-                k += 4
-                t >>= np.uint64(32)
-            if t & np.uint64(0xFFFF) == np.uint64(0):
-                k += 2
-                t >>= np.uint64(16)
-            if t & np.uint64(0xFF) == np.uint64(0):
-                k += 1
-            return k
-        w += 1
-    j = max(j, nw * 8)
-    while j < end and buf[j] != 10:
-        j += 1
-    return j
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _digits_back(buf, k, stop):
-    """Read the digits ending at ``k`` backwards to a comma: (value, position of the comma, bad).
-
-    ``bad`` is 1 when a byte on the way is not a digit; the scan never goes below ``stop``.
-    """
-    value = np.int64(0)
-    p = np.int64(1)
-    bad = np.int64(0)
-    while k > stop and buf[k] != 44:
-        c = np.int64(buf[k]) - 48
-        bad |= np.int64(c < 0) | np.int64(c > 9)
-        value += c * p
-        p *= 10
-        k -= 1
-    return value, k, bad
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _plain(buf, i, e, want_h3):
-    """Fields of a line in the usual widths (as :func:`_careful`), or status BAD_LINE.
-
-    Usual: ``frn`` 10 characters, ``provider_id`` 6 digits, ``location_id`` 10, one-character
-    code, two-letter state, 15-character GEOID and H3. Checked without branches per byte.
-    """
-    fail = (BAD_LINE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, np.int64(0), np.int64(0))
-    if e - i < 64 or buf[e - 16] != 44 or buf[e - 32] != 44 or buf[e - 35] != 44 \
-            or buf[e - 37] != 44 or buf[e - 39] != 44 or buf[i + 10] != 44 \
-            or buf[i + 17] != 44:
-        return fail
-    bad = np.int64(0)
-    h3 = np.int64(0)
-    if want_h3:
-        for m in range(e - 15, e):
-            c = np.int64(buf[m])
-            dig = np.int64((c >= 48) & (c <= 57))
-            bad |= 1 - (dig | np.int64((c >= 97) & (c <= 102)))
-            h3 = h3 * 16 + c - (48 if dig else 87)
-    else:
-        for m in range(e - 15, e):
-            c = buf[m]
-            bad |= np.int64(c == 34) | np.int64(c == 44) | np.int64(c == 13) | np.int64(c == 10)
-    geoid = np.int64(0)
-    for m in range(15):
-        c = np.int64(buf[e - 31 + m]) - 48
-        bad |= np.int64(c < 0) | np.int64(c > 9)
-        geoid += c * POW10[14 - m]
-    for m in range(i, i + 10):  # frn
-        c = buf[m]
-        bad |= np.int64(c == 34) | np.int64(c == 44) | np.int64(c == 13) | np.int64(c == 10)
-    for m in range(e - 36, e - 32):  # code, comma, state
-        c = buf[m]
-        bad |= np.int64(c == 34) | np.int64(c == 13) | np.int64(c == 10)
-    low = np.int64(buf[e - 38]) - 48
-    pv = np.int64(0)
-    for m in range(6):
-        c = np.int64(buf[i + 11 + m]) - 48
-        bad |= np.int64(c < 0) | np.int64(c > 9)
-        pv += c * POW10[5 - m]
-    if bad or low < 0 or low > 1:
-        return fail
-    # up, down, technology: read backwards, digits until a comma
-    up, k, bad = _digits_back(buf, e - 40, i + 17)
-    un = e - 40 - k
-    down, k, bad_down = _digits_back(buf, k - 1, i + 17)
-    dn = e - 41 - un - k
-    tech, k, bad_tech = _digits_back(buf, k - 1, i + 17)
-    tn = e - 42 - un - dn - k
-    bad |= bad_down | bad_tech
-    if bad or un == 0 or dn == 0 or tn == 0 or un > 9 or dn > 9 or tn > 3:
-        return fail
-    te = e - 42 - un - dn - tn  # the comma before technology
-    if te - 11 <= i + 17 or buf[te - 11] != 44:
-        return fail
-    lv = np.int64(0)
-    for m in range(10):
-        c = np.int64(buf[te - 10 + m]) - 48
-        bad |= np.int64(c < 0) | np.int64(c > 9)
-        lv += c * POW10[9 - m]
-    for m in range(i + 18, te - 11):  # brand_name: unquoted, no comma
-        c = buf[m]
-        bad |= np.int64(c == 34) | np.int64(c == 44) | np.int64(c == 13) | np.int64(c == 10)
-    if bad:
-        return fail
-    return (OK, lv, 10, pv, 6, tech, down, up, low, e - 36, 1, e - 34, 2, geoid, h3)
-
-
-@njit(nogil=True, cache=True)
-def parse_csv(buf, words, area_div, want_h3, codes, states, sel, parts,
-              out_loc, out_prov, out_area, out_bits, counts):
-    """Parse BDC lines (header removed) into partitioned rows; return (status, rows kept).
-
-    ``words`` is ``buf`` seen as 64-bit words (newlines are found 8 bytes at a time). A line
-    in the usual widths is read by :func:`_plain`, any other by :func:`_careful`, which
-    accepts exactly the lines of twelve fields in which only ``brand_name`` may be quoted.
-    ``states`` holds allowed ``state_usps`` as ``c0 * 256 + c1`` (empty = all); ``codes``
-    is a 257-byte table of allowed one-character codes, ``codes[256] == 1`` when filtering.
-    """
-    end = buf.shape[0]
-    kept = 0
-    for p in range(parts):
-        counts[p] = 0
-    i = 0
-    while i < end:
-        j = _newline(buf, words, min(i + MIN_LINE - 1, end), end)
-        e = j - 1 if buf[j - 1] == 13 else j
-        (st, lv, ln, pv, pn, tech, down, up, low, cs, cl, ss, sl, geoid,
-         h3) = _plain(buf, i, e, want_h3)
-        if st != OK:
-            (st, lv, ln, pv, pn, tech, down, up, low, cs, cl, ss, sl, geoid,
-             h3) = _careful(buf, i, j, want_h3)
-        if st != OK or tech > 255 or (TECH_BIT[tech] == 0 and tech != 0):
-            return BAD_LINE, kept
-        i = j + 1
-        state_ok = 1
-        if states.shape[0] > 0:
-            state_ok = 0
-            if sl == 2:
-                sv = np.int64(buf[ss]) * 256 + buf[ss + 1]
-                for s in states:
-                    if s == sv:
-                        state_ok = 1
-        code = buf[cs] if cl > 0 else 0
-        if not _keep(geoid, state_ok, codes, code, cl, sel):
-            continue
-        kept += 1
-        push_row((out_loc, out_prov, out_area, out_bits), counts, parts, lv * 32 + ln,
-                 pv * 32 + pn, h3 if want_h3 else geoid // area_div,
-                 _offer(TECH_BIT[tech], tech, down, up, low))
-    return OK, kept

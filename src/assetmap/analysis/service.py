@@ -222,7 +222,6 @@ def _finish_area(sums: pd.DataFrame, pairs: pd.DataFrame, *, level: str, key: st
     sums = sums.groupby("area", sort=True)[count_cols].sum()
     ok = pairs[pairs["_check"] <= 1]
     providers = ok.drop_duplicates(["area", "provider_id"]).groupby("area").size()
-    providers = providers[providers.index.isin(sums.index)]
     out = pd.DataFrame(index=sums.index)
     n = sums["locations"].astype("int64")
     for c in ("locations", "unserved", "underserved", "served"):
@@ -564,14 +563,15 @@ def _aggregate_group(con, files, area, where_sql, report, columns):
             con.execute("CREATE OR REPLACE TEMP TABLE bdc_groups AS "
                         + bead.groups_sql(rows(), area=area, by_provider=by_provider))
 
-        eng.run_typed(con, inputs, {k: str(v) for k, v in shown.items()}, group)
-        try:
-            result = con.sql(bead.areas_sql(
-                "bdc_groups", rows=None if by_provider else rows(), area=area)).df()
-            sums, pairs, checks = _split_areas(
-                result, lambda: con.sql(bead.check_counts_sql(rows())).df())
-        finally:
-            con.execute("DROP TABLE IF EXISTS bdc_groups")
+        with eng.damaged_parquet(inputs):
+            eng.run_typed(con, inputs, {k: str(v) for k, v in shown.items()}, group)
+            try:
+                result = con.sql(bead.areas_sql(
+                    "bdc_groups", rows=None if by_provider else rows(), area=area)).df()
+                sums, pairs, checks = _split_areas(
+                    result, lambda: con.sql(bead.check_counts_sql(rows())).df())
+            finally:
+                con.execute("DROP TABLE IF EXISTS bdc_groups")
     return sums, pairs, checks, inputs.numeric_repairs
 
 

@@ -396,6 +396,34 @@ def run_typed(con: duckdb.DuckDBPyConnection, inputs: Inputs, shown: dict[Path, 
     return query()
 
 
+@contextlib.contextmanager
+def damaged_parquet(inputs: Inputs) -> Iterator[None]:
+    """Raise DuckDB's error on a damaged Parquet file as a :class:`SchemaError` naming it.
+
+    DuckDB's Parquet reader says only what it found (``TProtocolException: Invalid data``);
+    this adds the files read. Other errors (a bad value, memory) pass unchanged.
+
+    Examples
+    --------
+    >>> with damaged_parquet(Inputs(parquet=[Path("x.parquet")])):
+    ...     raise duckdb.Error("TProtocolException: Invalid data")
+    Traceback (most recent call last):
+    ...
+    assetmap.errors.SchemaError: x.parquet: the Parquet data cannot be read (a damaged or \
+cut-short file?): TProtocolException: Invalid data
+    """
+    try:
+        yield
+    except duckdb.Error as exc:
+        if not inputs.parquet or not (type(exc) is duckdb.Error
+                                      or isinstance(exc, duckdb.IOException)):
+            raise
+        names = ", ".join(str(p) for p in inputs.parquet[:5])
+        more = f" (and {len(inputs.parquet) - 5} more)" if len(inputs.parquet) > 5 else ""
+        raise SchemaError(f"{names}{more}: the Parquet data cannot be read (a damaged or "
+                          f"cut-short file?): {exc}") from exc
+
+
 def _split_line(text: str) -> list[str]:
     import csv
 

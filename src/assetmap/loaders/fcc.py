@@ -136,13 +136,14 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
             order = " ORDER BY _row"
         else:
             source = eng.source_sql(inputs)
-        try:
-            table = con.sql(sql.format(eng.checked_sql(source, where_sql)) + order
-                            ).to_arrow_table()
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            eng.diagnose(con, inputs, exc, {k: str(v) for k, v in shown.items()})
-            table = con.sql(sql.format(eng.checked_sql(eng.source_sql(inputs), where_sql))
-                            ).to_arrow_table()
+        with eng.damaged_parquet(inputs):
+            try:
+                table = con.sql(sql.format(eng.checked_sql(source, where_sql)) + order
+                                ).to_arrow_table()
+            except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+                eng.diagnose(con, inputs, exc, {k: str(v) for k, v in shown.items()})
+                table = con.sql(sql.format(eng.checked_sql(eng.source_sql(inputs), where_sql))
+                                ).to_arrow_table()
         report["sources"][0]["files"] = inputs.names[:20]
     report["rows_read"] = table.num_rows
     count_repair(report, "integral numbers written as text (e.g. '100.0') read as integers",
@@ -169,14 +170,18 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
 
 def bdc_to_parquet(paths: Paths, out_dir: str | os.PathLike[str], *,
                    partition_by: Iterable[str] = ("state_usps",),
-                   threads: int | None = None) -> Path:
+                   threads: int | None = None, by_location: bool = True) -> Path:
     r"""Convert a BDC release (CSVs or zips) once to typed, partitioned Parquet.
 
     The result is a directory that :func:`load_bdc` and :func:`assetmap.aggregate_bdc` read
     many times faster than the CSVs (typed columns, zstd-compressed, state partitions skipped
-    when filtering by state). Rows are written as read; checks and repairs happen when
-    reading. ``location_id`` is stored as a 64-bit integer when every id is a plain integer
-    (as in BDC releases; exactly: written back as text it is the same id), else as text.
+    when filtering by state). Each partition's rows are ordered by
+    ``(block_geoid, location_id)``, or by ``location_id`` when a location of the partition
+    has more than one block (``by_location``: a location's rows are then contiguous, which
+    the fast engine of :func:`assetmap.aggregate_bdc` uses; the order is recorded in the
+    file's metadata), values as read; checks and repairs happen when reading.
+    ``location_id`` is stored as a 64-bit integer when every id is a plain integer (as in BDC
+    releases; exactly: written back as text it is the same id), else as text.
 
     Parameters
     ----------
@@ -188,6 +193,9 @@ def bdc_to_parquet(paths: Paths, out_dir: str | os.PathLike[str], *,
         Partition columns (default ``("state_usps",)``).
     threads : int, optional
         DuckDB threads (default: all cores).
+    by_location : bool
+        Order each partition's rows as above (default True; one file per partition).
+        False keeps the order of the input and is quicker to write.
 
     Returns
     -------
@@ -219,6 +227,8 @@ def bdc_to_parquet(paths: Paths, out_dir: str | os.PathLike[str], *,
         try:
             eng.run_typed(con, inp, {k: str(v) for k, v in shown.items()},
                           lambda: _copy_parquet(con, eng.source_sql(inp), tmp, parts))
+            if by_location:
+                _order_by_location(con, tmp)
             for f in sorted(tmp.rglob("*.parquet")):  # written in full: move into place
                 target = out / f.relative_to(tmp)
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -254,6 +264,41 @@ def _copy_parquet(con: duckdb.DuckDBPyConnection, source: str, target: Path,
         dest.parent.mkdir(parents=True, exist_ok=True)
         f.rename(dest)
     shutil.rmtree(target / "ok", ignore_errors=True)
+
+
+ORDER_KEY = "assetmap.bdc_order"  # Parquet key-value metadata: the order of the rows
+LOCATIONS_KEY = "assetmap.bdc_locations"  # ... and the number of distinct locations
+
+
+def _order_by_location(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Rewrite each partition's files as one file, a location's rows contiguous.
+
+    Ordered by ``(block_geoid, location_id)`` when every location of the partition has
+    exactly one ``block_geoid`` (as in BDC releases: areas then change rarely from row to
+    row), else by ``location_id``. The order and the number of distinct locations are
+    recorded in the file's key-value metadata (:data:`ORDER_KEY`, :data:`LOCATIONS_KEY`).
+    """
+    folders = sorted({f.parent for f in target.rglob("*.parquet")})
+    con.execute("SET preserve_insertion_order = true")  # COPY writes in ORDER BY order
+    try:
+        for folder in folders:
+            files = sorted(folder.glob("*.parquet"))
+            listed = ", ".join(f"'{f}'" for f in files)
+            source = f"read_parquet([{listed}], hive_partitioning = false)"
+            n_loc, n_bad = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE bad) FROM (SELECT (min(block_geoid) "
+                "<> max(block_geoid) OR count(block_geoid) < count(*)) AS bad "
+                f"FROM {source} GROUP BY location_id)").fetchone()
+            order = "location_id" if n_bad else "block_geoid, location_id"
+            kv = f"{{'{ORDER_KEY}': '{order.replace(' ', '')}', '{LOCATIONS_KEY}': '{n_loc}'}}"
+            ordered = folder / ".ordered.parquet"
+            con.execute(f"COPY (SELECT * FROM {source} ORDER BY {order}) TO '{ordered}' "
+                        f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {kv})")
+            for f in files:
+                f.unlink()
+            ordered.rename(folder / "data_0.parquet")
+    finally:
+        con.execute("SET preserve_insertion_order = false")
 
 
 def _summary_text(path: Path) -> tuple[bytes, str]:

@@ -1,0 +1,379 @@
+"""Kernels of the sorted Parquet path of the fast BDC engine (:mod:`assetmap.analysis._bdc_sorted`).
+
+When a state's rows are ordered by ``location_id``, or by ``(block_geoid, location_id)`` with
+one block per location (as :func:`assetmap.bdc_to_parquet` writes them), a location's rows
+are contiguous: :func:`fold_unit` reads a row group's typed columns
+once, checks every row as :func:`assetmap.analysis._bdc_columns.parse_columns` does, and folds
+each run of equal ids into per-area counts straight away, with no table keyed by location.
+Only small tables remain (areas, providers, a bit per (area, provider) pair; a worker's
+own, kept across its row groups). The first and the last location of a row group may continue in
+the neighbouring groups: they are returned unfolded (``part``) and merged in order by the
+driver, which folds them with :func:`emit_many`.
+
+Text columns come as (indexes, values): a dictionary's indexes and one parsed value per
+dictionary entry, or no indexes and one value per row; a value of -1 is text that does not
+parse, and the row stops the kernel (the state goes to the DuckDB engine).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from assetmap.analysis._bdc_parse import TECH_BIT, _offer
+
+OK, BAD_LINE, FULL, UNSORTED, GROW = 0, 1, 2, 3, 4
+PCAP = 60  # distinct providers at 100/20 one location may have here (more: the hash path)
+PART = 4 + PCAP  # a partial location: id, area key, offer bits, n providers, providers
+C1 = np.uint64(0x9E3779B97F4A7C15)
+# meta: [n_area, area_bits, n_prov, prov_bits, -, -, kept, has_first, has_last]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _intern(table, keys, meta, at, key):
+    """Index of ``key`` (>= 0) in an interning table ``[key, index]`` (free slot: -1)."""
+    bits = meta[at + 1]
+    mask = (np.int64(1) << bits) - 1
+    s = np.int64((np.uint64(key) * C1) >> np.uint64(64 - bits))
+    while True:
+        k = table[2 * s]
+        if k == key:
+            return table[2 * s + 1]
+        if k == -1:
+            idx = meta[at]
+            table[2 * s] = key
+            table[2 * s + 1] = idx
+            keys[idx] = key
+            meta[at] = idx + 1
+            return idx
+        s = (s + 1) & mask
+
+
+@njit(nogil=True, cache=True)
+def rehash(old, width, new, new_bits):
+    """Move every entry of a table keyed by non-negative ints into the wider ``new``."""
+    mask = (np.int64(1) << new_bits) - 1
+    for s in range(old.shape[0] // width):
+        k = old[s * width]
+        if k == -1:
+            continue
+        t = np.int64((np.uint64(k) * C1) >> np.uint64(64 - new_bits))
+        while new[t * width] != -1:
+            t = (t + 1) & mask
+        for w in range(width):
+            new[t * width + w] = old[s * width + w]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _emit(sums, a, m, n100):
+    """Fold one location (offer bits ``m``) into area ``a``, as ``_bdc_kernels.finish``."""
+    sums[a, 0] += 1
+    if m & 384 == 0:
+        sums[a, 1] += 1
+    elif m & 256 == 0:
+        sums[a, 2] += 1
+    else:
+        sums[a, 3] += 1
+    sums[a, 4] += n100
+    if m & 127 == 32:  # satellite only
+        sums[a, 5] += 1
+    if m & 95 == 16:  # unlicensed fixed wireless only
+        sums[a, 6] += 1
+    for k in range(6):
+        if m & (1 << k):
+            sums[a, 7 + k] += 1
+
+
+@njit(nogil=True, cache=True)
+def emit_many(locs, at, akeys, sums, meta):
+    """Fold whole locations ``[id, area key, bits, n providers, ...]`` (rows of ``locs``)."""
+    for i in range(locs.shape[0]):
+        a = _intern(at, akeys, meta, 0, locs[i, 1])
+        _emit(sums, a, locs[i, 2], locs[i, 3])
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _save(part, j, lv, akey, bits, n100, provs):
+    part[j, 0] = lv
+    part[j, 1] = akey
+    part[j, 2] = bits
+    part[j, 3] = n100
+    for k in range(n100):
+        part[j, 4 + k] = provs[k]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _in_list(sel, i, v):
+    """Whether ``v`` is in the sorted list ``sel[i + 1:i + 1 + sel[i]]`` (empty: True)."""
+    m = sel[i]
+    if m == 0:
+        return True
+    lo, hi = i + 1, i + 1 + m
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sel[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < i + 1 + m and sel[lo] == v
+
+
+@njit(nogil=True, cache=True)
+def _selected(geoid, sel):
+    """Check the state, county and tract lists of the selection (``_bdc_fast.selection``)."""
+    i = 0
+    if not _in_list(sel, i, geoid // 10**13):
+        return False
+    i += sel[i] + 1
+    if not _in_list(sel, i, geoid // 10**10):
+        return False
+    i += sel[i] + 1
+    return _in_list(sel, i, geoid // 10**4)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _value(idx, vals, r):
+    if idx.shape[0] > 0:
+        return vals[idx[r]]
+    return vals[r]
+
+
+@njit(nogil=True, cache=True)
+def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx, code_vals,
+              geo_idx, geo_vals, area_vals, h3_idx, h3_vals, state_ok, want_h3, sel,
+              at, akeys, sums, pbits, meta, part, mode, edge):
+    """Check and fold a row group ordered by location; return (row, status).
+
+    ``mode`` 0: rows ordered by location id; 1: by (block GEOID, location id), each
+    location with one block (``edge`` then gets the number of runs of equal ids over all
+    rows, the first row's GEOID and id, the last row's GEOID and id, for the caller to
+    check the order across groups and that no location comes back later).
+
+    ``prov_pid``/``prov_vals``: the worker's provider index and the provider key of each
+    dictionary entry (-1: not an id); ``pbits`` the (area, provider) pairs, one bit each.
+    Status ``GROW``: the area table needs doubling (the caller grows it and calls again;
+    nothing was folded). ``UNSORTED``: an id smaller than the one before (the state goes to
+    the hash path); ``BAD_LINE``: a row the fast engine does not take. ``part[0]`` is the
+    group's first location, ``part[1]`` its last (``meta[8]``) unless the group has a single
+    location; both are left for the caller to fold (their pairs are set here).
+
+    Three passes, so that the cache misses on the area tables overlap: the rows into
+    locations (sequential), the locations' areas interned, then counts and pairs.
+    """
+    n = loc.shape[0]
+    provs = np.empty(PCAP, dtype=np.int64)
+    l_key = np.empty(n + 1, dtype=np.int64)  # per location: area key, offer bits, n at 100/20
+    l_bits = np.empty(n + 1, dtype=np.int64)
+    l_n100 = np.empty(n + 1, dtype=np.int64)
+    r_loc = np.empty(n, dtype=np.int32)  # per kept row: its location, its own area key,
+    r_key = np.empty(n, dtype=np.int64)  # its provider
+    r_pid = np.empty(n, dtype=np.int32)
+    nk = 0  # changes of area key from one kept row to the next (+1): at most this many
+    nl = -1
+    kept = 0
+    cur = np.int64(-1)
+    first_id = np.int64(-1)
+    bits = np.int64(0)
+    n100 = 0
+    prev = np.int64(-1)
+    by_area = sel[0] + sel[sel[0] + 1] + sel[sel[0] + sel[sel[0] + 1] + 2] > 0
+    first_provs = np.empty(PCAP, dtype=np.int64)
+    prev_geo = np.int64(-1)
+    runs = 0
+    edge[:] = 0
+    for r in range(n):
+        lv = loc[r]
+        if lv < 0 or lv >= 2**58:
+            return r, BAD_LINE
+        pe = prov_idx[r]
+        pidx = prov_pid[pe]
+        geoid = _value(geo_idx, geo_vals, r)
+        t = np.int64(tech[r])
+        if pidx < 0 or geoid < 0 or t < 0 or t > 255 or (TECH_BIT[t] == 0 and t != 0):
+            return r, BAD_LINE
+        if mode == 0:
+            if lv < prev:
+                return r, UNSORTED
+        else:
+            if geoid < prev_geo or (geoid == prev_geo and lv < prev) or (
+                    lv == prev and geoid != prev_geo):
+                return r, UNSORTED
+            if lv != prev:
+                runs += 1
+            prev_geo = geoid
+        prev = lv
+        d, u, lo = np.int64(down[r]), np.int64(up[r]), np.int64(low[r])
+        if d < 0 or u < 0 or d > 2147483647 or u > 2147483647 or (lo != 0 and lo != 1):
+            return r, BAD_LINE
+        if want_h3:
+            key = _value(h3_idx, h3_vals, r)
+            if key < 0:
+                return r, BAD_LINE
+        else:
+            key = _value(geo_idx, area_vals, r)
+        if _value(code_idx, code_vals, r) == 0 or state_ok == 0:
+            continue
+        if by_area and not _selected(geoid, sel):
+            continue
+        if lv != cur:
+            if nl >= 0:
+                l_bits[nl] = bits
+                l_n100[nl] = n100
+                if nl == 0:
+                    first_provs[:n100] = provs[:n100]
+            nl += 1
+            cur = lv
+            if nl == 0:
+                first_id = lv
+            l_key[nl] = key
+            bits = 0
+            n100 = 0
+        if kept == 0 or key != r_key[kept - 1]:
+            nk += 1
+        r_key[kept] = key  # pairs go to the row's area (a location with two blocks)
+        r_loc[kept] = nl
+        r_pid[kept] = pidx
+        kept += 1
+        b = _offer(TECH_BIT[t], t, d, u, lo)
+        bits |= b
+        if b & 256:
+            pk = prov_vals[pe]
+            new = True
+            for k in range(n100):
+                if provs[k] == pk:
+                    new = False
+            if new:
+                if n100 == PCAP:
+                    return r, FULL
+                provs[n100] = pk
+                n100 += 1
+    nl += 1
+    if n > 0:
+        edge[0] = runs
+        edge[1] = _value(geo_idx, geo_vals, 0)
+        edge[2] = loc[0]
+        edge[3] = prev_geo
+        edge[4] = prev
+    if nl == 0:
+        meta[6] = 0
+        return n, OK
+    l_bits[nl - 1] = bits
+    l_n100[nl - 1] = n100
+    if nl == 1:
+        first_provs[:n100] = provs[:n100]
+    if (meta[0] + nl + nk) * 5 >= (np.int64(3) << meta[1]):  # room for every area
+        return 0, GROW
+    l_area = np.empty(nl, dtype=np.int64)
+    last_key = np.int64(-1)
+    last_area = np.int64(-1)
+    for i in range(nl):  # area keys repeat from one location to the next: intern once
+        if l_key[i] != last_key:
+            last_key = l_key[i]
+            last_area = _intern(at, akeys, meta, 0, last_key)
+        l_area[i] = last_area
+    for i in range(1, nl - 1):  # the first and the last may continue next door
+        _emit(sums, l_area[i], l_bits[i], l_n100[i])
+    last_key = np.int64(-1)
+    for i in range(kept):
+        li = r_loc[i]
+        a = l_area[li]
+        if r_key[i] != l_key[li]:  # not the area of the location's first row
+            if r_key[i] != last_key:
+                last_key = r_key[i]
+                last_area = _intern(at, akeys, meta, 0, last_key)
+            a = last_area
+        p = r_pid[i]
+        pbits[a, p >> 6] |= np.uint64(1) << np.uint64(p & 63)
+    _save(part, 0, first_id, l_key[0], l_bits[0], l_n100[0], first_provs)
+    meta[7] = 1
+    if nl > 1:
+        _save(part, 1, cur, l_key[nl - 1], l_bits[nl - 1], l_n100[nl - 1], provs)
+        meta[8] = 1
+    meta[6] = kept
+    return n, OK
+
+
+@njit(nogil=True, cache=True)
+def intern_keys(vals, pt, pkeys, meta):
+    """Return the worker's provider index of each key (-1 stays -1)."""
+    out = np.empty(vals.shape[0], dtype=np.int64)
+    for i in range(vals.shape[0]):
+        out[i] = _intern(pt, pkeys, meta, 2, vals[i]) if vals[i] >= 0 else -1
+    return out
+
+
+@njit(nogil=True, cache=True)
+def id_values(off, data):
+    """Parse Arrow strings of up to 17 digits as ``value * 32 + length``; -1 if not."""
+    n = off.shape[0] - 1
+    out = np.empty(n, dtype=np.int64)
+    for r in range(n):
+        s, e = off[r], off[r + 1]
+        ln = e - s
+        ok = 0 < ln <= 17
+        v = np.int64(0)
+        for j in range(s, e):
+            c = np.int64(data[j]) - 48
+            ok = ok and 0 <= c <= 9
+            v = v * 10 + c
+        out[r] = v * 32 + ln if ok else -1
+    return out
+
+
+@njit(nogil=True, cache=True)
+def geoid_values(off, data, prefix):
+    """Parse Arrow strings of 15 digits: (GEOIDs, their first ``prefix`` digits); -1 if not.
+
+    The area key is read with the digits (no division per row).
+    """
+    n = off.shape[0] - 1
+    out = np.empty(n, dtype=np.int64)
+    area = np.empty(n, dtype=np.int64)
+    for r in range(n):
+        s, e = off[r], off[r + 1]
+        ok = e - s == 15
+        v = np.int64(0)
+        a = np.int64(0)
+        for j in range(s, e):
+            c = np.int64(data[j]) - 48
+            ok = ok and 0 <= c <= 9
+            v = v * 10 + c
+            if j - s == prefix - 1:
+                a = v
+        out[r] = v if ok else -1
+        area[r] = a
+    return out, area
+
+
+@njit(nogil=True, cache=True)
+def hex_values(off, data):
+    """Parse Arrow strings of 15 lower-case hexadecimal characters (H3 cells); -1 if not."""
+    n = off.shape[0] - 1
+    out = np.empty(n, dtype=np.int64)
+    for r in range(n):
+        s, e = off[r], off[r + 1]
+        ok = e - s == 15
+        v = np.int64(0)
+        for j in range(s, e):
+            c = np.int64(data[j])
+            if 48 <= c <= 57:
+                v = v * 16 + (c - 48)
+            elif 97 <= c <= 102:
+                v = v * 16 + (c - 87)
+            else:
+                ok = False
+        out[r] = v if ok else -1
+    return out
+
+
+@njit(nogil=True, cache=True)
+def code_values(off, data, codes):
+    """1 where the business/residential code is selected (``codes``, as ``_keep``), else 0."""
+    n = off.shape[0] - 1
+    out = np.ones(n, dtype=np.int64)
+    if codes[256] == 1:
+        for r in range(n):
+            s, e = off[r], off[r + 1]
+            if e - s != 1 or codes[data[s]] == 0:
+                out[r] = 0
+    return out
