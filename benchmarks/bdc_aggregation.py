@@ -2,7 +2,8 @@
 
 For each size it generates (once, seeded) illustrative files in the real BDC schema under
 ``benchmarks/_work/`` (git-ignored): one CSV per technology, the same zipped, and a Parquet
-directory. Each measurement runs in its own subprocess (peak RSS from RUSAGE_CHILDREN):
+directory, then reads them all once so that every runner finds them in the page cache. Each
+measurement runs in its own subprocess (peak RSS from RUSAGE_CHILDREN):
 
 * assetmap ``aggregate_bdc(level="tract")`` from CSV, from zip and from Parquet, with the fast
   engine (``engine="numba"``: ``fast_*``) and with DuckDB (``duckdb_*``);
@@ -138,6 +139,22 @@ def run(name: str, data: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1]) | {"load": load}
 
 
+def warm(data: Path) -> str:
+    """Read every file of a size once, so each runner finds them in the page cache.
+
+    Without it the first runner of a size pays the disk reads of the files (e.g. 4.4 GB of
+    CSV at 50 M rows) and the others do not.
+    """
+    t0 = time.perf_counter()
+    total = 0
+    for f in sorted(p for p in data.rglob("*") if p.is_file()):
+        with f.open("rb") as handle:
+            while chunk := handle.read(1 << 24):
+                total += len(chunk)
+    seconds = time.perf_counter() - t0
+    return f"read {total / 1e9:.2f} GB of files into the page cache in {seconds:.1f} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000000,10000000,50000000")
@@ -162,6 +179,7 @@ def main() -> None:
             generate(size, data, formats=("csv", "zip", "parquet"), quiet=True)
             print(f"generated {size:,} rows in {time.perf_counter() - t0:.0f} s", flush=True)
         csv_mb = sum(p.stat().st_size for p in (data / "csv").glob("*.csv")) / 1e6
+        print(f"{size:,}: {warm(data)}", flush=True)
         for name in names:
             if name == "pandas_csv" and size > args.pandas_max:
                 res = {"skipped": f"not run above {args.pandas_max:,} rows: pandas holds "
