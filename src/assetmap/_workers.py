@@ -227,7 +227,14 @@ def _serve(folder: Path, go: Any) -> None:
 
 
 def _warm_up() -> None:
-    """Import what drawing needs, so the job starts at once when it comes."""
+    """Import what the jobs need (drawing, report, exports), so a job starts at once.
+
+    The caller ignores warnings meanwhile: a library's import-time deprecation warning (e.g.
+    pyogrio < 0.8 importing ``shapely.geos``) is not the job's to report.
+    """
+    import pyogrio  # noqa: F401 - the GeoPackage writer of the exports
+
+    import assetmap.outputs.export
     import assetmap.outputs.report
     import assetmap.outputs.static  # noqa: F401
 
