@@ -103,31 +103,26 @@ def test_sorted_parquet_agrees_on_every_selection(synthetic, caplog, selection):
     same(fast, slow)
 
 
-def test_locations_split_across_row_groups(synthetic, tmp_path, caplog):
-    table = table_of(synthetic)
+SPLIT_RUNS = [("tract", {}), ("h3", {}), ("county", {"codes": None}),
+              ("block_group", {"states": ["TX"]})]
+
+
+@pytest.mark.parametrize(("rows_of", "order", "runs"), [
+    (table_of, BY_ID, SPLIT_RUNS[:2]),
+    (blocks_of, BY_BLOCK, SPLIT_RUNS),
+], ids=["by_location", "by_block"])
+def test_locations_split_across_row_groups(synthetic, tmp_path, caplog, rows_of, order, runs):
+    table = rows_of(synthetic)
     ids = table["location_id"].to_numpy()
     path = write(table, tmp_path, row_group_size=97)
     meta = pq.ParquetFile(next(path.glob("**/*.parquet"))).metadata
+    if order == BY_BLOCK:
+        assert meta.metadata[ORDER] == b"block_geoid,location_id"
     cuts = np.cumsum([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])[:-1]
     assert (ids[cuts] == ids[cuts - 1]).sum() > 50  # many locations cross a boundary
-    for level in ("tract", "h3"):
-        fast, slow, log = run(path, caplog, level=level)
-        assert BY_ID in log
-        same(fast, slow)
-
-
-def test_block_ordered_locations_split_across_row_groups(synthetic, tmp_path, caplog):
-    table = blocks_of(synthetic)
-    ids = table["location_id"].to_numpy()
-    path = write(table, tmp_path, row_group_size=97)
-    meta = pq.ParquetFile(next(path.glob("**/*.parquet"))).metadata
-    assert meta.metadata[ORDER] == b"block_geoid,location_id"
-    cuts = np.cumsum([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])[:-1]
-    assert (ids[cuts] == ids[cuts - 1]).sum() > 50  # many locations cross a boundary
-    for level, kw in (("tract", {}), ("h3", {}), ("county", {"codes": None}),
-                      ("block_group", {"states": ["TX"]})):
+    for level, kw in runs:
         fast, slow, log = run(path, caplog, level=level, **kw)
-        assert BY_BLOCK in log
+        assert order in log
         assert UNSORTED not in log
         same(fast, slow)
 
