@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 import threading
@@ -79,14 +80,45 @@ def test_an_error_in_the_worker_is_raised_in_the_caller(worker, tmp_path):
         collect(worker.submit(**job))
 
 
-def test_a_worker_takes_one_job_and_an_idle_worker_exits_on_close(worker, tmp_path):
-    collect(worker.submit(**_job(tmp_path)))
-    with pytest.raises(RuntimeError, match="one job"):
-        worker.submit(**_job(tmp_path))
+def test_a_worker_runs_its_jobs_in_order_and_an_idle_worker_exits_on_close(worker, tmp_path):
+    first = worker.submit(scored=fx.scored_ector(), title="t", paths={"png": tmp_path / "m.png"})
+    second = worker.submit(scored=fx.scored_ector(), title="t", map_image=tmp_path / "m.png",
+                           paths={"report": tmp_path / "r.html"})
+    assert collect(second) == {"report": tmp_path / "r.html"}  # waits for the first too
+    assert collect(first) == {"png": tmp_path / "m.png"}
+    embedded = base64.b64encode((tmp_path / "m.png").read_bytes()).decode("ascii")
+    assert embedded in (tmp_path / "r.html").read_text(encoding="utf-8")  # the first job's
     idle = OutputWorker(start=worker_start(worker))
     idle.close()
     assert idle._process.returncode == 0
     assert not idle._folder.exists()
+
+
+def test_an_error_in_one_job_leaves_the_next_to_run(worker, tmp_path):
+    bad = _job(tmp_path)
+    bad["scored"] = bad["scored"].drop(columns="priority")
+    failed = worker.submit(**bad)
+    fine = worker.submit(scored=fx.scored_ector(), title="t", paths={"svg": tmp_path / "m.svg"})
+    with pytest.raises(SchemaError, match="priority"):
+        collect(failed)
+    assert collect(fine)["svg"].read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_the_worker_draws_the_html_map_as_one_process_does(worker, tmp_path):
+    here, there = tmp_path / "one", tmp_path / "two"
+    for folder in (here, there):
+        folder.mkdir()
+    jobs = [{"scored": fx.scored_ector(), "title": "Ector <b>County</b>",
+             "paths": {"html": folder / "map.html"},
+             "html": {"district": fx.ector_county(), "offline": True}}
+            for folder in (here, there)]
+    write_drawn(**jobs[0])
+    assert collect(worker.submit(**jobs[1])) == {"html": there / "map.html"}
+    html = (there / "map.html").read_text(encoding="utf-8")
+    assert "<b>County</b>" not in html  # the title is escaped there too
+    assert all(geoid in html for geoid in fx.scored_ector()["GEOID"])
+    # the same map but for the random element ids folium gives
+    assert len(html) == len((here / "map.html").read_text(encoding="utf-8"))
 
 
 def worker_start(pool: OutputWorker) -> str:

@@ -110,7 +110,9 @@ def load_releases(
 
     The current release is read in the calling thread (rows, service per location, service
     by tract), the earlier one (rows, service by tract) and ``meanwhile()`` in two threads:
-    pyarrow, DuckDB, pyogrio and numpy do most of that work without holding the GIL.
+    pyarrow, DuckDB, pyogrio and numpy do most of that work without holding the GIL. With two
+    releases, each is parsed in one thread: side by side they already use two cores, and
+    more threads per file only add CPU time.
 
     Returns
     -------
@@ -125,7 +127,7 @@ def load_releases(
     def earlier() -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         if not previous:
             return None, None
-        rows = load_bdc(previous, counties=counties)
+        rows = load_bdc(previous, counties=counties, threads=1)
         return rows, service_by_area(rows, level="tract")
 
     found: dict[str, pd.DataFrame | None] = dict.fromkeys(
@@ -134,7 +136,8 @@ def load_releases(
         jobs = [pool.submit(earlier), pool.submit(meanwhile)]
         try:
             if current:
-                rows = load_bdc(current, counties=counties)
+                rows = load_bdc(current, counties=counties,
+                                threads=1 if previous else None)
                 levels = service_levels(rows)
                 found.update(availability=rows, locations=levels,
                              service=service_by_area(levels, level="tract"))

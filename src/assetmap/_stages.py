@@ -10,7 +10,8 @@ import hashlib
 import json
 import platform
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -199,17 +200,30 @@ def fetch_sources(config: StudyConfig) -> list[Path]:
 # --------------------------------------------------------------------------- analyse
 
 
-def analyse(sources: Sources, config: StudyConfig) -> Results:
+def analyse(sources: Sources, config: StudyConfig, *,
+            scores_ready: Callable[[Results], None] | None = None) -> Results:
     """Score the tracts, roll them up to schools, flag sites and plan new ones.
 
     The evidence (speed tests, claims, challenge candidates) and the change between BDC
-    releases need nothing from the scores, so each runs in a thread meanwhile: most of their
-    work is numpy, shapely and pyarrow code that does not hold the GIL.
+    releases need nothing from the scores, so each runs in a thread beside the rest: most of
+    their work is numpy, shapely and pyarrow code that does not hold the GIL. With
+    ``scores_ready``, the tract scores come first and ``scores_ready(results)`` is called at
+    once (a study run hands the print map to its second process there); the two threads
+    start after it.
     """
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="assetmap-side") as pool:
-        side = [pool.submit(_evidence, sources), pool.submit(_release_change, sources)]
+        side: list[Future[dict[str, Any]]] = []
+
+        def start_side(results: Results | None = None) -> None:
+            if results is not None and scores_ready is not None:
+                scores_ready(results)
+            side.extend([pool.submit(_evidence, sources), pool.submit(_release_change, sources)])
+
+        if scores_ready is None:
+            start_side()
         try:
-            results = _scores_and_plan(sources, config)
+            results = _scores_and_plan(sources, config,
+                                       scores_ready=start_side if scores_ready else None)
         except BaseException:
             for job in side:
                 job.cancel()
@@ -220,8 +234,12 @@ def analyse(sources: Sources, config: StudyConfig) -> Results:
     return results
 
 
-def _scores_and_plan(sources: Sources, config: StudyConfig) -> Results:
-    """Scores, interventions, H3 cells, school roll-up, site connectivity, plan, what-if."""
+def _scores_and_plan(sources: Sources, config: StudyConfig, *,
+                     scores_ready: Callable[[Results], None] | None = None) -> Results:
+    """Scores, interventions, H3 cells, school roll-up, site connectivity, plan, what-if.
+
+    ``scores_ready(results)`` is called as soon as the scores and interventions exist.
+    """
     from assetmap.analysis.plan import apply_plan, recommend_interventions, select_sites
     from assetmap.analysis.rollup import rollup_to_schools, site_connectivity
     from assetmap.analysis.score import score_tracts
@@ -240,6 +258,8 @@ def _scores_and_plan(sources: Sources, config: StudyConfig) -> Results:
         intervention_reason=interventions["intervention_reason"],
     )
     results = Results(scored=scored)
+    if scores_ready is not None:
+        scores_ready(results)
     if sources.locations is not None and "h3_res8_id" in sources.locations:
         from assetmap.analysis.service import service_by_area
 
@@ -387,60 +407,100 @@ def write_outputs(
     out_dir: Path,
     worker: OutputWorker | None = None,
 ) -> dict[str, Path]:
-    """Write the map, print map, report and exports named in ``formats`` into ``out_dir``.
+    """Write the maps, report and exports named in ``formats`` into ``out_dir``.
 
-    With a ``worker`` (:func:`assetmap._workers.output_worker`), the print map and the report
-    are drawn in that process while this one writes the HTML map and the exports.
+    With a ``worker`` (:func:`assetmap._workers.output_worker`), the print map, the HTML map
+    and the report are drawn in that process while this one writes the exports. A study run
+    uses :class:`OutputJobs` instead, to send the print map before the analysis ends.
     """
-    from assetmap._workers import collect, write_drawn
+    jobs = OutputJobs(sources, config, formats=formats, out_dir=out_dir, worker=worker)
+    jobs.scores_ready(results)
+    return jobs.write(results)
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = _safe_stem(config.study.get("name") or "study")
-    title = config.study.get("title") or f"{stem}: connectivity gaps and nearby resources"
-    paths: dict[str, Path] = {}
-    scored = results.scored
-    if "html" in formats:
-        paths["html"] = _inside(out_dir, f"{stem}_equity_map.html")
-    drawn: dict[str, Path] = {}
-    for ext in ("png", "pdf", "svg"):
-        if ext in formats:
-            drawn[ext] = _inside(out_dir, f"{stem}_priority_map.{ext}")
-    for fmt, ext in (("report", "html"), ("markdown", "md")):
-        if fmt in formats:
-            drawn[fmt] = _inside(out_dir, f"{stem}_report.{ext}")
-    paths.update(drawn)
-    exports = _exports(results, sources, formats, out_dir, stem)
-    job = None
-    if drawn:
-        job = {
-            "scored": scored, "paths": drawn, "title": title, "context": sources.outline,
-            "report": {"plan": results.plan, "schools": results.zones, "sites": sources.sites,
-                       "whatif": results.whatif, "evidence": results.evidence,
-                       "challenges": results.challenges, "change": results.release_change},
+
+class OutputJobs:
+    """The outputs of one run, each handed out as soon as what it needs exists.
+
+    :meth:`scores_ready` sends the print map to the worker (it needs only the scores);
+    :meth:`write` sends the HTML map and the report, writes the exports here, then waits for
+    the worker. Without a worker, :meth:`write` writes everything in this process.
+    """
+
+    def __init__(self, sources: Sources, config: StudyConfig, *, formats: tuple[str, ...],
+                 out_dir: Path, worker: OutputWorker | None = None) -> None:
+        self.sources, self.config, self.formats, self.worker = sources, config, formats, worker
+        self.out_dir = Path(out_dir)
+        self.stem = _safe_stem(config.study.get("name") or "study")
+        self.title = (config.study.get("title")
+                      or f"{self.stem}: connectivity gaps and nearby resources")
+        self.paths: dict[str, Path] = {}
+        if "html" in formats:
+            self.paths["html"] = _inside(self.out_dir, f"{self.stem}_equity_map.html")
+        for ext in ("png", "pdf", "svg"):
+            if ext in formats:
+                self.paths[ext] = _inside(self.out_dir, f"{self.stem}_priority_map.{ext}")
+        for fmt, ext in (("report", "html"), ("markdown", "md")):
+            if fmt in formats:
+                self.paths[fmt] = _inside(self.out_dir, f"{self.stem}_report.{ext}")
+        self._pending: list[Any] = []
+        self._printed = False
+
+    def _static(self) -> dict[str, Path]:
+        return {k: v for k, v in self.paths.items() if k in ("png", "pdf", "svg")}
+
+    def scores_ready(self, results: Results) -> None:
+        """Send the print map to the worker, if there is one and the map is asked for."""
+        static = self._static()
+        if self.worker is None or not static or self._printed:
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._pending.append(self.worker.submit(
+            scored=results.scored, paths=static, title=self.title,
+            context=self.sources.outline))
+        self._printed = True
+
+    def write(self, results: Results) -> dict[str, Path]:
+        """Write (or send) every output not yet handed out; wait for them; return the files."""
+        from assetmap._workers import collect, write_drawn
+
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        sources, scored = self.sources, results.scored
+        rest = {k: v for k, v in self.paths.items()
+                if not (self._printed and k in ("png", "pdf", "svg"))}
+        job: dict[str, Any] = {
+            "scored": scored, "paths": rest, "title": self.title, "context": sources.outline,
+            "map_image": self.paths.get("png"),
         }
-    pending = None
-    if job is not None and worker is not None:  # the exports go with the drawing
-        pending, exports = worker.submit(**job, exports=exports), None
-    if "html" in formats:
-        from assetmap.outputs.interactive import equity_map
-
-        fmap = equity_map(
-            scored, sites=sources.sites, schools=sources.schools, zones=results.zones,
-            district=sources.outline, h3_cells=results.h3_cells, survey=sources.survey,
-            plan=results.plan, title=title, offline=bool(config.outputs["offline_html"]),
-            plan_reach_m=float(config.plan["reach_m"]) if results.plan is not None else None,
-            evidence=results.evidence, challenges=results.challenges, change=results.change,
-            change_since=sources.previous_release_label,
-        )
-        fmap.save(str(paths["html"]))
-    if job is not None and pending is None:
-        write_drawn(**job)
-    if exports is not None:
-        paths.update(write_exports(**exports))
-    if pending is not None:  # an error in the worker is raised here
-        paths.update(collect(pending))
-    return paths
+        if "html" in rest:
+            job["html"] = {
+                "sites": sources.sites, "schools": sources.schools, "zones": results.zones,
+                "district": sources.outline, "h3_cells": results.h3_cells,
+                "survey": sources.survey, "plan": results.plan,
+                "offline": bool(self.config.outputs["offline_html"]),
+                "plan_reach_m": (float(self.config.plan["reach_m"])
+                                 if results.plan is not None else None),
+                "evidence": results.evidence, "challenges": results.challenges,
+                "change": results.change, "change_since": sources.previous_release_label,
+            }
+        if "report" in rest or "markdown" in rest:
+            job["report"] = {
+                "plan": results.plan, "schools": results.zones, "sites": sources.sites,
+                "whatif": results.whatif, "evidence": results.evidence,
+                "challenges": results.challenges, "change": results.release_change,
+            }
+        exports = _exports(results, sources, self.formats, self.out_dir, self.stem)
+        paths = dict(self.paths)
+        if self.worker is not None:
+            if rest:
+                self._pending.append(self.worker.submit(**job))
+            if exports is not None:
+                paths.update(write_exports(**exports))
+            for pending in self._pending:  # an error in the worker is raised here
+                paths.update(collect(pending))
+            self._pending = []
+        else:
+            paths.update(write_drawn(**job, exports=exports))
+        return paths
 
 
 def _exports(results: Results, sources: Sources, formats: tuple[str, ...], out_dir: Path,

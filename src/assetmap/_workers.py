@@ -1,10 +1,11 @@
-"""A second process that draws the print map and writes the report while the first goes on.
+"""A second process that draws the maps and writes the report while the first goes on.
 
-Drawing a 300 dpi print map and its PDF, then the report that embeds it, is CPU work that
-needs nothing from the HTML map or the exports. With two or more cores a study run starts one
-worker process before it loads its sources: the worker imports matplotlib and the report
-writer while the main process loads and scores, then draws while the main process writes the
-HTML map and the exports.
+Drawing a 300 dpi print map and its PDF, the HTML map and the report is CPU work that needs
+only the scores and a few small frames. With two or more cores a study run starts one worker
+process before it loads its sources: the worker imports matplotlib, folium and the report
+writer while the main process loads. It takes jobs in order: the print map as soon as the
+scores exist (while the main process still works out the evidence and the change between
+releases), then the HTML map and the report, while the main process writes the exports.
 
 On Linux, while the calling process runs a single thread, the worker is a fork of it: it
 starts with every module already imported (about 1.5 CPU-seconds less than a new interpreter)
@@ -12,8 +13,8 @@ and runs nothing of the caller's but the drawing. Elsewhere, or when other threa
 fork copies their locks in whatever state they are), it is a fresh interpreter
 (``python -c ...``). Neither is a :mod:`multiprocessing` child, so a user's script is never
 re-run (one without an ``if __name__ == "__main__":`` guard works), and the worker behaves
-the same on every platform and in Jupyter. The job and its result travel as pickles in a
-private temporary folder.
+the same on every platform and in Jupyter. Jobs and their results travel as pickles in a
+private temporary folder; a line on a pipe says that a job is there or that it is done.
 
 ``settings.output_workers = 1`` (or ``ASSETMAP_OUTPUT_WORKERS=1``) writes everything in one
 process. Warnings raised in the worker are raised again in the main process, an error there
@@ -24,6 +25,7 @@ by drawing in the main process (with a warning saying so).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import pickle
 import shutil
@@ -47,21 +49,38 @@ _WAIT_S = 600.0
 
 
 class OutputWorker:
-    """One worker process for :func:`write_drawn` (see the module docstring)."""
+    """One worker process for :func:`write_drawn` jobs, run in order (see the module docstring).
 
-    def __init__(self, *, start: str | None = None) -> None:
+    Parameters
+    ----------
+    start : {"fork", "interpreter"}, optional
+        How to start the process (default: :func:`_start_method`).
+    formats : iterable of str, optional
+        The formats the jobs will write; the worker imports what they need while it waits
+        (default: every drawn format and the HTML map).
+    """
+
+    def __init__(self, *, start: str | None = None,
+                 formats: tuple[str, ...] | list[str] | None = None) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="assetmap_worker_"))
+        self._warm = _warm_list(formats)
         self._process: subprocess.Popen | _Forked | None = None
-        if (start or _start_method()) == "fork":
-            try:
-                self._process = _Forked(self._folder)
-            except OSError:  # no fork here (e.g. out of processes): a fresh interpreter
-                self._process = None
-        if self._process is None:
-            self._process = self._interpreter()
-        self._submitted = False
+        answers, answer_end = os.pipe()
+        try:
+            if (start or _start_method()) == "fork":
+                try:
+                    self._process = _Forked(self._folder, answer_end, self._warm)
+                except OSError:  # no fork here (e.g. out of processes): a fresh interpreter
+                    self._process = None
+            if self._process is None:
+                self._process = self._interpreter(answer_end)
+        finally:
+            os.close(answer_end)  # the worker holds the other end: EOF here when it ends
+        self._answers = os.fdopen(answers, "rb")
+        self._jobs = 0
+        self._done: set[int] = set()
 
-    def _interpreter(self) -> subprocess.Popen | None:
+    def _interpreter(self, answer_end: int) -> subprocess.Popen | None:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
@@ -69,8 +88,8 @@ class OutputWorker:
         try:
             return subprocess.Popen(
                 [sys.executable, "-c", "from assetmap._workers import serve; serve()",
-                 str(self._folder)],
-                stdin=subprocess.PIPE, env=env,
+                 str(self._folder), str(answer_end), ",".join(self._warm)],
+                stdin=subprocess.PIPE, env=env, bufsize=0, pass_fds=(answer_end,),
             )
         except OSError as exc:  # no usable interpreter (e.g. an embedded Python)
             warnings.warn(f"could not start the drawing process ({exc}); drawing here",
@@ -78,61 +97,80 @@ class OutputWorker:
             return None
 
     def submit(self, **job: Any) -> _Pending:
-        """Send one :func:`write_drawn` job (keyword arguments as that function's)."""
-        if self._submitted:
-            raise RuntimeError("an OutputWorker takes one job")
-        self._submitted = True
+        """Send a :func:`write_drawn` job (keyword arguments as that function's).
+
+        Jobs run one after the other, in the order they were sent.
+        """
+        number = self._jobs
+        self._jobs += 1
         if self._process is None:
-            return _Pending(None, self._folder, job)
+            return _Pending(None, number, job)
         if self._process.poll() is not None:
-            return _Pending(None, self._folder, job, stopped=self._process.returncode)
-        staged = self._folder / "job.pickle.part"
+            return _Pending(None, number, job, stopped=self._process.returncode)
+        staged = self._folder / f"job-{number}.pickle.part"
         with staged.open("wb") as handle:
             pickle.dump(job, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        staged.replace(self._folder / "job.pickle")
+        staged.replace(self._folder / f"job-{number}.pickle")
         try:
             assert self._process.stdin is not None
-            self._process.stdin.write(_GO)
-            self._process.stdin.close()
+            self._process.stdin.write(f"job {number}\n".encode())
         except OSError:  # a broken pipe: the worker is gone
-            return _Pending(None, self._folder, job, stopped=self._process.wait())
-        return _Pending(self._process, self._folder, job)
+            return _Pending(None, number, job, stopped=self._process.wait())
+        return _Pending(self, number, job)
+
+    def _answer(self, number: int) -> Any:
+        """Wait for job ``number``; return its pickled answer, or None if the worker ended."""
+        while number not in self._done:
+            line = self._answers.readline()
+            if not line.startswith(b"done "):
+                return None  # end of the pipe: the worker stopped
+            self._done.add(int(line.split()[1]))
+        answer = self._folder / f"result-{number}.pickle"
+        with answer.open("rb") as handle:
+            return pickle.load(handle)  # written by _serve() below
+
+    def _stopped(self) -> int | None:
+        assert self._process is not None
+        return self._process.wait()
 
     def close(self, *, kill: bool = False) -> None:
-        """Stop the worker (at once with ``kill``, e.g. after Ctrl-C) and remove its folder."""
+        """Stop the worker (at once with ``kill``, e.g. after Ctrl-C) and remove its folder.
+
+        Without ``kill``, the jobs sent are finished first.
+        """
         process = self._process
         if process is not None and kill:
             process.kill()
         if process is not None:
             with contextlib.suppress(OSError, ValueError):
                 if process.stdin is not None and not process.stdin.closed:
-                    process.stdin.close()  # end of input: an idle worker exits
+                    process.stdin.close()  # end of input: the worker exits after its jobs
             try:
                 process.wait(timeout=_WAIT_S)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        self._answers.close()
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
 class _Pending:
     """A submitted job; :meth:`result` waits for it (the interface of a Future)."""
 
-    def __init__(self, process: subprocess.Popen | _Forked | None, folder: Path,
-                 job: dict[str, Any], *, stopped: int | None = None) -> None:
-        self._process, self._folder, self._job, self._stopped = process, folder, job, stopped
+    def __init__(self, worker: OutputWorker | None, number: int, job: dict[str, Any], *,
+                 stopped: int | None = None) -> None:
+        self._worker, self._number, self._job, self._stopped = worker, number, job, stopped
 
     def result(self) -> tuple[dict[str, Path], list[tuple[type[Warning], str]]]:
         code = self._stopped
-        if self._process is not None:
-            code = self._process.wait()
-            answer = self._folder / "result.pickle"
-            if code == 0 and answer.is_file():
-                with answer.open("rb") as handle:
-                    ok, value, caught = pickle.load(handle)  # written by serve() below
+        if self._worker is not None:
+            answer = self._worker._answer(self._number)
+            if answer is not None:
+                ok, value, caught = answer
                 if not ok:
                     raise value
                 return value, caught
+            code = self._worker._stopped()
         if code is not None:
             warnings.warn(f"the drawing process stopped (exit code {code}); drawing here",
                           RuntimeWarning, stacklevel=3)
@@ -149,7 +187,7 @@ def _start_method() -> str:
 class _Forked:
     """A forked worker, with the parts of :class:`subprocess.Popen` that the worker uses."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, answer_end: int, warm: list[str]) -> None:
         read, write = os.pipe()
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
             with contextlib.suppress(AttributeError, OSError, ValueError):
@@ -159,8 +197,8 @@ class _Forked:
             code = 1
             try:
                 os.close(write)
-                with os.fdopen(read, "rb") as go:
-                    _serve(folder, go)
+                with os.fdopen(read, "rb") as jobs, os.fdopen(answer_end, "wb", 0) as answers:
+                    _serve(folder, jobs, answers, warm)
                 code = 0
             finally:
                 os._exit(code)
@@ -196,47 +234,52 @@ class _Forked:
 
 def serve() -> None:
     """Run in a fresh worker interpreter: see :func:`_serve`."""
-    _serve(Path(sys.argv[1]), sys.stdin.buffer)
+    folder, answer_end, warm = sys.argv[1:4]
+    with os.fdopen(int(answer_end), "wb", 0) as answers:
+        _serve(Path(folder), sys.stdin.buffer, answers, [m for m in warm.split(",") if m])
 
 
-def _serve(folder: Path, go: Any) -> None:
-    """Import, wait for the go, run the job, write the result."""
+def _serve(folder: Path, jobs: Any, answers: Any, warm: list[str]) -> None:
+    """Import, then run each job announced on ``jobs`` and say on ``answers`` when it is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     with warnings.catch_warnings():  # an import's warning is not the job's to report
         warnings.simplefilter("ignore")
-        _warm_up()
-    if go.readline() != _GO:
-        return  # the main process finished without a job for us
-    with (folder / "job.pickle").open("rb") as handle:
-        job = pickle.load(handle)
-    try:
-        paths, caught = _run_job(job)
-        answer: tuple[bool, Any, list] = (True, paths, caught)
-    except Exception as exc:  # noqa: BLE001 - sent back and raised in the main process
-        answer = (False, exc, [])
-    staged = folder / "result.pickle.part"
-    with staged.open("wb") as handle:
+        for module in warm:
+            importlib.import_module(module)
+    for line in iter(jobs.readline, b""):
+        number = int(line.split()[1])  # "job <n>", written by OutputWorker.submit
+        with (folder / f"job-{number}.pickle").open("rb") as handle:
+            job = pickle.load(handle)
         try:
-            pickle.dump(answer, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            handle.seek(0)
-            handle.truncate()
-            error = RuntimeError(f"{type(answer[1]).__name__}: {answer[1]}")
-            pickle.dump((False, error, []), handle)
-    staged.replace(folder / "result.pickle")
+            paths, caught = _run_job(job)
+            answer: tuple[bool, Any, list] = (True, paths, caught)
+        except Exception as exc:  # noqa: BLE001 - sent back and raised in the main process
+            answer = (False, exc, [])
+        staged = folder / f"result-{number}.pickle.part"
+        with staged.open("wb") as handle:
+            try:
+                pickle.dump(answer, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            except (pickle.PicklingError, TypeError, AttributeError):
+                handle.seek(0)
+                handle.truncate()
+                error = RuntimeError(f"{type(answer[1]).__name__}: {answer[1]}")
+                pickle.dump((False, error, []), handle)
+        staged.replace(folder / f"result-{number}.pickle")
+        answers.write(f"done {number}\n".encode())
 
 
-def _warm_up() -> None:
-    """Import what the jobs need (drawing, report, exports), so a job starts at once.
+#: What the worker imports while it waits, by the format its jobs will write.
+_WARM_UP = {
+    "png": "assetmap.outputs.static", "pdf": "assetmap.outputs.static",
+    "svg": "assetmap.outputs.static", "report": "assetmap.outputs.report",
+    "markdown": "assetmap.outputs.report", "html": "assetmap.outputs.interactive",
+}
 
-    The caller ignores warnings meanwhile: a library's import-time deprecation warning (e.g.
-    pyogrio < 0.8 importing ``shapely.geos``) is not the job's to report.
-    """
-    import pyogrio  # noqa: F401 - the GeoPackage writer of the exports
 
-    import assetmap.outputs.export
-    import assetmap.outputs.report
-    import assetmap.outputs.static  # noqa: F401
+def _warm_list(formats: tuple[str, ...] | list[str] | None) -> list[str]:
+    """Return the modules to import for ``formats`` (None: all), each once, in order."""
+    wanted = _WARM_UP if formats is None else [f for f in formats if f in _WARM_UP]
+    return list(dict.fromkeys(_WARM_UP[f] for f in wanted))
 
 
 @contextlib.contextmanager
@@ -258,7 +301,7 @@ def output_worker(formats: tuple[str, ...] | list[str]) -> Iterator[OutputWorker
     if not wanted or settings.output_workers < 2 or (os.cpu_count() or 1) < 2:
         yield None
         return
-    worker = OutputWorker()
+    worker = OutputWorker(formats=formats)
     try:
         yield worker
     except BaseException:
@@ -289,10 +332,12 @@ def write_drawn(
     paths: dict[str, Path],
     title: str,
     context: Any = None,
+    html: dict[str, Any] | None = None,
     report: dict[str, Any] | None = None,
+    map_image: Path | None = None,
     exports: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
-    """Draw the print map into ``paths`` (png/pdf/svg), write the report(s), then the exports.
+    """Draw the print map into ``paths`` (png/pdf/svg), the HTML map, the report(s), the exports.
 
     Parameters
     ----------
@@ -300,22 +345,41 @@ def write_drawn(
         Scored tracts (:func:`assetmap.score_tracts`).
     paths : dict
         Format -> file for the drawn outputs: any of ``png``, ``pdf``, ``svg`` (one drawing,
-        saved in each) and ``report`` (HTML), ``markdown``.
+        saved in each), ``html`` (the map of ``html``), ``report`` (HTML) and ``markdown``.
     title : str
-        The title of the map and the report.
+        The title of the maps and the report.
     context : GeoDataFrame, optional
-        The outline drawn around the tracts.
+        The outline drawn around the tracts on the print map.
+    html : dict, optional
+        Keyword arguments for :func:`assetmap.outputs.interactive.equity_map` (without
+        ``scored`` and ``title``); the map is saved to ``paths["html"]``.
     report : dict, optional
         Keyword arguments for :func:`assetmap.outputs.report.write_report` (plan, schools,
-        sites, whatif, evidence, challenges, change); the PNG, when drawn, is embedded.
+        sites, whatif, evidence, challenges, change).
+    map_image : Path, optional
+        The print map's PNG that the report embeds, when an earlier job drew it (default:
+        ``paths["png"]``).
     exports : dict, optional
         Keyword arguments for :func:`assetmap._stages.write_exports` (the CSV and GeoPackage
-        layers), written last, so a study's second process takes them too.
+        layers), written last.
 
     Returns
     -------
     dict
         The same keys and files, written, and the exported files.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from assetmap.datasets import load_demo
+    >>> import assetmap as am
+    >>> demo = load_demo()
+    >>> scored = am.score_tracts(demo.tracts, service=demo.service, acs=demo.acs)
+    >>> out = Path(tempfile.mkdtemp())
+    >>> sorted(write_drawn(scored=scored, title="Ector County",
+    ...                    paths={"svg": out / "map.svg", "markdown": out / "report.md"}))
+    ['markdown', 'svg']
     """
     static = [paths[ext] for ext in ("png", "pdf", "svg") if ext in paths]
     if static:
@@ -323,11 +387,16 @@ def write_drawn(
 
         first, *rest = static
         print_map(scored, first, also=rest, title=title, context=context)
+    if "html" in paths:
+        from assetmap.outputs.interactive import equity_map
+
+        equity_map(scored, title=title, **(html or {})).save(str(paths["html"]))
     for key in ("report", "markdown"):
         if key in paths:
             from assetmap.outputs.report import write_report
 
-            write_report(scored, paths[key], title=title, map_image=paths.get("png"),
+            write_report(scored, paths[key], title=title,
+                         map_image=map_image if map_image is not None else paths.get("png"),
                          **(report or {}))
     written = dict(paths)
     if exports is not None:

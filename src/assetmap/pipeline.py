@@ -139,11 +139,12 @@ class Study:
     def _run_on(
         self, sources: Sources, formats: tuple[str, ...], worker: OutputWorker | None
     ) -> StudyResult:
-        results = self.analyse(sources)
-        paths = _stages.write_outputs(
-            results, sources, self.config, formats=formats, out_dir=self.config.out_dir,
-            worker=worker,
-        )
+        outputs = _stages.OutputJobs(sources, self.config, formats=formats,
+                                     out_dir=self.config.out_dir, worker=worker)
+        # with a second process, the print map is drawn there while the analysis goes on
+        results = _stages.analyse(
+            sources, self.config, scores_ready=outputs.scores_ready if worker else None)
+        paths = outputs.write(results)
         manifest = _stages.write_manifest(
             self.config, sources, results, paths, inputs=_stages.input_files(self.config)
         )

@@ -246,26 +246,48 @@ def source_sql(inputs: Inputs, columns: Sequence[str] = BDC_COLUMNS) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
-def row_filter(*, states=None, counties=None, tracts=None, codes=None, technologies=None) -> str:
-    """Return the SQL WHERE condition for the selection (applied to repaired block GEOIDs)."""
+def row_selection(*, states=None, counties=None, tracts=None, codes=None,
+                  technologies=None) -> dict[str, list[Any]]:
+    """Return the selection with its values normalised, for :func:`row_filter` and Arrow.
+
+    Keys (each present only when selected): ``state_usps``, ``state_fips`` (2-digit
+    prefixes of the block GEOID), ``county`` (5-digit prefixes), ``tract`` (11-digit
+    prefixes), ``codes`` and ``technologies``.
+    """
     from assetmap.geoid import county_fips, normalize_geoids, state_fips, state_usps
 
-    conds = []
+    selection: dict[str, list[Any]] = {}
     if states:
-        conds.append(f"state_usps IN ({_sql_list(state_usps(s) for s in states)})")
-        conds.append(f"substr(block_geoid, 1, 2) IN ({_sql_list(state_fips(s) for s in states)})")
+        selection["state_usps"] = [state_usps(s) for s in states]
+        selection["state_fips"] = [state_fips(s) for s in states]
     if counties:
-        codes5 = [county_fips(str(c)[:2], str(c)) if str(c).isdigit() else str(c)
-                  for c in counties]
-        conds.append(f"substr(block_geoid, 1, 5) IN ({_sql_list(codes5)})")
+        selection["county"] = [county_fips(str(c)[:2], str(c)) if str(c).isdigit() else str(c)
+                               for c in counties]
     if tracts:
-        conds.append(
-            f"substr(block_geoid, 1, 11) IN ({_sql_list(normalize_geoids(tracts, level='tract'))})"
-        )
+        selection["tract"] = list(normalize_geoids(tracts, level="tract"))
     if codes:
-        conds.append(f"business_residential_code IN ({_sql_list(codes)})")
+        selection["codes"] = [str(c) for c in codes]
     if technologies:
-        conds.append(f"technology IN ({', '.join(str(int(t)) for t in technologies)})")
+        selection["technologies"] = [int(t) for t in technologies]
+    return selection
+
+
+def row_filter(*, states=None, counties=None, tracts=None, codes=None, technologies=None) -> str:
+    """Return the SQL WHERE condition for the selection (applied to repaired block GEOIDs)."""
+    selection = row_selection(states=states, counties=counties, tracts=tracts, codes=codes,
+                              technologies=technologies)
+    conds = []
+    if "state_usps" in selection:
+        conds.append(f"state_usps IN ({_sql_list(selection['state_usps'])})")
+        conds.append(f"substr(block_geoid, 1, 2) IN ({_sql_list(selection['state_fips'])})")
+    if "county" in selection:
+        conds.append(f"substr(block_geoid, 1, 5) IN ({_sql_list(selection['county'])})")
+    if "tract" in selection:
+        conds.append(f"substr(block_geoid, 1, 11) IN ({_sql_list(selection['tract'])})")
+    if "codes" in selection:
+        conds.append(f"business_residential_code IN ({_sql_list(selection['codes'])})")
+    if "technologies" in selection:
+        conds.append(f"technology IN ({', '.join(map(str, selection['technologies']))})")
     return " AND ".join(conds) if conds else "TRUE"
 
 

@@ -25,7 +25,7 @@ from assetmap._report import attach_report, count_reject, count_repair, start_re
 from assetmap._safezip import open_zip, read_member
 from assetmap.errors import SchemaError, where
 from assetmap.loaders import _bdc_engine as eng
-from assetmap.loaders._bdc_arrow import read_clean_csvs
+from assetmap.loaders._bdc_arrow import checked_table, read_clean_csvs
 from assetmap.loaders._textfile import parse_errors
 
 __all__ = ["bdc_to_parquet", "load_bdc", "load_bdc_summary"]
@@ -47,7 +47,8 @@ Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
              counties: Iterable[str] | None = None, tracts: Iterable[str] | None = None,
              codes: Iterable[str] | None = ("R", "X"),
-             technologies: Iterable[int] | None = None, engine: str = "duckdb") -> pd.DataFrame:
+             technologies: Iterable[int] | None = None, engine: str = "duckdb",
+             threads: int | None = None) -> pd.DataFrame:
     r"""Read BDC fixed-availability rows, filtered in the engine, typed as the data model says.
 
     Parameters
@@ -64,6 +65,10 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
         Technology codes kept (default all).
     engine : {"duckdb"}
         The engine that scans the files (chosen by benchmark; see benchmarks/RESULTS.md).
+        Clean CSVs are parsed by pyarrow and checked with pyarrow compute, the same checks.
+    threads : int, optional
+        Threads for parsing and checking (default: all cores); 1 when the caller reads
+        several releases side by side, as :func:`assetmap.load_demo` does.
 
     Returns
     -------
@@ -101,6 +106,10 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
 
         wanted = {state_fips(s) for s in state_list}
         files = [f for f in files if eng.state_of_file(f) in (None, *wanted)]
+    selection = eng.row_selection(
+        states=state_list, counties=list(counties) if counties else None,
+        tracts=list(tracts) if tracts else None, codes=tuple(codes) if codes else None,
+        technologies=list(technologies) if technologies else None)
     where_sql = eng.row_filter(
         states=state_list, counties=list(counties) if counties else None,
         tracts=list(tracts) if tracts else None, codes=tuple(codes) if codes else None,
@@ -116,34 +125,14 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
                               for c in eng.BDC_COLUMNS})
         return attach_report(empty, report)
     shown: dict[Path, Path] = {}
-    cols = ", ".join(eng.BDC_COLUMNS)
-    with eng.connect() as con, eng.open_inputs(files, keep_zip_names=shown) as inputs:
-        con.execute("SET preserve_insertion_order = true")  # rows in file order
+    with eng.open_inputs(files, keep_zip_names=shown) as inputs:
         if inputs.header_repairs:
             count_repair(report, "; ".join(inputs.header_repairs), 1)
-        # a hash of each row finds the candidates for exact duplicates without comparing text
-        sql = f"SELECT {cols}, _check, hash({cols}) AS _hash FROM ({{}}) AS r"
-        parsed = read_clean_csvs(inputs, eng.BDC_COLUMNS)
-        order = ""
-        if parsed is not None:  # clean files: pyarrow parses, DuckDB checks the Arrow tables
-            start = 0
-            for i, part in enumerate(parsed):  # DuckDB scans Arrow in parallel: number rows
-                rows = pa.array(np.arange(start, start + part.num_rows, dtype=np.int64))
-                con.register(f"_bdc_part_{i}", part.append_column("_row", rows))
-                start += part.num_rows
-            source = "\nUNION ALL\n".join(f"SELECT {cols}, _row FROM _bdc_part_{i}"
-                                           for i in range(len(parsed)))
-            order = " ORDER BY _row"
+        parsed = read_clean_csvs(inputs, eng.BDC_COLUMNS, threads=threads != 1)
+        if parsed is not None:  # clean files: pyarrow parses and checks, rows in file order
+            table = checked_table(parsed, selection)
         else:
-            source = eng.source_sql(inputs)
-        with eng.damaged_parquet(inputs):
-            try:
-                table = con.sql(sql.format(eng.checked_sql(source, where_sql)) + order
-                                ).to_arrow_table()
-            except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-                eng.diagnose(con, inputs, exc, {k: str(v) for k, v in shown.items()})
-                table = con.sql(sql.format(eng.checked_sql(eng.source_sql(inputs), where_sql))
-                                ).to_arrow_table()
+            table = _checked_in_duckdb(inputs, where_sql, shown, threads=threads)
         report["sources"][0]["files"] = inputs.names[:20]
     report["rows_read"] = table.num_rows
     count_repair(report, "integral numbers written as text (e.g. '100.0') read as integers",
@@ -166,6 +155,24 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
         frame = frame.loc[~dup].reset_index(drop=True)
     frame = frame.astype({c: DTYPES.get(c, "str") for c in eng.BDC_COLUMNS})
     return attach_report(frame, report)
+
+
+def _checked_in_duckdb(inputs: eng.Inputs, where_sql: str, shown: dict[Path, Path], *,
+                       threads: int | None) -> pa.Table:
+    """Run the typed DuckDB scan of ``checked_sql`` (repairs numbers as text, names errors)."""
+    cols = ", ".join(eng.BDC_COLUMNS)
+    # a hash of each row finds the candidates for exact duplicates without comparing text
+    sql = f"SELECT {cols}, _check, hash({cols}) AS _hash FROM ({{}}) AS r"
+    with eng.connect(threads=threads) as con:
+        con.execute("SET preserve_insertion_order = true")  # rows in file order
+        with eng.damaged_parquet(inputs):
+            try:
+                return con.sql(sql.format(eng.checked_sql(eng.source_sql(inputs), where_sql))
+                               ).to_arrow_table()
+            except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+                eng.diagnose(con, inputs, exc, {k: str(v) for k, v in shown.items()})
+                return con.sql(sql.format(eng.checked_sql(eng.source_sql(inputs), where_sql))
+                               ).to_arrow_table()
 
 
 def bdc_to_parquet(paths: Paths, out_dir: str | os.PathLike[str], *,
