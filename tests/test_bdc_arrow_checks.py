@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from assetmap.errors import RejectedRowsWarning
 from assetmap.loaders import _bdc_engine as eng
 from assetmap.loaders._bdc_arrow import checked_table
 
@@ -103,3 +104,15 @@ def test_exact_duplicates_share_a_key():
     assert duplicated.any()
     for _, group in got[duplicated].groupby(list(got.columns), dropna=False):
         assert keys[group.index].nunique() == 1
+
+
+def test_rows_sharing_a_key_but_not_equal_are_both_kept(tmp_path):
+    from assetmap.loaders.fcc import load_bdc
+
+    row = "1,130001,Fiber,{loc},50,1000,1000,1,R,TX,481350001001000,8848a2d8c9fffff\n"
+    f = tmp_path / "bdc_48_Fiber.csv"
+    f.write_text(",".join(eng.BDC_COLUMNS) + "\n"
+                 + row.format(loc="007") + row.format(loc="7") + row.format(loc="7"))
+    with pytest.warns(RejectedRowsWarning, match="left out 1 of 3 rows: exact duplicate"):
+        rows = load_bdc(f)
+    assert rows["location_id"].tolist() == ["007", "7"]  # "007" and 7 hash alike

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -105,7 +104,8 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]]) -
         The selected rows in file order, ``block_geoid`` repaired (a 14-digit GEOID gets its
         leading zero back), then ``_check`` (0 good, 1 good and repaired, else a key of
         ``REJECT_REASONS``, tested in the same order as the SQL) and ``_hash``, an int64 that
-        exact duplicates share (location, provider and technology), for the duplicate check.
+        exact duplicates share (a hash of location, provider and technology), for the
+        duplicate check.
 
     Examples
     --------
@@ -117,15 +117,17 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]]) -
     >>> out = checked_table([t], {"county": ["06037"]})  # 14 digits: repaired, then selected
     >>> out.column("block_geoid")[0].as_py(), out.column("_check").to_pylist()
     ('060372073011000', [1, 1])
-    >>> out.column("_hash").to_pylist()  # the duplicate check compares these rows in full
-    [0, 0]
+    >>> len(set(out.column("_hash").to_pylist()))  # one key: the rows are compared in full
+    1
     """
     table = pa.concat_tables(tables) if len(tables) != 1 else tables[0]
     table = table.combine_chunks()
     geoid = table.column("block_geoid")
     length = pc.utf8_length(geoid)
     short = pc.equal(length, 14)
-    repaired = pc.if_else(short, pc.binary_join_element_wise("0", geoid, ""), geoid)
+    repaired = geoid
+    if pc.any(short).as_py():  # a new array only when a GEOID lost its leading zero
+        repaired = pc.if_else(short, pc.binary_join_element_wise("0", geoid, ""), geoid)
     keep = _selected(table, repaired, selection)
     if keep is not None:
         table = table.filter(keep)
@@ -150,11 +152,11 @@ def _selected(table: pa.Table, geoid: pa.Array, selection: dict[str, list[Any]]
     conds = []
     if "state_usps" in selection:
         conds.append(_in(table.column("state_usps"), selection["state_usps"]))
-        conds.append(_in(pc.utf8_slice_codeunits(geoid, 0, 2), selection["state_fips"]))
+        conds.append(_prefix_in(geoid, 2, selection["state_fips"]))
     if "county" in selection:
-        conds.append(_in(pc.utf8_slice_codeunits(geoid, 0, 5), selection["county"]))
+        conds.append(_prefix_in(geoid, 5, selection["county"]))
     if "tract" in selection:
-        conds.append(_in(pc.utf8_slice_codeunits(geoid, 0, 11), selection["tract"]))
+        conds.append(_prefix_in(geoid, 11, selection["tract"]))
     if "codes" in selection:
         conds.append(_in(table.column("business_residential_code"), selection["codes"]))
     if "technologies" in selection:
@@ -165,6 +167,20 @@ def _selected(table: pa.Table, geoid: pa.Array, selection: dict[str, list[Any]]
     for cond in conds[1:]:
         keep = pc.and_kleene(keep, cond)
     return pc.fill_null(keep, False)
+
+
+def _prefix_in(geoid: pa.Array, width: int, allowed: list[str]) -> pa.Array:
+    """Return SQL's ``substr(geoid, 1, width) IN allowed`` (NULL where the GEOID is NULL)."""
+    allowed = [a for a in dict.fromkeys(allowed) if len(a) == width]  # others never match
+    if len(allowed) > 8:  # many: compare the cut prefixes with a hash set
+        return _in(pc.utf8_slice_codeunits(geoid, 0, width), allowed)
+    found = pc.is_valid(geoid) if not allowed else None
+    if found is not None:
+        return pc.if_else(found, False, None)
+    for value in allowed:  # few: match each without building the prefixes
+        hit = pc.starts_with(geoid, value)
+        found = hit if found is None else pc.or_(found, hit)
+    return found
 
 
 def _check_codes(table: pa.Table, length: pa.Array, short: pa.Array) -> np.ndarray:
@@ -192,12 +208,25 @@ def _check_codes(table: pa.Table, length: pa.Array, short: pa.Array) -> np.ndarr
 
 
 def _duplicate_keys(table: pa.Table) -> np.ndarray:
-    """Return an int64 per row that rows equal in every column share (not only they)."""
-    key = np.zeros(table.num_rows, dtype=np.int64)
-    for name in ("location_id", "provider_id", "technology"):
-        codes = pc.dictionary_encode(table.column(name)).combine_chunks().indices
-        values = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False),
-                            dtype=np.int64) + 1
-        # renumbered densely after each column: the key stays below the number of rows
-        key = pd.factorize(key * (int(values.max(initial=0)) + 1) + values)[0]
-    return key
+    """Return a 64-bit key per row that rows equal in every column share.
+
+    A hash of location, provider and technology: rows that differ may share it too (the
+    caller compares rows sharing a key in full), so it wraps around instead of growing.
+    """
+    key = np.zeros(table.num_rows, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for name in ("location_id", "provider_id", "technology"):
+            key = key * np.uint64(0x9E3779B97F4A7C15) + _codes(table.column(name))
+    return key.view(np.int64)
+
+
+def _codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Return uint64 codes, equal where the values are (and maybe elsewhere; NULL: 2**64-1)."""
+    values = column
+    if not pa.types.is_integer(column.type):
+        try:  # BDC ids are digits: as integers they hash much faster than as text
+            values = pc.cast(column, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = pc.dictionary_encode(column).combine_chunks().indices
+    out = pc.fill_null(pc.cast(values, pa.int64()), -1).to_numpy(zero_copy_only=False)
+    return np.asarray(out, dtype=np.int64).view(np.uint64)
