@@ -13,16 +13,10 @@ Examples
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from assetmap import errors
 from assetmap.settings import settings
-
-try:
-    __version__ = version("assetmap")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
 
 # public name -> module that defines it
 _API: dict[str, str] = {
@@ -93,7 +87,19 @@ _API: dict[str, str] = {
 __all__ = ["__version__", "errors", "settings", *_API]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # ~0.1 s: only when asked
+
+    try:
+        return version("assetmap")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     module_name = _API.get(name)
     if module_name is None:
         raise AttributeError(f"module 'assetmap' has no attribute {name!r}")

@@ -44,15 +44,28 @@ EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_NETWORK, EXIT_PRIVACY = 0, 1, 2, 3, 4
 EXIT_BROKEN_PIPE = 141
 
 
-def _parser() -> argparse.ArgumentParser:
-    from assetmap import __version__
+class _VersionAction(argparse.Action):
+    """``--version``: looks the installed version up only when asked (it costs ~0.1 s)."""
 
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:  # noqa: A002
+        super().__init__(option_strings, dest=dest, default=default, nargs=0,
+                         help=help or "show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from assetmap import __version__
+
+        sys.stdout.write(f"assetmap {__version__}\n")  # where argparse's own action writes
+        parser.exit()
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assetmap",
         description="Map where families are cut off from the internet and what nearby could help.",
         epilog="Start with 'assetmap demo', or 'assetmap init --state TX --county Ector'.",
     )
-    parser.add_argument("--version", action="version", version=f"assetmap {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("--offline", action="store_true", help="use only the download cache")
     common = argparse.ArgumentParser(add_help=False)

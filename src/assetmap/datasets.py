@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from assetmap._bundle import Sources
-from assetmap._report import attach_report, merge_sources, start_report
 from assetmap.errors import AssetmapError
+
+if TYPE_CHECKING:  # finding a shipped file needs neither (cheap to import)
+    import pandas as pd
+
+    from assetmap._bundle import Sources
 
 __all__ = ["data_dir", "data_path", "load_demo"]
 
@@ -114,7 +116,7 @@ def load_demo(*, survey_min_cell: int = 10) -> Sources:
     >>> len(demo.tracts), demo.tracts.crs.to_epsg()
     (33, 4326)
     """
-    from assetmap._bundle import load_releases
+    from assetmap._bundle import Sources, load_releases
 
     releases, frames = load_releases(
         data_path(*ILLUSTRATIVE_BDC), data_path(*ILLUSTRATIVE_BDC_PREVIOUS),
@@ -129,8 +131,10 @@ def load_demo(*, survey_min_cell: int = 10) -> Sources:
 def _demo_frames(survey_min_cell: int) -> dict[str, pd.DataFrame]:
     """Every frame of the demo but the BDC releases, keyed by :class:`Sources` field."""
     import geopandas as gpd
+    import pandas as pd
 
     from assetmap._demo_tables import ector_acs, ector_points
+    from assetmap._report import attach_report, merge_sources, start_report
     from assetmap.loaders.census import load_tracts
     from assetmap.loaders.nces import read_schools
     from assetmap.loaders.partners import anchor_sites_as_partners, read_partner_sites

@@ -29,12 +29,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from assetmap._safezip import extract_zip
 from assetmap.errors import SchemaError, where
+
+if TYPE_CHECKING:  # imported where used: a clean CSV is read and checked without DuckDB
+    import duckdb
 
 __all__ = ["BDC_COLUMNS", "BDC_TYPES", "TECHNOLOGIES", "Inputs", "open_inputs", "row_filter"]
 
@@ -329,6 +330,8 @@ WHERE {where_sql.replace('block_geoid', geoid)}
 def connect(*, threads: int | None = None,
             memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB connection set up for streamed scans with a bounded memory footprint."""
+    import duckdb
+
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
     # Under Jupyter without ipywidgets DuckDB starts with the bar off and refuses to set it.
@@ -343,6 +346,8 @@ def connect(*, threads: int | None = None,
 def diagnose(con: duckdb.DuckDBPyConnection, inputs: Inputs,
              error: Exception, shown: dict[Path, str]) -> None:
     """After a typed read failed: repair integral numbers written as text, or raise clearly."""
+    import duckdb
+
     bad: list[tuple[str, int, str, str]] = []
     for header, files in inputs.csv_groups.items():
         con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
@@ -411,6 +416,8 @@ def run_typed(con: duckdb.DuckDBPyConnection, inputs: Inputs, shown: dict[Path, 
     On a value that does not parse, :func:`diagnose` repairs integral numbers written as text
     (or raises naming file, row and column) and the query runs once more.
     """
+    import duckdb
+
     try:
         return query()
     except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
@@ -427,6 +434,7 @@ def damaged_parquet(inputs: Inputs) -> Iterator[None]:
 
     Examples
     --------
+    >>> import duckdb
     >>> with damaged_parquet(Inputs(parquet=[Path("x.parquet")])):
     ...     raise duckdb.Error("TProtocolException: Invalid data")
     Traceback (most recent call last):
@@ -434,6 +442,8 @@ def damaged_parquet(inputs: Inputs) -> Iterator[None]:
     assetmap.errors.SchemaError: x.parquet: the Parquet data cannot be read (a damaged or \
 cut-short file?): TProtocolException: Invalid data
     """
+    import duckdb
+
     try:
         yield
     except duckdb.Error as exc:
