@@ -311,7 +311,18 @@ def output_worker(formats: tuple[str, ...] | list[str]) -> Iterator[OutputWorker
 
 
 def _run_job(job: dict[str, Any]) -> tuple[dict[str, Path], list[tuple[type[Warning], str]]]:
-    """Run :func:`write_drawn` in the worker, returning its warnings to the caller."""
+    """Run :func:`write_drawn` in the worker, returning its warnings to the caller.
+
+    The writers the job needs are imported first with warnings ignored: a library's
+    import-time warning (e.g. pyogrio < 0.11 importing ``shapely.geos``) is not the job's.
+    """
+    needed = [*_warm_list([f for f in job.get("paths", {}) if f in _WARM_UP])]
+    if job.get("exports") is not None:
+        needed += ["pyogrio", "assetmap.outputs.export"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for module in needed:
+            importlib.import_module(module)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         paths = write_drawn(**job)
