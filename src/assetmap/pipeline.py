@@ -143,7 +143,8 @@ class Study:
                                      out_dir=self.config.out_dir, worker=worker)
         # with a second process, the print map is drawn there while the analysis goes on
         results = _stages.analyse(
-            sources, self.config, scores_ready=outputs.scores_ready if worker else None)
+            sources, self.config, scores_ready=outputs.scores_ready if worker else None,
+            worker=worker)
         paths = outputs.write(results)
         manifest = _stages.write_manifest(
             self.config, sources, results, paths, inputs=_stages.input_files(self.config)

@@ -35,6 +35,7 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import shapely
 
 from assetmap._crs import estimate_utm
 from assetmap._report import attach_report, merge_sources, start_report
@@ -137,14 +138,12 @@ def _assign_schools(cells: pd.Series, schools: gpd.GeoDataFrame | None,
         joined = gpd.sjoin(points, zones[["school_id", "geometry"]].to_crs(4326),
                            how="left", predicate="within")
         school = joined[~joined.index.duplicated()]["school_id"]
-    else:
-        from scipy.spatial import cKDTree  # not at import: the report process unpickles this
-
+    else:  # nearest school in metres (shapely's tree: no scipy import in the second process)
         crs = estimate_utm(schools)
-        sp = schools.to_crs(crs)
-        _, nearest = cKDTree(np.column_stack([sp.geometry.x, sp.geometry.y])).query(
-            np.column_stack([points.to_crs(crs).geometry.x, points.to_crs(crs).geometry.y]))
-        school = pd.Series(schools["school_id"].to_numpy()[nearest], index=unique)
+        tree = shapely.STRtree(schools.to_crs(crs).geometry.to_numpy())
+        pairs = tree.query_nearest(points.to_crs(crs).geometry.to_numpy(), all_matches=False)
+        school = pd.Series(pd.NA, index=unique, dtype=object)  # no school: no area
+        school.iloc[pairs[0]] = schools["school_id"].to_numpy()[pairs[1]]
     return cells.map(school)
 
 
