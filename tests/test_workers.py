@@ -196,21 +196,3 @@ def test_output_workers_setting_is_validated():
         am.settings.output_workers = 0
     with pytest.raises(ConfigError, match="whole number"):
         am.settings.output_workers = "two"
-
-
-def test_the_worker_works_out_the_change_between_releases_as_one_process_does(worker):
-    from assetmap._stages import _change_inputs, release_change_fields
-    from assetmap.datasets import load_demo
-
-    sources = _change_inputs(load_demo())
-    there = collect(worker.submit("release_change", sources=sources))
-    here = release_change_fields(sources=sources)
-    assert set(there) == set(here) == {"release_change", "change"}
-    assert there["change"].drop(columns="geometry").equals(here["change"].drop(columns="geometry"))
-    assert there["release_change"].summary == here["release_change"].summary
-    assert there["release_change"].schools.equals(here["release_change"].schools)
-
-
-def test_an_unknown_task_is_refused(worker):
-    with pytest.raises(ValueError, match="unknown worker task 'sing'"):
-        worker.submit("sing")

@@ -7,8 +7,10 @@ pipeline and the CLI call them.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import platform
+import threading
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -200,32 +202,46 @@ def fetch_sources(config: StudyConfig) -> list[Path]:
 # --------------------------------------------------------------------------- analyse
 
 
+#: The modules of :func:`analyse` (scipy among them: ~0.5 s of imports).
+ANALYSIS_MODULES = ("assetmap.analysis.plan", "assetmap.analysis.score",
+                    "assetmap.analysis.rollup", "assetmap.analysis.evidence",
+                    "assetmap.analysis.speedtests", "assetmap.analysis.release_change")
+
+
+def import_analysis_soon() -> threading.Thread:
+    """Import the analysis modules in a thread while the sources load (returns the thread).
+
+    Loading spends most of its time in pyarrow, DuckDB, pyogrio and numpy code that does
+    not hold the GIL, so the imports go on meanwhile rather than after it. (Start it after
+    :func:`assetmap._workers.output_worker`, which forks only while one thread runs.)
+    """
+    def run() -> None:
+        for name in ANALYSIS_MODULES:
+            importlib.import_module(name)
+
+    thread = threading.Thread(target=run, name="assetmap-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 def analyse(sources: Sources, config: StudyConfig, *,
-            scores_ready: Callable[[Results], None] | None = None,
-            worker: OutputWorker | None = None) -> Results:
+            scores_ready: Callable[[Results], None] | None = None) -> Results:
     """Score the tracts, roll them up to schools, flag sites and plan new ones.
 
     The evidence (speed tests, claims, challenge candidates) and the change between BDC
     releases need nothing from the scores, so each runs in a thread beside the rest: most of
     their work is numpy, shapely and pyarrow code that does not hold the GIL. With
     ``scores_ready``, the tract scores come first and ``scores_ready(results)`` is called at
-    once (a study run hands the print map to its second process there); the threads start
-    after it. With a ``worker`` (the second process), the change between releases is
-    worked out there instead, while this process scores.
+    once (a study run hands the print map to its second process there); the two threads
+    start after it.
     """
-    from assetmap._workers import collect
-
-    change_job = None
-    if worker is not None and _two_releases(sources):
-        change_job = worker.submit("release_change", sources=_change_inputs(sources))
-    side_tasks = [_evidence] if change_job is not None else [_evidence, _release_change]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="assetmap-side") as pool:
         side: list[Future[dict[str, Any]]] = []
 
         def start_side(results: Results | None = None) -> None:
             if results is not None and scores_ready is not None:
                 scores_ready(results)
-            side.extend(pool.submit(task, sources) for task in side_tasks)
+            side.extend([pool.submit(_evidence, sources), pool.submit(_release_change, sources)])
 
         if scores_ready is None:
             start_side()
@@ -236,12 +252,9 @@ def analyse(sources: Sources, config: StudyConfig, *,
             for job in side:
                 job.cancel()
             raise
-        fields = [job.result() for job in side]
-    if change_job is not None:
-        fields.append(collect(change_job))
-    for found in fields:
-        for name, value in found.items():
-            setattr(results, name, value)
+        for job in side:
+            for name, value in job.result().items():
+                setattr(results, name, value)
     return results
 
 
@@ -298,30 +311,9 @@ def _scores_and_plan(sources: Sources, config: StudyConfig, *,
     return results
 
 
-def _two_releases(sources: Sources) -> bool:
-    return sources.previous_availability is not None and sources.availability is not None
-
-
-def _change_inputs(sources: Sources) -> Sources:
-    """Return the sources the change between releases needs (sent to the second process)."""
-    return Sources(tracts=sources.tracts, schools=sources.schools, zones=sources.zones,
-                   availability=sources.availability,
-                   previous_availability=sources.previous_availability,
-                   release_label=sources.release_label,
-                   previous_release_label=sources.previous_release_label, label=sources.label)
-
-
-def release_change_fields(*, sources: Sources) -> dict[str, Any]:
-    """Return the change between the two BDC releases, as :class:`Results` fields.
-
-    The ``"release_change"`` task of the second process (:data:`assetmap._workers.TASKS`).
-    """
-    return _release_change(sources)
-
-
 def _release_change(sources: Sources) -> dict[str, Any]:
     """Return the change between the two BDC releases, as :class:`Results` fields."""
-    if not _two_releases(sources):
+    if sources.previous_availability is None or sources.availability is None:
         return {}
     from assetmap.analysis.release_change import release_change_report
 

@@ -3,10 +3,9 @@
 Drawing a 300 dpi print map and its PDF, the HTML map and the report is CPU work that needs
 only the scores and a few small frames. With two or more cores a study run starts one worker
 process before it loads its sources: the worker imports matplotlib, folium and the report
-writer while the main process loads. It then takes jobs (:data:`TASKS`) in order: the change
-between two BDC releases while the main process scores the tracts, the print map as soon as
-the scores exist (while the main process plans and works out the evidence), then the HTML
-map and the report, while the main process writes the exports.
+writer while the main process loads. It takes jobs in order: the print map as soon as the
+scores exist (while the main process still works out the evidence and the change between
+releases), then the HTML map and the report, while the main process writes the exports.
 
 On Linux, while the calling process runs a single thread, the worker is a fork of it: it
 starts with every module already imported (about 1.5 CPU-seconds less than a new interpreter)
@@ -41,8 +40,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DRAWN_FORMATS", "TASKS", "OutputWorker", "collect", "output_worker", "serve",
-           "write_drawn"]
+__all__ = ["DRAWN_FORMATS", "OutputWorker", "collect", "output_worker", "serve", "write_drawn"]
 
 #: Output formats the worker writes: the print map and the report.
 DRAWN_FORMATS = frozenset({"png", "pdf", "svg", "report", "markdown"})
@@ -98,15 +96,11 @@ class OutputWorker:
                           RuntimeWarning, stacklevel=3)
             return None
 
-    def submit(self, task: str = "draw", /, **kwargs: Any) -> _Pending:
-        """Send a job: ``task`` (a key of :data:`TASKS`) called with ``kwargs``.
+    def submit(self, **job: Any) -> _Pending:
+        """Send a :func:`write_drawn` job (keyword arguments as that function's).
 
-        The default task, ``"draw"``, is :func:`write_drawn`. Jobs run one after the other,
-        in the order they were sent.
+        Jobs run one after the other, in the order they were sent.
         """
-        if task not in TASKS:
-            raise ValueError(f"unknown worker task {task!r}; known: {', '.join(TASKS)}")
-        job = {"task": task, "kwargs": kwargs}
         number = self._jobs
         self._jobs += 1
         if self._process is None:
@@ -167,7 +161,7 @@ class _Pending:
                  stopped: int | None = None) -> None:
         self._worker, self._number, self._job, self._stopped = worker, number, job, stopped
 
-    def result(self) -> tuple[Any, list[tuple[type[Warning], str]]]:
+    def result(self) -> tuple[dict[str, Path], list[tuple[type[Warning], str]]]:
         code = self._stopped
         if self._worker is not None:
             answer = self._worker._answer(self._number)
@@ -316,44 +310,31 @@ def output_worker(formats: tuple[str, ...] | list[str]) -> Iterator[OutputWorker
     worker.close()
 
 
-#: Jobs a worker runs: name -> (module, function).
-TASKS = {
-    "draw": ("assetmap._workers", "write_drawn"),
-    "release_change": ("assetmap._stages", "release_change_fields"),
-}
+def _run_job(job: dict[str, Any]) -> tuple[dict[str, Path], list[tuple[type[Warning], str]]]:
+    """Run :func:`write_drawn` in the worker, returning its warnings to the caller.
 
-
-def _run_job(job: dict[str, Any]) -> tuple[Any, list[tuple[type[Warning], str]]]:
-    """Run a job (in the worker, or here when it stopped), returning its warnings too.
-
-    The modules the job needs are imported first with warnings ignored: a library's
+    The writers the job needs are imported first with warnings ignored: a library's
     import-time warning (e.g. pyogrio < 0.11 importing ``shapely.geos``) is not the job's.
     """
-    module_name, name = TASKS[job["task"]]
-    kwargs = job["kwargs"]
-    needed = [module_name, *_warm_list([f for f in kwargs.get("paths", {}) if f in _WARM_UP])]
-    if kwargs.get("exports") is not None:
+    needed = [*_warm_list([f for f in job.get("paths", {}) if f in _WARM_UP])]
+    if job.get("exports") is not None:
         needed += ["pyogrio", "assetmap.outputs.export"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for module in needed:
             importlib.import_module(module)
-    function = getattr(importlib.import_module(module_name), name)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        value = function(**kwargs)
-    return value, [(w.category, str(w.message)) for w in caught]
+        paths = write_drawn(**job)
+    return paths, [(w.category, str(w.message)) for w in caught]
 
 
-def collect(pending: Any) -> Any:
-    """Wait for a job and raise its warnings again here; return what it returned.
-
-    For a ``"draw"`` job, the files it wrote.
-    """
-    value, caught = pending.result()
+def collect(pending: Any) -> dict[str, Path]:
+    """Wait for a job and raise its warnings again here; return the paths it wrote."""
+    paths, caught = pending.result()
     for category, message in caught:
         warnings.warn(message, category, stacklevel=2)
-    return value
+    return paths
 
 
 def write_drawn(

@@ -125,6 +125,7 @@ class Study:
         """
         formats = self._formats(steps)
         with output_worker(formats) as worker:  # starts drawing imports while sources load
+            _stages.import_analysis_soon()
             return self._run_on(self.load(), formats, worker)
 
     def run_on(self, sources: Sources, *, steps: tuple[str, ...] | None = None) -> StudyResult:
@@ -143,8 +144,7 @@ class Study:
                                      out_dir=self.config.out_dir, worker=worker)
         # with a second process, the print map is drawn there while the analysis goes on
         results = _stages.analyse(
-            sources, self.config, scores_ready=outputs.scores_ready if worker else None,
-            worker=worker)
+            sources, self.config, scores_ready=outputs.scores_ready if worker else None)
         paths = outputs.write(results)
         manifest = _stages.write_manifest(
             self.config, sources, results, paths, inputs=_stages.input_files(self.config)
@@ -194,4 +194,5 @@ def run_demo(out_dir: str | Path = "out/ector") -> StudyResult:
 
     study = demo_study(out_dir)
     with output_worker(study._formats(None)) as worker:  # imports overlap the loading
+        _stages.import_analysis_soon()
         return study._run_on(load_demo(), study._formats(None), worker)

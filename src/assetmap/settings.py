@@ -146,9 +146,9 @@ _OPTIONS: dict[str, _Option] = {
         lambda: 2,
         _worker_count,
         "ASSETMAP_OUTPUT_WORKERS",
-        "Processes a study run uses: 2 works out the change between BDC releases and draws "
-        "the print map (as soon as the scores exist), the HTML map and the report in a second "
-        "process while the first scores, plans and writes the exports; 1 does all in one.",
+        "Processes a study run writes its outputs with: 2 draws the print map (as soon as the "
+        "scores exist), the HTML map and the report in a second process while the first "
+        "finishes the analysis and writes the exports; 1 writes all in one.",
     ),
     "user_agent": _Option(
         lambda: "assetmap (https://github.com/assetmap/assetmap)",
