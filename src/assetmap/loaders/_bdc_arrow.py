@@ -121,7 +121,6 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]]) -
     1
     """
     table = pa.concat_tables(tables) if len(tables) != 1 else tables[0]
-    table = table.combine_chunks()
     geoid = table.column("block_geoid")
     length = pc.utf8_length(geoid)
     short = pc.equal(length, 14)
