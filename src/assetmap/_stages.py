@@ -217,7 +217,10 @@ def import_analysis_soon() -> threading.Thread:
     """
     def run() -> None:
         for name in ANALYSIS_MODULES:
-            importlib.import_module(name)
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - imported again where used, and raised there
+                return
 
     thread = threading.Thread(target=run, name="assetmap-imports", daemon=True)
     thread.start()
