@@ -20,9 +20,8 @@ import os
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -34,6 +33,9 @@ from assetmap.analysis import _bead_sql as bead
 from assetmap.errors import SchemaError
 from assetmap.loaders import _bdc_engine as eng
 from assetmap.loaders.fcc import BDC_SOURCE
+
+if TYPE_CHECKING:  # connections come from _bdc_engine.connect, which imports DuckDB
+    import duckdb
 
 __all__ = ["aggregate_bdc", "compare_releases", "service_by_area", "service_levels"]
 

@@ -14,8 +14,8 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -27,6 +27,9 @@ from assetmap.errors import SchemaError, where
 from assetmap.loaders import _bdc_engine as eng
 from assetmap.loaders._bdc_arrow import checked_table, read_clean_csvs
 from assetmap.loaders._textfile import parse_errors
+
+if TYPE_CHECKING:  # imported where used: clean CSVs are read and checked without DuckDB
+    import duckdb
 
 __all__ = ["bdc_to_parquet", "load_bdc", "load_bdc_summary"]
 
@@ -160,6 +163,8 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
 def _checked_in_duckdb(inputs: eng.Inputs, where_sql: str, shown: dict[Path, Path], *,
                        threads: int | None) -> pa.Table:
     """Run the typed DuckDB scan of ``checked_sql`` (repairs numbers as text, names errors)."""
+    import duckdb
+
     cols = ", ".join(eng.BDC_COLUMNS)
     # a hash of each row finds the candidates for exact duplicates without comparing text
     sql = f"SELECT {cols}, _check, hash({cols}) AS _hash FROM ({{}}) AS r"
@@ -253,6 +258,8 @@ _AS_INT = (f"CASE WHEN CAST(TRY_CAST(location_id AS BIGINT) AS VARCHAR) = locati
 def _copy_parquet(con: duckdb.DuckDBPyConnection, source: str, target: Path,
                   parts: list[str]) -> None:
     """COPY the rows to zstd Parquet; ``location_id`` as BIGINT if every id round-trips."""
+    import duckdb
+
     def copy(ids: str, folder: Path) -> None:
         con.execute(f"COPY (SELECT * REPLACE ({ids} AS location_id) FROM ({source}) AS s) "
                     f"TO '{folder}' (FORMAT parquet, COMPRESSION zstd, "
