@@ -47,6 +47,39 @@ def _offer(tech_bit, tech, down, up, low_latency):
 
 
 @njit(nogil=True, cache=True, inline="always")
+def _in_list(sel, i, v):
+    """Whether ``v`` is in the sorted list ``sel[i + 1:i + 1 + sel[i]]`` (empty: True)."""
+    m = sel[i]
+    if m == 0:
+        return True
+    lo, hi = i + 1, i + 1 + m
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sel[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < i + 1 + m and sel[lo] == v
+
+
+@njit(nogil=True, cache=True, inline="always")
+def in_selection(geoid, sel):
+    """Whether a block GEOID is in the state, county and tract lists of the selection.
+
+    ``sel`` holds three sorted lists, each prefixed by its length (``_bdc_fast.selection``);
+    an empty list selects everything.
+    """
+    i = 0
+    if not _in_list(sel, i, geoid // 10**13):
+        return False
+    i += sel[i] + 1
+    if not _in_list(sel, i, geoid // 10**10):
+        return False
+    i += sel[i] + 1
+    return _in_list(sel, i, geoid // 10**4)
+
+
+@njit(nogil=True, cache=True, inline="always")
 def _keep(geoid, state_ok, codes, code, code_len, sel):
     """Apply the selection.
 
@@ -57,25 +90,7 @@ def _keep(geoid, state_ok, codes, code, code_len, sel):
         return False
     if state_ok == 0:
         return False
-    n = sel.shape[0]
-    i = 0
-    # three sorted lists separated by -1 and prefixed by their lengths
-    for level_div in (np.int64(10**13), np.int64(10**10), np.int64(10**4)):
-        m = sel[i]
-        i += 1
-        if m > 0:
-            v = geoid // level_div
-            lo, hi = i, i + m
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if sel[mid] < v:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            if lo >= i + m or sel[lo] != v:
-                return False
-        i += m
-    return i <= n
+    return in_selection(geoid, sel)
 
 
 @njit(nogil=True, cache=True, inline="always")

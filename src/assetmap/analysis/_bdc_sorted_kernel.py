@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from assetmap.analysis._bdc_parse import TECH_BIT, _offer
+from assetmap.analysis._bdc_parse import TECH_BIT, _offer, in_selection
 
 OK, BAD_LINE, FULL, UNSORTED, GROW = 0, 1, 2, 3, 4
 PCAP = 60  # distinct providers at 100/20 one location may have here (more: the hash path)
@@ -100,35 +100,6 @@ def _save(part, j, lv, akey, bits, n100, provs):
     part[j, 3] = n100
     for k in range(n100):
         part[j, 4 + k] = provs[k]
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _in_list(sel, i, v):
-    """Whether ``v`` is in the sorted list ``sel[i + 1:i + 1 + sel[i]]`` (empty: True)."""
-    m = sel[i]
-    if m == 0:
-        return True
-    lo, hi = i + 1, i + 1 + m
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if sel[mid] < v:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo < i + 1 + m and sel[lo] == v
-
-
-@njit(nogil=True, cache=True)
-def _selected(geoid, sel):
-    """Check the state, county and tract lists of the selection (``_bdc_fast.selection``)."""
-    i = 0
-    if not _in_list(sel, i, geoid // 10**13):
-        return False
-    i += sel[i] + 1
-    if not _in_list(sel, i, geoid // 10**10):
-        return False
-    i += sel[i] + 1
-    return _in_list(sel, i, geoid // 10**4)
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -213,7 +184,7 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
             key = _value(geo_idx, area_vals, r)
         if _value(code_idx, code_vals, r) == 0 or state_ok == 0:
             continue
-        if by_area and not _selected(geoid, sel):
+        if by_area and not in_selection(geoid, sel):
             continue
         if lv != cur:
             if nl >= 0:
