@@ -37,14 +37,14 @@ PY = sys.executable
 
 ASSETMAP = """
 import assetmap as am
-import assetmap.analysis.service
+import assetmap.bdc.service
 {imports}out = am.aggregate_bdc(r'{{d}}/{path}', level='tract', engine='{engine}')
 rows = out.attrs['assetmap']['rows_read']
 """
 # numba and the kernels' modules are imported before the clock, as every runner's libraries
 # are; loading the compiled kernels from numba's cache (~1 s) is timed (see compile_times)
-FAST_IMPORTS = ("import assetmap.analysis._bdc_fast, assetmap.analysis._bdc_parse\n"
-                "import assetmap.analysis._bdc_columns, assetmap.analysis._bdc_csv\n")
+FAST_IMPORTS = ("import assetmap.bdc.fast.engine, assetmap.bdc.fast.parse\n"
+                "import assetmap.bdc.fast.columns, assetmap.bdc.fast.csv_parser\n")
 RUNNERS = {
     **{f"fast_{kind}": ASSETMAP.format(path=path, engine="numba", imports=FAST_IMPORTS)
        for kind, path in (("csv", "csv/*.csv"), ("zip", "zip/*.zip"), ("parquet", "parquet"))},
@@ -209,7 +209,7 @@ def compile_times() -> list[str]:
                    "business_residential_code,state_usps,block_geoid,h3_res8_id\n"
                    "0001234567,130001,A,1000000001,50,1000,1000,1,R,TX,481350001001000,"
                    "8848a2d8c9fffff\n")
-    code = ("import time, resource, assetmap as am, assetmap.analysis.service\n"
+    code = ("import time, resource, assetmap as am, assetmap.bdc.service\n"
             "t0 = time.perf_counter(); c0 = resource.getrusage(resource.RUSAGE_SELF)\n"
             f"am.aggregate_bdc(r'{csv}', engine='numba')\n"
             "c = resource.getrusage(resource.RUSAGE_SELF)\n"

@@ -39,7 +39,7 @@ marks = []
 def mark(name):
     marks.append((name, time.perf_counter()))
 warnings.simplefilter("ignore")
-from assetmap import _stages
+from assetmap.pipeline import stages as _stages
 from assetmap.datasets import load_demo
 from assetmap.pipeline import demo_study
 mark("import")

@@ -35,7 +35,7 @@ def make_figure(
 
 def main() -> Path:
     """Score the shipped demo data as ``assetmap demo`` does and draw the figure."""
-    from assetmap._stages import analyse
+    from assetmap.pipeline.stages import analyse
     from assetmap.datasets import load_demo
     from assetmap.pipeline import demo_study
 

@@ -33,7 +33,7 @@ from assetmap.errors import (
 )
 from assetmap.loaders.acs import read_acs_csv
 from assetmap.loaders.census import load_tracts
-from assetmap.loaders.fcc import load_bdc, load_bdc_summary
+from assetmap.bdc.read import load_bdc, load_bdc_summary
 from assetmap.loaders.nces import read_attendance_zones, read_schools
 from assetmap.loaders.partners import read_partner_sites
 from assetmap.loaders.rurality import read_ruca
@@ -577,7 +577,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     study = Study.from_dict({"study": {"name": "../../etc/x"}, "area": {"state": "TX"},
                              "outputs": {"dir": str(tmp / "out")}})
-    from assetmap._stages import _inside, _safe_stem
+    from assetmap.pipeline.stages import _inside, _safe_stem
 
     stem = _safe_stem(study.config.study["name"])
     assert "/" not in stem

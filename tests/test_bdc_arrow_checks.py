@@ -1,8 +1,8 @@
 """The pyarrow checks of clean BDC files give exactly the rows and codes of the DuckDB SQL.
 
 ``load_bdc`` checks files that pyarrow parsed with pyarrow compute
-(:func:`assetmap.loaders._bdc_arrow.checked_table`) and everything else with DuckDB
-(:func:`assetmap.loaders._bdc_engine.checked_sql`). Both must select the same rows, in the
+(:func:`assetmap.bdc._arrow.checked_table`) and everything else with DuckDB
+(:func:`assetmap.bdc._engine.checked_sql`). Both must select the same rows, in the
 same order, repair the same block GEOIDs and give each row the same check code.
 """
 
@@ -13,8 +13,8 @@ import pyarrow as pa
 import pytest
 
 from assetmap.errors import RejectedRowsWarning
-from assetmap.loaders import _bdc_engine as eng
-from assetmap.loaders._bdc_arrow import checked_table
+from assetmap.bdc import _engine as eng
+from assetmap.bdc._arrow import checked_table
 
 GEOIDS = ["481350001001000", "48135000100100", "60372073011000", "060372073011000",
           "481350019001", "4813500010010001", "48135A001001000", "٤٨١٣٥٠٠٠١٠٠١٠٠٠",
@@ -107,7 +107,7 @@ def test_exact_duplicates_share_a_key():
 
 
 def test_rows_sharing_a_key_but_not_equal_are_both_kept(tmp_path):
-    from assetmap.loaders.fcc import load_bdc
+    from assetmap.bdc.read import load_bdc
 
     row = "1,130001,Fiber,{loc},50,1000,1000,1,R,TX,481350001001000,8848a2d8c9fffff\n"
     f = tmp_path / "bdc_48_Fiber.csv"

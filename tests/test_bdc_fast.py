@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import assetmap as am
-from assetmap.analysis import _bdc_fast
+from assetmap.bdc.fast import engine as _bdc_fast
 from assetmap.errors import SchemaError
 from tests.bdc_fixtures import csv_text, offer, pandas_recompute, synthetic, write_csv, write_zip
 
@@ -24,7 +24,7 @@ FALLBACK = "goes to the DuckDB engine"
 
 def both(paths, caplog, *, expect_fast=True, **kw):
     """Aggregate with both engines; check the fast one did not fall back (or did)."""
-    with caplog.at_level(logging.INFO, logger="assetmap.analysis._bdc_fast"):
+    with caplog.at_level(logging.INFO, logger="assetmap.bdc.fast.engine"):
         caplog.clear()
         fast = am.aggregate_bdc(paths, engine="numba", **kw)
         fell_back = any(FALLBACK in r.getMessage() for r in caplog.records)
@@ -131,7 +131,7 @@ def test_a_bad_row_sends_the_file_to_duckdb(tmp_path, caplog, row, kind):
                 return str(exc), [str(w.message) for w in seen]
         return out, [str(w.message) for w in seen]
 
-    with caplog.at_level(logging.INFO, logger="assetmap.analysis._bdc_fast"):
+    with caplog.at_level(logging.INFO, logger="assetmap.bdc.fast.engine"):
         fast, fast_warnings = run("numba")
     assert any(FALLBACK in r.getMessage() for r in caplog.records)
     slow, slow_warnings = run("duckdb")

@@ -259,7 +259,7 @@ def test_a_bad_text_value_sends_the_state_to_duckdb(synthetic, tmp_path, caplog,
                 return str(exc), [str(w.message) for w in seen]
         return out, [str(w.message) for w in seen]
 
-    with caplog.at_level(logging.INFO, logger="assetmap.analysis._bdc_fast"):
+    with caplog.at_level(logging.INFO, logger="assetmap.bdc.fast.engine"):
         caplog.clear()
         fast, fast_warnings = agg("numba")
     assert any(FALLBACK in r.getMessage() for r in caplog.records)
@@ -277,7 +277,7 @@ def test_a_bad_text_value_sends_the_state_to_duckdb(synthetic, tmp_path, caplog,
 @pytest.mark.parametrize("compression", ["zstd", "snappy", "none"])
 def test_page_decoder_reads_what_pyarrow_reads(tmp_path, dictionary, version, compression,
                                                ordered):
-    from assetmap.analysis._bdc_pages import text_column
+    from assetmap.bdc.fast.pages import text_column
 
     rng = np.random.default_rng(11)
     blocks = [f"48{c:03d}{t:06d}{b:04d}" for c, t, b in
@@ -309,7 +309,7 @@ def test_page_decoder_reads_what_pyarrow_reads(tmp_path, dictionary, version, co
 
 
 def test_page_decoder_refuses_nulls(tmp_path):
-    from assetmap.analysis._bdc_pages import Unsupported, text_column
+    from assetmap.bdc.fast.pages import Unsupported, text_column
 
     path = tmp_path / "t.parquet"
     pq.write_table(pa.table({"block_geoid": ["481350001001000", None] * 50}), path)

@@ -13,7 +13,7 @@ import shapely
 
 from assetmap import get_report
 from assetmap.analysis.evidence import challenge_candidates, claims_vs_evidence
-from assetmap.analysis.release_change import release_change_report
+from assetmap.bdc.release_change import release_change_report
 from assetmap.errors import PrivacyError, SchemaError
 from assetmap.outputs.challenges import neutralize_csv_cells, write_challenge_csv
 
@@ -244,7 +244,7 @@ def test_release_diff_with_known_changes():
     assert change.summary["newly_served"] == 2
     assert change.summary["fiber_gained"] == 3
     # the tract counts equal service.compare_releases' (one definition of each count)
-    from assetmap.analysis.service import compare_releases
+    from assetmap.bdc.service import compare_releases
 
     counts = compare_releases(old, new, level="tract").set_index("GEOID")
     for col in ("newly_served", "lost_service", "fiber_gained", "locations_added",

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from assetmap._config import study_template
+from assetmap.pipeline.config import study_template
 from assetmap._report import get_report
 from assetmap.datasets import data_path
 from assetmap.errors import AssetmapError, AssetmapWarning
@@ -89,13 +89,13 @@ class Reader:
 
 
 def _read_bdc(path: Path):
-    from assetmap.loaders.fcc import load_bdc
+    from assetmap.bdc.read import load_bdc
 
     return load_bdc(path, codes=None)
 
 
 def _read_summary(path: Path):
-    from assetmap.loaders.fcc import load_bdc_summary
+    from assetmap.bdc.read import load_bdc_summary
 
     return load_bdc_summary(path)
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from assetmap.analysis import _bead_codes
-from assetmap.analysis.service import service_by_area, service_levels
+from assetmap.bdc import _frame_levels as _bead_codes
+from assetmap.bdc.service import service_by_area, service_levels
 from assetmap.errors import RejectedRowsWarning, RepairWarning
 
 
@@ -135,7 +135,7 @@ def test_popcount_without_numpy_bitwise_count(monkeypatch):
 
     import numpy as np
 
-    from assetmap.analysis._bead_codes import popcount
+    from assetmap.bdc._frame_levels import popcount
 
     rng = random.Random(5)
     values = np.array([rng.getrandbits(64) for _ in range(500)] + [0, 2**64 - 1],

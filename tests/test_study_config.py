@@ -2,7 +2,7 @@ import tomllib
 
 import pytest
 
-from assetmap._config import parse_study, study_template
+from assetmap.pipeline.config import parse_study, study_template
 from assetmap.errors import ConfigError
 from assetmap.pipeline import Study
 

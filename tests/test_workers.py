@@ -1,4 +1,4 @@
-"""The second process that draws the print map and the report (``assetmap._workers``)."""
+"""The second process that draws the print map and the report (``assetmap.pipeline._workers``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper module
 import outputs_fixtures as fx
 
 import assetmap as am
-from assetmap._workers import OutputWorker, _start_method, collect, output_worker, write_drawn
+from assetmap.pipeline._workers import OutputWorker, _start_method, collect, output_worker, write_drawn
 from assetmap.errors import ConfigError, RepairWarning, SchemaError
 
 START_METHODS = [
@@ -142,7 +142,7 @@ def test_a_script_without_a_main_guard_can_run_a_study(tmp_path):
         "import sys\n"
         f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
         "import outputs_fixtures as fx\n"
-        "from assetmap._workers import collect, output_worker\n"
+        "from assetmap.pipeline._workers import collect, output_worker\n"
         "with output_worker(('png',)) as worker:\n"
         f"    png = r'{tmp_path / 'm.png'}'\n"
         "    job = dict(scored=fx.scored_ector(), title='t', paths={'png': png})\n"

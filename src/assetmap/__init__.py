@@ -37,9 +37,9 @@ _API: dict[str, str] = {
     "acs_to_2020_tracts": "assetmap.loaders.acs",
     "acs_cv_flags": "assetmap.loaders.acs",
     # loaders: FCC Broadband Data Collection
-    "load_bdc": "assetmap.loaders.fcc",
-    "load_bdc_summary": "assetmap.loaders.fcc",
-    "bdc_to_parquet": "assetmap.loaders.fcc",
+    "load_bdc": "assetmap.bdc.read",
+    "load_bdc_summary": "assetmap.bdc.read",
+    "bdc_to_parquet": "assetmap.bdc.read",
     # loaders: the district's own data
     "read_schools": "assetmap.loaders.nces",
     "read_attendance_zones": "assetmap.loaders.nces",
@@ -53,14 +53,14 @@ _API: dict[str, str] = {
     "read_ookla_tiles": "assetmap.loaders.speedtests",
     "read_mlab": "assetmap.loaders.mlab",
     # analysis
-    "service_levels": "assetmap.analysis.service",
-    "service_by_area": "assetmap.analysis.service",
-    "aggregate_bdc": "assetmap.analysis.service",
-    "compare_releases": "assetmap.analysis.service",
+    "service_levels": "assetmap.bdc.service",
+    "service_by_area": "assetmap.bdc.service",
+    "aggregate_bdc": "assetmap.bdc.service",
+    "compare_releases": "assetmap.bdc.service",
     "aggregate_speedtests": "assetmap.analysis.speedtests",
     "claims_vs_evidence": "assetmap.analysis.evidence",
     "challenge_candidates": "assetmap.analysis.evidence",
-    "release_change_report": "assetmap.analysis.release_change",
+    "release_change_report": "assetmap.bdc.release_change",
     "assemble_tracts": "assetmap.analysis.join",
     "nearest_site_distance": "assetmap.analysis.access",
     "sites_within_reach": "assetmap.analysis.access",
@@ -80,7 +80,7 @@ _API: dict[str, str] = {
     "export_layers": "assetmap.outputs.export",
     "write_challenge_csv": "assetmap.outputs.challenges",
     # the study and the shipped demo
-    "Study": "assetmap.pipeline",
+    "Study": "assetmap.pipeline.study",
     "load_demo": "assetmap.datasets",
 }
 

@@ -189,7 +189,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from assetmap._config import study_template
+    from assetmap.pipeline.config import study_template
     from assetmap.geoid import county_fips, state_fips
 
     state = state_fips(args.state)

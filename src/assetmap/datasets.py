@@ -17,7 +17,7 @@ from assetmap.errors import AssetmapError
 if TYPE_CHECKING:  # finding a shipped file needs neither (cheap to import)
     import pandas as pd
 
-    from assetmap._bundle import Sources
+    from assetmap.pipeline.sources import Sources
 
 __all__ = ["data_dir", "data_path", "load_demo"]
 
@@ -116,7 +116,7 @@ def load_demo(*, survey_min_cell: int = 10) -> Sources:
     >>> len(demo.tracts), demo.tracts.crs.to_epsg()
     (33, 4326)
     """
-    from assetmap._bundle import Sources, load_releases
+    from assetmap.pipeline.sources import Sources, load_releases
 
     releases, frames = load_releases(
         data_path(*ILLUSTRATIVE_BDC), data_path(*ILLUSTRATIVE_BDC_PREVIOUS),

@@ -235,7 +235,7 @@ def change_section(change: Any, *, names: Mapping[str, str] | None = None,
 
     Examples
     --------
-    >>> from assetmap.analysis.release_change import release_change_report
+    >>> from assetmap.bdc.release_change import release_change_report
     >>> def release(level):
     ...     return pd.DataFrame({"location_id": ["1", "2"], "service_level": level,
     ...         "has_fiber": [False, False], "h3_res8_id": "8848d6d969fffff",

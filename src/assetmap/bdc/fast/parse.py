@@ -1,11 +1,11 @@
-"""Parsers of the fast BDC aggregation engine (:mod:`assetmap.analysis._bdc_fast`).
+"""Parsers of the fast BDC aggregation engine (:mod:`assetmap.bdc.fast.engine`).
 
-:func:`assetmap.analysis._bdc_csv.parse_csv` (a chunk of CSV bytes cut at line ends; lines
+:func:`assetmap.bdc.fast.csv_parser.parse_csv` (a chunk of CSV bytes cut at line ends; lines
 not in the usual widths come to :func:`_careful` here) and
-:func:`assetmap.analysis._bdc_columns.parse_columns` (the columns of a Parquet row group)
+:func:`assetmap.bdc.fast.columns.parse_columns` (the columns of a Parquet row group)
 turn availability rows into compact rows: location key,
 provider key, area key and offer bits, partitioned by a hash of the location so that each
-partition has one owner thread (:func:`assetmap.analysis._bdc_kernels.aggregate`). Compiled
+partition has one owner thread (:func:`assetmap.bdc.fast.kernels.aggregate`). Compiled
 with numba ``nogil=True``.
 
 Every line is validated: twelve fields, only ``brand_name`` quoted, digits where digits
@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from assetmap.analysis._bdc_kernels import BAD_LINE, OK, partition_of
+from assetmap.bdc.fast.kernels import BAD_LINE, OK, partition_of
 
 #: offer bit per technology code (0 = unknown), as :data:`_bead_sql.MASK`
 TECH_BIT = np.zeros(256, dtype=np.int64)

@@ -9,8 +9,8 @@ import duckdb
 import pandas as pd
 
 from assetmap._report import attach_report, start_report
-from assetmap.analysis import _bead_sql as bead
-from assetmap.loaders import _bdc_engine as eng
+from assetmap.bdc import _sql as bead
+from assetmap.bdc import _engine as eng
 
 COLUMNS = [
     "locations_old", "locations_new", "served_old", "served_new", "unserved_old",
@@ -27,7 +27,7 @@ def _locations(con: duckdb.DuckDBPyConnection, release: Any, name: str, area: st
         _levels_tables(con, release, name, area)
         return
     if isinstance(release, pd.DataFrame):
-        from assetmap.analysis.service import _frame_rows
+        from assetmap.bdc.service import _frame_rows
 
         con.register(f"frame_{name}", release)
         rows = _frame_rows(con, release, codes)
@@ -69,10 +69,10 @@ def _levels_tables(con: duckdb.DuckDBPyConnection, levels: pd.DataFrame, name: s
 
 
 def compare(old: Any, new: Any, *, level: str, codes: Iterable[str] | None) -> pd.DataFrame:
-    """See :func:`assetmap.analysis.service.compare_releases`."""
+    """See :func:`assetmap.bdc.service.compare_releases`."""
     import contextlib
 
-    from assetmap.analysis.service import _check_level
+    from assetmap.bdc.service import _check_level
 
     area = _check_level(level)
     key = "h3_res8_id" if level == "h3" else "GEOID"

@@ -1,11 +1,11 @@
 """BEAD service levels of availability rows in memory, on integer codes with numpy.
 
-The fast path under :func:`assetmap.analysis.service.service_levels` and
-:func:`~assetmap.analysis.service.service_by_area` for a frame already in memory (the shape
+The fast path under :func:`assetmap.bdc.service.service_levels` and
+:func:`~assetmap.bdc.service.service_by_area` for a frame already in memory (the shape
 :func:`assetmap.load_bdc` returns): location and provider ids become integer codes once, in
 sorted order, and every per-location quantity is one ``reduceat`` over the rows sorted by
-location. It computes exactly what the SQL of :mod:`assetmap.analysis._bead_sql` computes,
-with the same row checks (:func:`assetmap.loaders._bdc_engine.checked_sql`).
+location. It computes exactly what the SQL of :mod:`assetmap.bdc._sql` computes,
+with the same row checks (:func:`assetmap.bdc._engine.checked_sql`).
 
 :func:`code_rows` returns None for a frame it does not take (numbers stored as text or
 floats, missing provider or H3 ids, more than 64 providers); the caller then runs the SQL.
@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from assetmap.analysis import _bead_sql as bead
-from assetmap.loaders import _bdc_engine as eng
+from assetmap.bdc import _sql as bead
+from assetmap.bdc import _engine as eng
 
 _INT_RANGE = {"technology": (-(2**15), 2**15 - 1), "low_latency": (-128, 127),
               "max_advertised_download_speed": (-(2**31), 2**31 - 1),
@@ -66,7 +66,7 @@ class Locations:
     """One entry per location (in sorted ``location_id`` order)."""
 
     ids: pa.Array
-    mask: np.ndarray  # the bit mask of :mod:`assetmap.analysis._bead_sql`
+    mask: np.ndarray  # the bit mask of :mod:`assetmap.bdc._sql`
     best_down: np.ndarray
     best_up: np.ndarray
     providers: np.ndarray

@@ -1,4 +1,4 @@
-"""The sorted Parquet path of the fast BDC engine (:mod:`assetmap.analysis._bdc_fast`).
+"""The sorted Parquet path of the fast BDC engine (:mod:`assetmap.bdc.fast.engine`).
 
 :func:`assetmap.bdc_to_parquet` writes each state's rows ordered by ``(block_geoid,
 location_id)`` (every location with one block; the file's metadata says so, with the number
@@ -19,7 +19,7 @@ metadata counts (no location comes back in another block).
 It returns None when the state is not ordered (the hash path then runs), including when a
 group turns out to be out of order inside although its statistics or metadata said
 otherwise, and raises
-:class:`assetmap.analysis._bdc_fast._Fallback` for input the fast engine does not take (the
+:class:`assetmap.bdc.fast.engine._Fallback` for input the fast engine does not take (the
 state then goes to the DuckDB engine).
 """
 
@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assetmap.analysis._bdc_fast import SUM_COLUMNS, _area_text, _Fallback
-from assetmap.analysis._bdc_pages import Unsupported, text_column
+from assetmap.bdc.fast.engine import SUM_COLUMNS, _area_text, _Fallback
+from assetmap.bdc.fast.pages import Unsupported, text_column
 
 __all__ = ["aggregate_sorted", "block_order", "is_ordered"]
 
@@ -84,7 +84,7 @@ def block_order(units: Sequence[tuple]) -> int | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from assetmap.loaders.fcc import LOCATIONS_KEY, ORDER_KEY
+    from assetmap.bdc.read import LOCATIONS_KEY, ORDER_KEY
 
     if len({u[0] for u in units}) != 1:
         return None
@@ -133,7 +133,7 @@ class _Worker:
 
     def grow(self, table: int) -> None:
         """Double the area (0) or the provider (1) table."""
-        from assetmap.analysis._bdc_sorted_kernel import rehash
+        from assetmap.bdc.fast.sorted_kernel import rehash
 
         bits = int(self.meta[2 * table + 1]) + 1
         if table == 1 and bits > 16:
@@ -153,7 +153,7 @@ class _Worker:
 
     def providers(self, vals: np.ndarray) -> np.ndarray:
         """Return the worker's index of each provider key (room made first)."""
-        from assetmap.analysis._bdc_sorted_kernel import intern_keys
+        from assetmap.bdc.fast.sorted_kernel import intern_keys
 
         while (self.meta[2] + len(vals)) * 5 >= 3 << int(self.meta[3]):
             self.grow(1)
@@ -179,7 +179,7 @@ def _text(arr, parse) -> tuple[np.ndarray, ...]:
     """(indexes, parsed values...) of a text column: per dictionary entry, or per row."""
     import pyarrow as pa
 
-    from assetmap.analysis._bdc_columns import _strings
+    from assetmap.bdc.fast.columns import _strings
 
     if pa.types.is_dictionary(arr.type):
         idx = arr.indices
@@ -197,7 +197,7 @@ def _read(worker: _Worker, unit: tuple, sel: dict[str, Any]) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from assetmap.analysis import _bdc_sorted_kernel as k
+    from assetmap.bdc.fast import sorted_kernel as k
 
     f, group, columns, _state, n_rows = unit
     if f not in worker.files:
@@ -256,7 +256,7 @@ def _read(worker: _Worker, unit: tuple, sel: dict[str, Any]) -> dict[str, Any]:
 def _fold(worker: _Worker, unit: tuple, sel: dict[str, Any], mode: int
           ) -> tuple[int, np.ndarray, int, np.ndarray]:
     """Fold one row group: (status, partial locations, how many of them, order edges)."""
-    from assetmap.analysis import _bdc_sorted_kernel as k
+    from assetmap.bdc.fast import sorted_kernel as k
 
     c = _read(worker, unit, sel)
     state = unit[3]
@@ -280,7 +280,7 @@ def _fold(worker: _Worker, unit: tuple, sel: dict[str, Any], mode: int
 
 def _merge(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
     """Fold the groups' first and last locations in order: whole locations, one row each."""
-    from assetmap.analysis._bdc_sorted_kernel import PART
+    from assetmap.bdc.fast.sorted_kernel import PART
 
     done: list[np.ndarray] = []
     carry: np.ndarray | None = None
@@ -313,8 +313,8 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
     location_id)`` (:func:`block_order`). None when not (or a group is not ordered inside,
     or a table would be too large): the hash path then runs.
     """
-    from assetmap.analysis import _bdc_sorted_kernel as k
-    from assetmap.analysis._bdc_columns import parquet_units
+    from assetmap.bdc.fast import sorted_kernel as k
+    from assetmap.bdc.fast.columns import parquet_units
 
     if not files or any(not (f.is_dir() or f.suffix.lower() == ".parquet") for f in files):
         return None

@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 
 from assetmap._report import attach_report, count_reject, start_report
-from assetmap.analysis import _bead_sql as bead
-from assetmap.analysis.service import DEFINITION, Level, _check_keys, _finish_area
+from assetmap.bdc import _sql as bead
+from assetmap.bdc.service import DEFINITION, Level, _check_keys, _finish_area
 from assetmap.errors import SchemaError
-from assetmap.loaders import _bdc_engine as eng
+from assetmap.bdc import _engine as eng
 
 __all__ = ["aggregate_bdc_dask"]
 

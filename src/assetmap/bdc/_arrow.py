@@ -2,7 +2,7 @@
 
 pyarrow's CSV reader parses a county- or state-sized BDC file about twice as fast as
 DuckDB's ``read_csv`` here, and :func:`checked_table` then checks and selects the rows with
-pyarrow compute, row for row as :func:`assetmap.loaders._bdc_engine.checked_sql` does in
+pyarrow compute, row for row as :func:`assetmap.bdc._engine.checked_sql` does in
 DuckDB (about a sixth of the CPU time for a county's rows). It is only a faster path for
 clean files: the moment any file is not exactly what the typed DuckDB scan accepts (text in
 a number column, a short or long row, an integer out of range), the whole read falls back
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from assetmap.loaders._bdc_engine import BDC_TYPES, TECHNOLOGIES, Inputs
+from assetmap.bdc._engine import BDC_TYPES, TECHNOLOGIES, Inputs
 
 __all__ = ["checked_table", "read_clean_csvs"]
 
@@ -59,7 +59,7 @@ def read_clean_csvs(inputs: Inputs, columns: Sequence[str], *,
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> from assetmap.loaders._bdc_engine import open_inputs, BDC_COLUMNS
+    >>> from assetmap.bdc._engine import open_inputs, BDC_COLUMNS
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "bdc_48_Fiber.csv"
     >>> _ = f.write_text(",".join(BDC_COLUMNS) + "\n"
     ...     '1,130001,"Fiber, LLC",1001,50,1000,1000,1,R,TX,481350001001000,8848a2d8c9fffff\n')
@@ -88,14 +88,14 @@ def read_clean_csvs(inputs: Inputs, columns: Sequence[str], *,
 
 
 def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]]) -> pa.Table:
-    r"""Check and select parsed rows exactly as :func:`~assetmap.loaders._bdc_engine.checked_sql`.
+    r"""Check and select parsed rows exactly as :func:`~assetmap.bdc._engine.checked_sql`.
 
     Parameters
     ----------
     tables : sequence of pyarrow.Table
         The files' rows (:func:`read_clean_csvs`), each with the BDC columns in one order.
     selection : dict
-        :func:`~assetmap.loaders._bdc_engine.row_selection`; applied to the repaired block
+        :func:`~assetmap.bdc._engine.row_selection`; applied to the repaired block
         GEOID, and a NULL in a selected column leaves the row out, as SQL's ``IN`` does.
 
     Returns
@@ -110,7 +110,7 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]]) -
     Examples
     --------
     >>> import pyarrow as pa
-    >>> from assetmap.loaders._bdc_engine import BDC_COLUMNS
+    >>> from assetmap.bdc._engine import BDC_COLUMNS
     >>> row = ["1", "130001", "Fiber", "1001", 50, 1000, 1000, 1, "R", "CA",
     ...        "60372073011000", "8829a1d8c9fffff"]
     >>> t = pa.table({c: [v, v] for c, v in zip(BDC_COLUMNS, row)})

@@ -24,10 +24,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from assetmap._bundle import Sources, load_releases
-from assetmap._config import StudyConfig
+from assetmap.pipeline.sources import Sources, load_releases
+from assetmap.pipeline.config import StudyConfig
 from assetmap._report import get_report, merge_sources
-from assetmap._workers import OutputWorker
+from assetmap.pipeline._workers import OutputWorker
 from assetmap.errors import ConfigError
 
 __all__ = [
@@ -56,7 +56,7 @@ class Results:
     speed_h3: gpd.GeoDataFrame | None = None
     evidence: pd.DataFrame | None = None
     challenges: gpd.GeoDataFrame | None = None
-    release_change: Any = None  # assetmap.analysis.release_change.ReleaseChange
+    release_change: Any = None  # assetmap.bdc.release_change.ReleaseChange
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -205,7 +205,7 @@ def fetch_sources(config: StudyConfig) -> list[Path]:
 #: The modules of :func:`analyse` (scipy among them: ~0.5 s of imports).
 ANALYSIS_MODULES = ("assetmap.analysis.plan", "assetmap.analysis.score",
                     "assetmap.analysis.rollup", "assetmap.analysis.evidence",
-                    "assetmap.analysis.speedtests", "assetmap.analysis.release_change")
+                    "assetmap.analysis.speedtests", "assetmap.bdc.release_change")
 
 
 def import_analysis_soon() -> threading.Thread:
@@ -213,7 +213,7 @@ def import_analysis_soon() -> threading.Thread:
 
     Loading spends most of its time in pyarrow, DuckDB, pyogrio and numpy code that does
     not hold the GIL, so the imports go on meanwhile rather than after it. (Start it after
-    :func:`assetmap._workers.output_worker`, which forks only while one thread runs.)
+    :func:`assetmap.pipeline._workers.output_worker`, which forks only while one thread runs.)
     """
     def run() -> None:
         for name in ANALYSIS_MODULES:
@@ -288,7 +288,7 @@ def _scores_and_plan(sources: Sources, config: StudyConfig, *,
     if scores_ready is not None:
         scores_ready(results)
     if sources.locations is not None and "h3_res8_id" in sources.locations:
-        from assetmap.analysis.service import service_by_area
+        from assetmap.bdc.service import service_by_area
 
         results.h3_cells = service_by_area(sources.locations, level="h3")
     if sources.schools is not None and len(sources.schools):
@@ -318,7 +318,7 @@ def _release_change(sources: Sources) -> dict[str, Any]:
     """Return the change between the two BDC releases, as :class:`Results` fields."""
     if sources.previous_availability is None or sources.availability is None:
         return {}
-    from assetmap.analysis.release_change import release_change_report
+    from assetmap.bdc.release_change import release_change_report
 
     change = release_change_report(
         sources.previous_availability, sources.availability, tracts=sources.tracts,
@@ -436,7 +436,7 @@ def write_outputs(
 ) -> dict[str, Path]:
     """Write the maps, report and exports named in ``formats`` into ``out_dir``.
 
-    With a ``worker`` (:func:`assetmap._workers.output_worker`), the print map, the HTML map
+    With a ``worker`` (:func:`assetmap.pipeline._workers.output_worker`), the print map, the HTML map
     and the report are drawn in that process while this one writes the exports. A study run
     uses :class:`OutputJobs` instead, to send the print map before the analysis ends.
     """
@@ -488,7 +488,7 @@ class OutputJobs:
 
     def write(self, results: Results) -> dict[str, Path]:
         """Write (or send) every output not yet handed out; wait for them; return the files."""
-        from assetmap._workers import collect, write_drawn
+        from assetmap.pipeline._workers import collect, write_drawn
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
         sources, scored = self.sources, results.scored

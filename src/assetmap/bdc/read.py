@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 from assetmap._report import attach_report, count_reject, count_repair, start_report
 from assetmap._safezip import open_zip, read_member
 from assetmap.errors import SchemaError, where
-from assetmap.loaders import _bdc_engine as eng
-from assetmap.loaders._bdc_arrow import checked_table, read_clean_csvs
+from assetmap.bdc import _engine as eng
+from assetmap.bdc._arrow import checked_table, read_clean_csvs
 from assetmap.loaders._textfile import parse_errors
 
 if TYPE_CHECKING:  # imported where used: clean CSVs are read and checked without DuckDB

@@ -4,7 +4,7 @@ Arrow builds a string per row (and, for a dictionary, hashes every entry) before
 can be parsed: for the 15-digit ``block_geoid`` that is most of the cost of reading a row
 group. :func:`text_column` reads the column chunk's bytes, walks its page headers (Thrift
 compact protocol), decompresses each page (pyarrow's codecs, which release the GIL) and
-parses the values where they lie (:mod:`assetmap.analysis._bdc_pages_kernel`): PLAIN byte
+parses the values where they lie (:mod:`assetmap.bdc.fast.pages_kernel`): PLAIN byte
 arrays, or dictionary pages and their RLE/bit-packed indexes. Only the layouts seen here
 are taken (flat, optional or required column, data pages v1 or v2, no nulls); anything else
 raises :class:`Unsupported` and the caller reads the column with pyarrow.
@@ -129,7 +129,7 @@ def _text_column(path, column: Any, max_def: int, n_rows: int, parse: str, prefi
     the GEOID and its first ``prefix`` digits) or ``"h3"`` (15 lower-case hexadecimal
     characters: the cell, twice). -1 where the text does not parse.
     """
-    from assetmap.analysis import _bdc_pages_kernel as k
+    from assetmap.bdc.fast import pages_kernel as k
 
     if column.physical_type != "BYTE_ARRAY" or max_def > 1:
         raise Unsupported("not a flat text column")

@@ -1,9 +1,9 @@
-"""Kernels of the sorted Parquet path of the fast BDC engine (:mod:`assetmap.analysis._bdc_sorted`).
+"""Kernels of the sorted Parquet path of the fast BDC engine (:mod:`assetmap.bdc.fast.sorted_files`).
 
 When a state's rows are ordered by ``location_id``, or by ``(block_geoid, location_id)`` with
 one block per location (as :func:`assetmap.bdc_to_parquet` writes them), a location's rows
 are contiguous: :func:`fold_unit` reads a row group's typed columns
-once, checks every row as :func:`assetmap.analysis._bdc_columns.parse_columns` does, and folds
+once, checks every row as :func:`assetmap.bdc.fast.columns.parse_columns` does, and folds
 each run of equal ids into per-area counts straight away, with no table keyed by location.
 Only small tables remain (areas, providers, a bit per (area, provider) pair; a worker's
 own, kept across its row groups). The first and the last location of a row group may continue in
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from assetmap.analysis._bdc_parse import TECH_BIT, _offer, in_selection
+from assetmap.bdc.fast.parse import TECH_BIT, _offer, in_selection
 
 OK, BAD_LINE, FULL, UNSORTED, GROW = 0, 1, 2, 3, 4
 PCAP = 60  # distinct providers at 100/20 one location may have here (more: the hash path)

@@ -1,7 +1,7 @@
-"""CSV parser of the fast BDC aggregation engine (:mod:`assetmap.analysis._bdc_fast`).
+"""CSV parser of the fast BDC aggregation engine (:mod:`assetmap.bdc.fast.engine`).
 
 :func:`parse_csv` turns a piece of CSV bytes cut at line ends into partitioned rows (as
-:func:`assetmap.analysis._bdc_parse.push_row`), compiled with numba ``nogil=True``, working
+:func:`assetmap.bdc.fast.parse.push_row`), compiled with numba ``nogil=True``, working
 on 8 bytes at a time (SWAR: bit tricks on 64-bit words).
 
 Per line: the newline is searched from the 74th byte on (the shortest line in the usual
@@ -13,8 +13,8 @@ searching 8 bytes back from the next one, every number is converted 8 digits at 
 every byte that is not a checked digit or comma (``frn``, ``brand_name``, code, state, the H3
 text) is checked to be no comma, quote or control byte, so that the line has exactly twelve
 fields and no other line end (a quoted ``brand_name`` is checked as
-:func:`assetmap.analysis._bdc_parse._one_field` does). Any other line (other widths, a short
-line, a quote elsewhere) goes to :func:`assetmap.analysis._bdc_parse._careful`, which
+:func:`assetmap.bdc.fast.parse._one_field` does). Any other line (other widths, a short
+line, a quote elsewhere) goes to :func:`assetmap.bdc.fast.parse._careful`, which
 decides alone; a line it rejects stops the parser, and the caller hands the state to the
 DuckDB engine.
 """
@@ -25,8 +25,8 @@ import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
-from assetmap.analysis._bdc_kernels import BAD_LINE, OK, partition_of
-from assetmap.analysis._bdc_parse import TECH_BIT, _careful, _keep, _offer
+from assetmap.bdc.fast.kernels import BAD_LINE, OK, partition_of
+from assetmap.bdc.fast.parse import TECH_BIT, _careful, _keep, _offer
 
 U = np.uint64
 HIGH = U(0x8080808080808080)

@@ -16,7 +16,7 @@ tract and per school:
   brand names in ``providers_entering_names`` / ``providers_leaving_names`` (``;``-separated);
 * ``served_share_old``, ``served_share_new``, ``served_share_change`` and the same for fiber.
 
-These are the definitions of :func:`assetmap.analysis.service.compare_releases`, which makes
+These are the definitions of :func:`assetmap.bdc.service.compare_releases`, which makes
 the tract table when availability rows are given; this module adds the brand names, the
 fiber shares, the school areas and the report text.
 

@@ -1,7 +1,7 @@
-"""Parquet input of the fast BDC aggregation engine (:mod:`assetmap.analysis._bdc_fast`).
+"""Parquet input of the fast BDC aggregation engine (:mod:`assetmap.bdc.fast.engine`).
 
 Row groups are read with pyarrow (only the needed columns); :func:`parse_columns` is the
-counterpart of :func:`assetmap.analysis._bdc_parse.parse_csv` over the typed columns, with
+counterpart of :func:`assetmap.bdc.fast.parse.parse_csv` over the typed columns, with
 the same checks: a null, a text id that is not digits, a GEOID that is not 15 digits, an
 unknown technology, a negative speed or a low latency other than 0/1 stops it, and the state
 goes to the DuckDB engine.
@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from assetmap.analysis._bdc_fast import _Fallback as Unreadable
-from assetmap.analysis._bdc_kernels import BAD_LINE, OK
-from assetmap.analysis._bdc_parse import TECH_BIT, _keep, _offer, push_row
+from assetmap.bdc.fast.engine import _Fallback as Unreadable
+from assetmap.bdc.fast.kernels import BAD_LINE, OK
+from assetmap.bdc.fast.parse import TECH_BIT, _keep, _offer, push_row
 
 PARQUET_COLUMNS = ["location_id", "provider_id", "technology", "max_advertised_download_speed",
                    "max_advertised_upload_speed", "low_latency", "business_residential_code",

@@ -87,7 +87,7 @@ class OutputWorker:
             p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         try:
             return subprocess.Popen(
-                [sys.executable, "-c", "from assetmap._workers import serve; serve()",
+                [sys.executable, "-c", "from assetmap.pipeline._workers import serve; serve()",
                  str(self._folder), str(answer_end), ",".join(self._warm)],
                 stdin=subprocess.PIPE, env=env, bufsize=0, pass_fds=(answer_end,),
             )
@@ -371,7 +371,7 @@ def write_drawn(
         The print map's PNG that the report embeds, when an earlier job drew it (default:
         ``paths["png"]``).
     exports : dict, optional
-        Keyword arguments for :func:`assetmap._stages.write_exports` (the CSV and GeoPackage
+        Keyword arguments for :func:`assetmap.pipeline.stages.write_exports` (the CSV and GeoPackage
         layers), written last.
 
     Returns
@@ -411,7 +411,7 @@ def write_drawn(
                          **(report or {}))
     written = dict(paths)
     if exports is not None:
-        from assetmap._stages import write_exports
+        from assetmap.pipeline.stages import write_exports
 
         written.update(write_exports(**exports))
     return written

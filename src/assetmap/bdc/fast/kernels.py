@@ -1,9 +1,9 @@
-"""Hash tables of the fast BDC aggregation engine (:mod:`assetmap.analysis._bdc_fast`).
+"""Hash tables of the fast BDC aggregation engine (:mod:`assetmap.bdc.fast.engine`).
 
-:func:`aggregate` folds parsed rows (:mod:`assetmap.analysis._bdc_parse`) into open-addressing
+:func:`aggregate` folds parsed rows (:mod:`assetmap.bdc.fast.parse`) into open-addressing
 hash tables on numpy arrays, compiled with numba ``nogil=True`` so that each thread folds its
 own partition of the locations: per location the OR of the offer bits
-(:mod:`assetmap.analysis._bead_sql` bit layout), its area, and its distinct providers at
+(:mod:`assetmap.bdc._sql` bit layout), its area, and its distinct providers at
 100/20 (two inline slots, then an overflow set); the distinct (area, provider) pairs; areas and
 providers interned to small indexes. :func:`finish` turns a partition's location table into
 per-area counts. Each table is kept under 60% full: :func:`aggregate` stops and the caller

@@ -3,7 +3,7 @@
 It turns a file, a list or a glob of BDC fixed-availability CSVs, zips or Parquet files into one
 typed SQL relation that DuckDB scans in parallel and out of core, so a national release never
 materialises in pandas. Header checks, zip extraction (in parallel threads), row checks and
-repairs live here; the BEAD classification lives in :mod:`assetmap.analysis.service`.
+repairs live here; the BEAD classification lives in :mod:`assetmap.bdc.service`.
 
 Row checks are done in SQL on every row at little cost:
 

@@ -28,11 +28,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assetmap._report import attach_report, count_reject, count_repair, merge_sources, start_report
-from assetmap.analysis import _bead_codes as bead_codes
-from assetmap.analysis import _bead_sql as bead
+from assetmap.bdc import _frame_levels as bead_codes
+from assetmap.bdc import _sql as bead
 from assetmap.errors import SchemaError
-from assetmap.loaders import _bdc_engine as eng
-from assetmap.loaders.fcc import BDC_SOURCE
+from assetmap.bdc import _engine as eng
+from assetmap.bdc.read import BDC_SOURCE
 
 if TYPE_CHECKING:  # connections come from _bdc_engine.connect, which imports DuckDB
     import duckdb
@@ -440,7 +440,7 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
         and so is the result. ``"duckdb"``: DuckDB only. ``"auto"`` (default): the fast engine
         when numba is installed and the input is large enough (about 256 MB of CSV) for its
         start-up to pay, else DuckDB. For a cluster use
-        :func:`assetmap.analysis.service_dask.aggregate_bdc_dask`.
+        :func:`assetmap.bdc.service_dask.aggregate_bdc_dask`.
 
     Returns
     -------
@@ -518,7 +518,7 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
 
 def _fast_engine(engine: str, files: list[Path], **selection: Any) -> Callable | None:
     """Return the fast engine's per-state function for ``engine``, or None for DuckDB."""
-    from assetmap.analysis import _bdc_fast
+    from assetmap.bdc.fast import engine as _bdc_fast
 
     if engine == "duckdb" or (engine == "auto" and not _bdc_fast.available()):
         return None
@@ -613,6 +613,6 @@ def compare_releases(old: Any, new: Any, *, level: Level = "tract",
              GEOID  newly_served  fiber_gained
     0  48135000100             1             1
     """
-    from assetmap.analysis._compare import compare
+    from assetmap.bdc._compare import compare
 
     return compare(old, new, level=level, codes=codes)

@@ -1,4 +1,4 @@
-"""Kernels of :mod:`assetmap.analysis._bdc_pages`: Parquet page values parsed in place.
+"""Kernels of :mod:`assetmap.bdc.fast.pages`: Parquet page values parsed in place.
 
 Compiled with numba ``nogil=True``. Each returns the position after what it read, or -1
 when the page is malformed (the caller then reads the column with pyarrow).

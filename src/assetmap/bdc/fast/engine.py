@@ -8,7 +8,7 @@ partitioned by location, then every thread folds one partition into its own hash
 not its rows.
 
 It only takes input it can read exactly: the canonical header, plainly good lines (see
-:mod:`assetmap.analysis._bdc_parse`). Anything else (a repair, a reject, an odd layout, a
+:mod:`assetmap.bdc.fast.parse`). Anything else (a repair, a reject, an odd layout, a
 truncated zip) makes :func:`aggregate_group` return None and the state goes to the DuckDB
 engine, so every error, warning and report count is the DuckDB engine's. The result is the
 same as the DuckDB engine's, column for column.
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from assetmap.errors import AssetmapError
-from assetmap.loaders._bdc_engine import BDC_COLUMNS
+from assetmap.bdc._engine import BDC_COLUMNS
 
 __all__ = ["aggregate_group", "available", "selection"]
 
@@ -181,7 +181,7 @@ class _Tables:
     WIDTH = (2, 2, 2, 1, 2)  # locations, areas, providers, (area, provider) set, overflow
 
     def __init__(self, locations: int) -> None:
-        from assetmap.analysis import _bdc_kernels as kernels
+        from assetmap.bdc.fast import kernels as kernels
 
         self.K = kernels
         self.bits = [max(10, int(np.ceil(np.log2(max(locations, 1) / 0.55)))), 10, 8, 12, 8]
@@ -257,7 +257,7 @@ def _units(files: Sequence[Path], sel: dict[str, Any]) -> tuple[list[Iterator], 
     for f in files:
         suffix = f.suffix.lower()
         if f.is_dir() or suffix == ".parquet":
-            from assetmap.analysis._bdc_columns import parquet_units
+            from assetmap.bdc.fast.columns import parquet_units
 
             for unit in parquet_units(f, sel):
                 streams.append(iter([("parquet", unit)]))
@@ -281,9 +281,9 @@ def _fold(tables: _Tables, part: int, *, bufs: list[dict[str, np.ndarray]]) -> N
 
 
 def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts: int) -> int:
-    from assetmap.analysis import _bdc_columns as columns_
-    from assetmap.analysis import _bdc_csv as csv_
-    from assetmap.analysis import _bdc_parse as parse
+    from assetmap.bdc.fast import columns as columns_
+    from assetmap.bdc.fast import csv_parser as csv_
+    from assetmap.bdc.fast import parse as parse
 
     kind, unit = job
     if kind == "file":
@@ -316,13 +316,13 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int] | None:
     """One state's files -> (area sums, area-provider pairs, row-check counts, repairs).
 
-    The tuple of :func:`assetmap.analysis.service._aggregate_group`, or None when the input
+    The tuple of :func:`assetmap.bdc.service._aggregate_group`, or None when the input
     needs the DuckDB engine (the reason is logged).
     """
     workers = max(1, int(threads or os.cpu_count() or 2))
     streams: list[Iterator] = []
     try:
-        from assetmap.analysis._bdc_sorted import aggregate_sorted
+        from assetmap.bdc.fast.sorted_files import aggregate_sorted
 
         done = aggregate_sorted(files, sel, workers)  # Parquet ordered by location
         if done is not None:

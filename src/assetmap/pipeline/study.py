@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from assetmap import _stages
-from assetmap._bundle import Sources
-from assetmap._config import StudyConfig, parse_study
-from assetmap._workers import OutputWorker, output_worker
+from assetmap.pipeline import stages as _stages
+from assetmap.pipeline.sources import Sources
+from assetmap.pipeline.config import StudyConfig, parse_study
+from assetmap.pipeline._workers import OutputWorker, output_worker
 from assetmap.errors import ConfigError
 
 __all__ = ["Study", "StudyResult", "run_demo"]
