@@ -35,9 +35,9 @@ def make_figure(
 
 def main() -> Path:
     """Score the shipped demo data as ``assetmap demo`` does and draw the figure."""
-    from assetmap.pipeline.stages import analyse
     from assetmap.datasets import load_demo
     from assetmap.pipeline import demo_study
+    from assetmap.pipeline.analyse import analyse
 
     sources = load_demo()
     results = analyse(sources, demo_study(OUT.parent).config)

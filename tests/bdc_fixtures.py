@@ -118,3 +118,93 @@ def pandas_recompute(csv_files, *, level: str = "tract", codes=("R", "X")) -> pd
         out[f"tech_{name}_share"] = g[col].sum() / n
     out.index.name = "h3_res8_id" if width is None else "GEOID"
     return out.reset_index().sort_values(out.index.name).reset_index(drop=True)
+
+
+# --- the rule-set conformance release (tests/test_bdc_conformance.py) ----------------------
+
+CONFORMANCE_BLOCKS = ("481350001001000", "481350001002000", "481350002001000",
+                      "481350003001000", "481350003002001")
+CONFORMANCE_H3 = ("8848d6d969fffff", "8848d6d96bfffff", "8848d6d961fffff", "8848d6d969fffff",
+                  "8848d6d965fffff")  # the H3 cell of each block
+CONFORMANCE_TECHNOLOGIES = (0, 10, 40, 50, 60, 61, 70, 71, 72)
+#: fractional speeds either side of the default thresholds (25/3, 100/20)
+FRACTIONAL_PAIRS = ((24.6, 3), (25, 2.9), (99.99, 20), (100, 19.5), (24.6, 2.9), (99.99, 19.5))
+
+
+def boundary_pairs(thresholds, *, fractional: bool) -> list[tuple[float, float]]:
+    """(download, upload) pairs on, just under and just over every threshold given.
+
+    ``thresholds`` are (download, upload) pairs (each rule set's served and underserved).
+    Integral thresholds get integral neighbours (+-1); with ``fractional`` also +-0.01 and
+    -0.4 neighbours and :data:`FRACTIONAL_PAIRS`. No speed is negative.
+    """
+    steps = (1, 0.01, 0.4) if fractional else (1,)
+    pairs = set(FRACTIONAL_PAIRS) if fractional else set()
+    for down, up in thresholds:
+        for step in steps:
+            for d, u in ((down, up), (down - step, up), (down, up - step),
+                         (down - step, up - step), (down + step, up + step)):
+                whole = float(d).is_integer() and float(u).is_integer()
+                if d >= 0 and u >= 0 and (fractional or whole):
+                    pairs.add((round(d, 6), round(u, 6)))
+    pairs.add((0, 0))
+    return sorted(pairs)
+
+
+def conformance_offers(thresholds, *, fractional: bool, seed: int = 11,
+                       mixed: int = 400) -> list[dict]:
+    """Availability rows that walk every technology, both latency flags and every threshold.
+
+    One location per (technology, low_latency, boundary pair), then ``mixed`` locations with
+    2-4 offers drawn from the same grid (several providers, technologies and speeds, so the
+    best offer and the per-offer test matter), and a few business-only rows (left out by the
+    default codes). Location and provider ids are integers written as text, as in BDC
+    releases. Speeds are ints unless ``fractional`` (then floats where fractional).
+    """
+    import random
+
+    rng = random.Random(seed)
+    pairs = boundary_pairs(thresholds, fractional=fractional)
+
+    def speed(v):
+        return int(v) if float(v).is_integer() else float(v)
+
+    def row(loc, tech, ll, pair, provider, code="R"):
+        b = loc % len(CONFORMANCE_BLOCKS)
+        return {"frn": "0001234567", "provider_id": str(130000 + provider),
+                "brand_name": f"Provider {provider}", "location_id": str(1_000_000 + loc),
+                "technology": tech, "max_advertised_download_speed": speed(pair[0]),
+                "max_advertised_upload_speed": speed(pair[1]), "low_latency": ll,
+                "business_residential_code": code, "state_usps": "TX",
+                "block_geoid": CONFORMANCE_BLOCKS[b], "h3_res8_id": CONFORMANCE_H3[b]}
+
+    rows, loc = [], 0
+    for tech in CONFORMANCE_TECHNOLOGIES:
+        for ll in (0, 1):
+            for pair in pairs:
+                rows.append(row(loc, tech, ll, pair, rng.randrange(8),
+                                code=rng.choice("RRRX")))
+                loc += 1
+    for _ in range(mixed):
+        used = set()
+        for _ in range(rng.randint(2, 4)):
+            tech, provider = rng.choice(CONFORMANCE_TECHNOLOGIES), rng.randrange(8)
+            if (tech, provider) not in used:  # one row per location x provider x technology
+                used.add((tech, provider))
+                rows.append(row(loc, tech, rng.randint(0, 1), rng.choice(pairs), provider))
+        loc += 1
+    for _ in range(20):  # business-only locations
+        rows.append(row(loc, rng.choice(CONFORMANCE_TECHNOLOGIES), 1, rng.choice(pairs),
+                        rng.randrange(8), code="B"))
+        loc += 1
+    return rows
+
+
+def write_by_technology(folder: Path, rows) -> list[Path]:
+    """Write rows as one BDC CSV per technology (``bdc_48_<tech>_...csv``), as releases are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for tech in sorted({int(r["technology"]) for r in rows}):
+        part = [{k: str(v) for k, v in r.items()} for r in rows if int(r["technology"]) == tech]
+        paths.append(write_csv(folder / f"bdc_48_{tech}_conformance.csv", part))
+    return paths

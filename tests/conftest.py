@@ -14,12 +14,9 @@ from assetmap.datasets import data_dir
 def _isolated_settings(tmp_path_factory: pytest.TempPathFactory):
     """Each test gets its own cache directory, fast retries and default settings.
 
-    Outputs are written in one process here (a study run's second process is tested in
-    test_workers.py and by the module-scoped demo runs, which use the default settings).
     """
     cache = tmp_path_factory.mktemp("cache")
-    with am.settings.override(cache_dir=cache, offline=False, backoff=0.01, timeout=5,
-                              output_workers=1):
+    with am.settings.override(cache_dir=cache, offline=False, backoff=0.01, timeout=5):
         yield
 
 

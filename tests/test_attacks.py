@@ -20,9 +20,9 @@ import pytest
 
 import assetmap as am
 from assetmap._safezip import extract_zip, unsafe_name
+from assetmap.bdc.read import load_bdc, load_bdc_summary
 from assetmap.errors import ConfigError, DownloadError, SchemaError
 from assetmap.loaders.census import load_tracts
-from assetmap.bdc.read import load_bdc, load_bdc_summary
 from assetmap.outputs.export import export_layers
 from assetmap.outputs.interactive import equity_map
 from assetmap.outputs.report import write_report
@@ -277,7 +277,8 @@ def am_data(*parts: str) -> Path:
 
 
 def test_study_outputs_confined_and_sources_only_read(tmp_path):
-    from assetmap.pipeline.stages import _inside, _safe_stem
+    from assetmap.outputs.study_exports import inside as _inside
+    from assetmap.outputs.study_exports import safe_stem as _safe_stem
     from assetmap.pipeline import Study
 
     outside = tmp_path / "victim.csv"

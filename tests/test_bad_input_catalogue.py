@@ -23,6 +23,7 @@ import pytest
 from shapely.geometry import GeometryCollection, Point, Polygon, box
 
 from assetmap._report import get_report
+from assetmap.bdc.read import load_bdc, load_bdc_summary
 from assetmap.datasets import data_path
 from assetmap.errors import (
     ConfigError,
@@ -33,7 +34,6 @@ from assetmap.errors import (
 )
 from assetmap.loaders.acs import read_acs_csv
 from assetmap.loaders.census import load_tracts
-from assetmap.bdc.read import load_bdc, load_bdc_summary
 from assetmap.loaders.nces import read_attendance_zones, read_schools
 from assetmap.loaders.partners import read_partner_sites
 from assetmap.loaders.rurality import read_ruca
@@ -577,7 +577,8 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     study = Study.from_dict({"study": {"name": "../../etc/x"}, "area": {"state": "TX"},
                              "outputs": {"dir": str(tmp / "out")}})
-    from assetmap.pipeline.stages import _inside, _safe_stem
+    from assetmap.outputs.study_exports import inside as _inside
+    from assetmap.outputs.study_exports import safe_stem as _safe_stem
 
     stem = _safe_stem(study.config.study["name"])
     assert "/" not in stem

@@ -30,7 +30,7 @@ ORDER = b"assetmap.bdc_order"
 
 def run(paths, caplog, *, expect_fast=True, **kw):
     """Both engines (as ``test_bdc_fast.both``); also the sorted path's log lines."""
-    with caplog.at_level(logging.DEBUG, logger="assetmap.analysis"):
+    with caplog.at_level(logging.DEBUG, logger="assetmap.bdc.fast"):
         caplog.clear()
         fast = am.aggregate_bdc(paths, engine="numba", **kw)
         lines = [r.getMessage() for r in caplog.records]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import zipfile
 
 import geopandas as gpd
@@ -184,3 +187,18 @@ def test_report_has_the_new_sections(demo_out):
     for title in ("Recommended interventions", "What the plan changes",
                   "Evidence on the ground", "Change since the last release"):
         assert f"<h2>{title}" in report, title
+
+
+@pytest.mark.slow
+def test_demo_runs_in_dev_mode_without_a_warning(tmp_path):
+    """``python -X dev``: no unclosed file, socket or process (ResourceWarning), no warning."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONWARN")}
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-m", "assetmap",
+         "demo", "--out", str(tmp_path / "out"), "--offline", "-q"],
+        capture_output=True, text=True, timeout=600, check=False,
+        env=env | {"ASSETMAP_OFFLINE": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert (tmp_path / "out" / "manifest.json").is_file()

@@ -56,6 +56,26 @@ def test_claimed_served_where_every_test_is_slow():
     assert (t1["tests"], t1["devices"], t1["tests_below_25_3"]) == (40, 40, 40)
 
 
+def test_the_rule_set_of_the_service_frame_is_used_and_checked():
+    from assetmap.bdc.rules import rule_set
+
+    custom = {"name": "low", "reliable_technologies": [10, 40, 50], "low_latency_required": True,
+              "served": [50, 10], "underserved": [10, 1]}
+    service = _service()
+    service.attrs["assetmap"] = {"rules": rule_set(custom).as_dict()}
+    out = claims_vs_evidence(service, speedtests=_speed()).set_index("GEOID")
+    assert get_report(out)["rules"]["name"] == "low"
+    # T1's tests average 9/1 Mbps: below the set's 10/1, so still slow evidence
+    assert out.loc[T1, "evidence_tests_slow"]
+    assert out.loc[T1, "evidence_summary"] == "40 of 40 tests (40 devices) below 10/1, 0 at 50/10"
+    with pytest.raises(ValueError, match="made under rule set 'low'"):
+        claims_vs_evidence(service, speedtests=_speed(), rules="bead")
+    tests = _speed()
+    tests.attrs["assetmap"] = {"rules": rule_set("bead").as_dict()}
+    with pytest.raises(ValueError, match="thresholds of rule set 'bead'"):
+        claims_vs_evidence(service, speedtests=tests)
+
+
 def test_too_few_tests_are_not_evidence():
     out = claims_vs_evidence(_service(), speedtests=_speed()).set_index("GEOID")
     t2 = out.loc[T2]
@@ -164,6 +184,20 @@ def test_challenge_candidates_by_block():
     cell_b = shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(CELL_B)])
     assert second.geometry.iloc[0].equals(cell_b)
     assert len(challenge_candidates(_avail(), evidence, top=1)["area_id"].unique()) == 1
+
+
+def test_challenge_candidates_follow_the_rule_set():
+    # a set where NGSO satellite (61) is reliable and fiber is not: SkySat's 250/25 claim
+    # now makes block 2000 served, FiberNet's claims never do
+    sky = {"name": "sky", "reliable_technologies": [40, 61], "low_latency_required": True,
+           "served": [100, 20], "underserved": [25, 3]}
+    evidence = claims_vs_evidence(_service(), speedtests=_speed(), rules=sky)
+    cand = challenge_candidates(_avail(), evidence)
+    assert get_report(cand)["rules"]["name"] == "sky"
+    assert set(cand["brand_name"]) == {"=CableCo", "SkySat"}
+    assert cand.set_index("brand_name").loc["SkySat", "technology_name"] == "NGSO satellite"
+    with pytest.raises(ValueError, match="made under rule set 'sky'"):
+        challenge_candidates(_avail(), evidence, rules="bead")
 
 
 def test_challenge_candidates_by_h3_and_csv(tmp_path):

@@ -199,9 +199,9 @@ def test_illustrative_registry_is_labelled_and_inside_ector(ector_dir):
 
 
 def test_anchor_sites_are_real_with_honest_services(ector_dir):
-    sites = anchor_sites_as_partners()
-    raw = pd.read_csv(
-        ector_dir / "sites" / "anchor_sites_fqhc_shelter_hospital_library_permian.csv", dtype=str)
+    path = ector_dir / "sites" / "anchor_sites_fqhc_shelter_hospital_library_permian.csv"
+    sites = anchor_sites_as_partners(path, county="48135")
+    raw = pd.read_csv(path, dtype=str)
     assert len(sites) == int((raw["county_fips"] == "48135").sum()) == 11
     assert not sites["illustrative"].any()
     library = sites[sites["site_type"] == "library"]
@@ -210,5 +210,18 @@ def test_anchor_sites_are_real_with_honest_services(ector_dir):
     assert (sites.loc[sites["site_type"] != "library", "services"] == "").all()
     assert sites["status"].isna().all()
     # Midland's library reports wifi_sessions=-1 (not reported): no Wi-Fi is claimed
-    midland = anchor_sites_as_partners(county="48329")
+    midland = anchor_sites_as_partners(path, county="48329")
     assert midland.loc[midland["site_type"] == "library", "services"].tolist() == ["computer_lab"]
+    assert sites["address"].str.endswith(", TX").all()  # the state from county_fips
+
+
+def test_anchor_sites_need_their_file_and_keep_every_county_by_default(ector_dir, tmp_path):
+    path = ector_dir / "sites" / "anchor_sites_fqhc_shelter_hospital_library_permian.csv"
+    with pytest.raises(TypeError, match="path"):
+        anchor_sites_as_partners()  # no shipped file is read by default
+    every = anchor_sites_as_partners(path)
+    assert len(every) == len(pd.read_csv(path)) > 11
+    bad = tmp_path / "anchors.csv"
+    bad.write_text("name,lat,lon\nA,31.8,-102.3\n")
+    with pytest.raises(SchemaError, match=r"missing columns \['site_type'"):
+        anchor_sites_as_partners(bad)

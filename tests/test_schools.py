@@ -13,6 +13,7 @@ from assetmap._report import get_report
 from assetmap.errors import AssetmapWarning, RejectedRowsWarning, RepairWarning, SchemaError
 from assetmap.loaders.nces import SCHOOL_COLUMNS, read_attendance_zones, read_schools
 
+DISTRICTS = "nces_ccd_2013_14_districts_ector_neighbors.csv"
 EDGE_HEADER = ("NCESSCH|LEAID|NAME|OPSTFIPS|STREET|CITY|STATE|ZIP|STFIP|CNTY|NMCNTY|LOCALE|LAT|LON|"
                "CBSA|NMCBSA|CBSATYPE|CSA|NMCSA|CD|SLDL|SLDU|SCHOOLYEAR")
 
@@ -42,7 +43,8 @@ def edge_txt(tmp_path):
 
 def test_tea_shipped_file_by_leaid(ector_dir):
     path = ector_dir / "schools" / "tea_schools_2023_24_ector_midland_andrews.csv"
-    schools = read_schools(path, district="4818000")
+    schools = read_schools(path, district="4818000",
+                           districts=ector_dir / "schools" / DISTRICTS)
     with path.open() as handle:
         expected = [r for r in csv.DictReader(handle) if r["District_ISD"] == "ECTOR COUNTY ISD"]
     assert len(schools) == len(expected) == 43
@@ -56,6 +58,31 @@ def test_tea_shipped_file_by_leaid(ector_dir):
     assert all(s.startswith("tea-") for s in schools["school_id"])
     report = get_report(schools)
     assert report["rows_read"] == report["rows_out"] + sum(report["rejected"].values())
+
+
+def test_tea_without_a_district_table_reads_no_shipped_file(ector_dir):
+    path = ector_dir / "schools" / "tea_schools_2023_24_ector_midland_andrews.csv"
+    schools = read_schools(path, district="ECTOR COUNTY ISD")
+    assert len(schools) == 43
+    assert schools["district_id"].isna().all()  # the shipped CCD table would give 4818000
+    assert schools["school_id"].str.startswith("tea-").all()
+    assert any("no district table was given (pass districts=" in n
+               for n in get_report(schools)["notes"])
+    with pytest.raises(SchemaError, match=r"district='4818000' is a LEAID.*pass districts="):
+        read_schools(path, district="4818000")
+
+
+def test_tea_district_table_as_a_frame(ector_dir):
+    path = ector_dir / "schools" / "tea_schools_2023_24_ector_midland_andrews.csv"
+    table = pd.DataFrame({"LEAID": ["4818000"], "NAME": ["Ector County ISD"]})
+    schools = read_schools(path, districts=table)
+    by_district = schools.groupby("district_name")["district_id"].first()
+    assert by_district["ECTOR COUNTY ISD"] == "4818000"
+    assert pd.isna(by_district["MIDLAND ISD"])
+    assert any("no LEAID in the district table for: " in n and "MIDLAND ISD" in n
+               for n in get_report(schools)["notes"])
+    with pytest.raises(SchemaError, match="LEAID and NAME"):
+        read_schools(path, districts=pd.DataFrame({"id": ["1"]}))
 
 
 def test_tea_ids_are_stable_across_row_order(ector_dir, tmp_path):

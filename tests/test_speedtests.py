@@ -324,6 +324,25 @@ def test_devices_counted_by_key_and_means_weighted():
     assert row["tests_at_100_20"] == 4
 
 
+def test_thresholds_come_from_the_rule_set():
+    # fractional speeds either side of 25/3 and 100/20, and of a custom set's 10/1 and 50/10
+    down = [24.6, 25.0, 25.0, 99.99, 100.0, 100.0, 9.99, 50.0]
+    up = [3.0, 2.9, 3.0, 20.0, 19.5, 20.0, 1.0, 10.0]
+    tests = _points(8, -102.38, down, up)
+    bead = aggregate_speedtests(tests, areas=_tracts(), min_devices=1).set_index("GEOID")
+    row = bead.loc["48135000100"]
+    # below 25/3: 24.6/3, 25/2.9, 9.99/1; at 100/20: only 100/20
+    assert (row["tests_below_25_3"], row["tests_at_100_20"]) == (3, 1)
+    custom = {"name": "low", "reliable_technologies": [50], "low_latency_required": True,
+              "served": [50, 10], "underserved": [10, 1]}
+    low = aggregate_speedtests(tests, areas=_tracts(), min_devices=1, rules=custom)
+    row = low.set_index("GEOID").loc["48135000100"]
+    # below 10/1: 9.99/1; at 50/10: 99.99/20, 100/20 and 50/10 (100/19.5 too)
+    assert (row["tests_below_25_3"], row["tests_at_100_20"]) == (1, 4)
+    assert get_report(low)["rules"]["served"] == [50.0, 10.0]
+    assert get_report(bead)["rules"]["name"] == "bead"
+
+
 def test_tile_straddling_two_tracts_is_split_by_area():
     # a zoom-16 tile whose middle longitude is the tract boundary
     x, y = lonlat_to_tile([-102.35], [31.85], 16)

@@ -13,7 +13,7 @@ Examples
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assetmap import errors
 from assetmap.settings import settings
@@ -53,10 +53,10 @@ _API: dict[str, str] = {
     "read_ookla_tiles": "assetmap.loaders.speedtests",
     "read_mlab": "assetmap.loaders.mlab",
     # analysis
-    "service_levels": "assetmap.bdc.service",
-    "service_by_area": "assetmap.bdc.service",
-    "aggregate_bdc": "assetmap.bdc.service",
-    "compare_releases": "assetmap.bdc.service",
+    "service_levels": "assetmap.bdc.levels",
+    "service_by_area": "assetmap.bdc.levels",
+    "aggregate_bdc": "assetmap.bdc.aggregate",
+    "compare_releases": "assetmap.bdc._compare",
     "aggregate_speedtests": "assetmap.analysis.speedtests",
     "claims_vs_evidence": "assetmap.analysis.evidence",
     "challenge_candidates": "assetmap.analysis.evidence",
@@ -83,6 +83,62 @@ _API: dict[str, str] = {
     "Study": "assetmap.pipeline.study",
     "load_demo": "assetmap.datasets",
 }
+
+if TYPE_CHECKING:  # the same names, for type checkers (`X as X`: an explicit re-export)
+    from assetmap._report import get_report as get_report
+    from assetmap.analysis.access import coverage_share as coverage_share
+    from assetmap.analysis.access import nearest_site_distance as nearest_site_distance
+    from assetmap.analysis.access import sites_within_reach as sites_within_reach
+    from assetmap.analysis.access import two_step_fca as two_step_fca
+    from assetmap.analysis.evidence import challenge_candidates as challenge_candidates
+    from assetmap.analysis.evidence import claims_vs_evidence as claims_vs_evidence
+    from assetmap.analysis.join import assemble_tracts as assemble_tracts
+    from assetmap.analysis.plan import apply_plan as apply_plan
+    from assetmap.analysis.plan import recommend_interventions as recommend_interventions
+    from assetmap.analysis.plan import select_sites as select_sites
+    from assetmap.analysis.rollup import rollup_to_schools as rollup_to_schools
+    from assetmap.analysis.rollup import site_connectivity as site_connectivity
+    from assetmap.analysis.score import score_tracts as score_tracts
+    from assetmap.analysis.score import weight_sensitivity as weight_sensitivity
+    from assetmap.analysis.speedtests import aggregate_speedtests as aggregate_speedtests
+    from assetmap.bdc._compare import compare_releases as compare_releases
+    from assetmap.bdc.aggregate import aggregate_bdc as aggregate_bdc
+    from assetmap.bdc.levels import service_by_area as service_by_area
+    from assetmap.bdc.levels import service_levels as service_levels
+    from assetmap.bdc.read import bdc_to_parquet as bdc_to_parquet
+    from assetmap.bdc.read import load_bdc as load_bdc
+    from assetmap.bdc.read import load_bdc_summary as load_bdc_summary
+    from assetmap.bdc.release_change import release_change_report as release_change_report
+    from assetmap.datasets import load_demo as load_demo
+    from assetmap.geoid import county_fips as county_fips
+    from assetmap.geoid import normalize_geoids as normalize_geoids
+    from assetmap.geoid import state_fips as state_fips
+    from assetmap.loaders.acs import acs_cv_flags as acs_cv_flags
+    from assetmap.loaders.acs import acs_to_2020_tracts as acs_to_2020_tracts
+    from assetmap.loaders.acs import load_acs as load_acs
+    from assetmap.loaders.acs import read_acs_csv as read_acs_csv
+    from assetmap.loaders.census import load_block_groups as load_block_groups
+    from assetmap.loaders.census import load_counties as load_counties
+    from assetmap.loaders.census import load_school_districts as load_school_districts
+    from assetmap.loaders.census import load_states as load_states
+    from assetmap.loaders.census import load_tracts as load_tracts
+    from assetmap.loaders.geocode import geocode_addresses as geocode_addresses
+    from assetmap.loaders.mlab import read_mlab as read_mlab
+    from assetmap.loaders.nces import read_attendance_zones as read_attendance_zones
+    from assetmap.loaders.nces import read_schools as read_schools
+    from assetmap.loaders.partners import anchor_sites_as_partners as anchor_sites_as_partners
+    from assetmap.loaders.partners import partner_sites_from_osm as partner_sites_from_osm
+    from assetmap.loaders.partners import read_partner_sites as read_partner_sites
+    from assetmap.loaders.partners import write_partner_sites as write_partner_sites
+    from assetmap.loaders.speedtests import read_ookla_tiles as read_ookla_tiles
+    from assetmap.loaders.speedtests import read_speedtests as read_speedtests
+    from assetmap.loaders.survey import read_survey as read_survey
+    from assetmap.outputs.challenges import write_challenge_csv as write_challenge_csv
+    from assetmap.outputs.export import export_layers as export_layers
+    from assetmap.outputs.interactive import equity_map as equity_map
+    from assetmap.outputs.report import write_report as write_report
+    from assetmap.outputs.static import print_map as print_map
+    from assetmap.pipeline.study import Study as Study
 
 __all__ = ["__version__", "errors", "settings", *_API]
 

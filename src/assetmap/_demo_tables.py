@@ -24,7 +24,7 @@ import geopandas as gpd
 import pandas as pd
 
 from assetmap._report import attach_report, start_report
-from assetmap.datasets import data_path
+from assetmap._shipped import data_path
 from assetmap.loaders.acs import acs_to_2020_tracts
 
 __all__ = ["ector_acs", "ector_points"]

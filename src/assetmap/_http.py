@@ -8,9 +8,10 @@ Cache layout (under ``settings.cache_dir``, the platform's user cache directory 
                                           content_type, description (API key redacted)
 
 ``key`` is the SHA-256 of method, URL, sorted query parameters and request body, with any
-``key=`` parameter (the Census API key) left out, so the key never reaches a file name and a
-new key does not invalidate the cache. ``suffix`` is the URL's own (``.zip``) or the expected
-kind's (``.json``), so readers that go by extension (pyogrio) can open the file directly.
+``key=`` parameter (the Census API key) left out (:func:`assetmap._http_key.cache_key`), so
+the key never reaches a file name and a new key does not invalidate the cache. ``suffix`` is
+the URL's own (``.zip``) or the expected kind's (``.json``), so readers that go by extension
+(pyogrio) can open the file directly.
 
 A cache entry is served only when its sidecar exists and the file's size and SHA-256 match it;
 otherwise the entry is removed and downloaded again. Bodies are written to a temporary file in
@@ -21,14 +22,13 @@ so a crash, a timeout or Ctrl-C leaves neither a half file nor a stray temporary
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from assetmap._http_checks import (
     retry_after_seconds,
     suffix_for,
 )
+from assetmap._http_key import Params, cache_key, normalize_files, param_items, param_pairs
 from assetmap.errors import DownloadError, OfflineError
 from assetmap.settings import settings
 
@@ -79,87 +80,6 @@ def _session() -> requests.Session:
     return _SESSION
 
 
-def _param_pairs(params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None) -> list[list[Any]]:
-    items = params.items() if isinstance(params, Mapping) else (params or [])
-    pairs = [
-        [str(k), v if v is None or isinstance(v, str | int | float) else list(v)]
-        for k, v in items
-    ]
-    return sorted(pairs, key=lambda pair: (pair[0], json.dumps(pair[1], default=str)))
-
-
-def _normalize_files(files: Mapping[str, Any] | None) -> dict[str, tuple[str, bytes, str]] | None:
-    """Read every upload into bytes once, so retries resend it and the cache key covers it."""
-    if not files:
-        return None
-    out: dict[str, tuple[str, bytes, str]] = {}
-    for field, value in files.items():
-        name, content, ctype = field, value, "application/octet-stream"
-        if isinstance(value, tuple):
-            name, content = value[0], value[1]
-            ctype = value[2] if len(value) > 2 else ctype
-        if isinstance(content, os.PathLike):
-            name = name if isinstance(value, tuple) else Path(content).name
-            content = Path(content).read_bytes()
-        elif hasattr(content, "read"):
-            content = content.read()
-        if isinstance(content, str):
-            content = content.encode("utf-8")
-        out[field] = (str(name), bytes(content), str(ctype))
-    return out
-
-
-def cache_key(
-    url: str,
-    *,
-    params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
-    method: str = "GET",
-    data: Any = None,
-    files: Mapping[str, Any] | None = None,
-) -> str:
-    """Return the cache key of a request: SHA-256 of method, URL, sorted params and body.
-
-    Any ``key`` parameter (the Census API key) is left out of the hash.
-
-    Examples
-    --------
-    >>> a = cache_key("https://x.gov/d", params={"b": "2", "a": "1", "key": "secret"})
-    >>> b = cache_key("https://x.gov/d", params={"a": "1", "b": "2"})
-    >>> a == b, len(a)
-    (False, 64)
-    >>> a == cache_key("https://x.gov/d", params={"a": "1", "b": "2", "key": "other"})
-    True
-    """
-    body = hashlib.sha256()
-    if isinstance(data, Mapping):
-        body.update(json.dumps(sorted((str(k), str(v)) for k, v in data.items())).encode())
-    elif isinstance(data, str):
-        body.update(data.encode("utf-8"))
-    elif isinstance(data, bytes | bytearray):
-        body.update(bytes(data))
-    elif data is not None:
-        raise TypeError(f"data must be a mapping, str or bytes, got {type(data).__name__}")
-    for field, (name, content, ctype) in sorted((_normalize_files(files) or {}).items()):
-        body.update(f"\n{field}\n{name}\n{ctype}\n".encode())
-        body.update(content)
-    canonical = json.dumps(
-        [
-            method.upper(),
-            redact(url),
-            _param_pairs(redact_params(dict(_pairs_to_items(params)))),
-            body.hexdigest(),
-        ],
-        default=str,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _pairs_to_items(params: Any) -> list[tuple[str, Any]]:
-    if params is None:
-        return []
-    return list(params.items()) if isinstance(params, Mapping) else [tuple(p) for p in params]
-
-
 def _shown_url(method: str, url: str, params: Any) -> str:
     try:
         prepared = requests.Request(method, url, params=params).prepare().url or url
@@ -171,7 +91,7 @@ def _shown_url(method: str, url: str, params: Any) -> str:
 def cached_path(
     url: str,
     *,
-    params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+    params: Params = None,
     method: str = "GET",
     data: Any = None,
     files: Mapping[str, Any] | None = None,
@@ -196,7 +116,7 @@ def cached_path(
 def fetch(
     url: str,
     *,
-    params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+    params: Params = None,
     method: str = "GET",
     data: Any = None,
     files: Mapping[str, Any] | None = None,
@@ -256,7 +176,7 @@ def fetch(
     if expect not in EXPECT_KINDS:
         raise ValueError(f"expect must be one of {EXPECT_KINDS}, got {expect!r}")
     method = method.upper()
-    uploads = _normalize_files(files)
+    uploads = normalize_files(files)
     key = cache_key(url, params=params, method=method, data=data, files=uploads)
     root = Path(settings.cache_dir) / "http"
     target = root / f"{key}{suffix_for(url, expect)}"
@@ -277,7 +197,7 @@ def fetch(
     record = {
         "url": shown,
         "method": method,
-        "params": _param_pairs(redact_params(dict(_pairs_to_items(params)))),
+        "params": param_pairs(redact_params(dict(param_items(params)))),
         "description": description,
     }
     return _download(request, target, meta, record, expect=expect, label=label)

@@ -7,7 +7,9 @@ directory is checked:
   refused (zip slip), so extraction can never write outside its target folder;
 * the total uncompressed size may not pass ``settings.max_uncompressed_bytes``;
 * a member may not expand more than :data:`MAX_RATIO` times its compressed size (a
-  decompression bomb; real BDC and TIGER zips expand 3-20 times).
+  decompression bomb; real BDC and TIGER zips expand 3-20 times);
+* a password-protected (encrypted) member is refused with what to do, not left to fail
+  inside :mod:`zipfile` with a ``RuntimeError``.
 
 The directory can lie about sizes, so reading and extracting also stream with a byte cap and
 stop as soon as a member gives more than it declared. Every refusal is a
@@ -24,8 +26,8 @@ from assetmap.errors import SchemaError
 from assetmap.settings import settings
 
 __all__ = [
-    "MAX_RATIO", "check_zip", "check_zip_file", "extract_zip", "open_zip", "read_member",
-    "unsafe_name",
+    "MAX_RATIO", "check_zip", "check_zip_file", "extract_members", "extract_zip", "open_zip",
+    "read_member", "unsafe_name",
 ]
 
 MAX_RATIO = 200
@@ -74,6 +76,11 @@ def check_zip(archive: zipfile.ZipFile, shown: str, *, limit: int | None = None)
     limit = settings.max_uncompressed_bytes if limit is None else limit
     total = 0
     for info in archive.infolist():
+        if info.flag_bits & 0x1:
+            raise SchemaError(
+                f"{shown}: member {info.filename!r} is password-protected (encrypted); unzip "
+                "it with its password and read the extracted file, or download it again"
+            )
         if unsafe_name(info.filename):
             raise SchemaError(
                 f"{shown}: refusing member {info.filename!r}: its path is absolute or leaves "
@@ -131,7 +138,7 @@ def _copy_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, out, shown: st
                         f"{info.file_size:,} (or than settings.max_uncompressed_bytes): refused"
                     )
                 out.write(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
         raise SchemaError(
             f"{shown}: member {info.filename!r} is truncated or corrupt ({exc}); download the "
             "zip again"
@@ -181,13 +188,15 @@ def extract_zip(
     prefix : str
         Put before each written file's name (keeps members of several zips apart).
     flat : bool
-        Write each member under its base name only (default), dropping its folders.
+        Write each member under its base name only (default), dropping its folders. Two
+        members with one base name (``a/x.csv``, ``b/x.csv``) are both written, the second
+        as ``x (2).csv``: no member overwrites another.
 
     Raises
     ------
     SchemaError
-        For an unsafe name, a bomb, a size over ``settings.max_uncompressed_bytes`` or a
-        corrupt member; a partly written file is removed.
+        For an unsafe name, a bomb, a size over ``settings.max_uncompressed_bytes``, a
+        password-protected or corrupt member; a partly written file is removed.
 
     Examples
     --------
@@ -195,15 +204,32 @@ def extract_zip(
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> with zipfile.ZipFile(d / "a.zip", "w") as z:
     ...     z.writestr("data/a.csv", "x\n1\n")
+    ...     z.writestr("more/a.csv", "x\n2\n")
     >>> [p.name for p in extract_zip(d / "a.zip", d / "out")]
-    ['a.csv']
+    ['a.csv', 'a (2).csv']
+    """
+    return list(extract_members(path, target, suffixes=suffixes, prefix=prefix, flat=flat))
+
+
+def extract_members(
+    path: str | Path,
+    target: str | Path,
+    *,
+    suffixes: tuple[str, ...] | None = None,
+    prefix: str = "",
+    flat: bool = True,
+) -> dict[Path, str]:
+    """Extract as :func:`extract_zip` does; return each written file with its member's name.
+
+    Members are written in the order of the zip's directory, each to a file of its own
+    (a member name that occurs twice in the directory is written twice).
     """
     shown = str(path)
     root = Path(target)
     root.mkdir(parents=True, exist_ok=True)
     resolved_root = root.resolve()
     budget = settings.max_uncompressed_bytes
-    written: list[Path] = []
+    written: dict[Path, str] = {}
     with open_zip(path, shown=shown) as archive:
         for info in archive.infolist():
             if info.is_dir():
@@ -212,6 +238,7 @@ def extract_zip(
                 continue
             relative = Path(info.filename.replace("\\", "/"))
             dest = root / (prefix + relative.name if flat else prefix + str(relative))
+            dest = _unused(dest, written)
             if resolved_root not in dest.resolve().parents:
                 raise SchemaError(f"{shown}: refusing member {info.filename!r} (outside "
                                   f"{root})")
@@ -222,8 +249,18 @@ def extract_zip(
             except BaseException:
                 dest.unlink(missing_ok=True)
                 raise
-            written.append(dest)
+            written[dest] = info.filename
     return written
+
+
+def _unused(dest: Path, written: dict[Path, str]) -> Path:
+    """``dest``, or ``name (2).ext``, ``name (3).ext``... if this zip already wrote it."""
+    number = 1
+    candidate = dest
+    while candidate in written:
+        number += 1
+        candidate = dest.with_name(f"{dest.stem} ({number}){dest.suffix}")
+    return candidate
 
 
 def check_zip_file(path: str | Path, *, shown: str | None = None) -> None:

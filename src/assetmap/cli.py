@@ -189,8 +189,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from assetmap.pipeline.config import study_template
     from assetmap.geoid import county_fips, state_fips
+    from assetmap.pipeline.config import study_template
 
     state = state_fips(args.state)
     if args.county:

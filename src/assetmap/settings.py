@@ -77,13 +77,6 @@ def _nonneg_int(value: Any) -> int:
     return number
 
 
-def _worker_count(value: Any) -> int:
-    count = _nonneg_int(value)
-    if not 1 <= count <= 64:
-        raise ConfigError(f"output_workers must be between 1 and 64, got {value!r}")
-    return count
-
-
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"expected a non-empty string, got {value!r}")
@@ -141,14 +134,6 @@ _OPTIONS: dict[str, _Option] = {
         "ASSETMAP_MAX_UNCOMPRESSED_BYTES",
         "Largest total size a zip may expand to (bytes); a larger zip, or a member that "
         "expands more than 200 times (a decompression bomb), is refused before it is read.",
-    ),
-    "output_workers": _Option(
-        lambda: 2,
-        _worker_count,
-        "ASSETMAP_OUTPUT_WORKERS",
-        "Processes a study run writes its outputs with: 2 draws the print map (as soon as the "
-        "scores exist), the HTML map and the report in a second process while the first "
-        "finishes the analysis and writes the exports; 1 writes all in one.",
     ),
     "user_agent": _Option(
         lambda: "assetmap (https://github.com/assetmap/assetmap)",

@@ -13,21 +13,27 @@ Solvers
   least ``1 - 1/e`` (about 63.2%) of the optimum (Nemhauser, Wolsey and Fisher 1978). With
   capacities each chosen site is filled with its nearest uncovered demand and the assignment
   is not revised later; the result is feasible but carries no approximation guarantee.
-- :func:`exact` solves the integer programme with PuLP and its bundled CBC (no download).
+- :func:`exact` solves the integer programme with :func:`scipy.optimize.milp` (the HiGHS
+  solver shipped inside SciPy >= 1.9: nothing else to install, wheels on every platform).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
-__all__ = ["Solution", "coverage_matrix", "exact", "greedy", "pulp_available"]
+from assetmap.errors import AssetmapError, ConfigError
+
+__all__ = ["MIP_REL_GAP", "Solution", "coverage_matrix", "exact", "greedy"]
+
+#: Relative optimality gap at which HiGHS stops (its own default, 1e-4, could stop a few
+#: households short of the optimum on a large district; CBC through PuLP used 0).
+MIP_REL_GAP = 1e-9
 
 
 @dataclass
@@ -125,24 +131,6 @@ def greedy(
     )
 
 
-def _cbc(time_limit: float | None = None) -> Any:
-    """CBC through PuLP's ``COIN_CMD``: the binary bundled with PuLP, else ``cbc`` on PATH."""
-    import pulp
-    from pulp.apis import coin_api
-
-    bundled = getattr(coin_api, "pulp_cbc_path", None)
-    path = str(bundled) if bundled and os.access(bundled, os.X_OK) else None
-    return pulp.COIN_CMD(path=path, msg=False, timeLimit=time_limit)
-
-
-def pulp_available() -> bool:
-    """Return True when PuLP and a CBC binary (bundled with PuLP or on PATH) can be used."""
-    try:
-        return bool(_cbc().available())
-    except ImportError:
-        return False
-
-
 def _group_rows(
     cover: sparse.csr_matrix, demand: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,6 +149,117 @@ def _group_rows(
     return group, np.bincount(group, weights=demand, minlength=len(first)), first
 
 
+def _model(
+    w: np.ndarray, reduced: sparse.csr_matrix, k: int, capacity: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, list[LinearConstraint]]:
+    """Objective (minimised), integrality and constraints of the MCLP on merged demand groups.
+
+    Variables are ``x`` (one binary per candidate), then ``y`` (the covered share of each
+    group) or, with capacities, ``z`` (the share of a group assigned to a candidate in reach,
+    one per stored entry of ``reduced``).
+    """
+    n_groups, m = reduced.shape
+    n_cont = n_groups if capacity is None else reduced.nnz
+    x_block = sparse.csr_matrix(np.ones((1, m)))
+    cons = [LinearConstraint(sparse.hstack([x_block, sparse.csr_matrix((1, n_cont))]), k, k)]
+    if capacity is None:
+        # y_g - sum_{j in N(g)} x_j <= 0
+        cover_rows = sparse.hstack([-reduced, sparse.identity(n_groups)], format="csr")
+        cons.append(LinearConstraint(cover_rows, -np.inf, 0.0))
+        gain = w
+    else:
+        entries = np.arange(reduced.nnz)
+        gain = w[np.repeat(np.arange(n_groups), np.diff(reduced.indptr))]
+        # sum_j z_gj <= 1 for every group
+        shares = sparse.csr_matrix(
+            (np.ones(reduced.nnz), entries, reduced.indptr), shape=(n_groups, reduced.nnz)
+        )
+        cons.append(LinearConstraint(
+            sparse.hstack([sparse.csr_matrix((n_groups, m)), shares], format="csr"), -np.inf, 1.0
+        ))
+        # sum_g w_g z_gj - c_j x_j <= 0 for every candidate; c_j at most the demand it reaches
+        load = sparse.csr_matrix((gain, (reduced.indices, entries)), shape=(m, reduced.nnz))
+        cap = np.minimum(capacity, np.asarray(reduced.T @ w).ravel())
+        cons.append(LinearConstraint(
+            sparse.hstack([sparse.diags(-cap), load], format="csr"), -np.inf, 0.0
+        ))
+    c = np.concatenate([np.zeros(m), -gain])
+    return c, np.concatenate([np.ones(m), np.zeros(n_cont)]), cons
+
+
+def _solve(
+    c: np.ndarray, integrality: np.ndarray, cons: list[LinearConstraint], time_limit: float
+) -> tuple[np.ndarray, str, list[str]]:
+    """Run HiGHS; return the solution, a status in words and notes. Raise if there is none."""
+    res = milp(
+        c, integrality=integrality, bounds=Bounds(0.0, 1.0), constraints=cons,
+        options={"time_limit": float(time_limit), "mip_rel_gap": MIP_REL_GAP},
+    )
+    if res.status == 0 and res.x is not None:
+        return res.x, "Optimal (HiGHS via scipy.optimize.milp)", []
+    if res.status == 1 and res.x is not None:
+        gap = res.get("mip_gap")
+        gap_text = f", gap {gap:.3%}" if gap is not None and np.isfinite(gap) else ""
+        notes = [(
+            f"HiGHS stopped at its limit (time_limit={time_limit:g} s) before proving the "
+            f"best sites optimal{gap_text}; the best set found is kept"
+        )]
+        return res.x, f"Not proven optimal (HiGHS: {res.message})", notes
+    if res.status == 1:
+        raise ConfigError(
+            f"the exact site selection found no feasible set of sites within "
+            f"time_limit={time_limit:g} s (HiGHS: {res.message}); raise time_limit or use "
+            f"method='greedy'"
+        )
+    # every model built here is feasible (no site serves anybody) and bounded (0 <= x, y <= 1)
+    raise AssetmapError(
+        f"the exact site selection failed (HiGHS status {res.status}: {res.message}); "
+        f"use method='greedy' and please report this as a bug"
+    )
+
+
+def _prefer_low_positions(
+    demand: np.ndarray, cover: sparse.csr_matrix, chosen: list[int]
+) -> list[int]:
+    """Break ties between optimal sets toward lower candidate positions (uncapacitated).
+
+    Swaps a chosen candidate for the lowest-positioned unchosen one before it whenever the
+    covered demand stays the same (within ``MIP_REL_GAP`` of the total), until no such swap
+    is left. Solvers pick among equally good sets arbitrarily (CBC and HiGHS, and HiGHS
+    versions, differ); this keeps answers the same across them, like greedy's tie rule.
+    """
+    ones = _pattern(cover)
+    by_site = ones.T.tocsr()
+    chosen = sorted(chosen)
+    free = np.ones(cover.shape[1], dtype=bool)
+    free[chosen] = False
+    count = np.asarray(ones[:, chosen].sum(axis=1)).ravel()
+    target = float(demand[count > 0].sum())
+    covered = target
+    tol = MIP_REL_GAP * max(1.0, float(demand.sum()))
+    swapped = True
+    while swapped:
+        swapped = False
+        for j in sorted(chosen, reverse=True):
+            rows = by_site.indices[by_site.indptr[j] : by_site.indptr[j + 1]]
+            alone = rows[count[rows] == 1]
+            without = covered - float(demand[alone].sum())
+            open_demand = np.where(count == 0, demand, 0.0)
+            open_demand[alone] = demand[alone]
+            gains = ones.T @ open_demand
+            lower = np.flatnonzero(free[:j] & (without + gains[:j] >= target - tol))
+            if len(lower):
+                i = int(lower[0])
+                free[i], free[j] = False, True
+                count[rows] -= 1
+                count[by_site.indices[by_site.indptr[i] : by_site.indptr[i + 1]]] += 1
+                covered = without + float(gains[i])
+                chosen = sorted([*(c for c in chosen if c != j), i])
+                swapped = True
+                break
+    return chosen
+
+
 def exact(
     demand: np.ndarray,
     cover: sparse.csr_matrix,
@@ -168,15 +267,20 @@ def exact(
     capacity: np.ndarray | None = None,
     time_limit: float = 60.0,
 ) -> Solution:
-    """Solve the MCLP exactly with PuLP/CBC.
+    """Solve the MCLP exactly with :func:`scipy.optimize.milp` (HiGHS).
 
     Uncapacitated: maximise ``sum_i w_i y_i`` subject to ``y_i <= sum_{j in N(i)} x_j``,
     ``sum_j x_j = k``, ``x`` binary, ``0 <= y <= 1``. Capacitated: fractions ``z_ij`` of demand
     i assigned to candidate j in reach, ``sum_j z_ij <= 1``, ``sum_i w_i z_ij <= c_j x_j``,
     maximise ``sum w_i z_ij``. Demand rows with identical candidate sets are merged first.
-    """
-    import pulp
 
+    Raises
+    ------
+    ConfigError
+        ``time_limit`` ran out before HiGHS found any feasible set of sites.
+    AssetmapError
+        HiGHS failed otherwise (the models are always feasible and bounded).
+    """
     start = time.perf_counter()
     m = cover.shape[1]
     demand = np.asarray(demand, dtype=float)
@@ -186,58 +290,25 @@ def exact(
     sub.sort_indices()
     group, w, first = _group_rows(sub, demand[rows_used])
     reduced = sub[first].tocsr()
-    prob = pulp.LpProblem("mclp", pulp.LpMaximize)
-    # PuLP >= 3.3 creates variables through the problem; older versions directly
-    new_var = getattr(prob, "add_variable", None) or pulp.LpVariable
-    x = [new_var(f"x{j}", 0, 1, "Integer") for j in range(m)]
-    prob += pulp.lpSum(x) == k
-    z_of_entry: list[Any] = []
-    if capacity is None:
-        y = [new_var(f"y{g}", 0, 1, "Continuous") for g in range(len(w))]
-        prob += pulp.LpAffineExpression([(y[g], float(w[g])) for g in range(len(w))])
-        for g in range(len(w)):
-            cands = reduced.indices[reduced.indptr[g] : reduced.indptr[g + 1]]
-            prob += pulp.LpAffineExpression([(y[g], 1.0)] + [(x[j], -1.0) for j in cands]) <= 0
-    else:
-        z_of_entry = [new_var(f"z{e}", 0, 1, "Continuous") for e in range(reduced.nnz)]
-        rows_of_entry = np.repeat(np.arange(len(w)), np.diff(reduced.indptr))
-        prob += pulp.LpAffineExpression(
-            [(z, float(w[g])) for z, g in zip(z_of_entry, rows_of_entry, strict=True)]
-        )
-        for g in range(len(w)):
-            lo, hi = reduced.indptr[g], reduced.indptr[g + 1]
-            prob += pulp.lpSum(z_of_entry[lo:hi]) <= 1
-        by_site = reduced.tocsc()
-        entry_id = sparse.csr_matrix(
-            (np.arange(reduced.nnz) + 1.0, reduced.indices, reduced.indptr), shape=reduced.shape
-        ).tocsc()
-        for j in range(m):
-            lo, hi = by_site.indptr[j], by_site.indptr[j + 1]
-            if lo == hi:
-                continue
-            entries = entry_id.data[lo:hi].astype(np.int64) - 1
-            groups = by_site.indices[lo:hi]
-            reachable = float(w[groups].sum())
-            cap = reachable if not np.isfinite(capacity[j]) else min(capacity[j], reachable)
-            terms = [(z_of_entry[e], float(w[g])) for e, g in zip(entries, groups, strict=True)]
-            prob += pulp.LpAffineExpression([*terms, (x[j], -cap)]) <= 0
-    prob.solve(_cbc(float(time_limit)))
-    status = pulp.LpStatus[prob.status]
-    sol_status = pulp.LpSolution.get(prob.sol_status, str(prob.sol_status))
-    chosen_set = [j for j in range(m) if (x[j].value() or 0) > 0.5]
-    notes: list[str] = []
+    c, integrality, cons = _model(w, reduced, k, capacity)
+    values, status, notes = _solve(c, integrality, cons, time_limit)
+    chosen_set = [int(j) for j in np.flatnonzero(values[:m] > 0.5)]
     if len(chosen_set) != k:
-        raise RuntimeError(f"CBC returned {len(chosen_set)} sites for k={k} ({status})")
+        raise AssetmapError(
+            f"HiGHS returned {len(chosen_set)} sites for k={k} ({status}); use method='greedy' "
+            f"and please report this as a bug"
+        )
     if capacity is None:
+        chosen_set = _prefer_low_positions(demand, cover, chosen_set)
         # order the optimal set by greedy marginal gain inside it (the coverage curve)
         inner = greedy(demand, cover[:, chosen_set], k)
         chosen = [chosen_set[j] for j in inner.chosen]
         gains, residual = inner.gains, inner.remaining
     else:
-        zval = np.clip(np.array([z.value() or 0.0 for z in z_of_entry]), 0.0, 1.0)
+        zval = np.clip(values[m:], 0.0, 1.0)
         zmat = sparse.csr_matrix((zval, reduced.indices, reduced.indptr), shape=reduced.shape)
         per_site = np.asarray(zmat.T @ w).ravel()
-        # CBC meets constraints within its tolerance; scale down to exact feasibility
+        # HiGHS meets constraints within its tolerance; scale down to exact feasibility
         scale = np.ones(m)
         over = per_site > capacity
         scale[over] = capacity[over] / per_site[over]
@@ -250,14 +321,6 @@ def exact(
         residual[residual < 1e-9] = 0.0
         chosen = sorted(chosen_set, key=lambda j: (-per_site[j], j))
         gains = [float(per_site[j]) for j in chosen]
-    if sol_status != "Optimal Solution Found":
-        notes.append(f"CBC stopped before proving optimality ({sol_status}); best found kept")
     return Solution(
-        chosen,
-        gains,
-        residual,
-        "exact",
-        f"{status} ({sol_status})",
-        time.perf_counter() - start,
-        notes,
+        chosen, gains, residual, "exact", status, time.perf_counter() - start, notes
     )

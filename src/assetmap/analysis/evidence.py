@@ -5,14 +5,19 @@
 aggregated, suppressed family survey (``read_survey``), and flags two contradictions:
 
 * **claimed served, evidence says otherwise**: at least ``claim_share`` (default half) of the
-  area's residential locations are served at 100/20 by the BDC claims, and either the tests
-  fall below 25/3 (test-weighted mean download < 25 or upload < 3 Mbps, or
+  area's residential locations are served by the BDC claims, and either the tests fall below
+  the underserved threshold (test-weighted mean download or upload below it, or
   ``share_below_25_3 >= slow_share``, default 0.5; only in an area with enough devices)
   or the survey reports the service is not available (``reason_not_available`` at least
   ``min_survey_reports`` households and at least ``survey_share`` of the responses, in a
   cell the survey publishes, i.e. not suppressed and with at least ``min_survey_responses``);
 * **claimed unserved, tests show fast service**: more than ``claim_share`` of the locations
-  are unserved, and most tests reach 100/20 (``share_at_100_20 >= slow_share``).
+  are unserved, and most tests reach the served threshold (``share_at_100_20 >= slow_share``).
+
+"Served" and the thresholds are those of one BEAD rule set (:mod:`assetmap.bdc.rules`): the
+one the ``service`` frame was made with (``"bead"``: served at 100/20, underserved at 25/3;
+the test columns keep those names whatever the set). Every result's report names it
+(``report["rules"]``).
 
 ``evidence_strength`` (0-100, for ranking; not a probability):
 
@@ -37,59 +42,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from assetmap._report import attach_report, get_report, merge_sources, start_report
+from assetmap._report import attach_report, merge_sources, start_report
+from assetmap.analysis._evidence_parts import mbps, rules_of, summaries, survey_cells
 from assetmap.analysis.speedtests import h3_cell_polygons
-from assetmap.errors import PrivacyError, SchemaError
+from assetmap.bdc._common import recorded_rules
+from assetmap.bdc.rules import RulesLike, technology_name
+from assetmap.errors import SchemaError
 
-__all__ = ["TECHNOLOGY_NAMES", "challenge_candidates", "claims_vs_evidence"]
-
-TECHNOLOGY_NAMES = {
-    0: "other", 10: "copper", 40: "cable", 50: "fiber", 60: "GSO satellite",
-    61: "NGSO satellite", 70: "unlicensed fixed wireless", 71: "licensed fixed wireless",
-    72: "licensed-by-rule fixed wireless",
-}
-_RELIABLE = [10, 40, 50, 71, 72]
-_HOUSEHOLD_COLUMNS = {"latitude", "longitude", "lat", "lon", "address", "street",
-                      "household_id", "student_id", "respondent_id", "email", "phone"}
+__all__ = ["challenge_candidates", "claims_vs_evidence"]
 _SPEED_COLUMNS = ["tests", "devices", "too_few_tests", "down_mbps", "up_mbps",
                   "tests_below_25_3", "share_below_25_3", "tests_at_100_20", "share_at_100_20"]
-
-
-def _survey_cells(survey: pd.DataFrame, *, min_responses: int) -> pd.DataFrame:
-    """Return the survey's usable cells (GEOID, responses, not-available count).
-
-    A cell counts only when the survey publishes it: not suppressed, counts present, and at
-    least ``min_responses`` responses. Household-level input is refused.
-    """
-    lowered = {str(c).lower() for c in survey.columns}
-    if lowered & _HOUSEHOLD_COLUMNS or (
-        isinstance(survey, gpd.GeoDataFrame)
-        and (survey.geometry.geom_type == "Point").any()
-    ):
-        raise PrivacyError(
-            "the survey frame has household-level columns or points; pass the aggregated, "
-            "suppressed frame from read_survey() (one row per area)"
-        )
-    missing = [c for c in ("GEOID", "responses", "reason_not_available", "suppressed")
-               if c not in survey.columns]
-    if missing:
-        raise SchemaError(f"survey frame lacks {missing}; expected read_survey() output")
-    if survey["GEOID"].duplicated().any():
-        raise PrivacyError("the survey frame has several rows per GEOID; pass one aggregated "
-                           "row per area (read_survey output)")
-    report = get_report(survey)
-    for name in ("min_cell", "min_cell_size", "suppression_threshold", "min_responses"):
-        if isinstance(report.get(name), int | float):
-            min_responses = max(min_responses, int(report[name]))
-    responses = pd.to_numeric(survey["responses"], errors="coerce")
-    reports = pd.to_numeric(survey["reason_not_available"], errors="coerce")
-    usable = (~survey["suppressed"].astype(bool)) & responses.notna() & reports.notna() & (
-        responses >= min_responses)
-    return pd.DataFrame({
-        "GEOID": survey["GEOID"].astype(str), "survey_usable": usable.to_numpy(),
-        "survey_responses": responses.where(usable).to_numpy(),
-        "survey_not_available": reports.where(usable).to_numpy(),
-    })
 
 
 def claims_vs_evidence(
@@ -103,6 +65,7 @@ def claims_vs_evidence(
     min_survey_responses: int = 10,
     min_survey_reports: int = 3,
     survey_share: float = 0.1,
+    rules: RulesLike = None,
 ) -> pd.DataFrame:
     """Flag areas where BDC claims and evidence on the ground disagree, with the counts.
 
@@ -120,6 +83,10 @@ def claims_vs_evidence(
         The area.
     claim_share, slow_share, min_survey_responses, min_survey_reports, survey_share
         Thresholds, see the module docstring.
+    rules : str, mapping, RuleSet or None
+        The BEAD rule set (:func:`assetmap.bdc.rules.rule_set`). None: the one ``service``
+        was made with (``"bead"`` if its report names none); a different set raises
+        ValueError, and so do speed tests aggregated with other thresholds.
 
     Returns
     -------
@@ -130,7 +97,8 @@ def claims_vs_evidence(
         ``survey_not_available``, ``survey_not_available_share``, ``evidence_tests_slow``,
         ``evidence_tests_fast``, ``evidence_survey_not_available``,
         ``flag_claimed_served_contradicted``, ``flag_claimed_unserved_contradicted``,
-        ``evidence_strength`` and ``evidence_summary`` (text).
+        ``evidence_strength`` and ``evidence_summary`` (text); the report names the rule
+        set (``report["rules"]``).
 
     Examples
     --------
@@ -148,6 +116,15 @@ def claims_vs_evidence(
     if level not in {"tract", "h3"}:
         raise ValueError(f"level must be 'tract' or 'h3', got {level!r}")
     key = "GEOID" if level == "tract" else "h3_res8_id"
+    chosen = rules_of(service, rules, "service")
+    if speedtests is not None:
+        tested = recorded_rules(speedtests)
+        if tested is not None and (tested.served, tested.underserved) != (chosen.served,
+                                                                           chosen.underserved):
+            raise ValueError(f"the speed tests were counted at the thresholds of rule set "
+                             f"{tested.name!r}, the claims under {chosen.name!r}; aggregate the "
+                             f"tests with rules={chosen.name!r}")
+    (under_down, under_up) = chosen.underserved
     missing = [c for c in (key, "locations", "served", "unserved") if c not in service.columns]
     if missing:
         raise SchemaError(f"service frame lacks {missing}; expected service_by_area("
@@ -176,7 +153,7 @@ def claims_vs_evidence(
     out["too_few_tests"] = out["too_few_tests"].astype("boolean").fillna(True).astype(bool)
     notes = []
     if survey is not None and level == "tract":
-        cells = _survey_cells(survey, min_responses=min_survey_responses)
+        cells = survey_cells(survey, min_responses=min_survey_responses)
         out = out.merge(cells, on="GEOID", how="left")
         notes.append(f"survey cells count only when published (not suppressed, at least "
                      f"{min_survey_responses} responses)")
@@ -191,7 +168,7 @@ def claims_vs_evidence(
     usable_tests = ~out["too_few_tests"]
     out["evidence_tests_slow"] = usable_tests & (
         (out["share_below_25_3"].fillna(0) >= slow_share)
-        | (out["down_mbps"] < 25) | (out["up_mbps"] < 3))
+        | (out["down_mbps"] < under_down) | (out["up_mbps"] < under_up))
     out["evidence_tests_fast"] = usable_tests & (out["share_at_100_20"].fillna(0) >= slow_share)
     out["evidence_survey_not_available"] = out["survey_usable"] & (
         out["survey_not_available"].fillna(0) >= min_survey_reports) & (
@@ -209,38 +186,17 @@ def claims_vs_evidence(
         out["flag_claimed_served_contradicted"], served_strength,
         np.where(out["flag_claimed_unserved_contradicted"], unserved_strength, 0.0),
     ).round(1)
-    out["evidence_summary"] = _summaries(out)
+    out["evidence_summary"] = summaries(out, chosen)
     sources, vintages, illustrative = merge_sources(service, speedtests, survey)
     report = start_report(None, kind=f"claims_vs_evidence_{level}", rows_read=len(service),
                           sources=sources, vintages=vintages, illustrative=illustrative)
     report["notes"].extend([*notes, (
-        "evidence_strength: 60 x share of tests below 25/3 x min(1, devices/100) + 40 x survey "
-        "not-available share x min(1, responses/30); reverse flag: 100 x share at 100/20 x "
-        "device factor")])
+        f"evidence_strength: 60 x share of tests below {mbps(chosen.underserved)} x min(1, "
+        "devices/100) + 40 x survey not-available share x min(1, responses/30); reverse flag: "
+        f"100 x share at {mbps(chosen.served)} x device factor")])
+    report["rules"] = chosen.as_dict()
+    report["definition"] = chosen.describe()
     return attach_report(out.reset_index(drop=True), report)
-
-
-def _summaries(out: pd.DataFrame) -> list[str]:
-    """One line per area saying which counts stand behind its flag."""
-    parts = []
-    tests = out["tests"].round().astype(int).astype(str)
-    devices = out["devices"].round().astype(int).astype(str)
-    slow = out["tests_below_25_3"].round().fillna(-1).astype(int).astype(str)
-    fast = out["tests_at_100_20"].round().fillna(-1).astype(int).astype(str)
-    na = out["survey_not_available"].fillna(-1).astype(int).astype(str)
-    resp = out["survey_responses"].fillna(-1).astype(int).astype(str)
-    for i in range(len(out)):
-        text = []
-        if out["tests"].iat[i] > 0:
-            if out["too_few_tests"].iat[i]:
-                text.append(f"{tests.iat[i]} tests from {devices.iat[i]} devices: too few")
-            else:
-                text.append(f"{slow.iat[i]} of {tests.iat[i]} tests ({devices.iat[i]} devices) "
-                            f"below 25/3, {fast.iat[i]} at 100/20")
-        if out["survey_usable"].iat[i]:
-            text.append(f"{na.iat[i]} of {resp.iat[i]} survey responses: not available")
-        parts.append("; ".join(text))
-    return parts
 
 
 def challenge_candidates(
@@ -249,16 +205,17 @@ def challenge_candidates(
     *,
     level: Literal["block", "h3"] = "block",
     top: int | None = None,
+    rules: RulesLike = None,
 ) -> gpd.GeoDataFrame:
     """Rank census blocks or H3 cells for an FCC availability challenge.
 
     Each area inside a flagged ``claims_vs_evidence`` area (claimed served, evidence says
-    otherwise) is listed with every BDC claim that makes its residential locations served:
-    reliable technology (10, 40, 50, 71, 72 with low latency) at 100/20 or more. One row per
-    area x provider x brand x technology. Areas are ranked by ``evidence_strength``, then by
-    the locations claimed. No location_id leaves this function: a district looks the
-    locations of a listed area up on the National Broadband Map when it files
-    (docs/challenges.md).
+    otherwise) is listed with every BDC claim that makes its residential locations served
+    under the rule set: a reliable technology (with low latency if the set requires it) at its
+    served threshold or more. One row per area x provider x brand x technology. Areas are
+    ranked by ``evidence_strength``, then by the locations claimed. No location_id leaves
+    this function: a district looks the locations of a listed area up on the National
+    Broadband Map when it files (docs/challenges.md).
 
     Parameters
     ----------
@@ -270,6 +227,10 @@ def challenge_candidates(
         The area listed: census block (``block_geoid``) or H3 res-8 cell.
     top : int, optional
         Keep the ``top`` highest-ranked areas.
+    rules : str, mapping, RuleSet or None
+        The BEAD rule set (:func:`assetmap.bdc.rules.rule_set`). None: the one ``evidence``
+        was made with (``"bead"`` if its report names none); a different set raises
+        ValueError.
 
     Returns
     -------
@@ -279,7 +240,7 @@ def challenge_candidates(
         locations_in_area, evidence_area, evidence_strength, tests, devices,
         tests_below_25_3, share_below_25_3, survey_responses, survey_not_available,
         evidence_summary, geometry`` (the H3 cell, or the union of the H3 cells of a block's
-        locations; EPSG:4326).
+        locations; EPSG:4326); the report names the rule set (``report["rules"]``).
 
     Examples
     --------
@@ -296,6 +257,7 @@ def challenge_candidates(
     """
     if level not in {"block", "h3"}:
         raise ValueError(f"level must be 'block' or 'h3', got {level!r}")
+    chosen = rules_of(evidence, rules, "evidence")
     need = ["provider_id", "frn", "brand_name", "location_id", "technology",
             "max_advertised_download_speed", "max_advertised_upload_speed", "low_latency",
             "business_residential_code", "block_geoid", "h3_res8_id"]
@@ -311,9 +273,12 @@ def challenge_candidates(
     rows = pd.DataFrame(avail[need])
     rows = rows[rows["business_residential_code"].isin(["R", "X"])]
     tech = pd.to_numeric(rows["technology"], errors="coerce")
-    served_claim = (tech.isin(_RELIABLE) & (pd.to_numeric(rows["low_latency"]) == 1) & (
-        pd.to_numeric(rows["max_advertised_download_speed"]) >= 100) & (
-        pd.to_numeric(rows["max_advertised_upload_speed"]) >= 20)).to_numpy()
+    reliable = tech.isin(list(chosen.reliable_technologies))
+    if chosen.low_latency_required:
+        reliable &= pd.to_numeric(rows["low_latency"]) == 1
+    served_claim = (reliable & (
+        pd.to_numeric(rows["max_advertised_download_speed"]) >= chosen.served[0]) & (
+        pd.to_numeric(rows["max_advertised_upload_speed"]) >= chosen.served[1])).to_numpy()
     # only the served claims in flagged evidence areas, and the rows of their areas, are
     # needed below: find them on integer codes (text is derived once per distinct value)
     source, values = pd.factorize(rows["block_geoid" if ev_key == "GEOID" else "h3_res8_id"],
@@ -361,7 +326,7 @@ def challenge_candidates(
     table = table.merge(order[["rank"]], left_on="area_id", right_index=True)
     table = table.sort_values(["rank", "brand_name", "technology"], kind="stable")
     table["technology"] = pd.to_numeric(table["technology"]).astype("int16")
-    table["technology_name"] = table["technology"].map(TECHNOLOGY_NAMES)
+    table["technology_name"] = table["technology"].map(technology_name)
     table.insert(1, "area_type", level)
     columns = ["rank", "area_type", "area_id", "GEOID", "provider_id", "frn", "brand_name",
                "technology", "technology_name", "claimed_down_mbps", "claimed_up_mbps",
@@ -374,4 +339,6 @@ def challenge_candidates(
     report = start_report(None, kind=f"challenge_candidates_{level}", rows_read=len(avail),
                           sources=sources, vintages=vintages, illustrative=illustrative)
     report["notes"].append("areas only: no location_id or household point is listed")
+    report["rules"] = chosen.as_dict()
+    report["definition"] = chosen.describe()
     return attach_report(gpd.GeoDataFrame(table, geometry=geometry, crs=4326), report)

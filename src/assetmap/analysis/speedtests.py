@@ -15,12 +15,15 @@
 Per area: ``tests`` (sum of tests, fractional where tiles were split), ``devices``
 (distinct ``device_key`` values, plus tile/aggregate device counts, plus one per test
 without any device information), test-weighted ``down_mbps``, ``up_mbps``, ``latency_ms``,
-``tests_below_25_3`` / ``share_below_25_3`` (tests, or tile tests by the tile's mean, with
-download < 25 or upload < 3 Mbps), ``tests_at_100_20`` / ``share_at_100_20``, ``sources``
+``tests_below_25_3`` / ``share_below_25_3`` (tests, or tile tests by the tile's mean, below
+the underserved threshold of a BEAD rule set in download or upload), ``tests_at_100_20`` /
+``share_at_100_20`` (at its served threshold in download, and in upload where known), ``sources``
 and ``too_few_tests`` (fewer than ``min_devices`` devices, default 20 as in Microsoft's
 broadband-usage practice). Where ``too_few_tests`` is true the means, counts below/above
 and shares are NaN: too few devices are not shown as fact; only ``tests`` and ``devices``
-remain. No test point leaves this function: the result holds areas only.
+remain. No test point leaves this function: the result holds areas only. The thresholds are
+a BEAD rule set's (``rules=``, default ``"bead"``: 25/3, 100/20; named in the report), the
+column names those of the default set.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import pandas as pd
 import shapely
 
 from assetmap._report import attach_report, count_reject, merge_sources, start_report
+from assetmap.bdc.rules import RulesLike, rule_set
 from assetmap.errors import SchemaError
 
 __all__ = ["aggregate_speedtests", "h3_cell_polygons"]
@@ -256,6 +260,7 @@ def aggregate_speedtests(
     level: Literal["tract", "h3"] = "tract",
     min_devices: int = 20,
     by_source: bool = False,
+    rules: RulesLike = "bead",
 ) -> gpd.GeoDataFrame:
     """Return test-weighted speeds and counts per tract or H3 res-8 cell.
 
@@ -273,12 +278,16 @@ def aggregate_speedtests(
         Areas with fewer devices are flagged ``too_few_tests`` and their means set to NaN.
     by_source : bool
         One row per area and ``source`` instead of pooling the sources.
+    rules : str, mapping or RuleSet
+        The BEAD rule set whose thresholds the tests are counted at
+        (:func:`assetmap.bdc.rules.rule_set`; default ``"bead"``: below 25/3, at 100/20).
 
     Returns
     -------
     geopandas.GeoDataFrame
         One row per area (EPSG:4326; tract polygons when ``areas`` is given, H3 cell
-        polygons at the H3 level, else empty geometry); columns as in the module docstring.
+        polygons at the H3 level, else empty geometry); columns as in the module docstring;
+        the report names the rule set (``report["rules"]``).
 
     Examples
     --------
@@ -294,6 +303,8 @@ def aggregate_speedtests(
     """
     if level not in {"tract", "h3"}:
         raise ValueError(f"level must be 'tract' or 'h3', got {level!r}")
+    chosen = rule_set(rules)
+    (served_down, served_up), (under_down, under_up) = chosen.served, chosen.underserved
     frames = [tests] if isinstance(tests, pd.DataFrame) else list(tests)
     sources, vintages, illustrative = merge_sources(*frames, areas)
     with warnings.catch_warnings():
@@ -319,6 +330,10 @@ def aggregate_speedtests(
     report["notes"].append(
         f"too_few_tests: fewer than {min_devices} devices; such areas show counts only. "
         "Tiles straddling areas are split by overlapping area.")
+    report["notes"].append(
+        f"tests_below_25_3: below {under_down:g}/{under_up:g} Mbps; tests_at_100_20: at "
+        f"{served_down:g}/{served_up:g} Mbps (rule set {chosen.name!r})")
+    report["rules"] = chosen.as_dict()
     located = tests[tests.geometry.notna()]
     crs = _utm(areas4326 if areas4326 is not None and len(areas4326) else located)
     key = "GEOID" if level == "tract" else "h3_res8_id"
@@ -337,8 +352,8 @@ def aggregate_speedtests(
     # devices: distinct keys where given; else the row's device count; else one per test
     unkeyed_devices = np.where(keyed, 0.0, np.where(np.isnan(dev), wt, dev * frac))
     with np.errstate(invalid="ignore"):
-        slow = (down < 25) | (up < 3)
-        fast = ~np.isnan(down) & (down >= 100) & (np.isnan(up) | (up >= 20))
+        slow = (down < under_down) | (up < under_up)
+        fast = ~np.isnan(down) & (down >= served_down) & (np.isnan(up) | (up >= served_up))
     work = pd.DataFrame({
         key: pieces["area"].to_numpy(dtype=object), "source": rows["source"].to_numpy(),
         "tests": wt, "_dev": unkeyed_devices,

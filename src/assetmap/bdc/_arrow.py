@@ -1,14 +1,15 @@
-"""Parse well-formed BDC availability CSVs with pyarrow before DuckDB checks them.
+"""Parse well-formed BDC availability CSVs with pyarrow and check them with pyarrow compute.
 
 pyarrow's CSV reader parses a county- or state-sized BDC file about twice as fast as
-DuckDB's ``read_csv`` here, and :func:`checked_table` then checks and selects the rows with
-pyarrow compute, row for row as :func:`assetmap.bdc._engine.checked_sql` does in
-DuckDB (about a sixth of the CPU time for a county's rows). It is only a faster path for
-clean files: the moment any file is not exactly what the typed DuckDB scan accepts (text in
-a number column, a short or long row, an integer out of range), the whole read falls back
-to that scan, which names the file, row and column or counts the repair. Both read the
-columns by position under the checked header, with ``"`` quoting and doubled quotes, and an
-empty field (quoted or not) as NULL.
+DuckDB's ``read_csv`` here, and :func:`checked_table` then gives every row the check code of
+:func:`assetmap.bdc._checks.checked_sql` (the same tests in the same order; the Arrow and SQL
+codes are compared row for row in the tests). It is only a faster path for clean files: the
+moment a file is not exactly what the typed DuckDB scan accepts (text in a number column, a
+short or long row, text that is not UTF-8), the whole read falls back to that scan, which
+names the file, row and column or counts the repair. Numbers are parsed as float64 (never
+rounded); a number outside its column's range raises :class:`~assetmap.errors.SchemaError`
+naming file, row and column. Both read the columns by position under the checked header,
+with ``"`` quoting and doubled quotes, and an empty field (quoted or not) as NULL.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from assetmap.bdc._engine import BDC_TYPES, TECHNOLOGIES, Inputs
+from assetmap.bdc._checks import (
+    FILTERS, FIRST_FILTER_CODE, FIX_GEOID, FIX_LETTERS, REJECT_REASONS,
+)
+from assetmap.bdc._inputs import Inputs
+from assetmap.bdc._schema import LETTER_CODES, NUMERIC, RANGES, TECHNOLOGIES
+from assetmap.errors import SchemaError, where
 
-__all__ = ["checked_table", "read_clean_csvs"]
+__all__ = ["checked_table", "duplicate_keys", "read_clean_csvs"]
 
-_ARROW_TYPES = {"VARCHAR": pa.string(), "SMALLINT": pa.int16(), "INTEGER": pa.int32(),
-                "TINYINT": pa.int8()}
+_BLANKS = " \t"
 
 
 def _read(path: Path, header: tuple[str, ...], columns: Sequence[str], *,
@@ -40,33 +45,57 @@ def _read(path: Path, header: tuple[str, ...], columns: Sequence[str], *,
                                          escape_char=False, newlines_in_values=False,
                                          ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
-            column_types={c: _ARROW_TYPES[BDC_TYPES[c]] for c in header},
+            column_types={c: pa.float64() if c in NUMERIC else pa.string() for c in header},
             include_columns=list(columns), null_values=[""], true_values=[], false_values=[],
             strings_can_be_null=True, quoted_strings_can_be_null=True,
         ),
     )
 
 
+def _check_ranges(table: pa.Table, shown: str) -> None:
+    """Raise naming file, row and column at the first number outside its column's range."""
+    for column in NUMERIC:
+        if column not in table.column_names:
+            continue
+        values = table.column(column)
+        low, high = RANGES[column]
+        outside = pc.or_(pc.or_(pc.less(values, low), pc.greater(values, high)),
+                         pc.is_nan(values))
+        if pc.any(outside).as_py():
+            row = int(pc.index(outside, True).as_py())
+            value = values[row].as_py()
+            unit = "Mbps, " if "speed" in column else ""
+            raise SchemaError(f"{where(shown, row=row + 1, column=column)}: {value!r} is not a "
+                              f"{column} value ({unit}{low:,} to {high:,}); correct or remove "
+                              "that row, then read the file again")
+
+
 def read_clean_csvs(inputs: Inputs, columns: Sequence[str], *,
-                    threads: bool = True) -> list[pa.Table] | None:
-    r"""Return one Arrow table per CSV input, or None if DuckDB's typed scan must read them.
+                    threads: bool = True) -> list[tuple[Path, pa.Table]] | None:
+    r"""Return each CSV input with its Arrow table, or None if DuckDB's typed scan must read.
 
     None when there is no CSV input, when any input is Parquet, when a numeric repair is
     already under way (``inputs.lenient``), or when pyarrow refuses any file. The tables'
     columns are in the order of ``columns``. ``threads=False`` parses each file in one
     thread (for callers that already read several files side by side).
 
+    Raises
+    ------
+    SchemaError
+        At a number outside its column's range, naming file, row and column.
+
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> from assetmap.bdc._engine import open_inputs, BDC_COLUMNS
+    >>> from assetmap.bdc._inputs import open_inputs
+    >>> from assetmap.bdc._schema import BDC_COLUMNS
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "bdc_48_Fiber.csv"
     >>> _ = f.write_text(",".join(BDC_COLUMNS) + "\n"
-    ...     '1,130001,"Fiber, LLC",1001,50,1000,1000,1,R,TX,481350001001000,8848a2d8c9fffff\n')
+    ...     '1,130001,"Fiber, LLC",1001,50,24.6,1000,1,R,TX,481350001001000,8848a2d8c9fffff\n')
     >>> with open_inputs([f]) as inputs:
-    ...     tables = read_clean_csvs(inputs, ["brand_name", "technology"])
-    >>> tables[0].to_pylist()
-    [{'brand_name': 'Fiber, LLC', 'technology': 50}]
+    ...     tables = read_clean_csvs(inputs, ["brand_name", "max_advertised_download_speed"])
+    >>> tables[0][1].to_pylist()
+    [{'brand_name': 'Fiber, LLC', 'max_advertised_download_speed': 24.6}]
     >>> _ = f.write_text(",".join(BDC_COLUMNS) + "\n1,2,A,3,fifty,1,1,1,R,TX,4,5\n")
     >>> with open_inputs([f]) as inputs:
     ...     read_clean_csvs(inputs, ["technology"]) is None
@@ -76,68 +105,91 @@ def read_clean_csvs(inputs: Inputs, columns: Sequence[str], *,
         return None
     tables = []
     for header, files in inputs.csv_groups.items():
-        missing = [c for c in columns if c not in header]
-        if missing:
+        if any(c not in header for c in columns):
             return None
         for path in files:
             try:
-                tables.append(_read(path, header, columns, threads=threads))
+                table = _read(path, header, columns, threads=threads)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
                 return None  # DuckDB's typed scan reads it and says exactly what is wrong
+            _check_ranges(table, inputs.name(path))
+            tables.append((path, table))
     return tables
 
 
-def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]]) -> pa.Table:
-    r"""Check and select parsed rows exactly as :func:`~assetmap.bdc._engine.checked_sql`.
+def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *,
+                  letters: bool = False) -> pa.Table:
+    r"""Give every parsed row its check code, as :func:`~assetmap.bdc._checks.checked_sql`.
 
     Parameters
     ----------
     tables : sequence of pyarrow.Table
         The files' rows (:func:`read_clean_csvs`), each with the BDC columns in one order.
     selection : dict
-        :func:`~assetmap.bdc._engine.row_selection`; applied to the repaired block
-        GEOID, and a NULL in a selected column leaves the row out, as SQL's ``IN`` does.
+        :func:`~assetmap.bdc._checks.row_selection`; applied to the repaired block GEOID.
+    letters : bool
+        Return the letter codes upper-cased and trimmed, counted as repairs.
 
     Returns
     -------
     pyarrow.Table
-        The selected rows in file order, ``block_geoid`` repaired (a 14-digit GEOID gets its
-        leading zero back), then ``_check`` (0 good, 1 good and repaired, else a key of
-        ``REJECT_REASONS``, tested in the same order as the SQL) and ``_hash``, an int64 that
-        exact duplicates share (a hash of location, provider and technology), for the
-        duplicate check.
+        Every row in file order, ``block_geoid`` repaired (a 14-digit GEOID gets its leading
+        zero back), technology and low_latency as int16 and int8 (NULL in rejected rows), then
+        ``_check`` (0 kept, 1 repaired, 2-7 rejected, 8 and up left out by a filter), ``_fix``
+        (bits of the repairs), ``_file`` (index of the table) and ``_row`` (1-based data row).
 
     Examples
     --------
     >>> import pyarrow as pa
-    >>> from assetmap.bdc._engine import BDC_COLUMNS
-    >>> row = ["1", "130001", "Fiber", "1001", 50, 1000, 1000, 1, "R", "CA",
+    >>> from assetmap.bdc._schema import BDC_COLUMNS
+    >>> row = ["1", "130001", "Fiber", "1001", 50.0, 1000.0, 1000.0, 1.0, "r", "CA",
     ...        "60372073011000", "8829a1d8c9fffff"]
     >>> t = pa.table({c: [v, v] for c, v in zip(BDC_COLUMNS, row)})
-    >>> out = checked_table([t], {"county": ["06037"]})  # 14 digits: repaired, then selected
+    >>> out = checked_table([t], {"county": ["06037"], "codes": ["B"]})
     >>> out.column("block_geoid")[0].as_py(), out.column("_check").to_pylist()
-    ('060372073011000', [1, 1])
-    >>> len(set(out.column("_hash").to_pylist()))  # one key: the rows are compared in full
-    1
+    ('060372073011000', [13, 13])
     """
     table = pa.concat_tables(tables) if len(tables) != 1 else tables[0]
+    sizes = [t.num_rows for t in tables]
     geoid = table.column("block_geoid")
     length = pc.utf8_length(geoid)
-    short = pc.equal(length, 14)
+    short = np.asarray(pc.fill_null(pc.equal(length, 14), False), dtype=bool)
     repaired = geoid
-    if pc.any(short).as_py():  # a new array only when a GEOID lost its leading zero
-        repaired = pc.if_else(short, pc.binary_join_element_wise("0", geoid, ""), geoid)
-    keep = _selected(table, repaired, selection)
-    if keep is not None:
-        table = table.filter(keep)
-        repaired = pc.filter(repaired, keep)
-        short = pc.filter(short, keep)
-        length = pc.filter(length, keep)
-    check = _check_codes(table, length, short)
+    if short.any():  # a new array only when a GEOID lost its leading zero
+        repaired = pc.if_else(pa.array(short), pc.binary_join_element_wise("0", geoid, ""),
+                              geoid)
+    fix = np.where(short, FIX_GEOID, 0).astype(np.int8)
+    if letters:
+        for name in LETTER_CODES:
+            col = table.column(name)
+            fixed = pc.utf8_upper(pc.utf8_trim(col, _BLANKS))
+            fix |= np.where(_true(pc.not_equal(col, fixed), False), FIX_LETTERS, 0
+                            ).astype(np.int8)
+            table = table.set_column(table.schema.get_field_index(name), name, fixed)
+    check = np.where(fix > 0, 1, 0).astype(np.int8)
+    rep = check.copy()
+    for i, name in reversed(list(enumerate(FILTERS))):  # the first failing filter wins
+        keep = _selected(table, repaired, selection, name)
+        if keep is not None:
+            check[~keep] = FIRST_FILTER_CODE + 2 * i + rep[~keep]
+    for code, failed in reversed(_rejections(table, length)):  # the first failing test wins
+        check[failed] = code
+    passed = pa.array((check <= 1) | (check >= FIRST_FILTER_CODE), type=pa.bool_())
+    for name, kind in (("technology", pa.int16()), ("low_latency", pa.int8())):
+        values = pc.if_else(passed, table.column(name), None)  # codes of rows that passed
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 pc.cast(values, kind, safe=False))
     table = table.set_column(table.schema.get_field_index("block_geoid"), "block_geoid",
                              repaired)
-    return table.append_column("_check", pa.array(check)).append_column(
-        "_hash", pa.array(_duplicate_keys(table)))
+    files = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    rows = np.arange(table.num_rows, dtype=np.int64) - np.repeat(np.cumsum([0, *sizes[:-1]]),
+                                                                  sizes) + 1
+    return (table.append_column("_check", pa.array(check)).append_column("_fix", pa.array(fix))
+            .append_column("_file", pa.array(files)).append_column("_row", pa.array(rows)))
+
+
+def _true(cond: Any, null: bool = True) -> np.ndarray:
+    return np.asarray(pc.fill_null(cond, null).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _in(values: pa.ChunkedArray | pa.Array, allowed: list[Any]) -> pa.Array:
@@ -145,27 +197,29 @@ def _in(values: pa.ChunkedArray | pa.Array, allowed: list[Any]) -> pa.Array:
     return pc.if_else(pc.is_null(values), None, pc.is_in(values, pa.array(allowed)))
 
 
-def _selected(table: pa.Table, geoid: pa.Array, selection: dict[str, list[Any]]
-              ) -> pa.Array | None:
-    """Return the rows the selection keeps (a NULL condition: left out), or None for all."""
+def _selected(table: pa.Table, geoid: pa.Array, selection: dict[str, list[Any]],
+              name: str) -> np.ndarray | None:
+    """Return the rows filter ``name`` keeps (a NULL condition: left out), or None."""
     conds = []
-    if "state_usps" in selection:
-        conds.append(_in(table.column("state_usps"), selection["state_usps"]))
-        conds.append(_prefix_in(geoid, 2, selection["state_fips"]))
-    if "county" in selection:
-        conds.append(_prefix_in(geoid, 5, selection["county"]))
-    if "tract" in selection:
-        conds.append(_prefix_in(geoid, 11, selection["tract"]))
-    if "codes" in selection:
-        conds.append(_in(table.column("business_residential_code"), selection["codes"]))
-    if "technologies" in selection:
-        conds.append(_in(table.column("technology"), selection["technologies"]))
+    if name == "states" and "state_usps" in selection:
+        state = pc.utf8_upper(pc.utf8_trim(table.column("state_usps"), _BLANKS))
+        conds += [_in(state, selection["state_usps"]),
+                  _prefix_in(geoid, 2, selection["state_fips"])]
+    if name == "areas":
+        conds += [_prefix_in(geoid, width, selection[key])
+                  for key, width in (("county", 5), ("tract", 11)) if key in selection]
+    if name == "codes" and "codes" in selection:
+        code = pc.utf8_upper(pc.utf8_trim(table.column("business_residential_code"), _BLANKS))
+        conds.append(_in(code, selection["codes"]))
+    if name == "technologies" and "technologies" in selection:
+        conds.append(_in(table.column("technology"),
+                         [float(t) for t in selection["technologies"]]))
     if not conds:
         return None
     keep = conds[0]
     for cond in conds[1:]:
         keep = pc.and_kleene(keep, cond)
-    return pc.fill_null(keep, False)
+    return _true(keep, False)
 
 
 def _prefix_in(geoid: pa.Array, width: int, allowed: list[str]) -> pa.Array:
@@ -182,31 +236,31 @@ def _prefix_in(geoid: pa.Array, width: int, allowed: list[str]) -> pa.Array:
     return found
 
 
-def _check_codes(table: pa.Table, length: pa.Array, short: pa.Array) -> np.ndarray:
-    """``_check`` per row: the first failing test of ``checked_sql``'s CASE, else 1 or 0."""
-    def true(cond: Any) -> np.ndarray:
-        return np.asarray(pc.fill_null(cond, True).to_numpy(zero_copy_only=False), dtype=bool)
+def _blank(values: pa.ChunkedArray) -> np.ndarray:
+    return _true(pc.equal(pc.utf8_length(pc.utf8_trim(values, _BLANKS)), 0))
 
+
+def _rejections(table: pa.Table, length: pa.Array) -> list[tuple[int, np.ndarray]]:
+    """(code, the row fails the test), in the order of ``checked_sql``'s CASE; NULL fails."""
     tech = table.column("technology")
     down = table.column("max_advertised_download_speed")
     up = table.column("max_advertised_upload_speed")
     latency = table.column("low_latency")
-    tests = [  # (code, the row fails the test); NULL counts as failing, as in the SQL
-        (2, true(pc.invert(pc.is_in(tech, pa.array(TECHNOLOGIES, tech.type))))),
-        (3, true(pc.invert(pc.and_(pc.is_in(length, pa.array([14, 15], length.type)),
-                                   pc.ascii_is_decimal(table.column("block_geoid")))))),
-        (4, np.asarray(pc.is_null(table.column("location_id")))),
-        (5, true(pc.or_(pc.less(down, 0), pc.less(up, 0)))),
-        (6, true(pc.invert(pc.is_in(latency, pa.array([0, 1], latency.type))))),
-        (1, np.asarray(pc.fill_null(short, False))),
+    known = pa.array([float(t) for t in TECHNOLOGIES])
+    tests = [
+        (2, _true(pc.invert(pc.is_in(tech, known)))),
+        (3, _true(pc.invert(pc.and_(pc.is_in(length, pa.array([14, 15], length.type)),
+                                    pc.ascii_is_decimal(table.column("block_geoid")))))),
+        (4, _blank(table.column("location_id"))),
+        (5, _true(pc.or_(pc.less(down, 0), pc.less(up, 0)))),
+        (6, _true(pc.invert(pc.is_in(latency, pa.array([0.0, 1.0]))))),
+        (7, _blank(table.column("provider_id"))),
     ]
-    check = np.zeros(table.num_rows, dtype=np.int8)
-    for code, failed in reversed(tests):  # the first failing test wins
-        check[failed] = code
-    return check
+    assert [code for code, _ in tests] == list(REJECT_REASONS)
+    return tests
 
 
-def _duplicate_keys(table: pa.Table) -> np.ndarray:
+def duplicate_keys(table: pa.Table) -> np.ndarray:
     """Return a 64-bit key per row that rows equal in every column share.
 
     A hash of location, provider and technology: rows that differ may share it too (the

@@ -1,16 +1,28 @@
-"""Change between two BDC releases, per area (the engine of ``compare_releases``)."""
+"""Change between two BDC releases, per area: :func:`compare_releases`.
+
+Both releases are classified under one rule set (:func:`assetmap.bdc.rules.rule_set`),
+named in the result's report; :mod:`assetmap.bdc.release_change` adds brand names, school
+areas and the report text on top.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pandas as pd
 
 from assetmap._report import attach_report, start_report
-from assetmap.bdc import _sql as bead
+from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
+from assetmap.bdc import _sql as bead
+from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
+
+if TYPE_CHECKING:  # connections come from _engine.connect, which imports DuckDB
+    import duckdb
+
+__all__ = ["compare_releases"]
 
 COLUMNS = [
     "locations_old", "locations_new", "served_old", "served_new", "unserved_old",
@@ -20,23 +32,25 @@ COLUMNS = [
 ]
 
 
+def _is_levels(release: Any) -> bool:
+    return isinstance(release, pd.DataFrame) and "service_level" in release.columns
+
+
 def _locations(con: duckdb.DuckDBPyConnection, release: Any, name: str, area: str,
-               codes: tuple[str, ...] | None, stack) -> None:
+               codes: tuple[str, ...] | None, stack: contextlib.ExitStack,
+               rules: RuleSet) -> None:
     """Create tables ``loc_<name>`` (location_id, area, mask), ``prov_<name>`` (area, provider)."""
-    if isinstance(release, pd.DataFrame) and "service_level" in release.columns:
+    if _is_levels(release):
         _levels_tables(con, release, name, area)
         return
     if isinstance(release, pd.DataFrame):
-        from assetmap.bdc.service import _frame_rows
-
-        con.register(f"frame_{name}", release)
-        rows = _frame_rows(con, release, codes)
+        rows = common.frame_rows(con, release, codes, name=f"frame_{name}")
     else:
         files = eng.resolve_paths(release)
         inputs = stack.enter_context(eng.open_inputs(files))
         rows = eng.checked_sql(eng.source_sql(inputs), eng.row_filter(codes=codes))
     con.execute(f"CREATE TEMP TABLE loc_{name} AS "
-                f"{bead.locations_sql(rows, area=area, detail=False)}")
+                f"{bead.locations_sql(rows, rules=rules, area=area, detail=False)}")
     con.execute(f"CREATE TEMP TABLE prov_{name} AS SELECT DISTINCT {area} AS area, provider_id "
                 f"FROM ({rows}) AS r WHERE _check <= 1")
 
@@ -44,8 +58,7 @@ def _locations(con: duckdb.DuckDBPyConnection, release: Any, name: str, area: st
 def _levels_tables(con: duckdb.DuckDBPyConnection, levels: pd.DataFrame, name: str,
                    area: str) -> None:
     """Location and provider tables from a :func:`service_levels` frame."""
-    bits = {"has_copper": 1, "has_cable": 2, "has_fiber": 4, "has_licensed_fw": 8,
-            "has_unlicensed_fw": 16, "has_satellite": 32}
+    bits = {common.TECH_COLUMNS[group]: bit for group, bit in bead.TECH_BITS.items()}
     frame = pd.DataFrame({"location_id": levels["location_id"].astype(str),
                           "block_geoid": levels["block_geoid"].astype(str),
                           "h3_res8_id": levels["h3_res8_id"].astype(str)})
@@ -54,8 +67,8 @@ def _levels_tables(con: duckdb.DuckDBPyConnection, levels: pd.DataFrame, name: s
         if col in levels.columns:
             mask += levels[col].astype(bool).astype("int64") * bit
     level = levels["service_level"].astype(str)
-    mask += level.isin(["underserved", "served"]).astype("int64") * 128
-    mask += (level == "served").astype("int64") * 256
+    mask += level.isin(["underserved", "served"]).astype("int64") * bead.UNDERSERVED_BIT
+    mask += (level == "served").astype("int64") * bead.SERVED_BIT
     frame["mask"] = mask.to_numpy()
     ids = (levels["provider_ids"] if "provider_ids" in levels.columns
            else pd.Series("", index=levels.index)).fillna("").astype(str)
@@ -68,21 +81,60 @@ def _levels_tables(con: duckdb.DuckDBPyConnection, levels: pd.DataFrame, name: s
                 "WHERE provider_ids <> ''")
 
 
-def compare(old: Any, new: Any, *, level: str, codes: Iterable[str] | None) -> pd.DataFrame:
-    """See :func:`assetmap.bdc.service.compare_releases`."""
-    import contextlib
+def compare_releases(old: Any, new: Any, *, level: common.Level = "tract",
+                     codes: Iterable[str] | None = ("R", "X"),
+                     rules: RulesLike = None) -> pd.DataFrame:
+    """Change between two BDC releases per area: newly served, lost service, fiber, providers.
 
-    from assetmap.bdc.service import _check_level
+    Parameters
+    ----------
+    old, new : pandas.DataFrame or path/glob/list
+        Availability rows (frames from :func:`assetmap.load_bdc`, or files), or
+        :func:`assetmap.service_levels` frames.
+    level : {"tract", "block_group", "county", "h3"}
+        The area.
+    codes : iterable of str or None
+        Business/residential codes kept (default R and X).
+    rules : str, mapping, RuleSet or None
+        The rule set both releases are classified under (:func:`assetmap.bdc.rules.rule_set`).
+        None: ``"bead"``, or the set ``service_levels`` frames were made with (frames made
+        under another set than ``rules``, or under two sets, raise ValueError).
 
-    area = _check_level(level)
-    key = "h3_res8_id" if level == "h3" else "GEOID"
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area: ``locations_old, locations_new, served_old, served_new,
+        unserved_old, unserved_new, newly_served, lost_service, locations_added,
+        locations_removed, fiber_gained, fiber_lost, providers_old, providers_new,
+        providers_entering, providers_leaving, served_share_change``; totals over all areas in
+        ``attrs["assetmap"]["totals"]``, the rule set in ``attrs["assetmap"]["rules"]``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> def rows(tech, down, up):
+    ...     return pd.DataFrame({"frn": ["1"], "provider_id": ["p1"], "brand_name": ["A"],
+    ...         "location_id": ["L1"], "technology": [tech],
+    ...         "max_advertised_download_speed": [down], "max_advertised_upload_speed": [up],
+    ...         "low_latency": [1], "business_residential_code": ["R"], "state_usps": ["TX"],
+    ...         "block_geoid": ["481350001001000"], "h3_res8_id": ["8848a2d8c9fffff"]})
+    >>> change = compare_releases(rows(10, 10, 1), rows(50, 1000, 1000))
+    >>> change[["GEOID", "newly_served", "fiber_gained"]]
+             GEOID  newly_served  fiber_gained
+    0  48135000100             1             1
+    """
+    area = common.check_level(level)
+    key = common.area_key(level)
     codes_t = tuple(codes) if codes else None
+    report = start_report(None, kind="bdc_release_change")
+    levels = [r for r in (old, new) if _is_levels(r)]
+    chosen = common.rules_of_levels(levels, rules, report) if levels else rule_set(rules)
     with eng.connect() as con, contextlib.ExitStack() as stack:
-        _locations(con, old, "old", area, codes_t, stack)
-        _locations(con, new, "new", area, codes_t, stack)
-        served = "(mask & 256 > 0)"
-        unserved = "(mask & 384 = 0)"
-        fiber = "(mask & 4 > 0)"
+        _locations(con, old, "old", area, codes_t, stack, chosen)
+        _locations(con, new, "new", area, codes_t, stack, chosen)
+        served = f"(mask & {bead.SERVED_BIT} > 0)"
+        unserved = f"(mask & {bead.LEVEL_BITS} = 0)"
+        fiber = f"(mask & {bead.FIBER_BIT} > 0)"
         out = con.sql(f"""
 WITH j AS (
   SELECT coalesce(n.area, o.area) AS area, o.mask AS om, n.mask AS nm,
@@ -124,7 +176,7 @@ FROM a LEFT JOIN p USING (area) ORDER BY area""").df()
         out["locations_new"] > 0)) - (out["served_old"] / out["locations_old"].where(
             out["locations_old"] > 0))
     out = out.rename(columns={"area": key})[[key, *COLUMNS]]
-    report = start_report(None, kind="bdc_release_change")
+    common.note_rules(report, chosen)
     report["rows_read"] = int(out["locations_old"].sum() + out["locations_new"].sum())
     report["totals"] = {c: int(out[c].sum()) for c in COLUMNS[:-1] if not c.startswith("prov")}
     report["level"] = level

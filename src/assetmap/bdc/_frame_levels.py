@@ -1,14 +1,16 @@
 """BEAD service levels of availability rows in memory, on integer codes with numpy.
 
-The fast path under :func:`assetmap.bdc.service.service_levels` and
-:func:`~assetmap.bdc.service.service_by_area` for a frame already in memory (the shape
+The fast path under :func:`assetmap.bdc.levels.service_levels` and
+:func:`~assetmap.bdc.levels.service_by_area` for a frame already in memory (the shape
 :func:`assetmap.load_bdc` returns): location and provider ids become integer codes once, in
-sorted order, and every per-location quantity is one ``reduceat`` over the rows sorted by
-location. It computes exactly what the SQL of :mod:`assetmap.bdc._sql` computes,
-with the same row checks (:func:`assetmap.bdc._engine.checked_sql`).
+sorted order, and every per-location quantity is one scatter (``ufunc.at``) over the rows.
+It computes exactly what the SQL of :mod:`assetmap.bdc._sql` computes for the same
+:class:`~assetmap.bdc.rules.RuleSet`, with the same row checks
+(:func:`assetmap.bdc._engine.checked_sql`). Speeds may be integers or floats: they are
+compared with the thresholds as they are, fractions included.
 
-:func:`code_rows` returns None for a frame it does not take (numbers stored as text or
-floats, missing provider or H3 ids, more than 64 providers); the caller then runs the SQL.
+:func:`code_rows` returns None for a frame it does not take (codes stored as text or floats,
+missing speeds, provider or H3 ids, more than 64 providers); the caller then runs the SQL.
 """
 
 from __future__ import annotations
@@ -21,19 +23,26 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from assetmap.bdc import _sql as bead
 from assetmap.bdc import _engine as eng
+from assetmap.bdc import _sql as bead
+from assetmap.bdc.rules import RuleSet, technology_group, technology_names
 
 _INT_RANGE = {"technology": (-(2**15), 2**15 - 1), "low_latency": (-128, 127),
               "max_advertised_download_speed": (-(2**31), 2**31 - 1),
               "max_advertised_upload_speed": (-(2**31), 2**31 - 1)}
-_TECH_BIT = np.full(2**16, 64, dtype=np.int64)  # indexed by technology + 2**15
-for _code, _bit in ((10, 1), (40, 2), (50, 4), (71, 8), (72, 8), (70, 16), (60, 32), (61, 32)):
-    _TECH_BIT[_code + 2**15] = _bit
+_SPEEDS = ("max_advertised_download_speed", "max_advertised_upload_speed")
+_TECH_BIT = np.full(2**16, bead.GROUP_BITS["other"], dtype=np.int64)  # technology + 2**15
+for _code in technology_names():
+    _TECH_BIT[_code + 2**15] = bead.GROUP_BITS[technology_group(_code)]
 _KNOWN = np.zeros(2**16, dtype=bool)
 _KNOWN[np.asarray(eng.TECHNOLOGIES) + 2**15] = True
-_RELIABLE = np.zeros(2**16, dtype=bool)
-_RELIABLE[np.asarray(bead.RELIABLE) + 2**15] = True
+
+
+def _reliable_table(rules: RuleSet) -> np.ndarray:
+    """Lookup indexed by technology + 2**15: the code is reliable under ``rules``."""
+    table = np.zeros(2**16, dtype=bool)
+    table[np.asarray(rules.reliable_technologies, dtype=np.int64) + 2**15] = True
+    return table
 
 
 @dataclass
@@ -56,7 +65,7 @@ class Coded:
     h3: np.ndarray
     h3_ids: pa.Array
     tech: np.ndarray
-    down: np.ndarray
+    down: np.ndarray  # int64, or float64 when the frame stores speeds as floats
     up: np.ndarray
     low_latency: np.ndarray
 
@@ -104,10 +113,17 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
     nums = {}
     for name, (low, high) in _INT_RANGE.items():
         col = table.column(name)
-        if not pa.types.is_integer(col.type) or col.null_count:
+        if col.null_count:
             return None
-        values = col.to_numpy().astype(np.int64)
-        if len(values) and (values.min() < low or values.max() > high):
+        if name in _SPEEDS and pa.types.is_floating(col.type):
+            values = col.to_numpy().astype(np.float64)
+            if not np.isfinite(values).all():
+                return None
+        elif pa.types.is_integer(col.type):
+            values = col.to_numpy().astype(np.int64)
+            if len(values) and (values.min() < low or values.max() > high):
+                return None
+        else:
             return None
         nums[name] = values
     coded = {c: _encode(table, c, sort=c in ("location_id", "provider_id"))
@@ -181,8 +197,8 @@ def popcount(values: np.ndarray) -> np.ndarray:
     return ((v * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
 
 
-def locations(rows: Coded) -> Locations:
-    """Classify every location (as :func:`bead.locations_sql` with ``detail=True``)."""
+def locations(rows: Coded, rules: RuleSet) -> Locations:
+    """Classify every location under ``rules`` (as :func:`bead.locations_sql`, ``detail``)."""
     loc, size = rows.loc, len(rows.loc_ids)
     present = np.flatnonzero(np.bincount(loc, minlength=size))
 
@@ -195,21 +211,27 @@ def locations(rows: Coded) -> Locations:
         return per_code(ufunc, values, start)[present]
 
     tech, down, up = rows.tech, rows.down, rows.up
-    reliable = _RELIABLE[tech + 2**15] & (rows.low_latency == 1)
-    q25 = reliable & (down >= 25) & (up >= 3)
-    q100 = reliable & (down >= 100) & (up >= 20)
-    mask = _TECH_BIT[tech + 2**15] | np.where(q25, 128, 0) | np.where(q100, 256, 0)
+    reliable = _reliable_table(rules)[tech + 2**15]
+    if rules.low_latency_required:
+        reliable &= rows.low_latency == 1
+    (served_down, served_up), (under_down, under_up) = rules.served, rules.underserved
+    under = reliable & (down >= under_down) & (up >= under_up)
+    served = reliable & (down >= served_down) & (up >= served_up)
+    mask = (_TECH_BIT[tech + 2**15] | np.where(under, bead.UNDERSERVED_BIT, 0)
+            | np.where(served, bead.SERVED_BIT, 0))
     bits = np.left_shift(np.uint64(1), rows.prov.astype(np.uint64))
-    # the best offer: highest download, then highest upload (arg_max of the SQL)
-    key = np.where(reliable, down * 1_000_000 + up, -1)
-    is_best = reliable & (key == per_code(np.maximum, key, -1)[loc])
+    # the best offer: highest download, then the highest upload among those offers
+    zero = np.zeros(1, dtype=down.dtype)[0]
+    best_down = per_code(np.maximum, np.where(reliable, down, -1), -1)
+    is_best = reliable & (down == best_down[loc])
     provider_set = per_location(np.bitwise_or, bits)
-    p100_set = per_location(np.bitwise_or, np.where(q100, bits, np.uint64(0)))
+    p100_set = per_location(np.bitwise_or, np.where(served, bits, np.uint64(0)))
+    kind = np.int32 if down.dtype.kind in "iu" and up.dtype.kind in "iu" else np.float64
     return Locations(
         ids=rows.loc_ids.take(pa.array(present)),
         mask=per_location(np.bitwise_or, mask),
-        best_down=per_location(np.maximum, np.where(reliable, down, 0)).astype(np.int32),
-        best_up=per_location(np.maximum, np.where(is_best, up, 0)).astype(np.int32),
+        best_down=np.maximum(best_down[present], zero).astype(kind),
+        best_up=per_location(np.maximum, np.where(is_best, up, zero)).astype(kind),
         providers=popcount(provider_set),
         providers_100_20=popcount(p100_set),
         provider_set=provider_set,

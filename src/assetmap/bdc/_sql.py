@@ -1,46 +1,44 @@
-"""BEAD service-level classification written once, in SQL, for DuckDB.
+"""BEAD service-level classification in SQL for DuckDB, generated from a rule set.
 
-Definitions (NTIA BEAD; design.md): reliable technologies are copper (10), cable (40), fiber
-(50), licensed (71) and licensed-by-rule (72) fixed wireless, with ``low_latency = 1``.
-A location is *unserved* if no reliable offer reaches 25/3 Mbps, *underserved* if one reaches
-25/3 but none 100/20, *served* at 100/20. Each test is per offer: download and upload come from
-the same offer. Satellite (60, 61) and unlicensed fixed wireless (70) never serve a location.
+Nothing here names a technology code or a speed: the SQL is written from a
+:class:`~assetmap.bdc.rules.RuleSet` (which offers are reliable, whether they must be low
+latency, the served and underserved thresholds) and from the technology groups of
+:mod:`assetmap.bdc.rules`. A reliable offer reaches a threshold when its download and its
+upload (of the same offer) are at least the threshold's; speeds are compared as they are,
+fractions included (thresholds are written as ``DOUBLE`` literals, exact for the integer
+speeds of a BDC file and for fractional speeds of a frame).
 
-Each location gets a bit mask, OR-ed over its offers:
+Each location gets a bit mask, OR-ed over its offers (the fast engine uses the same layout):
 
-====  =========================================
-bit   meaning
-====  =========================================
-1     copper (10)
-2     cable (40)
-4     fiber (50)
-8     licensed fixed wireless (71, 72)
-16    unlicensed fixed wireless (70)
-32    satellite (60, 61)
-64    other (0)
-128   a reliable offer reaches 25/3
-256   a reliable offer reaches 100/20
-====  =========================================
+=========  ====================================================
+bit        meaning
+=========  ====================================================
+1 << i     an offer of technology group ``rules.GROUPS[i]`` (copper 1, cable 2, fiber 4,
+           licensed_fw 8, unlicensed_fw 16, satellite 32, other 64)
+128        a reliable offer reaches the ``underserved`` threshold
+256        a reliable offer reaches the ``served`` threshold
+=========  ====================================================
 """
 
 from __future__ import annotations
 
-RELIABLE = (10, 40, 50, 71, 72)
-SATELLITE = (60, 61)
-UNLICENSED_FW = (70,)
-TECH_BITS = {"copper": 1, "cable": 2, "fiber": 4, "licensed_fw": 8, "unlicensed_fw": 16,
-             "satellite": 32}
-TERRESTRIAL_BITS = 1 | 2 | 4 | 8 | 16 | 64
-ANY_TECH_BITS = TERRESTRIAL_BITS | 32
+from assetmap.bdc.rules import FIBER, GROUPS, RuleSet, technology_group, technology_names
+
+#: bit of each technology group in the offer mask
+GROUP_BITS = {group: 1 << i for i, group in enumerate(GROUPS)}
+UNDERSERVED_BIT = 1 << len(GROUPS)
+SERVED_BIT = UNDERSERVED_BIT << 1
+LEVEL_BITS = UNDERSERVED_BIT | SERVED_BIT
+#: the groups counted per area (``n_<group>``, ``tech_<group>_share``): all but "other"
+TECH_BITS = {group: bit for group, bit in GROUP_BITS.items() if group != "other"}
+FIBER_BIT = GROUP_BITS[technology_group(FIBER)]
+SATELLITE_BIT = GROUP_BITS["satellite"]
+UNLICENSED_FW_BIT = GROUP_BITS["unlicensed_fw"]
+ANY_TECH_BITS = sum(GROUP_BITS.values())
+TERRESTRIAL_BITS = ANY_TECH_BITS & ~SATELLITE_BIT
 
 _D = "max_advertised_download_speed"
 _U = "max_advertised_upload_speed"
-REL = f"(technology IN {RELIABLE} AND low_latency = 1)"
-Q25 = f"({REL} AND {_D} >= 25 AND {_U} >= 3)"
-Q100 = f"({REL} AND {_D} >= 100 AND {_U} >= 20)"
-MASK = f"""(CASE technology WHEN 10 THEN 1 WHEN 40 THEN 2 WHEN 50 THEN 4 WHEN 71 THEN 8
-  WHEN 72 THEN 8 WHEN 70 THEN 16 WHEN 60 THEN 32 WHEN 61 THEN 32 ELSE 64 END
-  | CASE WHEN {Q25} THEN 128 ELSE 0 END | CASE WHEN {Q100} THEN 256 ELSE 0 END)"""
 
 AREA_EXPR = {
     "tract": "substr(block_geoid, 1, 11)",
@@ -50,49 +48,82 @@ AREA_EXPR = {
 }
 AREA_LENGTH = {"tract": 11, "block_group": 12, "county": 5, "h3": 15}
 
-LEVEL_CASE = ("CASE WHEN mask & 256 > 0 THEN 'served' WHEN mask & 128 > 0 THEN 'underserved' "
-              "ELSE 'unserved' END")
-SAT_ONLY = f"(mask & {ANY_TECH_BITS} = 32)"
-UFW_ONLY = f"(mask & {TERRESTRIAL_BITS} = 16)"
+LEVEL_CASE = (f"CASE WHEN mask & {SERVED_BIT} > 0 THEN 'served' "
+              f"WHEN mask & {UNDERSERVED_BIT} > 0 THEN 'underserved' ELSE 'unserved' END")
+SAT_ONLY = f"(mask & {ANY_TECH_BITS} = {SATELLITE_BIT})"
+UFW_ONLY = f"(mask & {TERRESTRIAL_BITS} = {UNLICENSED_FW_BIT})"
+UNSERVED = f"(mask & {LEVEL_BITS} = 0)"
+UNDERSERVED = f"(mask & {UNDERSERVED_BIT} > 0 AND mask & {SERVED_BIT} = 0)"
+SERVED = f"(mask & {SERVED_BIT} > 0)"
 
 
-def locations_sql(rows: str, *, area: str | None, detail: bool) -> str:
-    """One row per location from checked availability rows (``_reject IS NULL``)."""
+def _number(value: float) -> str:
+    return f"{float(value)!r}::DOUBLE"
+
+
+def reliable_sql(rules: RuleSet) -> str:
+    """Return the SQL condition: the offer is reliable under ``rules``.
+
+    Examples
+    --------
+    >>> from assetmap.bdc.rules import rule_set
+    >>> reliable_sql(rule_set({"reliable_technologies": [50, 40], "low_latency_required": False,
+    ...                        "served": [100, 20], "underserved": [25, 3]}))
+    '(technology IN (40, 50))'
+    """
+    if not rules.reliable_technologies:
+        return "(FALSE)"
+    codes = ", ".join(str(int(c)) for c in rules.reliable_technologies)
+    latency = " AND low_latency = 1" if rules.low_latency_required else ""
+    return f"(technology IN ({codes}){latency})"
+
+
+def reaches_sql(rules: RuleSet, threshold: tuple[float, float]) -> str:
+    """Return the SQL condition: a reliable offer reaching ``threshold`` (down and up)."""
+    down, up = threshold
+    return f"({reliable_sql(rules)} AND {_D} >= {_number(down)} AND {_U} >= {_number(up)})"
+
+
+def served_sql(rules: RuleSet) -> str:
+    """Return the SQL condition: the offer makes its location served."""
+    return reaches_sql(rules, rules.served)
+
+
+def mask_sql(rules: RuleSet) -> str:
+    """Return the SQL expression of the offer's bits (technology group, thresholds)."""
+    groups: dict[int, list[int]] = {}
+    for code in technology_names():
+        groups.setdefault(GROUP_BITS[technology_group(code)], []).append(code)
+    whens = " ".join(f"WHEN technology IN ({', '.join(map(str, codes))}) THEN {bit}"
+                     for bit, codes in sorted(groups.items()))
+    return (f"((CASE {whens} ELSE {GROUP_BITS['other']} END)"
+            f" | CASE WHEN {reaches_sql(rules, rules.underserved)} THEN {UNDERSERVED_BIT} "
+            f"ELSE 0 END | CASE WHEN {served_sql(rules)} THEN {SERVED_BIT} ELSE 0 END)")
+
+
+def locations_sql(rows: str, *, rules: RuleSet, area: str | None, detail: bool) -> str:
+    """One row per location from checked availability rows (``_check <= 1``).
+
+    With ``detail``: ``best`` is [download, upload] of the best reliable offer (highest
+    download, then highest upload; NULL without a reliable offer).
+    """
     cols = [
         "location_id",
-        f"bit_or({MASK}) AS mask",
-        f"coalesce(len(list_distinct(list(provider_id) FILTER ({Q100}))), 0) AS providers_100_20",
+        f"bit_or({mask_sql(rules)}) AS mask",
+        (f"coalesce(len(list_distinct(list(provider_id) FILTER ({served_sql(rules)}))), 0) "
+         "AS providers_100_20"),
     ]
     if area is not None:
         cols.append(f"any_value({area}) AS area")
-    if detail:  # the best offer: highest download, then highest upload
+    if detail:
         cols += [
-            f"coalesce(max({_D}) FILTER ({REL}), 0) AS best_down",
-            (f"coalesce(arg_max({_U}, {_D}::BIGINT * 1000000 + {_U}) FILTER ({REL}), 0) "
-             "AS best_up"),
+            f"max([{_D}, {_U}]) FILTER ({reliable_sql(rules)}) AS best",
             "any_value(block_geoid) AS block_geoid",
             "any_value(h3_res8_id) AS h3_res8_id",
             "list_sort(list_distinct(list(provider_id))) AS provider_list",
         ]
     return (f"SELECT {', '.join(cols)} FROM ({rows}) AS r WHERE _check <= 1 "
             "GROUP BY location_id")
-
-
-def area_sums_sql(locations: str) -> str:
-    """Count locations per area from the location table (``area`` column)."""
-    tech = ", ".join(f"count(*) FILTER (mask & {bit} > 0) AS n_{name}"
-                     for name, bit in TECH_BITS.items())
-    return f"""
-SELECT area,
-  count(*) AS locations,
-  count(*) FILTER (mask & 384 = 0) AS unserved,
-  count(*) FILTER (mask & 128 > 0 AND mask & 256 = 0) AS underserved,
-  count(*) FILTER (mask & 256 > 0) AS served,
-  sum(providers_100_20) AS providers_100_20_sum,
-  count(*) FILTER {SAT_ONLY} AS satellite_only,
-  count(*) FILTER {UFW_ONLY} AS unlicensed_fw_only,
-  {tech}
-FROM ({locations}) AS l GROUP BY area"""
 
 
 def pairs_sql(rows: str, *, area: str) -> str:
@@ -110,33 +141,34 @@ OK = "_check <= 1"
 _CHECKS = ("count(*) AS n, count(*) FILTER (_check > 0) AS nbad, "
            "bit_or(1::SMALLINT << _check) AS codes")
 _AREA_COUNTS = f"""count(mask) AS locations,
-  count(*) FILTER (mask & 384 = 0) AS unserved,
-  count(*) FILTER (mask & 128 > 0 AND mask & 256 = 0) AS underserved,
-  count(*) FILTER (mask & 256 > 0) AS served,
+  count(*) FILTER {UNSERVED} AS unserved,
+  count(*) FILTER {UNDERSERVED} AS underserved,
+  count(*) FILTER {SERVED} AS served,
   coalesce(sum(p100) FILTER (mask IS NOT NULL), 0) AS providers_100_20_sum,
   count(*) FILTER {SAT_ONLY} AS satellite_only,
   count(*) FILTER {UFW_ONLY} AS unlicensed_fw_only,
   {", ".join(f"count(*) FILTER (mask & {b} > 0) AS n_{t}" for t, b in TECH_BITS.items())}"""
 
 
-def groups_sql(rows: str, *, area: str, by_provider: bool = True) -> str:
+def groups_sql(rows: str, *, rules: RuleSet, area: str, by_provider: bool = True) -> str:
     """Group all rows once: per (location, provider), or per location.
 
     Per (location, provider) the table gives both the locations (masks OR-ed; the providers
-    at 100/20 counted exactly, one group per provider, with no list aggregate) and the
-    distinct providers per area, so CSVs are parsed once. Its hash table has about as many
-    groups as rows, so past the memory limit it spills; per location (for Parquet, where a
-    second scan for the (area, provider) pairs is cheap) the table is ~3x smaller and the
-    providers at 100/20 are a distinct list (:func:`areas_sql` with ``rows``).
+    at the served threshold counted exactly, one group per provider, with no list aggregate)
+    and the distinct providers per area, so CSVs are parsed once. Its hash table has about as
+    many groups as rows, so past the memory limit it spills; per location (for Parquet, where
+    a second scan for the (area, provider) pairs is cheap) the table is ~3x smaller and the
+    providers at the served threshold are a distinct list (:func:`areas_sql` with ``rows``).
     """
     if by_provider:
         return f"""
-SELECT location_id, provider_id, bit_or({MASK}) FILTER ({OK}) AS mask,
+SELECT location_id, provider_id, bit_or({mask_sql(rules)}) FILTER ({OK}) AS mask,
   any_value({area}) FILTER ({OK}) AS area, {_CHECKS}
 FROM ({rows}) AS r GROUP BY location_id, provider_id"""
     return f"""
-SELECT location_id, bit_or({MASK}) FILTER ({OK}) AS mask,
-  coalesce(len(list_distinct(list(provider_id) FILTER ({OK} AND {Q100}))), 0) AS p100,
+SELECT location_id, bit_or({mask_sql(rules)}) FILTER ({OK}) AS mask,
+  coalesce(len(list_distinct(list(provider_id) FILTER ({OK} AND {served_sql(rules)}))), 0)
+    AS p100,
   any_value({area}) FILTER ({OK}) AS area, {_CHECKS}
 FROM ({rows}) AS r GROUP BY location_id"""
 
@@ -150,7 +182,7 @@ def areas_sql(groups: str, *, rows: str | None = None, area: str | None = None) 
     """
     if rows is None:
         loc = f"""SELECT location_id, bit_or(mask) AS mask,
-    count(provider_id) FILTER (mask & 256 > 0) AS p100, any_value(area) AS area
+    count(provider_id) FILTER (mask & {SERVED_BIT} > 0) AS p100, any_value(area) AS area
   FROM {groups} GROUP BY location_id"""
         pairs = f"SELECT DISTINCT area, provider_id FROM {groups} WHERE mask IS NOT NULL"
     else:

@@ -20,10 +20,12 @@ These are the definitions of :func:`assetmap.bdc.service.compare_releases`, whic
 the tract table when availability rows are given; this module adds the brand names, the
 fiber shares, the school areas and the report text.
 
-Service levels follow the BEAD definitions in docs/data-model.md (reliable technologies 10,
-40, 50, 71, 72 with low latency; 25/3 and 100/20). Locations are placed in school areas by the
-centre of their H3 res-8 cell: inside a zone polygon when ``zones`` are given, else at the
-nearest school (straight line, UTM). Nothing below the area level is returned.
+Service levels follow a BEAD rule set (:func:`assetmap.bdc.rules.rule_set`; ``"bead"`` by
+default, or the set the ``service_levels`` frames were made with): "served" above means
+served under that set, whose name and definition are in the report (``report["rules"]``) and
+in the Markdown text. Locations are placed in school areas by the centre of their H3 res-8
+cell: inside a zone polygon when ``zones`` are given, else at the nearest school (straight
+line, UTM). Nothing below the area level is returned.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ import shapely
 
 from assetmap._crs import estimate_utm
 from assetmap._report import attach_report, merge_sources, start_report
+from assetmap.bdc import _common as common
+from assetmap.bdc.rules import FIBER, RuleSet, RulesLike, rule_set
 from assetmap.errors import SchemaError
 
 __all__ = ["ReleaseChange", "release_change_report"]
@@ -69,10 +73,12 @@ class _Offers(NamedTuple):
     brand_name: pd.Series
 
 
-def _per_location(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, _Offers | None]:
+def _per_location(frame: pd.DataFrame, name: str,
+                  rules: RuleSet) -> tuple[pd.DataFrame, _Offers | None]:
     """Return (one row per residential location, provider offers or None).
 
-    Offers are the availability rows of the locations as codes (:class:`_Offers`).
+    Availability rows are classified under ``rules``; offers are the availability rows of
+    the locations as codes (:class:`_Offers`).
     """
     if "service_level" in frame.columns:  # service_levels() output
         need = ["location_id", "block_geoid", "h3_res8_id", "service_level", "has_fiber"]
@@ -93,17 +99,19 @@ def _per_location(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, _Offers
     tech = pd.to_numeric(rows["technology"]).to_numpy()
     down = pd.to_numeric(rows["max_advertised_download_speed"]).to_numpy()
     up = pd.to_numeric(rows["max_advertised_upload_speed"]).to_numpy()
-    reliable = np.isin(tech, [10, 40, 50, 71, 72]) & (
-        pd.to_numeric(rows["low_latency"]).to_numpy() == 1)
-    level = np.where(reliable & (down >= 100) & (up >= 20), 2,
-                     np.where(reliable & (down >= 25) & (up >= 3), 1, 0))
+    reliable = np.isin(tech, rules.reliable_technologies)
+    if rules.low_latency_required:
+        reliable &= pd.to_numeric(rows["low_latency"]).to_numpy() == 1
+    (served_down, served_up), (under_down, under_up) = rules.served, rules.underserved
+    level = np.where(reliable & (down >= served_down) & (up >= served_up), 2,
+                     np.where(reliable & (down >= under_down) & (up >= under_up), 1, 0))
     # one row per location (sorted, as a group-by): integer codes instead of text keys
     row, ids = pd.factorize(rows["location_id"], sort=True)
     placed = row >= 0
     n = len(ids)
     best = np.full(n, -1, dtype=level.dtype)
     np.maximum.at(best, row[placed], level[placed])
-    fiber = np.bincount(row[placed], weights=tech[placed] == 50, minlength=n) > 0
+    fiber = np.bincount(row[placed], weights=tech[placed] == FIBER, minlength=n) > 0
     loc = pd.DataFrame({"location_id": ids, "block_geoid": _first(rows["block_geoid"], row, n),
                         "h3_res8_id": _first(rows["h3_res8_id"], row, n), "level": best,
                         "has_fiber": fiber})
@@ -209,6 +217,7 @@ def release_change_report(
     zones: gpd.GeoDataFrame | None = None,
     old_label: str = "previous release",
     new_label: str = "current release",
+    rules: RulesLike = None,
 ) -> ReleaseChange:
     """Count what changed between two BDC releases per tract and per school area.
 
@@ -225,13 +234,19 @@ def release_change_report(
         Attendance-zone polygons with ``school_id`` (used instead of nearest school).
     old_label, new_label : str
         Release names for the Markdown section (e.g. ``"June 2024"``).
+    rules : str, mapping, RuleSet or None
+        The rule set availability rows are classified under
+        (:func:`assetmap.bdc.rules.rule_set`). None: ``"bead"``, or the set the
+        ``service_levels`` frames were made with (another set raises ValueError).
 
     Returns
     -------
     ReleaseChange
         ``tracts`` (one row per tract, ``GEOID`` + the counts in the module docstring;
         a GeoDataFrame when ``tracts`` is given), ``schools`` (per school, or None),
-        ``summary`` (county totals) and ``markdown`` (a report section).
+        ``summary`` (county totals and the rule set's name) and ``markdown`` (a report
+        section naming the rule set). The tables' reports hold the rule set
+        (``report["rules"]``).
 
     Examples
     --------
@@ -245,8 +260,11 @@ def release_change_report(
     >>> change.summary["newly_served"], change.tracts["served_share_change"].tolist()
     (1, [0.5])
     """
-    old_loc, old_offers = _per_location(old_service, "old_service")
-    new_loc, new_offers = _per_location(new_service, "new_service")
+    report = start_report(None, kind="release_change")
+    levels = [f for f in (old_service, new_service) if "service_level" in f.columns]
+    chosen = common.rules_of_levels(levels, rules, report) if levels else rule_set(rules)
+    old_loc, old_offers = _per_location(old_service, "old_service", chosen)
+    new_loc, new_offers = _per_location(new_service, "new_service", chosen)
     both = old_loc.assign(_row=np.arange(len(old_loc))).merge(
         new_loc.assign(_row=np.arange(len(new_loc))), on="location_id", how="outer",
         suffixes=("_old", "_new"))
@@ -284,19 +302,20 @@ def release_change_report(
             info = schools[["school_id", "name", "geometry"]].to_crs(4326)
             school_table = info.merge(school_table, on="school_id", how="right")
     summary = {c: int(both[c].sum()) for c in _COUNTS}
-    summary.update(old_label=old_label, new_label=new_label)
+    summary.update(old_label=old_label, new_label=new_label, rules=chosen.name)
     sources, vintages, illustrative = merge_sources(old_service, new_service)
-    report = start_report(None, kind="release_change", rows_read=len(both), sources=sources,
-                          vintages=vintages, illustrative=illustrative)
+    report.update(rows_read=len(both), sources=sources, vintages=vintages,
+                  illustrative=illustrative)
+    common.note_rules(report, chosen)
     tract_table = attach_report(tract_table, report)
     if school_table is not None:
         school_table = attach_report(school_table, report)
     return ReleaseChange(tract_table, school_table, summary,
-                         _markdown(summary, tract_table, school_table, illustrative))
+                         _markdown(summary, tract_table, school_table, illustrative, chosen))
 
 
 def _markdown(summary: dict[str, Any], tracts: pd.DataFrame, schools: pd.DataFrame | None,
-              illustrative: bool) -> str:
+              illustrative: bool, rules: RuleSet) -> str:
     """Return a short report section: county totals and the tracts and schools that changed most."""
     def esc(text: object) -> str:
         return html.escape(str(text)).replace("|", "&#124;")
@@ -305,8 +324,10 @@ def _markdown(summary: dict[str, Any], tracts: pd.DataFrame, schools: pd.DataFra
     lines = [f"## What changed between the {old} and the {new}", ""]
     if illustrative:
         lines += ["*Illustrative data: not a statement about real service.*", ""]
+    served = "/".join(f"{v:g}" for v in rules.served)
+    lines += [f"*{esc(rules.describe())}*", ""]
     lines += [
-        f"- Locations newly served at 100/20: **{summary['newly_served']:,}**",
+        f"- Locations newly served at {served}: **{summary['newly_served']:,}**",
         f"- Locations that lost service: **{summary['lost_service']:,}**",
         (f"- Locations that gained fiber: **{summary['fiber_gained']:,}** "
          f"(lost fiber: {summary['fiber_lost']:,})"),

@@ -1,7 +1,9 @@
 """The BDC tract aggregation on Dask, for when one machine is not enough.
 
-:func:`aggregate_bdc_dask` computes exactly the frame of :func:`assetmap.aggregate_bdc` (same
-BEAD definitions, same columns) with ``dask.dataframe``, so the work can spread over a cluster.
+:func:`aggregate_bdc_dask` computes exactly the frame of :func:`assetmap.aggregate_bdc` (the
+same rule set, :func:`assetmap.bdc.rules.rule_set`, and the same columns) with
+``dask.dataframe``, so the work can spread over a cluster. The rule set travels to the workers
+as data (a small frozen ``RuleSet``) with each partition's task.
 The single-machine DuckDB path stays the default: on one machine it is faster and needs no
 scheduler. Install the extra with ``pip install "assetmap[dask]"``.
 
@@ -31,18 +33,20 @@ import numpy as np
 import pandas as pd
 
 from assetmap._report import attach_report, count_reject, start_report
-from assetmap.bdc import _sql as bead
-from assetmap.bdc.service import DEFINITION, Level, _check_keys, _finish_area
-from assetmap.errors import SchemaError
+from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
+from assetmap.bdc import _sql as bead
+from assetmap.bdc.rules import RuleSet, RulesLike, rule_set, technology_group, technology_names
+from assetmap.errors import SchemaError
 
 __all__ = ["aggregate_bdc_dask"]
 
 _NEEDED = ["provider_id", "location_id", "technology", "max_advertised_download_speed",
            "max_advertised_upload_speed", "low_latency", "business_residential_code",
            "block_geoid", "h3_res8_id"]
-_BITS = {"copper": [10], "cable": [40], "fiber": [50], "licensed_fw": [71, 72],
-         "unlicensed_fw": [70], "satellite": [60, 61]}
+#: technology codes of each group counted per area (n_<group>)
+_BITS = {group: [c for c in technology_names() if technology_group(c) == group]
+         for group in bead.TECH_BITS}
 
 
 def _read(paths, blocksize: str | int | None):
@@ -56,7 +60,9 @@ def _read(paths, blocksize: str | int | None):
     pq = [f for f in files if f.is_dir() or f.suffix == ".parquet"]
     if pq:
         return dd.read_parquet([str(p) for p in pq], columns=_NEEDED)
-    dtype = {c: ("string" if eng.BDC_TYPES[c] == "VARCHAR" else "Int64") for c in _NEEDED}
+    # speeds as floats: compared with the thresholds as they are, fractions included
+    dtype = {c: ("string" if eng.BDC_TYPES[c] == "VARCHAR"
+                 else "Float64" if c in common.SPEEDS else "Int64") for c in _NEEDED}
     zips = [str(f) for f in files if f.suffix.lower() == ".zip"]
     csvs = [str(f) for f in files if f.suffix.lower() != ".zip"]
     parts = []
@@ -68,36 +74,41 @@ def _read(paths, blocksize: str | int | None):
     return dd.concat(parts) if len(parts) > 1 else parts[0]
 
 
-def _flags(part: pd.DataFrame, area_len: int | None) -> pd.DataFrame:
-    """Per-row flags (vectorised, one partition at a time)."""
+def _flags(part: pd.DataFrame, area_len: int | None, rules: RuleSet) -> pd.DataFrame:
+    """Per-row flags under ``rules`` (vectorised, one partition at a time)."""
     tech = part["technology"].astype("float64")
     down = part["max_advertised_download_speed"].astype("float64")
     up = part["max_advertised_upload_speed"].astype("float64")
+    latency = part["low_latency"].astype("float64")
     geoid = part["block_geoid"].astype("string")
     glen = geoid.str.len()
     geoid = geoid.where(glen != 14, "0" + geoid)
-    rel = tech.isin(bead.RELIABLE) & (part["low_latency"].astype("float64") == 1)
+    rel = tech.isin(list(rules.reliable_technologies))
+    if rules.low_latency_required:
+        rel &= latency == 1
+    (served_down, served_up), (under_down, under_up) = rules.served, rules.underserved
     out = pd.DataFrame({
         "area": (part["h3_res8_id"].astype("string") if area_len is None
                  else geoid.str[:area_len]),
         "location_id": part["location_id"].astype("string"),
         "provider_id": part["provider_id"].astype("string"),
-        "s25": (rel & (down >= 25) & (up >= 3)).astype("int8"),
-        "s100": (rel & (down >= 100) & (up >= 20)).astype("int8"),
+        "s25": (rel & (down >= under_down) & (up >= under_up)).fillna(False).astype("int8"),
+        "s100": (rel & (down >= served_down) & (up >= served_up)).fillna(False).astype("int8"),
         "other": (~tech.isin([t for ts in _BITS.values() for t in ts])).astype("int8"),
         **{f"n_{k}": tech.isin(v).astype("int8") for k, v in _BITS.items()},
     }, index=part.index)
     bad = ~tech.isin(eng.TECHNOLOGIES) | ~glen.isin([14, 15]).fillna(False).astype(bool)
-    bad |= part["location_id"].isna() | down.isna() | up.isna()
-    out["_check"] = np.where(bad.to_numpy(), 9, 0).astype("int8")
+    bad |= part["location_id"].isna() | down.isna() | up.isna() | (down < 0) | (up < 0)
+    bad |= ~latency.isin([0, 1])
+    out["_check"] = np.where(bad.fillna(True).to_numpy(dtype=bool), 9, 0).astype("int8")
     return out
 
 
 def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-                       level: Level = "tract",
+                       level: common.Level = "tract",
                        codes: Iterable[str] | None = ("R", "X"),
-                       blocksize: str | int | None = "64MB", split_out: int | None = None
-                       ) -> pd.DataFrame:
+                       blocksize: str | int | None = "64MB", split_out: int | None = None,
+                       rules: RulesLike = "bead") -> pd.DataFrame:
     r""":func:`assetmap.aggregate_bdc` on ``dask.dataframe`` (a cluster or a local one).
 
     Parameters
@@ -112,12 +123,14 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
         Bytes per CSV partition (zips are one partition each).
     split_out : int, optional
         Output partitions of the location group-by (default: the input partitions / 4, >= 1).
+    rules : str, mapping or RuleSet
+        The rule set (:func:`assetmap.bdc.rules.rule_set`; default ``"bead"``).
 
     Returns
     -------
     pandas.DataFrame
         The columns of docs/data-model.md "Service by area", keyed by ``GEOID`` (or
-        ``h3_res8_id``).
+        ``h3_res8_id``); the report names the rule set (``report["rules"]``).
 
     Examples
     --------
@@ -134,9 +147,9 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
     """
     import dask
 
-    if level not in bead.AREA_EXPR:
-        raise ValueError(f"level must be one of {list(bead.AREA_EXPR)}, got {level!r}")
-    key = "h3_res8_id" if level == "h3" else "GEOID"
+    chosen = rule_set(rules)
+    common.check_level(level)
+    key = common.area_key(level)
     ddf = _read(paths, blocksize)
     missing = [c for c in _NEEDED if c not in ddf.columns]
     if missing:
@@ -144,8 +157,8 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
     if codes:
         ddf = ddf[ddf["business_residential_code"].isin(list(codes))]
     area_len = None if level == "h3" else bead.AREA_LENGTH[level]
-    meta = _flags(ddf._meta, area_len)
-    rows = ddf.map_partitions(_flags, area_len, meta=meta)
+    meta = _flags(ddf._meta, area_len, chosen)
+    rows = ddf.map_partitions(_flags, area_len, chosen, meta=meta)
     checks = rows.groupby("_check").size()
     ok = rows[rows["_check"] == 0]
     flag_cols = ["s25", "s100", "other", *(f"n_{k}" for k in _BITS)]
@@ -174,10 +187,11 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
     report = start_report(str(paths) if isinstance(paths, str | os.PathLike | Path)
                           else ", ".join(map(str, paths)), kind="bdc_service_by_area")
     report["rows_read"] = int(checks.sum())
-    count_reject(report, "unknown technology, bad block_geoid or missing value",
-                 int(checks.get(9, 0)))
-    out = _finish_area(sums, pairs.assign(_check=0), level=level, key=key)
-    out = _check_keys(out, key, level, report)
-    report.update(level=level, definition=DEFINITION, engine="dask")
+    count_reject(report, "unknown technology, bad block_geoid, missing or negative speed, or "
+                 "low_latency not 0/1", int(checks.get(9, 0)))
+    out = common.finish_area(sums, pairs.assign(_check=0), key=key)
+    out = common.check_keys(out, key, level, report)
+    common.note_rules(report, chosen)
+    report.update(level=level, engine="dask")
     report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values()) - len(out))
     return attach_report(out, report)

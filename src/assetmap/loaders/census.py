@@ -16,12 +16,13 @@ A local file without a CRS (a shapefile whose ``.prj`` was lost) is read as NAD8
 longitude/latitude (EPSG:4269, TIGER/Line's own CRS) when its coordinates lie within
 longitude/latitude bounds, with a :class:`~assetmap.errors.RepairWarning` saying so; pass
 ``assume_crs=`` to state the CRS yourself. Projected coordinates without a CRS are an error.
+Reading one file and its columns lives in :mod:`assetmap.loaders._boundary_files`; this module
+downloads, filters by state and county, and reports.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,21 @@ import pandas as pd
 
 from assetmap._crs import estimate_utm
 from assetmap._report import attach_report, count_reject, count_repair, start_report
-from assetmap._safezip import check_zip_file
-from assetmap.errors import ConfigError, SchemaError
-from assetmap.geoid import county_fips, normalize_geoids, state_fips
-from assetmap.loaders._tables import check_degrees
-from assetmap.loaders._textfile import parse_errors
+from assetmap.errors import ConfigError
+from assetmap.geoid import county_fips, state_fips
+from assetmap.loaders._boundary_files import (
+    LAYERS,
+    SD_KINDS,
+    TIGER_BASE_URL,
+    boundary_url,
+    read_boundary_file,
+    standardise_columns,
+    vintage_of,
+)
 
 __all__ = [
     "TIGER_BASE_URL",
+    "boundary_url",
     "load_block_groups",
     "load_counties",
     "load_school_districts",
@@ -45,68 +53,9 @@ __all__ = [
     "load_tracts",
 ]
 
-TIGER_BASE_URL = "https://www2.census.gov/geo/tiger"
 YEARS = range(2020, 2025)
 DEFAULT_YEAR = 2023
 _LICENSE = "Public domain (US government work)"
-_COMMON = ("MTFCC", "FUNCSTAT", "ALAND", "AWATER", "INTPTLAT", "INTPTLON")
-_SD = ("LSAD", "LOGRADE", "HIGRADE", "MTFCC", "SDTYP", "FUNCSTAT", "ALAND", "AWATER",
-       "INTPTLAT", "INTPTLON")
-
-
-@dataclass(frozen=True)
-class _Layer:
-    folder: str  # TIGER{year}/<folder>/
-    name: str  # tl_{year}_{scope}_<name>.zip
-    national: bool  # one file for the US (filtered by state) instead of one per state
-    level: str | None  # geoid.py level; None for school districts (7-digit LEA GEOIDs)
-    columns: tuple[str, ...]
-    label: str
-
-
-_LAYERS = {
-    "tract": _Layer("TRACT", "tract", False, "tract", (
-        "STATEFP", "COUNTYFP", "TRACTCE", "GEOID", "NAME", "NAMELSAD", *_COMMON), "tracts"),
-    "block_group": _Layer("BG", "bg", False, "block_group", (
-        "STATEFP", "COUNTYFP", "TRACTCE", "BLKGRPCE", "GEOID", "NAMELSAD", *_COMMON),
-        "block groups"),
-    "county": _Layer("COUNTY", "county", True, "county", (
-        "STATEFP", "COUNTYFP", "COUNTYNS", "GEOID", "NAME", "NAMELSAD", "LSAD", "CLASSFP",
-        "MTFCC", "CSAFP", "CBSAFP", "METDIVFP", "FUNCSTAT", "ALAND", "AWATER", "INTPTLAT",
-        "INTPTLON"), "counties"),
-    "state": _Layer("STATE", "state", True, "state", (
-        "REGION", "DIVISION", "STATEFP", "STATENS", "GEOID", "STUSPS", "NAME", "LSAD",
-        *_COMMON), "states"),
-    "unsd": _Layer("UNSD", "unsd", False, None, ("STATEFP", "UNSDLEA", "GEOID", "NAME", *_SD),
-                   "unified school districts"),
-    "elsd": _Layer("ELSD", "elsd", False, None, ("STATEFP", "ELSDLEA", "GEOID", "NAME", *_SD),
-                   "elementary school districts"),
-    "scsd": _Layer("SCSD", "scsd", False, None, ("STATEFP", "SCSDLEA", "GEOID", "NAME", *_SD),
-                   "secondary school districts"),
-}
-_SD_KINDS = {"unified": "unsd", "elementary": "elsd", "secondary": "scsd"}
-# where each hierarchy part sits inside the GEOID, to restore it if a file lacks the column
-_GEOID_PARTS = {"STATEFP": (0, 2), "COUNTYFP": (2, 5), "TRACTCE": (5, 11), "BLKGRPCE": (11, 12)}
-
-
-def boundary_url(
-    layer: str, *, state: str | None, year: int, source: str, base_url: str | None = None
-) -> str:
-    """Return the Census URL of one boundary file.
-
-    Examples
-    --------
-    >>> boundary_url("tract", state="48", year=2020, source="tiger")
-    'https://www2.census.gov/geo/tiger/TIGER2020/TRACT/tl_2020_48_tract.zip'
-    >>> boundary_url("county", state=None, year=2023, source="cb")
-    'https://www2.census.gov/geo/tiger/GENZ2023/shp/cb_2023_us_county_500k.zip'
-    """
-    spec = _LAYERS[layer]
-    base = (base_url or TIGER_BASE_URL).rstrip("/")
-    scope = "us" if spec.national else state
-    if source == "tiger":
-        return f"{base}/TIGER{year}/{spec.folder}/tl_{year}_{scope}_{spec.name}.zip"
-    return f"{base}/GENZ{year}/shp/cb_{year}_{scope}_{spec.name}_500k.zip"
 
 
 def _check_options(source: str, year: int | None, path: Any) -> int | None:
@@ -125,87 +74,6 @@ def _as_list(value: Any) -> list[Any]:
     return list(value)
 
 
-def _vintage(source: str, year: int | None, name: str) -> tuple[str, str | None]:
-    found = re.search(r"\b(tl|cb)_(\d{4})_", name)
-    if found:
-        source, year = ("tiger" if found.group(1) == "tl" else "cb"), int(found.group(2))
-    if year is None:
-        return f"unknown (local file {name})", None
-    if source == "tiger":
-        return f"TIGER/Line {year}", str(year)
-    return f"Cartographic boundary {year} (1:500,000)", str(year)
-
-
-def _read(file: Path, shown: str, report: dict[str, Any], assume_crs: Any) -> gpd.GeoDataFrame:
-    check_zip_file(file, shown=shown)
-    with parse_errors(shown, what="boundary file (zip, shapefile, GeoPackage or GeoJSON)"):
-        frame = gpd.read_file(file, engine="pyogrio")
-    if frame.crs is None:
-        if assume_crs is not None:
-            frame = frame.set_crs(assume_crs)
-            report["notes"].append(f"{shown}: no CRS in the file; read as {assume_crs} (given)")
-        elif len(frame) and _lonlat_bounds(frame.total_bounds):
-            frame = frame.set_crs(4269)
-            count_repair(report, "no CRS in the file (.prj missing?); coordinates are in "
-                         "longitude/latitude range, assumed NAD83 (EPSG:4269) as in TIGER/Line",
-                         len(frame))
-        else:
-            raise SchemaError(
-                f"{shown}: the file has no CRS (a shapefile's .prj is missing?) and its "
-                "coordinates are not longitude/latitude; restore the .prj file or pass "
-                "assume_crs='EPSG:xxxx'"
-            )
-    check_degrees(frame, shown)
-    return frame
-
-
-def _lonlat_bounds(bounds: Any) -> bool:
-    minx, miny, maxx, maxy = (float(b) for b in bounds)
-    return -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
-
-
-def _standardise(
-    frame: gpd.GeoDataFrame, spec: _Layer, shown: str, report: dict[str, Any]
-) -> gpd.GeoDataFrame:
-    """Rename 2020-suffixed columns, check GEOID, restore hierarchy parts, order columns."""
-    renames = {c: c[:-2] for c in frame.columns
-               if c[-2:] in ("20", "10") and c[:-2] in spec.columns and c[:-2] not in frame}
-    if renames:
-        frame = frame.rename(columns=renames)
-        report["notes"].append(f"renamed columns {sorted(renames)} to {sorted(renames.values())}")
-    if "GEOID" not in frame:
-        raise SchemaError(
-            f"{shown}: no GEOID column; found {[c for c in frame.columns if c != 'geometry']}. "
-            f"Expected the TIGER/Line {spec.label} columns {list(spec.columns)}"
-        )
-    if spec.level is None:
-        geoid = frame["GEOID"].astype("string").str.strip()
-        bad = ~geoid.str.fullmatch(r"\d{7}").fillna(False).astype(bool)
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0]) + 1
-            raise SchemaError(f"{shown}, row {row}, column 'GEOID': "
-                              f"{frame['GEOID'].iloc[row - 1]!r} is not a 7-digit district GEOID")
-        frame["GEOID"] = geoid.astype(object)
-    else:
-        frame["GEOID"] = normalize_geoids(frame["GEOID"], level=spec.level, source=shown,
-                                          column="GEOID")
-    restored = []
-    for column, (start, stop) in _GEOID_PARTS.items():
-        if column in spec.columns and column not in frame:
-            if spec.level is None and column != "STATEFP":
-                continue
-            frame[column] = frame["GEOID"].str[start:stop]
-            restored.append(column)
-    if restored:
-        report["notes"].append(f"columns {restored} restored from GEOID")
-    missing = [c for c in spec.columns if c not in frame]
-    if missing:
-        report["notes"].append(f"columns not in this source: {missing}")
-    ordered = [c for c in spec.columns if c in frame]
-    extra = [c for c in frame.columns if c not in ordered and c != frame.geometry.name]
-    return frame[[*ordered, *extra, frame.geometry.name]]
-
-
 def _load(
     layer: str,
     *,
@@ -217,7 +85,7 @@ def _load(
     base_url: str | None,
     assume_crs: Any,
 ) -> gpd.GeoDataFrame:
-    spec = _LAYERS[layer]
+    spec = LAYERS[layer]
     year = _check_options(source, year, path)
     states = [state_fips(s) for s in _as_list(state)]
     if not states and not spec.national and path is None:
@@ -242,7 +110,7 @@ def _load(
             files.append((fetch(url, expect="zip", description=what + spec.label), url))
 
     shown = "; ".join(name for _, name in files)
-    vintage, year_text = _vintage(source, year, Path(files[0][1]).name)
+    vintage, year_text = vintage_of(source, year, Path(files[0][1]).name)
     name = ("US Census Bureau, TIGER/Line Shapefiles" if vintage.startswith("TIGER")
             else "US Census Bureau, Cartographic Boundary Files")
     report = start_report(
@@ -251,11 +119,11 @@ def _load(
         sources=[{"name": name, "vintage": year_text, "url": where_, "license": _LICENSE}
                  for _, where_ in files],
     )
-    parts = [_read(file, where_, report, assume_crs) for file, where_ in files]
+    parts = [read_boundary_file(file, where_, report, assume_crs) for file, where_ in files]
     frame = parts[0] if len(parts) == 1 else pd.concat(
         [p.to_crs(parts[0].crs) for p in parts], ignore_index=True)
     report["rows_read"] = len(frame)
-    frame = _standardise(frame, spec, shown, report)
+    frame = standardise_columns(frame, spec, shown, report)
     geoms = frame.geometry
     no_area = (geoms.isna() | geoms.is_empty | ~geoms.geom_type.isin(["Polygon", "MultiPolygon"]))
     if no_area.any():
@@ -424,7 +292,7 @@ def load_school_districts(*, state: Any = None, county: Any = None, kind: str = 
     >>> boundary_url("unsd", state="48", year=2023, source="tiger")
     'https://www2.census.gov/geo/tiger/TIGER2023/UNSD/tl_2023_48_unsd.zip'
     """
-    if kind not in _SD_KINDS:
-        raise ConfigError(f"kind must be one of {list(_SD_KINDS)}, got {kind!r}")
-    return _load(_SD_KINDS[kind], state=state, county=county, year=year, source=source,
+    if kind not in SD_KINDS:
+        raise ConfigError(f"kind must be one of {list(SD_KINDS)}, got {kind!r}")
+    return _load(SD_KINDS[kind], state=state, county=county, year=year, source=source,
                  path=path, base_url=base_url, assume_crs=assume_crs)

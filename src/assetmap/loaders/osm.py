@@ -26,6 +26,7 @@ import pandas as pd
 from assetmap._report import attach_report, count_reject, start_report
 from assetmap.errors import DownloadError
 from assetmap.loaders import partner_vocab as vocab
+from assetmap.loaders._partner_fields import PARTNER_COLUMNS
 from assetmap.loaders._points import area_geometry, inside
 
 __all__ = ["OVERPASS_URL", "overpass_query", "partner_sites_from_osm"]
@@ -95,8 +96,6 @@ def partner_sites_from_osm(
     ...         print("not cached")
     not cached
     """
-    from assetmap.loaders.partners import PARTNER_COLUMNS
-
     geom = area_geometry(area)
     if bbox is None:
         if geom is None:

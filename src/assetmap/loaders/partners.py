@@ -7,13 +7,14 @@ geocoded from their address when asked (``geocode=True``, Census Bureau batch ge
 otherwise, and when the geocoder finds no match, they are rejected and counted, never
 skipped silently. Besides the columns of ``docs/data-model.md`` the frame carries
 ``route`` and ``schedule`` (Wi-Fi bus stops; None for fixed sites).
+
+The schema and the field parsers live in :mod:`assetmap.loaders._partner_fields`; the other
+partner sources, :func:`~assetmap.loaders.anchors.anchor_sites_as_partners` and
+:func:`~assetmap.loaders.osm.partner_sites_from_osm`, are importable from here too.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,19 @@ import pandas as pd
 from assetmap._crs import estimate_utm
 from assetmap._csvsafe import neutralize_formulas
 from assetmap._report import attach_report, count_reject, count_repair, start_report
-from assetmap.datasets import data_path
 from assetmap.errors import SchemaError, where
 from assetmap.loaders import partner_vocab as vocab
+from assetmap.loaders._partner_fields import (
+    NUMERIC_COLUMNS,
+    PARTNER_COLUMNS,
+    TEXT_COLUMNS,
+    clean,
+    hours,
+    joined_services,
+    map_values,
+    service_flags,
+    site_ids,
+)
 from assetmap.loaders._points import area_geometry, inside, parse_coordinates, repair_swapped
 from assetmap.loaders._tables import (
     TABULAR_SUFFIXES,
@@ -35,6 +46,7 @@ from assetmap.loaders._tables import (
     read_vector,
     rename_columns,
 )
+from assetmap.loaders.anchors import anchor_sites_as_partners
 from assetmap.loaders.geocode import CENSUS_BATCH_URL, geocode_addresses
 from assetmap.loaders.osm import partner_sites_from_osm
 
@@ -46,102 +58,8 @@ __all__ = [
     "write_partner_sites",
 ]
 
-PARTNER_COLUMNS = [
-    "site_id", "name", "site_type", "services", *(f"svc_{s}" for s in vocab.SERVICES),
-    "capacity_seats", "capacity_devices", "capacity_hotspots", "hours", "wifi_radius_m",
-    "status", "contact", "address", "route", "schedule", "source", "illustrative", "geometry",
-]
 DUPLICATE_DISTANCE_M = 50.0
-_NUMERIC = ("capacity_seats", "capacity_devices", "capacity_hotspots", "wifi_radius_m")
-_TEXT = ("contact", "route", "schedule")
 _KNOWN_HEADERS = {h for k, syns in vocab.HEADER_SYNONYMS.items() for h in (k, *syns)}
-_EXCEL_EPOCHS = {dt.date(1899, 12, 30), dt.date(1899, 12, 31), dt.date(1900, 1, 1)}
-_DATE_TEXT = re.compile(r"^(\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?|\d{1,2}/\d{1,2}/\d{2,4})$")
-_FRACTION = re.compile(r"^0?\.\d+$")
-
-
-def _clean(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    return str(value).strip() or None
-
-
-def _map_values(
-    values: pd.Series, table: dict[str, tuple[str, ...]], *, column: str, source: str
-) -> pd.Series:
-    """Map text through a synonym table; unknown values raise SchemaError with the allowed ones."""
-    lookup = vocab.lookup(table)
-    keys = values.map(lambda v: None if v is None or pd.isna(v) else vocab.value_key(v))
-    mapped = pd.Series([lookup.get(k) if k else None for k in keys], index=values.index,
-                       dtype=object)
-    bad = keys.notna() & (keys != "") & pd.Series([m is None for m in mapped], index=keys.index)
-    if bad.any():
-        row = bad[bad].index[0]
-        raise SchemaError(
-            f"{where(source, row=int(row), column=column)}: unknown value {values.loc[row]!r}; "
-            f"allowed: {', '.join(table)} (or a synonym listed in assetmap.loaders.partner_vocab)"
-            f"; {int(bad.sum())} row(s) have unknown values"
-        )
-    return mapped
-
-
-def _services(values: pd.Series, *, source: str) -> pd.DataFrame:
-    lookup = vocab.lookup(vocab.SERVICE_SYNONYMS)
-    flags = pd.DataFrame(False, index=values.index, columns=list(vocab.SERVICES))
-    for row, cell in values.dropna().items():
-        for token in re.split(r"[;,|]", str(cell)):
-            key = vocab.value_key(token)
-            if not key:
-                continue
-            if key not in lookup:
-                raise SchemaError(
-                    f"{where(source, row=int(row), column='services')}: unknown service "
-                    f"{token.strip()!r}; allowed: {', '.join(vocab.SERVICES)} (separate several "
-                    "with ';')"
-                )
-            flags.loc[row, lookup[key]] = True
-    return flags
-
-
-def _hours(values: pd.Series, report: dict[str, Any]) -> pd.Series:
-    """Text hours; Excel time cells become HH:MM, Excel date cells are blanked and reported."""
-    times: list[int] = []
-    dates: list[int] = []
-
-    def convert(row: int, cell: Any) -> Any:
-        if cell is None or (isinstance(cell, float) and np.isnan(cell)):
-            return None
-        if isinstance(cell, dt.time):
-            times.append(row)
-            return cell.strftime("%H:%M")
-        if isinstance(cell, dt.datetime | dt.date):
-            stamp = pd.Timestamp(cell)
-            if stamp.date() in _EXCEL_EPOCHS:
-                times.append(row)
-                return stamp.strftime("%H:%M")
-            dates.append(row)
-            return None
-        if isinstance(cell, int | float) and 0 < float(cell) < 1:
-            times.append(row)
-            minutes = round(float(cell) * 24 * 60)
-            return f"{minutes // 60:02d}:{minutes % 60:02d}"
-        text = str(cell).strip()
-        if _FRACTION.match(text):
-            return convert(row, float(text))
-        if _DATE_TEXT.match(text):
-            dates.append(row)
-            return None
-        return text or None
-
-    out = pd.Series([convert(int(r), c) for r, c in values.items()], index=values.index,
-                    dtype=object)
-    count_repair(report, "hours: an Excel time cell was converted to HH:MM text", len(times))
-    if dates:
-        reason = ("hours: an Excel date was found instead of hours; left blank, retype them "
-                  "as text (e.g. 'Mon-Fri 9-5')")
-        count_repair(report, reason, len(dates))
-        report["notes"].append(f"{reason}: rows {dates[:20]}")
-    return out
 
 
 def _read_cells(path: Path) -> tuple[pd.DataFrame, Any]:
@@ -161,16 +79,6 @@ def _unneutralise(cells: pd.DataFrame) -> pd.DataFrame:
         return v[1:] if isinstance(v, str) and len(v) > 1 and v[0] == "'" and v[1] in "=+-@" else v
 
     return cells.map(fix)
-
-
-def _site_ids(names: pd.Series, lat: np.ndarray, lon: np.ndarray) -> list[str]:
-    keys = [f"{vocab.value_key(n)}|{y:.5f}|{x:.5f}"
-            for n, y, x in zip(names, lat, lon, strict=True)]
-    return ["site-" + hashlib.sha1(k.encode("utf-8")).hexdigest()[:10] for k in keys]
-
-
-def _joined(flags: pd.DataFrame) -> list[str]:
-    return [";".join(s for s in vocab.SERVICES if r[s]) for r in flags.to_dict("records")]
 
 
 def _duplicates(frame: gpd.GeoDataFrame) -> pd.Series:
@@ -259,25 +167,25 @@ def read_partner_sites(
     def text(column: str) -> pd.Series:
         if column not in cells.columns:
             return pd.Series([None] * len(cells), index=cells.index, dtype=object)
-        return pd.Series([_clean(v) for v in cells[column]], index=cells.index, dtype=object)
+        return pd.Series([clean(v) for v in cells[column]], index=cells.index, dtype=object)
 
     out = pd.DataFrame(index=cells.index)
     out["name"] = text("name")
     empty = out["name"].isna()
     count_reject(report, "empty site name", int(empty.sum()), rows=out.index[empty])
     out, cells = out.loc[~empty], cells.loc[~empty]
-    out["site_type"] = _map_values(text("site_type"), vocab.SITE_TYPE_SYNONYMS,
+    out["site_type"] = map_values(text("site_type"), vocab.SITE_TYPE_SYNONYMS,
                                    column="site_type", source=source)
     missing_type = out["site_type"].isna()
     if missing_type.any():
         row = int(out.index[missing_type][0])
         raise SchemaError(f"{where(source, row=row, column='site_type')}: empty site type; "
                           f"allowed: {', '.join(vocab.SITE_TYPES)}")
-    flags = _services(text("services"), source=source)
-    out["services"] = _joined(flags)
+    flags = service_flags(text("services"), source=source)
+    out["services"] = joined_services(flags)
     for service in vocab.SERVICES:
         out[f"svc_{service}"] = flags[service].astype(bool)
-    for column in _NUMERIC:
+    for column in NUMERIC_COLUMNS:
         raw_text = text(column)
         numbers = pd.to_numeric(raw_text, errors="coerce")
         bad = (raw_text.notna() & numbers.isna()) | (numbers < 0)
@@ -286,10 +194,10 @@ def read_partner_sites(
             raise SchemaError(f"{where(source, row=row, column=column)}: "
                               f"{raw_text.loc[row]!r} is not a number >= 0")
         out[column] = numbers.astype(float)
-    out["hours"] = _hours(cells["hours"] if "hours" in cells else text("hours"), report)
-    out["status"] = _map_values(text("status"), vocab.STATUS_SYNONYMS, column="status",
+    out["hours"] = hours(cells["hours"] if "hours" in cells else text("hours"), report)
+    out["status"] = map_values(text("status"), vocab.STATUS_SYNONYMS, column="status",
                                 source=source)
-    for column in _TEXT:
+    for column in TEXT_COLUMNS:
         out[column] = text(column)
     parts = [text(c) for c in ("address", "city", "state", "zip")]
     out["address"] = pd.Series(
@@ -371,11 +279,11 @@ def read_partner_sites(
             row = int(ids.index[repeated][0])
             raise SchemaError(f"{where(source, row=row, column='site_id')}: site id "
                               f"{ids.loc[row]!r} is used more than once")
-        generated = _site_ids(sites["name"], sites.geometry.y.to_numpy(),
+        generated = site_ids(sites["name"], sites.geometry.y.to_numpy(),
                               sites.geometry.x.to_numpy())
         sites["site_id"] = ids.where(ids.notna(), pd.Series(generated, index=sites.index))
     else:
-        sites["site_id"] = _site_ids(sites["name"], sites.geometry.y.to_numpy(),
+        sites["site_id"] = site_ids(sites["name"], sites.geometry.y.to_numpy(),
                                      sites.geometry.x.to_numpy())
     sites = sites.reset_index(drop=True)[PARTNER_COLUMNS]
     return attach_report(sites, report)
@@ -418,72 +326,3 @@ def write_partner_sites(sites: gpd.GeoDataFrame, path: str | Path) -> Path:
             warnings.simplefilter("ignore", RuntimeWarning)
             frame.to_file(path)
     return path
-
-
-_ANCHOR_TYPES = {"public_library": "library", "hospital": "health_center",
-                 "health_center_FQHC": "health_center", "homeless_shelter_HIC": "other"}
-
-
-def anchor_sites_as_partners(
-    path: str | Path | None = None, *, county: str | None = "48135"
-) -> gpd.GeoDataFrame:
-    """Read the shipped real anchor sites (library, health centers, hospitals, shelters).
-
-    Services are only those the source supports: a library whose IMLS record counts
-    public-computer sessions gets ``computer_lab`` and one that counts Wi-Fi sessions gets
-    ``public_wifi`` (-1, not reported, claims nothing). Health centers, hospitals and
-    shelters get no services: the sources say nothing about connectivity there. ``status``
-    is NA (no partnership is recorded) and ``illustrative`` is False.
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        Default: ``data/ector/sites/anchor_sites_fqhc_shelter_hospital_library_permian.csv``.
-    county : str, optional
-        Keep one county (five-digit FIPS); None keeps all.
-
-    Examples
-    --------
-    >>> a = anchor_sites_as_partners()
-    >>> a.loc[a["site_type"] == "library", ["name", "services"]].values.tolist()
-    [['ECTOR COUNTY LIBRARY', 'public_wifi;computer_lab']]
-    """
-    path = Path(path) if path is not None else data_path(
-        "sites", "anchor_sites_fqhc_shelter_hospital_library_permian.csv")
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    report = start_report(str(path), kind="partner_sites", rows_read=len(raw))
-    if county is not None:
-        keep = raw["county_fips"].str.zfill(5) == str(county)
-        count_reject(report, f"filtered: not in county {county}", int((~keep).sum()), warn=False)
-        raw = raw.loc[keep]
-    extra = raw["extra"].str.extractall(r"(?P<key>\w+)=(?P<value>[^;]*)").reset_index()
-    extra = extra.pivot_table(index="level_0", columns="key", values="value", aggfunc="first")
-    extra = extra.reindex(raw.index)
-
-    def sessions(column: str) -> pd.Series:
-        if column not in extra.columns:
-            return pd.Series(False, index=raw.index)
-        return pd.to_numeric(extra[column], errors="coerce").fillna(-1) > 0
-
-    flags = pd.DataFrame(False, index=raw.index, columns=list(vocab.SERVICES))
-    is_library = raw["site_type"] == "public_library"
-    flags["public_wifi"] = is_library & sessions("wifi_sessions")
-    flags["computer_lab"] = is_library & sessions("computer_sessions")
-    out = pd.DataFrame(index=raw.index)
-    out["name"] = raw["name"].str.strip()
-    out["site_type"] = raw["site_type"].map(_ANCHOR_TYPES).fillna("other")
-    out["services"] = _joined(flags)
-    for service in vocab.SERVICES:
-        out[f"svc_{service}"] = flags[service].astype(bool)
-    for column in _NUMERIC:
-        out[column] = np.nan
-    out["hours"] = out["status"] = out["contact"] = out["route"] = out["schedule"] = None
-    out["address"] = raw["address"].str.strip() + ", " + raw["city"].str.title() + ", TX"
-    out["source"] = raw["source"]
-    out["illustrative"] = False
-    lat = pd.to_numeric(raw["lat"], errors="coerce").to_numpy()
-    lon = pd.to_numeric(raw["lon"], errors="coerce").to_numpy()
-    sites = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    sites["site_id"] = _site_ids(sites["name"], lat, lon)
-    report["sources"] = [{"name": s, "license": "public domain"} for s in raw["source"].unique()]
-    return attach_report(sites.reset_index(drop=True)[PARTNER_COLUMNS], report)

@@ -4,24 +4,31 @@ Shaped like :meth:`geopandas.GeoDataFrame.explore`: frames in, a :class:`folium.
 stacked on ``m=`` when given. Tracts are simplified as a coverage and embedded once; every theme
 (priority, fiber presence, BEAD service, adoption, need, access, survey) is a switchable layer
 with its own legend. ``offline=True`` inlines Leaflet and the plugins so the saved HTML opens
-with no network.
+with no network. The tract table lives in :mod:`assetmap.outputs._tract_table`, the map's
+frame (tiles, attribution) in :mod:`assetmap.outputs._basemap`.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from folium.template import Template
 
 from assetmap._report import get_report, merge_sources
 from assetmap.errors import SchemaError
 from assetmap.outputs import _plan_layers, _points
-from assetmap.outputs._classes import Classes, classify, column_info, format_value
+from assetmap.outputs._basemap import (
+    AttributionScript,
+    has_child,
+    import_folium,
+    new_map,
+    resolve_tiles,
+    with_licences,
+)
+from assetmap.outputs._classes import Classes, column_info
 from assetmap.outputs._geometry import feature_collection, simplify_coverage, to_wgs84
 from assetmap.outputs._layers import (
     GeoJsonData,
@@ -40,6 +47,7 @@ from assetmap.outputs._legend import (
     title_html,
 )
 from assetmap.outputs._render import FullscreenControl, LayerSwitcher, MeasureTool, has_control
+from assetmap.outputs._tract_table import merge_survey, survey_text, theme_classes, tract_table
 
 if TYPE_CHECKING:
     import folium
@@ -79,138 +87,6 @@ KEY_FIGURES: list[str] = [
     "unreliable",
     "missing_inputs",
 ]
-_SURVEY_COLUMNS = ["survey_no_internet_rate", "survey_limited_rate", "survey_no_device_rate"]
-
-
-def _import_folium() -> Any:
-    try:
-        import folium
-    except ImportError as exc:  # pragma: no cover - folium is a core dependency
-        raise ImportError(
-            "equity_map needs folium, branca and mapclassify: pip install folium mapclassify"
-        ) from exc
-    return folium
-
-
-@cache
-def _provider(name: str) -> Any:
-    """Return the xyzservices provider of a name (None for a URL); looked up once per name."""
-    import xyzservices
-
-    try:
-        return xyzservices.providers.query_name(name)
-    except ValueError:
-        return None
-
-
-def _resolve_tiles(tiles: Any) -> tuple[str | None, str | None]:
-    """Return (url, html attribution) for a tile name, an xyzservices provider or a URL."""
-    if tiles is None:
-        return None, None
-    import xyzservices
-
-    provider = tiles
-    if isinstance(tiles, str):
-        provider = _provider(tiles)
-        if provider is None:
-            return tiles, None
-    if isinstance(provider, xyzservices.TileProvider):
-        return provider.build_url(scale_factor="{r}"), provider.html_attribution
-    return str(tiles), None
-
-
-def _tract_names(frame: pd.DataFrame) -> pd.Series:
-    if "NAMELSAD" in frame:
-        return frame["NAMELSAD"].astype("string").fillna(frame.get("GEOID", ""))
-    if "NAME" in frame:
-        return "Census Tract " + frame["NAME"].astype("string")
-    if "GEOID" in frame:
-        return "Tract " + frame["GEOID"].astype("string")
-    return pd.Series([f"Area {i + 1}" for i in range(len(frame))], index=frame.index)
-
-
-def _survey_text(frame: pd.DataFrame, min_responses: int | None) -> str:
-    if min_responses is None:
-        for key in ("min_responses", "suppression_min_responses", "suppress_below"):
-            value = get_report(frame).get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                min_responses = int(value)
-                break
-    if min_responses is None:
-        return "suppressed (too few responses)"
-    return f"suppressed (fewer than {min_responses} responses)"
-
-
-def _merge_survey(gdf: gpd.GeoDataFrame, survey: pd.DataFrame | None) -> gpd.GeoDataFrame:
-    if survey is None:
-        return gdf
-    if "GEOID" not in survey or "GEOID" not in gdf:
-        raise SchemaError("survey= must be keyed by GEOID (aggregated by tract) to map it")
-    keep = ["GEOID", *[c for c in [*_SURVEY_COLUMNS, "responses", "suppressed"] if c in survey]]
-    base = gdf.drop(columns=[c for c in keep[1:] if c in gdf])
-    return base.merge(pd.DataFrame(survey)[keep], on="GEOID", how="left")
-
-
-def _display(frame: pd.DataFrame, column: str, suppressed_text: str) -> pd.Series:
-    """Return a column formatted for people (suppressed survey cells say so)."""
-    if column == "unreliable":
-        flags = frame[column].astype("boolean")
-        return flags.map({True: "some inputs have CV > 0.30: use with caution", False: None})
-    if column == "missing_inputs":
-        return frame[column].astype("string").replace("", pd.NA)
-    unit = column_info(column).unit
-    text = pd.Series([format_value(v, unit) for v in frame[column]], index=frame.index)
-    if column in _SURVEY_COLUMNS and "suppressed" in frame:
-        text = text.mask(frame["suppressed"].fillna(False).astype(bool), suppressed_text)
-    return text
-
-
-def _tract_table(
-    gdf: gpd.GeoDataFrame, columns: list[str], vintages: dict[str, str], suppressed_text: str
-) -> tuple[pd.DataFrame, list[list[str]], dict[str, str]]:
-    """Return (compact property table, popup field spec, column -> property key)."""
-    props = pd.DataFrame({"n": _tract_names(gdf).to_numpy()}, index=gdf.index)
-    if "GEOID" in gdf:
-        props["g"] = gdf["GEOID"].astype("string").to_numpy()
-    fields: list[list[str]] = [["g", "GEOID", ""]] if "g" in props else []
-    keys: dict[str, str] = {}
-    for i, column in enumerate(c for c in columns if c in gdf):
-        key = f"f{i}"
-        keys[column] = key
-        props[key] = _display(gdf, column, suppressed_text).to_numpy()
-        label = "Reliability" if column == "unreliable" else column_info(column).label
-        if column == "missing_inputs":
-            label = "Missing inputs"
-        fields.append([key, label, vintages.get(column, "")])
-    return props, fields, keys
-
-
-def _theme_classes(
-    gdf: gpd.GeoDataFrame, column: str, *, scheme: str, k: int, bins: Any
-) -> Classes:
-    classes = classify(gdf[column], column=column, scheme=scheme, k=k, bins=bins)
-    if column in _SURVEY_COLUMNS and "suppressed" in gdf:
-        suppressed = gdf["suppressed"].fillna(False).astype(bool).to_numpy()
-        classes.idx[suppressed] = -2
-    return classes
-
-
-def _new_map(folium: Any, gdf: gpd.GeoDataFrame, tiles: Any, **kwargs: Any) -> folium.Map:
-    url, attr = _resolve_tiles(tiles)
-    minx, miny, maxx, maxy = gdf.total_bounds
-    m = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        tiles=url,
-        attr=attr or ("Map tiles" if url else None),
-        control_scale=True,
-        **kwargs,
-    )
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    return m
-
-
-def _has(m: Any, kind: type) -> bool:
-    return any(isinstance(child, kind) for child in m._children.values())
 
 
 def equity_map(
@@ -311,7 +187,7 @@ def equity_map(
     >>> "Ector County" in m.get_root().render()
     True
     """
-    folium = _import_folium()
+    folium = import_folium()
 
     if not isinstance(scored, gpd.GeoDataFrame):
         raise SchemaError("equity_map needs a GeoDataFrame of scored tracts (with geometry)")
@@ -320,33 +196,33 @@ def equity_map(
             f"equity_map: column {column!r} is not in the scored frame; numeric columns: "
             f"{', '.join(c for c in scored.columns if pd.api.types.is_numeric_dtype(scored[c]))}"
         )
-    gdf = _merge_survey(to_wgs84(scored), survey)
+    gdf = merge_survey(to_wgs84(scored), survey)
     gdf.attrs = {}  # a copy; reports are read from the inputs, not copied at every step
     geometry = simplify_coverage(
         gdf.geometry, tolerance_m=simplify_tolerance_m, precision=precision
     )
     sources, vintages, _ = merge_sources(scored, survey, sites, schools, zones, h3_cells, plan,
                                          evidence, challenges, change)
-    suppressed_text = _survey_text(survey if survey is not None else scored, survey_min_responses)
+    suppressed_text = survey_text(survey if survey is not None else scored, survey_min_responses)
 
     themes = [(column, f"{column_info(column).label}")]
     themes += [(c, name) for c, name in THEMES if c != column and c in gdf]
     popup_columns = [column, *[c for c in KEY_FIGURES if c != column]]
     popup_columns += [c for c, _ in themes if c not in popup_columns]
-    props, fields, keys = _tract_table(gdf, popup_columns, vintages, suppressed_text)
+    props, fields, keys = tract_table(gdf, popup_columns, vintages, suppressed_text)
     tract_layers = _extra_tract_layers(
         gdf, props, interventions=interventions, evidence=evidence, change=change,
         change_since=change_since, suppressed_text=suppressed_text,
     )
 
     if m is None:
-        m = _new_map(folium, gdf, tiles, width=width, height=height)
-    if not _has(m, HelperScript):
+        m = new_map(folium, gdf, tiles, width=width, height=height)
+    if not has_child(m, HelperScript):
         m.add_child(HelperScript())
 
     class_table: dict[str, Classes] = {}
     for i, (col, _) in enumerate(themes):
-        classes = _theme_classes(gdf, col, scheme=scheme, k=k, bins=bins if i == 0 else None)
+        classes = theme_classes(gdf, col, scheme=scheme, k=k, bins=bins if i == 0 else None)
         class_table[col] = classes
         props[f"c{i}"] = classes.idx
     data = GeoJsonData(
@@ -384,8 +260,8 @@ def equity_map(
             )
         )
 
-    for extra in tract_layers:
-        extra.add_to(m, data, sections)
+    for tract_layer in tract_layers:
+        tract_layer.add_to(m, data, sections)
     illustrative = _points.add_point_layers(
         m,
         sites=sites,
@@ -421,7 +297,7 @@ def equity_map(
 
     if title:
         m.add_child(TitleBlock(title_html(title, "Illustrative data" if illustrative else None)))
-    tile_url, _ = _resolve_tiles(tiles)
+    tile_url, _ = resolve_tiles(tiles)
     if not has_control(m, "Fullscreen"):
         m.add_child(FullscreenControl(position="topleft"))
     if not has_control(m, "MeasureControl"):
@@ -430,16 +306,16 @@ def equity_map(
                 position="topleft", primary_length_unit="miles", secondary_length_unit="meters"
             )
         )
-    if not _has(m, OutlineMiniMap):
+    if not has_child(m, OutlineMiniMap):
         area = gpd.GeoSeries([shapely.coverage_union_all(geometry.values)], crs=4326)
         area = area.simplify(0.002)
         m.add_child(
             OutlineMiniMap(feature_collection(area, pd.DataFrame(index=[0])), tiles=tile_url)
         )
     attribution = attribution_html(sources, illustrative=illustrative)
-    attribution = _with_licences(attribution, sources)
+    attribution = with_licences(attribution, sources)
     if attribution:
-        m.add_child(_AttributionScript(attribution))
+        m.add_child(AttributionScript(attribution))
     for key, child in list(m._children.items()):  # one layer control, after every layer
         if isinstance(child, folium.LayerControl):
             del m._children[key]
@@ -479,33 +355,3 @@ def _extra_tract_layers(
     return layers
 
 
-def _with_licences(html: str, sources: list[dict[str, Any]]) -> str:
-    """Append each source's required attribution text (e.g. Ookla's CC BY-NC-SA 4.0 notice)."""
-    from html import escape
-
-    notices = []
-    for source in sources:
-        text = source.get("attribution")
-        if not text and str(source.get("license", "")).startswith("CC BY"):
-            text = f"{source.get('name', 'data')}: licence {source['license']}"
-        if text and escape(str(text)) not in notices:
-            notices.append(escape(str(text)))
-    if not notices:
-        return html
-    return " | ".join([html, *notices]) if html else " | ".join(notices)
-
-
-class _AttributionScript(HtmlControl):
-    """Adds the sources and vintages to Leaflet's attribution control."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-if ({{ this._parent.get_name() }}.attributionControl) {
-  {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.html_js }});
-}
-{% endmacro %}"""
-    )
-
-    def __init__(self, html: str) -> None:
-        super().__init__(html, position="bottomright", css_class="")
-        self._name = "Attribution"

@@ -42,6 +42,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
     },
     "sources": {
         "schools": (str, ""),
+        "districts": (str, ""),
         "partners": (str, ""),
         "survey": (str, ""),
         "zones": (str, ""),
@@ -246,6 +247,7 @@ previous_release = ""        # e.g. "December 2024"
 
 [sources]
 schools = ""                 # NCES EDGE geocode file, CCD directory or TEA campus file
+districts = ""               # LEAID, NAME table (NCES CCD directory): for a TEA file
 partners = ""                # your partner-site registry (CSV, XLSX or GeoJSON)
 survey = ""                  # household survey (only aggregated, suppressed rates leave the reader)
 zones = ""                   # attendance-zone polygons, optional

@@ -121,8 +121,8 @@ def load_releases(
         ``previous_availability``, ``previous_service`` (None where there is no file), and
         what ``meanwhile`` returned.
     """
-    from assetmap.bdc.service import service_by_area, service_levels
     from assetmap.bdc.read import load_bdc
+    from assetmap.bdc.service import service_by_area, service_levels
 
     def earlier() -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         if not previous:

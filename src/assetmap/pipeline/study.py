@@ -1,6 +1,8 @@
 """A reproducible study: study file -> loaded sources -> scored frames -> outputs + manifest.
 
-This module and :mod:`assetmap.cli` are the only places that wire the stages together.
+A run calls the stages in order, each a plain function in this package: load
+(:mod:`~assetmap.pipeline.load`), analyse (:mod:`~assetmap.pipeline.analyse`), write
+(:mod:`~assetmap.pipeline.write`), then the manifest (:mod:`~assetmap.pipeline.manifest`).
 A district describes its study once in a TOML file (``assetmap init`` writes a commented one)
 and rebuilds it every BDC release::
 
@@ -21,13 +23,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from assetmap.pipeline import stages as _stages
-from assetmap.pipeline.sources import Sources
-from assetmap.pipeline.config import StudyConfig, parse_study
-from assetmap.pipeline._workers import OutputWorker, output_worker
 from assetmap.errors import ConfigError
+from assetmap.pipeline.analyse import Results, analyse
+from assetmap.pipeline.config import StudyConfig, parse_study
+from assetmap.pipeline.load import fetch_sources, load_sources
+from assetmap.pipeline.manifest import input_files, write_manifest
+from assetmap.pipeline.sources import Sources
+from assetmap.pipeline.write import write_outputs
 
-__all__ = ["Study", "StudyResult", "run_demo"]
+__all__ = ["Study", "StudyResult", "demo_study", "run_demo"]
 
 
 @dataclass
@@ -35,7 +39,7 @@ class StudyResult:
     """What a run produced: the analysed frames and the files written."""
 
     sources: Sources
-    results: _stages.Results
+    results: Results
     paths: dict[str, Path] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -105,15 +109,15 @@ class Study:
 
     def fetch(self) -> list[Path]:
         """Download and cache every remote source, for later offline runs."""
-        return _stages.fetch_sources(self.config)
+        return fetch_sources(self.config)
 
     def load(self) -> Sources:
         """Load every source named by the study."""
-        return _stages.load_sources(self.config, bdc_files=self.bdc_files())
+        return load_sources(self.config, bdc_files=self.bdc_files())
 
-    def analyse(self, sources: Sources) -> _stages.Results:
+    def analyse(self, sources: Sources) -> Results:
         """Score, roll up and plan from loaded sources."""
-        return _stages.analyse(sources, self.config)
+        return analyse(sources, self.config)
 
     def run(self, *, steps: tuple[str, ...] | None = None) -> StudyResult:
         """Load, analyse and write the outputs named in the study file, with a manifest.
@@ -123,33 +127,25 @@ class Study:
         steps : tuple of str, optional
             Output formats to write (default: the study file's ``[outputs] formats``).
         """
-        formats = self._formats(steps)
-        with output_worker(formats) as worker:  # starts drawing imports while sources load
-            _stages.import_analysis_soon()
-            return self._run_on(self.load(), formats, worker)
+        return self.run_on(self.load(), steps=steps)
 
     def run_on(self, sources: Sources, *, steps: tuple[str, ...] | None = None) -> StudyResult:
-        """Analyse already loaded sources and write the outputs."""
-        formats = self._formats(steps)
-        with output_worker(formats) as worker:
-            return self._run_on(sources, formats, worker)
+        """Analyse already loaded sources, write the outputs and the manifest.
 
-    def _formats(self, steps: tuple[str, ...] | None) -> tuple[str, ...]:
-        return tuple(steps) if steps is not None else tuple(self.config.outputs["formats"])
-
-    def _run_on(
-        self, sources: Sources, formats: tuple[str, ...], worker: OutputWorker | None
-    ) -> StudyResult:
-        outputs = _stages.OutputJobs(sources, self.config, formats=formats,
-                                     out_dir=self.config.out_dir, worker=worker)
-        # with a second process, the print map is drawn there while the analysis goes on
-        results = _stages.analyse(
-            sources, self.config, scores_ready=outputs.scores_ready if worker else None)
-        paths = outputs.write(results)
-        manifest = _stages.write_manifest(
-            self.config, sources, results, paths, inputs=_stages.input_files(self.config)
-        )
-        paths["manifest"] = self.config.out_dir / "manifest.json"
+        Parameters
+        ----------
+        sources : Sources
+            Loaded sources (:meth:`load`, or :func:`assetmap.load_demo`).
+        steps : tuple of str, optional
+            Output formats to write (default: the study file's ``[outputs] formats``).
+        """
+        formats = tuple(steps) if steps is not None else tuple(self.config.outputs["formats"])
+        out_dir = self.config.out_dir
+        results = analyse(sources, self.config)
+        paths = write_outputs(results, sources, self.config, formats=formats, out_dir=out_dir)
+        manifest = write_manifest(self.config, sources, results, paths,
+                                  inputs=input_files(self.config))
+        paths["manifest"] = out_dir / "manifest.json"
         return StudyResult(sources=sources, results=results, paths=paths, manifest=manifest)
 
 
@@ -192,7 +188,4 @@ def run_demo(out_dir: str | Path = "out/ector") -> StudyResult:
     """
     from assetmap.datasets import load_demo
 
-    study = demo_study(out_dir)
-    with output_worker(study._formats(None)) as worker:  # imports overlap the loading
-        _stages.import_analysis_soon()
-        return study._run_on(load_demo(), study._formats(None), worker)
+    return demo_study(out_dir).run_on(load_demo())

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from assetmap.bdc.fast.engine import _Fallback as Unreadable
+from assetmap.bdc.fast.common import Fallback as Unreadable
 from assetmap.bdc.fast.kernels import BAD_LINE, OK
-from assetmap.bdc.fast.parse import TECH_BIT, _keep, _offer, push_row
+from assetmap.bdc.fast.parse import _keep, _offer, push_row, rules_ok
 
 PARQUET_COLUMNS = ["location_id", "provider_id", "technology", "max_advertised_download_speed",
                    "max_advertised_upload_speed", "low_latency", "business_residential_code",
@@ -45,9 +45,14 @@ def _text_digits(offsets, data, r, maxlen):
 @njit(nogil=True, cache=True)
 def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, up, low,
                   code_off, code_data, geo_off, geo_data, h3_off, h3_data, state, area_div,
-                  want_h3, codes, states, sel, parts, out_loc, out_prov, out_area, out_bits,
-                  counts):
-    """Parse typed columns (no nulls), as :func:`_bdc_parse.parse_csv` parses lines."""
+                  want_h3, codes, states, sel, rules, parts, out_loc, out_prov, out_area,
+                  out_bits, counts):
+    """Parse typed columns (no nulls), as :func:`.csv_parser.parse_csv` parses lines."""
+    tech_bit, reliable, thresholds, latency = rules
+    if not rules_ok(tech_bit, reliable, thresholds):
+        return BAD_LINE, 0
+    under_down, under_up = thresholds[0], thresholds[1]
+    served_down, served_up = thresholds[2], thresholds[3]
     n = tech.shape[0]
     kept = 0
     for p in range(parts):
@@ -73,7 +78,7 @@ def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, u
         pv, pn = _text_digits(prov_off, prov_data, r, 17)
         geoid, gn = _text_digits(geo_off, geo_data, r, 15)
         t = np.int64(tech[r])
-        if ln < 0 or pn < 0 or gn != 15 or t < 0 or t > 255 or (TECH_BIT[t] == 0 and t != 0):
+        if ln < 0 or pn < 0 or gn != 15 or t < 0 or t > 255 or tech_bit[t] == 0:
             return BAD_LINE, kept
         d, u, lo = np.int64(down[r]), np.int64(up[r]), np.int64(low[r])
         if d < 0 or u < 0 or d > 2147483647 or u > 2147483647 or (lo != 0 and lo != 1):
@@ -98,7 +103,8 @@ def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, u
         kept += 1
         push_row((out_loc, out_prov, out_area, out_bits), counts, parts, lv * 32 + ln,
                  pv * 32 + pn, h3 if want_h3 else geoid // area_div,
-                 _offer(TECH_BIT[t], t, d, u, lo))
+                 _offer(tech_bit[t], reliable[t], d, u, lo, latency, under_down, under_up,
+                        served_down, served_up))
     return OK, kept
 
 
@@ -116,7 +122,8 @@ def _strings(arr) -> tuple[np.ndarray, np.ndarray]:
     return off.astype(np.int64), raw
 
 
-def parquet_unit(path: Path, group: int, columns: list[str], state: int):
+def parquet_unit(path: Path, group: int, columns: list[str], state: int) -> tuple:
+    """Read one row group's columns as :func:`parse_columns` takes them (its first args)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -149,6 +156,10 @@ def parquet_unit(path: Path, group: int, columns: list[str], state: int):
 
 
 def parquet_units(path: Path, sel: dict[str, Any]) -> list[tuple]:
+    """Return the row groups of a Parquet file or directory: (file, group, columns, state, rows).
+
+    Raises :class:`assetmap.bdc.fast.common.Fallback` for a layout the engine does not read.
+    """
     import pyarrow.parquet as pq
 
     files = sorted(path.glob("**/*.parquet")) if path.is_dir() else [path]

@@ -26,7 +26,7 @@ from numba import njit
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 from assetmap.bdc.fast.kernels import BAD_LINE, OK, partition_of
-from assetmap.bdc.fast.parse import TECH_BIT, _careful, _keep, _offer
+from assetmap.bdc.fast.parse import _careful, _keep, _offer, rules_ok
 
 U = np.uint64
 HIGH = U(0x8080808080808080)
@@ -112,7 +112,7 @@ def _selected(geoid, state_ok, codes, code, cl, sel):
 
 
 @njit(nogil=True, cache=True)
-def parse_csv(buf, words, area_div, want_h3, codes, states, sel, parts,
+def parse_csv(buf, words, area_div, want_h3, codes, states, sel, rules, parts,
               out_loc, out_prov, out_area, out_bits, counts):
     """Parse BDC lines (header removed) into partitioned rows; return (status, rows kept).
 
@@ -120,9 +120,16 @@ def parse_csv(buf, words, area_div, want_h3, codes, states, sel, parts,
     (``buf`` 8-byte aligned). ``states`` holds allowed ``state_usps`` as ``c0 * 256 + c1``
     (empty = all); ``codes`` is a 257-byte table of allowed one-character codes,
     ``codes[256] == 1`` when filtering; ``area_div`` a power of ten (the GEOID digits below
-    the area). Helpers that take arrays are called only off the common path (each such
-    call costs reference counting), so the common path is written out here.
+    the area); ``rules`` the rule set as arrays
+    (:func:`assetmap.bdc.fast.rule_arrays.rule_arrays`). Helpers that take arrays are called
+    only off the common path (each such call costs reference counting), so the common path
+    is written out here.
     """
+    tech_bit, reliable, thresholds, latency = rules
+    if not rules_ok(tech_bit, reliable, thresholds):
+        return BAD_LINE, 0
+    under_down, under_up = thresholds[0], thresholds[1]
+    served_down, served_up = thresholds[2], thresholds[3]
     end = buf.shape[0]
     inv_div = 1.0 / area_div
     filtering = codes[256] == 1 or states.shape[0] > 0
@@ -240,7 +247,7 @@ def parse_csv(buf, words, area_div, want_h3, codes, states, sel, parts,
             if st != OK:
                 return BAD_LINE, kept
         ls = j + 1
-        if tech > 255 or (TECH_BIT[tech] == 0 and tech != 0):
+        if tech > 255 or tech_bit[tech] == 0:
             return BAD_LINE, kept
         if filtering:
             state_ok = 1
@@ -266,7 +273,8 @@ def parse_csv(buf, words, area_div, want_h3, codes, states, sel, parts,
         out_loc[p, r] = loc
         out_prov[p, r] = pv * 32 + pn
         out_area[p, r] = area
-        out_bits[p, r] = _offer(TECH_BIT[tech], tech, down, up, low)
+        out_bits[p, r] = _offer(tech_bit[tech], reliable[tech], down, up, low, latency,
+                                under_down, under_up, served_down, served_up)
         counts[p] = r + 1
         kept += 1
     return OK, kept

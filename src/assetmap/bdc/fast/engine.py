@@ -2,9 +2,9 @@
 
 One state's files (CSVs read in pieces, zips decompressed in parallel threads, Parquet row
 groups read with pyarrow) are cut into units of ~24 MB; each round, every thread parses one
-unit (:func:`_bdc_csv.parse_csv` / :func:`_bdc_columns.parse_columns`, no GIL) into rows
+unit (:func:`.csv_parser.parse_csv` / :func:`.columns.parse_columns`, no GIL) into rows
 partitioned by location, then every thread folds one partition into its own hash tables
-(:func:`_bdc_kernels.aggregate`). Memory is bounded by the state's locations (~40 bytes each),
+(:func:`.kernels.aggregate`). Memory is bounded by the state's locations (~40 bytes each),
 not its rows.
 
 It only takes input it can read exactly: the canonical header, plainly good lines (see
@@ -12,6 +12,11 @@ It only takes input it can read exactly: the canonical header, plainly good line
 truncated zip) makes :func:`aggregate_group` return None and the state goes to the DuckDB
 engine, so every error, warning and report count is the DuckDB engine's. The result is the
 same as the DuckDB engine's, column for column.
+
+The BEAD rule set is data: :func:`selection` and :func:`aggregate_group` take ``rules`` (a
+:class:`assetmap.bdc.rules.RuleSet`, a name or a mapping; default ``"bead"``), turned into
+kernel arguments by :func:`assetmap.bdc.fast.rule_arrays.rule_arrays` and passed down to every
+kernel that classifies an offer. No kernel reads a rule from a module global.
 """
 
 from __future__ import annotations
@@ -30,23 +35,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assetmap.errors import AssetmapError
 from assetmap.bdc._engine import BDC_COLUMNS
+from assetmap.bdc.fast.common import AREA_DIV
+from assetmap.bdc.fast.common import Fallback as _Fallback
+from assetmap.bdc.fast.rule_arrays import rule_arrays
+from assetmap.bdc.fast.tables import Tables
+from assetmap.bdc.rules import RulesLike
+from assetmap.errors import AssetmapError
 
 __all__ = ["aggregate_group", "available", "selection"]
 
 log = logging.getLogger(__name__)
 HEADER = ",".join(BDC_COLUMNS).encode()
-SUM_COLUMNS = ["locations", "unserved", "underserved", "served", "providers_100_20_sum",
-               "satellite_only", "unlicensed_fw_only", "n_copper", "n_cable", "n_fiber",
-               "n_licensed_fw", "n_unlicensed_fw", "n_satellite"]
-AREA_DIV = {"tract": 10**4, "block_group": 10**3, "county": 10**10, "h3": 1}
-KEY_WIDTH = {"tract": 11, "block_group": 12, "county": 5}
 CHUNK = 24 << 20
-
-
-class _Fallback(Exception):  # noqa: N818 (a signal, not an error)
-    """The state's input needs the DuckDB engine."""
 
 
 def available() -> bool:
@@ -54,9 +55,22 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def selection(level: str, *, states=None, counties=None, tracts=None, codes=None
-              ) -> dict[str, Any] | None:
-    """Return the row selection as kernel arrays (as :func:`_bdc_engine.row_filter`) or None."""
+def selection(level: str, *, states=None, counties=None, tracts=None, codes=None,
+              rules: RulesLike = None) -> dict[str, Any] | None:
+    """Return the row selection and the rule set as kernel arguments, or None.
+
+    The selection is :func:`assetmap.bdc._engine.row_filter`'s; ``rules`` anything
+    :func:`assetmap.bdc.rules.rule_set` takes (None: ``"bead"``), as
+    :func:`assetmap.bdc.fast.rule_arrays.rule_arrays` (``sel["rules"]``). None when the
+    selection is one the kernels cannot apply (a business/residential code of two
+    characters): the DuckDB engine then runs.
+
+    Examples
+    --------
+    >>> sel = selection("tract", codes=("R", "X"), rules="bead")
+    >>> sel["area_div"], sel["rules"][2].tolist()
+    (10000, [25.0, 3.0, 100.0, 20.0])
+    """
     from assetmap.geoid import county_fips, normalize_geoids, state_fips, state_usps
 
     table = np.zeros(257, dtype=np.uint8)
@@ -65,7 +79,8 @@ def selection(level: str, *, states=None, counties=None, tracts=None, codes=None
             return None
         table[256] = 1
         for c in codes:
-            table[ord(str(c))] = 1 if ord(str(c)) < 256 else 0
+            if ord(str(c)) < 256:  # another character selects no row
+                table[ord(str(c))] = 1
     usps = [state_usps(s) for s in states] if states else []
     fips = [state_fips(s) for s in states] if states else []
     county = ([county_fips(str(c)[:2], str(c)) if str(c).isdigit() else str(c)
@@ -77,7 +92,8 @@ def selection(level: str, *, states=None, counties=None, tracts=None, codes=None
         sel += [len(ints), *ints]
     return {"area_div": AREA_DIV[level], "want_h3": level == "h3", "codes": table,
             "states": np.array([ord(u[0]) * 256 + ord(u[1]) for u in usps], dtype=np.int64),
-            "usps": set(usps), "sel": np.array(sel, dtype=np.int64), "level": level}
+            "usps": set(usps), "sel": np.array(sel, dtype=np.int64), "level": level,
+            "rules": rule_arrays(rules)}
 
 
 # ---- input units --------------------------------------------------------------------------
@@ -169,85 +185,6 @@ def _zip_members(path: Path) -> list[zipfile.ZipInfo]:
     return members
 
 
-# ---- hash tables ----------------------------------------------------------------------------
-
-class _Tables:
-    """One partition's tables (:func:`_bdc_kernels.aggregate`), grown on demand.
-
-    The arrays are made on first use, by the thread that folds the partition: the large
-    location table (tens of MB) is then filled by the threads side by side.
-    """
-
-    WIDTH = (2, 2, 2, 1, 2)  # locations, areas, providers, (area, provider) set, overflow
-
-    def __init__(self, locations: int) -> None:
-        from assetmap.bdc.fast import kernels as kernels
-
-        self.K = kernels
-        self.bits = [max(10, int(np.ceil(np.log2(max(locations, 1) / 0.55)))), 10, 8, 12, 8]
-        self.meta = np.zeros(11, dtype=np.int64)
-        self.tabs: list[np.ndarray] = []
-
-    def _make(self) -> None:
-        if self.tabs:
-            return
-        for t, b in enumerate(self.bits):
-            self.meta[2 * t + 1] = b
-            self.tabs.append(np.full(self.WIDTH[t] << b, self._empty(t), dtype=np.int64))
-        self.akeys = np.zeros(1 << self.bits[1], dtype=np.int64)
-        self.pkeys = np.zeros(1 << self.bits[2], dtype=np.int64)
-
-    def _empty(self, t: int) -> int:
-        return int(self.K.EMPTY) if t in (0, 4) else -1
-
-    def grow(self, t: int) -> None:
-        old_bits = int(self.meta[2 * t + 1])
-        new = np.full(self.WIDTH[t] << (old_bits + 1), self._empty(t), dtype=np.int64)
-        self.K.rehash(self.tabs[t], self.WIDTH[t], old_bits, new, old_bits + 1,
-                      self._empty(t), t == 4)
-        self.tabs[t] = new
-        self.meta[2 * t + 1] = old_bits + 1
-        if t in (1, 2):
-            keys = self.akeys if t == 1 else self.pkeys
-            wider = np.zeros(1 << (old_bits + 1), dtype=np.int64)
-            wider[:len(keys)] = keys
-            self.akeys, self.pkeys = (wider, self.pkeys) if t == 1 else (self.akeys, wider)
-
-    def fold(self, loc, prov, area, bits, n: int) -> None:
-        self._make()
-        start = 0
-        while True:
-            lt, at, pt, st, ot = self.tabs
-            start, grow, status = self.K.aggregate(loc, prov, area, bits, n, start, lt, at,
-                                                   self.akeys, pt, self.pkeys, st, ot, self.meta)
-            if status:
-                raise _Fallback("too many providers or areas for the fast engine's tables")
-            if grow < 0:
-                return
-            self.grow(grow)
-
-    def result(self, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        self._make()
-        n_area = int(self.meta[2])
-        counts = self.K.finish(self.tabs[0], int(self.meta[1]), n_area, self.tabs[4],
-                               int(self.meta[9]))
-        sums = pd.DataFrame(counts, columns=SUM_COLUMNS)
-        sums.insert(0, "area", _area_text(self.akeys[:n_area], level))
-        pairs = self.tabs[3][self.tabs[3] >= 0]
-        area = _area_text(self.akeys[pairs >> 16], level)
-        pids = self.pkeys[pairs & 0xFFFF]
-        texts = {int(k): str(k >> 5).zfill(int(k & 31)) for k in np.unique(pids)}
-        provider = np.array([texts[int(k)] for k in pids], dtype=object)
-        return sums, pd.DataFrame({"area": area, "provider_id": provider, "_check": 0})
-
-
-def _area_text(keys: np.ndarray, level: str) -> np.ndarray:
-    if level == "h3":
-        return np.array([f"{int(k):015x}" for k in keys], dtype=object)
-    return pd.Series(keys, dtype="int64").astype(str).str.zfill(KEY_WIDTH[level]).to_numpy(
-        dtype=object)
-
-
 # ---- the driver -----------------------------------------------------------------------------
 
 def _units(files: Sequence[Path], sel: dict[str, Any]) -> tuple[list[Iterator], int]:
@@ -274,7 +211,7 @@ def _units(files: Sequence[Path], sel: dict[str, Any]) -> tuple[list[Iterator], 
     return streams, rows
 
 
-def _fold(tables: _Tables, part: int, *, bufs: list[dict[str, np.ndarray]]) -> None:
+def _fold(tables: Tables, part: int, *, bufs: list[dict[str, np.ndarray]]) -> None:
     for b in bufs:
         tables.fold(b["loc"][part], b["prov"][part], b["area"][part], b["bits"][part],
                     int(b["counts"][part]))
@@ -297,7 +234,8 @@ def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts
         buf.update({k: np.empty((parts, n), dtype=v.dtype) for k, v in buf.items()
                     if k not in ("counts", "bytes")})
     outs = (buf["loc"], buf["prov"], buf["area"], buf["bits"], buf["counts"])
-    common = (sel["area_div"], sel["want_h3"], sel["codes"], sel["states"], sel["sel"], parts)
+    common = (sel["area_div"], sel["want_h3"], sel["codes"], sel["states"], sel["sel"],
+              sel["rules"], parts)
     if kind == "parquet":
         status, kept = columns_.parse_columns(*args, *common, *outs)
     else:
@@ -312,13 +250,45 @@ def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts
     return kept
 
 
-def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int | None = None
+def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int | None = None,
+                    rules: RulesLike = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int] | None:
-    """One state's files -> (area sums, area-provider pairs, row-check counts, repairs).
+    r"""One state's files -> (area sums, area-provider pairs, row-check counts, repairs).
 
-    The tuple of :func:`assetmap.bdc.service._aggregate_group`, or None when the input
-    needs the DuckDB engine (the reason is logged).
+    Parameters
+    ----------
+    files : sequence of Path
+        One state's CSVs, zips or Parquet files (or directories).
+    sel : dict
+        From :func:`selection` (not changed here).
+    threads : int, optional
+        Threads (default: all cores).
+    rules : str, mapping, RuleSet or None
+        The BEAD rule set; None: the one in ``sel`` (:func:`selection`'s ``rules``, by
+        default ``"bead"``).
+
+    Returns
+    -------
+    tuple or None
+        The tuple of :func:`assetmap.bdc.service._aggregate_group`, or None when the input
+        needs the DuckDB engine (the reason is logged).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "bdc_48_x.csv"
+    >>> _ = path.write_text(HEADER.decode() + "\n0001234567,130001,A,1000000001,70,30,5,1,R,TX,"
+    ...                     "481350001001000,8848a2d8c9fffff\n")
+    >>> custom = {"reliable_technologies": [70], "low_latency_required": False,
+    ...           "served": [100, 20], "underserved": [24.6, 1]}
+    >>> for rules in ("bead", custom):
+    ...     sums = aggregate_group([path], selection("tract"), threads=1, rules=rules)[0]
+    ...     print(sums[["area", "unserved", "underserved"]].to_numpy().tolist())
+    [['48135000100', 1, 0]]
+    [['48135000100', 0, 1]]
     """
+    if rules is not None or "rules" not in sel:
+        sel = {**sel, "rules": rule_arrays(rules)}
     workers = max(1, int(threads or os.cpu_count() or 2))
     streams: list[Iterator] = []
     try:
@@ -328,7 +298,7 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
         if done is not None:
             return done
         streams, rows = _units(files, sel)
-        tables = [_Tables(rows // 3 // workers) for _ in range(workers)]  # ~3 offers each
+        tables = [Tables(rows // 3 // workers) for _ in range(workers)]  # ~3 offers each
         bufs = [{"loc": np.empty((workers, 1), np.int64), "prov": np.empty((workers, 1), np.int64),
                  "area": np.empty((workers, 1), np.int64),
                  "bits": np.empty((workers, 1), np.int16),

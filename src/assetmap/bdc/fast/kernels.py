@@ -55,6 +55,7 @@ def _hash(key, bits):
 
 @njit(nogil=True, cache=True, inline="always")
 def partition_of(key, parts):
+    """Return the partition (0 to ``parts`` - 1) of a location key."""
     # the high 32 bits of a second hash, scaled to [0, parts) by a multiply (no division)
     return np.int64((((np.uint64(key) * C2) >> np.uint64(32)) * np.uint64(parts))
                     >> np.uint64(32))
@@ -214,7 +215,7 @@ def rehash(old, width, old_bits, new, new_bits, empty, pair_key):
 
 @njit(nogil=True, cache=True)
 def finish(lt, loc_bits, n_area, ot, ovf_bits):
-    """Per-area counts of a partition, columns as ``_bdc_fast.SUM_COLUMNS``."""
+    """Per-area counts of a partition, columns as ``assetmap.bdc.fast.common.SUM_COLUMNS``."""
     out = np.zeros((n_area, 13), dtype=np.int64)
     for s in range(np.int64(1) << loc_bits):
         if lt[2 * s] == EMPTY:

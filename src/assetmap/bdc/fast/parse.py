@@ -9,9 +9,10 @@ partition has one owner thread (:func:`assetmap.bdc.fast.kernels.aggregate`). Co
 with numba ``nogil=True``.
 
 Every line is validated: twelve fields, only ``brand_name`` quoted, digits where digits
-belong, a 15-digit block GEOID, a known technology code, low latency 0 or 1, whole-number
-speeds. The first line that is not plainly good stops the parser with a non-zero status, and
-the caller hands the whole state to the DuckDB engine, which repairs, rejects and reports.
+belong, a 15-digit block GEOID, a known technology code (one with a group bit in the rule
+arrays, :mod:`assetmap.bdc.fast.rule_arrays`), low latency 0 or 1, whole-number speeds. The
+first line that is not plainly good stops the parser with a non-zero status, and the caller
+hands the whole state to the DuckDB engine, which repairs, rejects and reports.
 
 Keys: ids of up to 17 digits are ``value * 32 + number of digits`` (``"0012"`` and ``"12"``
 stay apart, as in the DuckDB engine's text ids); areas are integers (the GEOID prefix, or the
@@ -25,23 +26,33 @@ from numba import njit
 
 from assetmap.bdc.fast.kernels import BAD_LINE, OK, partition_of
 
-#: offer bit per technology code (0 = unknown), as :data:`_bead_sql.MASK`
-TECH_BIT = np.zeros(256, dtype=np.int64)
-for _code, _bit in ((0, 64), (10, 1), (40, 2), (50, 4), (71, 8), (72, 8), (70, 16), (60, 32),
-                    (61, 32)):
-    TECH_BIT[_code] = _bit
-RELIABLE_BITS = 1 | 2 | 4 | 8
 MIN_LINE = 33  # bytes of the shortest line the CSV parser accepts (newline included)
 POW10 = 10 ** np.arange(18, dtype=np.int64)
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _offer(tech_bit, tech, down, up, low_latency):
-    bits = tech_bit
-    if (tech_bit & RELIABLE_BITS) != 0 and low_latency == 1:
-        if down >= 25 and up >= 3:
+def rules_ok(tech_bit, reliable, thresholds):
+    """Whether the rule arrays have the shapes the kernels index (:mod:`.rule_arrays`)."""
+    return tech_bit.shape[0] == 256 and reliable.shape[0] == 256 and thresholds.shape[0] == 4
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _offer(bits, reliable, down, up, low_latency, latency, under_down, under_up, served_down,
+           served_up):
+    """Return one offer's mask: its group ``bits``, +128 / +256 at the thresholds.
+
+    128: a reliable offer reaches the underserved thresholds; 256: the served ones.
+    ``reliable`` is the rule set's flag of the offer's technology code, ``latency`` 1 when
+    reliable offers must be low latency (:func:`assetmap.bdc.fast.rule_arrays.rule_arrays`).
+    Whole-number speeds are compared with the (maybe fractional) thresholds as floats: exact
+    below 2**53.
+    """
+    if reliable != 0 and (low_latency == 1 or latency == 0):
+        d = np.float64(down)
+        u = np.float64(up)
+        if d >= under_down and u >= under_up:
             bits |= 128
-        if down >= 100 and up >= 20:
+        if d >= served_down and u >= served_up:
             bits |= 256
     return bits
 
@@ -66,7 +77,7 @@ def _in_list(sel, i, v):
 def in_selection(geoid, sel):
     """Whether a block GEOID is in the state, county and tract lists of the selection.
 
-    ``sel`` holds three sorted lists, each prefixed by its length (``_bdc_fast.selection``);
+    ``sel`` holds three sorted lists, each prefixed by its length (``engine.selection``);
     an empty list selects everything.
     """
     i = 0

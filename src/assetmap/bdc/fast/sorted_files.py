@@ -5,11 +5,11 @@ location_id)`` (every location with one block; the file's metadata says so, with
 of locations: :func:`block_order`) or else by ``location_id``. When the metadata says block
 order, or the row groups' statistics say id order (each group's smallest id at least the
 largest id of the group before, in file order), :func:`aggregate_sorted` folds each row
-group on its own
-(:func:`_bdc_sorted_kernel.fold_unit`, on the thread pool, each thread with its own small
-tables): no table keyed by location, so no cache miss per row. Text columns are read as
-dictionaries when the file has them (each dictionary parsed once). A location split across
-two groups comes back unfolded from both and is merged here, in order.
+group on its own (:func:`assetmap.bdc.fast.sorted_kernel.fold_unit`, on the thread pool,
+each thread with its own small tables): no table keyed by location, so no cache miss per
+row. Text columns are read as dictionaries when the file has them (each dictionary parsed
+once). A location split across two groups comes back unfolded from both and is merged here,
+in order.
 
 In block order the areas change rarely from one location to the next (the fold is nearly
 sequential) and the kernel checks the order as it goes; the groups' first and last (block,
@@ -19,7 +19,7 @@ metadata counts (no location comes back in another block).
 It returns None when the state is not ordered (the hash path then runs), including when a
 group turns out to be out of order inside although its statistics or metadata said
 otherwise, and raises
-:class:`assetmap.bdc.fast.engine._Fallback` for input the fast engine does not take (the
+:class:`assetmap.bdc.fast.common.Fallback` for input the fast engine does not take (the
 state then goes to the DuckDB engine).
 """
 
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assetmap.bdc.fast.engine import SUM_COLUMNS, _area_text, _Fallback
+from assetmap.bdc.fast.common import SUM_COLUMNS, Fallback, area_text
 from assetmap.bdc.fast.pages import Unsupported, text_column
 
 __all__ = ["aggregate_sorted", "block_order", "is_ordered"]
@@ -163,12 +163,12 @@ class _Worker:
         n_area = int(self.meta[0])
         keep = self.sums[:n_area, 0] > 0
         sums = pd.DataFrame(self.sums[:n_area, :13][keep].astype(np.int64), columns=SUM_COLUMNS)
-        sums.insert(0, "area", _area_text(self.akeys[:n_area][keep], level))
+        sums.insert(0, "area", area_text(self.akeys[:n_area][keep], level))
         rows, word = np.nonzero(self.pbits[:n_area])
         flags = np.unpackbits(self.pbits[rows, word].astype("<u8").view(np.uint8).reshape(-1, 8),
                               axis=1, bitorder="little")
         at, bit = np.nonzero(flags)
-        area = _area_text(self.akeys[rows[at]], level)
+        area = area_text(self.akeys[rows[at]], level)
         pids = self.pkeys[word[at] * 64 + bit]
         texts = {int(k): str(k >> 5).zfill(int(k & 31)) for k in np.unique(pids)}
         provider = np.array([texts[int(k)] for k in pids], dtype=object)
@@ -184,7 +184,7 @@ def _text(arr, parse) -> tuple[np.ndarray, ...]:
     if pa.types.is_dictionary(arr.type):
         idx = arr.indices
         if not pa.types.is_integer(idx.type):
-            raise _Fallback(f"a dictionary indexed by {idx.type}")
+            raise Fallback(f"a dictionary indexed by {idx.type}")
         vals = parse(*_strings(arr.dictionary))
         return (idx.to_numpy(zero_copy_only=False).astype(np.int32, copy=False),
                 *(vals if isinstance(vals, tuple) else (vals,)))
@@ -226,16 +226,16 @@ def _read(worker: _Worker, unit: tuple, sel: dict[str, Any]) -> dict[str, Any]:
             chunks = chunks.unify_dictionaries() if pa.types.is_dictionary(chunks.type) else chunks
         arr = chunks.combine_chunks()
         if arr.null_count:
-            raise _Fallback(f"{f}: nulls in {name}")
+            raise Fallback(f"{f}: nulls in {name}")
         cols[name] = arr
     out: dict[str, Any] = {}
     for name in ("location_id", "technology", "max_advertised_download_speed",
                  "max_advertised_upload_speed", "low_latency"):
         if not pa.types.is_integer(cols[name].type):
-            raise _Fallback(f"{f}: {name} stored as {cols[name].type}")
+            raise Fallback(f"{f}: {name} stored as {cols[name].type}")
         out[name] = cols[name].to_numpy()
     if cols["location_id"].type != pa.int64():
-        raise _Fallback(f"{f}: location_id stored as {cols['location_id'].type}")
+        raise Fallback(f"{f}: location_id stored as {cols['location_id'].type}")
     idx, *vals = _text(cols["provider_id"], k.id_values)
     if not len(idx):  # one entry per distinct id
         vals[0], idx = np.unique(vals[0], return_inverse=True)
@@ -269,8 +269,8 @@ def _fold(worker: _Worker, unit: tuple, sel: dict[str, Any], mode: int
         _, status = k.fold_unit(
             c["location_id"], *c["prov"], c["technology"], c["max_advertised_download_speed"],
             c["max_advertised_upload_speed"], c["low_latency"], *c["code"], *c["geo"],
-            *c["h3"], state_ok, sel["want_h3"], sel["sel"], w.at, w.akeys, w.sums,
-            w.pbits, w.meta, part, mode, edge)
+            *c["h3"], state_ok, sel["want_h3"], sel["sel"], sel["rules"], w.at, w.akeys,
+            w.sums, w.pbits, w.meta, part, mode, edge)
         if status < k.GROW:
             break
         w.grow(0)
@@ -350,7 +350,7 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
             return None
     statuses = {r[0] for r in results if r is not None}
     if k.BAD_LINE in statuses:
-        raise _Fallback("a row the fast engine does not take as is")
+        raise Fallback("a row the fast engine does not take as is")
     if statuses == {k.OK} and mode and not _runs_ok([r[3] for r in results if r is not None],
                                                     locations or 0):
         statuses = {k.UNSORTED}

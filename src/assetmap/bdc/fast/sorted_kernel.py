@@ -1,4 +1,4 @@
-"""Kernels of the sorted Parquet path of the fast BDC engine (:mod:`assetmap.bdc.fast.sorted_files`).
+"""Kernels of the sorted Parquet path of the fast BDC engine (:mod:`.sorted_files`).
 
 When a state's rows are ordered by ``location_id``, or by ``(block_geoid, location_id)`` with
 one block per location (as :func:`assetmap.bdc_to_parquet` writes them), a location's rows
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from assetmap.bdc.fast.parse import TECH_BIT, _offer, in_selection
+from assetmap.bdc.fast.parse import _offer, in_selection, rules_ok
 
 OK, BAD_LINE, FULL, UNSORTED, GROW = 0, 1, 2, 3, 4
 PCAP = 60  # distinct providers at 100/20 one location may have here (more: the hash path)
@@ -66,7 +66,7 @@ def rehash(old, width, new, new_bits):
 
 @njit(nogil=True, cache=True, inline="always")
 def _emit(sums, a, m, n100):
-    """Fold one location (offer bits ``m``) into area ``a``, as ``_bdc_kernels.finish``."""
+    """Fold one location (offer bits ``m``) into area ``a``, as ``kernels.finish``."""
     sums[a, 0] += 1
     if m & 384 == 0:
         sums[a, 1] += 1
@@ -111,7 +111,7 @@ def _value(idx, vals, r):
 
 @njit(nogil=True, cache=True)
 def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx, code_vals,
-              geo_idx, geo_vals, area_vals, h3_idx, h3_vals, state_ok, want_h3, sel,
+              geo_idx, geo_vals, area_vals, h3_idx, h3_vals, state_ok, want_h3, sel, rules,
               at, akeys, sums, pbits, meta, part, mode, edge):
     """Check and fold a row group ordered by location; return (row, status).
 
@@ -120,6 +120,7 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
     rows, the first row's GEOID and id, the last row's GEOID and id, for the caller to
     check the order across groups and that no location comes back later).
 
+    ``rules``: the rule set as arrays (:func:`assetmap.bdc.fast.rule_arrays.rule_arrays`).
     ``prov_pid``/``prov_vals``: the worker's provider index and the provider key of each
     dictionary entry (-1: not an id); ``pbits`` the (area, provider) pairs, one bit each.
     Status ``GROW``: the area table needs doubling (the caller grows it and calls again;
@@ -131,6 +132,11 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
     Three passes, so that the cache misses on the area tables overlap: the rows into
     locations (sequential), the locations' areas interned, then counts and pairs.
     """
+    tech_bit, reliable, thresholds, latency = rules
+    if not rules_ok(tech_bit, reliable, thresholds):
+        return 0, BAD_LINE
+    under_down, under_up = thresholds[0], thresholds[1]
+    served_down, served_up = thresholds[2], thresholds[3]
     n = loc.shape[0]
     provs = np.empty(PCAP, dtype=np.int64)
     l_key = np.empty(n + 1, dtype=np.int64)  # per location: area key, offer bits, n at 100/20
@@ -160,7 +166,7 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
         pidx = prov_pid[pe]
         geoid = _value(geo_idx, geo_vals, r)
         t = np.int64(tech[r])
-        if pidx < 0 or geoid < 0 or t < 0 or t > 255 or (TECH_BIT[t] == 0 and t != 0):
+        if pidx < 0 or geoid < 0 or t < 0 or t > 255 or tech_bit[t] == 0:
             return r, BAD_LINE
         if mode == 0:
             if lv < prev:
@@ -205,7 +211,8 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
         r_loc[kept] = nl
         r_pid[kept] = pidx
         kept += 1
-        b = _offer(TECH_BIT[t], t, d, u, lo)
+        b = _offer(tech_bit[t], reliable[t], d, u, lo, latency, under_down, under_up,
+                   served_down, served_up)
         bits |= b
         if b & 256:
             pk = prov_vals[pe]

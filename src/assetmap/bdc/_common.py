@@ -1,0 +1,211 @@
+"""What the BDC service engines share: area keys, row checks, the area table, the rule set.
+
+Used by :mod:`assetmap.bdc.levels` (frames), :mod:`assetmap.bdc.aggregate` (files),
+:mod:`assetmap.bdc._compare` (releases) and :mod:`assetmap.bdc.service_dask` (Dask), so that
+each computes the same columns, counts the same checks and names its rule set in its report
+the same way: ``report["rules"]`` is :meth:`RuleSet.as_dict` and ``report["definition"]``
+is :meth:`RuleSet.describe`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from assetmap._report import count_reject, count_repair, get_report
+from assetmap.bdc import _engine as eng
+from assetmap.bdc import _sql as bead
+from assetmap.bdc.rules import REQUIRED_KEYS, RuleSet, RulesLike, available_rule_sets, rule_set
+from assetmap.errors import SchemaError
+
+if TYPE_CHECKING:  # connections come from _engine.connect, which imports DuckDB
+    import duckdb
+
+Level = Literal["tract", "block_group", "county", "h3"]
+AREA_COLUMNS = [
+    "locations", "unserved", "underserved", "served", "unserved_share", "underserved_share",
+    "served_share", "fiber_locations", "fiber_share", "providers", "providers_100_20",
+    "satellite_only", "unlicensed_fw_only", "tech_copper_share", "tech_cable_share",
+    "tech_fiber_share", "tech_licensed_fw_share", "tech_unlicensed_fw_share",
+    "tech_satellite_share",
+]
+#: the service_levels column of each technology group counted per area
+TECH_COLUMNS = {group: f"has_{group}" for group in bead.TECH_BITS}
+SUM_COLUMNS = ["locations", "unserved", "underserved", "served", "providers_100_20_sum",
+               "satellite_only", "unlicensed_fw_only", *(f"n_{t}" for t in bead.TECH_BITS)]
+SPEEDS = ("max_advertised_download_speed", "max_advertised_upload_speed")
+
+
+def check_level(level: str) -> str:
+    """Return the SQL area expression of ``level`` (ValueError naming the allowed values)."""
+    if level not in bead.AREA_EXPR:
+        raise ValueError(f"level must be one of {list(bead.AREA_EXPR)}, got {level!r}")
+    return bead.AREA_EXPR[level]
+
+
+def area_key(level: str) -> str:
+    """Return the key column of the area table of ``level``."""
+    return "h3_res8_id" if level == "h3" else "GEOID"
+
+
+def need_columns(avail: pd.DataFrame) -> None:
+    """Raise SchemaError when a BDC column is missing from an availability frame."""
+    missing = [c for c in eng.BDC_COLUMNS if c not in avail.columns]
+    if missing:
+        raise SchemaError(f"availability frame: missing BDC column(s) {missing}")
+
+
+def integral_speeds(avail: pd.DataFrame) -> bool:
+    """Whether the frame stores both speeds as integers (best speeds are then int32)."""
+    return all(pd.api.types.is_integer_dtype(avail[c]) for c in SPEEDS)
+
+
+def frame_rows(con: duckdb.DuckDBPyConnection, avail: pd.DataFrame, codes,
+               name: str = "avail_frame") -> str:
+    """Register a frame and return SQL for its checked rows (speeds as DOUBLE, exact)."""
+    need_columns(avail)
+    con.register(name, avail[list(eng.BDC_COLUMNS)])
+    types = eng.BDC_TYPES | dict.fromkeys(SPEEDS, "DOUBLE")
+    typed = ", ".join(f"CAST({c} AS {types[c]}) AS {c}" for c in eng.BDC_COLUMNS)
+    return eng.checked_sql(f"SELECT {typed} FROM {name}", eng.row_filter(codes=codes))
+
+
+def count_checks(report: dict[str, Any], pairs: pd.DataFrame) -> None:
+    """Record rows read, rejected per check code and repaired, from ``_check, n`` counts."""
+    report["rows_read"] = int(pairs["n"].sum())
+    for code, n in pairs.groupby("_check")["n"].sum().items():
+        if int(code) > 1:
+            count_reject(report, eng.REJECT_REASONS[int(code)], int(n))
+    count_repair(report, "block_geoid had lost its leading zero (14 digits); restored",
+                 int(pairs.loc[pairs["_check"] == 1, "n"].sum()))
+
+
+def empty_sums() -> pd.DataFrame:
+    """Return an area-sums frame with no area."""
+    return pd.DataFrame(columns=["area", *SUM_COLUMNS])
+
+
+def split_areas(result: pd.DataFrame, exact: Callable[[], pd.DataFrame]
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Split the result of :func:`bead.areas_sql` into sums, pairs and row-check counts.
+
+    Sums and (area, provider) pairs as :func:`finish_area` takes them, row-check counts
+    (``_check, n``) as :func:`count_checks` does; ``exact()`` counts rows per check code
+    when one group mixed two codes.
+    """
+    kind = result["kind"]
+    areas, groups = result.loc[kind == "area"], result.loc[kind == "check"]
+    bad = groups.loc[groups["nbad"] > 0]
+    bits = bad["codes"].astype("int64") & ~1  # bit k: check code k occurred
+    if (bits & (bits - 1)).any():  # a group with two codes: count them exactly
+        checks = exact()
+    else:
+        code = np.log2(bits.clip(lower=1)).round().astype("int64")
+        checks = pd.DataFrame({"_check": code, "n": bad["nbad"].astype("int64")})
+    total = int(groups["n"].sum())
+    checks = pd.concat([pd.DataFrame({"_check": [0], "n": [total - int(checks["n"].sum())]}),
+                        checks], ignore_index=True)
+    checks = checks[checks["n"] > 0]
+    sums = areas.loc[areas["locations"] > 0]
+    ids = sums["provider_ids"]
+    lengths = ids.map(len).to_numpy() if len(ids) else np.zeros(0, dtype="int64")
+    pairs = pd.DataFrame({
+        "area": np.repeat(sums["area"].to_numpy(), lengths),
+        "provider_id": (np.concatenate([np.asarray(x, dtype=object) for x in ids])
+                        if len(ids) else np.zeros(0, dtype=object)),
+    }).assign(_check=0)
+    sums = sums.drop(columns=["kind", "provider_ids", "codes", "nbad", "n"])
+    counts = [c for c in sums.columns if c != "area"]
+    return sums.astype(dict.fromkeys(counts, "int64")), pairs, checks
+
+
+def finish_area(sums: pd.DataFrame, pairs: pd.DataFrame, *, key: str) -> pd.DataFrame:
+    """Shares and distinct providers from summed counts and (area, provider) pairs."""
+    sums = sums.groupby("area", sort=True)[SUM_COLUMNS].sum()
+    ok = pairs[pairs["_check"] <= 1]
+    providers = ok.drop_duplicates(["area", "provider_id"]).groupby("area").size()
+    out = pd.DataFrame(index=sums.index)
+    n = sums["locations"].astype("int64")
+    for c in ("locations", "unserved", "underserved", "served"):
+        out[c] = sums[c].astype("int64")
+    for c in ("unserved", "underserved", "served"):
+        out[f"{c}_share"] = sums[c] / n
+    out["fiber_locations"] = sums["n_fiber"].astype("int64")
+    out["fiber_share"] = sums["n_fiber"] / n
+    out["providers"] = providers.reindex(out.index).fillna(0).astype("int64")
+    out["providers_100_20"] = sums["providers_100_20_sum"] / n
+    out["satellite_only"] = sums["satellite_only"].astype("int64")
+    out["unlicensed_fw_only"] = sums["unlicensed_fw_only"].astype("int64")
+    for t in bead.TECH_BITS:
+        out[f"tech_{t}_share"] = sums[f"n_{t}"] / n
+    out.index = out.index.astype(object).astype("str")
+    out.index.name = key
+    return out.reset_index()[[key, *AREA_COLUMNS]]
+
+
+def check_keys(out: pd.DataFrame, key: str, level: str, report: dict[str, Any]) -> pd.DataFrame:
+    """Reject areas whose key is not well formed (non-digit GEOID, unknown state)."""
+    keys = out[key].astype(str)
+    if level == "h3":
+        bad = ~keys.str.fullmatch(r"[0-9a-f]{15}")
+        reason = "h3_res8_id is not 15 hexadecimal characters"
+    else:
+        from assetmap.geoid import _states
+
+        bad = ~keys.str.fullmatch(r"\d+") | ~keys.str[:2].isin(set(_states()[1]))
+        reason = "block_geoid is not digits starting with a state FIPS code"
+    if bad.any():
+        count_reject(report, f"{reason} (locations)", int(out.loc[bad, "locations"].sum()))
+        out = out.loc[~bad].reset_index(drop=True)
+    return out
+
+
+def note_rules(report: dict[str, Any], rules: RuleSet) -> None:
+    """Name the rule set in a report: its definition as data and as one sentence."""
+    report["rules"] = rules.as_dict()
+    report["definition"] = rules.describe()
+
+
+def _definition(rules: RuleSet) -> tuple[Any, ...]:
+    return (rules.reliable_technologies, rules.low_latency_required, rules.served,
+            rules.underserved)
+
+
+def recorded_rules(frame: pd.DataFrame) -> RuleSet | None:
+    """Return the rule set named in a frame's report (``report["rules"]``), or None."""
+    data = get_report(frame).get("rules")
+    if not isinstance(data, dict):
+        return None
+    found = rule_set({k: data[k] for k in (*REQUIRED_KEYS, "name") if k in data})
+    named = available_rule_sets().get(found.name)
+    return named if named is not None and _definition(named) == _definition(found) else found
+
+
+def rules_of_levels(frames: list[pd.DataFrame], rules: RulesLike,
+                    report: dict[str, Any]) -> RuleSet:
+    """Return the rule set of ``service_levels`` frames, checked against ``rules``.
+
+    A frame of :func:`assetmap.service_levels` was classified under one rule set, named in its
+    report; it cannot be classified again. None takes that set (``"bead"`` when a frame does
+    not record one, with a note); a different set raises ValueError.
+    """
+    recorded = [r for r in (recorded_rules(f) for f in frames) if r is not None]
+    wanted = None if rules is None else rule_set(rules)
+    for r in recorded:
+        if _definition(r) != _definition(recorded[0]):
+            raise ValueError(f"the service_levels frames were made under different rule sets "
+                             f"({recorded[0].name!r} and {r.name!r}); make both with one set")
+        if wanted is not None and _definition(r) != _definition(wanted):
+            raise ValueError(
+                f"this service_levels frame was made under rule set {r.name!r}, not "
+                f"{wanted.name!r}; pass rules={r.name!r} (or None), or classify the "
+                "availability rows again with service_levels(rows, rules=...)")
+    if recorded:
+        return recorded[0] if wanted is None else wanted
+    chosen = rule_set(rules)
+    report["notes"].append(f"the service_levels frame does not name its rule set; taken as "
+                           f"{chosen.name!r}")
+    return chosen

@@ -1,0 +1,37 @@
+"""The BDC fixed-availability layout: columns, types, value ranges and the source citation.
+
+Numbers are scanned as ``DOUBLE`` so that nothing is rounded on the way in (DuckDB's
+``INTEGER`` cast rounds ``"24.6"`` to 25, across the 25/3 threshold). Speeds stay ``DOUBLE``
+(fractions of a Mbps are kept); ``technology`` and ``low_latency`` are codes: a value that is
+not one of the codes is a rejected row, and a good row's code is stored as a small integer.
+A value outside :data:`RANGES` is not a BDC value at all: reading stops with a
+:class:`~assetmap.errors.SchemaError` naming file, row and column.
+"""
+
+from __future__ import annotations
+
+from assetmap.bdc.rules import technology_names
+
+__all__ = ["BDC_COLUMNS", "BDC_SOURCE", "BDC_TYPES", "LETTER_CODES", "NUMERIC", "PANDAS_DTYPES",
+           "RANGES", "SPEEDS", "TECHNOLOGIES"]
+
+BDC_SOURCE = {"name": "FCC Broadband Data Collection, fixed availability",
+              "url": "https://broadbandmap.fcc.gov/data-download", "license": "public domain"}
+BDC_COLUMNS = (
+    "frn", "provider_id", "brand_name", "location_id", "technology",
+    "max_advertised_download_speed", "max_advertised_upload_speed", "low_latency",
+    "business_residential_code", "state_usps", "block_geoid", "h3_res8_id",
+)
+SPEEDS = ("max_advertised_download_speed", "max_advertised_upload_speed")
+NUMERIC = ("technology", *SPEEDS, "low_latency")
+#: SQL type of each column in checked rows (numbers are scanned as DOUBLE first)
+BDC_TYPES = dict.fromkeys(BDC_COLUMNS, "VARCHAR") | {
+    "technology": "SMALLINT", **dict.fromkeys(SPEEDS, "DOUBLE"), "low_latency": "TINYINT"}
+PANDAS_DTYPES = dict.fromkeys(BDC_COLUMNS, "str") | {
+    "technology": "int16", **dict.fromkeys(SPEEDS, "float64"), "low_latency": "int8"}
+#: the values a number column can hold at all (inclusive); outside them reading stops
+RANGES = {"technology": (-32768, 32767), **dict.fromkeys(SPEEDS, (0, 2**31 - 1)),
+          "low_latency": (-128, 127)}
+#: columns the FCC writes as letters: compared upper-cased and stripped of spaces
+LETTER_CODES = ("business_residential_code", "state_usps")
+TECHNOLOGIES = tuple(sorted(technology_names()))

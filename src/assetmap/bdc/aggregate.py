@@ -1,0 +1,226 @@
+"""BDC availability files streamed straight to BEAD service levels per area, out of core.
+
+:func:`aggregate_bdc` reads a national glob of CSVs, zips or Parquet one state at a time and
+returns the area table of :func:`assetmap.service_by_area` without materialising the rows in
+pandas. The classification is the rule set's (:func:`assetmap.bdc.rules.rule_set`), written
+as SQL by :mod:`assetmap.bdc._sql` for DuckDB, or run by the fast engine
+(:mod:`assetmap.bdc.fast`). The engines were chosen by benchmark
+(``benchmarks/bdc_aggregation.py``, figures in ``benchmarks/RESULTS.md``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from assetmap._report import attach_report, count_repair, start_report
+from assetmap.bdc import _common as common
+from assetmap.bdc import _engine as eng
+from assetmap.bdc import _sql as bead
+from assetmap.bdc.read import BDC_SOURCE
+from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
+
+__all__ = ["aggregate_bdc"]
+
+log = logging.getLogger(__name__)
+
+
+def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+                  level: common.Level = "tract", states: Iterable[str] | None = None,
+                  counties: Iterable[str] | None = None, tracts: Iterable[str] | None = None,
+                  codes: Iterable[str] | None = ("R", "X"), threads: int | None = None,
+                  memory_limit: str | None = None, engine: str = "auto",
+                  rules: RulesLike = "bead") -> pd.DataFrame:
+    r"""Stream BDC availability files straight to one row per area, out of core.
+
+    Files are processed one state at a time (locations never cross a state line), so memory
+    stays bounded by the largest state; within a state DuckDB scans all technology files in
+    parallel and spills to disk past ``memory_limit``. Zips are unzipped in parallel threads.
+
+    Parameters
+    ----------
+    paths : path, glob or list of them
+        BDC availability CSVs, zips (one per state and technology), Parquet files or a
+        directory written by :func:`assetmap.bdc_to_parquet`.
+    level : {"tract", "block_group", "county", "h3"}
+        The area.
+    states, counties, tracts : iterable of str, optional
+        Keep only these (state names/USPS/FIPS, 5-digit county and 11-digit tract GEOIDs).
+    codes : iterable of str or None
+        Business/residential codes kept (default R and X).
+    threads : int, optional
+        Threads of either engine (default: all cores).
+    memory_limit : str, optional
+        DuckDB memory limit before spilling (default ``"1500MB"``).
+    engine : {"auto", "numba", "duckdb"}
+        ``"numba"``: the fast engine (the ``fast`` extra, ``pip install 'assetmap[fast]'``):
+        compiled parsers and hash tables, several times DuckDB's rate (benchmarks/RESULTS.md).
+        It reads only plainly good input; a state with anything to repair or reject, or an
+        unusual layout, goes to DuckDB, so errors, warnings and report counts are the same,
+        and so is the result. ``"duckdb"``: DuckDB only. ``"auto"`` (default): the fast engine
+        when numba is installed and the input is large enough (about 256 MB of CSV) for its
+        start-up to pay, else DuckDB. For a cluster use
+        :func:`assetmap.bdc.service_dask.aggregate_bdc_dask`.
+    rules : str, mapping or RuleSet
+        The rule set (:func:`assetmap.bdc.rules.rule_set`; default ``"bead"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`assetmap.service_by_area`; the report counts rows read, repaired and
+        rejected, and names the rule set (``report["rules"]``).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "bdc_48_Fiber.csv").write_text(
+    ...     "frn,provider_id,brand_name,location_id,technology,max_advertised_download_speed,"
+    ...     "max_advertised_upload_speed,low_latency,business_residential_code,state_usps,"
+    ...     "block_geoid,h3_res8_id\n"
+    ...     '0001,130001,"Fiber, LLC",1001,50,1000,1000,1,R,TX,481350001001000,8848a2d8c9fffff\n')
+    >>> aggregate_bdc(folder / "*.csv")[["GEOID", "locations", "served", "fiber_share"]]
+             GEOID  locations  served  fiber_share
+    0  48135000100          1       1          1.0
+    """
+    if engine not in ("auto", "numba", "duckdb"):
+        raise ValueError(f"engine must be 'auto', 'numba' or 'duckdb' (for a cluster use "
+                         f"aggregate_bdc_dask), got {engine!r}")
+    chosen = rule_set(rules)
+    area = common.check_level(level)
+    key = common.area_key(level)
+    files = eng.resolve_paths(paths)
+    state_list = list(states) if states else None
+    if state_list:
+        from assetmap.geoid import state_fips
+
+        wanted = {state_fips(s) for s in state_list}
+        files = [f for f in files if eng.state_of_file(f) in (None, *wanted)]
+    chosen_rows = {"states": state_list, "counties": list(counties or []) or None,
+                   "tracts": list(tracts or []) or None, "codes": tuple(codes) if codes else None}
+    where_sql = eng.row_filter(**chosen_rows)
+    fast = _fast_engine(engine, files, chosen, level=level, **chosen_rows)
+    report = start_report(", ".join(map(str, paths)) if not isinstance(paths, str | os.PathLike)
+                          else str(paths), kind="bdc_service_by_area",
+                          sources=[BDC_SOURCE],
+                          illustrative=any("illustrative" in f.name for f in files))
+    columns = ["location_id", "provider_id", "technology", "max_advertised_download_speed",
+               "max_advertised_upload_speed", "low_latency", "block_geoid"]
+    columns += ["business_residential_code"] if codes else []
+    columns += ["state_usps"] if state_list else []
+    columns += ["h3_res8_id"] if level == "h3" else []
+    all_sums, all_pairs, all_checks, repairs = [], [], [], 0
+    with eng.connect(threads=threads, memory_limit=memory_limit) as con:
+        for group in eng.group_by_state(files).values():
+            done = fast(group, threads=threads) if fast else None
+            sums, pairs, checks, fixed = done or _aggregate_group(
+                con, group, area, where_sql, report, columns, chosen)
+            all_sums.append(sums)
+            all_pairs.append(pairs)
+            all_checks.append(checks)
+            repairs += fixed
+    if not all_sums:
+        report["notes"].append(f"no file of the states {state_list} among the inputs")
+        all_sums = [common.empty_sums()]
+        all_pairs = [pd.DataFrame({"area": [], "provider_id": [], "_check": []})]
+        all_checks = [pd.DataFrame({"_check": [], "n": []})]
+    common.count_checks(report, pd.concat(all_checks, ignore_index=True))
+    count_repair(report, "integral numbers written as text (e.g. '100.0') read as integers",
+                 repairs)
+    pairs = pd.concat(all_pairs, ignore_index=True)
+    out = common.finish_area(pd.concat(all_sums, ignore_index=True), pairs, key=key)
+    out = common.check_keys(out, key, level, report)
+    common.note_rules(report, chosen)
+    report.update(level=level, rows_out=len(out))
+    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values()) - len(out))
+    report["notes"].append("exact duplicate rows do not change the aggregation (it takes "
+                           "maxima and distinct values) and are not counted here")
+    return attach_report(out, report)
+
+
+def _fast_engine(engine: str, files: list[Path], rules: RuleSet, **selection: Any
+                 ) -> Callable | None:
+    """Return the fast engine's per-state function for ``engine``, or None for DuckDB.
+
+    The rule set goes to the fast engine's ``selection`` or ``aggregate_group`` as
+    ``rules=``. A fast engine that takes no ``rules`` computes the default set only (its
+    kernels were written for it), so any other rule set is computed by DuckDB (the same
+    result, at DuckDB's rate).
+    """
+    from assetmap.bdc.fast import engine as _bdc_fast
+
+    if engine == "duckdb" or (engine == "auto" and not _bdc_fast.available()):
+        return None
+    if not _bdc_fast.available():
+        raise ImportError("engine='numba' needs numba: pip install 'assetmap[fast]'")
+    if engine == "auto" and _csv_bytes(files) < 256 << 20:
+        return None
+    in_selection = "rules" in inspect.signature(_bdc_fast.selection).parameters
+    in_group = "rules" in inspect.signature(_bdc_fast.aggregate_group).parameters
+    if not (in_selection or in_group) and not _same_definition(rules, rule_set(None)):
+        log.info("BDC fast engine: it does not take rule set %r; DuckDB computes it", rules.name)
+        return None
+    sel = _bdc_fast.selection(**selection, **({"rules": rules} if in_selection else {}))
+    if sel is None:
+        return None
+    return partial(_bdc_fast.aggregate_group, sel=sel, **({"rules": rules} if in_group else {}))
+
+
+def _same_definition(a: RuleSet, b: RuleSet) -> bool:
+    return (a.reliable_technologies, a.low_latency_required, a.served, a.underserved) == (
+        b.reliable_technologies, b.low_latency_required, b.served, b.underserved)
+
+
+def _csv_bytes(files: list[Path]) -> int:
+    """About how many bytes of CSV the inputs hold (zips ~5x, Parquet ~7x compressed)."""
+    total = 0
+    for f in files:
+        for part in (f.glob("**/*.parquet") if f.is_dir() else [f]):
+            ratio = {".zip": 5, ".parquet": 7}.get(part.suffix.lower(), 1)
+            total += ratio * part.stat().st_size
+    return total
+
+
+def _aggregate_group(con, files, area, where_sql, report, columns, rules: RuleSet):
+    """One state's files -> (area sums, area-provider pairs, row-check counts, repairs).
+
+    One hash group-by over all rows into a temporary table (:func:`bead.groups_sql`; DuckDB
+    spills it past the memory limit): per (location, provider) for CSVs and zips, parsed once;
+    per location for Parquet (a smaller table), scanned once more for the (area, provider)
+    pairs. Then small group-bys on that table (:func:`bead.areas_sql`).
+    ``location_id`` is grouped as an integer from Parquet that stores integers
+    (:func:`assetmap.bdc_to_parquet`), else as text; non-digit GEOIDs are caught on the area
+    keys after aggregation (:func:`common.check_keys`), which spares a regular expression per
+    row.
+    """
+    shown: dict[Path, Path] = {}
+    with eng.open_inputs(files, keep_zip_names=shown) as inputs:
+        if inputs.header_repairs:
+            count_repair(report, "; ".join(inputs.header_repairs), 1)
+        eng.settle_id_type(con, inputs)
+        by_provider = bool(inputs.csv_groups)  # parse CSVs once; scan Parquet twice
+
+        def rows() -> str:
+            return eng.checked_sql(eng.source_sql(inputs, columns), where_sql, digits=False)
+
+        def group() -> None:  # the one pass over all rows (a temporary table spills to disk)
+            con.execute("CREATE OR REPLACE TEMP TABLE bdc_groups AS " + bead.groups_sql(
+                rows(), rules=rules, area=area, by_provider=by_provider))
+
+        with eng.damaged_parquet(inputs):
+            eng.run_typed(con, inputs, {k: str(v) for k, v in shown.items()}, group)
+            try:
+                result = con.sql(bead.areas_sql(
+                    "bdc_groups", rows=None if by_provider else rows(), area=area)).df()
+                sums, pairs, checks = common.split_areas(
+                    result, lambda: con.sql(bead.check_counts_sql(rows())).df())
+            finally:
+                con.execute("DROP TABLE IF EXISTS bdc_groups")
+    return sums, pairs, checks, inputs.numeric_repairs

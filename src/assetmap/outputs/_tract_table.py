@@ -1,0 +1,106 @@
+"""The tract table the equity map embeds: names, popup values, survey rates and classes.
+
+Each tract's properties are compact keys (``n`` name, ``g`` GEOID, ``f0``... formatted values);
+the popup field spec names them with their labels and vintages. Suppressed survey cells say
+so (with the suppression threshold when known) and get their own class (-2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from assetmap._report import get_report
+from assetmap.errors import SchemaError
+from assetmap.outputs._classes import Classes, classify, column_info, format_value
+
+__all__ = [
+    "SURVEY_COLUMNS",
+    "merge_survey",
+    "survey_text",
+    "theme_classes",
+    "tract_table",
+]
+
+SURVEY_COLUMNS = ["survey_no_internet_rate", "survey_limited_rate", "survey_no_device_rate"]
+
+
+def _tract_names(frame: pd.DataFrame) -> pd.Series:
+    if "NAMELSAD" in frame:
+        return frame["NAMELSAD"].astype("string").fillna(frame.get("GEOID", ""))
+    if "NAME" in frame:
+        return "Census Tract " + frame["NAME"].astype("string")
+    if "GEOID" in frame:
+        return "Tract " + frame["GEOID"].astype("string")
+    return pd.Series([f"Area {i + 1}" for i in range(len(frame))], index=frame.index)
+
+
+def survey_text(frame: pd.DataFrame, min_responses: int | None) -> str:
+    """Return what a suppressed survey cell says, naming the threshold when it is known."""
+    if min_responses is None:
+        for key in ("min_responses", "suppression_min_responses", "suppress_below"):
+            value = get_report(frame).get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                min_responses = int(value)
+                break
+    if min_responses is None:
+        return "suppressed (too few responses)"
+    return f"suppressed (fewer than {min_responses} responses)"
+
+
+def merge_survey(gdf: gpd.GeoDataFrame, survey: pd.DataFrame | None) -> gpd.GeoDataFrame:
+    """Return the tracts with the survey's rates (by GEOID) in place of their own."""
+    if survey is None:
+        return gdf
+    if "GEOID" not in survey or "GEOID" not in gdf:
+        raise SchemaError("survey= must be keyed by GEOID (aggregated by tract) to map it")
+    keep = ["GEOID", *[c for c in [*SURVEY_COLUMNS, "responses", "suppressed"] if c in survey]]
+    base = gdf.drop(columns=[c for c in keep[1:] if c in gdf])
+    return base.merge(pd.DataFrame(survey)[keep], on="GEOID", how="left")
+
+
+def _display(frame: pd.DataFrame, column: str, suppressed_text: str) -> pd.Series:
+    """Return a column formatted for people (suppressed survey cells say so)."""
+    if column == "unreliable":
+        flags = frame[column].astype("boolean")
+        return flags.map({True: "some inputs have CV > 0.30: use with caution", False: None})
+    if column == "missing_inputs":
+        return frame[column].astype("string").replace("", pd.NA)
+    unit = column_info(column).unit
+    text = pd.Series([format_value(v, unit) for v in frame[column]], index=frame.index)
+    if column in SURVEY_COLUMNS and "suppressed" in frame:
+        text = text.mask(frame["suppressed"].fillna(False).astype(bool), suppressed_text)
+    return text
+
+
+def tract_table(
+    gdf: gpd.GeoDataFrame, columns: list[str], vintages: dict[str, str], suppressed_text: str
+) -> tuple[pd.DataFrame, list[list[str]], dict[str, str]]:
+    """Return (compact property table, popup field spec, column -> property key)."""
+    props = pd.DataFrame({"n": _tract_names(gdf).to_numpy()}, index=gdf.index)
+    if "GEOID" in gdf:
+        props["g"] = gdf["GEOID"].astype("string").to_numpy()
+    fields: list[list[str]] = [["g", "GEOID", ""]] if "g" in props else []
+    keys: dict[str, str] = {}
+    for i, column in enumerate(c for c in columns if c in gdf):
+        key = f"f{i}"
+        keys[column] = key
+        props[key] = _display(gdf, column, suppressed_text).to_numpy()
+        label = "Reliability" if column == "unreliable" else column_info(column).label
+        if column == "missing_inputs":
+            label = "Missing inputs"
+        fields.append([key, label, vintages.get(column, "")])
+    return props, fields, keys
+
+
+def theme_classes(
+    gdf: gpd.GeoDataFrame, column: str, *, scheme: str, k: int, bins: Any
+) -> Classes:
+    """Classify a theme column; suppressed survey cells get class -2."""
+    classes = classify(gdf[column], column=column, scheme=scheme, k=k, bins=bins)
+    if column in SURVEY_COLUMNS and "suppressed" in gdf:
+        suppressed = gdf["suppressed"].fillna(False).astype(bool).to_numpy()
+        classes.idx[suppressed] = -2
+    return classes

@@ -1,0 +1,175 @@
+"""The load stage: every source a study file names, read into one :class:`Sources`.
+
+Census tracts, counties and the district first (the other readers clip to the tracts), then
+the BDC releases beside the other sources (:func:`assetmap.pipeline.sources.load_releases`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from assetmap.pipeline.config import StudyConfig
+from assetmap.pipeline.sources import Sources, load_releases
+
+__all__ = ["fetch_sources", "load_sources"]
+
+
+def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
+    """Load every source a study file names.
+
+    Parameters
+    ----------
+    config : StudyConfig
+        The study (:func:`assetmap.pipeline.config.parse_study`).
+    bdc_files : list of str
+        The BDC availability files, globs expanded (URLs are downloaded or taken from the
+        cache).
+
+    Returns
+    -------
+    Sources
+
+    Examples
+    --------
+    Through a study (``Study.load`` calls this)::
+
+        import assetmap as am
+        sources = am.Study.from_toml("study.toml").load()
+        sources.tracts.head()
+    """
+    from assetmap.geoid import county_fips, state_fips
+    from assetmap.loaders.acs import load_acs, read_acs_csv
+    from assetmap.loaders.census import load_counties, load_school_districts, load_tracts
+
+    area = config.area
+    state = state_fips(area["state"])
+    counties = [county_fips(state, c) for c in area["counties"]]
+    census = config.census
+    base_url = census.get("base_url") or None
+    tract_kwargs: dict[str, Any] = {"state": state, "year": census["year"]}
+    if counties:
+        tract_kwargs["county"] = counties
+    if census["tracts"] in {"tiger", "cb"}:
+        tract_kwargs["source"] = census["tracts"]
+        if base_url:
+            tract_kwargs["base_url"] = base_url
+    else:
+        tract_kwargs["path"] = census["tracts"]
+    tracts = load_tracts(**tract_kwargs)
+
+    county = None
+    district = None
+    if census["tracts"] in {"tiger", "cb"}:
+        county = load_counties(
+            state=state, county=counties or None, year=census["year"],
+            **({"base_url": base_url} if base_url else {}),
+        )
+        if area.get("district"):
+            districts = load_school_districts(
+                state=state, year=census["year"], kind="unified",
+                **({"base_url": base_url} if base_url else {}),
+            )
+            district = districts[districts["GEOID"] == area["district"]]
+            if district.empty:
+                district = None
+
+    if census["acs"] == "api":
+        acs_kwargs: dict[str, Any] = {"state": state, "year": census["acs_year"]}
+        if counties:
+            acs_kwargs["county"] = counties
+        if census.get("acs_base_url"):
+            acs_kwargs["base_url"] = census["acs_base_url"]
+        acs = load_acs(**acs_kwargs)
+    else:
+        acs = read_acs_csv(census["acs"])
+
+    bdc_files = _local_files(bdc_files)
+    previous_files = _local_files(config.bdc["previous_files"]) if bdc_files else []
+    releases, others = load_releases(
+        bdc_files, previous_files, counties=counties or None,
+        meanwhile=lambda: _other_sources(config, tracts),
+    )
+    label = config.study.get("name") or "study area"
+    return Sources(
+        tracts=tracts, county=county, district=district, acs=acs, **releases, **others,
+        label=label, release_label=config.bdc["release"] or None,
+        previous_release_label=config.bdc["previous_release"] or None,
+    )
+
+
+def _other_sources(config: StudyConfig, tracts: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Schools, partner sites, zones, survey, rurality, points and speed tests of a study."""
+    area = config.area
+    srcs = config.sources
+    schools = sites = survey = zones = rurality = points = None
+    if srcs["schools"]:
+        from assetmap.loaders.nces import read_schools
+
+        schools = read_schools(srcs["schools"], district=area.get("district") or None,
+                               districts=srcs["districts"] or None)
+    if srcs["partners"]:
+        from assetmap.loaders.partners import read_partner_sites
+
+        sites = read_partner_sites(srcs["partners"], area=tracts)
+    if srcs["zones"]:
+        from assetmap.loaders.nces import read_attendance_zones
+
+        zones = read_attendance_zones(srcs["zones"], schools=schools)
+    if srcs["survey"]:
+        from assetmap.loaders.survey import read_survey
+
+        survey = read_survey(srcs["survey"], areas=tracts, min_cell=config.survey["min_cell"])
+    if srcs["rurality"]:
+        from assetmap.loaders.rurality import read_ruca
+
+        rurality = read_ruca(srcs["rurality"])
+    if srcs["points"]:
+        points = gpd.read_file(srcs["points"]).to_crs(4326)
+    speedtests = speed_tiles = None
+    if srcs["speedtests"]:
+        from assetmap.loaders.speedtests import read_speedtests
+
+        speedtests = read_speedtests(srcs["speedtests"], area=tracts)
+    if srcs["ookla_tiles"]:
+        from assetmap.loaders.speedtests import read_ookla_tiles
+
+        speed_tiles = read_ookla_tiles(srcs["ookla_tiles"], area=tracts)
+    return {"schools": schools, "sites": sites, "zones": zones, "survey": survey,
+            "rurality": rurality, "points": points, "speedtests": speedtests,
+            "speed_tiles": speed_tiles}
+
+
+def _local_files(files: list[str]) -> list[str]:
+    """Download (or take from the cache) the BDC files given as URLs; local paths pass."""
+    from assetmap._http import fetch
+
+    return [
+        str(fetch(f, expect="zip" if f.lower().split("?")[0].endswith(".zip") else "csv",
+                  description="FCC BDC availability"))
+        if "://" in f else f
+        for f in files
+    ]
+
+
+def fetch_sources(config: StudyConfig) -> list[Path]:
+    """Download and cache the remote sources of a study; return the cached BDC files.
+
+    Examples
+    --------
+    Through a study, then build offline::
+
+        import assetmap as am
+        am.Study.from_toml("study.toml").fetch()
+        am.settings.offline = True
+    """
+    from assetmap._http import cached_path
+
+    urls = [f for f in config.bdc["files"] if "://" in f]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load_sources(config, bdc_files=urls)
+    return [p for p in (cached_path(u) for u in urls) if p is not None]

@@ -1,0 +1,135 @@
+"""The manifest of a run: the study, sources and vintages, versions, and a hash of each input.
+
+``manifest.json`` is written beside the outputs so a result can be reproduced and checked:
+the study file, the sources and vintages cited, the versions of assetmap and its main
+dependencies, a SHA-256 of every local input file, and what each loader read and kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from assetmap._report import get_report, merge_sources
+from assetmap.pipeline.analyse import Results
+from assetmap.pipeline.config import StudyConfig
+from assetmap.pipeline.sources import Sources
+
+__all__ = ["input_files", "write_manifest"]
+
+
+def input_files(config: StudyConfig) -> list[Path]:
+    """Return the local input files a study names (the study file first), for hashing.
+
+    Examples
+    --------
+    >>> from assetmap.pipeline.config import parse_study
+    >>> input_files(parse_study({"area": {"state": "TX"}, "census": {"tracts": "tiger"}}))
+    []
+    """
+    names = [config.census["tracts"], config.census["acs"], *config.bdc["files"],
+             *config.bdc["previous_files"], *config.sources.values()]
+    files = []
+    for name in names:
+        if name and "://" not in name and name not in {"tiger", "cb", "api"}:
+            path = Path(name)
+            if path.is_file():
+                files.append(path)
+    if config.path is not None:
+        files.insert(0, Path(config.path))
+    return files
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("assetmap", "geopandas", "shapely", "pandas", "pyproj", "duckdb", "folium"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def write_manifest(
+    config: StudyConfig,
+    sources: Sources,
+    results: Results,
+    paths: dict[str, Path],
+    *,
+    inputs: list[Path],
+) -> dict[str, Any]:
+    """Write ``manifest.json`` into the study's output folder and return what it holds.
+
+    Parameters
+    ----------
+    config : StudyConfig
+        The study (its file, area, weights and output folder).
+    sources : Sources
+        The loaded sources: their cited sources, vintages and run reports.
+    results : Results
+        The analysed frames (the weights the scores were built with).
+    paths : dict
+        The outputs written, by format.
+    inputs : list of Path
+        The local input files to hash (:func:`input_files`).
+
+    Returns
+    -------
+    dict
+        The manifest: ``study``, ``area``, ``weights``, ``sources``, ``vintages``,
+        ``illustrative_data``, ``inputs`` (path, bytes, SHA-256), ``versions``, ``outputs``,
+        ``loaded``.
+
+    Examples
+    --------
+    Through a study (``Study.run`` writes it last)::
+
+        import json
+        import assetmap as am
+        result = am.Study.from_toml("study.toml").run()
+        json.loads(result.paths["manifest"].read_text())["inputs"]
+    """
+    frames = [*sources.frames().values(), results.scored]
+    cited, vintages, illustrative = merge_sources(*frames)
+    reports = {name: _compact(get_report(frame)) for name, frame in sources.frames().items()}
+    manifest = {
+        "assetmap_manifest": 1,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "study": config.study,
+        "study_file": str(config.path) if config.path else None,
+        "area": config.area,
+        "weights": results.scored.attrs.get("assetmap", {}).get("score_spec", {}).get(
+            "weights", config.weights
+        ),
+        "sources": cited,
+        "vintages": vintages,
+        "illustrative_data": illustrative,
+        "inputs": [
+            {"path": str(p), "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in inputs
+        ],
+        "versions": _versions(),
+        "outputs": {k: Path(v).name for k, v in paths.items()},
+        "loaded": reports,
+    }
+    out = Path(config.out_dir) / "manifest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    return manifest
+
+
+def _compact(report: dict[str, Any]) -> dict[str, Any]:
+    keep = ("source", "kind", "rows_read", "rows_out", "repaired", "rejected", "illustrative")
+    return {k: report.get(k) for k in keep}
