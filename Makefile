@@ -49,17 +49,18 @@ test-3.11: $(VENV)/.test-installed browser
 ## docs: those run once, on 3.11); says so and succeeds when the machine has no Python 3.13
 ifeq ($(PYTHON313),)
 test-3.13:
-	@echo "test-3.13: no Python 3.13 on this machine (python3.13 or ~/.pyenv/versions/3.13*):" \
-	  "the suite ran on 3.11 only; set PYTHON313=/path/to/python3.13 to run it on 3.13"
+	@echo "test-3.13: SKIPPED, no Python 3.13 on this machine (no python3.13 on PATH, none in" \
+	  "~/.pyenv/versions); set PYTHON313=/path/to/python3.13 to run the suite on 3.13"
 else
 test-3.13: $(VENV313)/.test-installed browser
 	$(VENV313)/bin/python -m pytest -p no:cacheprovider tests src/assetmap
 endif
 
-$(VENV313)/.test-installed: pyproject.toml
-	rm -rf $(VENV313)
+$(VENV313)/bin/python:
 	$(PYTHON313) -m venv $(VENV313)
 	$(VENV313)/bin/python -m pip install --quiet --upgrade pip
+
+$(VENV313)/.test-installed: pyproject.toml | $(VENV313)/bin/python
 	$(VENV313)/bin/python -m pip install --quiet -e ".[test,dask,plan,polars]"
 	touch $@
 

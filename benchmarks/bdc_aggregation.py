@@ -31,8 +31,9 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-WORK = HERE / "_work"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bdc_data import WORK, generate, warm  # the data shared with bdc_engines.py
+
 PY = sys.executable
 
 ASSETMAP = """
@@ -139,22 +140,6 @@ def run(name: str, data: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1]) | {"load": load}
 
 
-def warm(data: Path) -> str:
-    """Read every file of a size once, so each runner finds them in the page cache.
-
-    Without it the first runner of a size pays the disk reads of the files (e.g. 4.4 GB of
-    CSV at 50 M rows) and the others do not.
-    """
-    t0 = time.perf_counter()
-    total = 0
-    for f in sorted(p for p in data.rglob("*") if p.is_file()):
-        with f.open("rb") as handle:
-            while chunk := handle.read(1 << 24):
-                total += len(chunk)
-    seconds = time.perf_counter() - t0
-    return f"read {total / 1e9:.2f} GB of files into the page cache in {seconds:.1f} s"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000000,10000000,50000000")
@@ -162,9 +147,6 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated runner names")
     parser.add_argument("--json", type=Path, default=WORK / "results.json")
     args = parser.parse_args()
-    sys.path.insert(0, str(HERE.parent / "scripts"))
-    from make_synthetic_bdc import generate
-
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()} "
           f"({platform.processor() or platform.machine()}, {_cores()} cores, shared)")
     results = []

@@ -21,7 +21,9 @@ kernels from its on-disk cache inside the call). Runners:
 
 The plain queries compute per location its BEAD level under the default rules (reliable:
 technology 10, 40, 50, 71, 72 with low_latency 1; served 100/20; underserved 25/3;
-residential R or X), then counts per tract of locations, unserved, underserved and served.
+residential R or X), then counts per tract of locations, unserved, underserved and served;
+``location_id`` is read as a 64-bit integer (as ``bdc_to_parquet`` stores it: less CPU than
+text in both), Polars collects with its streaming engine (``--polars-engine``).
 Zips are decompressed into memory by two threads, then given to the same query. Every
 runner's per-tract counts are compared with Polars' on one CSV of the same size; a
 difference is printed as MISMATCH. Before the sizes, each assetmap runner runs once on a
@@ -238,7 +240,7 @@ def main() -> None:
     parser.add_argument("--layouts", default=",".join(LAYOUTS))
     parser.add_argument("--runners", default="polars,plain_duckdb,numba,duckdb,frame")
     parser.add_argument("--frame-max", type=int, default=5_000_000)
-    parser.add_argument("--polars-engine", default="auto", help="collect(engine=...)")
+    parser.add_argument("--polars-engine", default="streaming", help="collect(engine=...)")
     parser.add_argument("--timeout", type=int, default=1800)
     parser.add_argument("--no-append", action="store_true", help="do not append RESULTS.md")
     args = parser.parse_args()
@@ -319,16 +321,17 @@ def report(results: list[dict], head: list[str]) -> str:
     by = by_key(results)
     lines = [*(f"{h}  " for h in head), "",
              ("| rows | layout | runner | seconds | M rows/s | CPU s | vs Polars "
-              "| vs plain DuckDB | peak RSS MB | imports s | load | counts |"),
-             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "| vs plain DuckDB | CPU vs Polars | peak RSS MB | imports s | load | counts |"),
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     targets = []
     for r in results:
         cell = f"| {r['size']:,} | {r['layout']} | {r['runner']} "
         if "seconds" not in r:
-            lines.append(cell + f"| - | - | - | - | - | - | - | {r['load']:.1f} | "
+            lines.append(cell + f"| - | - | - | - | - | - | - | - | {r['load']:.1f} | "
                          f"{r['error'][:80]} |")
             continue
         pol = by.get((r["size"], r["layout"], "polars"), {}).get("seconds")
+        pol_cpu = by.get((r["size"], r["layout"], "polars"), {}).get("cpu_s")
         duck = by.get((r["size"], r["layout"], "plain_duckdb"), {}).get("seconds")
         vs_pol, vs_duck = (pol / r["seconds"] if pol else None,
                            duck / r["seconds"] if duck else None)
@@ -337,7 +340,9 @@ def report(results: list[dict], head: list[str]) -> str:
         flags = (" (fell back to DuckDB)" if r.get("fallback") else "") + (
             " (library changed)" if r.get("changed") else "")
         lines.append(cell + f"| {r['seconds']:.2f} | {r['size'] / r['seconds'] / 1e6:.2f} | "
-                     f"{r['cpu_s']:.1f} | {_x(vs_pol)} | {_x(vs_duck)} | {r['rss_mb']:.0f} | "
+                     f"{r['cpu_s']:.1f} | {_x(vs_pol)} | {_x(vs_duck)} | "
+                     f"{_x(pol_cpu / r['cpu_s'] if pol_cpu and r['cpu_s'] else None)} | "
+                     f"{r['rss_mb']:.0f} | "
                      f"{r['import_s']:.1f} | {r['load']:.1f} | {check}{flags} |")
         goal = {"numba": (vs_pol, 1.5, "Polars"), "duckdb": (vs_duck, 1.0, "plain DuckDB"),
                 "frame": (vs_pol, 0.4, "Polars")}.get(r["runner"])

@@ -4,24 +4,29 @@ Sizes (from the planning issue):
   A. greedy selection of 20 sites from 5,000 candidates over 85,000 demand points
      (select_sites end to end, and the solver alone), next to a naive greedy that buffers
      the candidates and runs a geopandas sjoin against the uncovered demand at every step;
-  B. 500 candidates x 10,000 demand points, k=10: the exact solver (PuLP + bundled CBC),
-     greedy on the same case, and greedy's gap to the optimum.
+  B. 500 candidates x 10,000 demand points, k=10: the exact solver (SciPy's milp, HiGHS),
+     greedy on the same case, and greedy's gap to the optimum;
+  C. the exact solver before and after the move to SciPy: the same models solved by the PuLP
+     + CBC code that select_sites used until then (kept below as `pulp_exact`, run only when
+     PuLP and a CBC binary are installed) and by the current `_mclp.exact`, uncapacitated and
+     capacitated near the `method="auto"` limits.
 
 Synthetic points (seeded): demand clustered like a small city and its rural fringe inside
 a 60 km x 60 km square in UTM zone 13N (the size of Ector County), reach 3,200 m.
 
-Run: .venv/bin/python benchmarks/site_selection.py [--naive-steps N]
+Run: .venv/bin/python benchmarks/site_selection.py [--naive-steps N] [--only B,C]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
+import scipy
 
 from assetmap.analysis import _mclp
 from assetmap.analysis.plan import select_sites
@@ -81,13 +86,72 @@ def naive_greedy(areas: gpd.GeoDataFrame, cands: gpd.GeoDataFrame, k: int, steps
     return chosen, gains, times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--naive-steps", type=int, default=3,
-                        help="steps of the naive greedy to time at size A (projected to 20)")
-    args = parser.parse_args()
-    print("Measured on a shared 2-core machine (other jobs running); seconds are wall time.")
+def pulp_exact(
+    demand: np.ndarray, cover, k: int, capacity: np.ndarray | None, time_limit: float
+) -> tuple[list[int], float, str]:
+    """The exact solver select_sites used before SciPy's milp: the same model in PuLP + CBC.
 
+    Returns the chosen candidates, the covered demand of the model's solution and CBC's status.
+    """
+    import pulp
+    from pulp.apis import coin_api
+
+    rows_used = np.flatnonzero((demand > 0) & (cover.getnnz(1) > 0))
+    sub = _mclp._pattern(cover[rows_used])
+    sub.sort_indices()
+    _, w, first = _mclp._group_rows(sub, demand[rows_used])
+    red = sub[first].tocsr()
+    m = cover.shape[1]
+    prob = pulp.LpProblem("mclp", pulp.LpMaximize)
+    new_var = getattr(prob, "add_variable", None) or pulp.LpVariable
+    x = [new_var(f"x{j}", 0, 1, "Integer") for j in range(m)]
+    prob += pulp.lpSum(x) == k
+    if capacity is None:
+        y = [new_var(f"y{g}", 0, 1, "Continuous") for g in range(len(w))]
+        prob += pulp.LpAffineExpression([(y[g], float(w[g])) for g in range(len(w))])
+        for g in range(len(w)):
+            cands = red.indices[red.indptr[g]: red.indptr[g + 1]]
+            prob += pulp.LpAffineExpression([(y[g], 1.0)] + [(x[j], -1.0) for j in cands]) <= 0
+    else:
+        z = [new_var(f"z{e}", 0, 1, "Continuous") for e in range(red.nnz)]
+        group_of = np.repeat(np.arange(len(w)), np.diff(red.indptr))
+        prob += pulp.LpAffineExpression([(z[e], float(w[g])) for e, g in enumerate(group_of)])
+        for g in range(len(w)):
+            prob += pulp.lpSum(z[red.indptr[g]: red.indptr[g + 1]]) <= 1
+        site_of = red.indices
+        reach = np.bincount(site_of, weights=w[group_of], minlength=m)
+        for j in range(m):
+            es = np.flatnonzero(site_of == j)
+            if len(es):
+                terms = [(z[e], float(w[group_of[e]])) for e in es]
+                cap = float(min(capacity[j], reach[j]))
+                prob += pulp.LpAffineExpression([*terms, (x[j], -cap)]) <= 0
+    bundled = getattr(coin_api, "pulp_cbc_path", None)
+    path = str(bundled) if bundled and os.access(bundled, os.X_OK) else None
+    prob.solve(pulp.COIN_CMD(path=path, msg=False, timeLimit=time_limit))
+    chosen = [j for j in range(m) if (x[j].value() or 0) > 0.5]
+    return chosen, float(pulp.value(prob.objective)), pulp.LpStatus[prob.status]
+
+
+def cbc_available() -> bool:
+    try:
+        import pulp
+        from pulp.apis import coin_api
+    except ImportError:
+        return False
+    bundled = getattr(coin_api, "pulp_cbc_path", None)
+    path = str(bundled) if bundled and os.access(bundled, os.X_OK) else None
+    return bool(pulp.COIN_CMD(path=path, msg=False).available())
+
+
+def arrays(areas: gpd.GeoDataFrame, cands: gpd.GeoDataFrame):
+    xy = np.column_stack([areas.geometry.x, areas.geometry.y])
+    cxy = np.column_stack([cands.geometry.x, cands.geometry.y])
+    cover = _mclp.coverage_matrix(xy, cxy, np.full(len(cxy), REACH))
+    return areas["demand"].to_numpy(float), cover
+
+
+def section_a(naive_steps: int) -> None:
     # ---- A: 85,000 demand x 5,000 candidates, k = 20, greedy
     areas, cands = frames(1, 85_000, 5_000)
     xy = np.column_stack([areas.geometry.x, areas.geometry.y])
@@ -108,7 +172,7 @@ def main() -> None:
     t_all = time.perf_counter() - t
     assert plan["site_id"].tolist() == cands["site_id"].iloc[sol.chosen].tolist()
     print(f"  select_sites end to end (greedy)    {t_all:7.2f} s   peak RSS {rss_mb():,.0f} MB")
-    chosen, gains, times = naive_greedy(areas, cands, 20, args.naive_steps)
+    chosen, gains, times = naive_greedy(areas, cands, 20, naive_steps)
     same = chosen == plan["site_id"].tolist()[: len(chosen)]
     # buffers are inscribed polygons (64 segments), so points just inside 3,200 m can fall out
     diff = np.abs(np.array(gains) - plan["covered_demand_gain"].to_numpy()[: len(gains)])
@@ -120,6 +184,9 @@ def main() -> None:
           "(polygon buffers)")
     print(f"  speed-up of select_sites over naive ~{per_step * 20 / t_all:,.0f}x")
 
+
+
+def section_b() -> None:
     # ---- B: 10,000 demand x 500 candidates, k = 10, exact vs greedy
     areas, cands = frames(2, 10_000, 500)
     t = time.perf_counter()
@@ -129,7 +196,7 @@ def main() -> None:
     rep = out.attrs["assetmap"]["plan"]
     c = rep["comparison"]
     print(f"\nB. 10,000 demand points x 500 candidates, k=10 ({rep['coverage_pairs']:,} pairs)")
-    print(f"  exact (PuLP + CBC)                  {c['exact_seconds']:7.2f} s   covered "
+    print(f"  exact (SciPy milp / HiGHS)          {c['exact_seconds']:7.2f} s   covered "
           f"{c['exact_covered']:,.0f}   status {rep['solver_status']}")
     print(f"  greedy                              {c['greedy_seconds']:7.2f} s   covered "
           f"{c['greedy_covered']:,.0f}")
@@ -138,7 +205,55 @@ def main() -> None:
     print(f"  select_sites(compare=True) total    {t_both:7.2f} s   peak RSS {rss_mb():,.0f} MB")
     same = sorted(c["greedy_sites"]) == sorted(c["exact_sites"])
     print(f"  same sites chosen: {same}")
-    pd.set_option("display.width", 120)
+
+
+
+
+def section_c() -> None:
+    cases = [  # name, seed, demand points, candidates, k, capacity (None, or per candidate)
+        ("uncapacitated, 10,000 x 500, k=10 (= B)", 2, 10_000, 500, 10, None),
+        ("uncapacitated, 20,000 x 400, k=12", 5, 20_000, 400, 12, None),
+        ("capacity 4,000 each, 8,000 x 220, k=10", 3, 8_000, 220, 10, "fixed"),
+        ("capacity U(1,000, 8,000), 8,000 x 220, k=10", 3, 8_000, 220, 10, "random"),
+    ]
+    have_cbc = cbc_available()
+    print("\nC. exact solvers on the same models"
+          + ("" if have_cbc else " (PuLP + CBC not installed: new solver only)"))
+    print(f"  {'model':46s} {'pairs':>7s} {'PuLP+CBC s':>10s} {'milp s':>7s}  covered (CBC / milp)")
+    for name, seed, n, m, k, cap_kind in cases:
+        areas, cands = frames(seed, n, m)
+        w, cover = arrays(areas, cands)
+        cap = None if cap_kind is None else (
+            np.full(m, 4000.0) if cap_kind == "fixed"
+            else np.random.default_rng(seed).uniform(1000, 8000, m))
+        new = _mclp.exact(w, cover, k, cap, 600)
+        old_s, old_cov, old_sites = "-", float("nan"), None
+        if have_cbc:
+            t = time.perf_counter()
+            old_sites, old_cov, _ = pulp_exact(w, cover, k, cap, 600)
+            old_s = f"{time.perf_counter() - t:.2f}"
+        same = "" if old_sites is None else (
+            "same sites" if sorted(old_sites) == sorted(new.chosen) else "other sites, same cover"
+            if abs(old_cov - new.covered) <= 1e-6 * max(1.0, old_cov) else "DIFFERENT COVER")
+        print(f"  {name:46s} {cover.nnz:7,d} {old_s:>10s} {new.seconds:7.2f}  "
+              f"{old_cov:,.3f} / {new.covered:,.3f}  {same}  [{new.status}]")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--naive-steps", type=int, default=3,
+                        help="steps of the naive greedy to time at size A (projected to 20)")
+    parser.add_argument("--only", default="A,B,C", help="sections to run, e.g. B,C")
+    args = parser.parse_args()
+    only = {x.strip().upper() for x in args.only.split(",")}
+    print("Measured on a shared 2-core machine (other jobs running); seconds are wall time.")
+    print(f"SciPy {scipy.__version__}")
+    if "A" in only:
+        section_a(args.naive_steps)
+    if "B" in only:
+        section_b()
+    if "C" in only:
+        section_c()
 
 
 if __name__ == "__main__":

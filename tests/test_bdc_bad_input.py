@@ -1,17 +1,30 @@
-"""Bad BDC availability input: a clear error naming file, row and column, or a counted repair."""
+"""Bad BDC availability input: a clear error naming file, row and column, or a counted repair.
+
+Each case goes through the public functions (``am.load_bdc``, ``am.aggregate_bdc``,
+``am.bdc_to_parquet``); docs/bad-input.md names the test of each.
+"""
 
 from __future__ import annotations
 
+import re
+import zipfile
+
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import assetmap as am
-from assetmap._report import get_report
-from assetmap.errors import RejectedRowsWarning, RepairWarning, SchemaError
+from assetmap.errors import AssetmapError, RejectedRowsWarning, RepairWarning, SchemaError
 from tests.bdc_fixtures import HEADER, csv_text, offer, write_csv, write_zip
 
 GOOD = [offer("1", 50, 1000, 1000, provider="F1"), offer("2", 40, 300, 10, provider="K1"),
         offer("3", 10, 25, 3, provider="C1")]
+# aggregate_bdc builds its report in bdc/aggregate.py, which counts rows only after its
+# filters until it uses bdc/_counts.tally (the change is in the lead's report)
+COUNTED_AFTER_FILTERS = pytest.mark.xfail(
+    strict=True, reason="aggregate_bdc counts rows after its filters (bdc/aggregate.py does "
+                        "not yet call bdc._counts.tally)")
 
 
 @pytest.fixture(params=["load", "aggregate"])
@@ -19,6 +32,26 @@ def reader(request):
     """Both entry points check input the same way."""
     return am.load_bdc if request.param == "load" else am.aggregate_bdc
 
+
+@pytest.fixture(params=["load", pytest.param("aggregate", marks=COUNTED_AFTER_FILTERS)])
+def counting_reader(request):
+    """Both entry points, where the report must count every row before the filters."""
+    return am.load_bdc if request.param == "load" else am.aggregate_bdc
+
+
+def accounted(report: dict) -> bool:
+    """Every row read is kept, repaired or rejected; rows out + rejected + filtered = read."""
+    return (sum(report["checks"].values()) == report["rows_read"]
+            and report["rows_read"] == report["rows_out"] + sum(report["rejected"].values())
+            + sum(report["filtered"].values()) + report.get("merged", 0))
+
+
+def quiet(read, *args, **kwargs):
+    with pytest.warns((RejectedRowsWarning, RepairWarning)):
+        return read(*args, **kwargs)
+
+
+# --- columns, headers, values that cannot be read ----------------------------------------------
 
 def test_missing_column_names_file_and_column(tmp_path, reader):
     header = [h for h in HEADER if h != "low_latency"]
@@ -44,28 +77,31 @@ def test_header_case_and_spaces_are_repaired(tmp_path):
         avail = am.load_bdc(path)
     assert len(avail) == 3
     assert "frn" in avail.columns
+    assert am.get_report(avail)["checks"] == {"kept": 3, "repaired": 0, "rejected": 0}
 
 
 def test_unknown_technology_is_rejected_and_counted(tmp_path, reader):
     path = write_csv(tmp_path / "bdc_48_x.csv", [*GOOD, offer("4", 99, 100, 20)])
     with pytest.warns(RejectedRowsWarning, match="1 of 4 rows: unknown technology code"):
         out = reader(path)
-    report = get_report(out)
+    report = am.get_report(out)
     assert report["rows_read"] == 4
     assert report["rejected"] == {"unknown technology code": 1}
     if reader is am.load_bdc:
         assert "4" not in set(out["location_id"])
 
 
-def test_speeds_as_integral_text_are_repaired(tmp_path, reader):
-    # "1000.0" is read as 1000 directly; '" 500 "' (quotes inside the field) is repaired
+def test_numbers_with_quotes_inside_the_field_are_repaired(tmp_path, reader):
+    # "1000.0" is the number 1000 (read directly); '" 500 "' (quotes inside the field) is
+    # repaired and counted
     rows = [*GOOD, offer("4", 50, "1000.0", '" 500 "')]
     path = write_csv(tmp_path / "bdc_48_x.csv", rows)
-    with pytest.warns(RepairWarning, match="integral numbers written as text"):
+    with pytest.warns(RepairWarning, match="1 of 4 rows: .*numbers written"):
         out = reader(path)
-    assert get_report(out)["rows_read"] == 4
+    assert am.get_report(out)["rows_read"] == 4
     if reader is am.load_bdc:
         assert out.set_index("location_id").loc["4", "max_advertised_upload_speed"] == 500
+        assert am.get_report(out)["checks"] == {"kept": 3, "repaired": 1, "rejected": 0}
 
 
 def test_speed_as_words_names_file_row_and_column(tmp_path, reader):
@@ -95,6 +131,342 @@ def test_carriage_return_inside_a_quoted_field_is_read(tmp_path):
     assert avail.set_index("location_id").loc["2", "provider_id"] == "K\r1"
 
 
+@pytest.mark.parametrize(("column", "value"), [
+    ("max_advertised_download_speed", "3000000000"),   # more than int32
+    ("max_advertised_upload_speed", "-5"),             # negative
+    ("technology", "999999999999"),
+    ("low_latency", "300"),
+    ("max_advertised_download_speed", '" -7 "'),       # negative, and repaired text
+])
+def test_number_out_of_range_names_file_row_and_column(tmp_path, reader, column, value):
+    rows = [*GOOD, dict(offer("4", 50, 100, 20), **{column: value})]
+    path = write_csv(tmp_path / "bdc_48_Range.csv", rows)
+    with pytest.raises(SchemaError, match=rf"bdc_48_Range\.csv, row 4, column '{column}': "
+                                          r".* is not a .*correct or remove that row"):
+        reader(path)
+    with pytest.raises(SchemaError, match=r"bdc_48_Range\.csv, row 4"):
+        am.bdc_to_parquet(path, tmp_path / "pq")
+
+
+def test_number_out_of_range_in_parquet_names_file_and_row(tmp_path, reader):
+    table = pa.Table.from_pylist([dict(r, max_advertised_download_speed=d) for r, d in
+                                  zip(GOOD, ["1000", "300", "-2"], strict=True)])
+    pq.write_table(table, tmp_path / "bdc.parquet")
+    with pytest.raises(SchemaError, match=r"bdc\.parquet, row 3, column "
+                                          r"'max_advertised_download_speed': -2\.0 is not"):
+        reader(tmp_path / "bdc.parquet")
+
+
+# --- rows checked before any filter, and counted ------------------------------------------------
+
+def _mixed_rows():
+    """Rows of every kind: kept, repaired, rejected, and outside a county-and-code selection."""
+    return [
+        offer("1", 50, 1000, 1000),                                        # kept
+        offer("2", 40, 300, 10, block="48135000100100"),                   # 14 digits: no
+        offer("3", 50, 1000, 1000, code="B"),                              # business
+        offer("4", 50, 1000, 1000, block="481410001001000"),               # El Paso County
+        offer("5", 99, 1000, 1000, block="481410001001000", code="B"),     # unknown tech
+        offer("6", 40, 300, 10, provider=" "),                             # blank provider
+        offer("", 40, 300, 10, block="481410001001000"),                   # blank location
+        offer("8", 50, 1000, 1000, block="48135000100100", code="B"),      # 14 digits, B
+    ]
+
+
+def test_every_row_is_counted_before_the_filters(tmp_path, counting_reader):
+    path = write_csv(tmp_path / "bdc_48_Mixed.csv", _mixed_rows())
+    with pytest.warns((RejectedRowsWarning, RepairWarning)) as caught:
+        out = counting_reader(path, counties=["48135"], codes=["R", "X"])
+    report = am.get_report(out)
+    assert report["rows_read"] == 8
+    assert report["checks"] == {"kept": 3, "repaired": 2, "rejected": 3}
+    assert report["rejected"] == {"unknown technology code": 1,
+                                  "missing or blank provider_id": 1,
+                                  "missing or blank location_id": 1}
+    # "48135000100100" gets its zero back: 048135..., not in county 48135
+    assert report["filtered"] == {"outside the counties ['48135']": 3,
+                                  "business_residential_code not in ['R', 'X']": 1}
+    assert report["repaired"] == {
+        "block_geoid had lost its leading zero (14 digits); restored": 2}
+    assert accounted(report)
+    # the warning names file, row and column of a rejected row outside the selection
+    text = " ".join(str(w.message) for w in caught)
+    assert "bdc_48_Mixed.csv, row 5, column 'technology'" in text
+    assert "bdc_48_Mixed.csv, row 6, column 'provider_id'" in text
+    assert "bdc_48_Mixed.csv, row 7, column 'location_id'" in text
+    assert report["rejected_at"]["unknown technology code"] == [
+        f"{path}, row 5, column 'technology'"]
+
+
+def test_counts_without_a_selection_add_up(tmp_path, counting_reader):
+    path = write_csv(tmp_path / "bdc_48_Mixed.csv", _mixed_rows())
+    out = quiet(counting_reader, path, codes=None)
+    report = am.get_report(out)
+    assert report["checks"] == {"kept": 3, "repaired": 2, "rejected": 3}
+    assert report["filtered"] == {}
+    assert accounted(report)
+
+
+def test_rejected_rows_of_parquet_are_named_with_file_and_row(tmp_path):
+    path = write_csv(tmp_path / "bdc_48_Mixed.csv", _mixed_rows())
+    out = am.bdc_to_parquet(path, tmp_path / "pq", by_location=False)
+    with pytest.warns((RejectedRowsWarning, RepairWarning)) as caught:
+        avail = am.load_bdc(out, codes=None)
+    assert accounted(am.get_report(avail))
+    text = " ".join(str(w.message) for w in caught)
+    assert re.search(r"unknown technology code \(at .*data_0\.parquet, row 5, column "
+                     r"'technology'\)", text), text
+
+
+def test_parquet_partitions_of_other_states_are_not_read(tmp_path, counting_reader):
+    rows = [*GOOD, offer("9", 50, 1000, 1000, state="NM", block="350010001001000")]
+    out = am.bdc_to_parquet(write_csv(tmp_path / "bdc_x.csv", rows), tmp_path / "pq")
+    report = am.get_report(counting_reader(out, states=["TX"]))
+    assert report["rows_read"] == 3
+    assert report["filtered"] == {}
+    assert am.get_report(counting_reader(out, states=[" nm "]))["rows_read"] == 1
+
+
+# --- letters without regard to case or spaces ---------------------------------------------------
+
+def test_letter_codes_ignore_case_and_spaces(tmp_path, reader):
+    rows = [offer("1", 50, 1000, 1000, code=" r "), offer("2", 40, 300, 10, code="x"),
+            offer("3", 10, 25, 3, code=" b", state=" tx "), offer("4", 50, 100, 20)]
+    path = write_csv(tmp_path / "bdc_48_Case.csv", rows)
+    clean = write_csv(tmp_path / "bdc_48_Clean.csv", [offer("1", 50, 1000, 1000, code="R"),
+                                                     offer("2", 40, 300, 10, code="X"),
+                                                     offer("3", 10, 25, 3, code="B"),
+                                                     offer("4", 50, 100, 20)])
+    if reader is am.aggregate_bdc:  # compared only: nothing of the codes is returned
+        got = reader(path, states=["tx"], codes=["r", "X "])
+        pd.testing.assert_frame_equal(got, reader(clean, states=["TX"], codes=["R", "X"]))
+        assert got["locations"].iloc[0] == 3
+        return
+    with pytest.warns(RepairWarning, match="3 of 4 rows: business_residential_code or "
+                                           "state_usps in lower case or with spaces"):
+        got = reader(path, states=["tx"], codes=["r", "X "])
+    assert got["business_residential_code"].tolist() == ["R", "X", "R"]
+    assert set(got["state_usps"]) == {"TX"}
+    assert am.get_report(got)["filtered"] == {"business_residential_code not in ['R', 'X']": 1}
+
+
+# --- numbers are never rounded across a threshold -----------------------------------------------
+
+FRACTIONS = [offer("1", 50, 24.6, 3), offer("2", 50, 25, 2.99), offer("3", 50, 99.99, 20),
+             offer("4", 50, 100, 19.5), offer("5", 50, 25, 3), offer("6", 50, 100, 20)]
+
+
+@pytest.mark.parametrize("kind", ["csv", "zip", "parquet", "lenient"])
+def test_fractional_speeds_are_kept_as_they_are(tmp_path, kind):
+    rows = FRACTIONS + ([offer("7", 50, '" 1 "', 1)] if kind == "lenient" else [])
+    path = write_csv(tmp_path / "bdc_48_Frac.csv", rows)  # "lenient": DuckDB's repairing scan
+    if kind == "zip":
+        path = write_zip(tmp_path / "bdc_48_Frac.zip", rows)
+    elif kind == "parquet":
+        path = am.bdc_to_parquet(path, tmp_path / "pq")
+    with pytest.warns(RepairWarning) if kind == "lenient" else _nothing():
+        avail = am.load_bdc(path)
+        levels = am.aggregate_bdc(path, level="county")
+    avail = avail.set_index("location_id").loc[[str(i) for i in range(1, 7)]]
+    assert str(avail["max_advertised_download_speed"].dtype) == "float64"
+    assert avail["max_advertised_download_speed"].tolist() == [24.6, 25, 99.99, 100, 25, 100]
+    assert avail["max_advertised_upload_speed"].tolist() == [3, 2.99, 20, 19.5, 3, 20]
+    # 24.6/3 and 25/2.99: unserved; 99.99/20, 100/19.5 and 25/3: underserved; 100/20: served
+    expected = (1, 3, 2) if kind != "lenient" else (1, 3, 3)
+    assert tuple(levels[["served", "underserved", "unserved"]].iloc[0]) == expected
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def test_parquet_stores_whole_numbers_as_integers_and_fractions_exactly(tmp_path):
+    whole = am.bdc_to_parquet(write_csv(tmp_path / "bdc_48_a.csv", GOOD), tmp_path / "w")
+    frac = am.bdc_to_parquet(write_csv(tmp_path / "bdc_48_b.csv", FRACTIONS), tmp_path / "f")
+    types = {p.name: {f.name: str(f.type) for f in pq.read_schema(next(p.glob("**/*.parquet")))}
+             for p in (whole, frac)}
+    assert types["w"]["max_advertised_download_speed"] == "int32"
+    assert types["w"]["technology"] == "int16"
+    assert types["f"]["max_advertised_download_speed"] == "double"
+
+
+@pytest.mark.parametrize(("column", "value", "read"), [
+    ("technology", "50.0", 50), ("low_latency", "1.0", 1),        # the same number: read
+    ("technology", "50.5", None), ("low_latency", "0.5", None),   # not a code: rejected
+])
+def test_codes_written_with_a_decimal_point(tmp_path, reader, column, value, read):
+    path = write_csv(tmp_path / "bdc_48_Dec.csv", [*GOOD, dict(offer("4", 50, 100, 20),
+                                                               **{column: value})])
+    if read is None:
+        with pytest.warns(RejectedRowsWarning, match="1 of 4 rows"):
+            out = reader(path)
+        assert sum(am.get_report(out)["rejected"].values()) == 1
+        return
+    out = reader(path)
+    assert am.get_report(out)["rejected"] == {}
+    assert am.get_report(out)["repaired"] == {}
+    if reader is am.load_bdc:
+        assert out.set_index("location_id").loc["4", column] == read
+
+
+# --- empty or blank ids are rejected, never one location ---------------------------------------
+
+@pytest.mark.parametrize("blank", ["", " ", "\t"])
+def test_blank_ids_are_rejected_never_merged(tmp_path, reader, blank):
+    rows = [*GOOD, offer(blank, 50, 1000, 1000), offer(blank, 50, 1000, 1000, provider="Z"),
+            offer("5", 50, 1000, 1000, provider=blank)]
+    path = write_csv(tmp_path / "bdc_48_Blank.csv", rows)
+    with pytest.warns(RejectedRowsWarning):
+        out = reader(path)
+    report = am.get_report(out)
+    assert report["rejected"] == {"missing or blank location_id": 2,
+                                  "missing or blank provider_id": 1}
+    if reader is am.load_bdc:
+        assert sorted(out["location_id"]) == ["1", "2", "3"]
+    else:
+        assert out["locations"].iloc[0] == 3
+
+
+# --- inputs that share a name are all read ------------------------------------------------------
+
+def _two_files_one_name(tmp_path, how):
+    first, second = GOOD, [offer(str(i), 50, 1000, 1000, provider="P") for i in (11, 12, 13)]
+    if how == "folders":
+        for folder, rows in (("a", first), ("b", second)):
+            (tmp_path / folder).mkdir()
+            write_csv(tmp_path / folder / "bdc_48_x.csv", rows)
+        return [tmp_path / "a" / "bdc_48_x.csv", tmp_path / "b" / "bdc_48_x.csv"]
+    if how == "two zips":
+        for folder, rows in (("a", first), ("b", second)):
+            (tmp_path / folder).mkdir()
+            write_zip(tmp_path / folder / "bdc_48_x.zip", rows, member="x.csv")
+        return str(tmp_path / "*" / "bdc_48_x.zip")
+    path = tmp_path / "bdc_48_x.zip"
+    names = ("x.csv", "x.csv") if how == "one zip" else ("a/x.csv", "b/x.csv")
+    with zipfile.ZipFile(path, "w") as zf, pytest.warns(UserWarning, match="Duplicate") \
+            if names[0] == names[1] else _nothing():
+        for name, rows in zip(names, (first, second), strict=True):
+            zf.writestr(name, csv_text(rows))
+    return path
+
+
+@pytest.mark.parametrize("how", ["folders", "two zips", "one zip", "zip folders"])
+def test_inputs_sharing_a_name_are_all_read(tmp_path, reader, how):
+    paths = _two_files_one_name(tmp_path, how)
+    out = reader(paths)
+    assert am.get_report(out)["rows_read"] == 6  # twice the rows of one file
+    if reader is am.load_bdc:
+        assert sorted(out["location_id"]) == ["1", "11", "12", "13", "2", "3"]
+    else:
+        assert out["locations"].iloc[0] == 6
+    pq_dir = am.bdc_to_parquet(paths, tmp_path / "pq")
+    assert am.get_report(am.load_bdc(pq_dir))["rows_read"] == 6
+
+
+def test_the_same_rows_in_two_folders_are_counted_twice(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        write_csv(tmp_path / folder / "bdc_48_x.csv", GOOD)
+    with pytest.warns(RejectedRowsWarning, match="3 of 6 rows: exact duplicate"):
+        out = am.load_bdc(tmp_path / "*" / "bdc_48_x.csv")
+    assert am.get_report(out)["rows_read"] == 6
+    assert len(out) == 3
+
+
+# --- zips and encodings ------------------------------------------------------------------------
+
+def test_truncated_zip(tmp_path, reader):
+    whole = write_zip(tmp_path / "whole.zip", GOOD * 200)
+    cut = tmp_path / "bdc_48_Cut.zip"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(SchemaError, match=r"bdc_48_Cut\.zip: truncated or corrupt zip"):
+        reader(cut)
+
+
+def _encrypted_zip(path):
+    """A zip whose member is marked password-protected (zipfile cannot write real ones)."""
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("bdc_48_x.csv", csv_text(GOOD))
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # both flag fields
+        at = data.index(signature) + offset
+        data[at] |= 0x1
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_password_protected_zip(tmp_path, reader):
+    path = _encrypted_zip(tmp_path / "bdc_48_Locked.zip")
+    with pytest.raises(SchemaError, match=r"bdc_48_Locked\.zip: member 'bdc_48_x\.csv' is "
+                                          r"password-protected .*unzip it with its password"):
+        reader(path)
+
+
+def test_zip_with_a_damaged_member(tmp_path, reader):
+    path = write_zip(tmp_path / "bdc_48_Bad.zip", GOOD * 50)
+    data = bytearray(path.read_bytes())
+    data[60:70] = b"\x00" * 10  # inside the compressed data: a CRC or inflate error
+    path.write_bytes(bytes(data))
+    with pytest.raises(SchemaError, match=r"bdc_48_Bad\.zip: member .* is truncated or corrupt"):
+        reader(path)
+
+
+def test_zip_without_csv(tmp_path):
+    with zipfile.ZipFile(tmp_path / "bdc_48_x.zip", "w") as zf:
+        zf.writestr("readme.pdf", "x")
+    with pytest.raises(SchemaError, match="holds no CSV"):
+        am.load_bdc(tmp_path / "bdc_48_x.zip")
+
+
+def test_csv_inside_zip_with_another_name(tmp_path, reader):
+    path = write_zip(tmp_path / "bdc_48_Fiber_J25.zip", GOOD, member="export (1).csv")
+    out = reader(path)
+    assert am.get_report(out)["rows_read"] == 3
+
+
+def test_bad_row_inside_zip_names_zip_and_member(tmp_path):
+    rows = [GOOD[0], offer("2", 40, 300, "ten")]
+    path = write_zip(tmp_path / "bdc_48_Cable.zip", rows, member="inner.csv")
+    with pytest.raises(SchemaError, match=r"bdc_48_Cable\.zip \(inner\.csv\), row 2, column "
+                                          r"'max_advertised_upload_speed'"):
+        am.load_bdc(path)
+
+
+def test_utf16_names_the_file_and_what_to_do(tmp_path, reader):
+    path = tmp_path / "bdc_48_Wide.csv"
+    path.write_bytes(csv_text(GOOD).encode("utf-16"))
+    with pytest.raises(SchemaError, match=r"bdc_48_Wide\.csv: the text is UTF-16 .*save it as "
+                                          r"'CSV UTF-8'"):
+        reader(path)
+
+
+@pytest.mark.parametrize("inside", ["csv", "zip"])
+def test_byte_order_mark_just_works(tmp_path, reader, inside):
+    data = b"\xef\xbb\xbf" + csv_text(GOOD).encode()
+    path = tmp_path / "bdc_48_Bom.csv"
+    path.write_bytes(data)
+    if inside == "zip":
+        with zipfile.ZipFile(tmp_path / "bdc_48_Bom.zip", "w") as zf:
+            zf.writestr("bdc_48_Bom.csv", data)
+        path = tmp_path / "bdc_48_Bom.zip"
+    out = reader(path)
+    assert am.get_report(out)["rows_read"] == 3
+    assert am.get_report(out)["rejected"] == {}
+
+
+def test_latin1_text_names_file_row_and_column(tmp_path):
+    path = tmp_path / "bdc_48_Latin.csv"
+    path.write_bytes(csv_text([GOOD[0], offer("2", 40, 300, 10, brand="Telefónica")])
+                     .encode("latin-1"))
+    with pytest.raises(SchemaError, match=r"bdc_48_Latin\.csv, row 2, column 'brand_name': "
+                                          r"the text is not UTF-8 .*'CSV UTF-8'"):
+        am.load_bdc(path)
+
+
+# --- other rows ----------------------------------------------------------------------------------
+
 def test_block_geoid_lost_leading_zero_is_repaired(tmp_path, reader):
     rows = [offer("1", 50, 1000, 1000, block="10010201001000", state="AL"),  # Alabama, 01
             offer("2", 40, 300, 10, block="010010201001001", state="AL")]
@@ -113,7 +485,7 @@ def test_block_geoid_of_wrong_length_is_rejected(tmp_path, reader):
                                                              block="4813500010010")])
     with pytest.warns(RejectedRowsWarning, match="block_geoid is not a 15-digit block GEOID"):
         out = reader(path)
-    assert get_report(out)["rejected"] == {"block_geoid is not a 15-digit block GEOID": 1}
+    assert am.get_report(out)["rejected"] == {"block_geoid is not a 15-digit block GEOID": 1}
 
 
 def test_non_digit_geoid_area_is_rejected_after_aggregation(tmp_path):
@@ -130,6 +502,7 @@ def test_duplicate_rows(tmp_path):
     with pytest.warns(RejectedRowsWarning, match="2 of 5 rows: exact duplicate"):
         avail = am.load_bdc(path)
     assert len(avail) == 3
+    assert accounted(am.get_report(avail))
     # the aggregation takes maxima and distinct values: duplicates change nothing
     clean = write_csv(tmp_path / "bdc_48_clean.csv", GOOD)
     pd.testing.assert_frame_equal(am.aggregate_bdc(path), am.aggregate_bdc(clean))
@@ -147,32 +520,49 @@ def test_header_only_file_gives_no_rows(tmp_path):
     assert am.aggregate_bdc(path).empty
 
 
-def test_truncated_zip(tmp_path, reader):
-    whole = write_zip(tmp_path / "whole.zip", GOOD * 200)
-    cut = tmp_path / "bdc_48_Cut.zip"
-    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    with pytest.raises(SchemaError, match=r"bdc_48_Cut\.zip: truncated or corrupt zip"):
-        reader(cut)
+def test_no_raw_exception_from_the_engines(tmp_path, reader):
+    """Damaged inputs of every kind above end in an AssetmapError, never DuckDB's or Arrow's."""
+    cases = {"bdc_48_a.csv": csv_text([offer("1", 50, "1e400", 1)]),
+             "bdc_48_b.csv": csv_text([offer("1", 50, "nan", 1)]),
+             "bdc_48_c.csv": csv_text([offer("1", "inf", 1, 1)]),
+             "bdc_48_d.csv": csv_text(GOOD)[:-30]}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        try:
+            reader(tmp_path / name)
+        except AssetmapError:
+            pass
+        except Exception as exc:  # noqa: BLE001 (the point of the test)
+            pytest.fail(f"{name}: {type(exc).__module__}.{type(exc).__name__}: {exc}")
 
 
-def test_zip_without_csv(tmp_path):
-    import zipfile
+# --- the fast engine of aggregate_bdc (numba), when installed -------------------------------
 
-    with zipfile.ZipFile(tmp_path / "bdc_48_x.zip", "w") as zf:
-        zf.writestr("readme.pdf", "x")
-    with pytest.raises(SchemaError, match="holds no CSV"):
-        am.load_bdc(tmp_path / "bdc_48_x.zip")
-
-
-def test_csv_inside_zip_with_another_name(tmp_path, reader):
-    path = write_zip(tmp_path / "bdc_48_Fiber_J25.zip", GOOD, member="export (1).csv")
-    out = reader(path)
-    assert get_report(out)["rows_read"] == 3
+FAST_LETTERS = pytest.mark.xfail(
+    strict=True, reason="the fast engine compares business_residential_code and state_usps "
+                        "exactly: rows with ' r ', 'x' or ' tx ' are left out uncounted")
+FAST_COUNTS = pytest.mark.xfail(
+    strict=True, reason="the fast engine counts rows after its filters (rows_read: selected "
+                        "rows only; no 'filtered', no 'checks')")
 
 
-def test_bad_row_inside_zip_names_zip_and_member(tmp_path):
-    rows = [GOOD[0], offer("2", 40, 300, "ten")]
-    path = write_zip(tmp_path / "bdc_48_Cable.zip", rows, member="inner.csv")
-    with pytest.raises(SchemaError, match=r"bdc_48_Cable\.zip \(inner\.csv\), row 2, column "
-                                          r"'max_advertised_upload_speed'"):
-        am.load_bdc(path)
+@FAST_LETTERS
+def test_fast_engine_letter_codes(tmp_path):
+    pytest.importorskip("numba", reason="the fast engine needs the optional numba")
+    rows = [offer("1", 50, 1000, 1000, code=" r "), offer("2", 40, 300, 10, code="x"),
+            offer("3", 10, 25, 3, state=" tx ")]
+    path = write_csv(tmp_path / "bdc_48_Case.csv", rows)
+    fast = am.aggregate_bdc(path, engine="numba", states=["TX"])
+    pd.testing.assert_frame_equal(fast, am.aggregate_bdc(path, engine="duckdb", states=["TX"]))
+
+
+@pytest.mark.parametrize("engine", [pytest.param("numba", marks=FAST_COUNTS),
+                                    pytest.param("duckdb", marks=COUNTED_AFTER_FILTERS)])
+def test_both_engines_count_before_the_filters(tmp_path, engine):
+    if engine == "numba":
+        pytest.importorskip("numba", reason="the fast engine needs the optional numba")
+    rows = [offer(str(i), 50, 1000, 1000, code="B" if i == 4 else "R") for i in range(1, 5)]
+    path = write_csv(tmp_path / "bdc_48_x.csv", rows)  # lines the fast engine takes as is
+    report = am.get_report(am.aggregate_bdc(path, engine=engine))
+    assert report["rows_read"] == 4
+    assert report["filtered"] == {"business_residential_code not in ['R', 'X']": 1}

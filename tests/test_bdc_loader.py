@@ -13,8 +13,9 @@ from tests.bdc_fixtures import HEADER, offer, synthetic, write_csv, write_zip
 
 __all__ = ["synthetic"]
 
-DTYPES = {"technology": "int16", "max_advertised_download_speed": "int32",
-          "max_advertised_upload_speed": "int32", "low_latency": "int8"}
+DTYPES = {"technology": "int16", "max_advertised_download_speed": "float64",
+          "max_advertised_upload_speed": "float64", "low_latency": "int8"}
+SPEEDS = ["max_advertised_download_speed", "max_advertised_upload_speed"]
 
 
 def _raw(files, codes=("R", "X")) -> pd.DataFrame:
@@ -47,10 +48,14 @@ def test_columns_dtypes_and_quoted_commas(synthetic):
     assert avail["frn"].str.len().eq(10).all()
     assert avail["block_geoid"].str.len().eq(15).all()
     got = _sorted(avail).astype(str)
-    want = _sorted(raw.astype({"technology": "int16"})).astype(str)
-    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    want = _sorted(raw.astype({"technology": "int16", **dict.fromkeys(SPEEDS, "float64")}))
+    pd.testing.assert_frame_equal(got, want.astype(str), check_dtype=False)
     report = get_report(avail)
-    assert report["rows_read"] == len(raw)
+    everything = _raw(synthetic["csv"], codes=("R", "X", "B"))
+    assert report["rows_read"] == len(everything)  # every row is read and checked
+    assert report["checks"] == {"kept": len(everything), "repaired": 0, "rejected": 0}
+    assert report["filtered"] == {
+        "business_residential_code not in ['R', 'X']": len(everything) - len(raw)}
     assert report["illustrative"]
 
 
@@ -61,6 +66,9 @@ def test_filters_pushed_down(synthetic):
     got = am.load_bdc(synthetic["csv"], counties=[county], codes=None, technologies=[50, 40])
     want = raw[raw["block_geoid"].str.startswith(county) & raw["technology"].isin(["50", "40"])]
     assert len(got) == len(want) > 0
+    report = get_report(got)
+    assert report["rows_read"] == len(raw)
+    assert report["rows_read"] == report["rows_out"] + sum(report["filtered"].values())
     got = am.load_bdc(synthetic["parquet"][0], tracts=[tract], codes=("B",))
     want = raw[raw["block_geoid"].str.startswith(tract)
                & (raw["business_residential_code"] == "B")]

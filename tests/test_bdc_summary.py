@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import warnings
+import zipfile
+
 import pandas as pd
 import pytest
 
@@ -13,6 +18,7 @@ from assetmap.errors import RejectedRowsWarning, SchemaError
 ZIP = ("fcc", "bdc_48_fixed_broadband_summary_by_geography_place_J25_17feb2026.zip")
 CUT = ("fcc", "fcc_bdc_J25_fixed_summary_by_place_ector_area.csv")
 ODESSA, GARDENDALE = "4853388", "4828200"
+BAD = "share not a number in [0, 1] or total_units not a whole number"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +57,12 @@ def test_real_zip_shape_and_types(texas):
     # 54,690 'Total' rows in the file, half of them residential, six tiers each
     assert len(texas) == 54_690 // 2 * 6
     report = get_report(texas)
-    assert report["rows_read"] == 54_690 // 2
+    with zipfile.ZipFile(data_path(*ZIP)) as zf, zf.open(zf.namelist()[0]) as member:
+        rows = sum(1 for _ in csv.DictReader(io.TextIOWrapper(member, encoding="utf-8-sig")))
+    assert report["rows_read"] == rows  # every row of the file is read and checked
+    assert report["checks"] == {"kept": rows, "repaired": 0, "rejected": 0}
+    assert report["filtered"] == {"area_data_type is not 'Total'": rows - 54_690,
+                                  "biz_res is not 'R'": 54_690 // 2}
     assert report["rejected"] == {}
 
 
@@ -88,8 +99,8 @@ def test_share_out_of_range_is_rejected_with_row(tmp_path):
     (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
     with pytest.warns(RejectedRowsWarning, match=r"share not a number in \[0, 1\].*rows 1\)"):
         out = am.load_bdc_summary(tmp_path / "s.csv")
-    assert get_report(out)["rejected_rows"]["share not a number in [0, 1] or total_units "
-                                            "not a number"] == [1]
+    assert get_report(out)["rejected_rows"][BAD] == [1]
+    assert get_report(out)["rejected_at"][BAD] == [f"{tmp_path / 's.csv'}, row 1"]
 
 
 def test_empty_and_truncated(tmp_path):
@@ -100,3 +111,69 @@ def test_empty_and_truncated(tmp_path):
     (tmp_path / "t.zip").write_bytes(data[: len(data) // 3])
     with pytest.raises(SchemaError, match="truncated or corrupt zip"):
         am.load_bdc_summary(tmp_path / "t.zip")
+
+
+def _cut_lines() -> list[str]:
+    return data_path(*CUT).read_text().splitlines()
+
+
+def test_rows_are_checked_before_the_filters(tmp_path):
+    raw = pd.read_csv(data_path(*CUT), dtype=str, keep_default_na=False)
+    business = int(raw.index[raw["biz_res"] == "B"][0])
+    raw.loc[business, "speed_25_3"] = "7.5"  # a bad share in a row the filter leaves out
+    raw.to_csv(tmp_path / "s.csv", index=False)
+    with pytest.warns(RejectedRowsWarning, match=rf"rows {business + 1}\)"):
+        out = am.load_bdc_summary(tmp_path / "s.csv")  # residential rows only
+    report = get_report(out)
+    assert report["rows_read"] == len(raw)
+    assert report["checks"] == {"kept": len(raw) - 1, "repaired": 0, "rejected": 1}
+    filtered = sum(report["filtered"].values())
+    assert len(out) == 6 * (report["rows_read"] - 1 - filtered)
+
+
+def test_filters_ignore_case_and_spaces(tmp_path):
+    plain = am.load_bdc_summary(data_path(*CUT))
+    loose = am.load_bdc_summary(data_path(*CUT), area_data_type=" total", biz_res="r ")
+    pd.testing.assert_frame_equal(plain, loose)
+    lines = _cut_lines()
+    lines[1:] = [line.replace(",R,", ", r ,", 1) for line in lines[1:]]
+    (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
+    assert len(am.load_bdc_summary(tmp_path / "s.csv")) == len(plain)
+
+
+def test_utf16_is_an_error_and_a_byte_order_mark_just_works(tmp_path):
+    text = data_path(*CUT).read_text()
+    (tmp_path / "wide.csv").write_bytes(text.encode("utf-16"))
+    with pytest.raises(SchemaError, match=r"wide\.csv: the text is UTF-16 .*'CSV UTF-8'"):
+        am.load_bdc_summary(tmp_path / "wide.csv")
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    pd.testing.assert_frame_equal(am.load_bdc_summary(tmp_path / "bom.csv"),
+                                  am.load_bdc_summary(data_path(*CUT)))
+    (tmp_path / "latin.csv").write_bytes(text.replace("Odessa", "Odessá", 1).encode("latin-1"))
+    with pytest.raises(SchemaError, match=r"latin\.csv, row \d+: the text is not UTF-8"):
+        am.load_bdc_summary(tmp_path / "latin.csv")
+
+
+@pytest.mark.parametrize("names", [("a.csv", "b.csv"), ("x/s.csv", "y/s.csv"),
+                                   ("s.csv", "s.csv")])
+def test_every_csv_of_a_zip_is_read(tmp_path, names):
+    text = data_path(*CUT).read_text()
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+        for name in names:
+            zf.writestr(name, text)
+    one = am.load_bdc_summary(data_path(*CUT))
+    two = am.load_bdc_summary(tmp_path / "two.zip")
+    assert len(two) == 2 * len(one)  # both read: the counts double
+    assert get_report(two)["rows_read"] == 2 * get_report(one)["rows_read"]
+
+
+def test_password_protected_zip(tmp_path):
+    with zipfile.ZipFile(tmp_path / "locked.zip", "w") as zf:
+        zf.writestr("s.csv", data_path(*CUT).read_text())
+    data = bytearray((tmp_path / "locked.zip").read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # mark encrypted
+        data[data.index(signature) + offset] |= 0x1
+    (tmp_path / "locked.zip").write_bytes(bytes(data))
+    with pytest.raises(SchemaError, match=r"locked\.zip: member 's\.csv' is password-protected"):
+        am.load_bdc_summary(tmp_path / "locked.zip")

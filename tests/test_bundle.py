@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assetmap.pipeline.sources import load_releases
+from assetmap.bdc.read import load_bdc
 from assetmap.bdc.service import service_by_area
 from assetmap.datasets import ILLUSTRATIVE_BDC, ILLUSTRATIVE_BDC_PREVIOUS, data_path
-from assetmap.bdc.read import load_bdc
+from assetmap.pipeline.sources import load_releases
 
 
 def test_both_releases_equal_loading_them_one_after_the_other():

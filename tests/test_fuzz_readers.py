@@ -31,10 +31,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from assetmap.pipeline.config import study_template
 from assetmap._report import get_report
 from assetmap.datasets import data_path
 from assetmap.errors import AssetmapError, AssetmapWarning
+from assetmap.pipeline.config import study_template
 
 pytestmark = pytest.mark.slow
 

@@ -22,6 +22,7 @@ from matplotlib.colors import to_rgb
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper modules
 import outputs_fixtures as fx
 
+from assetmap.bdc.rules import rule_set
 from assetmap.errors import ConfigError, OfflineError, SchemaError
 from assetmap.outputs._classes import classify, column_info, palette
 from assetmap.outputs._geometry import encode_polygons, simplify_coverage
@@ -208,10 +209,12 @@ def test_offline_html_loads_nothing_from_the_network(html, scored):
     assert parser.resources, "the offline file still references its scripts"
     for tag, url in parser.resources:
         assert url.startswith("data:"), (tag, url[:80])
-    # any http(s) left is an attribution link (text for people), an SVG namespace or the
-    # issue link in a comment of folium's measure-control template
+    # any http(s) left is an attribution link or the rule set's source in the legend (text for
+    # people), an SVG namespace or the issue link in a comment of folium's measure-control
+    # template
     leftovers = re.findall(r"https?://[^\s\"'\\)]+", html)
     allowed = {s["url"] for s in scored.attrs["assetmap"]["sources"]} | {
+        rule_set("bead").source,
         "http://www.w3.org/2000/svg",
         "https://github.com/ljagis/leaflet-measure/issues/171",
     }

@@ -1,20 +1,24 @@
-"""Site selection (maximal covering location problem): known optima, bounds, errors."""
+"""Site selection (maximal covering location problem): known optima, bounds, ties, errors."""
 
 from __future__ import annotations
 
 import itertools
 import math
+import sys
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
+from scipy.optimize import OptimizeResult
+from scipy.optimize import milp as real_milp
 from shapely.geometry import Point, box
 
+import assetmap as am
+from assetmap.analysis import _mclp
 from assetmap.analysis import plan as plan_mod
-from assetmap.analysis.plan import select_sites
-from assetmap.errors import ConfigError, RejectedRowsWarning, SchemaError
+from assetmap.errors import AssetmapError, ConfigError, RejectedRowsWarning, SchemaError
 
 UTM = 32613  # UTM zone 13N (Ector County)
 X0, Y0 = 500_000.0, 3_530_000.0
@@ -43,11 +47,11 @@ def line_case():
 
 def test_exact_finds_known_optimum_and_greedy_is_strictly_worse_within_bound():
     areas, cands = line_case()
-    exact = select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, method="exact")
+    exact = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, method="exact")
     assert set(exact["site_id"]) == {"L", "R"}
     assert exact["covered_demand_cumulative"].iloc[-1] == pytest.approx(22.0)
     assert exact["coverage_share_cumulative"].iloc[-1] == pytest.approx(1.0)
-    greedy = select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000,
+    greedy = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000,
                           method="greedy")
     assert greedy["site_id"].tolist() == ["M", "L"]
     assert greedy["covered_demand_gain"].tolist() == [12.0, 5.0]
@@ -62,7 +66,7 @@ def test_exact_finds_known_optimum_and_greedy_is_strictly_worse_within_bound():
 
 def test_compare_reports_gap_and_both_site_lists():
     areas, cands = line_case()
-    out = select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, compare=True)
+    out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, compare=True)
     cmp_ = out.attrs["assetmap"]["plan"]["comparison"]
     assert cmp_["exact_covered"] == pytest.approx(22.0)
     assert cmp_["greedy_covered"] == pytest.approx(17.0)
@@ -74,7 +78,7 @@ def test_compare_reports_gap_and_both_site_lists():
 
 def test_plan_columns_order_and_curve():
     areas, cands = line_case()
-    out = select_sites(areas, candidates=cands, k=1, weight="hh", reach_m=1000)
+    out = am.select_sites(areas, candidates=cands, k=1, weight="hh", reach_m=1000)
     assert list(out.columns) == [
         "site_id", "name", "order", "covered_demand_gain", "covered_demand_cumulative",
         "coverage_share_cumulative", "geometry",
@@ -95,7 +99,7 @@ def test_plan_columns_order_and_curve():
 def test_existing_sites_count_as_covered():
     areas, cands = line_case()
     existing = gpd.GeoDataFrame({"site_id": ["E"]}, geometry=[Point(X0 + 750, Y0)], crs=UTM)
-    out = select_sites(areas, candidates=cands, k=1, weight="hh", reach_m=1000,
+    out = am.select_sites(areas, candidates=cands, k=1, weight="hh", reach_m=1000,
                        existing=existing)
     # u1, u2 already covered: R adds u3+u4 = 11, M would add only u3 = 6
     assert out["site_id"].tolist() == ["R"]
@@ -109,7 +113,7 @@ def test_existing_sites_count_as_covered():
 @pytest.mark.parametrize("method", ["exact", "greedy"])
 def test_capacity_column_respected(method):
     areas, cands = line_case()
-    out = select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000,
+    out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000,
                        capacity="cap", method=method)
     # hand: L (cap 100) + M (cap 100) cover u1+u2+u3 = 17; L+R = 11+3 = 14; M+R = 12+3 = 15
     assert set(out["site_id"]) == {"L", "M"}
@@ -121,7 +125,7 @@ def test_capacity_column_respected(method):
 @pytest.mark.parametrize("method", ["exact", "greedy"])
 def test_scalar_capacity_caps_every_site(method):
     areas, cands = line_case()
-    out = select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, capacity=6.0,
+    out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, capacity=6.0,
                        method=method)
     assert (out["covered_demand_gain"] <= 6.0 + 1e-9).all()
     assert out["covered_demand_cumulative"].iloc[-1] == pytest.approx(12.0)
@@ -148,8 +152,8 @@ def test_exact_matches_brute_force_and_greedy_within_bound(seed):
     within = np.hypot(d[:, None, 0] - c[None, :, 0], d[:, None, 1] - c[None, :, 1]) <= reach
     best = max(w[within[:, list(s)].any(axis=1)].sum()
                for s in itertools.combinations(range(len(c)), k))
-    exact = select_sites(areas, candidates=cands, k=k, weight="w", reach_m=reach, method="exact")
-    greedy = select_sites(areas, candidates=cands, k=k, weight="w", reach_m=reach,
+    exact = am.select_sites(areas, candidates=cands, k=k, weight="w", reach_m=reach, method="exact")
+    greedy = am.select_sites(areas, candidates=cands, k=k, weight="w", reach_m=reach,
                           method="greedy")
     assert exact["covered_demand_cumulative"].iloc[-1] == pytest.approx(best)
     got = greedy["covered_demand_cumulative"].iloc[-1]
@@ -160,8 +164,8 @@ def test_exact_matches_brute_force_and_greedy_within_bound(seed):
 
 def test_geographic_input_gives_same_answer_as_projected():
     areas, cands = line_case()
-    a = select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, method="exact")
-    b = select_sites(areas.to_crs(4326), candidates=cands.to_crs(4326), k=2, weight="hh",
+    a = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, method="exact")
+    b = am.select_sites(areas.to_crs(4326), candidates=cands.to_crs(4326), k=2, weight="hh",
                      reach_m=1000, method="exact")
     assert set(a["site_id"]) == set(b["site_id"])
     assert a["covered_demand_cumulative"].iloc[-1] == b["covered_demand_cumulative"].iloc[-1]
@@ -169,11 +173,11 @@ def test_geographic_input_gives_same_answer_as_projected():
 
 def test_method_auto_switches_on_size(monkeypatch):
     areas, cands = line_case()
-    out = select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000)
+    out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000)
     assert out.attrs["assetmap"]["plan"]["method"] == "exact"
     assert out.attrs["assetmap"]["plan"]["coverage_pairs"] == 6
     monkeypatch.setattr(plan_mod, "AUTO_EXACT_MAX_NNZ", 5)
-    out = select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000)
+    out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000)
     assert out.attrs["assetmap"]["plan"]["method"] == "greedy"
 
 
@@ -187,7 +191,7 @@ def test_polygons_and_derived_unserved_households():
     )
     cands = gpd.GeoDataFrame({"site_id": ["a", "b"]},
                              geometry=[Point(X0 + 500, Y0 + 500), Point(X0 + 4000, Y0)], crs=UTM)
-    out = select_sites(tracts, candidates=cands, k=1, reach_m=1000)
+    out = am.select_sites(tracts, candidates=cands, k=1, reach_m=1000)
     # unserved_households = (0.25 + 0.25) * 200 = 100 and 0.5 * 100 = 50
     assert out["site_id"].tolist() == ["a"]
     assert out["covered_demand_gain"].tolist() == [100.0]
@@ -200,7 +204,7 @@ def test_polygons_and_derived_unserved_households():
 def test_need_weight_multiplies_demand():
     areas, cands = line_case()
     areas["need"] = [10.0, 0.0, 0.0, 10.0]
-    out = select_sites(areas, candidates=cands, k=1, weight="hh", reach_m=1000,
+    out = am.select_sites(areas, candidates=cands, k=1, weight="hh", reach_m=1000,
                        need_weight="need")
     assert out["site_id"].tolist() in (["L"], ["R"])
     assert out["covered_demand_gain"].tolist() == [50.0]
@@ -209,11 +213,11 @@ def test_need_weight_multiplies_demand():
 def test_candidate_status_filter_and_reach_column():
     areas, cands = line_case()
     cands["status"] = ["active", "inquiry", "vetted"]
-    out = select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000)
+    out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000)
     assert set(out["site_id"]) == {"M", "R"}
     assert out.attrs["assetmap"]["plan"]["candidates_excluded_by_status"] == 1
     cands["radius"] = [1000.0, 100.0, 1000.0]
-    out = select_sites(areas, candidates=cands, k=1, weight="hh", reach_m="radius",
+    out = am.select_sites(areas, candidates=cands, k=1, weight="hh", reach_m="radius",
                        candidate_status=None)
     assert out["site_id"].tolist() == ["L"]  # M reaches nobody with 100 m
 
@@ -221,7 +225,7 @@ def test_candidate_status_filter_and_reach_column():
 def test_inputs_not_mutated():
     areas, cands = line_case()
     a0, c0 = areas.copy(), cands.copy()
-    select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, compare=True,
+    am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, compare=True,
                  capacity="cap")
     assert_geodataframe_equal(areas, a0)
     assert_geodataframe_equal(cands, c0)
@@ -231,7 +235,7 @@ def test_nan_demand_is_counted_and_warned():
     areas, cands = line_case()
     areas.loc[0, "hh"] = np.nan
     with pytest.warns(RejectedRowsWarning, match="1 of 4"):
-        out = select_sites(areas, candidates=cands, k=1, weight="hh", reach_m=1000)
+        out = am.select_sites(areas, candidates=cands, k=1, weight="hh", reach_m=1000)
     rep = out.attrs["assetmap"]
     assert sum(rep["rejected"].values()) == 1
     assert rep["plan"]["total_demand"] == pytest.approx(17.0)
@@ -247,13 +251,16 @@ def test_nan_demand_is_counted_and_warned():
         ({"weight": "unserved_households"}, SchemaError, "cannot derive"),
         ({"reach_m": -5}, ConfigError, "positive number of metres"),
         ({"capacity": "seats"}, SchemaError, "no capacity column"),
+        ({"time_limit": 0}, ConfigError, "time_limit must be a positive number"),
+        ({"time_limit": float("nan")}, ConfigError, "time_limit must be a positive number"),
+        ({"time_limit": "60"}, ConfigError, "time_limit must be a positive number"),
     ],
 )
 def test_bad_options(change, error, match):
     areas, cands = line_case()
     kwargs = {"candidates": cands, "k": 2, "weight": "hh", "reach_m": 1000, **change}
     with pytest.raises(error, match=match):
-        select_sites(areas, **kwargs)
+        am.select_sites(areas, **kwargs)
 
 
 def test_negative_demand_missing_crs_and_no_candidates():
@@ -261,13 +268,100 @@ def test_negative_demand_missing_crs_and_no_candidates():
     bad = areas.copy()
     bad.loc[2, "hh"] = -1.0
     with pytest.raises(SchemaError, match="negative"):
-        select_sites(bad, candidates=cands, k=1, weight="hh")
+        am.select_sites(bad, candidates=cands, k=1, weight="hh")
     with pytest.raises(SchemaError, match="no CRS"):
-        select_sites(gpd.GeoDataFrame(areas.drop(columns="geometry"),
+        am.select_sites(gpd.GeoDataFrame(areas.drop(columns="geometry"),
                                       geometry=list(areas.geometry)),
                      candidates=cands, k=1, weight="hh")
     gone = cands.assign(status="active")
     with pytest.raises(SchemaError, match="no candidate sites with status"):
-        select_sites(areas, candidates=gone, k=1, weight="hh")
+        am.select_sites(areas, candidates=gone, k=1, weight="hh")
     with pytest.raises(SchemaError, match="GeoDataFrame"):
-        select_sites(pd.DataFrame(areas), candidates=cands, k=1, weight="hh")
+        am.select_sites(pd.DataFrame(areas), candidates=cands, k=1, weight="hh")
+
+
+def test_equally_good_sets_prefer_the_earlier_candidates():
+    # with k=1, L covers u1+u2 = 11 and R covers u3+u4 = 11; M reaches nobody with 100 m.
+    # Solvers pick among equal optima arbitrarily; the answer is the earlier-listed site.
+    areas, cands = line_case()
+    cands["radius"] = [1000.0, 100.0, 1000.0]
+    for order in (cands, cands.iloc[::-1]):
+        out = am.select_sites(areas, candidates=order, k=1, weight="hh", reach_m="radius",
+                              method="exact")
+        assert out["site_id"].tolist() == [order["site_id"].iloc[0]]
+        assert out["covered_demand_gain"].tolist() == [11.0]
+
+
+def test_capacitated_exact_is_optimal_where_highs_presolve_is_not():
+    # HiGHS 1.2-1.8 (SciPy 1.11-1.16) with presolve on calls {c0, c1, c4} (463.09) optimal
+    # here; enumerating all 220 sets with an assignment LP each gives {c0, c2, c4}
+    rng = np.random.default_rng(6)
+    d, c = rng.uniform(0, 10_000, (60, 2)), rng.uniform(0, 10_000, (12, 2))
+    w = rng.integers(1, 30, 60).astype(float)
+    cap = rng.uniform(20, 200, 12)
+    areas = gpd.GeoDataFrame({"w": w}, geometry=[Point(X0 + x, Y0 + y) for x, y in d], crs=UTM)
+    cands = gpd.GeoDataFrame({"site_id": [f"c{j}" for j in range(12)], "cap": cap},
+                             geometry=[Point(X0 + x, Y0 + y) for x, y in c], crs=UTM)
+    out = am.select_sites(areas, candidates=cands, k=3, weight="w", reach_m=2500,
+                          capacity="cap", method="exact")
+    assert set(out["site_id"]) == {"c0", "c2", "c4"}
+    assert out["covered_demand_cumulative"].iloc[-1] == pytest.approx(467.8073246952, rel=1e-9)
+    assert (out["covered_demand_gain"].to_numpy()
+            <= cands.set_index("site_id")["cap"][out["site_id"]].to_numpy() + 1e-9).all()
+
+
+def test_exact_runs_without_pulp(monkeypatch):
+    # Python 3.13 resolves PuLP 4, which ships no CBC: the exact solver must not need it
+    monkeypatch.setitem(sys.modules, "pulp", None)
+    areas, cands = line_case()
+    out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000, compare=True)
+    rep = out.attrs["assetmap"]["plan"]
+    assert rep["method"] == "exact"
+    assert rep["solver_status"].startswith("Optimal")
+    assert rep["comparison"]["exact_covered"] == pytest.approx(22.0)
+
+
+def _milp_reporting(status, keep_x):
+    """A stand-in for scipy's milp: solve for real, then report ``status``."""
+    def fake(c, **kwargs):
+        res = real_milp(c, **kwargs)
+        return OptimizeResult(status=status, message=f"(fake status {status})", fun=res.fun,
+                              x=res.x if keep_x else None, mip_dual_bound=res.fun - 1.0)
+    return fake
+
+
+def test_time_limit_keeps_the_best_sets_found(monkeypatch):
+    monkeypatch.setattr(_mclp, "milp", _milp_reporting(1, keep_x=True))
+    areas, cands = line_case()
+    out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000,
+                          method="exact", time_limit=5)
+    rep = out.attrs["assetmap"]["plan"]
+    assert set(out["site_id"]) == {"L", "R"}
+    assert rep["solver_status"].startswith("Not proven optimal")
+    assert any("time_limit=5 s" in n and "no set covers more than 23" in n
+               for n in rep["notes"])
+
+
+@pytest.mark.parametrize(
+    ("status", "keep_x", "error", "match"),
+    [
+        (1, False, ConfigError, "no feasible set of sites within time_limit=5 s"),
+        (2, False, AssetmapError, "HiGHS status 2"),
+        (4, False, AssetmapError, "report this as a bug"),
+    ],
+)
+def test_solver_failures_raise_clear_errors(monkeypatch, status, keep_x, error, match):
+    monkeypatch.setattr(_mclp, "milp", _milp_reporting(status, keep_x))
+    areas, cands = line_case()
+    for capacity in (None, "cap"):
+        with pytest.raises(error, match=match):
+            am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000,
+                            capacity=capacity, method="exact", time_limit=5)
+
+
+def test_greedy_needs_no_solver(monkeypatch):
+    monkeypatch.setattr(_mclp, "milp", _milp_reporting(4, keep_x=False))
+    areas, cands = line_case()
+    out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000,
+                          method="greedy")
+    assert out["site_id"].tolist() == ["M", "L"]

@@ -1,10 +1,11 @@
 import tomllib
+from pathlib import Path
 
 import pytest
 
-from assetmap.pipeline.config import parse_study, study_template
 from assetmap.errors import ConfigError
 from assetmap.pipeline import Study
+from assetmap.pipeline.config import parse_study, study_template
 
 
 def test_template_round_trips_through_the_validator(tmp_path):
@@ -59,3 +60,25 @@ def test_with_output_dir_returns_a_new_study(tmp_path):
     moved = study.with_output_dir(tmp_path / "elsewhere")
     assert moved.config.outputs["dir"] == str((tmp_path / "elsewhere").resolve())
     assert study.config.outputs["dir"] != moved.config.outputs["dir"]
+
+
+def test_a_tea_school_file_is_matched_to_a_leaid_through_the_district_table(tmp_path):
+    from assetmap.datasets import data_path
+
+    root = Path(__file__).resolve().parents[1]
+    study = Study.from_dict({
+        "area": {"state": "TX", "counties": ["Ector"], "district": "4818000"},
+        "census": {"tracts": str(data_path("boundaries", "ector_tracts_2020.geojson")),
+                   "acs": str(root / "examples" / "ector_county" /
+                              "ACSDT5Y2023.B19001-Data.csv")},
+        "sources": {
+            "schools": str(data_path("schools", "tea_schools_2023_24_ector_midland_andrews.csv")),
+            "districts": str(data_path("schools",
+                                       "nces_ccd_2013_14_districts_ector_neighbors.csv")),
+        },
+        "outputs": {"dir": str(tmp_path / "out")},
+    })
+    schools = study.load().schools
+    assert len(schools) == 43
+    assert set(schools["district_id"]) == {"4818000"}
+    assert set(schools["district_name"]) == {"ECTOR COUNTY ISD"}

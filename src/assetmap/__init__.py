@@ -1,7 +1,9 @@
 """assetmap: where families are cut off from the internet, and what nearby could help.
 
 The public API is listed explicitly below. Names are imported on first use (PEP 562), so
-``import assetmap`` is fast and a notebook pays only for what it calls.
+``import assetmap`` is fast and a notebook pays only for what it calls. Type checkers and IDEs
+see the same names, with their real signatures, through the ``if TYPE_CHECKING:`` imports (the
+package ships ``py.typed``); ``tests/test_public_api.py`` keeps the two lists the same.
 
 Examples
 --------
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from assetmap import errors
 from assetmap.settings import settings
 
-# public name -> module that defines it
+# public name -> module that defines it (and the same import under TYPE_CHECKING below)
 _API: dict[str, str] = {
     # GEOIDs and FIPS
     "state_fips": "assetmap.geoid",
@@ -38,8 +40,8 @@ _API: dict[str, str] = {
     "acs_cv_flags": "assetmap.loaders.acs",
     # loaders: FCC Broadband Data Collection
     "load_bdc": "assetmap.bdc.read",
-    "load_bdc_summary": "assetmap.bdc.read",
-    "bdc_to_parquet": "assetmap.bdc.read",
+    "load_bdc_summary": "assetmap.bdc.summary",
+    "bdc_to_parquet": "assetmap.bdc.parquet",
     # loaders: the district's own data
     "read_schools": "assetmap.loaders.nces",
     "read_attendance_zones": "assetmap.loaders.nces",
@@ -56,7 +58,7 @@ _API: dict[str, str] = {
     "service_levels": "assetmap.bdc.levels",
     "service_by_area": "assetmap.bdc.levels",
     "aggregate_bdc": "assetmap.bdc.aggregate",
-    "compare_releases": "assetmap.bdc._compare",
+    "compare_releases": "assetmap.bdc.compare",
     "aggregate_speedtests": "assetmap.analysis.speedtests",
     "claims_vs_evidence": "assetmap.analysis.evidence",
     "challenge_candidates": "assetmap.analysis.evidence",
@@ -79,6 +81,7 @@ _API: dict[str, str] = {
     "write_report": "assetmap.outputs.report",
     "export_layers": "assetmap.outputs.export",
     "write_challenge_csv": "assetmap.outputs.challenges",
+    "write_ntia_files": "assetmap.outputs.ntia",
     # the study and the shipped demo
     "Study": "assetmap.pipeline.study",
     "load_demo": "assetmap.datasets",
@@ -101,14 +104,14 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X`: an explicit re
     from assetmap.analysis.score import score_tracts as score_tracts
     from assetmap.analysis.score import weight_sensitivity as weight_sensitivity
     from assetmap.analysis.speedtests import aggregate_speedtests as aggregate_speedtests
-    from assetmap.bdc._compare import compare_releases as compare_releases
     from assetmap.bdc.aggregate import aggregate_bdc as aggregate_bdc
+    from assetmap.bdc.compare import compare_releases as compare_releases
     from assetmap.bdc.levels import service_by_area as service_by_area
     from assetmap.bdc.levels import service_levels as service_levels
-    from assetmap.bdc.read import bdc_to_parquet as bdc_to_parquet
+    from assetmap.bdc.parquet import bdc_to_parquet as bdc_to_parquet
     from assetmap.bdc.read import load_bdc as load_bdc
-    from assetmap.bdc.read import load_bdc_summary as load_bdc_summary
     from assetmap.bdc.release_change import release_change_report as release_change_report
+    from assetmap.bdc.summary import load_bdc_summary as load_bdc_summary
     from assetmap.datasets import load_demo as load_demo
     from assetmap.geoid import county_fips as county_fips
     from assetmap.geoid import normalize_geoids as normalize_geoids
@@ -136,6 +139,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X`: an explicit re
     from assetmap.outputs.challenges import write_challenge_csv as write_challenge_csv
     from assetmap.outputs.export import export_layers as export_layers
     from assetmap.outputs.interactive import equity_map as equity_map
+    from assetmap.outputs.ntia import write_ntia_files as write_ntia_files
     from assetmap.outputs.report import write_report as write_report
     from assetmap.outputs.static import print_map as print_map
     from assetmap.pipeline.study import Study as Study

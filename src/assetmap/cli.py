@@ -27,6 +27,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assetmap.errors import (
     AssetmapError,
@@ -36,6 +37,9 @@ from assetmap.errors import (
     PrivacyError,
     SchemaError,
 )
+
+if TYPE_CHECKING:
+    from assetmap.pipeline.analyse import Results
 
 __all__ = ["main"]
 
@@ -217,14 +221,13 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _summary(quiet: bool, results: object) -> None:
+def _summary(quiet: bool, results: Results) -> None:
     from assetmap.outputs.summary import summary_lines
 
     _say(quiet, "")
     for line in summary_lines(results.scored, zones=results.zones, plan=results.plan,
-                              evidence=getattr(results, "evidence", None),
-                              challenges=getattr(results, "challenges", None),
-                              change=getattr(results, "release_change", None)):
+                              evidence=results.evidence, challenges=results.challenges,
+                              change=results.release_change):
         _say(quiet, line)
 
 

@@ -7,12 +7,14 @@ scores one set of weights or hundreds of perturbed ones. ``docs/methods.md`` giv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from assetmap.bdc._common import recorded_rules
+from assetmap.bdc.rules import RuleSet, rule_set
 from assetmap.errors import ConfigError, SchemaError
 
 INDICES = ("infrastructure_gap", "adoption_gap", "need", "resource_gap")
@@ -40,8 +42,9 @@ _STATIC: dict[str, tuple[Input, ...]] = {
         Input("underserved_share", ("underserved_share",), 1, 0.5, "underserved locations",
               "share"),
         Input("no_fiber", ("fiber_share",), -1, 1.0, "fiber reach", "share"),
+        # the label names the served threshold of the frame's rule set (see inputs_for)
         Input("few_providers", ("providers_100_20", "providers"), -1, 0.5,
-              "providers at 100/20", "count"),
+              "providers at the served threshold", "count"),
     ),
     "adoption_gap": (
         Input("no_internet_share", ("no_internet_share",), 1, 1.0, "no internet subscription",
@@ -77,9 +80,35 @@ def numeric(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").astype(float).to_numpy(na_value=np.nan)
 
 
-def inputs_for(table: pd.DataFrame) -> dict[str, list[Input]]:
-    """Return the inputs of each index, with one ``dist_<service>_m`` input per service."""
+def _mbps(pair: tuple[float, float]) -> str:
+    return "/".join(f"{v:g}" for v in pair)
+
+
+def scored_rules(*frames: pd.DataFrame | None) -> tuple[RuleSet, str | None]:
+    """Return the rule set the first frame names in its report, and a note when none does.
+
+    With no frame naming one, the set is ``"bead"``: the default ``service_by_area`` and
+    ``service_levels`` classify under.
+    """
+    for frame in frames:
+        found = None if frame is None else recorded_rules(frame)
+        if found is not None:
+            return found, None
+    default = rule_set(None)
+    return default, (f"no input names its BEAD rule set: the default {default.name!r} "
+                     "(the one service_by_area uses) is assumed")
+
+
+def inputs_for(table: pd.DataFrame, rules: RuleSet | None = None) -> dict[str, list[Input]]:
+    """Return the inputs of each index, with one ``dist_<service>_m`` input per service.
+
+    Labels that name a threshold take it from ``rules`` (default ``"bead"``).
+    """
+    chosen = rule_set(rules)
     out = {k: list(v) for k, v in _STATIC.items()}
+    out["infrastructure_gap"] = [
+        replace(i, label=f"providers at {_mbps(chosen.served)}") if i.name == "few_providers"
+        else i for i in out["infrastructure_gap"]]
     services = sorted(c for c in table.columns
                       if str(c).startswith("dist_") and str(c).endswith("_m")
                       and c not in ("dist_library_m", "dist_school_m"))
@@ -116,12 +145,13 @@ def validate_weights(weights: dict[str, float] | None, table: pd.DataFrame) -> d
     return {k: float(v) for k, v in weights.items()}
 
 
-def build_spec(table: pd.DataFrame, weights: dict[str, float], normalise: str) -> dict[str, Any]:
+def build_spec(table: pd.DataFrame, weights: dict[str, float], normalise: str,
+               rules: RuleSet | None = None) -> dict[str, Any]:
     """Choose the columns present and write the JSON-serialisable score specification."""
     if normalise not in NORMALISATIONS:
         raise ConfigError(f"normalise={normalise!r}; allowed: {list(NORMALISATIONS)}")
     indices: dict[str, Any] = {}
-    for index, group in inputs_for(table).items():
+    for index, group in inputs_for(table, rules).items():
         used, absent = [], []
         for inp in group:
             col = next((c for c in inp.columns if c in table.columns

@@ -29,11 +29,16 @@ from scipy.spatial import cKDTree
 
 from assetmap.errors import AssetmapError, ConfigError
 
-__all__ = ["MIP_REL_GAP", "Solution", "coverage_matrix", "exact", "greedy"]
+__all__ = ["HIGHS_OPTIONS", "MIP_REL_GAP", "Solution", "coverage_matrix", "exact", "greedy"]
 
 #: Relative optimality gap at which HiGHS stops (its own default, 1e-4, could stop a few
 #: households short of the optimum on a large district; CBC through PuLP used 0).
 MIP_REL_GAP = 1e-9
+#: HiGHS options. Presolve stays off: the HiGHS in SciPy 1.11-1.16 (HiGHS 1.2-1.8) returns a
+#: worse set of sites marked optimal on some capacitated models with presolve on (SciPy 1.16.2:
+#: 33 of 1,000 random models, checked against CBC; HiGHS issues #1273, #1725). With presolve
+#: off SciPy 1.11.1, 1.16.2 and 1.17.1 agree with CBC on all 1,000, and it is not slower here.
+HIGHS_OPTIONS = {"mip_rel_gap": MIP_REL_GAP, "presolve": False}
 
 
 @dataclass
@@ -193,18 +198,19 @@ def _solve(
     """Run HiGHS; return the solution, a status in words and notes. Raise if there is none."""
     res = milp(
         c, integrality=integrality, bounds=Bounds(0.0, 1.0), constraints=cons,
-        options={"time_limit": float(time_limit), "mip_rel_gap": MIP_REL_GAP},
+        options={**HIGHS_OPTIONS, "time_limit": float(time_limit)},
     )
     if res.status == 0 and res.x is not None:
         return res.x, "Optimal (HiGHS via scipy.optimize.milp)", []
     if res.status == 1 and res.x is not None:
-        gap = res.get("mip_gap")
-        gap_text = f", gap {gap:.3%}" if gap is not None and np.isfinite(gap) else ""
+        # the dual bound is minus the most new demand any k sites could cover
+        bound = -float(res.get("mip_dual_bound") or -np.inf)
+        gap_text = f"; no set covers more than {bound:,.6g}" if np.isfinite(bound) else ""
         notes = [(
             f"HiGHS stopped at its limit (time_limit={time_limit:g} s) before proving the "
             f"best sites optimal{gap_text}; the best set found is kept"
         )]
-        return res.x, f"Not proven optimal (HiGHS: {res.message})", notes
+        return res.x, "Not proven optimal (HiGHS via scipy.optimize.milp, time limit)", notes
     if res.status == 1:
         raise ConfigError(
             f"the exact site selection found no feasible set of sites within "

@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from assetmap._report import attach_report, merge_sources, start_report
+from assetmap._report import attach_report, get_report, merge_sources, start_report
 from assetmap.analysis._indices import (
     INDICES,
     contributions,
@@ -32,6 +32,7 @@ from assetmap.analysis._indices import (
     normalised_inputs,
     numeric,
     require_spec,
+    scored_rules,
     spec_inputs,
 )
 from assetmap.analysis.access import _WEIGHT_COLUMNS, _point_tracts, study_crs
@@ -157,7 +158,8 @@ def rollup_to_schools(
         ``name``, the counts (``households``, ``locations``, ``unserved`` ...), shares,
         household rates, the indices, ``priority``, ``priority_rank``, ``drivers`` and
         ``geometry`` (zone polygon, or the school point). ``attrs["assetmap"]["rollup"]``
-        holds the method and, per count, the tract and zone totals (conservation check).
+        holds the method and, per count, the tract and zone totals (conservation check);
+        ``["rules"]`` the BEAD rule set of ``scored`` (``"bead"`` with a note if it names none).
 
     Examples
     --------
@@ -256,6 +258,10 @@ def rollup_to_schools(
         "rates": f"weighted means: household rates by households, scores by {weight}",
         "conservation": conservation,
     }
+    rules, rules_note = scored_rules(scored)
+    report["rules"], report["definition"] = rules.as_dict(), rules.describe()
+    if rules_note:
+        report["notes"].append(rules_note)
     if lost:
         text = ", ".join(f"{c} {v:,.1f}" for c, v in lost.items())
         report["notes"].append(f"part of the tracts lies outside every zone: {text} not rolled up")
@@ -311,6 +317,8 @@ def site_connectivity(
         A copy of ``sites`` with ``site_service_level``, ``site_unserved_share``,
         ``site_fiber_share``, ``site_fiber`` (any fiber), ``site_level_source``
         (``h3_res8``, ``tract`` or ``none``) and ``needs_connectivity_fix`` (level not served).
+        When ``levels`` or ``service`` names its BEAD rule set, the copy's report names it too
+        (``attrs["assetmap"]["rules"]``).
 
     Examples
     --------
@@ -371,4 +379,10 @@ def site_connectivity(
     out["needs_connectivity_fix"] = pd.array(np.where(known, level != "served", None),
                                              dtype="boolean")
     out.attrs = copy.deepcopy(sites.attrs)
+    used = [f for f, src in ((levels, "h3_res8"), (service, "tract")) if (source == src).any()]
+    rules, rules_note = scored_rules(*used)
+    if used and rules_note is None:
+        report = get_report(sites)
+        report["rules"], report["definition"] = rules.as_dict(), rules.describe()
+        out = attach_report(out, report)
     return out

@@ -28,6 +28,7 @@ from assetmap.analysis._indices import (
     driver_text,
     normalised_inputs,
     numeric,
+    scored_rules,
     spec_inputs,
     validate_weights,
     weight_matrices,
@@ -52,6 +53,7 @@ from assetmap.analysis.access import (
 )
 from assetmap.analysis.join import assemble_tracts
 from assetmap.analysis.sensitivity import _stability, weight_sensitivity
+from assetmap.bdc.rules import RuleSet
 from assetmap.errors import ConfigError
 
 __all__ = ["score_tracts", "weight_sensitivity"]
@@ -203,7 +205,7 @@ def _rescale(v: pd.Series) -> pd.Series:
     return (v - lo) / (hi - lo) * 100 if hi > lo else v * 0 + 50
 
 
-def _ddi(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _ddi(table: pd.DataFrame, rules: RuleSet) -> tuple[pd.DataFrame, dict[str, Any]]:
     infa, infa_used, infa_absent = _ddi_part(table, _DDI_INFA)
     se, se_used, se_absent = _ddi_part(table, _DDI_SE)
     out = pd.DataFrame({"ddi_infa": _rescale(infa), "ddi_se": _rescale(se),
@@ -215,9 +217,11 @@ def _ddi(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
                   "study area; DDI = rescaled INFA z + SE z",
         "infa_used": infa_used, "infa_absent": infa_absent,
         "se_used": se_used, "se_absent": se_absent,
-        "differences": "Purdue uses population without 25/3 access, national z-scores and "
-                       "rescaling; here BDC location shares (unserved = no reliable 25/3), "
-                       "study-area z-scores, equal weights, and only the variables present",
+        "differences": "Purdue uses the population without access at the FCC benchmark, "
+                       "national z-scores and rescaling; here BDC location shares (unserved "
+                       f"under rule set {rules.name!r}: no reliable offer at "
+                       f"{'/'.join(f'{v:g}' for v in rules.underserved)} Mbps), study-area "
+                       "z-scores, equal weights, and only the variables present",
     }
     return out, spec
 
@@ -262,7 +266,9 @@ def score_tracts(
     tracts : geopandas.GeoDataFrame
         Tract polygons (``GEOID``), or a table already assembled with its sources.
     service, acs, survey, rurality : pandas.DataFrame, optional
-        Per-tract sources (see :func:`~assetmap.analysis.join.assemble_tracts`).
+        Per-tract sources (see :func:`~assetmap.analysis.join.assemble_tracts`). The BEAD
+        rule set ``service`` was made under (its report's ``rules``; else the one ``tracts``
+        names; else ``"bead"``, with a note) goes into the result's report.
     sites : geopandas.GeoDataFrame, optional
         Partner sites: distances to libraries, schools and each ``svc_<code>`` service,
         sites within reach and the 2SFCA (capacity ``capacity_seats``, else devices, else
@@ -298,7 +304,8 @@ def score_tracts(
         (0-100, higher = more need), ``priority_rank``, ``unreliable``,
         ``unreliable_inputs``, ``missing_inputs``, ``drivers``, ``ddi_infa``, ``ddi_se``,
         ``ddi`` and ``top_n_stability``. The specification is in
-        ``attrs["assetmap"]["score_spec"]``.
+        ``attrs["assetmap"]["score_spec"]``, the rule set in ``attrs["assetmap"]["rules"]``
+        (:meth:`~assetmap.bdc.rules.RuleSet.as_dict`) and ``["definition"]``.
 
     Examples
     --------
@@ -330,8 +337,9 @@ def score_tracts(
     table = table.drop(columns=[c for c in access.columns if c in table.columns])
     table = pd.concat([table, access], axis=1)
 
+    rules, rules_note = scored_rules(service, tracts)
     user_weights = validate_weights(weights, table)
-    spec = build_spec(table, user_weights, normalise)
+    spec = build_spec(table, user_weights, normalise, rules)
     norm = normalised_inputs(table, spec)
     w_in, w_idx, members = weight_matrices(spec)
     indices, priority = combine(norm.to_numpy(float), w_in[:, None], w_idx[:, None], members,
@@ -355,7 +363,7 @@ def score_tracts(
     table["unreliable_inputs"] = _flag_text(cv_mask)
     table["unreliable"] = table["unreliable_inputs"].ne("")
     table["drivers"] = driver_text(contributions(norm, spec), table, spec)
-    ddi, ddi_spec = _ddi(table)
+    ddi, ddi_spec = _ddi(table, rules)
     table = pd.concat([table, ddi], axis=1)
 
     spec["access"] = access_spec
@@ -370,8 +378,9 @@ def score_tracts(
     sources, vintages, illustrative = merge_sources(assembled, sites, schools, points)
     report.update(kind="scored_tracts", sources=sources, vintages=vintages,
                   illustrative=illustrative)
-    report["notes"].extend(access_spec["notes"])
+    report["notes"].extend([*access_spec["notes"], *([rules_note] if rules_note else [])])
     report["score_spec"] = spec
+    report["rules"], report["definition"] = rules.as_dict(), rules.describe()
     out = attach_report(out, report)
     if sensitivity_draws:
         stability, summary = _stability(out, norm.to_numpy(float), spec, top_n=top_n,

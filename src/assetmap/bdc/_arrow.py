@@ -24,7 +24,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from assetmap.bdc._checks import (
-    FILTERS, FIRST_FILTER_CODE, FIX_GEOID, FIX_LETTERS, REJECT_REASONS,
+    FILTERS,
+    FIRST_FILTER_CODE,
+    FIX_GEOID,
+    FIX_LETTERS,
+    REJECT_REASONS,
 )
 from assetmap.bdc._inputs import Inputs
 from assetmap.bdc._schema import LETTER_CODES, NUMERIC, RANGES, TECHNOLOGIES

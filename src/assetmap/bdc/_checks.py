@@ -94,6 +94,17 @@ def _letters(column: str) -> str:
     return f"upper(trim({column}, {_BLANKS}))"
 
 
+def _blank(value: str) -> str:
+    """``value`` is NULL, empty or only spaces and tabs (trimmed only if it starts so)."""
+    return (f"({value} IS NULL OR {value} = '' OR ((starts_with({value}, chr(32)) OR "
+            f"starts_with({value}, chr(9))) AND trim({value}, {_BLANKS}) = ''))")
+
+
+def _fixed_letters(column: str, canonical: str) -> str:
+    """The letter code is not as written canonically but is after upper-casing and trimming."""
+    return f"({column} NOT IN ({canonical}) AND {column} <> {_letters(column)})"
+
+
 def _in_letters(column: str, values: list[str]) -> str:
     """``column`` (upper-cased, trimmed) is one of ``values``; exact values test first."""
     listed = _sql_list(values)
@@ -123,8 +134,11 @@ def describe_filters(selection: dict[str, list[Any]]) -> dict[str, str]:
 
     Examples
     --------
-    >>> describe_filters(row_selection(counties=["48135"], codes=["R", "X"]))
-    {'areas': "outside the counties ['48135']", 'codes': "business_residential_code not in ['R', 'X']"}
+    >>> names = describe_filters(row_selection(counties=["48135"], codes=["R", "X"]))
+    >>> names["areas"]
+    "outside the counties ['48135']"
+    >>> names["codes"]
+    "business_residential_code not in ['R', 'X']"
     """
     names: dict[str, str] = {}
     if "state_usps" in selection:
@@ -197,7 +211,9 @@ def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = Tru
     -------
     str
         SQL: the source's columns (technology SMALLINT and low_latency TINYINT for rows that
-        pass), then ``_check`` and ``_fix`` (bits of the repairs of a row that passed).
+        pass), then ``_check`` and ``_fix`` (bits of the repairs of a row that passed). A row a
+        filter left out keeps its values but for its keys: ``location_id`` NULL and
+        ``provider_id`` ``"~filtered <code>"`` (rows that are only counted group cheaply).
     """
     techs = ", ".join(map(str, TECHNOLOGIES))
     geoid = "(CASE WHEN _len = 14 THEN '0' || block_geoid ELSE block_geoid END)"
@@ -205,11 +221,11 @@ def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = Tru
     rejects = f"""
     WHEN technology IS NULL OR technology NOT IN ({techs}) THEN 2
     WHEN _len IS NULL OR _len NOT IN (14, 15) {digit_test} THEN 3
-    WHEN location_id IS NULL OR trim(CAST(location_id AS VARCHAR), {_BLANKS}) = '' THEN 4
+    WHEN {_blank('CAST(location_id AS VARCHAR)')} THEN 4
     WHEN max_advertised_download_speed IS NULL OR max_advertised_upload_speed IS NULL
       OR max_advertised_download_speed < 0 OR max_advertised_upload_speed < 0 THEN 5
     WHEN low_latency IS NULL OR low_latency NOT IN (0, 1) THEN 6
-    WHEN provider_id IS NULL OR trim(provider_id, {_BLANKS}) = '' THEN 7"""
+    WHEN {_blank('provider_id')} THEN 7"""
     typed = ("CAST(CASE WHEN technology BETWEEN -32768 AND 32767 THEN technology END "
              "AS SMALLINT) AS technology, CAST(CASE WHEN low_latency BETWEEN -128 AND 127 "
              "THEN low_latency END AS TINYINT) AS low_latency")
@@ -228,15 +244,20 @@ WHERE {(where_sql or 'TRUE').replace('block_geoid', geoid)}
            f"CASE WHEN _fixed THEN {FIX_NUMBER} ELSE 0 END"]
     replace = [f"{geoid} AS block_geoid", typed]
     if letters:
-        fix.append(f"CASE WHEN business_residential_code <> {_letters('business_residential_code')}"
-                   f" OR state_usps <> {_letters('state_usps')} THEN {FIX_LETTERS} ELSE 0 END")
-        replace += [f"{_letters(c)} AS {c}" for c in ("business_residential_code", "state_usps")]
+        from assetmap.geoid import _states
+
+        canonical = {"business_residential_code": _sql_list(["R", "B", "X"]),
+                     "state_usps": _sql_list(sorted(set(_states()[1].values())))}
+        fixed = " OR ".join(_fixed_letters(c, canonical[c]) for c in canonical)
+        fix.append(f"CASE WHEN {fixed} THEN {FIX_LETTERS} ELSE 0 END")
+        replace += [f"CASE WHEN {c} IN ({canonical[c]}) THEN {c} ELSE {_letters(c)} END AS {c}"
+                    for c in canonical]
     filters = filter_conditions(selection, geoid)
     whens = "".join(
         f"\n    WHEN NOT coalesce({filters[name]}, FALSE) THEN "
         f"{FIRST_FILTER_CODE + 2 * i} + _rep"
         for i, name in enumerate(FILTERS) if name in filters)
-    return f"""
+    checked = f"""
 SELECT * EXCLUDE (_len, _fixed, _fixbits, _rep) REPLACE ({', '.join(replace)}),
   CASE {rejects}{whens}
     ELSE _rep
@@ -246,3 +267,13 @@ FROM (SELECT *, CASE WHEN _fixbits > 0 THEN 1 ELSE 0 END AS _rep
       FROM (SELECT *, ({' | '.join(fix)}) AS _fixbits
             FROM (SELECT *, length(block_geoid) AS _len FROM ({source})) AS l) AS f) AS s
 """
+    if not filters:
+        return checked
+    # a row a filter left out is only counted: its keys become one per filter code, so that
+    # grouping by location and provider makes a handful of groups of them, not one per row
+    return f"""
+SELECT * REPLACE (
+  CASE WHEN _check >= {FIRST_FILTER_CODE} THEN NULL ELSE location_id END AS location_id,
+  CASE WHEN _check >= {FIRST_FILTER_CODE} THEN '~filtered ' || _check ELSE provider_id END
+    AS provider_id)
+FROM ({checked}) AS c"""

@@ -1,7 +1,7 @@
 """What the BDC service engines share: area keys, row checks, the area table, the rule set.
 
 Used by :mod:`assetmap.bdc.levels` (frames), :mod:`assetmap.bdc.aggregate` (files),
-:mod:`assetmap.bdc._compare` (releases) and :mod:`assetmap.bdc.service_dask` (Dask), so that
+:mod:`assetmap.bdc.compare` (releases) and :mod:`assetmap.bdc.service_dask` (Dask), so that
 each computes the same columns, counts the same checks and names its rule set in its report
 the same way: ``report["rules"]`` is :meth:`RuleSet.as_dict` and ``report["definition"]``
 is :meth:`RuleSet.describe`.

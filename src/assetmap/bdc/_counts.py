@@ -22,8 +22,14 @@ import pandas as pd
 
 from assetmap._report import count_reject, count_repair
 from assetmap.bdc._checks import (
-    FIX_GEOID, FIX_NUMBER, REJECT_COLUMNS, REJECT_REASONS, REPAIR_REASONS, checked_sql,
-    describe_filters, split_code,
+    FIX_GEOID,
+    FIX_NUMBER,
+    REJECT_COLUMNS,
+    REJECT_REASONS,
+    REPAIR_REASONS,
+    checked_sql,
+    describe_filters,
+    split_code,
 )
 from assetmap.bdc._engine import source_sql
 from assetmap.bdc._schema import BDC_COLUMNS
@@ -55,7 +61,8 @@ def tally(report: dict[str, Any], counts: pd.DataFrame, *, selection: dict[str, 
     report : dict
         The report to fill (``rows_read`` is set here).
     counts : pandas.DataFrame
-        ``_check, n`` and, if known, ``_fix`` (:func:`count_sql`).
+        ``_check, n`` and, if known, ``_fix`` (:func:`count_sql`; missing or NaN: the
+        repairs are named from ``numbers_repaired``).
     selection : dict
         The row selection (:func:`~assetmap.bdc._checks.row_selection`), to name filters.
     places : dict, optional
@@ -64,9 +71,9 @@ def tally(report: dict[str, Any], counts: pd.DataFrame, *, selection: dict[str, 
         Whether numbers were repaired while scanning (names repairs when ``_fix`` is not
         counted).
     """
-    exact = "_fix" in counts.columns
-    if not exact:
-        counts = counts.assign(_fix=0)
+    unknown = -1  # repairs not counted by kind (the streamed aggregation's fast path)
+    fixes = counts["_fix"] if "_fix" in counts.columns else pd.Series(unknown, counts.index)
+    counts = counts.assign(_fix=fixes.fillna(unknown).astype("int64"))
     names = describe_filters(selection)
     checks = {"kept": 0, "repaired": 0, "rejected": 0}
     rejected: dict[str, int] = {}
@@ -86,7 +93,8 @@ def tally(report: dict[str, Any], counts: pd.DataFrame, *, selection: dict[str, 
             filtered[names.get(str(detail), str(detail))] = (
                 filtered.get(names.get(str(detail), str(detail)), 0) + n)
         if was_repaired:
-            reasons = ([r for bit, r in REPAIR_REASONS.items() if int(fix) & bit] if exact
+            reasons = ([r for bit, r in REPAIR_REASONS.items() if int(fix) & bit]
+                       if fix != unknown
                        else [_EITHER if numbers_repaired else REPAIR_REASONS[FIX_GEOID]])
             for reason in reasons:
                 repaired[reason] = repaired.get(reason, 0) + n

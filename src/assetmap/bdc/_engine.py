@@ -24,10 +24,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetmap.bdc._checks import (
-    REJECT_REASONS, checked_sql, row_filter, row_selection,
+    REJECT_REASONS,
+    checked_sql,
+    row_filter,
+    row_selection,
 )
 from assetmap.bdc._inputs import (
-    Inputs, group_by_state, open_inputs, resolve_paths, state_of_file,
+    Inputs,
+    group_by_state,
+    open_inputs,
+    resolve_paths,
+    state_of_file,
 )
 from assetmap.bdc._schema import BDC_COLUMNS, BDC_TYPES, NUMERIC, RANGES, TECHNOLOGIES
 from assetmap.errors import SchemaError, where
@@ -106,8 +113,8 @@ def source_sql(inputs: Inputs, columns: Sequence[str] = BDC_COLUMNS, *, guard: b
         group = [f for f in group if chosen is None or f in chosen]
         if not group:
             continue
-        exprs = [_number(c, lenient=inputs.lenient, guard=guard) if c in NUMERIC else c
-                 for c in columns]
+        exprs = [f"{_number(c, lenient=inputs.lenient, guard=guard)} AS {c}" if c in NUMERIC
+                 else c for c in columns]
         fixed = " OR ".join(f"({c} IS NOT NULL AND TRY_CAST({c} AS DOUBLE) IS NULL)"
                             for c in NUMERIC if c in columns) if inputs.lenient else ""
         exprs.append(f"({fixed or 'FALSE'}) AS _fixed")
@@ -146,7 +153,7 @@ def connect(*, threads: int | None = None,
 def _raise_out_of_range(con: duckdb.DuckDBPyConnection, inputs: Inputs,
                         error: Exception) -> None:
     """Find the first number out of its column's range, file by file, and raise naming it."""
-    numeric = [c for c in NUMERIC]
+    numeric = list(NUMERIC)
     for path in inputs.files():
         sql = source_sql(inputs, numeric, guard=False, files=[path], numbered=True)
         found = con.execute(
@@ -203,7 +210,7 @@ def diagnose(con: duckdb.DuckDBPyConnection, inputs: Inputs,
     if fatal:
         file_path, line, column, value, kind = fatal[0]
         place = where(inputs.name(file_path), row=line - 1, column=column or None)
-        if "UNICODE" in kind.upper():
+        if "ENCODING" in kind.upper() or "UNICODE" in kind.upper():
             raise SchemaError(f"{place}: the text is not UTF-8 (saved in Windows-1252 or "
                               "Latin-1?); open the file and save it as 'CSV UTF-8', then read "
                               "it again") from error

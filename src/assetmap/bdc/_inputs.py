@@ -58,7 +58,7 @@ class Inputs:
         return [f for fs in self.csv_groups.values() for f in fs] + list(self.parquet)
 
     def name(self, path: Path | str) -> str:
-        """The name of a file in messages."""
+        """Return the name of a file in messages."""
         return self.shown.get(Path(path), str(path))
 
 
@@ -92,7 +92,7 @@ def group_by_state(files: Sequence[Path]) -> dict[str | None, list[Path]]:
 
 
 def _partition_state(path: Path) -> str | None:
-    """The ``state_usps=XX`` folder a Parquet file sits in (upper case), else None."""
+    """Return the ``state_usps=XX`` folder a Parquet file sits in (upper case), or None."""
     for part in path.parts:
         m = _PARTITION.match(part)
         if m:

@@ -10,8 +10,6 @@ as SQL by :mod:`assetmap.bdc._sql` for DuckDB, or run by the fast engine
 
 from __future__ import annotations
 
-import inspect
-import logging
 import os
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -28,8 +26,6 @@ from assetmap.bdc.read import BDC_SOURCE
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 
 __all__ = ["aggregate_bdc"]
-
-log = logging.getLogger(__name__)
 
 
 def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
@@ -149,10 +145,8 @@ def _fast_engine(engine: str, files: list[Path], rules: RuleSet, **selection: An
                  ) -> Callable | None:
     """Return the fast engine's per-state function for ``engine``, or None for DuckDB.
 
-    The rule set goes to the fast engine's ``selection`` or ``aggregate_group`` as
-    ``rules=``. A fast engine that takes no ``rules`` computes the default set only (its
-    kernels were written for it), so any other rule set is computed by DuckDB (the same
-    result, at DuckDB's rate).
+    The rule set goes to the fast engine as data (its ``selection(..., rules=)``), as it goes
+    to DuckDB as SQL: both classify with the same :class:`RuleSet`.
     """
     from assetmap.bdc.fast import engine as _bdc_fast
 
@@ -162,20 +156,8 @@ def _fast_engine(engine: str, files: list[Path], rules: RuleSet, **selection: An
         raise ImportError("engine='numba' needs numba: pip install 'assetmap[fast]'")
     if engine == "auto" and _csv_bytes(files) < 256 << 20:
         return None
-    in_selection = "rules" in inspect.signature(_bdc_fast.selection).parameters
-    in_group = "rules" in inspect.signature(_bdc_fast.aggregate_group).parameters
-    if not (in_selection or in_group) and not _same_definition(rules, rule_set(None)):
-        log.info("BDC fast engine: it does not take rule set %r; DuckDB computes it", rules.name)
-        return None
-    sel = _bdc_fast.selection(**selection, **({"rules": rules} if in_selection else {}))
-    if sel is None:
-        return None
-    return partial(_bdc_fast.aggregate_group, sel=sel, **({"rules": rules} if in_group else {}))
-
-
-def _same_definition(a: RuleSet, b: RuleSet) -> bool:
-    return (a.reliable_technologies, a.low_latency_required, a.served, a.underserved) == (
-        b.reliable_technologies, b.low_latency_required, b.served, b.underserved)
+    sel = _bdc_fast.selection(**selection, rules=rules)
+    return None if sel is None else partial(_bdc_fast.aggregate_group, sel=sel)
 
 
 def _csv_bytes(files: list[Path]) -> int:

@@ -102,8 +102,10 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
     0  Cable, Inc.          40                         1000.0  481350001001000
     >>> import assetmap as am
     >>> report = am.get_report(avail)
-    >>> report["rows_read"], report["checks"], report["filtered"]
-    (2, {'kept': 2, 'repaired': 0, 'rejected': 0}, {"business_residential_code not in ['R', 'X']": 1})
+    >>> report["rows_read"], report["checks"]
+    (2, {'kept': 2, 'repaired': 0, 'rejected': 0})
+    >>> report["filtered"]
+    {"business_residential_code not in ['R', 'X']": 1}
     """
     if engine != "duckdb":
         raise ValueError(f"engine must be 'duckdb', got {engine!r}")
@@ -179,7 +181,7 @@ def _checked_in_arrow(parsed: list[tuple[Path, pa.Table]], selection: dict,
 
 def _checked_in_duckdb(inputs: eng.Inputs, selection: dict, *, threads: int | None
                        ) -> tuple[pa.Table, pd.DataFrame, dict]:
-    """The same in DuckDB: counts per code (one scan), then the rows that pass (another)."""
+    """Check in DuckDB: counts per code (one scan), then the rows that pass (another)."""
     cols = ", ".join(BDC_COLUMNS)
 
     def rows() -> str:
@@ -190,8 +192,9 @@ def _checked_in_duckdb(inputs: eng.Inputs, selection: dict, *, threads: int | No
         with eng.damaged_parquet(inputs):
             counts = eng.run_typed(con, inputs, None, lambda: con.sql(count_sql(rows())).df())
             # a hash of each row finds the candidates for exact duplicates without comparing
-            table = con.sql(f"SELECT {cols}, hash({cols}) AS _hash FROM ({rows()}) AS r "
-                            "WHERE _check <= 1").to_arrow_table()
+            table = eng.run_typed(con, inputs, None, lambda: con.sql(
+                f"SELECT {cols}, hash({cols}) AS _hash FROM ({rows()}) AS r WHERE _check <= 1"
+            ).to_arrow_table())  # all columns now: text that is not UTF-8 is found here
             codes = {int(c) for c in counts.loc[counts["n"] > 0, "_check"]
                      if int(c) in REJECT_REASONS}
             places = rejected_places(con, inputs, codes) if codes else {}

@@ -177,7 +177,8 @@ def rule_set(rules: RulesLike = None) -> RuleSet:
         A name from :func:`available_rule_sets` (None: ``"bead"``), or a mapping with exactly
         the keys ``reliable_technologies`` (list of BDC technology codes),
         ``low_latency_required`` (bool), ``served`` and ``underserved`` ([download, upload]
-        in Mbps), and optionally ``name``.
+        in Mbps), and optionally ``name`` (and the ``title`` and ``source`` that
+        :meth:`RuleSet.as_dict` writes, so a report's ``"rules"`` entry resolves again).
 
     Returns
     -------
@@ -218,7 +219,7 @@ def rule_set(rules: RulesLike = None) -> RuleSet:
 def _from_mapping(data: Mapping[str, Any], *, where: str, strict: bool) -> RuleSet:
     keys = set(data)
     missing = [k for k in REQUIRED_KEYS if k not in keys]
-    allowed = set(REQUIRED_KEYS) | ({"name"} if strict else set(_OPTIONAL_KEYS))
+    allowed = set(REQUIRED_KEYS) | set(_OPTIONAL_KEYS if not strict else _OPTIONAL_KEYS[:3])
     unknown = sorted(keys - allowed)
     if missing or unknown:
         raise ConfigError(

@@ -10,6 +10,7 @@ import pandas as pd
 
 from assetmap._report import get_report
 from assetmap.outputs._classes import column_info, format_value
+from assetmap.outputs._rules_text import mbps, rules_of
 
 __all__ = ["INDICES", "Facts", "drivers", "headline_facts", "index_weights", "top_tracts"]
 
@@ -80,12 +81,14 @@ def headline_facts(scored: pd.DataFrame) -> Facts:
         facts.unserved_locations = _count(scored, "unserved", "unserved_share")
         facts.underserved_locations = _count(scored, "underserved", "underserved_share")
         if facts.unserved_locations is not None and facts.underserved_locations is not None:
+            rules = rules_of(scored)
             facts.sentences.append(
                 f"{facts.unserved_locations:,.0f} of {facts.locations:,.0f} residential "
                 f"locations ({_pct(facts.unserved_locations, facts.locations)}) are unserved and "
                 f"{facts.underserved_locations:,.0f} "
-                f"({_pct(facts.underserved_locations, facts.locations)}) underserved (BEAD "
-                "definitions: no reliable 25/3 Mbps; no reliable 100/20 Mbps)."
+                f"({_pct(facts.underserved_locations, facts.locations)}) underserved (BEAD rule "
+                f"set '{rules.name}': no reliable {mbps(rules.underserved)} Mbps; no reliable "
+                f"{mbps(rules.served)} Mbps)."
             )
     has_cv = any(str(c).endswith("_cv") for c in scored.columns)
     if "unreliable" in scored and not has_cv:

@@ -113,7 +113,7 @@ _CSS = """
 .am-legend h4 { margin: 4px 0 3px; font-size: 12px; }
 .am-legend i { display: inline-block; width: 16px; height: 11px; margin-right: 6px;
   border: 1px solid #777; vertical-align: middle; }
-.am-legend .am-note { color: #555; font-size: 10px; }
+.am-legend .am-note { color: #555; font-size: 10px; overflow-wrap: anywhere; }
 .am-icon svg { display: block; }
 .am-flag { color: #b30000; font-weight: 600; }
 .am-sources { display: inline; }

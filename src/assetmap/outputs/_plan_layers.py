@@ -21,6 +21,7 @@ from assetmap.outputs._classes import format_value
 from assetmap.outputs._geometry import feature_collection
 from assetmap.outputs._layers import GeoJsonData, ThemeLayer
 from assetmap.outputs._legend import INTERVENTION_LABELS, LegendSection
+from assetmap.outputs._rules_text import mbps, rules_of, rules_title
 
 __all__ = [
     "INTERVENTION_COLORS",
@@ -211,17 +212,20 @@ def evidence_layer(gdf: pd.DataFrame, props: pd.DataFrame, evidence: pd.DataFram
     props["e6"] = None if summary is None else summary.astype("string").replace(
         "", pd.NA).to_numpy(dtype=object)
     flagged = int(served.sum() + unserved.sum())
+    rules = rules_of(evidence)
     return TractLayer(
         name="Claims vs evidence", key="ec", value_key="ev", label="Evidence",
         colors=colors,
         fields=[["g", "GEOID", ""], ["ev", "Finding", ""],
                 ["es", "Evidence strength (0-100)", ""], ["e1", "BDC: locations served", ""],
-                ["e2", "Speed tests", ""], ["e3", "Tests below 25/3", ""],
+                ["e2", "Speed tests", ""], ["e3", f"Tests below {mbps(rules.underserved)}", ""],
                 ["e4", "Mean download / upload", ""],
                 ["e5", "Survey: service not available", ""], ["e6", "Evidence", ""]],
         css_class="am-tract am-evidence", legend_title="Claims vs evidence",
         swatches=swatches,
         notes=[f"{_plural(flagged, 'tract')} flagged; strength ranks them (not a probability)",
+               (f"Served: {mbps(rules.served)} Mbps; tests count as slow below "
+                f"{mbps(rules.underserved)} ({rules_title(rules)})"),
                "How to file a challenge: docs/challenges.md"],
         illustrative="speed tests"
         if get_report(evidence).get("illustrative") else None,
@@ -282,6 +286,8 @@ def change_layer(gdf: pd.DataFrame, props: pd.DataFrame, change: pd.DataFrame,
                        for a, b in zip(ch["served_share_old"], ch["served_share_new"],
                                        strict=True)]
     report = get_report(change)
+    rules = rules_of(change)
+    served = mbps(rules.served)
     return TractLayer(
         name=f"Change since {since}", key="hc", value_key="hv", label="Change",
         colors=colors,
@@ -289,9 +295,10 @@ def change_layer(gdf: pd.DataFrame, props: pd.DataFrame, change: pd.DataFrame,
                 ["h2", "Locations that lost service", ""],
                 ["h3", "Locations that gained fiber", ""],
                 ["h4", "Locations that lost fiber", ""], ["h5", "Providers entering", ""],
-                ["h6", "Providers leaving", ""], ["h7", "Served at 100/20", ""]],
+                ["h6", "Providers leaving", ""], ["h7", f"Served at {served}", ""]],
         css_class="am-tract am-change", legend_title=f"Change since {since}",
-        swatches=swatches, notes=["Served: 100/20 Mbps, reliable technology (BEAD)"],
+        swatches=swatches,
+        notes=[f"Served: {served} Mbps, reliable technology ({rules_title(rules)})"],
         illustrative="previous BDC release" if report.get("illustrative") else None,
     )
 
@@ -338,11 +345,13 @@ def add_challenge_layer(m: Any, challenges: pd.DataFrame, sections: list[LegendS
     data = GeoJsonData(feature_collection(first.geometry, props, encode_precision=precision),
                        precision=precision)
     m.add_child(data)
+    rules = rules_of(challenges)
     layer = ThemeLayer(
         data, name="Challenge candidates", key="c0", value_key="f0",
         label="Evidence strength", colors=STRENGTH_COLORS, css_class="am-challenge",
         fields=[["f1", "Area", ""], ["f0", "Evidence strength (0-100)", ""],
-                ["f2", "BDC claims (served at 100/20)", ""], ["f3", "Locations in area", ""],
+                ["f2", f"BDC claims (served at {mbps(rules.served)})", ""],
+                ["f3", "Locations in area", ""],
                 ["f4", "Evidence", ""], ["f5", "Evidence area (tract)", ""]],
         fill_opacity=0.8,
     )
@@ -352,7 +361,7 @@ def add_challenge_layer(m: Any, challenges: pd.DataFrame, sections: list[LegendS
     sections.append(LegendSection(
         layer.get_name(), "Challenge candidates (H3 cells)", show=False,
         extra_swatches=swatches,
-        notes=["Areas only: no household or location is listed",
+        notes=["Areas only: no household or location is listed", rules_title(rules),
                "How to file a challenge: docs/challenges.md"],
     ))
     return ["challenge candidates"] if get_report(challenges).get("illustrative") else []

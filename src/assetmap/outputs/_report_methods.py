@@ -1,4 +1,4 @@
-"""The report's methods text: definitions, and what the score spec says was done.
+"""The report's methods text: the ACS definitions, and what the score spec says was done.
 
 :func:`methods_lines` writes one line per index from ``attrs["assetmap"]["score_spec"]`` (the
 weights and inputs :func:`assetmap.analysis.score.score_tracts` actually used), so the methods
@@ -11,22 +11,19 @@ from typing import Any
 
 from assetmap.outputs._classes import column_info
 
-__all__ = ["DEFINITIONS", "citations", "methods_lines"]
+__all__ = ["ACS_DEFINITIONS", "citations", "methods_lines"]
 
-DEFINITIONS = [
-    (
-        "Unserved: no reliable offer reaches 25/3 Mbps; underserved: the best reliable offer "
-        "reaches 25/3 but not 100/20 Mbps; served: 100/20 Mbps or more (NTIA BEAD). Reliable "
-        "technologies: copper, cable, fiber, licensed and licensed-by-rule fixed wireless with "
-        "low latency; satellite and unlicensed fixed wireless do not make a location served."
-    ),
-    "Fiber presence: share of residential locations with any fiber (technology 50) offer.",
+#: Definitions that do not depend on the BEAD rule set (those come from
+#: :func:`assetmap.outputs._rules_text.definitions`, written from the frame's own set).
+ACS_DEFINITIONS = [
     (
         "ACS no-internet share = B28002_013 / B28002_001; no-computer share = B28001_011 / "
         "B28001_001; poverty share = B17001_002 / B17001_001. Margins of error follow the Census "
         "Bureau's formula for derived proportions; a CV above 0.30 flags an unreliable estimate."
     ),
 ]
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_describe(v)}" for k, v in value.items())

@@ -16,6 +16,7 @@ import pandas as pd
 from assetmap._report import get_report
 from assetmap.outputs._classes import format_value
 from assetmap.outputs._legend import INTERVENTION_LABELS
+from assetmap.outputs._rules_text import mbps, rules_of, rules_title
 
 __all__ = [
     "Section",
@@ -183,13 +184,16 @@ def evidence_section(evidence: pd.DataFrame | None, *, challenges: pd.DataFrame 
     if evidence is None or not len(evidence):
         return None
     c = _flag_counts(evidence)
+    rules = rules_of(evidence, challenges)
+    served = mbps(rules.served)
     level = "tract" if "GEOID" in evidence else "H3 cell"
     key = "GEOID" if "GEOID" in evidence else "h3_res8_id"
     bullets = [
-        (f"Claimed served (100/20) but contradicted by the evidence: {c['served_contradicted']} "
+        (f"Claimed served ({served}) but contradicted by the evidence: "
+        f"{c['served_contradicted']} "
         f"of {_plural(c['claimed_served'], level)} claimed served (by speed tests: "
         f"{c['by_tests']}; by the family survey: {c['by_survey']})"),
-        "Claimed unserved but most tests reach 100/20: "
+        f"Claimed unserved but most tests reach {served}: "
         + _plural(c["unserved_contradicted"], level),
         (f"{level.capitalize()}s with too few testing devices to judge: {c['too_few_tests']} "
         f"of {c['areas']}"),
@@ -210,12 +214,12 @@ def evidence_section(evidence: pd.DataFrame | None, *, challenges: pd.DataFrame 
             str(challenges["area_type"].iloc[0]), "areas")
         brands = sorted(challenges["brand_name"].astype(str).unique())
         bullets.append(f"Challenge candidates: {_n(areas)} {kind} with "
-                       f"{_plural(len(challenges), 'provider claim')} of 100/20 service "
+                       f"{_plural(len(challenges), 'provider claim')} of {served} service "
                        f"({len(brands)} brands: {', '.join(brands)})")
     paragraphs = [("What providers claim on the FCC map, set beside what speed tests and the "
                   "family survey report (a flag needs at least 20 testing devices, or a "
                   "published survey cell; evidence strength 0-100 ranks the flags and is not "
-                  "a probability).")]
+                  f"a probability). Served and the test thresholds: {rules_title(rules)}.")]
     if get_report(evidence).get("illustrative"):
         paragraphs.append("Illustrative data: these flags demonstrate the method and are not "
                           "statements about real service.")
@@ -250,10 +254,12 @@ def change_section(change: Any, *, names: Mapping[str, str] | None = None,
     if change is None:
         return None
     summary, tracts = change.summary, pd.DataFrame(change.tracts)
+    rules = rules_of(change.tracts)
+    served = mbps(rules.served)
     title = (f"Change since the last release ({summary.get('old_label')} to "
              f"{summary.get('new_label')})")
     bullets = [
-        f"Locations newly served at 100/20: {_n(summary['newly_served'])}",
+        f"Locations newly served at {served}: {_n(summary['newly_served'])}",
         f"Locations that lost service: {_n(summary['lost_service'])}",
         (f"Locations that gained fiber: {_n(summary['fiber_gained'])} (lost fiber: "
         f"{_n(summary['fiber_lost'])})"),
@@ -264,8 +270,8 @@ def change_section(change: Any, *, names: Mapping[str, str] | None = None,
         old = summary["served_old"] / summary["locations_old"] if summary["locations_old"] else None
         new = summary["served_new"] / summary["locations_new"] if summary["locations_new"] else None
         if old is not None and new is not None:
-            bullets.append(f"Residential locations served at 100/20: {format_value(old, 'share')} "
-                           f"then, {format_value(new, 'share')} now")
+            bullets.append(f"Residential locations served at {served}: "
+                           f"{format_value(old, 'share')} then, {format_value(new, 'share')} now")
     for kind in ("entering", "leaving"):
         column = f"providers_{kind}_names"
         if column in tracts:
@@ -285,7 +291,7 @@ def change_section(change: Any, *, names: Mapping[str, str] | None = None,
              str(r.get("providers_entering_names") or "")] for _, r in top.iterrows()]
     paragraphs = [("The accountability figure boards ask for: what the FCC map says changed "
                   "between the two releases, location by location (residential locations; "
-                  "served = 100/20 Mbps on a reliable technology).")]
+                  f"served = {served} Mbps on a reliable technology, {rules_title(rules)}).")]
     if get_report(change.tracts).get("illustrative"):
         paragraphs.append("Illustrative data: the releases compared are synthetic.")
     return Section(title, paragraphs=paragraphs, bullets=bullets,

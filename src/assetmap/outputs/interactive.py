@@ -3,9 +3,10 @@
 Shaped like :meth:`geopandas.GeoDataFrame.explore`: frames in, a :class:`folium.Map` out, layers
 stacked on ``m=`` when given. Tracts are simplified as a coverage and embedded once; every theme
 (priority, fiber presence, BEAD service, adoption, need, access, survey) is a switchable layer
-with its own legend. ``offline=True`` inlines Leaflet and the plugins so the saved HTML opens
-with no network. The tract table lives in :mod:`assetmap.outputs._tract_table`, the map's
-frame (tiles, attribution) in :mod:`assetmap.outputs._basemap`.
+with its own legend; the legend always names the BEAD rule set the service levels follow.
+``offline=True`` inlines Leaflet and the plugins so the saved HTML opens with no network. The
+tract table lives in :mod:`assetmap.outputs._tract_table`, the map's frame (tiles,
+attribution) in :mod:`assetmap.outputs._basemap`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from assetmap.outputs._legend import (
     title_html,
 )
 from assetmap.outputs._render import FullscreenControl, LayerSwitcher, MeasureTool, has_control
+from assetmap.outputs._rules_text import ASSUMED, rules_known, rules_of, rules_title
 from assetmap.outputs._tract_table import merge_survey, survey_text, theme_classes, tract_table
 
 if TYPE_CHECKING:
@@ -281,6 +283,12 @@ def equity_map(
         illustrative.insert(0, "tract scores")
     if survey is not None and get_report(survey).get("illustrative"):
         illustrative.append("survey")
+
+    bdc = (scored, evidence, change, challenges)
+    rules = rules_of(*bdc)
+    sections.append(LegendSection("", rules_title(rules), notes=[
+        rules.describe(), *([f"Source: {rules.source}"] if rules.source else []),
+        *([] if rules_known(*bdc) else [ASSUMED.capitalize()])]))
 
     outline = None
     if district is not None:

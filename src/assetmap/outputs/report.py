@@ -1,11 +1,14 @@
 """The grant-ready report: one self-contained HTML file (or Markdown) a grant writer can lift from.
 
 Every figure is computed from the scored frame's columns (:mod:`assetmap.outputs._facts`); the
-methods section is written from the weights and definitions in ``attrs["assetmap"]["score_spec"]``;
-sources, vintages and the illustrative flag come from the frames' run reports. All text from data
-or users is escaped (HTML entities in HTML; HTML entities and Markdown escapes in Markdown).
-This module assembles the content; :mod:`assetmap.outputs._report_methods` writes the methods
-and citations, :mod:`assetmap.outputs._report_render` renders HTML and Markdown.
+methods section is written from the weights and definitions in ``attrs["assetmap"]["score_spec"]``
+and the BEAD rule set in ``attrs["assetmap"]["rules"]`` (named on a "Rule set" line; every
+threshold in the text is that set's); sources, vintages and the illustrative flag come from the
+frames' run reports. All text from data or users is escaped (HTML entities in HTML; HTML
+entities and Markdown escapes in Markdown). This module assembles the content;
+:mod:`assetmap.outputs._report_methods` writes the methods and citations,
+:mod:`assetmap.outputs._rules_text` the rule-set text, :mod:`assetmap.outputs._report_render`
+renders HTML and Markdown.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from assetmap._report import get_report, merge_sources
 from assetmap.errors import ConfigError
 from assetmap.outputs._classes import column_info, format_value
 from assetmap.outputs._facts import headline_facts, top_tracts, tract_paragraph
-from assetmap.outputs._report_methods import DEFINITIONS, citations, methods_lines
+from assetmap.outputs._report_methods import ACS_DEFINITIONS, citations, methods_lines
 from assetmap.outputs._report_render import render_html, render_md
+from assetmap.outputs._rules_text import definitions, rules_known, rules_of
 from assetmap.outputs._sections import (
     Section,
     change_section,
@@ -121,7 +125,8 @@ def _content(scored: gpd.GeoDataFrame, *, plan, schools, sites, title, top_n,
         "school_rows": _school_rows(schools, top_n),
         "plan_rows": plan_rows,
         "methods": methods_lines(get_report(scored).get("score_spec") or {}),
-        "definitions": DEFINITIONS,
+        "definitions": [*definitions(rules_of(scored), assumed=not rules_known(scored)),
+                        *ACS_DEFINITIONS],
         "reliability": reliability,
         "citations": citations(sources),
     }

@@ -3,7 +3,8 @@
 It uses the same classes, colours and legend labels as the interactive map
 (:mod:`assetmap.outputs._classes`) and adds what a printed map needs: title, legend with units,
 a scale bar measured in the area's UTM CRS, a north arrow pointing to true north, an inset
-locator, labels for the top priority tracts, and the sources and vintages of the data.
+locator, labels for the top priority tracts, the sources and vintages of the data, and a
+footnote naming the BEAD rule set the service levels follow (its definition and source).
 
 The figure is drawn on matplotlib's Agg canvas directly (pyplot is never imported, so no
 figure is kept in a global registry). Importing this module loads matplotlib and its PDF
@@ -35,6 +36,7 @@ from assetmap._report import merge_sources
 from assetmap.errors import ConfigError, SchemaError
 from assetmap.outputs._classes import NO_DATA_COLOR, classify
 from assetmap.outputs._png import write_png
+from assetmap.outputs._rules_text import rules_known, rules_line, rules_of
 
 __all__ = ["PAPER_SIZES", "print_map"]
 
@@ -154,14 +156,18 @@ def _north_arrow(ax, angle: float) -> None:
     )
 
 
-def _credits_text(scored: pd.DataFrame, context: gpd.GeoDataFrame | None, extra: str | None) -> str:
+def _credits_text(scored: pd.DataFrame, context: gpd.GeoDataFrame | None, extra: str | None,
+                  *, chars: int = 170) -> str:
+    """Return the sources, the rule-set line and ``extra``, wrapped at ``chars`` characters."""
     sources, _, illustrative = merge_sources(scored, context)
     parts = [
         f"{s.get('name', 'source')} ({s['vintage']})" if s.get("vintage") else str(s.get("name"))
         for s in sources
     ]
     text = "Sources: " + "; ".join(parts) + "." if parts else ""
-    lines = textwrap.wrap(text, 170) + (textwrap.wrap(extra, 170) if extra else [])
+    rules = rules_line(rules_of(scored), assumed=not rules_known(scored))
+    lines = (textwrap.wrap(text, chars) + textwrap.wrap(rules, chars)
+             + (textwrap.wrap(extra, chars) if extra else []))
     if illustrative:
         lines.insert(
             0,
@@ -214,7 +220,9 @@ def print_map(
     context : GeoDataFrame or GeoSeries, optional
         The outline the inset shows the study area within.
     credits : str, optional
-        Extra credit text, after the sources and vintages read from the frames' reports.
+        Extra credit text, after the sources and vintages read from the frames' reports and
+        the line naming the BEAD rule set (``attrs["assetmap"]["rules"]``; ``"bead"``,
+        marked as assumed, when the frame names none).
     also : sequence of str or Path
         More files to save the same drawing to (e.g. a PDF beside the PNG), drawn once.
 
@@ -323,7 +331,8 @@ def print_map(
         inset_ax.set_aspect("equal")
         inset_ax.set_title("Study area (red)", fontsize=7)
 
-    text = _credits_text(scored, None if context is None else pd.DataFrame(context), credits)
+    text = _credits_text(scored, None if context is None else pd.DataFrame(context), credits,
+                         chars=int(170 * width / 11.0))
     fig.text(0.03, 0.03, _plain(text), fontsize=6.5, color="#333", va="bottom")
     pixels = None
     for target in (path, *extra):

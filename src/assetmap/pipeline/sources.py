@@ -105,7 +105,7 @@ def load_releases(
     *,
     counties: list[str] | None = None,
     meanwhile: Callable[[], T],
-) -> tuple[dict[str, pd.DataFrame | None], T]:
+) -> tuple[dict[str, Any], T]:
     """Load a BDC release and an earlier one while ``meanwhile`` loads the other sources.
 
     The current release is read in the calling thread (rows, service per location, service
@@ -130,10 +130,9 @@ def load_releases(
         rows = load_bdc(previous, counties=counties, threads=1)
         return rows, service_by_area(rows, level="tract")
 
-    found: dict[str, pd.DataFrame | None] = dict.fromkeys(
-        ("availability", "locations", "service"))
+    found: dict[str, Any] = dict.fromkeys(("availability", "locations", "service"))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="assetmap-load") as pool:
-        jobs = [pool.submit(earlier), pool.submit(meanwhile)]
+        before, others = pool.submit(earlier), pool.submit(meanwhile)
         try:
             if current:
                 rows = load_bdc(current, counties=counties,
@@ -141,10 +140,10 @@ def load_releases(
                 levels = service_levels(rows)
                 found.update(availability=rows, locations=levels,
                              service=service_by_area(levels, level="tract"))
-            found["previous_availability"], found["previous_service"] = jobs[0].result()
-            other = jobs[1].result()
+            found["previous_availability"], found["previous_service"] = before.result()
+            other = others.result()
         except BaseException:
-            for job in jobs:
-                job.cancel()
+            before.cancel()
+            others.cancel()
             raise
     return found, other

@@ -270,7 +270,7 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
     Returns
     -------
     tuple or None
-        The tuple of :func:`assetmap.bdc.service._aggregate_group`, or None when the input
+        The tuple of :func:`assetmap.bdc.aggregate._aggregate_group`, or None when the input
         needs the DuckDB engine (the reason is logged).
 
     Examples
