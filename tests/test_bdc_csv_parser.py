@@ -21,32 +21,37 @@ from assetmap.bdc.fast import engine as _bdc_fast
 
 # offer bits, written out from docs (design.md): technology bit, 25/3 = 128, 100/20 = 256
 TECH = {0: 64, 10: 1, 40: 2, 50: 4, 71: 8, 72: 8, 70: 16, 60: 32, 61: 32}
-RELIABLE = {10, 40, 50, 71, 72}
+BEAD = {"reliable_technologies": [10, 40, 50, 71, 72], "low_latency_required": True,
+        "served": [100, 20], "underserved": [25, 3]}
+CUSTOM = {"reliable_technologies": [50, 70, 71], "low_latency_required": False,
+          "served": [99.5, 20], "underserved": [24.6, 2.5]}
 DIV = {"tract": 10**4, "block_group": 10**3, "county": 10**10}
 
 
-def expected(text: str, level: str) -> list[tuple[int, int, int, int]]:
+def expected(text: str, level: str, rules=BEAD) -> list[tuple[int, int, int, int]]:
     """(location key, provider key, area, bits) of every row, read with the csv module."""
     out = []
     for r in csv.reader(io.StringIO(text)):
         _, prov, _, loc, tech, down, up, ll, _, _, geoid, h3 = r
         bits = TECH[int(tech)]
-        if int(tech) in RELIABLE and ll == "1":
-            bits |= 128 if int(down) >= 25 and int(up) >= 3 else 0
-            bits |= 256 if int(down) >= 100 and int(up) >= 20 else 0
+        if int(tech) in rules["reliable_technologies"] and (
+                ll == "1" or not rules["low_latency_required"]):
+            (ud, uu), (sd, su) = rules["underserved"], rules["served"]
+            bits |= 128 if int(down) >= ud and int(up) >= uu else 0
+            bits |= 256 if int(down) >= sd and int(up) >= su else 0
         area = int(h3, 16) if level == "h3" else int(geoid) // DIV[level]
         out.append((int(loc) * 32 + len(loc), int(prov) * 32 + len(prov), area, bits))
     return sorted(out)
 
 
-def parse(data: bytes, level: str = "tract", parts: int = 2):
+def parse(data: bytes, level: str = "tract", parts: int = 2, rules=None):
     """Rows the parser keeps (sorted), or None when it stops at a line."""
     buf = {"loc": np.empty((parts, 1), np.int64), "prov": np.empty((parts, 1), np.int64),
            "area": np.empty((parts, 1), np.int64), "bits": np.empty((parts, 1), np.int16),
            "counts": np.zeros(parts, np.int64), "bytes": np.empty(0, np.uint8)}
     try:
         kept = _bdc_fast._parse(("csv", np.frombuffer(data, dtype=np.uint8)), buf,
-                                sel=_bdc_fast.selection(level), parts=parts)
+                                sel=_bdc_fast.selection(level, rules=rules), parts=parts)
     except _bdc_fast._Fallback:
         return None
     rows, seen = [], {}
@@ -86,6 +91,15 @@ def mixed_rows():
 def test_kept_rows_match_the_csv_module(level):
     text = body(mixed_rows() * 3)
     assert parse(text.encode(), level) == expected(text, level)
+
+
+@pytest.mark.parametrize("level", ["tract", "h3"])
+def test_offer_bits_follow_the_rule_set_given(level):
+    # UFW and LFW 71 reliable (not 72), no latency requirement, fractional thresholds
+    text = body([*mixed_rows(), offer(1000000012, 71, 24, 3), offer(1000000013, 70, 25, 2),
+                 offer(1000000014, 71, 100, 20, ll=0), offer(1000000015, 72, 1000, 100)] * 2)
+    assert parse(text.encode(), level, rules=CUSTOM) == expected(text, level, CUSTOM)
+    assert parse(text.encode(), level, rules=CUSTOM) != parse(text.encode(), level)
 
 
 @pytest.mark.parametrize("cut", range(9))

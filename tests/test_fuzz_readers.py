@@ -75,8 +75,11 @@ def _accounted(report: dict) -> bool:
     if "rows_aggregated" in report:  # the survey: households in, areas out
         return report["rows_aggregated"] + rejected == report["rows_read"]
     if report["kind"] == "bdc_summary":  # one row per speed tier out
-        return report["rows_out"] == 6 * (report["rows_read"] - rejected)
-    return report["rows_read"] == report["rows_out"] + rejected + report.get("merged", 0)
+        filtered = sum(report.get("filtered", {}).values())
+        return report["rows_out"] == 6 * (report["rows_read"] - rejected - filtered)
+    filtered = sum(report.get("filtered", {}).values())
+    return (report["rows_read"]
+            == report["rows_out"] + rejected + filtered + report.get("merged", 0))
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ _API: dict[str, str] = {
     "load_bdc": "assetmap.bdc.read",
     "load_bdc_summary": "assetmap.bdc.summary",
     "bdc_to_parquet": "assetmap.bdc.parquet",
+    "download_bdc": "assetmap.bdc.download",
     # loaders: the district's own data
     "read_schools": "assetmap.loaders.nces",
     "read_attendance_zones": "assetmap.loaders.nces",
@@ -106,6 +107,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X`: an explicit re
     from assetmap.analysis.speedtests import aggregate_speedtests as aggregate_speedtests
     from assetmap.bdc.aggregate import aggregate_bdc as aggregate_bdc
     from assetmap.bdc.compare import compare_releases as compare_releases
+    from assetmap.bdc.download import download_bdc as download_bdc
     from assetmap.bdc.levels import service_by_area as service_by_area
     from assetmap.bdc.levels import service_levels as service_levels
     from assetmap.bdc.parquet import bdc_to_parquet as bdc_to_parquet

@@ -9,9 +9,11 @@ Cache layout (under ``settings.cache_dir``, the platform's user cache directory 
 
 ``key`` is the SHA-256 of method, URL, sorted query parameters and request body, with any
 ``key=`` parameter (the Census API key) left out (:func:`assetmap._http_key.cache_key`), so
-the key never reaches a file name and a new key does not invalidate the cache. ``suffix`` is
-the URL's own (``.zip``) or the expected kind's (``.json``), so readers that go by extension
-(pyogrio) can open the file directly.
+the key never reaches a file name and a new key does not invalidate the cache. Extra request
+``headers`` (credentials such as the FCC's ``username`` and ``hash_value``) are sent but are
+never part of the key or the sidecar, and their values are replaced by ``REDACTED`` in every
+message. ``suffix`` is the URL's own (``.zip``) or the expected kind's (``.json``), so
+readers that go by extension (pyogrio) can open the file directly.
 
 A cache entry is served only when its sidecar exists and the file's size and SHA-256 match it;
 otherwise the entry is removed and downloaded again. Bodies are written to a temporary file in
@@ -51,7 +53,7 @@ from assetmap._http_key import Params, cache_key, normalize_files, param_items, 
 from assetmap.errors import DownloadError, OfflineError
 from assetmap.settings import settings
 
-__all__ = ["cache_entries", "cache_key", "cached_path", "clear_cache", "fetch"]
+__all__ = ["HTTPStatusError", "cache_entries", "cache_key", "cached_path", "clear_cache", "fetch"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,21 @@ _SESSION: requests.Session | None = None
 
 class _TransientError(Exception):
     """A failure worth retrying (broken connection, short body, timeout while reading)."""
+
+
+class HTTPStatusError(DownloadError):
+    """The server answered with an HTTP 4xx status that is not retried; ``status`` is it."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """Redact ``key=`` values and every secret header value from ``text``."""
+    for secret in secrets:
+        text = text.replace(secret, "REDACTED")
+    return redact(text)
 
 
 def _session() -> requests.Session:
@@ -123,6 +140,7 @@ def fetch(
     expect: str | None = None,
     cache: bool = True,
     description: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Path:
     """Download ``url`` (or serve it from the cache) and return the local file's path.
 
@@ -147,6 +165,9 @@ def fetch(
         still replaces the cache entry (so offline mode can serve it later).
     description : str, optional
         Words for messages and the progress bar, e.g. ``"TIGER/Line 2020 tracts, Texas"``.
+    headers : mapping, optional
+        Extra request headers, e.g. credentials. They are not part of the cache key, are not
+        written to the sidecar, and their values are redacted from every message.
 
     Returns
     -------
@@ -159,7 +180,8 @@ def fetch(
         ``settings.offline`` is on and the URL is not in the cache.
     DownloadError
         After ``settings.max_retries`` retries of a connection error, timeout, short body,
-        HTTP 429 or 5xx; at once for any other HTTP 4xx, a body larger than
+        HTTP 429 or 5xx; at once (:class:`HTTPStatusError`, with the status in ``status``)
+        for any other HTTP 4xx, a body larger than
         ``settings.max_download_bytes`` or a body that fails the ``expect`` check. The
         message names the URL (with any ``key=`` redacted) and what was wrong.
 
@@ -193,14 +215,17 @@ def fetch(
             "ASSETMAP_OFFLINE=0) to download it once"
         )
     root.mkdir(parents=True, exist_ok=True)
-    request = {"method": method, "url": url, "params": params, "data": data, "files": uploads}
+    extra = {str(k): str(v) for k, v in (headers or {}).items()}
+    request = {"method": method, "url": url, "params": params, "data": data, "files": uploads,
+               "headers": extra or None}
     record = {
         "url": shown,
         "method": method,
         "params": param_pairs(redact_params(dict(param_items(params)))),
         "description": description,
     }
-    return _download(request, target, meta, record, expect=expect, label=label)
+    secrets = tuple(sorted({v for v in extra.values() if v}, key=len, reverse=True))
+    return _download(request, target, meta, record, expect=expect, label=label, secrets=secrets)
 
 
 def _download(
@@ -211,6 +236,7 @@ def _download(
     *,
     expect: str | None,
     label: str,
+    secrets: tuple[str, ...] = (),
 ) -> Path:
     attempts = settings.max_retries + 1
     timeout = settings.timeout
@@ -222,7 +248,7 @@ def _download(
         except requests.Timeout as exc:
             last = f"timed out after {timeout:g} s ({type(exc).__name__})"
         except requests.RequestException as exc:
-            last = f"connection failed ({redact(str(exc))[:_SNIPPET_CHARS]})"
+            last = f"connection failed ({_scrub(str(exc), secrets)[:_SNIPPET_CHARS]})"
         else:
             with response:
                 status = response.status_code
@@ -231,10 +257,11 @@ def _download(
                     if status in (429, 503):
                         wait = retry_after_seconds(response.headers.get("Retry-After"))
                 elif status >= 400:
-                    snippet = redact(response.text[:_SNIPPET_CHARS]).strip()
-                    raise DownloadError(
+                    snippet = _scrub(response.text[:4096], secrets)[:_SNIPPET_CHARS].strip()
+                    raise HTTPStatusError(
                         f"{label}: HTTP {status} {response.reason or ''}"
-                        f"{': ' + snippet if snippet else ''} (not retried)"
+                        f"{': ' + snippet if snippet else ''} (not retried)",
+                        status=status,
                     )
                 else:
                     try:

@@ -17,6 +17,7 @@ Helpers here keep the bookkeeping in one place::
 from __future__ import annotations
 
 import copy
+import os
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
@@ -71,7 +72,7 @@ class Report(dict):
 
 
 def start_report(
-    source: str | None,
+    source: str | os.PathLike[str] | None,
     *,
     kind: str,
     rows_read: int = 0,
@@ -83,7 +84,7 @@ def start_report(
 
     Parameters
     ----------
-    source : str or None
+    source : str, path-like or None
         File path or URL read (None for a frame built in memory).
     kind : str
         What the frame holds, e.g. ``"tracts"``, ``"bdc_availability"``.

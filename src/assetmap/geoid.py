@@ -47,7 +47,7 @@ __all__ = [
 
 Level = Literal["state", "county", "tract", "block_group", "block"]
 
-GEOID_LENGTHS: dict[str, int] = {
+GEOID_LENGTHS: dict[Level, int] = {
     "state": 2,
     "county": 5,
     "tract": 11,
@@ -225,7 +225,7 @@ def geoid_level(geoid: str) -> Level:
     'tract'
     """
     try:
-        return _LEVEL_BY_LENGTH[len(geoid)]  # type: ignore[return-value]
+        return _LEVEL_BY_LENGTH[len(geoid)]
     except KeyError:
         raise GeoidError(f"{geoid!r} has {len(geoid)} characters, not a GEOID length") from None
 

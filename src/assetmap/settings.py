@@ -83,6 +83,31 @@ def _text(value: Any) -> str:
     return value
 
 
+def _optional_secret(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"expected a string, got a {type(value).__name__}")
+    return value.strip()
+
+
+def _http_url(value: Any) -> str:
+    text = _text(value).strip().rstrip("/")
+    if not text.lower().startswith(("https://", "http://")):
+        raise ConfigError(f"expected an http(s) URL, got {value!r}")
+    return text
+
+
+def _per_minute(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"expected a number of requests a minute, got {value!r}") from exc
+    if not number > 0:
+        raise ConfigError(f"expected a positive number of requests a minute, got {value!r}")
+    return number
+
+
 @dataclass(frozen=True)
 class _Option:
     default: Callable[[], Any]
@@ -147,7 +172,37 @@ _OPTIONS: dict[str, _Option] = {
         "CENSUS_API_KEY",
         "Census API key, sent when set (optional for small requests).",
     ),
+    "fcc_username": _Option(
+        lambda: None,
+        _optional_secret,
+        "ASSETMAP_FCC_USERNAME",
+        "FCC Public Data API user name (the e-mail of your broadbandmap.fcc.gov account), "
+        "sent as the 'username' header; needed by download_bdc. Never cached or logged.",
+    ),
+    "fcc_api_token": _Option(
+        lambda: None,
+        _optional_secret,
+        "ASSETMAP_FCC_API_TOKEN",
+        "FCC Public Data API token (broadbandmap.fcc.gov, Manage API Access), sent as the "
+        "'hash_value' header; needed by download_bdc. Never cached or logged.",
+    ),
+    "fcc_api_url": _Option(
+        lambda: "https://broadbandmap.fcc.gov/api/public/map",
+        _http_url,
+        "ASSETMAP_FCC_API_URL",
+        "Base URL of the FCC BDC Public Data API (listAsOfDates, downloads/...).",
+    ),
+    "fcc_requests_per_minute": _Option(
+        lambda: 10.0,
+        _per_minute,
+        "ASSETMAP_FCC_REQUESTS_PER_MINUTE",
+        "Most requests a minute sent to the FCC Public Data API (its limit is 10); "
+        "requests are spaced 60/this seconds apart, counted from the previous one's start.",
+    ),
 }
+
+#: settings never shown by repr() (keys, tokens, account names)
+_SECRET = frozenset({"census_api_key", "fcc_username", "fcc_api_token"})
 
 
 class Settings:
@@ -196,7 +251,7 @@ class Settings:
         return [*_OPTIONS, "describe", "override", "reset"]
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v!r}" for k, v in self._values.items() if k != "census_api_key")
+        body = ", ".join(f"{k}={v!r}" for k, v in self._values.items() if k not in _SECRET)
         return f"Settings({body})"
 
     def reset(self) -> None:

@@ -8,7 +8,7 @@ scores one set of weights or hundreds of perturbed ones. ``docs/methods.md`` giv
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -218,12 +218,36 @@ def weight_matrices(spec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, list[
 def prepare(norm: np.ndarray, members: list[np.ndarray],
             dtype: type = np.float64) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per index: (values with NaN as 0, presence as 0/1), computed once for many draws."""
-    blocks = []
+    blocks: list[tuple[np.ndarray, np.ndarray]] = []
     for cols in members:
         block = norm[:, cols]
         present = ~np.isnan(block)
         blocks.append((np.where(present, block, 0).astype(dtype), present.astype(dtype)))
     return blocks
+
+
+@overload
+def combine(
+    norm: np.ndarray | list[tuple[np.ndarray, np.ndarray]],
+    w_in: np.ndarray,
+    w_idx: np.ndarray,
+    members: list[np.ndarray],
+    *,
+    rescale: bool,
+    keep_indices: Literal[True] = ...,
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def combine(
+    norm: np.ndarray | list[tuple[np.ndarray, np.ndarray]],
+    w_in: np.ndarray,
+    w_idx: np.ndarray,
+    members: list[np.ndarray],
+    *,
+    rescale: bool,
+    keep_indices: bool,
+) -> tuple[np.ndarray | None, np.ndarray]: ...
 
 
 def combine(

@@ -368,15 +368,17 @@ def site_connectivity(
             fiber[hit] = tab["fiber_share"].to_numpy(float)[pos[hit]]
         source[hit] = "tract"
     known = ~np.isnan(shares).any(axis=1)
+    missing = np.array(None, dtype=object)  # None for np.where: numpy's stubs refuse a bare None
     level = np.where(known, np.array(_LEVELS, dtype=object)[np.argmax(np.nan_to_num(shares,
                                                                                     nan=-1),
-                                                                      axis=1)], None)
+                                                                      axis=1)], missing)
     out["site_service_level"] = pd.array(level, dtype="string")
     out["site_unserved_share"] = shares[:, 0]
     out["site_fiber_share"] = fiber
-    out["site_fiber"] = pd.array(np.where(np.isnan(fiber), None, fiber > 0), dtype="boolean")
+    out["site_fiber"] = pd.array(np.where(np.isnan(fiber), missing, fiber > 0),
+                                 dtype="boolean")
     out["site_level_source"] = source
-    out["needs_connectivity_fix"] = pd.array(np.where(known, level != "served", None),
+    out["needs_connectivity_fix"] = pd.array(np.where(known, level != "served", missing),
                                              dtype="boolean")
     out.attrs = copy.deepcopy(sites.attrs)
     used = [f for f, src in ((levels, "h3_res8"), (service, "tract")) if (source == src).any()]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import h3
@@ -174,7 +174,8 @@ def _pieces_h3(tests: gpd.GeoDataFrame, report: dict, crs: Any) -> pd.DataFrame:
         keep = small[ti]
         ti, ci, names = ti[keep], ci[keep], np.asarray(cells, dtype=object)[ci[keep]]
         if not small.all():
-            big = [(i, c) for i in np.flatnonzero(~small) for c in covers[i]]
+            big = [(i, c) for i in np.flatnonzero(~small)  # a large tile has its cover list
+                   for c in cast("list[str]", covers[i])]
             big_ti = np.array([i for i, _ in big], dtype=np.intp)
             big_shapes = gpd.GeoSeries(h3_cell_polygons([c for _, c in big]),
                                        crs=4326).to_crs(crs).to_numpy()

@@ -166,10 +166,14 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
     if letters:
         for name in LETTER_CODES:
             col = table.column(name)
-            fixed = pc.utf8_upper(pc.utf8_trim(col, _BLANKS))
-            fix |= np.where(_true(pc.not_equal(col, fixed), False), FIX_LETTERS, 0
-                            ).astype(np.int8)
-            table = table.set_column(table.schema.get_field_index(name), name, fixed)
+            written = pc.unique(col).drop_null()  # a few values: normalise those only
+            canonical = pc.utf8_upper(pc.utf8_trim(written, _BLANKS))
+            changed = written.filter(pc.not_equal(written, canonical))
+            if len(changed):
+                fix |= np.where(_true(pc.is_in(col, changed), False), FIX_LETTERS, 0
+                                ).astype(np.int8)
+                fixed = pc.take(canonical, pc.index_in(col, written))
+                table = table.set_column(table.schema.get_field_index(name), name, fixed)
     check = np.where(fix > 0, 1, 0).astype(np.int8)
     rep = check.copy()
     for i, name in reversed(list(enumerate(FILTERS))):  # the first failing filter wins
@@ -206,15 +210,13 @@ def _selected(table: pa.Table, geoid: pa.Array, selection: dict[str, list[Any]],
     """Return the rows filter ``name`` keeps (a NULL condition: left out), or None."""
     conds = []
     if name == "states" and "state_usps" in selection:
-        state = pc.utf8_upper(pc.utf8_trim(table.column("state_usps"), _BLANKS))
-        conds += [_in(state, selection["state_usps"]),
+        conds += [_in_letters(table.column("state_usps"), selection["state_usps"]),
                   _prefix_in(geoid, 2, selection["state_fips"])]
     if name == "areas":
         conds += [_prefix_in(geoid, width, selection[key])
                   for key, width in (("county", 5), ("tract", 11)) if key in selection]
     if name == "codes" and "codes" in selection:
-        code = pc.utf8_upper(pc.utf8_trim(table.column("business_residential_code"), _BLANKS))
-        conds.append(_in(code, selection["codes"]))
+        conds.append(_in_letters(table.column("business_residential_code"), selection["codes"]))
     if name == "technologies" and "technologies" in selection:
         conds.append(_in(table.column("technology"),
                          [float(t) for t in selection["technologies"]]))
@@ -224,6 +226,14 @@ def _selected(table: pa.Table, geoid: pa.Array, selection: dict[str, list[Any]],
     for cond in conds[1:]:
         keep = pc.and_kleene(keep, cond)
     return _true(keep, False)
+
+
+def _in_letters(values: pa.ChunkedArray, allowed: list[str]) -> pa.Array:
+    """SQL's ``upper(trim(values)) IN allowed``, tested on the few distinct written values."""
+    written = pc.unique(values).drop_null()
+    canonical = pc.utf8_upper(pc.utf8_trim(written, _BLANKS))
+    chosen = written.filter(pc.is_in(canonical, pa.array(allowed, written.type)))
+    return pc.if_else(pc.is_null(values), None, pc.is_in(values, chosen))
 
 
 def _prefix_in(geoid: pa.Array, width: int, allowed: list[str]) -> pa.Array:
@@ -241,7 +251,14 @@ def _prefix_in(geoid: pa.Array, width: int, allowed: list[str]) -> pa.Array:
 
 
 def _blank(values: pa.ChunkedArray) -> np.ndarray:
-    return _true(pc.equal(pc.utf8_length(pc.utf8_trim(values, _BLANKS)), 0))
+    """NULL, empty or only spaces and tabs (trimmed only where a value starts so)."""
+    maybe = _true(pc.or_(pc.or_(pc.equal(pc.utf8_length(values), 0),
+                                pc.starts_with(values, " ")), pc.starts_with(values, "\t")))
+    if maybe.any():
+        rows = np.flatnonzero(maybe)
+        trimmed = pc.utf8_trim(values.take(pa.array(rows)), _BLANKS)
+        maybe[rows] = _true(pc.equal(pc.utf8_length(trimmed), 0))
+    return maybe
 
 
 def _rejections(table: pa.Table, length: pa.Array) -> list[tuple[int, np.ndarray]]:

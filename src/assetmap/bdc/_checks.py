@@ -101,7 +101,7 @@ def _blank(value: str) -> str:
 
 
 def _fixed_letters(column: str, canonical: str) -> str:
-    """The letter code is not as written canonically but is after upper-casing and trimming."""
+    """Return SQL: the code is not written canonically, but is once upper-cased and trimmed."""
     return f"({column} NOT IN ({canonical}) AND {column} <> {_letters(column)})"
 
 
@@ -211,9 +211,7 @@ def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = Tru
     -------
     str
         SQL: the source's columns (technology SMALLINT and low_latency TINYINT for rows that
-        pass), then ``_check`` and ``_fix`` (bits of the repairs of a row that passed). A row a
-        filter left out keeps its values but for its keys: ``location_id`` NULL and
-        ``provider_id`` ``"~filtered <code>"`` (rows that are only counted group cheaply).
+        pass), then ``_check`` and ``_fix`` (bits of the repairs of a row that passed).
     """
     techs = ", ".join(map(str, TECHNOLOGIES))
     geoid = "(CASE WHEN _len = 14 THEN '0' || block_geoid ELSE block_geoid END)"
@@ -257,7 +255,7 @@ WHERE {(where_sql or 'TRUE').replace('block_geoid', geoid)}
         f"\n    WHEN NOT coalesce({filters[name]}, FALSE) THEN "
         f"{FIRST_FILTER_CODE + 2 * i} + _rep"
         for i, name in enumerate(FILTERS) if name in filters)
-    checked = f"""
+    return f"""
 SELECT * EXCLUDE (_len, _fixed, _fixbits, _rep) REPLACE ({', '.join(replace)}),
   CASE {rejects}{whens}
     ELSE _rep
@@ -267,13 +265,4 @@ FROM (SELECT *, CASE WHEN _fixbits > 0 THEN 1 ELSE 0 END AS _rep
       FROM (SELECT *, ({' | '.join(fix)}) AS _fixbits
             FROM (SELECT *, length(block_geoid) AS _len FROM ({source})) AS l) AS f) AS s
 """
-    if not filters:
-        return checked
-    # a row a filter left out is only counted: its keys become one per filter code, so that
-    # grouping by location and provider makes a handful of groups of them, not one per row
-    return f"""
-SELECT * REPLACE (
-  CASE WHEN _check >= {FIRST_FILTER_CODE} THEN NULL ELSE location_id END AS location_id,
-  CASE WHEN _check >= {FIRST_FILTER_CODE} THEN '~filtered ' || _check ELSE provider_id END
-    AS provider_id)
-FROM ({checked}) AS c"""
+

@@ -33,17 +33,26 @@ from assetmap.bdc._checks import (
 )
 from assetmap.bdc._engine import source_sql
 from assetmap.bdc._schema import BDC_COLUMNS
-from assetmap.errors import RejectedRowsWarning, where
+from assetmap.errors import RejectedRowsWarning, RepairWarning, where
 
 if TYPE_CHECKING:
     import duckdb
 
     from assetmap.bdc._inputs import Inputs
 
-__all__ = ["count_sql", "rejected_places", "tally"]
+__all__ = ["count_sql", "header_repairs", "rejected_places", "tally"]
 
 PLACES_SHOWN = 5
 _EITHER = f"{REPAIR_REASONS[FIX_GEOID]}, or {REPAIR_REASONS[FIX_NUMBER]}"
+
+
+def header_repairs(report: dict[str, Any], repairs: list[str]) -> None:
+    """Note and warn about header names repaired (case, spaces): a file's header, not a row."""
+    if repairs:
+        text = "; ".join(repairs)
+        report["notes"].append(f"header repaired: {text}")
+        warnings.warn(f"{report.get('source') or report['kind']}: header repaired: {text}",
+                      RepairWarning, stacklevel=3)
 
 
 def count_sql(rows: str) -> str:

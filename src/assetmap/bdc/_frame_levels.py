@@ -126,10 +126,11 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
         else:
             return None
         nums[name] = values
-    coded = {c: _encode(table, c, sort=c in ("location_id", "provider_id"))
+    found = {c: _encode(table, c, sort=c in ("location_id", "provider_id"))
              for c in ("location_id", "provider_id", "block_geoid", "h3_res8_id",
                        "business_residential_code")}
-    if any(v is None for v in coded.values()):
+    coded = {c: v for c, v in found.items() if v is not None}
+    if len(coded) < len(found):
         return None
     index = np.arange(table.num_rows)
     if codes:

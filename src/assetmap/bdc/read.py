@@ -11,7 +11,6 @@ filter and counted in the report as kept, repaired, rejected or filtered
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,11 +23,10 @@ from assetmap._report import attach_report, count_reject, start_report
 from assetmap.bdc import _engine as eng
 from assetmap.bdc._arrow import checked_table, duplicate_keys, read_clean_csvs
 from assetmap.bdc._checks import REJECT_COLUMNS, REJECT_REASONS
-from assetmap.bdc._counts import count_sql, rejected_places, tally
+from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
 from assetmap.bdc._schema import BDC_COLUMNS, BDC_SOURCE, PANDAS_DTYPES
 from assetmap.bdc.parquet import LOCATIONS_KEY, ORDER_KEY, bdc_to_parquet
 from assetmap.bdc.summary import load_bdc_summary
-from assetmap.errors import RepairWarning
 
 # bdc_to_parquet, load_bdc_summary and the Parquet keys live in their own modules; they are
 # named here too for code that imports them from this module
@@ -131,7 +129,7 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
         empty = pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES[c]) for c in BDC_COLUMNS})
         return attach_report(empty, report)
     with eng.open_inputs(files, states=selection.get("state_usps")) as inputs:
-        _header_repairs(report, inputs.header_repairs)
+        header_repairs(report, inputs.header_repairs)
         parsed = read_clean_csvs(inputs, BDC_COLUMNS, threads=threads != 1)
         if parsed is not None:  # clean files: pyarrow parses and checks, rows in file order
             table, counts, places = _checked_in_arrow(parsed, selection, inputs)
@@ -143,23 +141,14 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
     return attach_report(frame.astype(PANDAS_DTYPES), report)
 
 
-def _header_repairs(report: dict, repairs: list[str]) -> None:
-    """Note header names repaired (case, spaces): a file's header, not a row."""
-    if repairs:
-        text = "; ".join(repairs)
-        report["notes"].append(f"header repaired: {text}")
-        warnings.warn(f"{report['source']}: header repaired: {text}", RepairWarning,
-                      stacklevel=3)
-
-
 def _checked_in_arrow(parsed: list[tuple[Path, pa.Table]], selection: dict,
                       inputs: eng.Inputs) -> tuple[pa.Table, pd.DataFrame, dict]:
     """Check every parsed row; return the rows that pass, counts per code, rejected places."""
     table = checked_table([t for _, t in parsed], selection, letters=True)
     check = table.column("_check").to_numpy()
     fix = table.column("_fix").to_numpy()
-    counts = pd.DataFrame({"_check": check, "_fix": fix}).value_counts().rename("n")
-    counts = counts.reset_index()
+    keys, n = np.unique(check.astype(np.int16) * 16 + fix, return_counts=True)  # fix < 16
+    counts = pd.DataFrame({"_check": keys // 16, "_fix": keys % 16, "n": n})
     places: dict[int, list[tuple[str, int, str]]] = {}
     rejected = np.flatnonzero((check >= 2) & (check <= max(REJECT_REASONS)))
     if len(rejected):

@@ -147,6 +147,7 @@ def _assign_schools(cells: pd.Series, schools: gpd.GeoDataFrame | None,
                            how="left", predicate="within")
         school = joined[~joined.index.duplicated()]["school_id"]
     else:  # nearest school in metres (shapely's tree: no scipy import in the second process)
+        assert schools is not None  # the caller passes schools, zones or both
         crs = estimate_utm(schools)
         tree = shapely.STRtree(schools.to_crs(crs).geometry.to_numpy())
         pairs = tree.query_nearest(points.to_crs(crs).geometry.to_numpy(), all_matches=False)
@@ -169,7 +170,8 @@ def _roll(both: pd.DataFrame, offers: tuple[_Offers | None, _Offers | None],
     if old_offers is not None and new_offers is not None:
         # the area (row of ``table``) of each location of each release, by integer codes
         area = table.index.get_indexer(both[key])
-        sets, names = [], {}
+        sets: list[pd.Series] = []
+        names: dict[Any, str] = {}
         for offers_frame, side in ((old_offers, "old"), (new_offers, "new")):
             placed = _first_offers(offers_frame, area, both[f"_row_{side}"])
             placed = placed.assign(area=table.index[placed["area"]])
@@ -301,7 +303,7 @@ def release_change_report(
         if schools is not None:
             info = schools[["school_id", "name", "geometry"]].to_crs(4326)
             school_table = info.merge(school_table, on="school_id", how="right")
-    summary = {c: int(both[c].sum()) for c in _COUNTS}
+    summary: dict[str, Any] = {c: int(both[c].sum()) for c in _COUNTS}
     summary.update(old_label=old_label, new_label=new_label, rules=chosen.name)
     sources, vintages, illustrative = merge_sources(old_service, new_service)
     report.update(rows_read=len(both), sources=sources, vintages=vintages,

@@ -69,17 +69,17 @@ def rename_columns(
     unknown: list[str] = []
     seen: dict[str, Any] = {}
     for column in frame.columns:
-        canonical = lookup.get(header_key(column))
-        if canonical is None:
+        name = lookup.get(header_key(column))
+        if name is None:
             unknown.append(str(column))
             continue
-        if canonical in seen:
+        if name in seen:
             raise SchemaError(
-                f"{where(source, column=str(column))}: this column and {seen[canonical]!r} "
-                f"both mean {canonical!r}; keep one of them"
+                f"{where(source, column=str(column))}: this column and {seen[name]!r} "
+                f"both mean {name!r}; keep one of them"
             )
-        seen[canonical] = column
-        mapping[column] = canonical
+        seen[name] = column
+        mapping[column] = name
     return frame.rename(columns=mapping), unknown
 
 

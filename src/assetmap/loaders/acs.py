@@ -31,7 +31,7 @@ from assetmap._report import (
     start_report,
 )
 from assetmap.errors import ConfigError, SchemaError, where
-from assetmap.geoid import GEOID_LENGTHS, county_fips, normalize_geoids, state_fips
+from assetmap.geoid import GEOID_LENGTHS, Level, county_fips, normalize_geoids, state_fips
 from assetmap.loaders._acs_math import (
     ACS_TABLES,
     DERIVED_COLUMNS,
@@ -49,8 +49,9 @@ API_BASE_URL = "https://api.census.gov/data"
 _MAX_VARIABLES = 48  # the API allows 50 per request, NAME included
 _LICENSE = "Public domain (US government work)"
 _VARIABLE = re.compile(r"^[A-Z]\d{5}[A-Z]{0,2}_\d{3}[EM]$")
-_GEOGRAPHIES = {"tract": "tract", "block group": "block_group", "county": "county"}
-_GEO_PREFIX = {"140": "tract", "150": "block_group", "050": "county"}
+_GEOGRAPHIES: dict[str, Level] = {"tract": "tract", "block group": "block_group",
+                                  "county": "county"}
+_GEO_PREFIX: dict[str, Level] = {"140": "tract", "150": "block_group", "050": "county"}
 _ANNOTATIONS = {"-", "N", "(X)", "*****", "****", "***", "**", "*", "null", ""}
 
 
@@ -153,7 +154,7 @@ def load_acs(
     return _finish(frame, report, variables, _vintage(year))
 
 
-def _parse_api(path: Path, url: str, requested: list[str], level: str) -> pd.DataFrame:
+def _parse_api(path: Path, url: str, requested: list[str], level: Level) -> pd.DataFrame:
     try:
         raw = json.loads(path.read_text("utf-8"))
     except ValueError as exc:

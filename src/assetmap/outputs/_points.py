@@ -96,7 +96,8 @@ def site_properties(sites: pd.DataFrame) -> tuple[pd.DataFrame, list[list[str]]]
     )
     if "illustrative" in sites:
         flags = sites["illustrative"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-        props["il"] = np.where(flags, "yes (synthetic record)", None)
+        no_flag = np.array(None, dtype=object)  # numpy's stubs refuse a bare None here
+        props["il"] = np.where(flags, "yes (synthetic record)", no_flag)
     fields = [
         ["ty", "Type", ""],
         ["sv", "Services", ""],

@@ -10,7 +10,7 @@ a web-map process about a quarter of a second. The ramps below are matplotlib's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from functools import cache
 
 import numpy as np
@@ -76,7 +76,7 @@ def _lut(name: str) -> np.ndarray | None:
     return lut
 
 
-def ramp_colors(name: str, positions: Sequence[float]) -> list[str] | None:
+def ramp_colors(name: str, positions: Iterable[float]) -> list[str] | None:
     """Return the hex colours of a ramp at positions in [0, 1], or None for an unknown ramp.
 
     Examples

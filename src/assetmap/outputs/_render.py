@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from branca.element import CssLink, Element, Figure, JavascriptLink
+from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer, LayerControl
 from folium.template import Template
@@ -36,49 +36,60 @@ class _Text(Element):
         return self._text
 
 
-class LiteralRender:
-    """Mixin for folium elements: add the rendered macros to the page as literal text.
+def _parent_of(element: Element) -> Element:
+    """Return the element ``element`` was added to (folium renders only attached elements)."""
+    if element._parent is None:
+        raise TypeError("an element must be added to a map before it is rendered")
+    return element._parent
+
+
+class LiteralRender(MacroElement):
+    """Base for folium elements: add the rendered macros to the page as literal text.
 
     Does what ``Layer``, ``JSCSSMixin`` and ``MacroElement`` do in ``render`` (add the layer
     to the map when shown, link the JS/CSS assets, place the header/html/script macros), but
-    the macros' output is never parsed as a template again. Put it first among the bases.
+    the macros' output is never parsed as a template again. Put it first among the bases,
+    before the folium class (a ``MacroElement``) it renders for.
     """
 
-    def render(self, **kwargs: Any) -> None:
+    # branca annotates Element.render as returning the HTML (str), but MacroElement.render and
+    # folium's overrides (Layer, JSCSSMixin), which this one replaces, return None: their output
+    # goes into the Figure. Returning None keeps folium's behaviour, hence ignore[override].
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         if getattr(self, "includes", None):  # folium's class includes: its own path
-            super().render(**kwargs)  # type: ignore[misc]
+            super().render(**kwargs)
             return
-        figure = self.get_root()  # type: ignore[attr-defined]
+        figure = self.get_root()
         if not isinstance(figure, Figure):
             raise TypeError("an element must be in a Figure (a folium Map) to render")
         if isinstance(self, Layer) and self.show:
             from folium.elements import ElementAddToElement
 
-            self.add_child(  # type: ignore[attr-defined]
+            self.add_child(
                 ElementAddToElement(element_name=self.get_name(),
-                                    element_parent_name=self._parent.get_name()),
+                                    element_parent_name=_parent_of(self).get_name()),
                 name=self.get_name() + "_add",
             )
         for name, url in getattr(self, "default_js", ()):
             figure.header.add_child(JavascriptLink(url), name=name)
         for name, url in getattr(self, "default_css", ()):
             figure.header.add_child(CssLink(url), name=name)
-        macros = self._template.module.__dict__  # type: ignore[attr-defined]
+        macros = self._template.module.__dict__
         for part, target in (("header", figure.header), ("html", figure.html),
                              ("script", figure.script)):
             macro = macros.get(part)
             if macro is not None:
-                target.add_child(_Text(macro(self, kwargs)), name=self.get_name())  # type: ignore[attr-defined]
-        for child in self._children.values():  # type: ignore[attr-defined]
+                target.add_child(_Text(macro(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
             child.render(**kwargs)
 
 
 class LayerSwitcher(LiteralRender, LayerControl):
     """folium's ``LayerControl`` (layer names are data: rendered literally)."""
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # None, as LiteralRender
         self.reset()
-        for item in self._parent._children.values():
+        for item in _parent_of(self)._children.values():
             if not isinstance(item, Layer) or not item.control:
                 continue
             target = self.overlays if item.overlay else self.base_layers

@@ -18,7 +18,7 @@ from numba import njit
 
 from assetmap.bdc.fast.common import Fallback as Unreadable
 from assetmap.bdc.fast.kernels import BAD_LINE, OK
-from assetmap.bdc.fast.parse import _keep, _offer, push_row, rules_ok
+from assetmap.bdc.fast.parse import _keep, _offer, offer_table, push_row
 
 PARQUET_COLUMNS = ["location_id", "provider_id", "technology", "max_advertised_download_speed",
                    "max_advertised_upload_speed", "low_latency", "business_residential_code",
@@ -48,9 +48,10 @@ def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, u
                   want_h3, codes, states, sel, rules, parts, out_loc, out_prov, out_area,
                   out_bits, counts):
     """Parse typed columns (no nulls), as :func:`.csv_parser.parse_csv` parses lines."""
-    tech_bit, reliable, thresholds, latency = rules
-    if not rules_ok(tech_bit, reliable, thresholds):
+    info = offer_table(rules)
+    if info.shape[0] != 256:
         return BAD_LINE, 0
+    thresholds = rules[2]
     under_down, under_up = thresholds[0], thresholds[1]
     served_down, served_up = thresholds[2], thresholds[3]
     n = tech.shape[0]
@@ -78,7 +79,10 @@ def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, u
         pv, pn = _text_digits(prov_off, prov_data, r, 17)
         geoid, gn = _text_digits(geo_off, geo_data, r, 15)
         t = np.int64(tech[r])
-        if ln < 0 or pn < 0 or gn != 15 or t < 0 or t > 255 or tech_bit[t] == 0:
+        if t < 0 or t > 255:
+            return BAD_LINE, kept
+        code_info = info[t]
+        if ln < 0 or pn < 0 or gn != 15 or code_info == 0:
             return BAD_LINE, kept
         d, u, lo = np.int64(down[r]), np.int64(up[r]), np.int64(low[r])
         if d < 0 or u < 0 or d > 2147483647 or u > 2147483647 or (lo != 0 and lo != 1):
@@ -103,8 +107,7 @@ def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, u
         kept += 1
         push_row((out_loc, out_prov, out_area, out_bits), counts, parts, lv * 32 + ln,
                  pv * 32 + pn, h3 if want_h3 else geoid // area_div,
-                 _offer(tech_bit[t], reliable[t], d, u, lo, latency, under_down, under_up,
-                        served_down, served_up))
+                 _offer(code_info, d, u, lo, under_down, under_up, served_down, served_up))
     return OK, kept
 
 

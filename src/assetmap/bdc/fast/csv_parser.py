@@ -26,7 +26,7 @@ from numba import njit
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 from assetmap.bdc.fast.kernels import BAD_LINE, OK, partition_of
-from assetmap.bdc.fast.parse import _careful, _keep, _offer, rules_ok
+from assetmap.bdc.fast.parse import _careful, _keep, _offer, offer_table
 
 U = np.uint64
 HIGH = U(0x8080808080808080)
@@ -125,9 +125,10 @@ def parse_csv(buf, words, area_div, want_h3, codes, states, sel, rules, parts,
     only off the common path (each such call costs reference counting), so the common path
     is written out here.
     """
-    tech_bit, reliable, thresholds, latency = rules
-    if not rules_ok(tech_bit, reliable, thresholds):
+    info = offer_table(rules)
+    if info.shape[0] != 256:
         return BAD_LINE, 0
+    thresholds = rules[2]
     under_down, under_up = thresholds[0], thresholds[1]
     served_down, served_up = thresholds[2], thresholds[3]
     end = buf.shape[0]
@@ -247,7 +248,10 @@ def parse_csv(buf, words, area_div, want_h3, codes, states, sel, rules, parts,
             if st != OK:
                 return BAD_LINE, kept
         ls = j + 1
-        if tech > 255 or tech_bit[tech] == 0:
+        if tech > 255:
+            return BAD_LINE, kept
+        code_info = info[tech]
+        if code_info == 0:
             return BAD_LINE, kept
         if filtering:
             state_ok = 1
@@ -273,8 +277,8 @@ def parse_csv(buf, words, area_div, want_h3, codes, states, sel, rules, parts,
         out_loc[p, r] = loc
         out_prov[p, r] = pv * 32 + pn
         out_area[p, r] = area
-        out_bits[p, r] = _offer(tech_bit[tech], reliable[tech], down, up, low, latency,
-                                under_down, under_up, served_down, served_up)
+        out_bits[p, r] = _offer(code_info, down, up, low, under_down, under_up, served_down,
+                                served_up)
         counts[p] = r + 1
         kept += 1
     return OK, kept

@@ -30,24 +30,37 @@ MIN_LINE = 33  # bytes of the shortest line the CSV parser accepts (newline incl
 POW10 = 10 ** np.arange(18, dtype=np.int64)
 
 
-@njit(nogil=True, cache=True, inline="always")
-def rules_ok(tech_bit, reliable, thresholds):
-    """Whether the rule arrays have the shapes the kernels index (:mod:`.rule_arrays`)."""
-    return tech_bit.shape[0] == 256 and reliable.shape[0] == 256 and thresholds.shape[0] == 4
+@njit(nogil=True, cache=True)
+def offer_table(rules):
+    """Return the rule set's per-code table, or an empty array if the arrays are malformed.
 
-
-@njit(nogil=True, cache=True, inline="always")
-def _offer(bits, reliable, down, up, low_latency, latency, under_down, under_up, served_down,
-           served_up):
-    """Return one offer's mask: its group ``bits``, +128 / +256 at the thresholds.
-
-    128: a reliable offer reaches the underserved thresholds; 256: the served ones.
-    ``reliable`` is the rule set's flag of the offer's technology code, ``latency`` 1 when
-    reliable offers must be low latency (:func:`assetmap.bdc.fast.rule_arrays.rule_arrays`).
-    Whole-number speeds are compared with the (maybe fractional) thresholds as floats: exact
-    below 2**53.
+    ``rules`` is :func:`assetmap.bdc.fast.rule_arrays.rule_arrays` (tech_bit, reliable,
+    thresholds, latency). Per technology code: its group bit, plus ``need << 16`` with need
+    0 (not reliable), 1 (reliable) or 2 (reliable when low latency); 0 for an unknown code.
+    One load per offer in the kernels, computed once per call from the arguments.
     """
-    if reliable != 0 and (low_latency == 1 or latency == 0):
+    tech_bit, reliable, thresholds, latency = rules
+    if tech_bit.shape[0] != 256 or reliable.shape[0] != 256 or thresholds.shape[0] != 4:
+        return np.zeros(0, dtype=np.int64)
+    table = np.zeros(256, dtype=np.int64)
+    for c in range(256):
+        if tech_bit[c] != 0:
+            need = np.int64(0) if reliable[c] == 0 else (np.int64(2) if latency else 1)
+            table[c] = tech_bit[c] | (need << 16)
+    return table
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _offer(info, down, up, low_latency, under_down, under_up, served_down, served_up):
+    """Return one offer's mask: its group bit, +128 / +256 at the thresholds.
+
+    128: a reliable offer reaches the underserved thresholds; 256: the served ones. ``info``
+    is the offer's code in :func:`offer_table`. Whole-number speeds are compared with the
+    (maybe fractional) thresholds as floats: exact below 2**53.
+    """
+    bits = info & 511
+    need = info >> 16
+    if need != 0 and low_latency >= need - 1:  # need 2: low latency 1 only
         d = np.float64(down)
         u = np.float64(up)
         if d >= under_down and u >= under_up:

@@ -19,8 +19,10 @@ The arguments (:data:`KernelRules`), from a :class:`assetmap.bdc.rules.RuleSet`:
   (fractions allowed; the kernels compare each whole-number speed as a float, exactly);
 * ``latency`` (int): 1 when a reliable offer must also be low latency.
 
-Bits 128 and 256 of an offer mask keep their meaning: a reliable offer reaches the
-underserved, the served thresholds.
+Each kernel turns the arrays, once per call, into one table of a word per code
+(:func:`assetmap.bdc.fast.parse.offer_table`: the group bit and whether the code is reliable,
+with or without low latency), so that an offer costs one load. Bits 128 and 256 of an offer
+mask keep their meaning: a reliable offer reaches the underserved, the served thresholds.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from assetmap.bdc.fast.parse import _offer, in_selection, rules_ok
+from assetmap.bdc.fast.parse import _offer, in_selection, offer_table
 
 OK, BAD_LINE, FULL, UNSORTED, GROW = 0, 1, 2, 3, 4
 PCAP = 60  # distinct providers at 100/20 one location may have here (more: the hash path)
@@ -132,9 +132,10 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
     Three passes, so that the cache misses on the area tables overlap: the rows into
     locations (sequential), the locations' areas interned, then counts and pairs.
     """
-    tech_bit, reliable, thresholds, latency = rules
-    if not rules_ok(tech_bit, reliable, thresholds):
+    info = offer_table(rules)
+    if info.shape[0] != 256:
         return 0, BAD_LINE
+    thresholds = rules[2]
     under_down, under_up = thresholds[0], thresholds[1]
     served_down, served_up = thresholds[2], thresholds[3]
     n = loc.shape[0]
@@ -166,7 +167,10 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
         pidx = prov_pid[pe]
         geoid = _value(geo_idx, geo_vals, r)
         t = np.int64(tech[r])
-        if pidx < 0 or geoid < 0 or t < 0 or t > 255 or tech_bit[t] == 0:
+        if t < 0 or t > 255:
+            return r, BAD_LINE
+        code_info = info[t]  # one load: the group bit and reliability of the technology
+        if pidx < 0 or geoid < 0 or code_info == 0:
             return r, BAD_LINE
         if mode == 0:
             if lv < prev:
@@ -211,8 +215,7 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
         r_loc[kept] = nl
         r_pid[kept] = pidx
         kept += 1
-        b = _offer(tech_bit[t], reliable[t], d, u, lo, latency, under_down, under_up,
-                   served_down, served_up)
+        b = _offer(code_info, d, u, lo, under_down, under_up, served_down, served_up)
         bits |= b
         if b & 256:
             pk = prov_vals[pe]
