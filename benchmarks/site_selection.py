@@ -8,7 +8,7 @@ Sizes (from the planning issue):
      greedy on the same case, and greedy's gap to the optimum;
   C. the exact solver before and after the move to SciPy: the same models solved by the PuLP
      + CBC code that select_sites used until then (kept below as `pulp_exact`, run only when
-     PuLP and a CBC binary are installed) and by the current `_mclp.exact`, uncapacitated and
+     PuLP and a CBC binary are installed) and by the current `_mclp_exact.exact`, uncapacitated and
      capacitated near the `method="auto"` limits.
 
 Synthetic points (seeded): demand clustered like a small city and its rural fringe inside
@@ -28,7 +28,7 @@ import geopandas as gpd
 import numpy as np
 import scipy
 
-from assetmap.analysis import _mclp
+from assetmap.analysis import _mclp, _mclp_exact
 from assetmap.analysis.plan import select_sites
 
 UTM = 32613
@@ -97,9 +97,9 @@ def pulp_exact(
     from pulp.apis import coin_api
 
     rows_used = np.flatnonzero((demand > 0) & (cover.getnnz(1) > 0))
-    sub = _mclp._pattern(cover[rows_used])
+    sub = _mclp.pattern(cover[rows_used])
     sub.sort_indices()
-    _, w, first = _mclp._group_rows(sub, demand[rows_used])
+    _, w, first = _mclp_exact._group_rows(sub, demand[rows_used])
     red = sub[first].tocsr()
     m = cover.shape[1]
     prob = pulp.LpProblem("mclp", pulp.LpMaximize)
@@ -226,7 +226,7 @@ def section_c() -> None:
         cap = None if cap_kind is None else (
             np.full(m, 4000.0) if cap_kind == "fixed"
             else np.random.default_rng(seed).uniform(1000, 8000, m))
-        new = _mclp.exact(w, cover, k, cap, 600)
+        new = _mclp_exact.exact(w, cover, k, cap, 600)
         old_s, old_cov, old_sites = "-", float("nan"), None
         if have_cbc:
             t = time.perf_counter()

@@ -348,3 +348,68 @@ def test_cv_flags():
 def test_real_census_api():
     acs = am.load_acs(state="TX", county="Ector", year=2023, tables=["population"])
     assert len(acs) == 33
+
+
+def income_csv(path, cells: dict[str, str], geoid: str = "1400000US48135000100") -> None:
+    """A data.census.gov CSV of B19001_001 to _005 (estimate and MOE) for one tract."""
+    codes = ["GEO_ID", "NAME", *cells]
+    write_census_csv(path, [[geoid, "Census Tract 1", *cells.values()]], codes,
+                     ["Geography", "Geographic Area Name", *(["Estimate"] * len(cells))])
+
+
+def test_sum_moe_keeps_only_the_largest_zero_estimate_moe(tmp_path):
+    # ACS General Handbook 2020, ch. 8: of several zero estimates only the largest MOE counts
+    path = tmp_path / "ACSDT5Y2023.B19001-Data.csv"
+    income_csv(path, {"B19001_001E": "100", "B19001_001M": "15",
+                      "B19001_002E": "0", "B19001_002M": "20",
+                      "B19001_003E": "0", "B19001_003M": "30",
+                      "B19001_004E": "10", "B19001_004M": "5",
+                      "B19001_005E": "0", "B19001_005M": "10"})
+    acs = am.read_acs_csv(path)
+    num_moe = math.sqrt(30**2 + 5**2)  # not sqrt(20^2 + 30^2 + 5^2 + 10^2)
+    expected = math.sqrt(num_moe**2 - 0.1**2 * 15**2) / 100
+    assert acs.loc[0, "income_lt25k_share"] == pytest.approx(0.1)
+    assert acs.loc[0, "income_lt25k_share_moe"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("cells", "column", "why"), [
+    ({"B28002_001E": "100", "B28002_013E": "120"}, "B28002_013E", "above the table's universe"),
+    ({"B28002_001E": "100", "B28002_013E": "-4"}, "B28002_013E", "negative"),
+    ({"B28002_001E": "100", "B28002_001M": "-7"}, "B28002_001M", "negative"),
+])
+def test_values_that_cannot_be_true_name_file_geoid_and_column(tmp_path, cells, column, why):
+    path = tmp_path / "acs.csv"
+    income_csv(path, cells)
+    with pytest.raises(SchemaError, match=rf"acs\.csv, row with GEOID 48135000100, "
+                                          rf"column '{column}': .*{why}"):
+        am.read_acs_csv(path, year=2023)
+
+
+def test_count_above_universe_from_the_api_is_an_error(server):
+    row = all_tables_row() | {"B28001_011E": "1001"}
+    server.respond(API_PATH, fake_api(one_tract(**row), []))
+    with pytest.raises(SchemaError, match=r"GEOID 48135000100, column 'B28001_011E'"):
+        am.load_acs(state="TX", county="Ector", tables=["computers"], base_url=server.url("/data"))
+
+
+def test_thousands_separators_are_counted_repairs(tmp_path, server):
+    path = tmp_path / "acs.csv"
+    income_csv(path, {"B01003_001E": "1,234", "B01003_001M": "98"})
+    with pytest.warns(RepairWarning, match=r"repaired 1 of 1 rows: numbers with thousands"):
+        acs = am.read_acs_csv(path, year=2023)
+    assert acs.loc[0, "population"] == 1234.0
+    assert am.get_report(acs)["repaired"]["numbers with thousands separators (e.g. 1,234) "
+                                          "read as numbers"] == 1
+    server.respond(API_PATH, fake_api(one_tract(B01003_001E="2,600", B01003_001M="12"), []))
+    with pytest.warns(RepairWarning, match="thousands separators"):
+        api = am.load_acs(state="TX", county="Ector", tables=["population"],
+                          base_url=server.url("/data"))
+    assert api.loc[0, "population"] == 2600.0  # a number, not missing
+
+
+@pytest.mark.parametrize("cell", ["1,2,3", "1.234,5", "12,34", "inf", "1e400"])
+def test_malformed_numbers_are_errors_not_guesses(tmp_path, cell):
+    path = tmp_path / "acs.csv"
+    income_csv(path, {"B01003_001E": cell, "B01003_001M": "98"})
+    with pytest.raises(SchemaError, match=r"row 3, column 'B01003_001E'.*neither a number"):
+        am.read_acs_csv(path, year=2023)

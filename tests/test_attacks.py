@@ -19,13 +19,11 @@ import pandas as pd
 import pytest
 
 import assetmap as am
-from assetmap._safezip import extract_zip, unsafe_name
-from assetmap.bdc.read import load_bdc, load_bdc_summary
+from assetmap._safezip import (  # internal: the zip guard itself (readers only call it inside)
+    extract_zip,
+    unsafe_name,
+)
 from assetmap.errors import ConfigError, DownloadError, SchemaError
-from assetmap.loaders.census import load_tracts
-from assetmap.outputs.export import export_layers
-from assetmap.outputs.interactive import equity_map
-from assetmap.outputs.report import write_report
 from tests.http_fixtures import FaultServer, Reply, tiger_tract_zip
 from tests.outputs_fixtures import schools_ector, scored_ector, sites_ector
 
@@ -87,7 +85,7 @@ def test_zip_slip_bdc_writes_nothing_outside(tmp_path, name):
                            name: (BDC_HEADER + BDC_ROW).encode()}))
     before = set(tmp_path.rglob("*"))
     with pytest.raises(SchemaError, match=r"bdc_48_slip\.zip: refusing member .*zip slip"):
-        load_bdc(path)
+        am.load_bdc(path)
     assert set(tmp_path.rglob("*")) == before
     assert not Path("/tmp/assetmap_evil_absolute.csv").exists()
 
@@ -109,7 +107,7 @@ def test_zip_slip_in_tiger_zip_and_download(tmp_path):
     path = tmp_path / "tl_2020_48_tract.zip"
     path.write_bytes(_zip(members))
     with pytest.raises(SchemaError, match="zip slip"):
-        load_tracts(path=path)
+        am.load_tracts(path=path)
     server = FaultServer()
     try:
         url = server.route("/tl_2020_48_tract.zip", Reply(body=path.read_bytes()))
@@ -121,7 +119,7 @@ def test_zip_slip_in_tiger_zip_and_download(tmp_path):
 
 
 def _fetch(url: str) -> Path:
-    from assetmap._http import fetch
+    from assetmap._http import fetch  # internal: any URL; public loaders use fixed addresses
 
     return fetch(url, expect="zip")
 
@@ -141,7 +139,7 @@ def test_decompression_bomb_is_refused_before_reading(tmp_path):
     tracemalloc.start()
     try:
         with pytest.raises(SchemaError, match=r"bdc_48_bomb\.zip: member .* expands .*bomb"):
-            load_bdc(bomb)
+            am.load_bdc(bomb)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -153,8 +151,8 @@ def test_bomb_summary_and_download_refused(tmp_path):
     path = tmp_path / "summary.zip"
     path.write_bytes(_zip({"summary.csv": data}))
     with pytest.raises(SchemaError, match="decompression bomb"):
-        load_bdc_summary(path)
-    from assetmap._http import fetch
+        am.load_bdc_summary(path)
+    from assetmap._http import fetch  # internal: any URL; public loaders use fixed addresses
 
     server = FaultServer()
     try:
@@ -169,7 +167,7 @@ def test_max_uncompressed_bytes_setting(tmp_path, ector_dir):
     bdc = ector_dir / "fcc" / "bdc_48_illustrative_ector_fixed_availability_J25.zip"
     with am.settings.override(max_uncompressed_bytes=10_000_000), \
             pytest.raises(SchemaError, match=r"max_uncompressed_bytes \(10,000,000 bytes"):
-        load_bdc(bdc)
+        am.load_bdc(bdc)
     for bad in (-1, "lots", None):
         with pytest.raises(ConfigError, match="max_uncompressed_bytes"):
             am.settings.max_uncompressed_bytes = bad
@@ -208,8 +206,8 @@ def _assert_escaped(text: str, where: str) -> None:
 def test_xss_payloads_are_escaped_in_the_map(tmp_path):
     scored = scored_ector()
     scored["NAMELSAD"] = [XSS_PAYLOADS[i % len(XSS_PAYLOADS)] for i in range(len(scored))]
-    fmap = equity_map(scored, sites=_hostile_sites(), schools=_hostile_schools(),
-                      title=XSS_PAYLOADS[0] + XSS_PAYLOADS[1], offline=False)
+    fmap = am.equity_map(scored, sites=_hostile_sites(), schools=_hostile_schools(),
+                         title=XSS_PAYLOADS[0] + XSS_PAYLOADS[1], offline=False)
     path = tmp_path / "map.html"
     fmap.save(str(path))
     _assert_escaped(path.read_text("utf-8"), "equity_map")
@@ -219,8 +217,8 @@ def test_xss_payloads_are_escaped_in_the_report(tmp_path):
     scored = scored_ector()
     scored["NAMELSAD"] = [XSS_PAYLOADS[i % len(XSS_PAYLOADS)] for i in range(len(scored))]
     for suffix in ("html", "md"):
-        out = write_report(scored, tmp_path / f"report.{suffix}", sites=_hostile_sites(),
-                           title=" ".join(XSS_PAYLOADS[:3]))
+        out = am.write_report(scored, tmp_path / f"report.{suffix}", sites=_hostile_sites(),
+                              title=" ".join(XSS_PAYLOADS[:3]))
         text = Path(out).read_text("utf-8")
         if suffix == "html":
             _assert_escaped(text, "write_report html")
@@ -238,9 +236,9 @@ FORMULAS = ["=HYPERLINK(\"http://x\",\"click\")", "+cmd|' /C calc'!A0", "-2+3+cm
 def test_csv_exports_neutralise_formulas(tmp_path):
     sites = sites_ector(names=FORMULAS)
     sites["hours"] = FORMULAS
-    written = export_layers({"sites": sites, "table": pd.DataFrame({"=name": FORMULAS,
-                                                                     "ok": [-0.5] * 6})},
-                            tmp_path, formats=["csv"])
+    written = am.export_layers({"sites": sites, "table": pd.DataFrame({"=name": FORMULAS,
+                                                                        "ok": [-0.5] * 6})},
+                               tmp_path, formats=["csv"])
     for files in written.values():
         path = next(p for p in files if p.suffix == ".csv")
         with path.open(newline="", encoding="utf-8") as handle:
@@ -256,12 +254,10 @@ def test_csv_exports_neutralise_formulas(tmp_path):
 
 
 def test_partner_registry_written_back_neutralised(tmp_path):
-    from assetmap.loaders.partners import read_partner_sites, write_partner_sites
-
-    sites = read_partner_sites(am_data("partners", "ector_partner_sites_illustrative.csv"))
+    sites = am.read_partner_sites(am_data("partners", "ector_partner_sites_illustrative.csv"))
     sites = sites.head(len(FORMULAS)).copy()
     sites["name"] = FORMULAS
-    out = write_partner_sites(sites, tmp_path / "partners.csv")
+    out = am.write_partner_sites(sites, tmp_path / "partners.csv")
     with Path(out).open(newline="", encoding="utf-8") as handle:
         names = [r["name"] for r in csv.DictReader(handle)]
     assert all(n.startswith("'") for n in names)
@@ -277,9 +273,10 @@ def am_data(*parts: str) -> Path:
 
 
 def test_study_outputs_confined_and_sources_only_read(tmp_path):
-    from assetmap.outputs.study_exports import inside as _inside
-    from assetmap.outputs.study_exports import safe_stem as _safe_stem
-    from assetmap.pipeline import Study
+    from assetmap.outputs.study_exports import (  # internal: path guards, no study run needed
+        inside,
+        safe_stem,
+    )
 
     outside = tmp_path / "victim.csv"
     outside.write_text("keep me\n")
@@ -290,12 +287,12 @@ def test_study_outputs_confined_and_sources_only_read(tmp_path):
         '[area]\nstate = "TX"\ncounties = ["Ector"]\n'
         f'[sources]\npartners = "{outside.as_posix()}"\n'
         '[outputs]\ndir = "out"\n', encoding="utf-8")
-    study = Study.from_toml(study_dir / "study.toml")
-    stem = _safe_stem(study.config.study["name"])
-    target = _inside(study.config.out_dir, f"{stem}_report.html")
+    study = am.Study.from_toml(study_dir / "study.toml")
+    stem = safe_stem(study.config.study["name"])
+    target = inside(study.config.out_dir, f"{stem}_report.html")
     assert target.parent == (study_dir / "out").resolve()
     with pytest.raises(ConfigError, match="outside the output folder"):
-        _inside(study.config.out_dir, "../escape.html")
+        inside(study.config.out_dir, "../escape.html")
     # a source path is resolved and only ever read: it is hashed into the manifest, not written
     assert study.config.sources["partners"] == str(outside)
     assert outside.read_text() == "keep me\n"

@@ -174,3 +174,118 @@ def test_no_javascript_errors_after_all_the_interaction(page):
         if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]
     ]
     assert errors == []
+
+
+# --- accessibility (axe-core, WCAG 2.1 A/AA) and layout of the demo's outputs ---------------
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE = Path(os.environ.get("ASSETMAP_AXE", ROOT / ".cache/axe/node_modules/axe-core/axe.min.js"))
+AXE_MISSING = f"axe-core not found at {AXE} (scripts/ensure_axe.sh installs it; make test runs it)"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+VIEWPORTS = {"desktop_1280x800": (1280, 800, False), "desktop_1920x1080": (1920, 1080, False),
+             "phone_390x844": (390, 844, True)}
+# every box that must not cover another: the title, the legend, each Leaflet control
+BOXES = """
+var out = [];
+document.querySelectorAll(".am-title, .leaflet-control").forEach(function (el) {
+  var r = el.getBoundingClientRect(), s = getComputedStyle(el);
+  if (r.width > 0 && r.height > 0 && s.display !== "none" && s.visibility !== "hidden") {
+    out.push({name: el.className.split(" ").filter(function (c) {
+      return c !== "leaflet-control"; })[0] || el.className,
+      left: r.left, top: r.top, right: r.right, bottom: r.bottom});
+  }
+});
+return out;
+"""
+
+
+@pytest.fixture(scope="module")
+def demo(server):
+    """The demo's outputs (``assetmap demo --offline``), served next to the test map."""
+    from assetmap.cli import main
+
+    root, base = server
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASSETMAP_OFFLINE", "1")
+        assert main(["demo", "--out", str(root / "demo"), "--offline", "-q"]) == 0
+    return root / "demo", f"{base}/demo"
+
+
+@pytest.fixture(scope="module")
+def demo_driver(tmp_path_factory):
+    driver = make_driver(tmp_path_factory.mktemp("browser-demo"))
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _open(driver, url: str, width: int = 1280, height: int = 900, mobile: bool = False):
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+    driver.get(url)
+    _wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _axe(driver) -> list[dict]:
+    """Run axe-core on the open page; return its violations (rule, impact, nodes)."""
+    if not AXE.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(AXE_MISSING)
+        pytest.skip(AXE_MISSING)
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    driver.set_script_timeout(60)
+    result = driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(function (r) { done(r.violations.map(function (v) { return {id: v.id,"
+        " impact: v.impact, nodes: v.nodes.map(function (n) { return n.target.join(' '); })};"
+        " })); }, function (e) { done([{id: 'axe-error', impact: 'critical',"
+        " nodes: [String(e)]}]); });",
+        AXE_TAGS,
+    )
+    print({v["id"]: (v["impact"], len(v["nodes"])) for v in result})
+    return result
+
+
+def _demo_map(demo) -> str:
+    return f"{demo[1]}/ector_county_equity_map.html"
+
+
+@pytest.mark.parametrize("page_name", ["ector_county_equity_map.html", "ector_county_report.html"])
+def test_axe_finds_no_serious_violation_in_the_demo_outputs(demo, demo_driver, page_name):
+    _open(demo_driver, f"{demo[1]}/{page_name}")
+    if page_name.endswith("map.html"):
+        _wait(demo_driver, lambda d: _count(d, "path.am-priority") > 0)
+    violations = _axe(demo_driver)
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
+def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
+    pairs = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if (min(a["right"], b["right"]) - max(a["left"], b["left"]) > 0.5
+                    and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 0.5):
+                pairs.append((a["name"], b["name"]))
+    return pairs
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_no_control_covers_another_at_desktop_and_phone_sizes(demo, demo_driver, viewport):
+    width, height, mobile = VIEWPORTS[viewport]
+    _open(demo_driver, _demo_map(demo), width, height, mobile)
+    _wait(demo_driver, lambda d: _count(d, "path.am-priority") > 0)
+    boxes = demo_driver.execute_script(BOXES)
+    names = {box["name"] for box in boxes}
+    for expected in ("am-title", "am-legend", "leaflet-control-layers",
+                     "leaflet-control-attribution"):
+        assert expected in names, (expected, names)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / f"a11y_equity_map_{viewport}.png"
+    assert demo_driver.save_screenshot(str(shot))
+    print(f"screenshot: {shot}")
+    for box in boxes:  # every box inside the page
+        assert box["left"] >= -0.5 and box["right"] <= width + 0.5, box
+        assert box["top"] >= -0.5 and box["bottom"] <= height + 0.5, box
+    assert _overlaps(boxes) == []

@@ -12,6 +12,7 @@ temporary file, and the next run succeeds.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -28,9 +29,8 @@ import geopandas as gpd
 import pytest
 
 import assetmap as am
-from assetmap.cli import main
+from assetmap.cli import main  # internal: the `assetmap` command, run in-process to see hits
 from assetmap.datasets import data_path
-from assetmap.pipeline import Study
 from tests.http_fixtures import FaultServer, Reply, acs_api_body, shapefile_zip, tiger_tract_zip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,13 +118,11 @@ def assert_cache_consistent(cache: Path) -> None:
     metas = [e for e in entries if e.endswith(".meta.json")]
     bodies = [e for e in entries if not e.endswith(".meta.json")]
     assert len(metas) == len(bodies)
-    from assetmap._http_checks import file_sha256
-
     for meta in metas:
         record = json.loads((cache / "http" / meta).read_text("utf-8"))
         body = cache / "http" / record["file"]
         assert body.stat().st_size == record["size"]
-        assert file_sha256(body) == record["sha256"]
+        assert hashlib.sha256(body.read_bytes()).hexdigest() == record["sha256"]
 
 
 @pytest.fixture
@@ -169,7 +167,7 @@ def test_fetch_through_faults_then_resume_and_load(tmp_path, server, capsys):
 
     requests_before = len(server.log)
     with am.settings.override(offline=True):
-        sources = Study.from_toml(study).load()
+        sources = am.Study.from_toml(study).load()
     assert len(server.log) == requests_before  # everything came from the cache
     assert len(sources.tracts) == 33
     assert len(sources.acs) == 33
@@ -267,7 +265,11 @@ def test_sigkill_mid_download_leaves_the_cache_consistent(tmp_path):
         assert entries == []  # at most a temporary file; never a (partial) cache entry
         slow.slow = False
         with am.settings.override(cache_dir=cache):
-            from assetmap._http import cached_path, clear_cache, fetch
+            from assetmap._http import (  # internal: one download by URL, not via a study
+                cached_path,
+                clear_cache,
+                fetch,
+            )
 
             assert cached_path(url) is None
             path = fetch(url, expect="zip")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import assetmap as am
-from assetmap import _http
+from assetmap import _http  # internal: the download layer itself, with any URL
 from assetmap.errors import DownloadError, OfflineError
 from tests.http_fixtures import FaultServer, Reply, tiger_tract_zip
 
@@ -282,7 +282,7 @@ def test_cache_listing_and_clearing(server):
 
 
 def test_retry_after_http_date():
-    from assetmap._http_checks import retry_after_seconds
+    from assetmap._http_checks import retry_after_seconds  # internal: parser with a set clock
 
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412460.0) == 20.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412500.0) == 0.0

@@ -22,13 +22,24 @@ from matplotlib.colors import to_rgb
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper modules
 import outputs_fixtures as fx
 
-from assetmap.bdc.rules import rule_set
+import assetmap as am
+from assetmap.bdc.rules import rule_set  # internal: a rule set's source URL is not public
 from assetmap.errors import ConfigError, OfflineError, SchemaError
-from assetmap.outputs._classes import classify, column_info, palette
-from assetmap.outputs._geometry import encode_polygons, simplify_coverage
-from assetmap.outputs._offline import resolve_asset
-from assetmap.outputs._points import FIX_FIRST, h3_polygons
-from assetmap.outputs.interactive import THEMES, equity_map
+from assetmap.outputs._classes import (  # internal: class edges/indices; the map shows only labels
+    classify,
+    column_info,
+    palette,
+)
+from assetmap.outputs._geometry import (  # internal: geometry steps equity_map runs inside
+    encode_polygons,
+    simplify_coverage,
+)
+from assetmap.outputs._offline import resolve_asset  # internal: asset lookup by URL, not exposed
+from assetmap.outputs._points import (  # internal: H3 cell polygons and the fix-first label
+    FIX_FIRST,
+    h3_polygons,
+)
+from assetmap.outputs.interactive import THEMES  # internal: the theme layer list, not in the API
 
 TITLE = "<script>alert(1)</script> Ector & Co"
 
@@ -48,7 +59,7 @@ def sites():
 
 @pytest.fixture(scope="module")
 def html(scored, sites):
-    m = equity_map(
+    m = am.equity_map(
         scored,
         sites=sites,
         schools=fx.schools_ector(),
@@ -222,7 +233,7 @@ def test_offline_html_loads_nothing_from_the_network(html, scored):
 
 
 def test_online_map_links_the_cdn(scored):
-    html = equity_map(scored).get_root().render()
+    html = am.equity_map(scored).get_root().render()
     assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js">' in html
     assert "tile.openstreetmap.org" in html  # tiles resolved through xyzservices
 
@@ -230,7 +241,7 @@ def test_online_map_links_the_cdn(scored):
 def test_assets_dir_is_preferred_and_missing_assets_raise(tmp_path, scored):
     (tmp_path / "leaflet.js").write_text("/* site copy of leaflet */", encoding="utf-8")
     assert resolve_asset("https://x/leaflet.js", assets_dir=tmp_path) == tmp_path / "leaflet.js"
-    m = equity_map(scored, tiles=None, offline=True, assets_dir=tmp_path)
+    m = am.equity_map(scored, tiles=None, offline=True, assets_dir=tmp_path)
     encoded = base64.b64encode(b"/* site copy of leaflet */").decode()
     assert f"data:text/javascript;base64,{encoded}" in m.get_root().render()
     with pytest.raises(OfflineError, match=r"no local copy of https://example\.org/other\.js"):
@@ -239,15 +250,15 @@ def test_assets_dir_is_preferred_and_missing_assets_raise(tmp_path, scored):
 
 def test_county_map_is_under_one_megabyte(html, scored):
     assert len(html.encode("utf-8")) < 1_000_000
-    online = equity_map(scored, tiles=None).get_root().render()
+    online = am.equity_map(scored, tiles=None).get_root().render()
     assert len(online.encode("utf-8")) < 300_000
 
 
 def test_adds_to_an_existing_map_without_a_second_layer_control(scored):
     m = folium.Map(tiles=None)
-    out = equity_map(scored, m=m, tiles=None)
+    out = am.equity_map(scored, m=m, tiles=None)
     assert out is m
-    equity_map(scored, column="need", m=m, tiles=None)
+    am.equity_map(scored, column="need", m=m, tiles=None)
     controls = [c for c in m._children.values() if isinstance(c, folium.LayerControl)]
     assert len(controls) == 1
 
@@ -263,19 +274,19 @@ def test_h3_cells_layer(scored):
     )
     polygons = h3_polygons(cells)
     assert polygons.geometry.contains(centres.reset_index(drop=True)).all()
-    html = equity_map(scored, h3_cells=cells, tiles=None).get_root().render()
+    html = am.equity_map(scored, h3_cells=cells, tiles=None).get_root().render()
     assert "Fiber presence (H3 res-8 cells)" in html
     assert "am-h3" in html
 
 
 def test_bad_input_is_refused_and_input_not_mutated(scored):
     before = scored.copy()
-    equity_map(scored, tiles=None)
+    am.equity_map(scored, tiles=None)
     pd.testing.assert_frame_equal(scored, before)
     with pytest.raises(SchemaError, match="'nope' is not in the scored frame"):
-        equity_map(scored, column="nope")
+        am.equity_map(scored, column="nope")
     with pytest.raises(SchemaError, match="GeoDataFrame"):
-        equity_map(pd.DataFrame(scored.drop(columns="geometry")))
+        am.equity_map(pd.DataFrame(scored.drop(columns="geometry")))
 
 
 @pytest.mark.slow
@@ -284,7 +295,7 @@ def test_state_map_of_7000_tracts_is_under_five_megabytes():
     assert len(state) > 6900
     simplified = simplify_coverage(state.geometry, tolerance_m=25, precision=5)
     assert bool(shapely.coverage_is_valid(simplified.values))
-    html = equity_map(state, tiles=None, offline=True).get_root().render()
+    html = am.equity_map(state, tiles=None, offline=True).get_root().render()
     assert len(html.encode("utf-8")) < 5_000_000
 
 
@@ -292,7 +303,7 @@ def test_quantile_classes_equal_mapclassify_quantiles():
     import mapclassify
     import numpy as np
 
-    from assetmap.outputs._classes import quantile_edges
+    from assetmap.outputs._classes import quantile_edges  # internal: the classing kernel itself
 
     rng = np.random.default_rng(7)
     for n, k in ((33, 5), (7000, 7), (10, 5), (100, 3)):

@@ -60,8 +60,8 @@ def test_reasons_name_the_numbers():
     assert "80%" in out["A"]
     assert "fiber extension" in out["A"]
     assert "rural" in out["W"]
-    assert "Starlink" in out["W"]
-    assert "45" in out["W"]
+    assert "fixed wireless or a satellite pilot" in out["W"]
+    assert "Starlink" not in out["W"] and "Ector" not in out["W"]  # no district's own words
     assert "30% of households have no internet" in out["P"]
     assert "35% in poverty" in out["P"]
     assert "device lending" in out["P"]
@@ -144,3 +144,52 @@ def test_input_not_mutated():
     recommend_interventions(t)
     recommend_interventions(t.assign(infrastructure_gap=1.0, need=2.0), method="ddi")
     assert_geodataframe_equal(t, before)
+
+
+def test_funding_column_is_dated_and_ended_programs_say_so():
+    out = recommend_interventions(hand_tracts())
+    funding = out["intervention_funding"]
+    assert funding["F"] == ""  # monitor names no program
+    for sentence in "|".join(funding[funding != ""]).split("|"):
+        assert "(as of " in sentence
+    assert "Affordable Connectivity Program (ACP): ended" in funding["P"]
+    assert "no longer funds off-campus Wi-Fi hotspot lending" in funding["P"]
+    assert "(as of September 30, 2025)" in funding["P"]
+    assert "Digital Equity Act grants: cancelled" in funding["N"]
+    assert "BEAD" in funding["W"] and "BEAD" in funding["A"]
+    # the ended program's caveat comes before the active ones
+    assert funding["P"].index("ACP") < funding["P"].index("Lifeline:")
+    keys = [p["key"] for p in out.attrs["assetmap"]["funding_programs"]]
+    assert keys[:3] == ["acp", "lifeline", "erate"]
+
+
+def test_study_programs_update_and_add(tmp_path):
+    path = tmp_path / "programs.csv"
+    path.write_text(
+        "key,name,status,status_date,status_text,interventions,source\n"
+        "erate,,active,2031-07-01,funds hotspot lending again,,https://example.org/erate\n"
+        "state_fund,State Connect Fund,active,2026-01-15,open for device lending,"
+        "affordability_adoption;new_site,\n")
+    out = recommend_interventions(hand_tracts(), programs=path)
+    text = out.loc["P", "intervention_funding"]
+    assert "E-Rate: funds hotspot lending again (as of July 1, 2031)" in text
+    assert "no longer funds off-campus" not in text
+    assert "State Connect Fund: open for device lending (as of January 15, 2026)" in text
+    table = {p["key"]: p for p in out.attrs["assetmap"]["funding_programs"]}
+    assert table["erate"]["name"] == "E-Rate"  # blank cell keeps the shipped value
+    frame = pd.DataFrame([{"key": "acp", "status": "active", "status_date": "2032-02-02",
+                           "status_text": "refunded by Congress"}])
+    text = recommend_interventions(hand_tracts(), programs=frame).loc["P", "intervention_funding"]
+    assert "ACP): refunded by Congress (as of February 2, 2032)" in text
+
+
+@pytest.mark.parametrize(("entry", "match"), [
+    ({"key": "acp", "status": "paused"}, "status must be one of"),
+    ({"key": "acp", "status_date": "June 2024"}, "ISO date"),
+    ({"key": "new", "name": "New"}, "lacks"),
+    ({"key": "acp", "colour": "red"}, "unknown field"),
+    ({"name": "no key"}, "no 'key'"),
+])
+def test_bad_program_entries_are_refused(entry, match):
+    with pytest.raises(ConfigError, match=match):
+        recommend_interventions(hand_tracts(), programs=[entry])

@@ -19,9 +19,13 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper modules
 import outputs_fixtures as fx
 
-from assetmap._csvsafe import neutralize_formulas, neutralize_frame
-from assetmap.outputs._png import write_png
-from assetmap.outputs._ramps import RAMPS, ramp_colors
+import assetmap as am
+from assetmap._csvsafe import (  # internal: cell-level checks a written CSV file cannot show
+    neutralize_formulas,
+    neutralize_frame,
+)
+from assetmap.outputs._png import write_png  # internal: the PNG fast path, checked on raw pixels
+from assetmap.outputs._ramps import RAMPS, ramp_colors  # internal: colour ramps vs matplotlib's
 
 
 @pytest.mark.parametrize("name", [*RAMPS, *(f"{n}_r" for n in RAMPS)])
@@ -40,7 +44,7 @@ def test_unknown_ramp_is_left_to_matplotlib():
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
-    from assetmap.outputs._classes import palette
+    from assetmap.outputs._classes import palette  # internal: the fallback inside the map legend
 
     assert ramp_colors("viridis", [0.5]) is None
     assert palette("viridis", 1) == [to_hex(colormaps["viridis"](0.6))]
@@ -70,21 +74,21 @@ def test_print_map_png_pixels_equal_savefig_and_no_pyplot(tmp_path):
         from PIL import Image
         sys.path.insert(0, {str(Path(fx.__file__).parent)!r})
         import outputs_fixtures as fx
-        from assetmap.outputs import static
-        from assetmap.outputs.interactive import equity_map
+        from matplotlib.figure import Figure
+        import assetmap as am
 
         scored = fx.scored_ector()
         figures = []
-        real = static.Figure.savefig
-        static.Figure.savefig = lambda self, *a, **k: (figures.append(self), real(self, *a, **k))
-        out = static.print_map(scored, {str(tmp_path / "m.png")!r}, dpi=40,
+        real = Figure.savefig
+        Figure.savefig = lambda self, *a, **k: (figures.append(self), real(self, *a, **k))
+        out = am.print_map(scored, {str(tmp_path / "m.png")!r}, dpi=40,
                                also=[{str(tmp_path / "m.pdf")!r}])
         figures[0].savefig({str(tmp_path / "ref.png")!r}, dpi=40)
         a = np.asarray(Image.open(out).convert("RGBA"))
         b = np.asarray(Image.open({str(tmp_path / "ref.png")!r}).convert("RGBA"))
         assert a.shape == b.shape == (int(8.5 * 40), 11 * 40, 4), a.shape
         assert (a == b).all()
-        equity_map(scored, tiles=None).get_root().render()
+        am.equity_map(scored, tiles=None).get_root().render()
         print(sorted(m for m in ("matplotlib.pyplot", "folium.plugins") if m in sys.modules))
         """
     )
@@ -95,11 +99,9 @@ def test_print_map_png_pixels_equal_savefig_and_no_pyplot(tmp_path):
 
 
 def test_map_text_is_never_run_as_a_template():
-    from assetmap.outputs.interactive import equity_map
-
     title = "Ector {{ 7*7 }} County {% if true %}x{% endif %} {# note #}"
     sites = fx.sites_ector(names=["{{ config }}", "Library {{ 6*7 }}"])
-    html = equity_map(fx.scored_ector(), sites=sites, title=title, tiles=None,
+    html = am.equity_map(fx.scored_ector(), sites=sites, title=title, tiles=None,
                       change_since="{{ 1+1 }}").get_root().render()
     assert "Ector {{ 7*7 }} County {% if true %}x{% endif %} {# note #}" in html
     assert "Library {{ 6*7 }}" in html

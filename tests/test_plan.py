@@ -16,7 +16,7 @@ from scipy.optimize import milp as real_milp
 from shapely.geometry import Point, box
 
 import assetmap as am
-from assetmap.analysis import _mclp
+from assetmap.analysis import _mclp_exact
 from assetmap.analysis import plan as plan_mod
 from assetmap.errors import AssetmapError, ConfigError, RejectedRowsWarning, SchemaError
 
@@ -330,16 +330,31 @@ def _milp_reporting(status, keep_x):
     return fake
 
 
-def test_time_limit_keeps_the_best_sets_found(monkeypatch):
-    monkeypatch.setattr(_mclp, "milp", _milp_reporting(1, keep_x=True))
+@pytest.mark.parametrize(
+    ("capacity", "sites", "bound"), [(None, {"L", "R"}, 23), ("cap", {"L", "M"}, 18)]
+)
+def test_time_limit_keeps_the_best_sets_found(monkeypatch, capacity, sites, bound):
+    monkeypatch.setattr(_mclp_exact, "milp", _milp_reporting(1, keep_x=True))
     areas, cands = line_case()
     out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000,
-                          method="exact", time_limit=5)
+                          capacity=capacity, method="exact", time_limit=5)
     rep = out.attrs["assetmap"]["plan"]
-    assert set(out["site_id"]) == {"L", "R"}
+    assert set(out["site_id"]) == sites
     assert rep["solver_status"].startswith("Not proven optimal")
-    assert any("time_limit=5 s" in n and "no set covers more than 23" in n
+    assert any("time_limit=5 s" in n and f"no set covers more than {bound}" in n
                for n in rep["notes"])
+
+
+def test_unknown_capacity_is_unlimited_and_demand_goes_to_earlier_sites_first():
+    # L (unlimited) + M (unlimited) cover u1+u2+u3 = 17; u2 is within reach of both and goes
+    # to L, listed first, whichever of the equally good assignments the solver returns
+    areas, cands = line_case()
+    cands["cap"] = [np.nan, np.nan, 3.0]
+    out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000,
+                          capacity="cap", method="exact")
+    assert out["site_id"].tolist() == ["L", "M"]
+    assert out["covered_demand_gain"].tolist() == pytest.approx([11.0, 6.0])
+    assert out.attrs["assetmap"]["plan"]["uncovered"] == [{"area_id": "u4", "demand": 5.0}]
 
 
 @pytest.mark.parametrize(
@@ -351,7 +366,7 @@ def test_time_limit_keeps_the_best_sets_found(monkeypatch):
     ],
 )
 def test_solver_failures_raise_clear_errors(monkeypatch, status, keep_x, error, match):
-    monkeypatch.setattr(_mclp, "milp", _milp_reporting(status, keep_x))
+    monkeypatch.setattr(_mclp_exact, "milp", _milp_reporting(status, keep_x))
     areas, cands = line_case()
     for capacity in (None, "cap"):
         with pytest.raises(error, match=match):
@@ -360,7 +375,7 @@ def test_solver_failures_raise_clear_errors(monkeypatch, status, keep_x, error, 
 
 
 def test_greedy_needs_no_solver(monkeypatch):
-    monkeypatch.setattr(_mclp, "milp", _milp_reporting(4, keep_x=False))
+    monkeypatch.setattr(_mclp_exact, "milp", _milp_reporting(4, keep_x=False))
     areas, cands = line_case()
     out = am.select_sites(areas, candidates=cands, k=2, weight="hh", reach_m=1000,
                           method="greedy")

@@ -11,7 +11,7 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import Point, box
 
-from assetmap.analysis.score import score_tracts, weight_sensitivity
+import assetmap as am
 from assetmap.errors import ConfigError, SchemaError
 
 GEOD = Geod(ellps="WGS84")
@@ -28,7 +28,7 @@ def tracts(n: int, points: bool = False, **cols) -> gpd.GeoDataFrame:
 
 
 def score(t, **kw):
-    return score_tracts(t, sensitivity_draws=kw.pop("sensitivity_draws", 0), **kw)
+    return am.score_tracts(t, sensitivity_draws=kw.pop("sensitivity_draws", 0), **kw)
 
 
 def test_infrastructure_gap_hand_computed():
@@ -158,7 +158,7 @@ def test_ddi_scores_hand_computed():
 def test_sensitivity_clear_leader_always_top():
     t = tracts(5, unserved_share=[0.9, 0.3, 0.2, 0.1, 0.0],
                no_internet_share=[0.9, 0.1, 0.3, 0.2, 0.0])
-    s = score_tracts(t, top_n=1, sensitivity_draws=100)
+    s = am.score_tracts(t, top_n=1, sensitivity_draws=100)
     assert s["top_n_stability"].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]
     summary = s.attrs["assetmap"]["sensitivity"]
     assert summary["baseline_top"] == [t["GEOID"].iloc[0]]
@@ -169,28 +169,28 @@ def test_sensitivity_two_mirror_tracts_swap_about_half_the_time():
     # A is worst on infrastructure, B on adoption, by the same percentile: a tie that the
     # ratio of the two index weights decides, and both weights move by +-25% independently
     t = tracts(4, unserved_share=[0.9, 0.2, 0.1, 0.0], no_internet_share=[0.2, 0.9, 0.1, 0.0])
-    s = score_tracts(t, top_n=1, sensitivity_draws=400, seed=3)
+    s = am.score_tracts(t, top_n=1, sensitivity_draws=400, seed=3)
     assert s["priority"].iloc[0] == s["priority"].iloc[1]
     a, b = s["top_n_stability"].iloc[:2]
     assert a + b == 1.0
     assert 0.4 < a < 0.6
-    again = weight_sensitivity(s, top_n=1, draws=400, seed=3)
+    again = am.weight_sensitivity(s, top_n=1, draws=400, seed=3)
     assert again["top_n_stability"].tolist() == s["top_n_stability"].tolist()
 
 
 def test_sensitivity_exact_duplicates_split_by_random_tiebreak():
     t = tracts(3, unserved_share=[0.5, 0.5, 0.1])
-    s = score_tracts(t, top_n=1, sensitivity_draws=400)
+    s = am.score_tracts(t, top_n=1, sensitivity_draws=400)
     assert 0.4 < s["top_n_stability"].iloc[0] < 0.6
     assert s["top_n_stability"].iloc[2] == 0.0
 
 
 def test_sensitivity_needs_a_spec_and_valid_options():
     with pytest.raises(SchemaError, match="score_spec"):
-        weight_sensitivity(pd.DataFrame({"priority": [1.0]}))
+        am.weight_sensitivity(pd.DataFrame({"priority": [1.0]}))
     s = score(tracts(2, unserved_share=[0.5, 0.1]))
     with pytest.raises(ConfigError, match="spread"):
-        weight_sensitivity(s, spread=1.5)
+        am.weight_sensitivity(s, spread=1.5)
 
 
 @pytest.fixture(scope="module")
@@ -215,8 +215,8 @@ def ector(ector_dir):
 def test_real_ector_scoring(ector):
     t, ruca, sites, schools, bg = ector
     before = sites.copy()
-    s = score_tracts(t, rurality=ruca, sites=sites, schools=schools, points=bg,
-                     sensitivity_draws=50)
+    s = am.score_tracts(t, rurality=ruca, sites=sites, schools=schools, points=bg,
+                        sensitivity_draws=50)
     assert len(s) == 33
     assert s["reach_m"][s["rural"].astype(bool)].tolist() == [16093.4, 16093.4]
     assert s["priority"].between(0, 100).all()
@@ -237,7 +237,7 @@ def test_real_ector_scoring(ector):
 def test_box_bound_equals_corner_enumeration():
     from itertools import product
 
-    from assetmap.analysis.sensitivity import _box_max
+    from assetmap.analysis.sensitivity import _box_max  # internal: the bound inside the pruning
 
     rng = np.random.default_rng(1)
     x = rng.uniform(0, 100, (40, 4))
@@ -257,8 +257,12 @@ def test_box_bound_equals_corner_enumeration():
 def test_pruned_tracts_never_reach_the_top_in_brute_force_draws():
     # the draws skip tracts whose best case is below the N-th best worst case; check against
     # 300 independent brute-force weight draws over all tracts
-    from assetmap.analysis._indices import combine, normalised_inputs, weight_matrices
-    from assetmap.analysis.sensitivity import _candidates
+    from assetmap.analysis._indices import (  # internal: the draws' matrices, not in the result
+        combine,
+        normalised_inputs,
+        weight_matrices,
+    )
+    from assetmap.analysis.sensitivity import _candidates  # internal: which tracts were pruned
 
     rng = np.random.default_rng(7)
     n = 300

@@ -15,10 +15,10 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
+import assetmap as am
 from assetmap import get_report
-from assetmap.analysis.speedtests import aggregate_speedtests
 from assetmap.errors import RejectedRowsWarning, RepairWarning, SchemaError
-from assetmap.loaders._quadkey import (
+from assetmap.loaders._quadkey import (  # internal: the tile math the readers use; not public
     lonlat_to_tile,
     quadkey_to_tile,
     quadkeys_to_bounds,
@@ -26,7 +26,6 @@ from assetmap.loaders._quadkey import (
     tile_to_quadkey,
     tiles_to_quadkeys,
 )
-from assetmap.loaders.speedtests import read_mlab, read_ookla_tiles, read_speedtests
 
 # --- quadkey math ------------------------------------------------------------------------
 
@@ -108,7 +107,7 @@ def _ookla_table(points=ODESSA, bad_quadkey=False) -> pa.Table:
 def test_read_ookla_parquet(tmp_path):
     path = tmp_path / "2024-01-01_performance_fixed_tiles.parquet"
     pq.write_table(_ookla_table(), path)
-    tiles = read_ookla_tiles(path)
+    tiles = am.read_ookla_tiles(path)
     assert tiles["down_mbps"].tolist() == [250.0, 12.0, 40.5]
     assert tiles["up_mbps"].tolist() == [20.0, 1.5, 6.0]
     assert tiles["tests"].tolist() == [30, 12, 5]
@@ -128,25 +127,25 @@ def test_read_ookla_filters_and_rejects(tmp_path):
     path = tmp_path / "2023-10-01_performance_fixed_tiles.parquet"
     pq.write_table(_ookla_table(bad_quadkey=True), path)
     with pytest.warns(RejectedRowsWarning, match="zoom-16 quadkey"):
-        tiles = read_ookla_tiles(path, bbox=(-102.40, 31.80, -102.30, 31.90))
+        tiles = am.read_ookla_tiles(path, bbox=(-102.40, 31.80, -102.30, 31.90))
     report = get_report(tiles)
     assert len(tiles) == 2
     assert report["rejected"]["quadkey is not a zoom-16 quadkey (16 digits 0-3)"] == 1
     assert report["rows_read"] == report["rows_out"] + sum(report["rejected"].values())
     area = gpd.GeoDataFrame(geometry=[shapely.Point(-102.3700, 31.8600).buffer(0.001)], crs=4326)
     with pytest.warns(RejectedRowsWarning):
-        assert len(read_ookla_tiles(path, area=area)) == 1
+        assert len(am.read_ookla_tiles(path, area=area)) == 1
 
 
 def test_read_ookla_refuses_mobile_and_missing_columns(tmp_path):
     mobile = tmp_path / "2024-01-01_performance_mobile_tiles.parquet"
     pq.write_table(_ookla_table(), mobile)
     with pytest.raises(SchemaError, match="mobile"):
-        read_ookla_tiles(mobile)
+        am.read_ookla_tiles(mobile)
     broken = tmp_path / "2024-01-01_performance_fixed_tiles.parquet"
     pq.write_table(_ookla_table().drop_columns(["devices"]), broken)
     with pytest.raises(SchemaError, match="devices"):
-        read_ookla_tiles(broken)
+        am.read_ookla_tiles(broken)
 
 
 def test_read_ookla_shapefile_zip(tmp_path):
@@ -158,7 +157,7 @@ def test_read_ookla_shapefile_zip(tmp_path):
         table.drop(columns=["tile", "avg_lat_down_ms", "avg_lat_up_ms"]),
         geometry=shapely.from_wkt(table["tile"]), crs=4326)
     shp.to_file(folder / f"{folder.name}.shp")
-    tiles = read_ookla_tiles(folder / f"{folder.name}.shp")
+    tiles = am.read_ookla_tiles(folder / f"{folder.name}.shp")
     assert tiles["quadkey"].tolist() == table["quadkey"].tolist()
     assert set(tiles["period"]) == {"2024-Q2"}
     # the same layer with the quadkey saved as a number (leading zero lost)
@@ -166,15 +165,15 @@ def test_read_ookla_shapefile_zip(tmp_path):
     numeric = tmp_path / "numeric.shp"
     shp.to_file(numeric)
     with pytest.warns(RepairWarning, match="leading zeros"):
-        repaired = read_ookla_tiles(numeric, period="2024-Q2")
+        repaired = am.read_ookla_tiles(numeric, period="2024-Q2")
     assert repaired["quadkey"].tolist() == table["quadkey"].tolist()
 
 
 def test_shipped_illustrative_tiles_are_labelled():
     from assetmap.datasets import data_path
 
-    tiles = read_ookla_tiles(shipped_tiles(),
-                             period="2025-Q1")
+    tiles = am.read_ookla_tiles(shipped_tiles(),
+                                period="2025-Q1")
     assert get_report(tiles)["illustrative"] is True
     raw = pq.read_schema(data_path("speedtests", "ookla_fixed_tiles_illustrative_ector.parquet"))
     assert raw.names == ["quadkey", "tile", "tile_x", "tile_y", "avg_d_kbps", "avg_u_kbps",
@@ -199,7 +198,7 @@ def test_read_mlab_rows(tmp_path):
     down = tmp_path / "ndt_unified_downloads_ector.csv"
     down.write_text(MLAB_ROWS)
     with pytest.warns(RejectedRowsWarning, match="throughput missing"):
-        tests = read_mlab(down)
+        tests = am.read_mlab(down)
     assert tests["down_mbps"].tolist() == [42.5, 8.25]
     assert tests["up_mbps"].isna().all()
     assert tests["latency_ms"].tolist() == [18.2, 40.0]
@@ -208,14 +207,14 @@ def test_read_mlab_rows(tmp_path):
     assert report["sources"][0]["license"].startswith("CC0")
     assert report["rejected_rows"]["throughput missing, negative or above 10 Gbps"] == [3]
     with pytest.warns(RejectedRowsWarning) as caught:
-        coarse = read_mlab(down, max_accuracy_km=100)
+        coarse = am.read_mlab(down, max_accuracy_km=100)
     assert any("accuracy radius" in str(w.message) for w in caught)
     assert coarse["down_mbps"].tolist() == [42.5]
     up = tmp_path / "export.csv"
     up.write_text(MLAB_ROWS.replace("12:00:00 UTC,,", "12:00:00 UTC,3,"))
     with pytest.raises(SchemaError, match="direction"):
-        read_mlab(up)
-    assert read_mlab(up, direction="upload")["up_mbps"].tolist() == [42.5, 8.25, 3.0]
+        am.read_mlab(up)
+    assert am.read_mlab(up, direction="upload")["up_mbps"].tolist() == [42.5, 8.25, 3.0]
 
 
 def test_read_mlab_tract_aggregates(tmp_path):
@@ -233,7 +232,7 @@ def test_read_mlab_tract_aggregates(tmp_path):
     ]
     path = tmp_path / "us_census_tracts_histogram.csv"
     path.write_text(header + "\n".join(rows) + "\n")
-    tests = read_mlab(path)
+    tests = am.read_mlab(path)
     assert tests["GEOID"].tolist() == ["48135000100", "48135000300"]
     assert tests["tests"].tolist() == [7, 1]
     assert tests["devices"].tolist() == [5, 1]
@@ -257,7 +256,7 @@ def test_read_district_tests(tmp_path):
         "4 Main St,Di,31.85,-102.37,9000,900,25,d4,cellular,,2025-03-03T10:00:00Z\n"
     )
     with pytest.warns((RepairWarning, RejectedRowsWarning)) as caught:
-        tests = read_speedtests(path)
+        tests = am.read_speedtests(path)
     messages = " ".join(str(w.message) for w in caught)
     assert "swapped" in messages
     assert "cellular" in messages
@@ -273,7 +272,7 @@ def test_read_district_requires_location(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("download_mbps,upload_mbps\n10,1\n")
     with pytest.raises(SchemaError, match="coordinates"):
-        read_speedtests(path)
+        am.read_speedtests(path)
 
 
 # --- aggregation -----------------------------------------------------------------------------
@@ -298,7 +297,7 @@ def _points(n, lon, down, up, *, devices=None):
 def test_every_test_slow_and_too_few():
     slow = _points(25, -102.38, [10.0] * 25, [1.0] * 25)
     few = _points(5, -102.32, [300.0] * 5, [30.0] * 5)
-    agg = aggregate_speedtests([slow, few], areas=_tracts()).set_index("GEOID")
+    agg = am.aggregate_speedtests([slow, few], areas=_tracts()).set_index("GEOID")
     a, b = agg.loc["48135000100"], agg.loc["48135000200"]
     assert (a["tests"], a["devices"], a["tests_below_25_3"]) == (25, 25, 25)
     assert a["share_below_25_3"] == 1.0
@@ -315,7 +314,7 @@ def test_devices_counted_by_key_and_means_weighted():
     tests = _points(4, -102.38, [10.0, 20.0, 40.0, 100.0], [1.0, 5.0, 5.0, 20.0],
                     devices=["a", "a", "b", "b"])
     tests["tests"] = [1, 1, 2, 4]
-    agg = aggregate_speedtests(tests, areas=_tracts(), min_devices=2).set_index("GEOID")
+    agg = am.aggregate_speedtests(tests, areas=_tracts(), min_devices=2).set_index("GEOID")
     row = agg.loc["48135000100"]
     assert row["devices"] == 2
     assert row["tests"] == 8
@@ -329,13 +328,13 @@ def test_thresholds_come_from_the_rule_set():
     down = [24.6, 25.0, 25.0, 99.99, 100.0, 100.0, 9.99, 50.0]
     up = [3.0, 2.9, 3.0, 20.0, 19.5, 20.0, 1.0, 10.0]
     tests = _points(8, -102.38, down, up)
-    bead = aggregate_speedtests(tests, areas=_tracts(), min_devices=1).set_index("GEOID")
+    bead = am.aggregate_speedtests(tests, areas=_tracts(), min_devices=1).set_index("GEOID")
     row = bead.loc["48135000100"]
     # below 25/3: 24.6/3, 25/2.9, 9.99/1; at 100/20: only 100/20
     assert (row["tests_below_25_3"], row["tests_at_100_20"]) == (3, 1)
     custom = {"name": "low", "reliable_technologies": [50], "low_latency_required": True,
               "served": [50, 10], "underserved": [10, 1]}
-    low = aggregate_speedtests(tests, areas=_tracts(), min_devices=1, rules=custom)
+    low = am.aggregate_speedtests(tests, areas=_tracts(), min_devices=1, rules=custom)
     row = low.set_index("GEOID").loc["48135000100"]
     # below 10/1: 9.99/1; at 50/10: 99.99/20, 100/20 and 50/10 (100/19.5 too)
     assert (row["tests_below_25_3"], row["tests_at_100_20"]) == (1, 4)
@@ -354,7 +353,7 @@ def test_tile_straddling_two_tracts_is_split_by_area():
     tile = gpd.GeoDataFrame({"source": "ookla", "down_mbps": [50.0], "up_mbps": [5.0],
                              "latency_ms": [20.0], "tests": [40], "devices": [30]},
                             geometry=[shapely.box(w, s, e, n)], crs=4326)
-    agg = aggregate_speedtests(tile, areas=tracts, min_devices=10).set_index("GEOID")
+    agg = am.aggregate_speedtests(tile, areas=tracts, min_devices=10).set_index("GEOID")
     # a Web-Mercator tile is not exactly split in half by area in UTM; within 0.5%
     assert agg["tests"].sum() == pytest.approx(40)
     assert agg.loc["48135000100", "tests"] == pytest.approx(20, rel=5e-3)
@@ -367,7 +366,7 @@ def test_h3_level_points_tiles_and_tract_rows():
     tract_only = gpd.GeoDataFrame({"source": "mlab", "down_mbps": [5.0], "up_mbps": [1.0],
                                    "latency_ms": [9.0], "tests": [7], "devices": [5],
                                    "GEOID": ["48135000100"]}, geometry=[None], crs=4326)
-    agg = aggregate_speedtests([pts, tract_only], level="h3", min_devices=1)
+    agg = am.aggregate_speedtests([pts, tract_only], level="h3", min_devices=1)
     cells = {h3.latlng_to_cell(p.y, p.x, 8) for p in pts.geometry}
     assert set(agg["h3_res8_id"]) == cells
     assert agg["tests"].sum() == 3
@@ -378,7 +377,7 @@ def test_h3_level_points_tiles_and_tract_rows():
                              "latency_ms": [20.0], "tests": [40], "devices": [30]},
                             geometry=[shapely.box(*(b[0] for b in tile_bounds(x, y, [16])))],
                             crs=4326)
-    by_cell = aggregate_speedtests(tile, level="h3", min_devices=1)
+    by_cell = am.aggregate_speedtests(tile, level="h3", min_devices=1)
     assert by_cell["tests"].sum() == pytest.approx(40)
     assert len(by_cell) >= 2
     assert by_cell.geometry.intersects(tile.geometry.iloc[0]).all()
@@ -389,16 +388,16 @@ def test_tile_needs_areas_at_tract_level():
                              "latency_ms": [20.0], "tests": [40], "devices": [30]},
                             geometry=[shapely.box(-102.4, 31.8, -102.39, 31.81)], crs=4326)
     with pytest.raises(SchemaError, match="areas="):
-        aggregate_speedtests(tile)
+        am.aggregate_speedtests(tile)
 
 
 def test_sources_and_licences_survive_pooling():
     from assetmap.datasets import data_path
 
-    tiles = read_ookla_tiles(shipped_tiles(),
-                             period="2025-Q1")
-    district = read_speedtests(data_path("speedtests", "ector_speedtests_illustrative.csv"))
-    agg = aggregate_speedtests([tiles, district], level="h3")
+    tiles = am.read_ookla_tiles(shipped_tiles(),
+                                period="2025-Q1")
+    district = am.read_speedtests(data_path("speedtests", "ector_speedtests_illustrative.csv"))
+    agg = am.aggregate_speedtests([tiles, district], level="h3")
     report = get_report(agg)
     licences = {s["name"]: s.get("license") for s in report["sources"]}
     assert any(v == "CC BY-NC-SA 4.0" for v in licences.values())
@@ -412,7 +411,7 @@ def test_sources_and_licences_survive_pooling():
 def test_input_not_mutated():
     tests = _points(3, -102.38, [10.0, 20.0, 30.0], [1.0, 2.0, 3.0])
     before = tests.copy()
-    aggregate_speedtests(tests, areas=_tracts())
+    am.aggregate_speedtests(tests, areas=_tracts())
     pd.testing.assert_frame_equal(tests, before)
 
 
@@ -433,7 +432,7 @@ def _h3_cover_reference(polys: gpd.GeoSeries, crs: str) -> set[tuple[int, str]]:
 
 @pytest.mark.parametrize("size_deg", [0.0055, 0.02, 0.3])
 def test_h3_pieces_match_h3_polygon_cover(size_deg):
-    from assetmap.analysis.speedtests import _pieces_h3
+    from assetmap.analysis.speedtests import _pieces_h3  # internal: pieces, not the public sums
 
     rng = np.random.default_rng(7)
     west = -102.6 + rng.random(12) * 0.4
@@ -451,7 +450,7 @@ def test_h3_pieces_match_h3_polygon_cover(size_deg):
 
 
 def test_h3_cell_polygons_match_cell_boundaries():
-    from assetmap.analysis.speedtests import h3_cell_polygons
+    from assetmap.analysis.speedtests import h3_cell_polygons  # internal: geometry-only helper
 
     cells = [h3.latlng_to_cell(31.85 + k * 0.01, -102.37, 8) for k in range(5)]
     cells.append(h3.get_pentagons(8)[0])  # five vertices
@@ -463,7 +462,7 @@ def test_h3_cell_polygons_match_cell_boundaries():
 
 
 def test_tile_tract_pieces_match_overlay():
-    from assetmap.analysis.speedtests import _tile_tract_pieces
+    from assetmap.analysis.speedtests import _tile_tract_pieces  # internal: pieces vs overlay
 
     tracts = gpd.GeoDataFrame({"GEOID": ["48135000100", "48135000200"]},
                               geometry=[shapely.box(-102.5, 31.8, -102.4, 31.9),

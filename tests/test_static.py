@@ -13,9 +13,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper modules
 import outputs_fixtures as fx
 
+import assetmap as am
 from assetmap.errors import ConfigError, SchemaError
-from assetmap.outputs._classes import classify
-from assetmap.outputs.static import _nice_length, _north_angle, print_map
+from assetmap.outputs._classes import classify  # internal: the classes both maps share
+from assetmap.outputs.static import (  # internal: scale-bar and north-arrow maths, not public
+    _nice_length,
+    _north_angle,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +34,13 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def test_png_letter_landscape_is_3300_by_2550_at_300_dpi(scored, tmp_path):
-    out = print_map(scored, tmp_path / "map.png", title="Ector County", context=fx.ector_county())
+    out = am.print_map(scored, tmp_path / "map.png", title="Ector County",
+                       context=fx.ector_county())
     assert _png_size(out) == (11 * 300, int(8.5 * 300))
 
 
 def test_png_a4_portrait_at_100_dpi(scored, tmp_path):
-    out = print_map(
+    out = am.print_map(
         scored,
         tmp_path / "a4.png",
         paper="a4",
@@ -49,7 +54,7 @@ def test_png_a4_portrait_at_100_dpi(scored, tmp_path):
 
 def test_svg_and_pdf_carry_title_legend_credits_and_the_interactive_classes(scored, tmp_path):
     with matplotlib.rc_context({"svg.fonttype": "none"}):
-        svg = print_map(
+        svg = am.print_map(
             scored,
             tmp_path / "map.svg",
             title="Where to act: $25k & <more>",
@@ -70,7 +75,7 @@ def test_svg_and_pdf_carry_title_legend_credits_and_the_interactive_classes(scor
     assert "Illustrative (synthetic) data" in text
     assert "Prepared by the district." in text
     assert "km (" in text  # scale bar label with miles
-    pdf = print_map(scored, tmp_path / "map.pdf", paper="a4")
+    pdf = am.print_map(scored, tmp_path / "map.pdf", paper="a4")
     assert pdf.read_bytes()[:5] == b"%PDF-"
 
 
@@ -94,8 +99,8 @@ def test_north_arrow_follows_grid_convergence():
 
 def test_bad_options_are_refused(scored, tmp_path):
     with pytest.raises(ConfigError, match="png"):
-        print_map(scored, tmp_path / "map.jpg")
+        am.print_map(scored, tmp_path / "map.jpg")
     with pytest.raises(ConfigError, match="paper"):
-        print_map(scored, tmp_path / "map.png", paper="legal")
+        am.print_map(scored, tmp_path / "map.png", paper="legal")
     with pytest.raises(SchemaError, match="nope"):
-        print_map(scored, tmp_path / "map.png", column="nope")
+        am.print_map(scored, tmp_path / "map.png", column="nope")

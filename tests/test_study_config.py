@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from assetmap.bdc.rules import rule_set
+from assetmap.cli import main
 from assetmap.errors import ConfigError
 from assetmap.pipeline import Study
 from assetmap.pipeline.config import parse_study, study_template
@@ -82,3 +84,93 @@ def test_a_tea_school_file_is_matched_to_a_leaid_through_the_district_table(tmp_
     assert len(schools) == 43
     assert set(schools["district_id"]) == {"4818000"}
     assert set(schools["district_name"]) == {"ECTOR COUNTY ISD"}
+
+
+# --- [bdc] rules, files = "fcc", as_of, the "ntia" format --------------------------------------
+
+def test_template_names_the_default_rule_set_and_the_fcc_option(tmp_path):
+    text = study_template(state="TX", county="Ector")
+    assert '\nrules = "bead"' in text  # an active line, with comments saying what else it takes
+    assert "bead_2025" in text
+    assert "[bdc.rules]" in text
+    assert 'files = "fcc"' in text
+    path = tmp_path / "study.toml"
+    path.write_text(text)
+    config = Study.from_toml(path).config
+    assert config.rules == rule_set("bead")
+    assert config.bdc["as_of"] == "latest"
+    assert not config.from_fcc
+
+
+def test_a_named_rule_set_in_the_study_file(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text('[area]\nstate = "TX"\n[bdc]\nrules = "bead_2025"\n')
+    config = Study.from_toml(path).config
+    assert config.rules.name == "bead_2025"
+    assert config.rules == rule_set("bead_2025")
+    assert Study.from_dict({"area": {"state": "TX"}}).config.rules.name == "bead"  # default
+
+
+def test_an_inline_rule_set_table_in_the_study_file(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text(
+        '[area]\nstate = "TX"\n[bdc]\nfiles = []\n'
+        '[bdc.rules]\nname = "fiber-gig"\nreliable_technologies = [50]\n'
+        'low_latency_required = true\nserved = [1000, 100]\nunderserved = [100, 20]\n')
+    rules = Study.from_toml(path).config.rules
+    assert rules.name == "fiber-gig"
+    assert rules.reliable_technologies == (50,)
+    assert (rules.served, rules.underserved) == ((1000.0, 100.0), (100.0, 20.0))
+
+
+_GOOD_RULES = {"reliable_technologies": "[50]", "low_latency_required": "true",
+               "served": "[100, 20]", "underserved": "[25, 3]"}
+
+
+def _rules_table(**change: str | None) -> str:
+    """A [bdc.rules] table: the good one with keys changed (None: left out)."""
+    keys = {**_GOOD_RULES, **change}
+    return "[bdc.rules]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items() if v is not None)
+
+
+@pytest.mark.parametrize(("bdc", "message"), [
+    ('[bdc]\nrules = "bead2025"',
+     r"\[bdc\] rules: unknown BEAD rule set 'bead2025'; the named sets are bead, bead_2025"),
+    ("[bdc]\nrules = 2025", r"\[bdc\] rules must be str or dict"),
+    (_rules_table(low_latency_required=None),
+     r"\[bdc\] rules: a rule set needs exactly the keys .* missing: low_latency_required"),
+    (_rules_table(speed="1"), r"\[bdc\] rules: .*unknown: speed"),
+    (_rules_table(reliable_technologies="[55]"), r"\[bdc\] rules: 55 in reliable_technologies"),
+    (_rules_table(served="[20, 3]"), r"\[bdc\] rules: served \[20.0, 3.0\] must be"),
+    ('[bdc]\nfiles = "ftp"', r'\[bdc\] files must be a list of paths \(globs allowed\) or "fcc"'),
+    ('[bdc]\nfiles = "fcc"\nas_of = "June 2025"', r'\[bdc\] as_of must be "latest" or an as-of'),
+])
+def test_bad_bdc_keys_name_the_study_file_and_the_key(tmp_path, bdc, message):
+    path = tmp_path / "district.toml"
+    path.write_text(f'[area]\nstate = "TX"\n{bdc}\n')
+    with pytest.raises(ConfigError, match=r"district\.toml: " + message):
+        Study.from_toml(path)
+
+
+def test_a_bad_rule_set_stops_the_command_line_with_exit_2(tmp_path, capsys):
+    path = tmp_path / "study.toml"
+    path.write_text('[area]\nstate = "TX"\n[bdc]\nrules = "fcc-2020"\n')
+    assert main(["build", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: [bdc] rules: unknown BEAD rule set 'fcc-2020'" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_files_fcc_and_as_of_are_kept_as_given():
+    config = parse_study({"area": {"state": "TX"},
+                          "bdc": {"files": "fcc", "as_of": " 2025-06-30 "}})
+    assert config.from_fcc
+    assert config.bdc["files"] == "fcc"
+    assert config.bdc["as_of"] == "2025-06-30"
+    assert parse_study({"area": {"state": "TX"}, "bdc": {"files": "fcc", "as_of": "Latest"}}
+                       ).bdc["as_of"] == "latest"
+
+
+def test_the_ntia_format_is_accepted():
+    config = parse_study({"area": {"state": "TX"}, "outputs": {"formats": ["csv", "ntia"]}})
+    assert config.outputs["formats"] == ["csv", "ntia"]

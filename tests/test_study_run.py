@@ -6,12 +6,15 @@ import base64
 import json
 import os
 import threading
+import tomllib
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 
 import assetmap as am
+from assetmap.bdc.rules import rule_set
 
 TITLE = "Ector County <test> & map"
 STEPS = ("html", "png", "svg", "report", "markdown", "csv", "gpkg")
@@ -91,3 +94,81 @@ def test_the_manifest_lists_what_was_written(run):
     assert manifest["outputs"] == written
     assert manifest["study"]["title"] == TITLE
 
+
+
+# --- [bdc] rules reach every BDC step; the "ntia" format ---------------------------------------
+
+FIBER_GIG = {"name": "fiber-gig", "reliable_technologies": [50], "low_latency_required": True,
+             "served": [1000, 100], "underserved": [100, 20]}
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ector_county" / "study.toml"
+
+
+@pytest.fixture(scope="module")
+def custom_run(tmp_path_factory: pytest.TempPathFactory):
+    """The example study (both BDC releases, speed tests) under a fiber-only rule set."""
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["bdc"]["rules"] = FIBER_GIG
+    data["outputs"].update(dir=str(tmp_path_factory.mktemp("custom") / "out"),
+                           formats=["csv", "ntia"])
+    with (
+        am.settings.override(cache_dir=tmp_path_factory.mktemp("cache"), offline=True),
+        pytest.warns(am.errors.RejectedRowsWarning, match="write_ntia_files: left out"),
+    ):
+        return am.Study.from_dict(data, path=EXAMPLE).run()
+
+
+def _rules_name(frame) -> str:
+    return am.get_report(frame)["rules"]["name"]
+
+
+def test_the_study_rule_set_reaches_every_bdc_step(custom_run):
+    sources, results = custom_run.sources, custom_run.results
+    assert sources.previous_availability is not None  # both releases were loaded
+    for frame in (sources.locations, sources.service, sources.previous_service,
+                  results.h3_cells, results.change, results.evidence, results.scored):
+        assert _rules_name(frame) == "fiber-gig"
+    assert results.release_change.summary["rules"] == "fiber-gig"
+    assert "Rule set 'fiber-gig'" in results.release_change.markdown
+
+
+def test_the_manifest_records_the_rule_set(custom_run):
+    rules = rule_set(FIBER_GIG)
+    manifest = json.loads(custom_run.paths["manifest"].read_text(encoding="utf-8"))
+    assert manifest["rules"] == rules.as_dict()
+    assert manifest["definition"] == rules.describe()
+    assert manifest["bdc_download"] is None  # local files, not the FCC API
+
+
+def test_ntia_files_follow_the_study_rule_set_and_count_every_bsl(custom_run):
+    out, sources = custom_run.paths["manifest"].parent, custom_run.sources
+    paths = custom_run.paths
+    assert {k: p.relative_to(out).as_posix() for k, p in paths.items() if k.startswith("ntia")} \
+        == {"ntia.cai": "ntia/cai.csv", "ntia.unserved": "ntia/unserved.csv",
+            "ntia.underserved": "ntia/underserved.csv"}
+    manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+    assert manifest["outputs"]["ntia.cai"] == "ntia/cai.csv"
+    levels = am.service_levels(sources.availability, rules=FIBER_GIG, codes=None)
+    bead = am.service_levels(sources.availability, rules="bead", codes=None)
+    rows = manifest["ntia"]["files"]
+    for name in ("unserved", "underserved"):
+        ids = paths[f"ntia.{name}"].read_text(encoding="utf-8").split()
+        assert len(ids) == rows[f"{name}.csv"] == (levels["service_level"] == name).sum()
+        assert set(ids) == set(levels.loc[levels["service_level"] == name, "location_id"])
+    # fiber only at 1000/100 leaves far more locations unserved than BEAD's definition
+    assert rows["unserved.csv"] > 2 * (bead["service_level"] == "unserved").sum()
+    # NTIA counts business and mixed locations too: more than the residential levels
+    assert len(levels) > len(sources.locations)
+    cai = pd.read_csv(paths["ntia.cai"], dtype=str, keep_default_na=False)
+    assert len(cai) == rows["cai.csv"] > 40  # 43 district campuses and the partner CAIs
+    assert manifest["ntia"]["rules"] == "fiber-gig"
+    assert manifest["ntia"]["rejected"]  # left-out sites are listed with their reason
+
+
+def test_sources_classified_under_another_rule_set_are_refused(tmp_path):
+    study = am.Study.from_dict({"area": {"state": "TX", "counties": ["Ector"]},
+                                "bdc": {"rules": "bead_2025"},
+                                "outputs": {"dir": str(tmp_path / "out")}})
+    with pytest.raises(am.errors.ConfigError, match=r"rule set 'bead'.*\[bdc\] rules is "
+                                                    r"'bead_2025'"):
+        study.run_on(am.load_demo(), steps=("csv",))
+    assert not (tmp_path / "out").exists()

@@ -13,11 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from assetmap._report import get_report
+import assetmap as am
 from assetmap.errors import PrivacyError, RejectedRowsWarning, RepairWarning, SchemaError
-from assetmap.loaders.suppression import complementary_suppress, cross_table_suppress
-from assetmap.loaders.survey import COUNT_COLUMNS, RATE_COLUMNS, read_survey
 
+# read_survey's published columns (besides GEOID and suppressed), as its docstring lists them
+COUNT_COLUMNS = ["responses", "home_none", "home_mobile_only", "home_slow", "home_broadband",
+                 "device_responses", "no_device", "reason_not_available", "reason_cost",
+                 "reason_other"]
+RATE_COLUMNS = ["survey_no_internet_rate", "survey_limited_rate", "survey_no_device_rate"]
 GEOIDS = [f"481350{i:03d}00" for i in range(1, 7)]
 AREAS = gpd.GeoDataFrame(
     {"GEOID": GEOIDS},
@@ -49,7 +52,7 @@ def test_counts_and_rates_hand_computed(tmp_path):
         + [_row(0, 0.6, 0.3, "Yes")] * 6
         + [_row(1, 0.5, 0.5, "broadband", "yes")] * 15
     )
-    out = read_survey(_write(tmp_path, rows), areas=AREAS).set_index("GEOID")
+    out = am.read_survey(_write(tmp_path, rows), areas=AREAS).set_index("GEOID")
     first = out.loc[GEOIDS[0]]
     assert first[["responses", "home_none", "home_mobile_only", "home_slow", "home_broadband",
                   "device_responses", "no_device", "reason_cost"]].tolist() == [
@@ -66,28 +69,43 @@ def test_counts_and_rates_hand_computed(tmp_path):
 
 def test_min_cell_floor():
     with pytest.raises(PrivacyError, match="below the floor of 5"):
-        read_survey("unused.csv", areas=AREAS, min_cell=4)
+        am.read_survey("unused.csv", areas=AREAS, min_cell=4)
 
 
-def test_complementary_suppression_hand_cases():
+def _suppressed(tmp_path, counts: list[int]) -> list[bool]:
+    """read_survey's suppression flags for areas holding ``counts`` households (others: 0)."""
+    rows = [_row(area, 0.5, 0.5, "none") for area, n in enumerate(counts) for _ in range(n)]
+    name = "survey_" + "_".join(map(str, counts)) + ".csv"
+    flags = am.read_survey(_write(tmp_path, rows, name), areas=AREAS, min_cell=10)
+    flags = flags.set_index("GEOID")["suppressed"]
+    assert not flags.loc[GEOIDS[len(counts):]].any()  # the empty areas are never suppressed
+    return flags.loc[GEOIDS[: len(counts)]].tolist()
+
+
+def test_complementary_suppression_hand_cases(tmp_path):
     # one small cell: the next-smallest is suppressed too
-    assert complementary_suppress(pd.Series([3, 40, 25, 12]), min_cell=10).tolist() == [
-        True, False, False, True]
+    assert _suppressed(tmp_path, [3, 40, 25, 12]) == [True, False, False, True]
     # two small cells that together are still small: a third is needed
-    assert complementary_suppress(pd.Series([2, 3, 40, 25]), min_cell=10).tolist() == [
-        True, True, False, True]
+    assert _suppressed(tmp_path, [2, 3, 40, 25]) == [True, True, False, True]
     # nothing small: nothing suppressed; zero-response rows never count as cover
-    assert complementary_suppress(pd.Series([0, 30, 12]), min_cell=10).tolist() == [
-        False, False, False]
-    assert complementary_suppress(pd.Series([0, 4, 30]), min_cell=10).tolist() == [
-        False, True, True]
+    assert _suppressed(tmp_path, [0, 30, 12]) == [False, False, False]
+    assert _suppressed(tmp_path, [0, 4, 30]) == [False, True, True]
 
 
-def test_cross_table_difference_is_suppressed():
+def test_cross_table_difference_is_suppressed(tmp_path):
     # zone Z holds 12 of area A's 15 households; A - Z = 3 would be revealed
-    cross = pd.DataFrame({"a": ["A", "A", "B"], "b": ["Z", "Y", "Y"], "n": [12, 3, 30]})
-    sup_a, sup_b = cross_table_suppress(cross, pd.Series({"A": 15, "B": 30}),
-                                        pd.Series({"Z": 12, "Y": 33}), min_cell=10)
+    # A = GEOIDS[0] (x -103 to -102.9), B = GEOIDS[1]; Z is A's west half, Y the rest and B
+    zones = gpd.GeoDataFrame({"zone_id": ["Z", "Y"]},
+                             geometry=[box(-103, 31, -102.95, 31.1),
+                                       box(-102.95, 31, -102.8, 31.1)], crs=4326)
+    rows = ([_row(0, 0.2, 0.5, "none")] * 12 + [_row(0, 0.8, 0.5, "none")] * 3
+            + [_row(1, 0.5, 0.5, "none")] * 30)
+    by_area, by_zone = am.read_survey(_write(tmp_path, rows), areas=AREAS, zones=zones,
+                                      min_cell=10)
+    assert am.get_report(by_area)["responses_total"] == 45
+    assert am.get_report(by_zone)["responses_total"] == 45
+    sup_a = by_area.set_index("GEOID")["suppressed"].rename({GEOIDS[0]: "A", GEOIDS[1]: "B"})
+    sup_b = by_zone.set_index("zone_id")["suppressed"]
     published_pairs = [(a, b) for a, b in [("A", "Z")] if not sup_a[a] and not sup_b[b]]
     assert published_pairs == []
 
@@ -97,7 +115,7 @@ def test_unknown_answer_names_row_and_column(tmp_path):
             {"lat": 31.05, "lon": -102.95, "home internet": "carrier pigeon"}]
     with pytest.raises(SchemaError, match=r"survey.csv, row 2, column 'home_internet'.*"
                                           r"allowed: none, mobile_only, slow, broadband"):
-        read_survey(_write(tmp_path, rows), areas=AREAS)
+        am.read_survey(_write(tmp_path, rows), areas=AREAS)
 
 
 def test_bad_locations_repaired_or_rejected(tmp_path):
@@ -108,9 +126,9 @@ def test_bad_locations_repaired_or_rejected(tmp_path):
             + [{"lat": "", "lon": "", "internet": "none"}]            # nowhere
             + [{"lat": lat, "lon": lon, "internet": ""}])             # no answer
     with pytest.warns(RepairWarning, match="swapped"), pytest.warns(RejectedRowsWarning):
-        out = read_survey(_write(tmp_path, rows), areas=AREAS)
+        out = am.read_survey(_write(tmp_path, rows), areas=AREAS)
     assert out.set_index("GEOID").loc[GEOIDS[0], "responses"] == 11
-    report = get_report(out)
+    report = am.get_report(out)
     assert report["rejected_rows"] == {"no answer on home internet": [14],
                                        "outside the study area": [12],
                                        "no location (no lat/lon, GEOID or address)": [13]}
@@ -128,7 +146,7 @@ def test_geoid_with_lost_leading_zero(tmp_path):
         {"tract": "01001999999", "internet": "yes"}]
     with pytest.warns(RepairWarning, match="leading zero"), pytest.warns(RejectedRowsWarning,
                                                                         match="not among"):
-        out = read_survey(_write(tmp_path, rows), areas=areas, min_cell=5)
+        out = am.read_survey(_write(tmp_path, rows), areas=areas, min_cell=5)
     assert out.set_index("GEOID")["home_none"].to_dict() == {"01001020100": 6, "01001020200": 0}
 
 
@@ -140,16 +158,16 @@ def test_zones_give_two_tables(tmp_path):
     for area, n in enumerate([20, 20, 20, 20, 20, 20]):
         lat, lon = _point(area, 0.3, 0.5)
         rows += [{"lat": lat, "lon": lon, "internet": "slow"}] * n
-    by_area, by_zone = read_survey(_write(tmp_path, rows), areas=AREAS, zones=zones)
+    by_area, by_zone = am.read_survey(_write(tmp_path, rows), areas=AREAS, zones=zones)
     assert by_zone.set_index("zone_id")["responses"].to_dict() == {"west": 60, "east": 60}
     assert by_area["responses"].sum() == 120
-    assert get_report(by_zone)["kind"] == "survey_zones"
+    assert am.get_report(by_zone)["kind"] == "survey_zones"
 
 
 def test_illustrative_survey_near_39_percent(ector_dir):
     tracts = gpd.read_file(ector_dir / "boundaries" / "ector_tracts_2020.geojson")
     path = ector_dir / "survey" / "ector_family_survey_illustrative.csv"
-    out = read_survey(path, areas=tracts)
+    out = am.read_survey(path, areas=tracts)
     raw = pd.read_csv(path)
     limited = raw["home_internet"].isin(["none", "mobile only", "slow"]).mean()
     published = out[~out["suppressed"]]
@@ -157,7 +175,7 @@ def test_illustrative_survey_near_39_percent(ector_dir):
             / published["responses"].sum())
     assert rate == pytest.approx(limited, abs=0.02)
     assert 0.36 < limited < 0.42
-    assert get_report(out)["illustrative"] is True
+    assert am.get_report(out)["illustrative"] is True
     assert not isinstance(out, gpd.GeoDataFrame)
 
 
@@ -181,7 +199,7 @@ def test_property_no_points_no_small_cells_no_recovery(tmp_path, households, min
     path = _write(tmp_path, rows or [{"lat": "", "lon": "", "internet": "", "device": ""}])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RejectedRowsWarning)  # the all-empty example
-        out = read_survey(path, areas=AREAS, min_cell=min_cell)
+        out = am.read_survey(path, areas=AREAS, min_cell=min_cell)
     # 1. no household coordinate anywhere in the output or its report
     assert "geometry" not in out.columns
     coords = {r["lat"] for r in rows if r["lat"] != ""} | {r["lon"] for r in rows if r["lon"] != ""}
@@ -195,7 +213,7 @@ def test_property_no_points_no_small_cells_no_recovery(tmp_path, households, min
     assert out.loc[out["suppressed"], COUNT_COLUMNS + RATE_COLUMNS].isna().all().all()
     # 3. subtraction from the published total cannot isolate a suppressed cell
     truth = Counter(GEOIDS[h[0]] for h in households)
-    total = get_report(out)["responses_total"]
+    total = am.get_report(out)["responses_total"]
     hidden_true = [truth[g] for g in out.loc[out["suppressed"], "GEOID"] if truth[g] > 0]
     if total is not None:
         assert total == sum(truth.values())
@@ -204,3 +222,29 @@ def test_property_no_points_no_small_cells_no_recovery(tmp_path, households, min
         assert hidden == 0 or (len(hidden_true) >= 2 and hidden >= min_cell)
     else:
         assert 0 < sum(truth.values()) < min_cell
+
+
+SECRET = "Maria Lopez 4417 Elm St, my son is sick"
+
+
+@pytest.mark.parametrize("column", ["internet", "device", "reason", "tract"])
+def test_private_text_appears_in_no_message(tmp_path, column):
+    rows = [_row(0, 0.5, 0.5, "none", "yes", "cost") for _ in range(6)]
+    rows[3] = {**rows[3], "tract": ""}
+    for row in rows:
+        row.setdefault("tract", "")
+    if column == "tract":  # a household typed something else into the GEOID column
+        rows[4] = {"tract": SECRET, "internet": "none"}
+    else:
+        rows[4] = {**rows[4], column: SECRET}
+    path = _write(tmp_path, rows)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(am.errors.AssetmapError) as error:
+            am.read_survey(path, areas=AREAS)
+    text = str(error.value) + repr(error.value.__cause__) + repr(error.value.__context__)
+    assert "row 5" in str(error.value)
+    assert "not shown" in str(error.value)
+    for fragment in (SECRET, "Maria", "Elm St"):
+        assert fragment not in text
+        assert all(fragment not in str(w.message) for w in caught)

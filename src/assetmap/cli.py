@@ -7,7 +7,8 @@ Commands
 ``assetmap init --state TX --county Ector [--district 4818000] [--out study.toml]``
     Write a commented study file.
 ``assetmap fetch study.toml``
-    Download and cache every remote source, for later offline runs.
+    Download and cache every remote source, for later offline runs (with ``[bdc] files =
+    "fcc"``: the state's BDC files from the FCC Public Data API, and their record).
 ``assetmap build study.toml [--out DIR]``
     Load, score, plan and write every output named in the study file, with a manifest.
 ``assetmap score | map | report study.toml [--out DIR]``
@@ -182,6 +183,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         study = study.with_output_dir(args.out)
     if args.command == "fetch":
         files = study.fetch()
+        if study.config.from_fcc:
+            from assetmap.pipeline.fcc import read_record, record_path
+
+            record = read_record(study.config) or {}
+            _say(args.quiet, f"FCC BDC availability as of {record.get('as_of_date')}: "
+                             f"{len(files)} file(s), ids {', '.join(record.get('file_ids', []))}"
+                             f"\nrecord: {record_path(study.config)}")
         _say(args.quiet, f"cached {len(files)} file(s); later runs can use --offline")
         return EXIT_OK
     steps = None if args.command == "build" else _STEPS[args.command]

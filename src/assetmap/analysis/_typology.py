@@ -17,6 +17,7 @@ import pandas as pd
 
 from assetmap._crs import estimate_utm
 from assetmap._report import attach_report, merge_sources, start_report
+from assetmap.analysis._funding import ProgramsLike, funding_programs, funding_text
 from assetmap.errors import ConfigError, SchemaError
 
 __all__ = ["DDI_CODES", "RULE_CODES", "InterventionThresholds", "recommend_interventions"]
@@ -128,6 +129,7 @@ def recommend_interventions(
     rules: Sequence[str] | None = None,
     method: str = "rules",
     thresholds: InterventionThresholds | Mapping[str, float] | None = None,
+    programs: ProgramsLike = None,
 ) -> pd.DataFrame:
     """Recommend one intervention per tract, with the reason in words.
 
@@ -138,7 +140,7 @@ def recommend_interventions(
        (locations per km² >= ``dense_min_per_km2``) and fiber reaches >=
        ``neighbor_fiber_min`` of locations in the tract or an adjacent tract.
     2. ``wireless_or_satellite``: a gap, and rural or sparse or no fiber nearby: fixed
-       wireless or a satellite pilot (as Ector County ISD's Starlink pilot for 45 families).
+       wireless or a satellite pilot.
     3. ``affordability_adoption``: no gap, but ``no_internet_share`` >= ``no_internet_min``
        and ``poverty_share`` >= ``poverty_min`` (or ``income_lt25k_share`` >=
        ``income_lt25k_min``): affordability and enrollment drive, device lending, navigators.
@@ -164,22 +166,39 @@ def recommend_interventions(
     method : {"rules", "ddi"}
     thresholds : InterventionThresholds or dict, optional
         Overrides of the defaults; unknown keys raise ConfigError.
+    programs : path, DataFrame or list of dicts, optional
+        The study's funding-program entries (see ``assetmap/analysis/funding_programs.json``):
+        an entry with a shipped ``key`` (``acp``, ``lifeline``, ``erate``,
+        ``digital_equity_act``, ``bead``, ``bead_low_cost_option``) updates it, a new key adds
+        a program. Default: the shipped, dated entries.
 
     Returns
     -------
     DataFrame
         Aligned to ``scored.index``: ``intervention`` (categorical), ``intervention_reason``
-        (text), ``interventions_all`` (``;``-separated codes of every rule that held).
+        (text), ``interventions_all`` (``;``-separated codes of every rule that held),
+        ``intervention_funding`` (the programs named for the intervention, each with its
+        status "as of" its date, ended and changed ones first, separated by `` | ``).
+        ``attrs["assetmap"]["funding_programs"]`` holds the program table used.
 
     Examples
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"unserved_share": [0.0], "underserved_share": [0.05],
     ...     "no_internet_share": [0.3], "poverty_share": [0.35], "sites_within_reach": [2]})
-    >>> recommend_interventions(t)["intervention"].tolist()
+    >>> out = recommend_interventions(t)
+    >>> out["intervention"].tolist()
     ['affordability_adoption']
+    >>> out["intervention_funding"].iloc[0].split(" | ")[0][:52]
+    'Affordable Connectivity Program (ACP): ended when it'
+    >>> mine = [{"key": "lifeline", "status": "ended", "status_date": "2030-01-01",
+    ...          "status_text": "ended by the study's state"}]
+    >>> "ended by the study's state (as of January 1, 2030)" in recommend_interventions(
+    ...     t, programs=mine)["intervention_funding"].iloc[0]
+    True
     """
     th = _thresholds(thresholds)
+    table = funding_programs(programs)
     if method not in ("rules", "ddi"):
         raise ConfigError(f"method must be 'rules' or 'ddi', got {method!r}")
     sources, vintages, illustrative = merge_sources(scored)
@@ -194,8 +213,11 @@ def recommend_interventions(
             raise ConfigError(f"unknown rule(s) {unknown}; allowed: {list(RULE_CODES)}")
         out, note = _rules(scored, th, [r for r in order if r != "monitor"])
         report["notes"].append(note)
+    text = {c: funding_text(c, table) for c in out["intervention"].cat.categories}
+    out["intervention_funding"] = out["intervention"].astype(object).map(text).fillna("")
     report["thresholds"] = dataclasses.asdict(th)
     report["method"] = method
+    report["funding_programs"] = table.to_dict("records")
     return attach_report(out, report)
 
 
@@ -278,8 +300,7 @@ def _reason(code: str, th: InterventionThresholds, v: dict[str, Any]) -> str:
         if not (v["fiber"] >= th.neighbor_fiber_min):
             why.append("no fiber in or next to the tract" if not np.isfinite(v["fiber"])
                        or v["fiber"] == 0 else f"fiber nearby only {_pct(v['fiber'])}")
-        return (f"{gap}, {', '.join(why)}: fixed wireless or a satellite pilot (as Ector "
-                "County ISD's Starlink pilot for 45 remote families)")
+        return f"{gap}, {', '.join(why)}: fixed wireless or a satellite pilot"
     if code == "affordability_adoption":
         poor = (f"{_pct(v['poverty'])} in poverty" if np.isfinite(v["poverty"])
                 else f"{_pct(v['low_income'])} of households under $25k")

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from assetmap._report import count_reject, merge_sources, start_report
-from assetmap.analysis import _mclp
+from assetmap.analysis import _mclp, _mclp_exact
 from assetmap.analysis._site_inputs import (
     candidate_sites,
     capacities,
@@ -212,7 +212,7 @@ def select_sites(
     if chosen_method == "greedy" or compare:
         solutions["greedy"] = _mclp.greedy(residual, cover, int(k), cap)
     if chosen_method == "exact" or compare:
-        solutions["exact"] = _mclp.exact(residual, cover, int(k), cap, time_limit)
+        solutions["exact"] = _mclp_exact.exact(residual, cover, int(k), cap, time_limit)
     best = solutions["exact"] if "exact" in solutions else solutions["greedy"]
     meta = {
         "method_requested": method, "k": int(k), "weight": weight, "need_weight": need_weight,

@@ -3,7 +3,10 @@
 Margins of error follow the Census Bureau's *Understanding and Using ACS Data* (2020),
 chapter 8, at the ACS's 90% confidence level:
 
-* sum of estimates: ``MOE = sqrt(sum(MOE_i**2))``;
+* sum of estimates: ``MOE = sqrt(sum(MOE_i**2))``; when several of the terms are zero
+  estimates, only the largest of their MOEs enters the sum (:func:`sum_moe`; chapter 8,
+  "Calculating Measures of Error for Derived Estimates": zero estimates share one MOE, so
+  adding each would overstate the error);
 * proportion ``p = X / Y`` where X is a subset of Y:
   ``MOE_p = sqrt(MOE_X**2 - p**2 * MOE_Y**2) / Y``, and when the value under the root is
   negative the ratio formula ``sqrt(MOE_X**2 + p**2 * MOE_Y**2) / Y`` instead;
@@ -23,7 +26,7 @@ import pandas as pd
 from assetmap._report import count_repair
 from assetmap.errors import RepairWarning
 
-__all__ = ["ACS_TABLES", "SENTINELS", "acs_cv_flags", "derive_acs", "proportion_moe"]
+__all__ = ["ACS_TABLES", "SENTINELS", "acs_cv_flags", "derive_acs", "proportion_moe", "sum_moe"]
 
 ACS_TABLES: dict[str, list[str]] = {
     "internet": ["B28002_001", "B28002_002", "B28002_004", "B28002_012", "B28002_013"],
@@ -79,6 +82,31 @@ def proportion_moe(num: Any, num_moe: Any, den: Any, den_moe: Any) -> np.ndarray
         ratio = np.sqrt(num_moe**2 + p**2 * den_moe**2) / den
         moe = np.where(radicand >= 0, np.sqrt(np.clip(radicand, 0, None)) / den, ratio)
     return np.where(den > 0, moe, np.nan)
+
+
+def sum_moe(estimates: list[Any], moes: list[Any]) -> np.ndarray:
+    """Return the MOE of a sum of ACS estimates, zero estimates counted once.
+
+    ``sqrt(sum of MOE_i**2 over the non-zero estimates + max(MOE_j over the zero
+    estimates)**2)``, the Census Bureau's rule for sums with several zero estimates (ACS
+    General Handbook 2020, *Understanding and Using ACS Data*, chapter 8). A missing
+    estimate or MOE gives a missing result.
+
+    Examples
+    --------
+    >>> float(sum_moe([0, 0, 10], [20, 30, 5])[0]) == (30**2 + 5**2) ** 0.5
+    True
+    >>> round(float(sum_moe([4, 10], [3, 4])[0]), 6)  # no zero estimate: all terms
+    5.0
+    """
+    est = np.column_stack([np.asarray(e, dtype=float).reshape(-1) for e in estimates])
+    moe = np.column_stack([np.asarray(m, dtype=float).reshape(-1) for m in moes])
+    zero = est == 0
+    others = np.where(zero, 0.0, moe**2).sum(axis=1)
+    largest = np.where(zero, moe, -np.inf).max(axis=1)  # NaN stays NaN
+    largest = np.where(zero.any(axis=1), largest, 0.0)
+    out = np.sqrt(others + largest**2)
+    return np.where(np.isnan(est).any(axis=1), np.nan, out)
 
 
 def _cv(estimate: pd.Series, moe: pd.Series) -> pd.Series:
@@ -142,7 +170,8 @@ def derive_acs(frame: pd.DataFrame, *, vintage: str) -> tuple[pd.DataFrame, dict
             continue
         has_moe = all(f"{v}M" in out for v in needed)
         num = sum(out[f"{v}E"] for v in nums)
-        num_moe = np.sqrt(sum(out[f"{v}M"] ** 2 for v in nums)) if has_moe else None
+        num_moe = (pd.Series(sum_moe([out[f"{v}E"] for v in nums], [out[f"{v}M"] for v in nums]),
+                             index=out.index) if has_moe else None)
         if kind == "count":
             out[name] = num
             if has_moe:

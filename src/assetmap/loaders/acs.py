@@ -30,7 +30,7 @@ from assetmap._report import (
     get_report,
     start_report,
 )
-from assetmap.errors import ConfigError, SchemaError, where
+from assetmap.errors import ConfigError, SchemaError
 from assetmap.geoid import GEOID_LENGTHS, Level, county_fips, normalize_geoids, state_fips
 from assetmap.loaders._acs_math import (
     ACS_TABLES,
@@ -40,6 +40,7 @@ from assetmap.loaders._acs_math import (
     mask_sentinels,
     warn_missing_codes,
 )
+from assetmap.loaders._acs_values import ParseCounts, check_plausible, parse_values
 from assetmap.loaders._textfile import parse_errors
 from assetmap.settings import settings
 
@@ -52,7 +53,6 @@ _VARIABLE = re.compile(r"^[A-Z]\d{5}[A-Z]{0,2}_\d{3}[EM]$")
 _GEOGRAPHIES: dict[str, Level] = {"tract": "tract", "block group": "block_group",
                                   "county": "county"}
 _GEO_PREFIX: dict[str, Level] = {"140": "tract", "150": "block_group", "050": "county"}
-_ANNOTATIONS = {"-", "N", "(X)", "*****", "****", "***", "**", "*", "null", ""}
 
 
 def _vintage(year: int) -> str:
@@ -135,7 +135,7 @@ def load_acs(
     url = f"{base_url.rstrip('/')}/{year}/acs/acs5"
     geo = _geo_params(geography, st, counties)
     api_key = key or settings.census_api_key
-    pieces = []
+    pieces, counts = [], ParseCounts()
     from assetmap._http import fetch  # requests only when a download is needed
 
     for start in range(0, len(variables), _MAX_VARIABLES):
@@ -145,16 +145,18 @@ def load_acs(
             params["key"] = api_key
         path = fetch(url, params=params, expect="json",
                      description=f"ACS {year} {geography} {','.join(tables)}")
-        pieces.append(_parse_api(path, url, chunk, level))
+        pieces.append(_parse_api(path, url, chunk, level, counts))
     frame = pieces[0]
     for piece in pieces[1:]:
         frame = frame.merge(piece, on="GEOID", how="outer", validate="one_to_one")
     report = start_report(url, kind="acs", rows_read=len(frame), sources=[_source(year, url)])
     report["notes"].append(f"geography {geography}, state {st}, counties {counties or 'all'}")
-    return _finish(frame, report, variables, _vintage(year))
+    _count_repairs(report, counts)
+    return _finish(frame, report, variables, _vintage(year), counts.annotations)
 
 
-def _parse_api(path: Path, url: str, requested: list[str], level: Level) -> pd.DataFrame:
+def _parse_api(path: Path, url: str, requested: list[str], level: Level,
+               counts: ParseCounts) -> pd.DataFrame:
     try:
         raw = json.loads(path.read_text("utf-8"))
     except ValueError as exc:
@@ -173,8 +175,18 @@ def _parse_api(path: Path, url: str, requested: list[str], level: Level) -> pd.D
     if "NAME" in table:
         out["NAME"] = table["NAME"]
     for column in requested:
-        out[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
+        out[column] = parse_values(table[column], source=url, column=column, first_row=1,
+                                   counts=counts)
     return out
+
+
+def _count_repairs(report: dict[str, Any], counts: ParseCounts) -> None:
+    if counts.thousands:
+        count_repair(report, "numbers with thousands separators (e.g. 1,234) read as numbers",
+                     counts.thousands)
+    if counts.coded:
+        count_repair(report, "top/bottom-coded values (e.g. 250,000+) read as their bound",
+                     counts.coded)
 
 
 def _finish(
@@ -184,6 +196,7 @@ def _finish(
     counts = dict(annotations or {})
     for code, n in mask_sentinels(frame, variables).items():
         counts[code] = counts.get(code, 0) + n
+    check_plausible(frame, variables, source=str(report.get("source")))
     rows = int(frame[variables].isna().any(axis=1).sum()) if counts else 0
     warn_missing_codes(report, counts, rows, what="ACS annotation values")
     frame, vintages = derive_acs(frame, vintage=vintage)
@@ -254,34 +267,18 @@ def read_acs_csv(path: str | Path, *, year: int | None = None) -> pd.DataFrame:
     if not variables:
         raise SchemaError(f"{path}: no ACS variable columns (like B28002_001E) in {header[:8]}")
     report = start_report(str(path), kind="acs", rows_read=len(out))
-    annotations: dict[str, int] = {}
-    coded = 0
+    counts = ParseCounts()
     for column in variables:
-        text = body[column].reset_index(drop=True).str.strip().str.replace(",", "", regex=False)
-        is_note = text.isin(_ANNOTATIONS)
-        for code, n in text[is_note].replace("", "(blank)").value_counts().items():
-            annotations[code] = annotations.get(code, 0) + int(n)
-        bound = text.str.fullmatch(r"\d+(\.\d+)?[+-]")
-        coded += int(bound.sum())
-        text = text.where(~bound, text.str[:-1]).mask(is_note)
-        values = pd.to_numeric(text, errors="coerce").astype(float)
-        bad = values.isna() & text.notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise SchemaError(f"{where(path, row=row + first_line, column=column)}: "
-                              f"{body[column].iloc[row]!r} is neither a number nor an ACS "
-                              "annotation")
-        out[column] = values
-    if coded:
-        count_repair(report, "top/bottom-coded values (e.g. 250,000+) read as their bound",
-                     coded)
+        out[column] = parse_values(body[column], source=str(path), column=column,
+                                   first_row=first_line, counts=counts)
+    _count_repairs(report, counts)
     found = re.search(r"5Y(\d{4})", path.name)
     year = year or (int(found.group(1)) if found else None)
     vintage = _vintage(year) if year else "ACS 5-year (period not stated)"
     report["sources"].append(_source(year, str(path)) if year else
                              {"name": "US Census Bureau, American Community Survey 5-year",
                               "url": str(path), "license": _LICENSE})
-    return _finish(out, report, variables, vintage, annotations)
+    return _finish(out, report, variables, vintage, counts.annotations)
 
 
 def _read_relationship(relationship: str | Path | pd.DataFrame) -> pd.DataFrame:

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from assetmap._report import attach_report, count_reject, count_repair, start_report
-from assetmap.errors import SchemaError, where
-from assetmap.geoid import GEOID_LENGTHS, geoid_level, normalize_geoids
+from assetmap.errors import GeoidError, SchemaError, where
+from assetmap.geoid import GEOID_LENGTHS, Level, geoid_level, normalize_geoids
 from assetmap.loaders import partner_vocab as vocab
 from assetmap.loaders._points import area_geometry, parse_coordinates, repair_swapped
 from assetmap.loaders._tables import TABULAR_SUFFIXES, read_table, read_vector, rename_columns
@@ -106,11 +106,31 @@ def _answers(cells: pd.DataFrame, column: str, table: dict[str, tuple[str, ...]]
     if bad.any():
         row = int(bad[bad].index[0])
         raise SchemaError(
-            f"{where(source, row=row, column=column)}: unknown answer {cells[column].loc[row]!r}; "
+            f"{where(source, row=row, column=column)}: an answer that is not in the list (not "
+            "shown here: what a household wrote stays private; open the file at that row); "
             f"allowed: {', '.join(table)} (or a synonym listed in assetmap.loaders.survey); "
             f"{int(bad.sum())} row(s) have unknown answers"
         )
     return mapped
+
+
+def _private_geoids(given: pd.Series, *, level: Level, source: str) -> pd.Series:
+    """:func:`normalize_geoids` whose error names the row but never shows the value."""
+    try:
+        return normalize_geoids(given, level=level, source=source, column="geoid")
+    except GeoidError:
+        row = next((int(i) for i, v in given.items() if not _is_geoid(v, level)), None)
+    raise GeoidError(f"{where(source, row=row, column='geoid')}: not a {level} GEOID of "
+                     f"{GEOID_LENGTHS[level]} digits (the value is not shown: survey answers "
+                     "stay private; open the file at that row)") from None
+
+
+def _is_geoid(value: object, level: Level) -> bool:
+    try:
+        normalize_geoids(pd.Series([value], dtype=object), level=level)
+    except GeoidError:
+        return False
+    return True
 
 
 def _assign(points_lat: np.ndarray, points_lon: np.ndarray, polygons: gpd.GeoDataFrame,
@@ -300,7 +320,7 @@ def read_survey(
             level = next(k for k, v in GEOID_LENGTHS.items() if v == width)
             text = given[present].astype(str).str.strip()
             short = int((text.str.fullmatch(r"\d+") & (text.str.len() == width - 1)).sum())
-            fixed = normalize_geoids(given[present], level=level, source=source, column="geoid")
+            fixed = _private_geoids(given[present], level=level, source=source)
             if short:
                 count_repair(report, "GEOID lost its leading zero (restored)", short, warn=False)
             known_ids = set(ids)

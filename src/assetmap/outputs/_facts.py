@@ -10,6 +10,7 @@ import pandas as pd
 
 from assetmap._report import get_report
 from assetmap.outputs._classes import column_info, format_value
+from assetmap.outputs._report_methods import acs_vintage
 from assetmap.outputs._rules_text import mbps, rules_of
 
 __all__ = ["INDICES", "Facts", "drivers", "headline_facts", "index_weights", "top_tracts"]
@@ -74,7 +75,7 @@ def headline_facts(scored: pd.DataFrame) -> Facts:
             facts.sentences.append(
                 f"An estimated {facts.no_internet_households:,.0f} households "
                 f"({_pct(facts.no_internet_households, facts.households)}) have no internet "
-                "subscription at home (ACS)."
+                f"subscription at home ({acs_vintage(get_report(scored).get('vintages', {}))})."
             )
     if "locations" in scored:
         facts.locations = float(pd.to_numeric(scored["locations"], errors="coerce").sum())
@@ -169,7 +170,7 @@ def tract_paragraph(row: pd.Series, *, total: int, vintages: dict[str, Any]) -> 
             else f"Fiber reaches {share} of its residential locations."
         )
     if pd.notna(row.get("no_internet_share")):
-        vintage = vintages.get("no_internet_share", "ACS")
+        vintage = acs_vintage(vintages, "no_internet_share")
         parts.append(
             f"{format_value(row['no_internet_share'], 'share')} of households have no internet "
             f"subscription ({vintage})."

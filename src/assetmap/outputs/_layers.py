@@ -96,41 +96,12 @@ window.amLegendShow = window.amLegendShow || function (layer, on) {
 };
 """
 
-_CSS = """
-<style>
-.am-table { border-collapse: collapse; font: 12px/1.35 system-ui, sans-serif; }
-.am-table th { text-align: left; padding: 1px 8px 1px 0; font-weight: 600; vertical-align: top; }
-.am-table td { padding: 1px 0; }
-.am-vintage { color: #666; font-size: 10px; }
-.am-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
-  z-index: 1000; background: rgba(255,255,255,.92); padding: 6px 14px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 600 16px system-ui, sans-serif; max-width: 60%;
-  text-align: center; pointer-events: none; }
-.am-title small { display: block; font-weight: 400; font-size: 11px; color: #444; }
-.am-legend { background: rgba(255,255,255,.95); padding: 6px 10px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 12px system-ui, sans-serif; max-height: 60vh;
-  overflow-y: auto; max-width: 260px; }
-.am-legend h4 { margin: 4px 0 3px; font-size: 12px; }
-.am-legend i { display: inline-block; width: 16px; height: 11px; margin-right: 6px;
-  border: 1px solid #777; vertical-align: middle; }
-.am-legend .am-note { color: #555; font-size: 10px; overflow-wrap: anywhere; }
-.am-icon svg { display: block; }
-.am-flag { color: #b30000; font-weight: 600; }
-.am-sources { display: inline; }
-.am-sources summary { display: inline; cursor: pointer; text-decoration: underline dotted; }
-.am-sources[open] { display: block; max-height: 40vh; overflow-y: auto; text-align: left; }
-.leaflet-container { background: #f2f2ef; }
-</style>
-"""
 
 
 class HelperScript(LiteralRender, JSCSSMixin):
-    """The page's escaping/table helpers and the map's CSS (added once per map)."""
+    """The page's escaping/table helpers (added once per map; the CSS is in ``_basemap``)."""
 
-    _template = Template(
-        "{% macro header(this, kwargs) %}" + _CSS + "{% endmacro %}"
-        "{% macro script(this, kwargs) %}" + _HELPERS + "{% endmacro %}"
-    )
+    _template = Template("{% macro script(this, kwargs) %}" + _HELPERS + "{% endmacro %}")
 
     def __init__(self) -> None:
         super().__init__()
@@ -272,6 +243,9 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
     var marker = L.marker(latlng, {icon: L.divIcon({className: {{ this.css_class|tojson }},
       html: svg, iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10]}),
       keyboard: true});
+    marker.on("add", function () {  // a name for the marker's role=button
+      marker.getElement().setAttribute("aria-label", String(f.properties.n || ""));
+    });
 {% if this.radius_key %}    var r = f.properties[{{ this.radius_key|tojson }}];
     if (r > 0) {
       return L.featureGroup([L.circle(latlng, {radius: r, color: {{ this.circle_color|tojson }},
@@ -360,7 +334,10 @@ class HtmlControl(LiteralRender, JSCSSMixin):
   ctl.onAdd = function () {
     var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
     div.innerHTML = {{ this.html_js }};
-    L.DomEvent.disableClickPropagation(div);
+{% if this.label %}    div.tabIndex = 0;  // a scrollable region the keyboard can reach
+    div.setAttribute("role", "region");
+    div.setAttribute("aria-label", {{ this.label|tojson }});
+{% endif %}    L.DomEvent.disableClickPropagation(div);
     L.DomEvent.disableScrollPropagation(div);
     return div;
   };
@@ -369,9 +346,11 @@ class HtmlControl(LiteralRender, JSCSSMixin):
 {% endmacro %}"""
     )
 
-    def __init__(self, html: str, *, position: str, css_class: str) -> None:
+    def __init__(self, html: str, *, position: str, css_class: str,
+                 label: str | None = None) -> None:
         super().__init__()
         self._name = "HtmlControl"
+        self.label = label
         self.html_js = to_js(html)
         self.position = position
         self.css_class = css_class

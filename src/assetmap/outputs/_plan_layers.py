@@ -22,6 +22,7 @@ from assetmap.outputs._geometry import feature_collection
 from assetmap.outputs._layers import GeoJsonData, ThemeLayer
 from assetmap.outputs._legend import INTERVENTION_LABELS, LegendSection
 from assetmap.outputs._rules_text import mbps, rules_of, rules_title
+from assetmap.outputs._sections import funding_lines
 
 __all__ = [
     "INTERVENTION_COLORS",
@@ -135,7 +136,8 @@ def intervention_layer(gdf: pd.DataFrame, props: pd.DataFrame,
         colors=colors, fields=[["g", "GEOID", ""], ["iv", "Intervention", ""],
                                ["ir", "Why", ""]],
         css_class="am-tract am-intervention", legend_title="Recommended intervention",
-        swatches=swatches, notes=["Rules and thresholds: docs/planning.md"],
+        swatches=swatches, notes=["Rules and thresholds: docs/planning.md",
+                                  *funding_lines(gdf, [str(c) for c in codes.dropna().unique()])],
     )
 
 
@@ -227,9 +229,18 @@ def evidence_layer(gdf: pd.DataFrame, props: pd.DataFrame, evidence: pd.DataFram
                (f"Served: {mbps(rules.served)} Mbps; tests count as slow below "
                 f"{mbps(rules.underserved)} ({rules_title(rules)})"),
                "How to file a challenge: docs/challenges.md"],
-        illustrative="speed tests"
-        if get_report(evidence).get("illustrative") else None,
+        illustrative=_evidence_label(ev) if get_report(evidence).get("illustrative") else None,
     )
+
+
+def _evidence_label(ev: pd.DataFrame) -> str:
+    """Name the illustrative evidence layer and only the kinds of evidence it holds."""
+    def held(column: str) -> bool:
+        return column in ev and bool((pd.to_numeric(ev[column], errors="coerce") > 0).any())
+
+    kinds = [name for name, present in (("speed tests", held("tests")),
+                                        ("family survey", held("survey_responses"))) if present]
+    return "claims vs evidence" + (f" ({', '.join(kinds)})" if kinds else "")
 
 
 CHANGE_LABELS = {
@@ -299,7 +310,8 @@ def change_layer(gdf: pd.DataFrame, props: pd.DataFrame, change: pd.DataFrame,
         css_class="am-tract am-change", legend_title=f"Change since {since}",
         swatches=swatches,
         notes=[f"Served: {served} Mbps, reliable technology ({rules_title(rules)})"],
-        illustrative="previous BDC release" if report.get("illustrative") else None,
+        illustrative=(f"change since the previous BDC release ({since})"
+                      if report.get("illustrative") else None),
     )
 
 

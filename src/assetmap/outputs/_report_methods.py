@@ -11,7 +11,12 @@ from typing import Any
 
 from assetmap.outputs._classes import column_info
 
-__all__ = ["ACS_DEFINITIONS", "citations", "methods_lines"]
+__all__ = ["ACS_DEFINITIONS", "ACS_UNKNOWN", "acs_vintage", "citations", "methods_lines"]
+
+#: Said when the data carry no ACS period (e.g. an ACS CSV read without ``year=`` whose file
+#: name does not say ``ACSDT5Y2023``).
+ACS_UNKNOWN = "period unknown: no ACS year was recorded with the data"
+_NOT_STATED = "(period not stated)"
 
 #: Definitions that do not depend on the BEAD rule set (those come from
 #: :func:`assetmap.outputs._rules_text.definitions`, written from the frame's own set).
@@ -96,6 +101,27 @@ def methods_lines(spec: dict[str, Any]) -> list[str]:
     return lines or ["The scored frame carries no score_spec: weights and inputs are not known."]
 
 
+def acs_vintage(vintages: dict[str, Any], column: str = "no_internet_share") -> str:
+    """Return the ACS period of ``column`` as the data recorded it, or say it is unknown.
+
+    Examples
+    --------
+    >>> acs_vintage({"no_internet_share": "ACS 5-year 2019-2023"})
+    'ACS 5-year 2019-2023'
+    >>> acs_vintage({"no_internet_share": "ACS 5-year (period not stated)"})
+    'ACS 5-year, period unknown: no ACS year was recorded with the data'
+    >>> acs_vintage({})
+    'ACS, period unknown: no ACS year was recorded with the data'
+    """
+    text = str(vintages.get(column) or "").strip()
+    if not text:
+        return f"ACS, {ACS_UNKNOWN}"
+    if _NOT_STATED in text:
+        return text.replace(f" {_NOT_STATED}", f", {ACS_UNKNOWN}").replace(
+            _NOT_STATED, ACS_UNKNOWN)
+    return text
+
+
 def citations(sources: list[dict[str, Any]]) -> list[str]:
     """One citation per source: name (vintage). URL. License.
 
@@ -107,8 +133,10 @@ def citations(sources: list[dict[str, Any]]) -> list[str]:
     out = []
     for s in sources:
         text = str(s.get("name", "unnamed source"))
-        if s.get("vintage"):
+        if s.get("vintage") and _NOT_STATED not in str(s["vintage"]):
             text += f" ({s['vintage']})"
+        elif "American Community Survey" in text or s.get("vintage"):
+            text += f" ({ACS_UNKNOWN})"
         if s.get("url"):
             text += f". {s['url']}"
         if s.get("license"):

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from assetmap._report import get_report
+from assetmap.analysis._funding import SEPARATOR, funding_programs, funding_text
 from assetmap.outputs._classes import format_value
 from assetmap.outputs._legend import INTERVENTION_LABELS
 from assetmap.outputs._rules_text import mbps, rules_of, rules_title
@@ -22,6 +23,7 @@ __all__ = [
     "Section",
     "change_section",
     "evidence_section",
+    "funding_lines",
     "intervention_section",
     "tract_names",
     "whatif_section",
@@ -87,8 +89,11 @@ def intervention_section(scored: pd.DataFrame, *, top_n: int = 5) -> Section | N
     rows = [[format_value(r.get("priority_rank"), "rank"), _tract_name(r),
              INTERVENTION_LABELS.get(str(r["intervention"]), str(r["intervention"])),
              str(r.get("intervention_reason") or "")] for _, r in top.iterrows()]
+    bullets += [f"Funding: {line}" for line in funding_lines(scored, order)]
     method = get_report(scored).get("method")
-    note = "Rules and their thresholds: docs/planning.md."
+    note = ("Rules and their thresholds: docs/planning.md. Funding statuses are dated facts "
+            "from assetmap/analysis/funding_programs.json (or the study's own entries): "
+            "check them before applying.")
     if method == "ddi":
         note = "Digital Divide Index rule (infrastructure vs socioeconomic score). " + note
     return Section("Recommended interventions",
@@ -96,6 +101,24 @@ def intervention_section(scored: pd.DataFrame, *, top_n: int = 5) -> Section | N
                                "over the scored columns:")],
                    bullets=bullets, header=["Rank", "Tract", "Intervention", "Why"], rows=rows,
                    note=note)
+
+
+def funding_lines(scored: pd.DataFrame, codes: list[str]) -> list[str]:
+    """Return each funding sentence once: from ``intervention_funding``, else the shipped file.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"intervention": ["new_site"]})
+    >>> [line.split(":")[0] for line in funding_lines(t, ["new_site"])]
+    ['Digital Equity Act grants', 'E-Rate']
+    """
+    if "intervention_funding" in scored:
+        texts = scored["intervention_funding"].astype("string").dropna().tolist()
+    else:
+        table = funding_programs()
+        texts = [funding_text(c, table) for c in codes]
+    lines = [line for text in texts for line in str(text).split(SEPARATOR) if line.strip()]
+    return list(dict.fromkeys(lines))
 
 
 def whatif_section(whatif: pd.DataFrame | None, scored: pd.DataFrame) -> Section | None:

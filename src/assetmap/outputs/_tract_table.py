@@ -7,6 +7,9 @@ so (with the suppression threshold when known) and get their own class (-2).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Sequence
+from html import escape
 from typing import Any
 
 import geopandas as gpd
@@ -18,6 +21,7 @@ from assetmap.outputs._classes import Classes, classify, column_info, format_val
 
 __all__ = [
     "SURVEY_COLUMNS",
+    "data_tables_html",
     "merge_survey",
     "survey_text",
     "theme_classes",
@@ -104,3 +108,52 @@ def theme_classes(
         suppressed = gdf["suppressed"].fillna(False).astype(bool).to_numpy()
         classes.idx[suppressed] = -2
     return classes
+
+
+def _table(caption: str, rows: Iterable[tuple[Any, Sequence[Any]]], labels: Sequence[str]) -> str:
+    """Return one escaped HTML table: a header row, then a row header and cells per row."""
+    def text(value: Any) -> str:
+        return "" if value is None or value is pd.NA or value != value else escape(str(value))
+
+    head = "".join(f'<th scope="col">{escape(label)}</th>' for label in labels)
+    body = "".join(
+        f'<tr><th scope="row">{text(name)}</th>{"".join(f"<td>{text(v)}</td>" for v in cells)}'
+        "</tr>"
+        for name, cells in rows
+    )
+    return (f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
+def data_tables_html(
+    props: pd.DataFrame, fields: list[list[str]], point_layers: Iterable[Any] = ()
+) -> str:
+    """Return the map's text alternative: every area and every value it shows, every point.
+
+    A ``<details>`` element ("Show as table") holding one table of the tracts (each tract's
+    popup values, which include every theme the choropleth draws) and one table per point
+    layer (:class:`~assetmap.outputs._layers.PointLayer`: sites, schools, proposed sites).
+
+    Examples
+    --------
+    >>> props = pd.DataFrame({"n": ["Tract 1"], "f0": ["42"]})
+    >>> html = data_tables_html(props, [["f0", "Priority", ""]])
+    >>> "<summary>Show as table</summary>" in html and "<td>42</td>" in html
+    True
+    """
+    keys = [f[0] for f in fields if f[0] in props]
+    labels = ["Area", *[f[1] for f in fields if f[0] in props]]
+    tables = [_table(f"Areas ({len(props)}): the values every map layer shows",
+                     zip(props["n"], props[keys].itertuples(index=False), strict=True),
+                     labels)]
+    for layer in point_layers:
+        features = json.loads(layer.data)["features"]
+        point_fields = [f for f in json.loads(layer.fields_js) if f[0] != "n"]
+        rows = [(f["properties"].get("n"),
+                 [f["properties"].get("fx"), *[f["properties"].get(k) for k, *_ in point_fields]])
+                for f in features]
+        tables.append(_table(f"{layer.layer_name} ({len(rows)})", rows,
+                             ["Name", "Note", *[f[1] for f in point_fields]]))
+    return ('<details class="am-data"><summary>Show as table</summary><div class="am-data-panel" '
+            'tabindex="0" role="region" aria-label="Map data as tables">'
+            + "".join(tables) + "</div></details>")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from assetmap._csvsafe import neutralize_frame
+from assetmap._csvsafe import neutralize_frame, write_csv
 
 __all__ = ["neutralize_csv_cells", "write_challenge_csv"]
+
 
 def neutralize_csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy whose text cells cannot start a spreadsheet formula.
@@ -46,7 +47,5 @@ def write_challenge_csv(candidates: pd.DataFrame, path: str | Path) -> Path:
     >>> p.read_text().splitlines()
     ['brand_name,rank', "'@net,1"]
     """
-    path = Path(path)
     frame = pd.DataFrame(candidates.drop(columns="geometry", errors="ignore"))
-    neutralize_csv_cells(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
-    return path
+    return write_csv(frame, path)

@@ -2,7 +2,9 @@
 
 CSV cells that a spreadsheet would run as a formula (text starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return) are prefixed with ``'`` so they show as text; real numbers
-(``-0.5``, ``+3``) are left as they are.
+(``-0.5``, ``+3``) are left as they are, whatever the column's dtype (:mod:`assetmap._csvsafe`).
+Every file is checked with :func:`assetmap._safepath.inside` before it is written: a path or
+symbolic link leading out of ``out_dir`` is refused.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from assetmap._csvsafe import neutralize_formulas, neutralize_frame
+from assetmap._csvsafe import neutralize_formulas, write_csv
 from assetmap._report import get_report
+from assetmap._safepath import inside
 from assetmap.errors import ConfigError
 
 __all__ = ["export_layers", "neutralize_formulas"]
@@ -36,7 +39,7 @@ def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
             table["lon"], table["lat"] = points.x.round(6), points.y.round(6)
         else:
             table["wkt"] = (geometry.to_crs(4326) if geometry.crs else geometry).to_wkt()
-    return neutralize_frame(table)
+    return table
 
 
 def export_layers(
@@ -82,16 +85,14 @@ def export_layers(
             raise ConfigError(f"layer name {name!r} must use letters, digits, '_', '.' or '-'")
         files: list[Path] = []
         if "csv" in formats:
-            path = out / f"{name}.csv"
-            _csv_frame(frame).to_csv(path, index=False, lineterminator="\r\n")  # CR quoted
-            files.append(path)
+            files.append(write_csv(_csv_frame(frame), inside(out, f"{name}.csv")))
         if "gpkg" in formats and isinstance(frame, gpd.GeoDataFrame):
-            path = out / f"{name}.gpkg"
+            path = inside(out, f"{name}.gpkg")
             layer = frame.to_crs(4326) if frame.crs is not None else frame.set_crs(4326)
             layer.attrs = {}  # a copy; its report is written beside it
             layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
             files.append(path)
-        report = out / f"{name}.report.json"
+        report = inside(out, f"{name}.report.json")
         report.write_text(json.dumps(get_report(frame), indent=2, default=str), encoding="utf-8")
         files.append(report)
         written[name] = files

@@ -23,6 +23,7 @@ from assetmap.errors import SchemaError
 from assetmap.outputs import _plan_layers, _points
 from assetmap.outputs._basemap import (
     AttributionScript,
+    PageFrame,
     has_child,
     import_folium,
     new_map,
@@ -37,6 +38,7 @@ from assetmap.outputs._layers import (
     HtmlControl,
     OutlineLayer,
     OutlineMiniMap,
+    PointLayer,
     ThemeLayer,
     TitleBlock,
     to_js,
@@ -49,7 +51,13 @@ from assetmap.outputs._legend import (
 )
 from assetmap.outputs._render import FullscreenControl, LayerSwitcher, MeasureTool, has_control
 from assetmap.outputs._rules_text import ASSUMED, rules_known, rules_of, rules_title
-from assetmap.outputs._tract_table import merge_survey, survey_text, theme_classes, tract_table
+from assetmap.outputs._tract_table import (
+    data_tables_html,
+    merge_survey,
+    survey_text,
+    theme_classes,
+    tract_table,
+)
 
 if TYPE_CHECKING:
     import folium
@@ -232,7 +240,7 @@ def equity_map(
     )
     m.add_child(data)
 
-    legend = HtmlControl("", position="bottomleft", css_class="am-legend")
+    legend = HtmlControl("", position="bottomleft", css_class="am-legend", label="Map legend")
     m.add_child(legend)  # before the layers, so their add/remove events find its sections
     sections: list[LegendSection] = []
     for i, (col, name) in enumerate(themes):
@@ -324,10 +332,15 @@ def equity_map(
     attribution = with_licences(attribution, sources)
     if attribution:
         m.add_child(AttributionScript(attribution))
+    points = [c for c in m._children.values() if isinstance(c, PointLayer)]
+    m.add_child(HtmlControl(data_tables_html(props, fields, points), position="topleft",
+                            css_class="am-data-control"))  # the text alternative
     for key, child in list(m._children.items()):  # one layer control, after every layer
-        if isinstance(child, folium.LayerControl):
+        if isinstance(child, folium.LayerControl | PageFrame):
             del m._children[key]
-    m.add_child(LayerSwitcher(collapsed=False, position="topright"))
+    switcher = LayerSwitcher(collapsed=False, position="topright")
+    m.add_child(switcher)
+    m.add_child(PageFrame(title or "Equity map", layers=switcher.get_name()))
     if offline:
         from assetmap.outputs._offline import inline_assets
 

@@ -35,8 +35,9 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from assetmap._csvsafe import neutralize_formulas
+from assetmap._csvsafe import neutralize_formulas, write_csv
 from assetmap._report import merge_sources, start_report
+from assetmap._safepath import inside
 from assetmap.bdc._common import rules_of_levels
 from assetmap.bdc.rules import RulesLike, rule_set
 from assetmap.errors import ConfigError, RejectedRowsWarning, SchemaError
@@ -237,14 +238,13 @@ def write_ntia_files(
     if schools is not None or sites is not None:
         cai = _cai_frame(schools, sites, state=_default_state(state, schools, levels),
                          best=best, report=report)
-    out.mkdir(parents=True, exist_ok=True)  # everything checked: write
-    written: dict[str, Path] = {}
+    out.mkdir(parents=True, exist_ok=True)
+    written = {name: inside(out, f"{name}.csv")  # every path checked before any is written
+               for name in [*lists, *(["cai"] if cai is not None else [])]}
     for name, ids in lists.items():
-        written[name] = out / f"{name}.csv"
         written[name].write_text("".join(f"{i}\r\n" for i in ids), encoding="utf-8")
     if cai is not None:
-        written["cai"] = out / "cai.csv"
-        cai.to_csv(written["cai"], index=False, lineterminator="\r\n", encoding="utf-8")
+        write_csv(cai, written["cai"])
     report["files"] = {f"{k}.csv": len(v) for k, v in lists.items()}
     report["files"]["cai.csv"] = report["rows_out"] = 0 if cai is None else len(cai)
     _warn_left_out(report)

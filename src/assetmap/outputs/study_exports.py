@@ -1,8 +1,8 @@
 """A study's CSV and GeoPackage exports: its layers, the challenge candidates, and safe names.
 
-A study writes only inside its output folder: :func:`safe_stem` turns the study's name into a
-file-name stem (letters, digits, ``-`` and ``_``), and :func:`inside` refuses any path that
-would leave the folder. The challenge candidates are written by area only (never a location).
+A study writes only inside its output folder: ``safe_stem`` and ``inside`` (one check for
+every writer, :mod:`assetmap._safepath`) are re-exported here.
+The challenge candidates are written by area only (never a location).
 """
 
 from __future__ import annotations
@@ -13,48 +13,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from assetmap.errors import ConfigError
+from assetmap._safepath import inside, safe_stem
 
 __all__ = ["inside", "safe_stem", "with_tracts", "write_exports"]
-
-
-def safe_stem(name: str) -> str:
-    """Return a file-name stem for a study name: lower case, letters, digits, ``-`` and ``_``.
-
-    Examples
-    --------
-    >>> safe_stem("Ector County, TX")
-    'ector_county__tx'
-    >>> safe_stem("../../etc/x")
-    'etc_x'
-    """
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name.strip().lower())
-    return stem.strip("_") or "study"
-
-
-def inside(out_dir: Path, name: str) -> Path:
-    """Return ``out_dir / name`` resolved, refusing a path outside ``out_dir``.
-
-    Raises
-    ------
-    ConfigError
-        If the path would leave the output folder (``..``, an absolute name, a link out).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> out = Path(tempfile.mkdtemp())
-    >>> inside(out, "map.html") == (out / "map.html").resolve()
-    True
-    >>> inside(out, "../escape.html")
-    Traceback (most recent call last):
-    ...
-    assetmap.errors.ConfigError: refusing to write ... outside the output folder ...
-    """
-    path = (out_dir / name).resolve()
-    if out_dir.resolve() not in path.parents:
-        raise ConfigError(f"refusing to write {path} outside the output folder {out_dir}")
-    return path
 
 
 def with_tracts(frame: pd.DataFrame | None, tracts: gpd.GeoDataFrame) -> pd.DataFrame | None:

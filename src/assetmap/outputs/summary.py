@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from assetmap.outputs._facts import headline_facts, top_tracts
+from assetmap.outputs._sections import funding_lines
 
 __all__ = ["summary_lines"]
 
@@ -46,7 +47,8 @@ def summary_lines(
         ``release_change_report`` result: one line of change since the previous release.
 
     With an ``intervention`` column in ``scored``, one line counts the tracts per
-    recommended intervention.
+    recommended intervention and one line per funding program named for them gives its
+    status "as of" its date.
 
     Returns
     -------
@@ -81,17 +83,20 @@ def summary_lines(
         unit = str(plan.attrs.get("assetmap", {}).get("plan", {}).get("weight", "demand"))
         figure = f" (+{gained:,.0f} {unit.replace('_', ' ')} within reach)" if gained else ""
         lines.append(f"Plan: {len(plan)} new site(s){figure}: {names}")
-    lines += [line for line in (_interventions(scored), _evidence(evidence, challenges),
+    lines += [line for line in (*_interventions(scored), _evidence(evidence, challenges),
                                 _change(change)) if line]
     return lines
 
 
-def _interventions(scored: pd.DataFrame) -> str:
+def _interventions(scored: pd.DataFrame) -> list[str]:
+    """Count the tracts per intervention; then each funding program named, "as of" its date."""
     if "intervention" not in scored:
-        return ""
+        return []
     counts = scored["intervention"].astype("string").value_counts()
     parts = [f"{code.replace('_', ' ')} {n}" for code, n in counts.items()]
-    return f"Interventions (tracts): {', '.join(parts)}"
+    funding = funding_lines(scored, [str(c) for c in counts.index])
+    return [f"Interventions (tracts): {', '.join(parts)}",
+            *[f"  Funding: {line}" for line in funding]]
 
 
 def _evidence(evidence: pd.DataFrame | None, challenges: pd.DataFrame | None) -> str:

@@ -14,10 +14,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from assetmap._report import get_report
+from assetmap.bdc.rules import REQUIRED_KEYS, RuleSet, rule_set
+from assetmap.errors import ConfigError
 from assetmap.pipeline.config import StudyConfig
 from assetmap.pipeline.sources import Sources
 
-__all__ = ["Results", "analyse"]
+__all__ = ["Results", "analyse", "check_rules"]
 
 
 @dataclass
@@ -78,8 +81,10 @@ def analyse(sources: Sources, config: StudyConfig) -> Results:
         results = study.analyse(study.load())
         results.scored.nlargest(5, "priority")
     """
+    rules = config.rules
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="assetmap-side") as pool:
-        side = [pool.submit(_evidence, sources), pool.submit(_release_change, sources)]
+        side = [pool.submit(_evidence, sources, rules),
+                pool.submit(_release_change, sources, rules)]
         try:
             results = _scores_and_plan(sources, config)
         except BaseException:
@@ -115,7 +120,7 @@ def _scores_and_plan(sources: Sources, config: StudyConfig) -> Results:
     if sources.locations is not None and "h3_res8_id" in sources.locations:
         from assetmap.bdc.service import service_by_area
 
-        results.h3_cells = service_by_area(sources.locations, level="h3")
+        results.h3_cells = service_by_area(sources.locations, level="h3", rules=config.rules)
     if sources.schools is not None and len(sources.schools):
         results.zones = rollup_to_schools(scored, sources.schools, zones=sources.zones)
     if sources.sites is not None and len(sources.sites):
@@ -139,7 +144,43 @@ def _scores_and_plan(sources: Sources, config: StudyConfig) -> Results:
     return results
 
 
-def _release_change(sources: Sources) -> dict[str, Any]:
+def check_rules(sources: Sources, rules: RuleSet) -> None:
+    """Refuse sources whose BDC service was classified under another rule set than ``rules``.
+
+    Examples
+    --------
+    >>> import assetmap as am
+    >>> rows = pd.DataFrame({
+    ...     "frn": ["1"], "provider_id": ["p1"], "brand_name": ["A"], "location_id": ["L1"],
+    ...     "technology": [50], "max_advertised_download_speed": [1000],
+    ...     "max_advertised_upload_speed": [1000], "low_latency": [1],
+    ...     "business_residential_code": ["R"], "state_usps": ["TX"],
+    ...     "block_geoid": ["481350001001000"], "h3_res8_id": ["8848a2d8c9fffff"]})
+    >>> sources = Sources(tracts=gpd.GeoDataFrame(), locations=am.service_levels(rows))
+    >>> check_rules(sources, rule_set("bead"))
+    >>> check_rules(sources, rule_set("bead_2025"))
+    Traceback (most recent call last):
+    ...
+    assetmap.errors.ConfigError: the BDC service of the loaded sources (locations) ...
+    """
+    def definition(r: RuleSet) -> tuple[Any, ...]:
+        return r.reliable_technologies, r.low_latency_required, r.served, r.underserved
+
+    for name in ("locations", "service", "previous_service"):
+        frame = getattr(sources, name)
+        recorded = None if frame is None else get_report(frame).get("rules")
+        if not isinstance(recorded, dict):
+            continue
+        found = rule_set({k: recorded[k] for k in (*REQUIRED_KEYS, "name") if k in recorded})
+        if definition(found) != definition(rules):
+            raise ConfigError(
+                f"the BDC service of the loaded sources ({name}) was classified under rule set "
+                f"{found.name!r}, but the study's [bdc] rules is {rules.name!r}: load the "
+                "sources again with the study (Study.load), or set [bdc] rules to "
+                f"{found.name!r}")
+
+
+def _release_change(sources: Sources, rules: RuleSet) -> dict[str, Any]:
     """Return the change between the two BDC releases, as :class:`Results` fields."""
     if sources.previous_availability is None or sources.availability is None:
         return {}
@@ -149,12 +190,12 @@ def _release_change(sources: Sources) -> dict[str, Any]:
         sources.previous_availability, sources.availability, tracts=sources.tracts,
         schools=sources.schools, zones=sources.zones,
         old_label=sources.previous_release_label or "previous release",
-        new_label=sources.release_label or "current release",
+        new_label=sources.release_label or "current release", rules=rules,
     )
     return {"release_change": change, "change": change.tracts}
 
 
-def _evidence(sources: Sources) -> dict[str, Any]:
+def _evidence(sources: Sources, rules: RuleSet) -> dict[str, Any]:
     """Speed tests by tract and H3 cell, claims vs evidence by tract, challenge candidates.
 
     Each step runs only when its inputs are there: tests or a survey for the evidence, and
@@ -172,11 +213,12 @@ def _evidence(sources: Sources) -> dict[str, Any]:
         return found
     found["evidence"] = evidence = claims_vs_evidence(
         sources.service, speedtests=found.get("speed_tracts"), survey=sources.survey,
-        level="tract",
+        level="tract", rules=rules,
     )
     flagged = evidence["flag_claimed_served_contradicted"].any()
     if flagged and sources.availability is not None and len(sources.availability):
-        found["challenges"] = challenge_candidates(sources.availability, evidence, level="h3")
+        found["challenges"] = challenge_candidates(sources.availability, evidence, level="h3",
+                                                   rules=rules)
     return found
 
 

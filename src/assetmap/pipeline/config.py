@@ -8,10 +8,12 @@ resolved against the study file's folder; outputs may only be written inside the
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assetmap.bdc.rules import RuleSet, rule_set
 from assetmap.errors import ConfigError
 
 __all__ = ["StudyConfig", "parse_study", "study_template"]
@@ -35,10 +37,12 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "acs_base_url": (str, ""),
     },
     "bdc": {
-        "files": (list, []),
+        "files": ((list, str), []),
+        "as_of": (str, "latest"),
         "release": (str, ""),
         "previous_files": (list, []),
         "previous_release": (str, ""),
+        "rules": ((str, dict), "bead"),
     },
     "sources": {
         "schools": (str, ""),
@@ -75,7 +79,9 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "offline_html": (bool, True),
     },
 }
-ALLOWED_FORMATS = ("html", "png", "pdf", "svg", "report", "markdown", "csv", "gpkg")
+ALLOWED_FORMATS = ("html", "png", "pdf", "svg", "report", "markdown", "csv", "gpkg", "ntia")
+#: ``[bdc] files = "fcc"``: the state's files from the FCC Public Data API (``assetmap fetch``)
+FCC_FILES = "fcc"
 
 
 @dataclass(frozen=True)
@@ -94,11 +100,17 @@ class StudyConfig:
     plan: dict[str, Any]
     outputs: dict[str, Any]
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    rules: RuleSet = field(default_factory=rule_set)
 
     @property
     def out_dir(self) -> Path:
         """The folder all outputs are written into."""
         return Path(self.outputs["dir"])
+
+    @property
+    def from_fcc(self) -> bool:
+        """Whether the BDC files come from the FCC Public Data API (``files = "fcc"``)."""
+        return self.bdc["files"] == FCC_FILES
 
 
 def _check_type(section: str, key: str, value: Any, kind: type | tuple[type, ...]) -> None:
@@ -181,7 +193,9 @@ def parse_study(data: dict[str, Any], *, path: Path | None = None) -> StudyConfi
         raise ConfigError(f"[plan] k must be >= 0, got {sections['plan']['k']}")
     for key in ("tracts", "acs"):
         sections["census"][key] = _resolve(base, sections["census"][key])
-    sections["bdc"]["files"] = [_resolve(base, str(f)) for f in sections["bdc"]["files"]]
+    rules = _bdc_checks(sections["bdc"])
+    if sections["bdc"]["files"] != FCC_FILES:
+        sections["bdc"]["files"] = [_resolve(base, str(f)) for f in sections["bdc"]["files"]]
     sections["bdc"]["previous_files"] = [
         _resolve(base, str(f)) for f in sections["bdc"]["previous_files"]
     ]
@@ -204,7 +218,28 @@ def parse_study(data: dict[str, Any], *, path: Path | None = None) -> StudyConfi
         plan=sections["plan"],
         outputs=sections["outputs"],
         raw=data,
+        rules=rules,
     )
+
+
+def _bdc_checks(bdc: dict[str, Any]) -> RuleSet:
+    """Check ``[bdc] files``, ``as_of`` and ``rules``; return the rule set."""
+    files = bdc["files"]
+    if isinstance(files, str) and files != FCC_FILES:
+        raise ConfigError(f'[bdc] files must be a list of paths (globs allowed) or "{FCC_FILES}" '
+                          f"(the FCC Public Data API), got {files!r}")
+    as_of = bdc["as_of"].strip().lower()
+    if as_of != "latest":
+        try:
+            as_of = dt.date.fromisoformat(as_of).isoformat()
+        except ValueError:
+            raise ConfigError(f'[bdc] as_of must be "latest" or an as-of date like '
+                              f'"2025-06-30", got {bdc["as_of"]!r}') from None
+    bdc["as_of"] = as_of
+    try:
+        return rule_set(bdc["rules"])
+    except ConfigError as exc:
+        raise ConfigError(f"[bdc] rules: {str(exc).removeprefix('rules: ')}") from exc
 
 
 def study_template(*, state: str, county: str | None = None, district: str | None = None) -> str:
@@ -239,11 +274,18 @@ acs = "api"                  # "api" (Census API; key from CENSUS_API_KEY) or a 
 
 [bdc]
 # FCC Broadband Data Collection fixed availability files for the state (CSV or zip),
-# one per technology, downloaded from broadbandmap.fcc.gov; globs allowed.
+# one per technology, downloaded from broadbandmap.fcc.gov; globs allowed. Or files = "fcc":
+# `assetmap fetch study.toml` downloads the state's files through the FCC Public Data API
+# (set ASSETMAP_FCC_USERNAME and ASSETMAP_FCC_API_TOKEN) and later builds use them.
 files = ["bdc/*.zip"]
+as_of = "latest"             # with files = "fcc": "latest" or an as-of date, e.g. "2025-06-30"
 release = ""                 # e.g. "June 2025"
 previous_files = []          # an earlier release, to report what changed
 previous_release = ""        # e.g. "December 2024"
+# BEAD rule set deciding served / underserved / unserved: "bead" (the default) or
+# "bead_2025"; or replace this line by a [bdc.rules] table with reliable_technologies,
+# low_latency_required, served and underserved (and optionally name): see docs/methods.md.
+rules = "bead"
 
 [sources]
 schools = ""                 # NCES EDGE geocode file, CCD directory or TEA campus file
@@ -276,6 +318,6 @@ weight = "unserved_households"
 
 [outputs]
 dir = "out"
-formats = ["html", "png", "pdf", "report", "csv", "gpkg"]
+formats = ["html", "png", "pdf", "report", "csv", "gpkg"]   # also: svg, markdown, ntia
 offline_html = true          # inline Leaflet so the map works with no network
 '''

@@ -18,8 +18,11 @@ from assetmap.pipeline.sources import Sources, load_releases
 __all__ = ["fetch_sources", "load_sources"]
 
 
-def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
+def load_sources(config: StudyConfig, *, bdc_files: list[str],
+                 bdc_record: dict[str, Any] | None = None) -> Sources:
     """Load every source a study file names.
+
+    Both BDC releases are classified under the study's rule set (``[bdc] rules``).
 
     Parameters
     ----------
@@ -28,6 +31,10 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
     bdc_files : list of str
         The BDC availability files, globs expanded (URLs are downloaded or taken from the
         cache).
+    bdc_record : dict, optional
+        The record of an FCC Public Data API download (``[bdc] files = "fcc"``,
+        :func:`assetmap.pipeline.fcc.fcc_files`), kept in ``Sources.extras["bdc_download"]``
+        for the manifest; its as-of date names the release when ``[bdc] release`` is empty.
 
     Returns
     -------
@@ -91,13 +98,17 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str]) -> Sources:
     previous_files = _local_files(config.bdc["previous_files"]) if bdc_files else []
     releases, others = load_releases(
         bdc_files, previous_files, counties=counties or None,
-        meanwhile=lambda: _other_sources(config, tracts),
+        meanwhile=lambda: _other_sources(config, tracts), rules=config.rules,
     )
     label = config.study.get("name") or "study area"
+    release = config.bdc["release"] or None
+    if bdc_record and not release:
+        release = f"FCC BDC as of {bdc_record.get('as_of_date')}"
     return Sources(
         tracts=tracts, county=county, district=district, acs=acs, **releases, **others,
-        label=label, release_label=config.bdc["release"] or None,
+        label=label, release_label=release,
         previous_release_label=config.bdc["previous_release"] or None,
+        extras={"bdc_download": bdc_record} if bdc_record else {},
     )
 
 
@@ -158,6 +169,10 @@ def _local_files(files: list[str]) -> list[str]:
 def fetch_sources(config: StudyConfig) -> list[Path]:
     """Download and cache the remote sources of a study; return the cached BDC files.
 
+    With ``[bdc] files = "fcc"`` the state's files come from the FCC Public Data API for
+    ``[bdc] as_of`` (:func:`assetmap.pipeline.fcc.fetch_fcc`), asked again on every fetch,
+    and their record is kept in the cache for later builds.
+
     Examples
     --------
     Through a study, then build offline::
@@ -168,6 +183,14 @@ def fetch_sources(config: StudyConfig) -> list[Path]:
     """
     from assetmap._http import cached_path
 
+    if config.from_fcc:
+        from assetmap.pipeline.fcc import fetch_fcc
+
+        record = fetch_fcc(config)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            load_sources(config, bdc_files=[])  # tracts, ACS: the BDC files are cached
+        return [Path(f["path"]) for f in record["files"]]
     urls = [f for f in config.bdc["files"] if "://" in f]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -18,13 +19,21 @@ from typing import Any
 from assetmap._report import get_report, merge_sources
 from assetmap.pipeline.analyse import Results
 from assetmap.pipeline.config import StudyConfig
+from assetmap.pipeline.fcc import manifest_entry
 from assetmap.pipeline.sources import Sources
 
 __all__ = ["input_files", "write_manifest"]
 
 
-def input_files(config: StudyConfig) -> list[Path]:
+def input_files(config: StudyConfig, *, bdc_files: Sequence[str] = ()) -> list[Path]:
     """Return the local input files a study names (the study file first), for hashing.
+
+    Parameters
+    ----------
+    config : StudyConfig
+        The study.
+    bdc_files : sequence of str
+        With ``[bdc] files = "fcc"``: the files fetched from the FCC Public Data API.
 
     Examples
     --------
@@ -32,7 +41,8 @@ def input_files(config: StudyConfig) -> list[Path]:
     >>> input_files(parse_study({"area": {"state": "TX"}, "census": {"tracts": "tiger"}}))
     []
     """
-    names = [config.census["tracts"], config.census["acs"], *config.bdc["files"],
+    current = list(bdc_files) if config.from_fcc else config.bdc["files"]
+    names = [config.census["tracts"], config.census["acs"], *current,
              *config.bdc["previous_files"], *config.sources.values()]
     files = []
     for name in names:
@@ -70,6 +80,7 @@ def write_manifest(
     paths: dict[str, Path],
     *,
     inputs: list[Path],
+    details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write ``manifest.json`` into the study's output folder and return what it holds.
 
@@ -85,13 +96,18 @@ def write_manifest(
         The outputs written, by format.
     inputs : list of Path
         The local input files to hash (:func:`input_files`).
+    details : dict, optional
+        What writers reported beyond their files (``{"ntia": ...}``: the NTIA files' rows).
 
     Returns
     -------
     dict
-        The manifest: ``study``, ``area``, ``weights``, ``sources``, ``vintages``,
-        ``illustrative_data``, ``inputs`` (path, bytes, SHA-256), ``versions``, ``outputs``,
-        ``loaded``.
+        The manifest: ``study``, ``area``, ``weights``, ``rules`` (the BEAD rule set, as
+        data) and ``definition`` (as a sentence), ``bdc_download`` (with ``[bdc] files =
+        "fcc"``: as-of date, file ids and file names; else None), ``sources``, ``vintages``,
+        ``illustrative_data``, ``inputs`` (path, bytes, SHA-256), ``versions``, ``outputs``
+        (format -> file, relative to the output folder), ``ntia`` (with the ``ntia`` format:
+        each file's rows, rows left out), ``loaded``.
 
     Examples
     --------
@@ -114,6 +130,9 @@ def write_manifest(
         "weights": results.scored.attrs.get("assetmap", {}).get("score_spec", {}).get(
             "weights", config.weights
         ),
+        "rules": config.rules.as_dict(),
+        "definition": config.rules.describe(),
+        "bdc_download": manifest_entry(_download(sources)),
         "sources": cited,
         "vintages": vintages,
         "illustrative_data": illustrative,
@@ -121,13 +140,27 @@ def write_manifest(
             {"path": str(p), "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in inputs
         ],
         "versions": _versions(),
-        "outputs": {k: Path(v).name for k, v in paths.items()},
+        "outputs": {k: _relative(Path(v), Path(config.out_dir)) for k, v in paths.items()},
+        **(details or {}),
         "loaded": reports,
     }
     out = Path(config.out_dir) / "manifest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     return manifest
+
+
+def _download(sources: Sources) -> dict[str, Any] | None:
+    record = sources.extras.get("bdc_download")
+    return record if isinstance(record, dict) else None
+
+
+def _relative(path: Path, out_dir: Path) -> str:
+    """Return ``path`` relative to the output folder (POSIX separators), else its name."""
+    try:
+        return path.resolve().relative_to(out_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _compact(report: dict[str, Any]) -> dict[str, Any]:

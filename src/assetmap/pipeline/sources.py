@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import pandas as pd
 
+from assetmap.bdc.rules import RulesLike, rule_set
+
 __all__ = ["Sources", "load_releases"]
 
 T = TypeVar("T")
@@ -105,6 +107,7 @@ def load_releases(
     *,
     counties: list[str] | None = None,
     meanwhile: Callable[[], T],
+    rules: RulesLike = None,
 ) -> tuple[dict[str, Any], T]:
     """Load a BDC release and an earlier one while ``meanwhile`` loads the other sources.
 
@@ -112,7 +115,8 @@ def load_releases(
     by tract), the earlier one (rows, service by tract) and ``meanwhile()`` in two threads:
     pyarrow, DuckDB, pyogrio and numpy do most of that work without holding the GIL. With two
     releases, each is parsed in one thread: side by side they already use two cores, and
-    more threads per file only add CPU time.
+    more threads per file only add CPU time. Both releases are classified under ``rules``
+    (:func:`assetmap.bdc.rules.rule_set`; None: ``"bead"``).
 
     Returns
     -------
@@ -128,8 +132,9 @@ def load_releases(
         if not previous:
             return None, None
         rows = load_bdc(previous, counties=counties, threads=1)
-        return rows, service_by_area(rows, level="tract")
+        return rows, service_by_area(rows, level="tract", rules=chosen)
 
+    chosen = rule_set(rules)
     found: dict[str, Any] = dict.fromkeys(("availability", "locations", "service"))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="assetmap-load") as pool:
         before, others = pool.submit(earlier), pool.submit(meanwhile)
@@ -137,9 +142,9 @@ def load_releases(
             if current:
                 rows = load_bdc(current, counties=counties,
                                 threads=1 if previous else None)
-                levels = service_levels(rows)
+                levels = service_levels(rows, rules=chosen)
                 found.update(availability=rows, locations=levels,
-                             service=service_by_area(levels, level="tract"))
+                             service=service_by_area(levels, level="tract", rules=chosen))
             found["previous_availability"], found["previous_service"] = before.result()
             other = others.result()
         except BaseException:

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from assetmap.errors import ConfigError
-from assetmap.pipeline.analyse import Results, analyse
+from assetmap.pipeline.analyse import Results, analyse, check_rules
 from assetmap.pipeline.config import StudyConfig, parse_study
+from assetmap.pipeline.fcc import fcc_files
 from assetmap.pipeline.load import fetch_sources, load_sources
 from assetmap.pipeline.manifest import input_files, write_manifest
 from assetmap.pipeline.sources import Sources
@@ -104,7 +105,13 @@ class Study:
         return Study(replace(self.config, outputs=outputs))
 
     def bdc_files(self) -> list[str]:
-        """Expand the study's BDC file list (globs relative to the study file)."""
+        """Expand the study's BDC file list (globs relative to the study file).
+
+        With ``[bdc] files = "fcc"``: the files fetched from the FCC Public Data API (in the
+        cache; downloaded now if they were not fetched).
+        """
+        if self.config.from_fcc:
+            return fcc_files(self.config)[0]
         return _expand(self.config.bdc["files"])
 
     def fetch(self) -> list[Path]:
@@ -113,6 +120,9 @@ class Study:
 
     def load(self) -> Sources:
         """Load every source named by the study."""
+        if self.config.from_fcc:
+            files, record = fcc_files(self.config)
+            return load_sources(self.config, bdc_files=files, bdc_record=record)
         return load_sources(self.config, bdc_files=self.bdc_files())
 
     def analyse(self, sources: Sources) -> Results:
@@ -141,10 +151,15 @@ class Study:
         """
         formats = tuple(steps) if steps is not None else tuple(self.config.outputs["formats"])
         out_dir = self.config.out_dir
+        check_rules(sources, self.config.rules)
         results = analyse(sources, self.config)
-        paths = write_outputs(results, sources, self.config, formats=formats, out_dir=out_dir)
-        manifest = write_manifest(self.config, sources, results, paths,
-                                  inputs=input_files(self.config))
+        written = write_outputs(results, sources, self.config, formats=formats, out_dir=out_dir)
+        download = sources.extras.get("bdc_download")
+        fetched = [f["path"] for f in download["files"]] if isinstance(download, dict) else []
+        manifest = write_manifest(self.config, sources, results, written,
+                                  inputs=input_files(self.config, bdc_files=fetched),
+                                  details=written.details)
+        paths = dict(written)
         paths["manifest"] = out_dir / "manifest.json"
         return StudyResult(sources=sources, results=results, paths=paths, manifest=manifest)
 

@@ -2,8 +2,10 @@
 
 In order: the print map (PNG, PDF, SVG: one drawing saved in each), the interactive HTML
 map, the report (HTML, Markdown; it embeds the print map's PNG when there is one), then the
-CSV and GeoPackage exports (:mod:`assetmap.outputs.study_exports`). Every file is written
-inside the output folder.
+CSV and GeoPackage exports (:mod:`assetmap.outputs.study_exports`), then NTIA's BEAD
+challenge-process files (``cai.csv``, ``unserved.csv``, ``underserved.csv``) in ``ntia/``
+(:func:`assetmap.write_ntia_files`, under the study's rule set). Every file is written inside
+the output folder.
 """
 
 from __future__ import annotations
@@ -18,10 +20,20 @@ from assetmap.pipeline.analyse import Results
 from assetmap.pipeline.config import StudyConfig
 from assetmap.pipeline.sources import Sources
 
-__all__ = ["output_paths", "write_outputs"]
+__all__ = ["WrittenOutputs", "output_paths", "write_outputs"]
 
 _PRINT = ("png", "pdf", "svg")
 _EXPORTS = ("csv", "gpkg")
+#: the folder of NTIA's files inside the output folder
+NTIA_DIR = "ntia"
+
+
+class WrittenOutputs(dict[str, Path]):
+    """The files written (format -> path), and in ``details`` what writers reported of them."""
+
+    def __init__(self, paths: dict[str, Path], details: dict[str, Any] | None = None) -> None:
+        super().__init__(paths)
+        self.details: dict[str, Any] = dict(details or {})
 
 
 def output_paths(config: StudyConfig, *, formats: tuple[str, ...],
@@ -56,8 +68,8 @@ def write_outputs(
     *,
     formats: tuple[str, ...],
     out_dir: Path,
-) -> dict[str, Path]:
-    """Write the maps, report and exports named in ``formats`` into ``out_dir``.
+) -> WrittenOutputs:
+    """Write the maps, report, exports and NTIA files named in ``formats`` into ``out_dir``.
 
     Parameters
     ----------
@@ -68,14 +80,16 @@ def write_outputs(
     config : StudyConfig
         The study: its name (the file-name stem), title, plan reach and ``offline_html``.
     formats : tuple of str
-        Any of ``html``, ``png``, ``pdf``, ``svg``, ``report``, ``markdown``, ``csv``, ``gpkg``.
+        Any of ``html``, ``png``, ``pdf``, ``svg``, ``report``, ``markdown``, ``csv``,
+        ``gpkg``, ``ntia``.
     out_dir : Path
         The output folder (created if missing).
 
     Returns
     -------
-    dict
-        Format (or ``<layer>.<extension>`` for an export) -> file written.
+    WrittenOutputs
+        Format (``<layer>.<extension>`` for an export, ``ntia.<file>`` for an NTIA file) ->
+        file written; ``.details["ntia"]`` holds the NTIA files' row counts and rows left out.
 
     Examples
     --------
@@ -114,7 +128,33 @@ def write_outputs(
         paths.update(write_exports(layers=_layers(results, sources, stem),
                                    challenges=results.challenges, out_dir=out_dir,
                                    stem=stem, formats=exports))
-    return paths
+    details: dict[str, Any] = {}
+    if "ntia" in formats:
+        files, details["ntia"] = _ntia(sources, config, out_dir)
+        paths.update(files)
+    return WrittenOutputs(paths, details)
+
+
+def _ntia(sources: Sources, config: StudyConfig,
+          out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Write NTIA's files for the study's schools, partner sites and BDC locations."""
+    from assetmap.bdc.service import service_levels
+    from assetmap.outputs.ntia import write_ntia_files
+
+    levels = None
+    if sources.availability is not None:  # NTIA counts every BSL: codes R, B and X
+        levels = service_levels(sources.availability, rules=config.rules, codes=None)
+    if levels is None and sources.schools is None and sources.sites is None:
+        return {}, {"files": {}, "note": "no BDC files, schools or partner sites: nothing to "
+                                         "write"}
+    written = write_ntia_files(inside(out_dir, NTIA_DIR), levels=levels, sites=sources.sites,
+                               schools=sources.schools, rules=config.rules,
+                               state=config.area["state"])
+    report = written.report
+    detail = {"dir": NTIA_DIR, "files": report["files"], "rejected": report.get("rejected", {}),
+              "locations": report.get("locations"), "cai_types": report.get("cai_types"),
+              "rules": report["rules"]["name"]}
+    return {f"ntia.{name}": path for name, path in written.items()}, detail
 
 
 def _map_layers(results: Results, sources: Sources, config: StudyConfig) -> dict[str, Any]:
