@@ -76,6 +76,7 @@ $(MIN_VENV)/.installed: pyproject.toml requirements/constraints-min.txt
 
 browser:
 	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_axe.sh
 
 ## make docs: build the documentation site into site/
 docs: $(VENV)/.test-installed

@@ -13,7 +13,10 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point, box
 
-from assetmap._report import attach_report, start_report
+from assetmap._report import (  # internal: a loader's report for made-up frames; no public maker
+    attach_report,
+    start_report,
+)
 from assetmap.datasets import data_path
 
 XSS_PAYLOADS = [

@@ -9,16 +9,13 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import Point, box
 
-from assetmap.analysis.access import (
+import assetmap as am
+from assetmap.analysis.access import (  # internal: decay factories (not in am), points, CRS choice
     area_points,
-    coverage_share,
     gaussian,
     linear,
-    nearest_site_distance,
-    sites_within_reach,
     step_fn,
     study_crs,
-    two_step_fca,
 )
 from assetmap.errors import ConfigError, SchemaError
 
@@ -51,19 +48,19 @@ def test_nearest_distance_matches_geodesic_and_filters():
         crs=4326,
     )
     before = sites.copy()
-    lib = nearest_site_distance(areas, sites, site_type="library")
+    lib = am.nearest_site_distance(areas, sites, site_type="library")
     assert lib.index.tolist() == ["a", "b"]
     expect = [geodesic(Point(-102.40, LAT), Point(-102.40, 31.86)),
               geodesic(Point(-102.30, LAT), Point(-102.25, LAT))]
     np.testing.assert_allclose(lib.to_numpy(), expect, rtol=2e-3)
-    wifi = nearest_site_distance(areas, sites, service="public_wifi")
+    wifi = am.nearest_site_distance(areas, sites, service="public_wifi")
     assert wifi.name == "dist_public_wifi_m"
     np.testing.assert_allclose(wifi.iloc[1],
                                geodesic(Point(-102.30, LAT), Point(-102.40, 31.86)), rtol=2e-3)
-    assert nearest_site_distance(areas, sites, site_type="hotspot").isna().all()
+    assert am.nearest_site_distance(areas, sites, site_type="hotspot").isna().all()
     pd.testing.assert_frame_equal(pd.DataFrame(sites), pd.DataFrame(before))
     with pytest.raises(SchemaError, match="svc_tutoring"):
-        nearest_site_distance(areas, sites, service="tutoring")
+        am.nearest_site_distance(areas, sites, service="tutoring")
 
 
 def test_area_points_weighted_internal_and_representative():
@@ -87,15 +84,15 @@ def test_sites_within_reach_by_rurality_and_explicit():
     areas = areas_at([-102.40, -102.40], rural=[False, True])
     sites = gpd.GeoDataFrame(geometry=[Point(east(-102.40, d), LAT)
                                        for d in (1000, 3000, 5000, 15000, 17000)], crs=4326)
-    out = sites_within_reach(areas, sites)
+    out = am.sites_within_reach(areas, sites)
     assert out["sites_within_reach"].tolist() == [2, 4]  # 2 miles urban, 10 miles rural
     assert out["reach_m"].tolist() == [3218.7, 16093.4]
-    out = sites_within_reach(areas, sites, reach_m=5500)
+    out = am.sites_within_reach(areas, sites, reach_m=5500)
     assert out["sites_within_reach"].tolist() == [3, 3]
-    out = sites_within_reach(areas, sites, rural=pd.Series([True, True]), rural_reach_m=20000)
+    out = am.sites_within_reach(areas, sites, rural=pd.Series([True, True]), rural_reach_m=20000)
     assert out["sites_within_reach"].tolist() == [5, 5]
     with pytest.raises(ConfigError):
-        sites_within_reach(areas, sites, reach_m=-1)
+        am.sites_within_reach(areas, sites, reach_m=-1)
 
 
 def test_two_step_fca_hand_computed():
@@ -105,16 +102,16 @@ def test_two_step_fca_hand_computed():
                               geometry=[Point(east(x0, 1000), LAT), Point(east(x0, 4000), LAT)],
                               crs=4326)
     # within 2.5 km: A-S1, B-S1, B-S2.  R1 = 40 / 400, R2 = 10 / 300.
-    out = two_step_fca(demand, supply, demand_col="children", capacity_col="capacity_seats",
-                       d0=2500)
+    out = am.two_step_fca(demand, supply, demand_col="children", capacity_col="capacity_seats",
+                          d0=2500)
     np.testing.assert_allclose(out.to_numpy(), [0.1, 0.1 + 10 / 300], rtol=1e-9)
     assert out.name == "access_2sfca"
     # linear decay, distances 1 km (A-S1, B-S1) and 2 km (B-S2), d0 = 2.5 km
     w1, w2 = 1 - 1000 / 2500, 1 - 2000 / 2500
     r1 = 40 / (100 * w1 + 300 * w1)
     r2 = 10 / (300 * w2)
-    out = two_step_fca(demand, supply, demand_col="children", capacity_col="capacity_seats",
-                       d0=2500, decay=linear(2500))
+    out = am.two_step_fca(demand, supply, demand_col="children", capacity_col="capacity_seats",
+                          d0=2500, decay=linear(2500))
     np.testing.assert_allclose(out.to_numpy(), [r1 * w1, r1 * w1 + r2 * w2], rtol=2e-3)
 
 
@@ -122,11 +119,11 @@ def test_two_step_fca_site_without_demand_and_bad_capacity():
     demand = areas_at([-102.40], households=[50])
     supply = gpd.GeoDataFrame({"cap": [5.0, 7.0]},
                               geometry=[Point(-102.40, LAT), Point(-101.0, LAT)], crs=4326)
-    out = two_step_fca(demand, supply, demand_col="households", capacity_col="cap", d0=3000)
+    out = am.two_step_fca(demand, supply, demand_col="households", capacity_col="cap", d0=3000)
     assert out.tolist() == [0.1]  # the far site has nobody in reach and adds nothing
     supply.loc[1, "cap"] = np.nan
     with pytest.raises(SchemaError, match="row 2"):
-        two_step_fca(demand, supply, demand_col="households", capacity_col="cap", d0=3000)
+        am.two_step_fca(demand, supply, demand_col="households", capacity_col="cap", d0=3000)
 
 
 def test_decay_factories():
@@ -152,7 +149,7 @@ def test_coverage_share_weighted():
                              geometry=[Point(x0, LAT), Point(east(x0, 1000), LAT),
                                        Point(-102.3, LAT)], crs=4326)
     # covered: the points at 0 and 100 m (weights 1 + 1) of 8; the NaN-radius site covers nothing
-    out = coverage_share(areas, sites, points=pts)
+    out = am.coverage_share(areas, sites, points=pts)
     np.testing.assert_allclose(out.to_numpy(), [2 / 8, 0.0])
 
 
@@ -163,12 +160,12 @@ def test_crs_across_utm_zone_boundary():
                              geometry=[Point(-101.95, 31.9), Point(-102.10, 31.8)], crs=4326)
     crs = study_crs(areas, sites)
     assert crs.to_epsg() in (32613, 32614)
-    dist = nearest_site_distance(areas, sites)
+    dist = am.nearest_site_distance(areas, sites)
     expect = [min(geodesic(a, s) for s in sites.geometry) for a in areas.geometry]
     np.testing.assert_allclose(dist.to_numpy(), expect, rtol=1e-3)
     # the same study measured in the other zone gives the same answer within 0.1%
     other = 32614 if crs.to_epsg() == 32613 else 32613
-    np.testing.assert_allclose(nearest_site_distance(areas, sites, crs=other).to_numpy(),
+    np.testing.assert_allclose(am.nearest_site_distance(areas, sites, crs=other).to_numpy(),
                                expect, rtol=1e-3)
 
 
@@ -176,14 +173,14 @@ def test_wide_studies_use_earth_centred_distances():
     areas = areas_at([-120.0, -75.0], lat=40.0)
     sites = gpd.GeoDataFrame(geometry=[Point(-119.9, 40.05), Point(-75.3, 40.1)], crs=4326)
     assert study_crs(areas, sites).to_epsg() == 4978
-    dist = nearest_site_distance(areas, sites)
+    dist = am.nearest_site_distance(areas, sites)
     expect = [geodesic(areas.geometry[0], sites.geometry[0]),
               geodesic(areas.geometry[1], sites.geometry[1])]
     np.testing.assert_allclose(dist.to_numpy(), expect, rtol=5e-3)
     # Alaska (wider than 18 degrees of longitude): also Earth-centred, still within 0.5%
     ak = areas_at([-165.0, -135.0], lat=61.0)
     ak_sites = gpd.GeoDataFrame(geometry=[Point(-164.0, 61.2), Point(-135.5, 60.5)], crs=4326)
-    got = nearest_site_distance(ak, ak_sites).to_numpy()
+    got = am.nearest_site_distance(ak, ak_sites).to_numpy()
     np.testing.assert_allclose(got, [geodesic(ak.geometry[0], ak_sites.geometry[0]),
                                      geodesic(ak.geometry[1], ak_sites.geometry[1])], rtol=5e-3)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 
@@ -13,8 +14,6 @@ import pytest
 import assetmap as am
 from assetmap.datasets import data_path
 from assetmap.errors import DownloadError, RejectedRowsWarning, RepairWarning, SchemaError
-from assetmap.loaders._acs_math import proportion_moe
-from assetmap.loaders.acs import acs_cv_flags
 from tests.http_fixtures import FaultServer, Reply, acs_api_body
 
 API_PATH = "/data/2023/acs/acs5"
@@ -119,12 +118,27 @@ def test_income_share_moe_by_hand(server, b19001):
     assert got["income_lt25k_share_cv"] == pytest.approx(moe / 1.645 / p)
 
 
-def test_proportion_formula_and_ratio_fallback():
+def internet_row(total: int, total_moe: int, none: int, none_moe: int) -> dict[str, str]:
+    """B28002 cells of one tract: ``none`` of ``total`` households without internet."""
+    return {"B28002_001E": str(total), "B28002_001M": str(total_moe),
+            "B28002_002E": str(total - none), "B28002_002M": "10",
+            "B28002_004E": str(total - none), "B28002_004M": "10",
+            "B28002_012E": "0", "B28002_012M": "10",
+            "B28002_013E": str(none), "B28002_013M": str(none_moe)}
+
+
+def test_proportion_formula_and_ratio_fallback(server):
+    server.respond(API_PATH, fake_api({"48135000100": internet_row(1000, 100, 200, 50),
+                                       "48135000200": internet_row(1000, 100, 900, 20),
+                                       "48135000300": internet_row(0, 10, 0, 10)}, []))
+    acs = am.load_acs(state="TX", county="Ector", tables=["internet"],
+                      base_url=server.url("/data"))
+    moe = acs.set_index("GEOID")["no_internet_share_moe"]
     # proportion: sqrt(50^2 - 0.2^2 * 100^2) / 1000
-    assert proportion_moe(200, 50, 1000, 100)[0] == pytest.approx(math.sqrt(2500 - 400) / 1000)
+    assert moe["48135000100"] == pytest.approx(math.sqrt(2500 - 400) / 1000)
     # radicand 20^2 - 0.9^2 * 100^2 < 0 -> ratio formula sqrt(20^2 + 0.9^2 * 100^2) / 1000
-    assert proportion_moe(900, 20, 1000, 100)[0] == pytest.approx(math.sqrt(400 + 8100) / 1000)
-    assert np.isnan(proportion_moe(0, 10, 0, 10)[0])
+    assert moe["48135000200"] == pytest.approx(math.sqrt(400 + 8100) / 1000)
+    assert np.isnan(moe["48135000300"])
 
 
 def one_tract(**cells: str) -> dict[str, dict[str, str]]:
@@ -333,11 +347,11 @@ def test_shares_only_are_averaged():
 
 def test_cv_flags():
     frame = pd.DataFrame({"no_internet_share_cv": [0.1, 0.5], "poverty_share_cv": [0.2, np.nan]})
-    flags = acs_cv_flags(frame)
+    flags = am.acs_cv_flags(frame)
     assert flags["no_internet_share_unreliable"].tolist() == [False, True]
     assert flags["any_unreliable"].tolist() == [False, True]
-    assert acs_cv_flags(frame, threshold=0.05)["poverty_share_unreliable"].tolist() == [True,
-                                                                                       False]
+    assert am.acs_cv_flags(frame, threshold=0.05)["poverty_share_unreliable"].tolist() == [
+        True, False]
 
 
 @pytest.mark.network
@@ -413,3 +427,34 @@ def test_malformed_numbers_are_errors_not_guesses(tmp_path, cell):
     income_csv(path, {"B01003_001E": cell, "B01003_001M": "98"})
     with pytest.raises(SchemaError, match=r"row 3, column 'B01003_001E'.*neither a number"):
         am.read_acs_csv(path, year=2023)
+
+
+@pytest.mark.xfail(strict=True, reason="analysis/join.py (assemble_tracts) only notes an ACS "
+                   "table that matches no tract; the check belongs there (another engineer's)")
+def test_an_acs_table_matching_no_tract_is_not_ranked_silently():
+    demo = am.load_demo()
+    acs = demo.acs.assign(GEOID="06" + demo.acs["GEOID"].str[2:])  # California, not Texas
+    with pytest.raises(am.errors.AssetmapError, match="no tract"):
+        am.assemble_tracts(demo.tracts, acs=acs)
+
+
+def test_repeated_geoids_and_columns_are_errors(tmp_path):
+    path = tmp_path / "acs.csv"
+    codes = ["GEO_ID", "NAME", "B01003_001E", "B01003_001M"]
+    write_census_csv(path, [["1400000US48135000100", "a", "5", "3"],
+                            ["1400000US48135000100", "b", "7", "3"]], codes, codes)
+    with pytest.raises(SchemaError, match=r"acs\.csv: GEOID 48135000100 appears in more"):
+        am.read_acs_csv(path, year=2023)
+    write_census_csv(path, [["1400000US48135000100", "a", "5", "3", "9"]],
+                     [*codes, "B01003_001E"], [*codes, "x"])
+    with pytest.raises(SchemaError, match=r"columns \['B01003_001E'\] appear more than once"):
+        am.read_acs_csv(path, year=2023)
+
+
+def test_a_geoid_twice_in_the_api_answer_is_an_error(server):
+    body = json.dumps([["NAME", "B01003_001E", "B01003_001M", "state", "county", "tract"],
+                       ["a", "5", "3", "48", "135", "000100"],
+                       ["b", "7", "3", "48", "135", "000100"]]).encode()
+    server.route(API_PATH, Reply(body=body))
+    with pytest.raises(SchemaError, match="GEOID 48135000100 appears in more than one row"):
+        am.load_acs(state="TX", tables=["population"], base_url=server.url("/data"))

@@ -22,8 +22,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import GeometryCollection, Point, Polygon, box
 
-from assetmap._report import get_report
-from assetmap.bdc.read import load_bdc, load_bdc_summary
+import assetmap as am
 from assetmap.datasets import data_path
 from assetmap.errors import (
     ConfigError,
@@ -32,14 +31,7 @@ from assetmap.errors import (
     RepairWarning,
     SchemaError,
 )
-from assetmap.loaders.acs import read_acs_csv
-from assetmap.loaders.census import load_tracts
-from assetmap.loaders.nces import read_attendance_zones, read_schools
-from assetmap.loaders.partners import read_partner_sites
-from assetmap.loaders.rurality import read_ruca
-from assetmap.loaders.speedtests import read_speedtests
-from assetmap.loaders.survey import read_survey
-from assetmap.pipeline import Study
+from assetmap.loaders.rurality import read_ruca  # internal: the RUCA reader is not in am
 from tests.http_fixtures import shapefile_zip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,23 +84,23 @@ def case(case_id: str):
 def _(tmp: Path) -> None:
     path = write(tmp, "bdc_48_empty.csv", b"")
     with pytest.raises(SchemaError, match=r"bdc_48_empty\.csv: empty file"):
-        load_bdc(path)
+        am.load_bdc(path)
 
 
 @case("bdc-bom")
 def _(tmp: Path) -> None:
     lines = bdc_lines(10)
     path = write(tmp, "bdc_48_bom.csv", b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n")
-    frame = load_bdc(path, codes=None)
+    frame = am.load_bdc(path, codes=None)
     assert len(frame) == 10
-    assert accounted(get_report(frame))
+    assert accounted(am.get_report(frame))
 
 
 @case("bdc-semicolon")
 def _(tmp: Path) -> None:
     path = write(tmp, "bdc_48_semi.csv", "\n".join(bdc_lines(5)).replace(",", ";") + "\n")
     with pytest.raises(SchemaError, match=r"bdc_48_semi\.csv, row 0, column 'frn'.*missing"):
-        load_bdc(path)
+        am.load_bdc(path)
 
 
 @case("bdc-geoid-lost-zero")
@@ -117,9 +109,9 @@ def _(tmp: Path) -> None:
     row = "0001,130001,Cable Co,1001,40,1000,35,1,R,AL,10010201001000,8844c0a36dfffff"
     path = write(tmp, "bdc_01_lost.csv", BDC_HEADER + "\n" + row + "\n")
     with pytest.warns(RepairWarning, match="1 of 1"):
-        frame = load_bdc(path)
+        frame = am.load_bdc(path)
     assert frame["block_geoid"].tolist() == ["010010201001000"]
-    assert get_report(frame)["repaired"]
+    assert am.get_report(frame)["repaired"]
 
 
 @case("bdc-geoid-scientific")
@@ -129,8 +121,8 @@ def _(tmp: Path) -> None:
     parts[10] = "4.81350001E+14"
     path = write(tmp, "bdc_48_sci.csv", "\n".join([lines[0], lines[1], ",".join(parts)]) + "\n")
     with pytest.warns(RejectedRowsWarning, match="block_geoid"):
-        frame = load_bdc(path, codes=None)
-    report = get_report(frame)
+        frame = am.load_bdc(path, codes=None)
+    report = am.get_report(frame)
     assert len(frame) == 1
     assert accounted(report)
 
@@ -143,7 +135,7 @@ def _(tmp: Path) -> None:
     path = write(tmp, "bdc_48_units.csv", "\n".join([lines[0], lines[1], ",".join(parts)]) + "\n")
     with pytest.raises(SchemaError, match=r"(?s)(?=.*bdc_48_units\.csv)"
                                           r"(?=.*max_advertised_download_speed)"):
-        load_bdc(path, codes=None)
+        am.load_bdc(path, codes=None)
 
 
 @case("bdc-unknown-technology")
@@ -153,9 +145,9 @@ def _(tmp: Path) -> None:
     parts[4] = "99"
     path = write(tmp, "bdc_48_tech.csv", "\n".join([lines[0], ",".join(parts), *lines[2:]]) + "\n")
     with pytest.warns(RejectedRowsWarning, match="unknown technology"):
-        frame = load_bdc(path, codes=None)
+        frame = am.load_bdc(path, codes=None)
     assert len(frame) == 3
-    assert accounted(get_report(frame))
+    assert accounted(am.get_report(frame))
 
 
 @case("bdc-truncated-zip")
@@ -163,7 +155,7 @@ def _(tmp: Path) -> None:
     body = BDC_ZIP.read_bytes()
     path = write(tmp, "bdc_48_trunc.zip", body[: len(body) // 3])
     with pytest.raises(SchemaError, match=r"bdc_48_trunc\.zip: truncated or corrupt zip"):
-        load_bdc(path)
+        am.load_bdc(path)
 
 
 @case("bdc-zip-without-csv")
@@ -173,7 +165,7 @@ def _(tmp: Path) -> None:
         archive.writestr("readme.pdf", b"%PDF-1.4")
     path = write(tmp, "bdc_48_nocsv.zip", buffer.getvalue())
     with pytest.raises(SchemaError, match=r"bdc_48_nocsv\.zip: the zip holds no CSV"):
-        load_bdc(path)
+        am.load_bdc(path)
 
 
 @case("bdc-huge-line")
@@ -182,7 +174,7 @@ def _(tmp: Path) -> None:
     path = write(tmp, "bdc_48_huge.csv",
                  "\n".join([lines[0], lines[1], "9" * 3_000_000, lines[2]]) + "\n")
     with pytest.raises(SchemaError, match=r"bdc_48_huge\.csv"):
-        load_bdc(path, codes=None)
+        am.load_bdc(path, codes=None)
 
 
 # --------------------------------------------------------------------------- BDC summary
@@ -194,7 +186,7 @@ SUMMARY = data_path("fcc", "fcc_bdc_J25_fixed_summary_by_place_ector_area.csv")
 def _(tmp: Path) -> None:
     path = write(tmp, "summary.csv", b"")
     with pytest.raises(SchemaError, match=r"summary\.csv: empty file"):
-        load_bdc_summary(path)
+        am.load_bdc_summary(path)
 
 
 @case("summary-missing-column")
@@ -202,7 +194,7 @@ def _(tmp: Path) -> None:
     text = SUMMARY.read_text("utf-8").replace("speed_25_3", "speed_25_3_mbps", 1)
     path = write(tmp, "summary.csv", text)
     with pytest.raises(SchemaError, match=r"summary\.csv, row 0, column 'speed_25_3'"):
-        load_bdc_summary(path)
+        am.load_bdc_summary(path)
 
 
 @case("summary-share-out-of-range")
@@ -213,8 +205,8 @@ def _(tmp: Path) -> None:
     path = tmp / "summary.csv"
     raw.to_csv(path, index=False)
     with pytest.warns(RejectedRowsWarning):
-        frame = load_bdc_summary(path)
-    report = get_report(frame)
+        frame = am.load_bdc_summary(path)
+    report = am.get_report(frame)
     assert sum(report["rejected"].values()) == 1
 
 
@@ -225,7 +217,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     path = write(tmp, "tl_2020_48_tract.zip", b"")
     with pytest.raises(SchemaError, match=r"tl_2020_48_tract\.zip"):
-        load_tracts(path=path)
+        am.load_tracts(path=path)
 
 
 @case("tiger-truncated-zip")
@@ -233,7 +225,7 @@ def _(tmp: Path) -> None:
     body = shapefile_zip(tracts().to_crs(4269), "tl_2020_48_tract")
     path = write(tmp, "tl_2020_48_tract.zip", body[: len(body) // 2])
     with pytest.raises(SchemaError, match=r"tl_2020_48_tract\.zip"):
-        load_tracts(path=path)
+        am.load_tracts(path=path)
 
 
 @case("tiger-projected-labelled-4326")
@@ -243,14 +235,14 @@ def _(tmp: Path) -> None:
     path = tmp / "tracts.geojson"
     frame.to_file(path)
     with pytest.raises(SchemaError, match=r"tracts\.geojson: .*not longitude/latitude"):
-        load_tracts(path=path)
+        am.load_tracts(path=path)
 
 
 @case("tiger-mixed-crs-reprojected")
 def _(tmp: Path) -> None:
     # a tract layer in Texas Central (EPSG:2277, US feet) with its .prj: read and reprojected
     path = write(tmp, "tracts_2277.zip", shapefile_zip(tracts().to_crs(2277), "tracts_2277"))
-    frame = load_tracts(path=path)
+    frame = am.load_tracts(path=path)
     assert frame.crs.to_epsg() == 4326
     expected = tracts().set_index("GEOID").geometry.to_crs(32613).centroid
     got = frame.set_index("GEOID").geometry.to_crs(32613).centroid
@@ -265,7 +257,7 @@ def _(tmp: Path) -> None:
     path = tmp / "tracts.geojson"
     frame.to_file(path)
     with pytest.warns(RepairWarning, match="leading zero"):
-        out = load_tracts(path=path)
+        out = am.load_tracts(path=path)
     assert out["GEOID"].tolist() == ["06001400100", "06001400200", "06001400300"]
 
 
@@ -278,8 +270,8 @@ def _(tmp: Path) -> None:
     path = tmp / "tracts.gpkg"
     frame.to_file(path)
     with pytest.warns(RejectedRowsWarning, match="empty or non-polygon"):
-        out = load_tracts(path=path)
-    report = get_report(out)
+        out = am.load_tracts(path=path)
+    report = am.get_report(out)
     assert len(out) == 2
     assert accounted(report)
     assert report["rejected_rows"]["empty or non-polygon geometry"] == [2, 3]
@@ -293,7 +285,7 @@ def _(tmp: Path) -> None:
     path = tmp / "tracts.gpkg"
     frame.to_file(path)
     with pytest.warns(RepairWarning, match="make_valid"):
-        out = load_tracts(path=path)
+        out = am.load_tracts(path=path)
     assert out.geometry.is_valid.all()
     assert len(out) == 2
 
@@ -307,14 +299,14 @@ ACS = data_path("acs", "acs_b19001_tracts_ector_midland_andrews.csv")
 def _(tmp: Path) -> None:
     path = write(tmp, "acs.csv", b"")
     with pytest.raises(SchemaError, match=r"acs\.csv: not a readable CSV file: the file is empty"):
-        read_acs_csv(path)
+        am.read_acs_csv(path)
 
 
 @case("acs-csv-utf16")
 def _(tmp: Path) -> None:
     path = write(tmp, "acs.csv", ACS.read_text("utf-8").encode("utf-16"))
     with pytest.raises(SchemaError, match=r"acs\.csv: not a readable CSV file.*UTF-8"):
-        read_acs_csv(path)
+        am.read_acs_csv(path)
 
 
 @case("acs-csv-geoid-scientific")
@@ -323,7 +315,7 @@ def _(tmp: Path) -> None:
     lines[3] = "4.8135E+10" + lines[3][11:]
     path = write(tmp, "acs.csv", "\n".join(lines) + "\n")
     with pytest.raises(GeoidError, match=r"acs\.csv, row 3, column 'GEOID'.*scientific"):
-        read_acs_csv(path)
+        am.read_acs_csv(path)
 
 
 @case("acs-csv-geoid-lost-zero")
@@ -331,7 +323,7 @@ def _(tmp: Path) -> None:
     text = "GEOID,B01003_001E,B01003_001M\n6001400100,3120,250\n6001400200,2007,310\n"
     path = write(tmp, "acs.csv", text)
     with pytest.warns(RepairWarning, match="leading zero"):
-        frame = read_acs_csv(path)
+        frame = am.read_acs_csv(path)
     assert frame["GEOID"].tolist() == ["06001400100", "06001400200"]
 
 
@@ -339,7 +331,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     path = write(tmp, "acs.csv", ACS.read_text("utf-8").replace(",", ";"))
     with pytest.raises(SchemaError, match=r"acs\.csv: no GEO_ID or GEOID column"):
-        read_acs_csv(path)
+        am.read_acs_csv(path)
 
 
 @case("acs-csv-all-empty-column")
@@ -349,7 +341,7 @@ def _(tmp: Path) -> None:
     path = tmp / "acs.csv"
     raw.to_csv(path, index=False)
     with pytest.warns(RepairWarning, match="annotation"):
-        frame = read_acs_csv(path)
+        frame = am.read_acs_csv(path)
     assert frame["B19001_002E"].isna().all()
     assert len(frame) == len(raw)
 
@@ -363,7 +355,7 @@ TEA = data_path("schools", "tea_schools_2023_24_ector_midland_andrews.csv")
 def _(tmp: Path) -> None:
     path = write(tmp, "schools.csv", b"")
     with pytest.raises(SchemaError, match=r"schools\.csv: not a readable CSV file: .*empty"):
-        read_schools(path)
+        am.read_schools(path)
 
 
 @case("schools-latin1")
@@ -371,7 +363,7 @@ def _(tmp: Path) -> None:
     text = TEA.read_text("utf-8").replace("BOWIE", "BOWIÉ")
     path = write(tmp, "schools.csv", text.encode("cp1252"))
     with pytest.warns(RepairWarning, match="Windows-1252"):
-        frame = read_schools(path, district="4818000", districts=data_path(
+        frame = am.read_schools(path, district="4818000", districts=data_path(
             "schools", "nces_ccd_2013_14_districts_ector_neighbors.csv"))
     assert any("BOWIÉ" in n for n in frame["name"])
 
@@ -381,14 +373,14 @@ def _(tmp: Path) -> None:
     lines = TEA.read_text("utf-8").splitlines()
     path = write(tmp, "schools.csv", "\n".join([lines[0], "x" * 2_000_000, *lines[1:]]))
     with pytest.raises(SchemaError, match=r"schools\.csv: .*enormous single line"):
-        read_schools(path)
+        am.read_schools(path)
 
 
 @case("schools-semicolon")
 def _(tmp: Path) -> None:
     path = write(tmp, "schools.csv", TEA.read_text("utf-8").replace(",", ";"))
     with pytest.raises(SchemaError, match=r"schools\.csv: found no header row"):
-        read_schools(path)
+        am.read_schools(path)
 
 
 @case("schools-truncated-county-name")
@@ -397,7 +389,7 @@ def _(tmp: Path) -> None:
     cut = text.index("\nECTOR,") + 3  # a file cut inside a county name: "EC"
     path = write(tmp, "schools.csv", text[:cut])
     with pytest.raises(GeoidError, match=r"schools\.csv, row \d+, column 'county'"):
-        read_schools(path)
+        am.read_schools(path)
 
 
 @case("schools-all-empty-coordinates")
@@ -407,8 +399,8 @@ def _(tmp: Path) -> None:
     path = tmp / "schools.csv"
     raw.to_csv(path, index=False)
     with pytest.warns(RejectedRowsWarning, match="no coordinates"):
-        frame = read_schools(path)
-    report = get_report(frame)
+        frame = am.read_schools(path)
+    report = am.get_report(frame)
     assert len(frame) == 0
     assert report["rejected"]["no coordinates"] == len(raw)
 
@@ -421,16 +413,16 @@ PARTNERS = data_path("partners", "ector_partner_sites_illustrative.csv")
 @case("partners-bom")
 def _(tmp: Path) -> None:
     path = write(tmp, "partners.csv", b"\xef\xbb\xbf" + PARTNERS.read_bytes())
-    frame = read_partner_sites(path)
+    frame = am.read_partner_sites(path)
     assert len(frame) == len(pd.read_csv(PARTNERS))
-    assert accounted(get_report(frame))
+    assert accounted(am.get_report(frame))
 
 
 @case("partners-utf16")
 def _(tmp: Path) -> None:
     path = write(tmp, "partners.csv", PARTNERS.read_text("utf-8").encode("utf-16"))
     with pytest.warns(RepairWarning, match="UTF-16"):
-        frame = read_partner_sites(path)
+        frame = am.read_partner_sites(path)
     assert len(frame) == len(pd.read_csv(PARTNERS))
 
 
@@ -438,7 +430,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     path = write(tmp, "partners.csv", bytes(range(256)) * 8)
     with pytest.raises(SchemaError, match=r"partners\.csv"), pytest.warns(RepairWarning):
-        read_partner_sites(path)
+        am.read_partner_sites(path)
 
 
 @case("partners-duplicate-keys")
@@ -448,7 +440,7 @@ def _(tmp: Path) -> None:
     lines[1:] = [re.sub(r"^([^,]*,[^,]*,)", r"\1x,", line) for line in lines[1:]]
     path = write(tmp, "partners.csv", "\n".join(lines) + "\n")
     with pytest.raises(SchemaError, match=r"partners\.csv, column 'Site Name'.*both mean 'name'"):
-        read_partner_sites(path)
+        am.read_partner_sites(path)
 
 
 @case("partners-all-empty-column")
@@ -457,7 +449,7 @@ def _(tmp: Path) -> None:
     raw["capacity_seats"] = ""
     path = tmp / "partners.csv"
     raw.to_csv(path, index=False)
-    frame = read_partner_sites(path)
+    frame = am.read_partner_sites(path)
     assert frame["capacity_seats"].isna().all()
     assert len(frame) == len(raw)
 
@@ -471,7 +463,7 @@ SURVEY = data_path("survey", "ector_family_survey_illustrative.csv")
 def _(tmp: Path) -> None:
     path = write(tmp, "survey.csv", b"")
     with pytest.raises(SchemaError, match=r"survey\.csv: not a readable CSV file: .*empty"):
-        read_survey(path, areas=tracts())
+        am.read_survey(path, areas=tracts())
 
 
 @case("survey-latin1")
@@ -483,8 +475,8 @@ def _(tmp: Path) -> None:
     lines[1] = lines[1].replace(",Sí, señor", ',"Sí, señor"')
     path = write(tmp, "survey.csv", "\n".join(lines).encode("cp1252"))
     with pytest.warns(RepairWarning, match="Windows-1252"):
-        frame = read_survey(path, areas=tracts())
-    assert get_report(frame)["rows_aggregated"] == len(lines) - 1
+        frame = am.read_survey(path, areas=tracts())
+    assert am.get_report(frame)["rows_aggregated"] == len(lines) - 1
 
 
 @case("survey-projected-coordinates")
@@ -495,8 +487,8 @@ def _(tmp: Path) -> None:
     path = tmp / "survey.csv"
     raw.to_csv(path, index=False)
     with pytest.warns(RejectedRowsWarning):
-        frame = read_survey(path, areas=tracts())
-    report = get_report(frame)
+        frame = am.read_survey(path, areas=tracts())
+    report = am.get_report(frame)
     assert report["rows_aggregated"] + sum(report["rejected"].values()) == 40
     assert sum(report["rejected"].values()) == 5
 
@@ -518,7 +510,7 @@ def _(tmp: Path) -> None:
     bowtie = Polygon([(-102.40, 31.80), (-102.30, 31.90), (-102.30, 31.80), (-102.40, 31.90)])
     path = _zones(tmp, [bowtie, box(-102.5, 31.7, -102.45, 31.75)])
     with pytest.warns(RepairWarning, match="make_valid"):
-        zones = read_attendance_zones(path)
+        zones = am.read_attendance_zones(path)
     assert zones.geometry.is_valid.all()
     assert len(zones) == 2
 
@@ -528,8 +520,8 @@ def _(tmp: Path) -> None:
     path = _zones(tmp, [box(-102.5, 31.7, -102.45, 31.75), Polygon(),
                         GeometryCollection([Point(-102.4, 31.8)])])
     with pytest.warns(RejectedRowsWarning, match="not a polygon"):
-        zones = read_attendance_zones(path)
-    report = get_report(zones)
+        zones = am.read_attendance_zones(path)
+    report = am.get_report(zones)
     assert len(zones) == 1
     assert accounted(report)
 
@@ -541,7 +533,7 @@ def _(tmp: Path) -> None:
     path = tmp / "zones.geojson"
     frame.to_file(path)
     with pytest.raises(SchemaError, match=r"zones\.geojson: .*not longitude/latitude"):
-        read_attendance_zones(path)
+        am.read_attendance_zones(path)
 
 
 @case("zones-mixed-crs")
@@ -551,7 +543,7 @@ def _(tmp: Path) -> None:
     path = tmp / "zones.gpkg"
     gpd.GeoDataFrame({"schnam": ["A"]}, geometry=[box(-102.4, 31.8, -102.3, 31.9)],
                      crs=4326).to_crs(3857).to_file(path)
-    zones = read_attendance_zones(path, schools=school)
+    zones = am.read_attendance_zones(path, schools=school)
     assert zones.crs.to_epsg() == 4326
     assert zones["school_id"].tolist() == ["481800000001"]
 
@@ -563,7 +555,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     path = write(tmp, "study.toml", b"")
     with pytest.raises(ConfigError, match=r"study\.toml: \[area\] state is required"):
-        Study.from_toml(path)
+        am.Study.from_toml(path)
 
 
 @case("study-latin1")
@@ -571,27 +563,29 @@ def _(tmp: Path) -> None:
     path = write(tmp, "study.toml", '[study]\ntitle = "Año"\n[area]\nstate = "TX"\n'
                  .encode("latin-1"))
     with pytest.raises(ConfigError, match=r"study\.toml: not UTF-8"):
-        Study.from_toml(path)
+        am.Study.from_toml(path)
 
 
 @case("study-name-traversal")
 def _(tmp: Path) -> None:
-    study = Study.from_dict({"study": {"name": "../../etc/x"}, "area": {"state": "TX"},
-                             "outputs": {"dir": str(tmp / "out")}})
-    from assetmap.outputs.study_exports import inside as _inside
-    from assetmap.outputs.study_exports import safe_stem as _safe_stem
+    study = am.Study.from_dict({"study": {"name": "../../etc/x"}, "area": {"state": "TX"},
+                                "outputs": {"dir": str(tmp / "out")}})
+    from assetmap.outputs.study_exports import (  # internal: path guards, no study run needed
+        inside,
+        safe_stem,
+    )
 
-    stem = _safe_stem(study.config.study["name"])
+    stem = safe_stem(study.config.study["name"])
     assert "/" not in stem
     assert ".." not in stem
-    assert _inside(study.config.out_dir, f"{stem}_report.html").parent == (tmp / "out").resolve()
+    assert inside(study.config.out_dir, f"{stem}_report.html").parent == (tmp / "out").resolve()
 
 
 @case("study-wrong-type")
 def _(tmp: Path) -> None:
     path = write(tmp, "study.toml", '[area]\nstate = "TX"\ncounties = "Ector"\n')
     with pytest.raises(ConfigError, match=r"study\.toml: \[area\] counties must be list"):
-        Study.from_toml(path)
+        am.Study.from_toml(path)
 
 
 # --------------------------------------------------------------------------- speed tests and RUCA
@@ -603,7 +597,7 @@ SPEED = data_path("speedtests", "ector_speedtests_illustrative.csv")
 def _(tmp: Path) -> None:
     path = write(tmp, "tests.csv", b"")
     with pytest.raises(SchemaError, match=r"tests\.csv: not a readable CSV file"):
-        read_speedtests(path)
+        am.read_speedtests(path)
 
 
 @case("speedtests-latin1")
@@ -611,14 +605,14 @@ def _(tmp: Path) -> None:
     path = write(tmp, "tests.csv", SPEED.read_text("utf-8").replace("wifi", "wifí")
                  .encode("latin-1"))
     with pytest.raises(SchemaError, match=r"tests\.csv: not a readable CSV file"):
-        read_speedtests(path)
+        am.read_speedtests(path)
 
 
 @case("speedtests-semicolon")
 def _(tmp: Path) -> None:
     path = write(tmp, "tests.csv", SPEED.read_text("utf-8").replace(",", ";"))
     with pytest.raises(SchemaError, match=r"tests\.csv: no download speed column"):
-        read_speedtests(path)
+        am.read_speedtests(path)
 
 
 @case("ruca-zero-byte")

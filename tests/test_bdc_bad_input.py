@@ -20,11 +20,6 @@ from tests.bdc_fixtures import HEADER, csv_text, offer, write_csv, write_zip
 
 GOOD = [offer("1", 50, 1000, 1000, provider="F1"), offer("2", 40, 300, 10, provider="K1"),
         offer("3", 10, 25, 3, provider="C1")]
-# aggregate_bdc builds its report in bdc/aggregate.py, which counts rows only after its
-# filters until it uses bdc/_counts.tally (the change is in the lead's report)
-COUNTED_AFTER_FILTERS = pytest.mark.xfail(
-    strict=True, reason="aggregate_bdc counts rows after its filters (bdc/aggregate.py does "
-                        "not yet call bdc._counts.tally)")
 
 
 @pytest.fixture(params=["load", "aggregate"])
@@ -33,7 +28,7 @@ def reader(request):
     return am.load_bdc if request.param == "load" else am.aggregate_bdc
 
 
-@pytest.fixture(params=["load", pytest.param("aggregate", marks=COUNTED_AFTER_FILTERS)])
+@pytest.fixture(params=["load", "aggregate"])
 def counting_reader(request):
     """Both entry points, where the report must count every row before the filters."""
     return am.load_bdc if request.param == "load" else am.aggregate_bdc
@@ -538,26 +533,42 @@ def test_no_raw_exception_from_the_engines(tmp_path, reader):
 
 # --- the fast engine of aggregate_bdc (numba), when installed -------------------------------
 
-FAST_LETTERS = pytest.mark.xfail(
-    strict=True, reason="the fast engine compares business_residential_code and state_usps "
-                        "exactly: rows with ' r ', 'x' or ' tx ' are left out uncounted")
-FAST_COUNTS = pytest.mark.xfail(
-    strict=True, reason="the fast engine counts rows after its filters (rows_read: selected "
-                        "rows only; no 'filtered', no 'checks')")
-
-
-@FAST_LETTERS
-def test_fast_engine_letter_codes(tmp_path):
+@pytest.mark.parametrize("ids", ["short", "usual widths"])
+def test_fast_engine_letter_codes(tmp_path, caplog, ids):
     pytest.importorskip("numba", reason="the fast engine needs the optional numba")
-    rows = [offer("1", 50, 1000, 1000, code=" r "), offer("2", 40, 300, 10, code="x"),
-            offer("3", 10, 25, 3, state=" tx ")]
+    import logging
+
+    # short ids: lines the parser reads field by field; usual widths: from fixed offsets
+    loc = (lambda i: str(i)) if ids == "short" else (lambda i: str(1000000000 + i))
+    rows = [offer(loc(1), 50, 1000, 1000, code=" r "), offer(loc(2), 40, 300, 10, code="x"),
+            offer(loc(3), 10, 25, 3, state=" tx "), offer(loc(4), 10, 25, 3, state="tx"),
+            offer(loc(5), 50, 1000, 1000, code="b"), offer(loc(6), 50, 1000, 1000, state="ok"),
+            offer(loc(7), 50, 100, 20, code="\tX")]
     path = write_csv(tmp_path / "bdc_48_Case.csv", rows)
-    fast = am.aggregate_bdc(path, engine="numba", states=["TX"])
-    pd.testing.assert_frame_equal(fast, am.aggregate_bdc(path, engine="duckdb", states=["TX"]))
+    with caplog.at_level(logging.INFO, logger="assetmap.bdc.fast.engine"):
+        fast = am.aggregate_bdc(path, engine="numba", states=[" tx"], codes=["r", "X "])
+    assert not caplog.records, [r.getMessage() for r in caplog.records]  # no fall-back
+    slow = am.aggregate_bdc(path, engine="duckdb", states=[" tx"], codes=["r", "X "])
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert fast.attrs == slow.attrs
+    assert fast["locations"].sum() == 5
+    assert am.get_report(fast)["filtered"] == {
+        "outside the states ['TX']": 1, "business_residential_code not in ['R', 'X']": 1}
 
 
-@pytest.mark.parametrize("engine", [pytest.param("numba", marks=FAST_COUNTS),
-                                    pytest.param("duckdb", marks=COUNTED_AFTER_FILTERS)])
+def test_fast_engine_hands_a_code_not_in_ascii_to_duckdb(tmp_path, caplog):
+    pytest.importorskip("numba", reason="the fast engine needs the optional numba")
+    import logging
+
+    rows = [*GOOD, offer("4", 50, 1000, 1000, code="ʀ")]  # a small capital R
+    path = write_csv(tmp_path / "bdc_48_Wide.csv", rows)
+    with caplog.at_level(logging.INFO, logger="assetmap.bdc.fast.engine"):
+        fast = am.aggregate_bdc(path, engine="numba")
+    assert any("goes to the DuckDB engine" in r.getMessage() for r in caplog.records)
+    assert am.get_report(fast)["filtered"] == {"business_residential_code not in ['R', 'X']": 1}
+
+
+@pytest.mark.parametrize("engine", ["numba", "duckdb"])
 def test_both_engines_count_before_the_filters(tmp_path, engine):
     if engine == "numba":
         pytest.importorskip("numba", reason="the fast engine needs the optional numba")

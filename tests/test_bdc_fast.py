@@ -101,7 +101,9 @@ def test_hand_made_case_against_hand_counts(tmp_path, caplog):
     # tract 2: 3 (UFW only, unserved), 4 (25/3: underserved), 6 (100/19: underserved)
     assert (t2.locations, t2.unserved, t2.underserved, t2.unlicensed_fw_only) == (3, 1, 2, 1)
     assert (t2.providers, t2.providers_100_20, t2.tech_copper_share) == (4, 0.0, 1 / 3)
-    assert fast.attrs["assetmap"]["rows_read"] == 10  # the business-only row is not kept
+    report = fast.attrs["assetmap"]
+    assert report["rows_read"] == 11  # every row, counted before the selection
+    assert report["filtered"] == {"business_residential_code not in ['R', 'X']": 1}
 
 
 def test_zip_of_hand_made_rows(tmp_path, caplog):

@@ -285,7 +285,84 @@ def test_no_control_covers_another_at_desktop_and_phone_sizes(demo, demo_driver,
     shot = ARTIFACTS / f"a11y_equity_map_{viewport}.png"
     assert demo_driver.save_screenshot(str(shot))
     print(f"screenshot: {shot}")
-    for box in boxes:  # every box inside the page
-        assert box["left"] >= -0.5 and box["right"] <= width + 0.5, box
-        assert box["top"] >= -0.5 and box["bottom"] <= height + 0.5, box
+    outside = [box["name"] for box in boxes if box["left"] < -0.5 or box["top"] < -0.5
+               or box["right"] > width + 0.5 or box["bottom"] > height + 0.5]
+    assert outside == []
     assert _overlaps(boxes) == []
+    errors = [e for e in demo_driver.get_log("browser")
+              if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+    assert errors == []
+
+
+def test_the_map_as_tables_lists_every_area_value_and_site(demo, demo_driver):
+    from selenium.webdriver.common.keys import Keys
+
+    _open(demo_driver, _demo_map(demo))
+    _wait(demo_driver, lambda d: _count(d, "path.am-priority") > 0)
+    summary = demo_driver.find_element("css selector", ".am-data summary")
+    assert summary.text == "Show as table"
+    summary.click()
+    panel = demo_driver.find_element("css selector", ".am-data-panel")
+    assert panel.is_displayed()
+    tables = demo_driver.execute_script(
+        "return Array.from(document.querySelectorAll('.am-data-panel table')).map(function (t)"
+        " { return {caption: t.caption.textContent, head: Array.from(t.tHead.rows[0].cells)"
+        ".map(function (c) { return c.textContent; }), rows: Array.from(t.tBodies[0].rows)"
+        ".map(function (r) { return Array.from(r.cells).map(function (c) {"
+        " return c.textContent; }); })}; });"
+    )
+    areas = tables[0]
+    assert len(areas["rows"]) == _count(demo_driver, "path.am-priority")
+    for theme in ("Priority", "Fiber presence", "Adoption gap", "Need"):
+        assert any(label.startswith(theme) for label in areas["head"]), theme
+    priority = next(i for i, h in enumerate(areas["head"]) if h.startswith("Priority"))
+    assert all(row[priority] for row in areas["rows"])  # a value for every tract
+    names = demo_driver.execute_script(
+        "return Array.from(document.querySelectorAll('.am-site')).map(function (e) {"
+        " return e.getAttribute('aria-label'); });"
+    )
+    site_rows = next(t["rows"] for t in tables if t["caption"].startswith("Partner sites"))
+    assert len(names) == len(site_rows)
+    assert sorted(names) == sorted(row[0] for row in site_rows)
+    panel.send_keys(Keys.ESCAPE)  # Escape folds the table and gives the focus back
+    assert not panel.is_displayed()
+    assert demo_driver.switch_to.active_element == summary
+
+
+def test_escape_closes_popups_and_tooltips_and_every_button_has_a_name(page):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    driver, scored, _ = page
+    _wait(driver, lambda d: _count(d, "path.am-tract") >= len(scored))  # any theme shown
+    driver.execute_script("document.querySelector('.am-site').click()")
+    _wait(driver, lambda d: _count(d, ".leaflet-popup") == 1)
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    _wait(driver, lambda d: _count(d, ".leaflet-popup") == 0)
+    ActionChains(driver).move_to_element(
+        driver.find_elements("css selector", "path.am-tract")[0]).perform()
+    _wait(driver, lambda d: _count(d, ".leaflet-tooltip") >= 1)
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    _wait(driver, lambda d: _count(d, ".leaflet-tooltip") == 0)
+    unnamed = driver.execute_script(
+        "return Array.from(document.querySelectorAll('[role=button], button, a[href]'))"
+        ".filter(function (e) { return !(e.getAttribute('aria-label') || e.title"
+        " || e.textContent.trim()); }).map(function (e) { return e.outerHTML.slice(0, 80); });"
+    )
+    assert unnamed == []
+    regions = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.am-legend, .am-data-panel,"
+        " .leaflet-control-layers-list')).map(function (e) { return [e.tabIndex,"
+        " e.getAttribute('aria-label')]; });"
+    )
+    assert regions
+    assert all(tab == 0 and label for tab, label in regions)
+    driver.execute_script("document.activeElement.blur()")
+    ActionChains(driver).send_keys(Keys.TAB).perform()  # the first tab stop shows its focus
+    outline = driver.execute_script(
+        "var s = getComputedStyle(document.activeElement);"
+        "return [document.activeElement.tagName, s.outlineStyle, s.outlineWidth];"
+    )
+    assert outline[1] != "none" and outline[2] != "0px", outline  # noqa: PT018
+    assert driver.execute_script("return document.documentElement.lang") == "en"
+    assert driver.title == "Ector County <b>priority</b>"

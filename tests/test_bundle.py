@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from assetmap.bdc.read import load_bdc
-from assetmap.bdc.service import service_by_area
-from assetmap.datasets import ILLUSTRATIVE_BDC, ILLUSTRATIVE_BDC_PREVIOUS, data_path
-from assetmap.pipeline.sources import load_releases
+import assetmap as am
+from assetmap.datasets import data_path
+from assetmap.pipeline.sources import load_releases  # internal: the pipeline's parallel loader
+
+ILLUSTRATIVE_BDC = ("fcc", "bdc_48_illustrative_ector_fixed_availability_J25.zip")
+ILLUSTRATIVE_BDC_PREVIOUS = ("fcc", "bdc_48_illustrative_ector_fixed_availability_D24.zip")
 
 
 def test_both_releases_equal_loading_them_one_after_the_other():
     found, other = load_releases(data_path(*ILLUSTRATIVE_BDC),
                                  data_path(*ILLUSTRATIVE_BDC_PREVIOUS), meanwhile=lambda: 42)
     assert other == 42
-    old = load_bdc(data_path(*ILLUSTRATIVE_BDC_PREVIOUS))
+    old = am.load_bdc(data_path(*ILLUSTRATIVE_BDC_PREVIOUS))
     assert found["previous_availability"].equals(old)
-    assert found["previous_service"].equals(service_by_area(old, level="tract"))
-    assert found["service"].equals(service_by_area(found["locations"], level="tract"))
+    assert found["previous_service"].equals(am.service_by_area(old, level="tract"))
+    assert found["service"].equals(am.service_by_area(found["locations"], level="tract"))
     assert len(found["locations"]) == found["availability"]["location_id"].nunique()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 
 import geopandas as gpd
@@ -13,7 +14,6 @@ from shapely.geometry import box
 import assetmap as am
 from assetmap.datasets import data_path
 from assetmap.errors import ConfigError, DownloadError, OfflineError, RepairWarning, SchemaError
-from assetmap.loaders.census import boundary_url
 from tests.http_fixtures import FaultServer, Reply, ector_tracts_nad83, shapefile_zip
 
 TIGER_TRACT_COLUMNS = ["STATEFP", "COUNTYFP", "TRACTCE", "GEOID", "NAME", "NAMELSAD", "MTFCC",
@@ -227,12 +227,23 @@ def test_option_errors():
         am.load_tracts(state="TX", county="Ectr")
 
 
+def _requested_url(load, **options) -> str:
+    """The exact URL a loader asks for, read from the offline-mode error that names it."""
+    with am.settings.override(offline=True), pytest.raises(OfflineError) as error:
+        load(**options)
+    found = re.search(r"\((https://[^)\s]+)\)", str(error.value))
+    assert found, str(error.value)
+    return found.group(1)
+
+
 def test_urls_match_census_patterns():
-    assert boundary_url("tract", state="48", year=2020, source="cb") == (
+    assert _requested_url(am.load_tracts, state="48", year=2020, source="cb") == (
         "https://www2.census.gov/geo/tiger/GENZ2020/shp/cb_2020_48_tract_500k.zip")
-    assert boundary_url("scsd", state="06", year=2021, source="tiger") == (
+    assert _requested_url(am.load_school_districts, state="06", kind="secondary", year=2021,
+                          source="tiger") == (
         "https://www2.census.gov/geo/tiger/TIGER2021/SCSD/tl_2021_06_scsd.zip")
-    assert boundary_url("elsd", state="06", year=2024, source="cb") == (
+    assert _requested_url(am.load_school_districts, state="06", kind="elementary", year=2024,
+                          source="cb") == (
         "https://www2.census.gov/geo/tiger/GENZ2024/shp/cb_2024_06_elsd_500k.zip")
 
 

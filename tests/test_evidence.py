@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 import shapely
 
+import assetmap as am
 from assetmap import get_report
-from assetmap.analysis.evidence import challenge_candidates, claims_vs_evidence
-from assetmap.bdc.release_change import release_change_report
 from assetmap.errors import PrivacyError, SchemaError
-from assetmap.outputs.challenges import neutralize_csv_cells, write_challenge_csv
+from assetmap.outputs.challenges import (  # internal: the cell rule itself, on a plain frame
+    neutralize_csv_cells,
+)
 
 T1, T2, T3 = "48135000100", "48135000200", "48135000300"
 
@@ -45,7 +46,7 @@ def _survey(*, suppressed_t2=True):
 
 
 def test_claimed_served_where_every_test_is_slow():
-    out = claims_vs_evidence(_service(), speedtests=_speed()).set_index("GEOID")
+    out = am.claims_vs_evidence(_service(), speedtests=_speed()).set_index("GEOID")
     t1 = out.loc[T1]
     assert t1["claimed_served"]
     assert t1["evidence_tests_slow"]
@@ -57,27 +58,27 @@ def test_claimed_served_where_every_test_is_slow():
 
 
 def test_the_rule_set_of_the_service_frame_is_used_and_checked():
-    from assetmap.bdc.rules import rule_set
+    from assetmap.bdc.rules import rule_set  # internal: stamps hand-made frames as am's do
 
     custom = {"name": "low", "reliable_technologies": [10, 40, 50], "low_latency_required": True,
               "served": [50, 10], "underserved": [10, 1]}
     service = _service()
     service.attrs["assetmap"] = {"rules": rule_set(custom).as_dict()}
-    out = claims_vs_evidence(service, speedtests=_speed()).set_index("GEOID")
+    out = am.claims_vs_evidence(service, speedtests=_speed()).set_index("GEOID")
     assert get_report(out)["rules"]["name"] == "low"
     # T1's tests average 9/1 Mbps: below the set's 10/1, so still slow evidence
     assert out.loc[T1, "evidence_tests_slow"]
     assert out.loc[T1, "evidence_summary"] == "40 of 40 tests (40 devices) below 10/1, 0 at 50/10"
     with pytest.raises(ValueError, match="made under rule set 'low'"):
-        claims_vs_evidence(service, speedtests=_speed(), rules="bead")
+        am.claims_vs_evidence(service, speedtests=_speed(), rules="bead")
     tests = _speed()
     tests.attrs["assetmap"] = {"rules": rule_set("bead").as_dict()}
     with pytest.raises(ValueError, match="thresholds of rule set 'bead'"):
-        claims_vs_evidence(service, speedtests=tests)
+        am.claims_vs_evidence(service, speedtests=tests)
 
 
 def test_too_few_tests_are_not_evidence():
-    out = claims_vs_evidence(_service(), speedtests=_speed()).set_index("GEOID")
+    out = am.claims_vs_evidence(_service(), speedtests=_speed()).set_index("GEOID")
     t2 = out.loc[T2]
     assert t2["too_few_tests"]
     assert not t2["evidence_tests_slow"]
@@ -87,7 +88,7 @@ def test_too_few_tests_are_not_evidence():
 
 
 def test_reverse_flag_unserved_but_fast():
-    out = claims_vs_evidence(_service(), speedtests=_speed()).set_index("GEOID")
+    out = am.claims_vs_evidence(_service(), speedtests=_speed()).set_index("GEOID")
     t3 = out.loc[T3]
     assert t3["claimed_unserved"]
     assert t3["flag_claimed_unserved_contradicted"]
@@ -95,7 +96,7 @@ def test_reverse_flag_unserved_but_fast():
 
 
 def test_survey_counts_only_published_cells():
-    out = claims_vs_evidence(_service(), survey=_survey()).set_index("GEOID")
+    out = am.claims_vs_evidence(_service(), survey=_survey()).set_index("GEOID")
     # T1: 10 of 40 not available, published -> flag; strength 40 x 0.25 x min(1, 40/30)
     assert out.loc[T1, "flag_claimed_served_contradicted"]
     assert out.loc[T1, "evidence_strength"] == pytest.approx(10.0)
@@ -103,7 +104,7 @@ def test_survey_counts_only_published_cells():
     # T2 suppressed: nothing from it, even if the frame had numbers in it
     leaky = _survey().assign(responses=[40.0, 12.0, 8.0], reason_not_available=[10.0, 9.0, 6.0])
     for survey in (_survey(), leaky):
-        t2 = claims_vs_evidence(_service(), survey=survey).set_index("GEOID").loc[T2]
+        t2 = am.claims_vs_evidence(_service(), survey=survey).set_index("GEOID").loc[T2]
         assert not t2["survey_usable"]
         assert np.isnan(t2["survey_not_available"])
         assert not t2["flag_claimed_served_contradicted"]
@@ -112,22 +113,22 @@ def test_survey_counts_only_published_cells():
     # a higher threshold published in the survey's report wins over the default
     strict = _survey()
     strict.attrs["assetmap"] = {"min_cell_size": 50}
-    assert not claims_vs_evidence(_service(), survey=strict)["survey_usable"].any()
+    assert not am.claims_vs_evidence(_service(), survey=strict)["survey_usable"].any()
 
 
 def test_household_level_survey_is_refused():
     rows = pd.DataFrame({"GEOID": [T1, T1], "responses": [1, 1],
                          "reason_not_available": [1, 0], "suppressed": [False, False]})
     with pytest.raises(PrivacyError, match="several rows"):
-        claims_vs_evidence(_service(), survey=rows)
+        am.claims_vs_evidence(_service(), survey=rows)
     with pytest.raises(PrivacyError, match="household"):
-        claims_vs_evidence(_service(), survey=_survey().assign(latitude=31.8))
+        am.claims_vs_evidence(_service(), survey=_survey().assign(latitude=31.8))
 
 
 def test_raw_tests_are_refused():
     raw = pd.DataFrame({"GEOID": [T1], "down_mbps": [3.0], "location_basis": ["point"]})
     with pytest.raises(SchemaError, match="aggregate_speedtests"):
-        claims_vs_evidence(_service(), speedtests=raw)
+        am.claims_vs_evidence(_service(), speedtests=raw)
 
 
 def test_h3_level_ignores_survey():
@@ -135,7 +136,7 @@ def test_h3_level_ignores_survey():
     service = pd.DataFrame({"h3_res8_id": [cell], "locations": [10], "served": [10],
                             "unserved": [0]})
     speed = _speed().iloc[[0]].drop(columns="GEOID").assign(h3_res8_id=cell)
-    out = claims_vs_evidence(service, speedtests=speed, survey=_survey(), level="h3")
+    out = am.claims_vs_evidence(service, speedtests=speed, survey=_survey(), level="h3")
     assert out["flag_claimed_served_contradicted"].tolist() == [True]
     assert "survey ignored" in get_report(out)["notes"][0]
 
@@ -165,8 +166,8 @@ def _avail():
 
 
 def test_challenge_candidates_by_block():
-    evidence = claims_vs_evidence(_service(), speedtests=_speed())
-    cand = challenge_candidates(_avail(), evidence)
+    evidence = am.claims_vs_evidence(_service(), speedtests=_speed())
+    cand = am.challenge_candidates(_avail(), evidence)
     assert "location_id" not in cand.columns
     assert set(cand["area_id"]) == {T1 + "1000", T1 + "2000"}  # T3 is not flagged
     # block 1000 has 2 locations, block 2000 one residential: equal strength, more first
@@ -183,7 +184,7 @@ def test_challenge_candidates_by_block():
     assert cand.crs.to_epsg() == 4326
     cell_b = shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(CELL_B)])
     assert second.geometry.iloc[0].equals(cell_b)
-    assert len(challenge_candidates(_avail(), evidence, top=1)["area_id"].unique()) == 1
+    assert len(am.challenge_candidates(_avail(), evidence, top=1)["area_id"].unique()) == 1
 
 
 def test_challenge_candidates_follow_the_rule_set():
@@ -191,21 +192,21 @@ def test_challenge_candidates_follow_the_rule_set():
     # now makes block 2000 served, FiberNet's claims never do
     sky = {"name": "sky", "reliable_technologies": [40, 61], "low_latency_required": True,
            "served": [100, 20], "underserved": [25, 3]}
-    evidence = claims_vs_evidence(_service(), speedtests=_speed(), rules=sky)
-    cand = challenge_candidates(_avail(), evidence)
+    evidence = am.claims_vs_evidence(_service(), speedtests=_speed(), rules=sky)
+    cand = am.challenge_candidates(_avail(), evidence)
     assert get_report(cand)["rules"]["name"] == "sky"
     assert set(cand["brand_name"]) == {"=CableCo", "SkySat"}
     assert cand.set_index("brand_name").loc["SkySat", "technology_name"] == "NGSO satellite"
     with pytest.raises(ValueError, match="made under rule set 'sky'"):
-        challenge_candidates(_avail(), evidence, rules="bead")
+        am.challenge_candidates(_avail(), evidence, rules="bead")
 
 
 def test_challenge_candidates_by_h3_and_csv(tmp_path):
-    evidence = claims_vs_evidence(_service(), speedtests=_speed())
-    cand = challenge_candidates(_avail(), evidence, level="h3")
+    evidence = am.claims_vs_evidence(_service(), speedtests=_speed())
+    cand = am.challenge_candidates(_avail(), evidence, level="h3")
     assert set(cand["area_id"]) == {CELL_A, CELL_B}
     assert set(cand["area_type"]) == {"h3"}
-    path = write_challenge_csv(cand, tmp_path / "candidates.csv")
+    path = am.write_challenge_csv(cand, tmp_path / "candidates.csv")
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert {r["brand_name"] for r in rows} == {"'=CableCo", "FiberNet"}
@@ -259,8 +260,8 @@ def test_release_diff_with_known_changes():
     schools = gpd.GeoDataFrame({"school_id": ["S1", "S2"], "name": ["North <b>&", "South"]},
                                geometry=[shapely.Point(-102.37, 31.85),
                                          shapely.Point(-102.33, 31.87)], crs=4326)
-    change = release_change_report(old, new, tracts=tracts, schools=schools,
-                                   old_label="June 2024", new_label="June 2025")
+    change = am.release_change_report(old, new, tracts=tracts, schools=schools,
+                                      old_label="June 2024", new_label="June 2025")
     t = change.tracts.set_index("GEOID")
     assert (t.loc[T1, "newly_served"], t.loc[T1, "lost_service"]) == (1, 1)
     assert t.loc[T1, "fiber_gained"] == 2
@@ -277,10 +278,8 @@ def test_release_diff_with_known_changes():
     assert t.loc[T1, "served_share_new"] == pytest.approx(2 / 3)
     assert change.summary["newly_served"] == 2
     assert change.summary["fiber_gained"] == 3
-    # the tract counts equal service.compare_releases' (one definition of each count)
-    from assetmap.bdc.service import compare_releases
-
-    counts = compare_releases(old, new, level="tract").set_index("GEOID")
+    # the tract counts equal am.compare_releases' (one definition of each count)
+    counts = am.compare_releases(old, new, level="tract").set_index("GEOID")
     for col in ("newly_served", "lost_service", "fiber_gained", "locations_added",
                 "providers_entering", "providers_leaving"):
         assert t.loc[counts.index, col].tolist() == counts[col].tolist(), col
@@ -301,13 +300,13 @@ def test_release_diff_from_service_levels_and_zones():
                              "has_fiber": fiber})
     zones = gpd.GeoDataFrame({"school_id": ["Z1"]},
                              geometry=[shapely.Point(-102.37, 31.85).buffer(0.05)], crs=4326)
-    change = release_change_report(levels(["unserved", "served", "underserved"], [False] * 3),
-                                   levels(["served", "underserved", "unserved"],
-                                          [True, False, False]), zones=zones)
+    change = am.release_change_report(levels(["unserved", "served", "underserved"], [False] * 3),
+                                      levels(["served", "underserved", "unserved"],
+                                             [True, False, False]), zones=zones)
     row = change.tracts.iloc[0]
     # served: 2 -> 1 (newly served), 1 -> 2 (lost); under -> unserved is no served change
     assert (row["newly_served"], row["lost_service"], row["fiber_gained"]) == (1, 1, 1)
     assert "providers_entering" not in change.tracts.columns  # not knowable from levels
     assert change.schools["school_id"].tolist() == ["Z1"]
     with pytest.raises(SchemaError):
-        release_change_report(pd.DataFrame({"x": [1]}), levels(["served"] * 3, [False] * 3))
+        am.release_change_report(pd.DataFrame({"x": [1]}), levels(["served"] * 3, [False] * 3))

@@ -13,8 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper modules
 import outputs_fixtures as fx
 
+import assetmap as am
 from assetmap.errors import ConfigError
-from assetmap.outputs.export import export_layers
 
 CELLS = [
     '=HYPERLINK("http://x")',
@@ -42,7 +42,7 @@ EXPECTED = [
 
 def test_csv_neutralises_formulas_but_keeps_numbers(tmp_path):
     frame = pd.DataFrame({"name": CELLS, "value": range(len(CELLS))})
-    files = export_layers({"t": frame}, tmp_path, formats=["csv"])
+    files = am.export_layers({"t": frame}, tmp_path, formats=["csv"])
     back = pd.read_csv(files["t"][0], dtype=str, keep_default_na=False)
     assert back["name"].tolist() == EXPECTED
     assert back["value"].tolist() == [str(i) for i in range(len(CELLS))]
@@ -51,7 +51,7 @@ def test_csv_neutralises_formulas_but_keeps_numbers(tmp_path):
 def test_every_layer_round_trips_through_geopackage_with_its_report(tmp_path):
     scored = fx.scored_ector()
     sites = fx.sites_ector(names=["=cmd()", "Library"])
-    files = export_layers({"tracts": scored, "sites": sites}, tmp_path)
+    files = am.export_layers({"tracts": scored, "sites": sites}, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [
             "tracts.csv",
@@ -79,6 +79,6 @@ def test_every_layer_round_trips_through_geopackage_with_its_report(tmp_path):
 
 def test_bad_formats_and_names_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="formats"):
-        export_layers({"t": pd.DataFrame()}, tmp_path, formats=["xlsx"])
+        am.export_layers({"t": pd.DataFrame()}, tmp_path, formats=["xlsx"])
     with pytest.raises(ConfigError, match="layer name"):
-        export_layers({"../escape": pd.DataFrame()}, tmp_path)
+        am.export_layers({"../escape": pd.DataFrame()}, tmp_path)

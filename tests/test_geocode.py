@@ -6,10 +6,8 @@ import pandas as pd
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from assetmap._report import get_report
+import assetmap as am
 from assetmap.errors import DownloadError, RejectedRowsWarning, RepairWarning
-from assetmap.loaders.geocode import geocode_addresses
-from assetmap.loaders.partners import read_partner_sites
 
 PATH = "/geocoder/locations/addressbatch"
 # The shape of a real answer: no header, quoted fields, any order, short No_Match rows.
@@ -48,7 +46,7 @@ def test_geocode_addresses_parses_the_real_format(httpserver):
                           "city": ["Odessa"] * 4, "state": ["TX"] * 4,
                           "zip": ["79761", "", "", ""]},
                          index=[10, 11, 12, 13])
-    out = geocode_addresses(frame, url=httpserver.url_for(PATH))
+    out = am.geocode_addresses(frame, url=httpserver.url_for(PATH))
     assert out.index.tolist() == [10, 11, 12, 13]
     assert out["geocode_match"].tolist() == ["Match", "No_Match", "No_Match", "Match"]
     assert out.loc[10, ["geocode_lon", "geocode_lat"]].tolist() == [-102.371897, 31.847121]
@@ -69,10 +67,10 @@ def test_partner_sites_geocoded_and_unmatched_counted(httpserver, tmp_path):
                     "Rec,community center,,,,31.86,-102.35\n")
     with pytest.warns(RepairWarning, match="geocoded"), \
             pytest.warns(RejectedRowsWarning, match="not matched by the geocoder"):
-        sites = read_partner_sites(path, geocode=True, geocode_url=httpserver.url_for(PATH))
+        sites = am.read_partner_sites(path, geocode=True, geocode_url=httpserver.url_for(PATH))
     assert sites["name"].tolist() == ["Library", "Rec"]
     assert sites.geometry.iloc[0].x == -102.371897
-    report = get_report(sites)
+    report = am.get_report(sites)
     assert report["rejected_rows"] == {"address not matched by the geocoder": [2]}
     assert report["repaired"]["geocoded from the address (Census Bureau geocoder)"] == 1
 
@@ -81,16 +79,13 @@ def test_geocoder_error_page_is_a_download_error(httpserver):
     httpserver.expect_request(PATH, method="POST").respond_with_data(
         "<html>Service unavailable</html>", status=400, content_type="text/html")
     with pytest.raises(DownloadError):
-        geocode_addresses(pd.DataFrame({"address": ["1 Main St"]}),
-                          url=httpserver.url_for(PATH))
+        am.geocode_addresses(pd.DataFrame({"address": ["1 Main St"]}),
+                             url=httpserver.url_for(PATH))
 
 
 def test_survey_addresses_geocoded_and_not_cached(httpserver, tmp_path):
     import geopandas as gpd
     from shapely.geometry import box
-
-    import assetmap as am
-    from assetmap.loaders.survey import read_survey
 
     httpserver.expect_request(PATH, method="POST").respond_with_handler(_handler([]))
     areas = gpd.GeoDataFrame({"GEOID": ["48135003100"]},
@@ -100,8 +95,8 @@ def test_survey_addresses_geocoded_and_not_cached(httpserver, tmp_path):
         "840 W Clements St,Odessa,TX,yes"] * 5 + ["1 Nowhere Rd,Odessa,TX,yes"]
     path.write_text("\n".join(rows) + "\n")
     with pytest.warns(RejectedRowsWarning, match="not matched"):
-        out = read_survey(path, areas=areas, geocode=True, geocode_url=httpserver.url_for(PATH),
-                          min_cell=5)
+        out = am.read_survey(path, areas=areas, geocode=True, geocode_url=httpserver.url_for(PATH),
+                             min_cell=5)
     assert out[["responses", "home_none"]].values.tolist() == [[11, 6]]
     cached = [p for p in am.settings.cache_dir.rglob("*") if p.is_file()]
     assert not any("321 W 5th St" in p.read_text(errors="ignore") for p in cached)

@@ -51,7 +51,8 @@ def test_every_csv_writer_neutralises_any_text_dtype(tmp_path, kind):
     written = am.export_layers({"t": table}, tmp_path / "export", formats=["csv"])
     exported = _cells(written["t"][0])
     _assert_neutral(exported)
-    assert "'" + FORMULAS[0] in exported and "'-2+3" in exported
+    assert "'" + FORMULAS[0] in exported
+    assert "'-2+3" in exported
 
     challenge = am.write_challenge_csv(table, tmp_path / "challenges.csv")
     _assert_neutral(_cells(challenge))
@@ -94,11 +95,11 @@ def test_ntia_files_refuse_a_link_out_and_write_nothing(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["cai.csv"]
 
 
-def test_a_dangling_link_and_a_linked_folder_are_refused(tmp_path):
+def test_a_dangling_link_out_is_refused(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "t.csv").symlink_to(tmp_path / "not_yet" / "created.csv")  # dangling, outside
-    with pytest.raises(AssetmapError, match="created.csv"):
+    with pytest.raises(AssetmapError, match=r"created\.csv"):
         am.export_layers({"t": pd.DataFrame({"a": [1]})}, out, formats=["csv"])
     assert not (tmp_path / "not_yet").exists()
 
@@ -137,3 +138,42 @@ def test_a_study_refuses_a_manifest_link_out(tmp_path, demo):
     finally:
         assert os.path.islink(out / "manifest.json")
     assert victim.read_text() == "keep me\n"
+
+
+@pytest.mark.xfail(strict=True, reason="outputs/report.py writes the Markdown report's map "
+                   "(<stem>_report_map.png) without assetmap._safepath.inside; report.py is "
+                   "another engineer's file")
+def test_a_study_refuses_a_link_out_for_the_markdown_reports_map(tmp_path, demo):
+    victim = _victim(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "ector_report_map.png").symlink_to(victim)
+    study = am.Study.from_dict({"study": {"name": "Ector"}, "area": {"state": "TX",
+                                "counties": ["Ector"]}, "outputs": {"dir": str(out)}})
+    with pytest.raises(AssetmapError, match=r"victim\.txt"):
+        study.run_on(demo, steps=("markdown",))
+    assert victim.read_text() == "keep me\n"
+
+
+def test_a_header_with_several_levels_is_flattened_and_neutralised(tmp_path):
+    table = pd.DataFrame([["=cmd", 1]], columns=pd.MultiIndex.from_tuples([("=a", "b"),
+                                                                            ("c", "d")]))
+    written = am.export_layers({"t": table}, tmp_path, formats=["csv"])
+    assert _cells(written["t"][0]) == ["'=a b", "c d", "'=cmd", "1"]
+
+
+def test_a_file_or_folder_in_the_way_is_a_clear_error(tmp_path):
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    table = pd.DataFrame({"a": [1]})
+    with pytest.raises(AssetmapError, match=r"afile is a file"):
+        am.export_layers({"t": table}, a_file, formats=["csv"])
+    sites = gpd.GeoDataFrame({"name": ["Library"], "site_type": ["library"]},
+                             geometry=[Point(-102.37, 31.85)], crs=4326)
+    with pytest.raises(AssetmapError, match=r"afile.ntia is a file \(or lies under one\)"):
+        am.write_ntia_files(a_file / "ntia", sites=sites, state="TX")
+    (tmp_path / "out" / "t.csv").mkdir(parents=True)
+    with pytest.raises(AssetmapError, match=r"t\.csv: a folder of that name is in the way"):
+        am.export_layers({"t": table}, tmp_path / "out", formats=["csv"])
+    with pytest.raises(AssetmapError, match=r"cannot write .*missing.c\.csv"):
+        am.write_challenge_csv(table, tmp_path / "missing" / "c.csv")

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from assetmap.analysis.join import assemble_tracts
+import assetmap as am
 from assetmap.errors import SchemaError
-from assetmap.geoid import GeoidRepairWarning
+from assetmap.geoid import GeoidRepairWarning  # internal: am.errors has only its parent class
 
 IDS = ["48135000100", "48135000200", "48135000300"]
 
@@ -31,7 +31,7 @@ def test_left_join_lists_missing_and_unmatched(tracts):
                            index=pd.Index(IDS, name="GEOID"))
     before_acs, before_tracts = acs.copy(), tracts.copy()
 
-    out = assemble_tracts(tracts, acs=acs, service=service)
+    out = am.assemble_tracts(tracts, acs=acs, service=service)
 
     assert out.crs.to_epsg() == 4326
     assert out["GEOID"].tolist() == IDS
@@ -54,7 +54,7 @@ def test_left_join_lists_missing_and_unmatched(tracts):
 
 def test_index_is_kept(tracts):
     tracts = tracts.set_index(pd.Index([10, 20, 30]))
-    out = assemble_tracts(tracts, acs=pd.DataFrame({"GEOID": IDS, "x": [1, 2, 3]}))
+    out = am.assemble_tracts(tracts, acs=pd.DataFrame({"GEOID": IDS, "x": [1, 2, 3]}))
     assert out.index.tolist() == [10, 20, 30]
     assert out["x"].tolist() == [1, 2, 3]
 
@@ -62,7 +62,7 @@ def test_index_is_kept(tracts):
 def test_rurality_raw_ruca_columns(tracts):
     ruca = pd.DataFrame({"GEOID": IDS, "RUCA1_primary": [1, 4, 10],
                          "RUCA2_secondary": [1.0, 4.0, 10.0]})
-    out = assemble_tracts(tracts, rurality=ruca)
+    out = am.assemble_tracts(tracts, rurality=ruca)
     assert out["ruca_primary"].tolist() == [1, 4, 10]
     assert out["rural"].tolist() == [False, True, True]
 
@@ -70,26 +70,26 @@ def test_rurality_raw_ruca_columns(tracts):
 def test_duplicate_geoid_is_an_error(tracts):
     acs = pd.DataFrame({"GEOID": [IDS[0], IDS[0]], "x": [1, 2]})
     with pytest.raises(SchemaError, match="share a GEOID"):
-        assemble_tracts(tracts, acs=acs)
+        am.assemble_tracts(tracts, acs=acs)
 
 
 def test_survey_by_zone_is_refused(tracts):
     with pytest.raises(SchemaError, match="zone_id"):
-        assemble_tracts(tracts, survey=pd.DataFrame({"zone_id": ["a"], "responses": [3]}))
+        am.assemble_tracts(tracts, survey=pd.DataFrame({"zone_id": ["a"], "responses": [3]}))
 
 
 def test_numeric_geoids_repaired_with_warning():
     t = gpd.GeoDataFrame({"GEOID": ["01001020100"]}, geometry=[box(0, 0, 1, 1)], crs=4326)
     acs = pd.DataFrame({"GEOID": [1001020100], "x": [5]})
     with pytest.warns(GeoidRepairWarning):
-        out = assemble_tracts(t, acs=acs)
+        out = am.assemble_tracts(t, acs=acs)
     assert out["x"].tolist() == [5]
 
 
 def test_real_ector_tracts_with_ruca(ector_dir):
     tracts = gpd.read_file(ector_dir / "boundaries" / "ector_tracts_2020.geojson")
     ruca = pd.read_csv(ector_dir / "rural" / "usda_ruca_2020_tracts2020.csv", dtype={"GEOID": str})
-    out = assemble_tracts(tracts, rurality=ruca)
+    out = am.assemble_tracts(tracts, rurality=ruca)
     assert len(out) == 33
     join = out.attrs["assetmap"]["join"]["rurality"]
     assert join["tracts_missing"] == []

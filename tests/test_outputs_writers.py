@@ -102,7 +102,7 @@ def test_map_text_is_never_run_as_a_template():
     title = "Ector {{ 7*7 }} County {% if true %}x{% endif %} {# note #}"
     sites = fx.sites_ector(names=["{{ config }}", "Library {{ 6*7 }}"])
     html = am.equity_map(fx.scored_ector(), sites=sites, title=title, tiles=None,
-                      change_since="{{ 1+1 }}").get_root().render()
+                         change_since="{{ 1+1 }}").get_root().render()
     assert "Ector {{ 7*7 }} County {% if true %}x{% endif %} {# note #}" in html
     assert "Library {{ 6*7 }}" in html
     assert "Library 42" not in html

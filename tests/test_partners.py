@@ -10,20 +10,23 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from assetmap._report import get_report
+import assetmap as am
 from assetmap.errors import RejectedRowsWarning, RepairWarning, SchemaError
-from assetmap.loaders.partners import (
-    PARTNER_COLUMNS,
-    anchor_sites_as_partners,
-    read_partner_sites,
-    write_partner_sites,
-)
+
+# the registry's columns, in order (docs/data-model.md: one svc_<code> column per service)
+PARTNER_COLUMNS = [
+    "site_id", "name", "site_type", "services", "svc_public_wifi", "svc_device_lending",
+    "svc_hotspot_lending", "svc_computer_lab", "svc_tutoring", "svc_child_care",
+    "svc_digital_literacy", "svc_device_repair", "capacity_seats", "capacity_devices",
+    "capacity_hotspots", "hours", "wifi_radius_m", "status", "contact", "address", "route",
+    "schedule", "source", "illustrative", "geometry",
+]
 
 AREA = box(-102.8, 31.6, -102.2, 32.1)  # around Ector County
 
 
 def _balanced(sites):
-    r = get_report(sites)
+    r = am.get_report(sites)
     return r["rows_read"] == r["rows_out"] + sum(r["rejected"].values())
 
 
@@ -35,7 +38,7 @@ def test_synonyms_and_case_are_normalised(tmp_path):
         "Eastside Rec,Rec Center,wifi;Computer Lab;computer classes,ACTIVE,,31.86,-102.35\n"
         "Corner Sign,Traffic sign hotspot,WIFI,Enquiry,,31.87,-102.33\n"
     )
-    sites = read_partner_sites(path)
+    sites = am.read_partner_sites(path)
     assert list(sites.columns) == PARTNER_COLUMNS
     assert sites["site_type"].tolist() == ["place_of_worship", "community_center", "hotspot"]
     assert sites["services"].tolist() == [
@@ -54,16 +57,16 @@ def test_unknown_value_lists_allowed_values(tmp_path):
                     "B,spaceship,active,31.8,-102.3\n")
     with pytest.raises(SchemaError, match=r"sites.csv, row 2, column 'site_type'.*spaceship.*"
                                           r"allowed: library, school, place_of_worship"):
-        read_partner_sites(path)
+        am.read_partner_sites(path)
     path.write_text("name,type,status,lat,lon\nA,library,maybe,31.8,-102.3\n")
     with pytest.raises(SchemaError, match=r"row 1, column 'status'.*inquiry, vetted"):
-        read_partner_sites(path)
+        am.read_partner_sites(path)
     path.write_text("name,type,services,lat,lon\nA,library,wifi;teleport,31.8,-102.3\n")
     with pytest.raises(SchemaError, match=r"row 1, column 'services'.*'teleport'"):
-        read_partner_sites(path)
+        am.read_partner_sites(path)
     path.write_text("name,type,seats,lat,lon\nA,library,many,31.8,-102.3\n")
     with pytest.raises(SchemaError, match=r"row 1, column 'capacity_seats'.*'many'"):
-        read_partner_sites(path)
+        am.read_partner_sites(path)
 
 
 def test_xlsx_header_on_row_3_and_excel_times_and_dates(tmp_path):
@@ -78,14 +81,14 @@ def test_xlsx_header_on_row_3_and_excel_times_and_dates(tmp_path):
     sheet.append(["Church", "church", dt.datetime(2024, 9, 5), 31.87, -102.33])
     book.save(path)
     with pytest.warns(RepairWarning) as record:
-        sites = read_partner_sites(path)
+        sites = am.read_partner_sites(path)
     messages = " | ".join(str(w.message) for w in record)
     assert "header is on row 3" in messages
     assert "Excel time cell" in messages
     assert "Excel date" in messages
     assert sites["hours"].tolist() == ["Mon-Fri 9-5", "09:30", None]
     assert len(sites) == 3
-    repaired = get_report(sites)["repaired"]
+    repaired = am.get_report(sites)["repaired"]
     assert sum(repaired.values()) == 2
 
 
@@ -95,7 +98,7 @@ def test_geojson_registry(tmp_path):
         geometry=[Point(-102.3718978, 31.8471217)], crs=4326)
     path = tmp_path / "sites.geojson"
     frame.to_file(path)
-    sites = read_partner_sites(path)
+    sites = am.read_partner_sites(path)
     assert sites.geometry.iloc[0].equals(Point(-102.3718978, 31.8471217))
     assert sites["services"].tolist() == ["public_wifi"]
 
@@ -111,10 +114,10 @@ def test_duplicates_within_50_m_and_empty_names(tmp_path):
         ",library,31.86,-102.36\n"
     )
     with pytest.warns(RejectedRowsWarning) as record:
-        sites = read_partner_sites(path)
+        sites = am.read_partner_sites(path)
     assert len(record) == 2
     assert len(sites) == 2
-    report = get_report(sites)
+    report = am.get_report(sites)
     assert report["rejected_rows"]["empty site name"] == [4]
     reason = "duplicate site (same name within 50 m of an earlier row)"
     assert report["rejected_rows"][reason] == [2]
@@ -133,10 +136,10 @@ def test_swapped_outside_and_missing_coordinates(tmp_path):
     )
     with pytest.warns(RepairWarning, match="swapped"), \
             pytest.warns(RejectedRowsWarning) as record:
-        sites = read_partner_sites(path, area=AREA)
+        sites = am.read_partner_sites(path, area=AREA)
     assert sites["name"].tolist() == ["A", "B"]
     assert (sites.geometry.iloc[1].x, sites.geometry.iloc[1].y) == (-102.36, 31.86)
-    report = get_report(sites)
+    report = am.get_report(sites)
     assert report["rejected_rows"] == {
         "no coordinates (address not geocoded: pass geocode=True)": [4],
         "no coordinates and no address": [5],
@@ -154,14 +157,14 @@ def test_wifi_bus_stops_and_hotspot_radius(tmp_path):
         "Stop 2,wifi bus stop,Bus 1,Tue 16:00-18:00,75,31.86,-102.47\n"
         "Sign 1,hotspot,,,150,31.87,-102.33\n"
     )
-    sites = read_partner_sites(path)
+    sites = am.read_partner_sites(path)
     stops = sites[sites["site_type"] == "wifi_bus_stop"]
     assert stops["route"].tolist() == ["Bus 1", "Bus 1"]
     assert stops["schedule"].tolist() == ["Mon 16:00-18:00", "Tue 16:00-18:00"]
     assert sites["wifi_radius_m"].tolist() == [75.0, 75.0, 150.0]
     path.write_text("name,type,lat,lon\nStop 1,wifi bus,31.85,-102.45\n")
     with pytest.raises(SchemaError, match=r"row 1, column 'route'.*wifi_bus_stop needs"):
-        read_partner_sites(path)
+        am.read_partner_sites(path)
 
 
 def test_write_neutralises_formulas_and_round_trips(tmp_path):
@@ -171,28 +174,28 @@ def test_write_neutralises_formulas_and_round_trips(tmp_path):
         "=HYPERLINK(\"http://x\"),library,wifi,@admin,31.85,-102.37\n"
         "Rec,community center,wifi;tutoring,+1 432 555 0100,31.86,-102.35\n"
     )
-    sites = read_partner_sites(path)
-    out = write_partner_sites(sites, tmp_path / "out.csv")
+    sites = am.read_partner_sites(path)
+    out = am.write_partner_sites(sites, tmp_path / "out.csv")
     raw = pd.read_csv(out, dtype=str)
     assert raw["name"].iloc[0] == "'=HYPERLINK(\"http://x\")"
     assert raw["contact"].tolist() == ["'@admin", "'+1 432 555 0100"]
     assert raw["lon"].iloc[0] == "-102.37"  # numbers are not touched
-    again = read_partner_sites(out)
+    again = am.read_partner_sites(out)
     pd.testing.assert_frame_equal(
         pd.DataFrame(again.drop(columns="geometry")), pd.DataFrame(sites.drop(columns="geometry")),
         check_dtype=False)
-    geo = read_partner_sites(write_partner_sites(sites, tmp_path / "out.geojson"))
+    geo = am.read_partner_sites(am.write_partner_sites(sites, tmp_path / "out.geojson"))
     assert geo["site_id"].tolist() == sites["site_id"].tolist()
 
 
 def test_illustrative_registry_is_labelled_and_inside_ector(ector_dir):
     county = gpd.read_file(ector_dir / "boundaries" / "ector_county_2020.geojson")
-    sites = read_partner_sites(ector_dir / "partners" / "ector_partner_sites_illustrative.csv",
-                               area=county)
+    sites = am.read_partner_sites(ector_dir / "partners" / "ector_partner_sites_illustrative.csv",
+                                  area=county)
     raw = pd.read_csv(ector_dir / "partners" / "ector_partner_sites_illustrative.csv")
     assert len(sites) == len(raw)
     assert sites["illustrative"].all()
-    assert get_report(sites)["illustrative"] is True
+    assert am.get_report(sites)["illustrative"] is True
     assert set(sites["status"]) == {"inquiry", "vetted", "agreement_signed", "active", "ended"}
     assert {"place_of_worship", "community_center", "school", "hotspot",
             "wifi_bus_stop"} <= set(sites["site_type"])
@@ -200,7 +203,7 @@ def test_illustrative_registry_is_labelled_and_inside_ector(ector_dir):
 
 def test_anchor_sites_are_real_with_honest_services(ector_dir):
     path = ector_dir / "sites" / "anchor_sites_fqhc_shelter_hospital_library_permian.csv"
-    sites = anchor_sites_as_partners(path, county="48135")
+    sites = am.anchor_sites_as_partners(path, county="48135")
     raw = pd.read_csv(path, dtype=str)
     assert len(sites) == int((raw["county_fips"] == "48135").sum()) == 11
     assert not sites["illustrative"].any()
@@ -210,7 +213,7 @@ def test_anchor_sites_are_real_with_honest_services(ector_dir):
     assert (sites.loc[sites["site_type"] != "library", "services"] == "").all()
     assert sites["status"].isna().all()
     # Midland's library reports wifi_sessions=-1 (not reported): no Wi-Fi is claimed
-    midland = anchor_sites_as_partners(path, county="48329")
+    midland = am.anchor_sites_as_partners(path, county="48329")
     assert midland.loc[midland["site_type"] == "library", "services"].tolist() == ["computer_lab"]
     assert sites["address"].str.endswith(", TX").all()  # the state from county_fips
 
@@ -218,10 +221,10 @@ def test_anchor_sites_are_real_with_honest_services(ector_dir):
 def test_anchor_sites_need_their_file_and_keep_every_county_by_default(ector_dir, tmp_path):
     path = ector_dir / "sites" / "anchor_sites_fqhc_shelter_hospital_library_permian.csv"
     with pytest.raises(TypeError, match="path"):
-        anchor_sites_as_partners()  # no shipped file is read by default
-    every = anchor_sites_as_partners(path)
+        am.anchor_sites_as_partners()  # no shipped file is read by default
+    every = am.anchor_sites_as_partners(path)
     assert len(every) == len(pd.read_csv(path)) > 11
     bad = tmp_path / "anchors.csv"
     bad.write_text("name,lat,lon\nA,31.8,-102.3\n")
     with pytest.raises(SchemaError, match=r"missing columns \['site_type'"):
-        anchor_sites_as_partners(bad)
+        am.anchor_sites_as_partners(bad)

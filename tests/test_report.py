@@ -11,9 +11,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper modules
 import outputs_fixtures as fx
 
+import assetmap as am
 from assetmap.errors import ConfigError
-from assetmap.outputs._facts import drivers, headline_facts
-from assetmap.outputs.report import write_report
+from assetmap.outputs._facts import (  # internal: fact helpers on a two-row frame, not a report
+    drivers,
+    headline_facts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +38,10 @@ def reports(scored, tmp_path_factory):
             "drivers": ["need (90)", "adoption gap (45)"],
         }
     )
-    html = write_report(
+    html = am.write_report(
         scored, out / "r.html", title="<script>alert(1)</script>", map_image=image, schools=zones
     )
-    md = write_report(scored, out / "r.md", title="Ector", map_image=image, schools=zones)
+    md = am.write_report(scored, out / "r.md", title="Ector", map_image=image, schools=zones)
     return html.read_text(), md.read_text()
 
 
@@ -122,11 +125,11 @@ def test_drivers_and_facts_on_hand_cases():
 
 
 def test_report_draws_the_print_map_when_no_image_is_given(scored, tmp_path):
-    md = write_report(scored, tmp_path / "plain.md")
+    md = am.write_report(scored, tmp_path / "plain.md")
     assert (tmp_path / "plain_map.png").exists()
     assert "![Priority map](plain_map.png)" in md.read_text()
     with pytest.raises(ConfigError, match=r"\.html or \.md"):
-        write_report(scored, tmp_path / "r.docx")
+        am.write_report(scored, tmp_path / "r.docx")
 
 
 def test_methods_follow_the_score_tracts_spec_layout(scored, tmp_path):
@@ -150,7 +153,7 @@ def test_methods_follow_the_score_tracts_spec_layout(scored, tmp_path):
                      "combination": "weighted mean of the indices present"},
         "unreliable_cv": 0.3,
     }  # fmt: skip
-    md = write_report(frame, tmp_path / "m.md", map_image="map.png").read_text()
+    md = am.write_report(frame, tmp_path / "m.md", map_image="map.png").read_text()
     assert "weights: need 0.4, adoption gap 0.6" in md
     assert "Poverty (poverty\\_share, weight 0.6, higher = more need)" in md
     assert "not available here: rural" in md

@@ -11,26 +11,37 @@ import re
 import pandas as pd
 import pytest
 
-from assetmap.datasets import load_demo
-from assetmap.outputs._plan_layers import INTERVENTION_LABELS
-from assetmap.outputs.report import write_report
-from assetmap.outputs.summary import summary_lines
-from assetmap.pipeline import demo_study
+import assetmap as am
+from assetmap.outputs._plan_layers import INTERVENTION_LABELS  # internal: legend words per code
+from assetmap.outputs.summary import summary_lines  # internal: the CLI's console summary
 
 pytestmark = pytest.mark.slow
 
 
+def _demo_study(out_dir) -> am.Study:
+    """The study the shipped demo runs (``assetmap demo``), built through ``am.Study``."""
+    return am.Study.from_dict({
+        "study": {
+            "name": "ector_county",
+            "title": "Ector County, Texas: where families are cut off, and what is near them",
+        },
+        "area": {"state": "TX", "counties": ["Ector"], "district": "4818000"},
+        "plan": {"k": 3, "reach_m": 3200.0},
+        "outputs": {"dir": str(out_dir.resolve())},
+    })
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    return demo_study(tmp_path_factory.mktemp("out")).analyse(load_demo())
+    return _demo_study(tmp_path_factory.mktemp("out")).analyse(am.load_demo())
 
 
 @pytest.fixture(scope="module")
 def markdown(results, tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "report.md"
-    write_report(results.scored, path, plan=results.plan, whatif=results.whatif,
-                 evidence=results.evidence, challenges=results.challenges,
-                 change=results.release_change, map_image="map.png")
+    am.write_report(results.scored, path, plan=results.plan, whatif=results.whatif,
+                    evidence=results.evidence, challenges=results.challenges,
+                    change=results.release_change, map_image="map.png")
     return path.read_text(encoding="utf-8")
 
 
@@ -131,7 +142,7 @@ def test_sections_escape_source_text(results, tmp_path):
     scored = results.scored.copy()
     scored.loc[scored.index[0], "intervention_reason"] = "<script>alert(1)</script>"
     scored.loc[scored.index[0], "priority_rank"] = 0
-    path = write_report(scored, tmp_path / "r.html", map_image=_png(tmp_path))
+    path = am.write_report(scored, tmp_path / "r.html", map_image=_png(tmp_path))
     text = path.read_text()
     assert "<script>alert(1)" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
@@ -139,7 +150,7 @@ def test_sections_escape_source_text(results, tmp_path):
 
 def test_without_the_new_results_no_new_section(results, tmp_path):
     scored = results.scored.drop(columns=["intervention", "intervention_reason"])
-    text = write_report(scored, tmp_path / "r.md", map_image="m.png").read_text()
+    text = am.write_report(scored, tmp_path / "r.md", map_image="m.png").read_text()
     for title in ("Recommended interventions", "What the plan changes",
                   "Evidence on the ground", "Change since the last release"):
         assert f"## {title}" not in text

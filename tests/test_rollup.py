@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from assetmap.analysis.rollup import rollup_to_schools, site_connectivity
-from assetmap.analysis.score import score_tracts
+import assetmap as am
 from assetmap.errors import ConfigError, RejectedRowsWarning
 
 IDS = ["48135000100", "48135000200"]
@@ -24,7 +23,7 @@ def scored(**cols) -> gpd.GeoDataFrame:
             "no_internet_share": [0.3, 0.1]}
     base.update(cols)
     t = gpd.GeoDataFrame({"GEOID": IDS, **base}, geometry=[LEFT, RIGHT], crs=4326)
-    return score_tracts(t, sensitivity_draws=0)
+    return am.score_tracts(t, sensitivity_draws=0)
 
 
 def schools(*points) -> gpd.GeoDataFrame:
@@ -36,7 +35,7 @@ def schools(*points) -> gpd.GeoDataFrame:
 def test_one_school_per_tract_carries_the_tract():
     s = scored()
     before = s.copy()
-    z = rollup_to_schools(s, schools((-102.45, 31.85), (-102.35, 31.85)))
+    z = am.rollup_to_schools(s, schools((-102.45, 31.85), (-102.35, 31.85)))
     np.testing.assert_allclose(z["households"], [100, 300], rtol=1e-3)
     np.testing.assert_allclose(z["unserved_share"], [0.5, 0.1], rtol=1e-3)
     np.testing.assert_allclose(z["priority"], s["priority"], rtol=1e-3)
@@ -48,7 +47,7 @@ def test_one_school_per_tract_carries_the_tract():
 
 
 def test_single_school_gets_everything_and_weighted_rates():
-    z = rollup_to_schools(scored(), schools((-102.40, 31.85)))
+    z = am.rollup_to_schools(scored(), schools((-102.40, 31.85)))
     assert z["households"].iloc[0] == pytest.approx(400)
     assert z["locations"].iloc[0] == pytest.approx(400)
     assert z["unserved_share"].iloc[0] == pytest.approx(88 / 400)  # recomputed from counts
@@ -59,7 +58,7 @@ def test_single_school_gets_everything_and_weighted_rates():
 def test_voronoi_split_conserves_totals():
     # three schools along the middle: the cell borders cut both tracts
     sch = schools((-102.47, 31.85), (-102.40, 31.83), (-102.31, 31.87))
-    z = rollup_to_schools(scored(), sch)
+    z = am.rollup_to_schools(scored(), sch)
     for col, total in (("households", 400), ("locations", 400), ("unserved", 88)):
         assert z[col].sum() == pytest.approx(total, rel=1e-9)
         cons = z.attrs["assetmap"]["rollup"]["conservation"][col]
@@ -71,20 +70,20 @@ def test_point_weights_split_a_tract():
     # one tract, two schools; 3 of 4 households' weight sits west of the Voronoi border
     t = gpd.GeoDataFrame({"GEOID": [IDS[0]], "households": [1000], "unserved_share": [0.2]},
                          geometry=[LEFT], crs=4326)
-    s = score_tracts(t, sensitivity_draws=0)
+    s = am.score_tracts(t, sensitivity_draws=0)
     sch = schools((-102.48, 31.85), (-102.42, 31.85))
     pts = gpd.GeoDataFrame({"GEOID": ["481350001001", "481350001002"], "households": [3, 1]},
                            geometry=[Point(-102.49, 31.85), Point(-102.41, 31.85)], crs=4326)
-    z = rollup_to_schools(s, sch, points=pts, weight="households")
+    z = am.rollup_to_schools(s, sch, points=pts, weight="households")
     np.testing.assert_allclose(z["households"], [750, 250])
-    area = rollup_to_schools(s, sch)
+    area = am.rollup_to_schools(s, sch)
     np.testing.assert_allclose(area["households"], [500, 500], rtol=1e-3)  # by area: halves
     assert "point weight" in z.attrs["assetmap"]["rollup"]["split"]
 
 
 def test_colocated_schools_share_their_cell():
-    z = rollup_to_schools(scored(), schools((-102.45, 31.85), (-102.45, 31.85),
-                                            (-102.35, 31.85)))
+    z = am.rollup_to_schools(scored(), schools((-102.45, 31.85), (-102.45, 31.85),
+                                               (-102.35, 31.85)))
     np.testing.assert_allclose(z["households"], [50, 50, 300], rtol=1e-3)
     assert z["households"].sum() == pytest.approx(400)
 
@@ -93,7 +92,7 @@ def test_zones_that_miss_part_of_a_tract_warn_and_report():
     zones = gpd.GeoDataFrame({"school_id": ["s0"]}, geometry=[LEFT], crs=4326)
     sch = schools((-102.45, 31.85))
     with pytest.warns(RejectedRowsWarning, match="households"):
-        z = rollup_to_schools(scored(), sch, zones=zones)
+        z = am.rollup_to_schools(scored(), sch, zones=zones)
     assert z["households"].tolist() == pytest.approx([100])
     assert z["name"].tolist() == ["School 0"]
     cons = z.attrs["assetmap"]["rollup"]["conservation"]["households"]
@@ -103,7 +102,7 @@ def test_zones_that_miss_part_of_a_tract_warn_and_report():
 
 def test_bad_weight_option():
     with pytest.raises(ConfigError, match="households"):
-        rollup_to_schools(scored(), schools((-102.45, 31.85)), weight="people")
+        am.rollup_to_schools(scored(), schools((-102.45, 31.85)), weight="people")
 
 
 def test_real_ector_rollup_conserves_households(ector_dir):
@@ -117,8 +116,8 @@ def test_real_ector_rollup_conserves_households(ector_dir):
                             "name": raw["School_name"].to_numpy()},
                            geometry=gpd.points_from_xy(raw["lon"], raw["lat"]), crs=4326)
     bg = gpd.read_file(ector_dir / "population" / "ector_blockgroups_2020_popcentroids.geojson")
-    s = score_tracts(t, acs=acs, sensitivity_draws=0)
-    z = rollup_to_schools(s, sch, points=bg, weight="households")
+    s = am.score_tracts(t, acs=acs, sensitivity_draws=0)
+    z = am.rollup_to_schools(s, sch, points=bg, weight="households")
     assert len(z) == len(sch)
     assert z["households"].sum() == pytest.approx(62_422, rel=1e-9)  # ACS county total
 
@@ -136,7 +135,7 @@ def test_site_connectivity_h3_then_tract():
                             "unserved_share": [0.0, 0.2], "underserved_share": [0.1, 0.3],
                             "served_share": [0.9, 0.5], "fiber_share": [0.8, 0.0]})
     before = sites.copy()
-    out = site_connectivity(sites, levels=levels, service=service)
+    out = am.site_connectivity(sites, levels=levels, service=service)
     assert out["site_level_source"].tolist() == ["h3_res8", "tract", "none"]
     assert out["site_service_level"].tolist()[:2] == ["unserved", "served"]
     assert pd.isna(out["site_service_level"].iloc[2])
@@ -150,5 +149,5 @@ def test_site_connectivity_h3_then_tract():
 def test_site_connectivity_locates_sites_in_scored_tracts():
     s = scored(underserved_share=[0.1, 0.0], served_share=[0.4, 0.9])
     sites = gpd.GeoDataFrame({"site_id": ["x"]}, geometry=[Point(-102.45, 31.85)], crs=4326)
-    out = site_connectivity(sites, service=s)
+    out = am.site_connectivity(sites, service=s)
     assert out["site_service_level"].tolist() == ["unserved"]  # 0.5 unserved > 0.4 served

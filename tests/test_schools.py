@@ -9,9 +9,14 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from assetmap._report import get_report
+import assetmap as am
 from assetmap.errors import AssetmapWarning, RejectedRowsWarning, RepairWarning, SchemaError
-from assetmap.loaders.nces import SCHOOL_COLUMNS, read_attendance_zones, read_schools
+
+# read_schools' columns, in order (its docstring and docs/data-model.md)
+SCHOOL_COLUMNS = [
+    "school_id", "name", "district_id", "district_name", "grades", "enrollment",
+    "locale", "school_type", "county_fips", "state_fips", "geometry",
+]
 
 DISTRICTS = "nces_ccd_2013_14_districts_ector_neighbors.csv"
 EDGE_HEADER = ("NCESSCH|LEAID|NAME|OPSTFIPS|STREET|CITY|STATE|ZIP|STFIP|CNTY|NMCNTY|LOCALE|LAT|LON|"
@@ -43,8 +48,8 @@ def edge_txt(tmp_path):
 
 def test_tea_shipped_file_by_leaid(ector_dir):
     path = ector_dir / "schools" / "tea_schools_2023_24_ector_midland_andrews.csv"
-    schools = read_schools(path, district="4818000",
-                           districts=ector_dir / "schools" / DISTRICTS)
+    schools = am.read_schools(path, district="4818000",
+                              districts=ector_dir / "schools" / DISTRICTS)
     with path.open() as handle:
         expected = [r for r in csv.DictReader(handle) if r["District_ISD"] == "ECTOR COUNTY ISD"]
     assert len(schools) == len(expected) == 43
@@ -56,49 +61,49 @@ def test_tea_shipped_file_by_leaid(ector_dir):
     assert by_name["PERMIAN H S"] == 4126
     assert schools["school_id"].is_unique
     assert all(s.startswith("tea-") for s in schools["school_id"])
-    report = get_report(schools)
+    report = am.get_report(schools)
     assert report["rows_read"] == report["rows_out"] + sum(report["rejected"].values())
 
 
 def test_tea_without_a_district_table_reads_no_shipped_file(ector_dir):
     path = ector_dir / "schools" / "tea_schools_2023_24_ector_midland_andrews.csv"
-    schools = read_schools(path, district="ECTOR COUNTY ISD")
+    schools = am.read_schools(path, district="ECTOR COUNTY ISD")
     assert len(schools) == 43
     assert schools["district_id"].isna().all()  # the shipped CCD table would give 4818000
     assert schools["school_id"].str.startswith("tea-").all()
     assert any("no district table was given (pass districts=" in n
-               for n in get_report(schools)["notes"])
+               for n in am.get_report(schools)["notes"])
     with pytest.raises(SchemaError, match=r"district='4818000' is a LEAID.*pass districts="):
-        read_schools(path, district="4818000")
+        am.read_schools(path, district="4818000")
 
 
 def test_tea_district_table_as_a_frame(ector_dir):
     path = ector_dir / "schools" / "tea_schools_2023_24_ector_midland_andrews.csv"
     table = pd.DataFrame({"LEAID": ["4818000"], "NAME": ["Ector County ISD"]})
-    schools = read_schools(path, districts=table)
+    schools = am.read_schools(path, districts=table)
     by_district = schools.groupby("district_name")["district_id"].first()
     assert by_district["ECTOR COUNTY ISD"] == "4818000"
     assert pd.isna(by_district["MIDLAND ISD"])
     assert any("no LEAID in the district table for: " in n and "MIDLAND ISD" in n
-               for n in get_report(schools)["notes"])
+               for n in am.get_report(schools)["notes"])
     with pytest.raises(SchemaError, match="LEAID and NAME"):
-        read_schools(path, districts=pd.DataFrame({"id": ["1"]}))
+        am.read_schools(path, districts=pd.DataFrame({"id": ["1"]}))
 
 
 def test_tea_ids_are_stable_across_row_order(ector_dir, tmp_path):
     path = ector_dir / "schools" / "tea_schools_2023_24_ector_midland_andrews.csv"
     shuffled = tmp_path / "shuffled.csv"
     pd.read_csv(path, dtype=str).sample(frac=1, random_state=3).to_csv(shuffled, index=False)
-    a = read_schools(path, district="ECTOR COUNTY ISD").set_index("name")["school_id"]
-    b = read_schools(shuffled, district="ECTOR COUNTY ISD").set_index("name")["school_id"]
+    a = am.read_schools(path, district="ECTOR COUNTY ISD").set_index("name")["school_id"]
+    b = am.read_schools(shuffled, district="ECTOR COUNTY ISD").set_index("name")["school_id"]
     assert a.sort_index().equals(b.sort_index())
 
 
 def test_ccd_shipped_directory(ector_dir):
     path = ector_dir / "schools" / "nces_ccd_2013_14_schools_ector_neighbors.csv"
-    ecisd = read_schools(path, district="4818000")
+    ecisd = am.read_schools(path, district="4818000")
     assert len(ecisd) == 39  # PROVENANCE: 39 Ector County ISD campuses
-    in_county = read_schools(path, county="48135")
+    in_county = am.read_schools(path, county="48135")
     assert len(in_county) == 42
     row = ecisd.set_index("school_id").loc["481800001567"]
     assert row["name"] == "AUSTIN MONTESSORI MAGNET"
@@ -106,22 +111,22 @@ def test_ccd_shipped_directory(ector_dir):
     assert row["locale"] == "12"
     assert row["school_type"] == "regular"
     assert row["district_name"] == "ECTOR COUNTY ISD"
-    assert get_report(ecisd)["vintages"]["schools"].endswith("2013-14")
+    assert am.get_report(ecisd)["vintages"]["schools"].endswith("2013-14")
     assert ecisd["enrollment"].isna().all()
 
 
 def test_edge_pipe_file_filters_and_pads_ids(edge_txt):
-    schools = read_schools(edge_txt, district="4818000")
+    schools = am.read_schools(edge_txt, district="4818000")
     assert sorted(schools["school_id"]) == ["481800000714", "481800001567"]
-    assert get_report(schools)["layout"] == "edge"
-    alabama = read_schools(edge_txt, state="AL")
+    assert am.get_report(schools)["layout"] == "edge"
+    alabama = am.read_schools(edge_txt, state="AL")
     assert alabama["school_id"].tolist() == ["010000500870"]
     assert alabama["district_id"].tolist() == ["0100005"]
     assert alabama["state_fips"].tolist() == ["01"]
-    texas = read_schools(edge_txt, state="TX", county="Ector")
+    texas = am.read_schools(edge_txt, state="TX", county="Ector")
     assert len(texas) == 2
-    assert get_report(texas)["rejected"] == {"filtered: not in state 48": 1,
-                                             "filtered: not in county 48135": 1}
+    assert am.get_report(texas)["rejected"] == {"filtered: not in state 48": 1,
+                                                "filtered: not in county 48135": 1}
 
 
 def test_shapefile_without_prj(tmp_path):
@@ -133,7 +138,7 @@ def test_shapefile_without_prj(tmp_path):
     frame.to_file(shp)
     shp.with_suffix(".prj").unlink()
     with pytest.warns(RepairWarning, match=r"no CRS \(is the .prj file missing"):
-        schools = read_schools(shp)
+        schools = am.read_schools(shp)
     assert schools.crs.to_epsg() == 4326
     assert schools.geometry.iloc[0].equals(Point(-102.35234, 31.84432))
     projected = frame.to_crs(3857)
@@ -141,7 +146,7 @@ def test_shapefile_without_prj(tmp_path):
     projected.to_file(shp2)
     shp2.with_suffix(".prj").unlink()
     with pytest.raises(SchemaError, match=r"projected.*crs="):
-        read_attendance_zones(shp2)
+        am.read_attendance_zones(shp2)
 
 
 def test_swapped_and_missing_coordinates(tmp_path):
@@ -156,10 +161,10 @@ def test_swapped_and_missing_coordinates(tmp_path):
     )
     with pytest.warns(RepairWarning, match="swapped"), pytest.warns(RejectedRowsWarning,
                                                                     match="no coordinates"):
-        schools = read_schools(path)
+        schools = am.read_schools(path)
     d = schools.set_index("school_id").loc["481800000004", "geometry"]
     assert (round(d.x, 2), round(d.y, 2)) == (-102.34, 31.88)
-    report = get_report(schools)
+    report = am.get_report(schools)
     assert report["repaired"] == {"latitude and longitude were swapped": 1}
     assert report["rejected_rows"] == {"no coordinates": [5]}
 
@@ -168,16 +173,16 @@ def test_unknown_layout_names_columns(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("school,where\nA,here\n")
     with pytest.raises(SchemaError, match="no header row"):
-        read_schools(path)
+        am.read_schools(path)
     vector = tmp_path / "x.geojson"
     gpd.GeoDataFrame({"school": ["A"]}, geometry=[Point(0, 0)], crs=4326).to_file(vector)
     with pytest.raises(SchemaError, match=r"not a school file.*NCESSCH"):
-        read_schools(vector)
+        am.read_schools(vector)
 
 
 def test_sabs_zones_linked_by_ncessch(tmp_path, ector_dir):
-    schools = read_schools(ector_dir / "schools" / "nces_ccd_2013_14_schools_ector_neighbors.csv",
-                           district="4818000")
+    ccd = ector_dir / "schools" / "nces_ccd_2013_14_schools_ector_neighbors.csv"
+    schools = am.read_schools(ccd, district="4818000")
     ids = schools["school_id"].tolist()
     zones = gpd.GeoDataFrame(
         {"SrcName": ["ECISD"] * 2, "ncessch": [ids[0], ids[1]], "schnam": ["Z1", "Z2"],
@@ -189,12 +194,12 @@ def test_sabs_zones_linked_by_ncessch(tmp_path, ector_dir):
     path = tmp_path / "SABS_1516_TX.shp"
     zones.to_file(path)
     with pytest.warns(AssetmapWarning, match=f"{len(ids) - 2} school"):
-        out = read_attendance_zones(path, schools=schools)
+        out = am.read_attendance_zones(path, schools=schools)
     assert out["zone_id"].tolist() == ids[:2]
     assert out["school_id"].tolist() == ids[:2]
     assert out["grades"].tolist() == ["PK-05", "06-08"]
     assert out.crs.to_epsg() == 4326
-    assert sorted(get_report(out)["unmatched"]["schools"]) == sorted(ids[2:])
+    assert sorted(am.get_report(out)["unmatched"]["schools"]) == sorted(ids[2:])
 
 
 def test_district_zones_linked_by_containment(tmp_path):
@@ -206,7 +211,7 @@ def test_district_zones_linked_by_containment(tmp_path):
     path = tmp_path / "zones.geojson"
     zones.to_file(path)
     with pytest.warns(AssetmapWarning, match="1 zone"):
-        out = read_attendance_zones(path, schools=schools)
+        out = am.read_attendance_zones(path, schools=schools)
     assert out.set_index("zone_id")["school_id"].to_dict() == {"north": "s1;s2", "empty": None}
     assert out["n_schools"].tolist() == [2, 0]
-    assert get_report(out)["unmatched"] == {"zones": ["empty"], "schools": ["s3"]}
+    assert am.get_report(out)["unmatched"] == {"zones": ["empty"], "schools": ["s3"]}

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 import assetmap as am
-from assetmap._report import get_report
 from tests.bdc_fixtures import BLOCK, HEADER, offer, pandas_recompute, synthetic, write_csv
 
 __all__ = ["synthetic"]
@@ -74,7 +73,7 @@ def test_service_levels_hand_computed():
         assert (row.service_level, row.best_down, row.best_up, bool(row.has_fiber),
                 row.providers_100_20, bool(row.satellite_only), bool(row.unlicensed_fw_only),
                 row.providers) == (level, down, up, fiber, p100, sat, ufw, prov), loc
-    assert get_report(levels)["rows_read"] == len(CASES) - 1
+    assert am.get_report(levels)["rows_read"] == len(CASES) - 1
 
 
 def test_service_levels_all_codes_keeps_business():
@@ -122,10 +121,13 @@ def test_aggregate_matches_independent_pandas(synthetic, fmt):
     got = am.aggregate_bdc(synthetic[fmt] if fmt != "parquet" else synthetic["parquet"][0])
     want = pandas_recompute(synthetic["csv"])
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
-    report = get_report(got)
-    assert report["rows_read"] == sum(
-        (pd.read_csv(f, dtype=str)["business_residential_code"].isin(["R", "X"])).sum()
-        for f in synthetic["csv"])
+    report = am.get_report(got)
+    codes = pd.concat([pd.read_csv(f, dtype=str)["business_residential_code"]
+                       for f in synthetic["csv"]], ignore_index=True)
+    assert report["rows_read"] == len(codes) == 20_000  # every row, before the selection
+    assert report["checks"] == {"kept": len(codes), "repaired": 0, "rejected": 0}
+    assert report["filtered"] == {
+        "business_residential_code not in ['R', 'X']": int((~codes.isin(["R", "X"])).sum())}
     assert report["rejected"] == {}
     assert report["illustrative"] == (fmt != "parquet")  # file names say "illustrative"
 
@@ -178,7 +180,7 @@ def test_compare_releases_hand_computed(tmp_path):
     pd.testing.assert_frame_equal(files, am.compare_releases(old, new))
     lv = am.compare_releases(am.service_levels(old), am.service_levels(new))
     pd.testing.assert_frame_equal(lv, files)
-    assert get_report(files)["totals"]["newly_served"] == 2
+    assert am.get_report(files)["totals"]["newly_served"] == 2
 
 
 def test_block_geoid_is_the_location_block():

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import assetmap as am
 from assetmap import get_report
+from assetmap.datasets import data_path
 from assetmap.errors import RejectedRowsWarning, RepairWarning, SchemaError
 from assetmap.loaders._quadkey import (  # internal: the tile math the readers use; not public
     lonlat_to_tile,
@@ -74,8 +75,6 @@ def test_quadkey_round_trip(lon, lat, zoom):
 # --- Ookla fixtures in the published schema ----------------------------------------------
 
 def shipped_tiles():
-    from assetmap.datasets import data_path
-
     return data_path("speedtests", "ookla_fixed_tiles_illustrative_ector.parquet")
 
 
@@ -170,8 +169,6 @@ def test_read_ookla_shapefile_zip(tmp_path):
 
 
 def test_shipped_illustrative_tiles_are_labelled():
-    from assetmap.datasets import data_path
-
     tiles = am.read_ookla_tiles(shipped_tiles(),
                                 period="2025-Q1")
     assert get_report(tiles)["illustrative"] is True
@@ -392,8 +389,6 @@ def test_tile_needs_areas_at_tract_level():
 
 
 def test_sources_and_licences_survive_pooling():
-    from assetmap.datasets import data_path
-
     tiles = am.read_ookla_tiles(shipped_tiles(),
                                 period="2025-Q1")
     district = am.read_speedtests(data_path("speedtests", "ector_speedtests_illustrative.csv"))

@@ -125,10 +125,11 @@ def test_the_study_rule_set_reaches_every_bdc_step(custom_run):
     sources, results = custom_run.sources, custom_run.results
     assert sources.previous_availability is not None  # both releases were loaded
     for frame in (sources.locations, sources.service, sources.previous_service,
-                  results.h3_cells, results.change, results.evidence, results.scored):
+                  results.h3_cells, results.change, results.speed_tracts, results.speed_h3,
+                  results.evidence, results.scored):
         assert _rules_name(frame) == "fiber-gig"
     assert results.release_change.summary["rules"] == "fiber-gig"
-    assert "Rule set 'fiber-gig'" in results.release_change.markdown
+    assert "fiber-gig" in results.release_change.markdown  # the Markdown names it too
 
 
 def test_the_manifest_records_the_rule_set(custom_run):
@@ -156,8 +157,8 @@ def test_ntia_files_follow_the_study_rule_set_and_count_every_bsl(custom_run):
         assert set(ids) == set(levels.loc[levels["service_level"] == name, "location_id"])
     # fiber only at 1000/100 leaves far more locations unserved than BEAD's definition
     assert rows["unserved.csv"] > 2 * (bead["service_level"] == "unserved").sum()
-    # NTIA counts business and mixed locations too: more than the residential levels
-    assert len(levels) > len(sources.locations)
+    # every location of the study's BDC rows was classified (codes=None: R, B and X)
+    assert manifest["ntia"]["locations"]["rows_read"] == len(levels)
     cai = pd.read_csv(paths["ntia.cai"], dtype=str, keep_default_na=False)
     assert len(cai) == rows["cai.csv"] > 40  # 43 district campuses and the partner CAIs
     assert manifest["ntia"]["rules"] == "fiber-gig"

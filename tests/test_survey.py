@@ -248,3 +248,9 @@ def test_private_text_appears_in_no_message(tmp_path, column):
     for fragment in (SECRET, "Maria", "Elm St"):
         assert fragment not in text
         assert all(fragment not in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("min_cell", ["abc", None, [10], float("inf"), True, 5.5])
+def test_min_cell_that_is_no_whole_number_is_a_privacy_error(min_cell):
+    with pytest.raises(PrivacyError, match="min_cell must be a whole number"):
+        am.read_survey("unused.csv", areas=AREAS, min_cell=min_cell)

@@ -9,7 +9,7 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, box
 
-from assetmap.analysis.plan import apply_plan
+import assetmap as am
 from assetmap.errors import GeoidError, SchemaError
 
 UTM = 32613
@@ -67,7 +67,7 @@ def scored_and_sites():
 
 def test_no_plan_reproduces_the_scores():
     scored, sites = scored_and_sites()
-    out = apply_plan(scored, sites=sites, rescore=hand_scorer, reach_m=REACH)
+    out = am.apply_plan(scored, sites=sites, rescore=hand_scorer, reach_m=REACH)
     pd.testing.assert_frame_equal(
         pd.DataFrame(out[scored.columns].drop(columns="geometry")),
         pd.DataFrame(scored.drop(columns="geometry")))
@@ -82,7 +82,7 @@ def test_new_site_changes_only_the_tract_it_reaches():
     scored, sites = scored_and_sites()
     new = gpd.GeoDataFrame({"site_id": ["n1"]}, geometry=[Point(X0 + 10_500, Y0 + 500)],
                            crs=UTM)
-    out = apply_plan(scored, new_sites=new, sites=sites, rescore=hand_scorer, reach_m=REACH)
+    out = am.apply_plan(scored, new_sites=new, sites=sites, rescore=hand_scorer, reach_m=REACH)
     assert out["sites_within_reach"].tolist() == [1, 0, 1]
     assert out["resource_gap"].tolist() == [0.0, 100.0, 0.0]
     untouched = [c for c in scored.columns
@@ -103,8 +103,8 @@ def test_new_site_changes_only_the_tract_it_reaches():
 
 def test_upgrade_makes_locations_served_and_nothing_else():
     scored, sites = scored_and_sites()
-    out = apply_plan(scored, upgraded_tracts=["48135000200"], sites=sites, rescore=hand_scorer,
-                     reach_m=REACH, top_n=2)
+    out = am.apply_plan(scored, upgraded_tracts=["48135000200"], sites=sites, rescore=hand_scorer,
+                        reach_m=REACH, top_n=2)
     row = out.set_index("GEOID").loc["48135000200"]
     assert (row["unserved"], row["underserved"], row["served"]) == (0, 0, 400)
     assert (row["unserved_share"], row["underserved_share"], row["served_share"]) == (0, 0, 1)
@@ -128,8 +128,8 @@ def test_inputs_not_mutated_and_output_crs():
     s0, t0 = scored.copy(), sites.copy()
     new = gpd.GeoDataFrame({"site_id": ["n1"]}, geometry=[Point(X0 + 10_500, Y0)], crs=UTM)
     n0 = new.copy()
-    out = apply_plan(scored.to_crs(UTM), new_sites=new, upgraded_tracts=["48135000100"],
-                     sites=sites, rescore=hand_scorer, reach_m=REACH)
+    out = am.apply_plan(scored.to_crs(UTM), new_sites=new, upgraded_tracts=["48135000100"],
+                        sites=sites, rescore=hand_scorer, reach_m=REACH)
     assert_geodataframe_equal(scored, s0)
     assert_geodataframe_equal(sites, t0)
     assert_geodataframe_equal(new, n0)
@@ -139,24 +139,22 @@ def test_inputs_not_mutated_and_output_crs():
 def test_bad_inputs():
     scored, _sites = scored_and_sites()
     with pytest.raises(GeoidError, match="48135999999"):
-        apply_plan(scored, upgraded_tracts=["48135999999"], rescore=hand_scorer)
+        am.apply_plan(scored, upgraded_tracts=["48135999999"], rescore=hand_scorer)
     with pytest.raises(SchemaError, match="not a GeoDataFrame"):
-        apply_plan(scored, rescore=lambda t, *, sites: pd.DataFrame(t))
+        am.apply_plan(scored, rescore=lambda t, *, sites: pd.DataFrame(t))
     with pytest.raises(SchemaError, match="no id column"):
-        apply_plan(scored.drop(columns="GEOID"), rescore=hand_scorer)
+        am.apply_plan(scored.drop(columns="GEOID"), rescore=hand_scorer)
     with pytest.raises(SchemaError, match="CRS"):
-        apply_plan(scored, new_sites=pd.DataFrame({"a": [1]}), rescore=hand_scorer)
+        am.apply_plan(scored, new_sites=pd.DataFrame({"a": [1]}), rescore=hand_scorer)
 
 
 def test_with_real_score_tracts():
-    from assetmap.analysis import score
-
     _scored, sites = scored_and_sites()
-    base = score.score_tracts(base_tracts(), sites=sites)
+    base = am.score_tracts(base_tracts(), sites=sites)
     new = gpd.GeoDataFrame({"site_id": ["n1"], "name": ["New"], "site_type": ["library"],
                             "svc_public_wifi": [True]},
                            geometry=[Point(X0 + 10_500, Y0 + 500)], crs=UTM)
-    out = apply_plan(base, new_sites=new, sites=sites, reach_m=REACH)
+    out = am.apply_plan(base, new_sites=new, sites=sites, reach_m=REACH)
     assert len(out) == 3
     w = out.attrs["assetmap"]["whatif"]
     assert w["tracts_newly_within_reach"] == ["48135000300"]

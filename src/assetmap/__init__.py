@@ -56,6 +56,8 @@ _API: dict[str, str] = {
     "read_ookla_tiles": "assetmap.loaders.speedtests",
     "read_mlab": "assetmap.loaders.mlab",
     # analysis
+    "rule_set": "assetmap.bdc.rules",
+    "available_rule_sets": "assetmap.bdc.rules",
     "service_levels": "assetmap.bdc.levels",
     "service_by_area": "assetmap.bdc.levels",
     "aggregate_bdc": "assetmap.bdc.aggregate",
@@ -113,6 +115,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X`: an explicit re
     from assetmap.bdc.parquet import bdc_to_parquet as bdc_to_parquet
     from assetmap.bdc.read import load_bdc as load_bdc
     from assetmap.bdc.release_change import release_change_report as release_change_report
+    from assetmap.bdc.rules import available_rule_sets as available_rule_sets
+    from assetmap.bdc.rules import rule_set as rule_set
     from assetmap.bdc.summary import load_bdc_summary as load_bdc_summary
     from assetmap.datasets import load_demo as load_demo
     from assetmap.geoid import county_fips as county_fips

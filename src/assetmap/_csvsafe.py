@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from assetmap.errors import ConfigError
+
 __all__ = ["FORMULA_START", "neutralize_formulas", "neutralize_frame", "write_csv"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -94,6 +96,7 @@ def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     source = out.copy(deep=False)
+    source.columns = pd.RangeIndex(out.shape[1])  # a MultiIndex or repeated names as well
     source.attrs = {}  # column access without copying the run report each time
     for i in range(out.shape[1]):
         values = source.iloc[:, i]
@@ -104,7 +107,9 @@ def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
             fixed = values.astype(object).copy()
             fixed.iloc[positions] = ("'" + cells).to_numpy(dtype=object)
             out.isetitem(i, fixed)
-    out.columns = [str(c) for c in neutralize_formulas(pd.Series(out.columns, dtype=object))]
+    names = [" ".join(map(str, c)) if isinstance(out.columns, pd.MultiIndex) else str(c)
+             for c in out.columns]  # levels of a MultiIndex header joined by a space
+    out.columns = [str(c) for c in neutralize_formulas(pd.Series(names, dtype=object))]
     return out
 
 
@@ -123,5 +128,9 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     ['a,n', "'=1,-1", 'ok,2']
     """
     path = Path(path)
-    neutralize_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
+    table = neutralize_frame(frame)
+    try:
+        table.to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return path

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assetmap.errors import ConfigError
 
-__all__ = ["inside", "safe_stem"]
+__all__ = ["inside", "output_folder", "safe_stem"]
 
 
 def safe_stem(name: str) -> str:
@@ -69,4 +69,32 @@ def inside(out_dir: str | Path, name: str) -> Path:
         via = f" (through the link {target})" if target.is_symlink() else ""
         raise ConfigError(f"refusing to write {path}{via} outside the output folder "
                           f"{folder}; remove the link or choose another output folder")
+    if path.is_dir():
+        raise ConfigError(f"cannot write {path}: a folder of that name is in the way")
+    return path
+
+
+def output_folder(out_dir: str | Path) -> Path:
+    """Create the output folder if missing and return it; a file in its place is an error.
+
+    Raises
+    ------
+    ConfigError
+        If ``out_dir`` (or a folder above it) is a file, or cannot be created.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = output_folder(Path(tempfile.mkdtemp()) / "new" / "out")
+    >>> out.is_dir()
+    True
+    """
+    path = Path(out_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise ConfigError(f"the output folder {path} is a file (or lies under one); "
+                          "choose a folder") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot create the output folder {path}: {exc.strerror}") from exc
     return path

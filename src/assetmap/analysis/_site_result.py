@@ -65,8 +65,9 @@ def assemble_plan(
     remaining = best.remaining
     left = np.flatnonzero(remaining > 0)
     left = left[np.argsort(-remaining[left], kind="stable")]
-    curve = [{"sites": 0, "site_id": None, "covered": base,
-              "share": base / total if total else None}]
+    curve: list[dict[str, Any]] = [
+        {"sites": 0, "site_id": None, "covered": base, "share": base / total if total else None}
+    ]
     curve += [
         {"sites": int(i + 1), "site_id": str(s), "covered": float(base + c),
          "share": float(sh) if total else None}

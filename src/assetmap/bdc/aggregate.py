@@ -18,10 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from assetmap._report import attach_report, count_repair, start_report
+from assetmap._report import attach_report, start_report
 from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
+from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
 from assetmap.bdc.read import BDC_SOURCE
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 
@@ -60,9 +61,11 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
         compiled parsers and hash tables, several times DuckDB's rate (benchmarks/RESULTS.md).
         It reads only plainly good input; a state with anything to repair or reject, or an
         unusual layout, goes to DuckDB, so errors, warnings and report counts are the same,
-        and so is the result. ``"duckdb"``: DuckDB only. ``"auto"`` (default): the fast engine
-        when numba is installed and the input is large enough (about 256 MB of CSV) for its
-        start-up to pay, else DuckDB. For a cluster use
+        and so is the result. Both count every row read before the selection, and both
+        compare ``business_residential_code`` and ``state_usps`` upper-cased and trimmed.
+        ``"duckdb"``: DuckDB only. ``"auto"`` (default): the fast engine when numba is
+        installed and the input is large enough (about 256 MB of CSV) for its start-up to
+        pay, else DuckDB. For a cluster use
         :func:`assetmap.bdc.service_dask.aggregate_bdc_dask`.
     rules : str, mapping or RuleSet
         The rule set (:func:`assetmap.bdc.rules.rule_set`; default ``"bead"``).
@@ -70,8 +73,9 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     Returns
     -------
     pandas.DataFrame
-        As :func:`assetmap.service_by_area`; the report counts rows read, repaired and
-        rejected, and names the rule set (``report["rules"]``).
+        As :func:`assetmap.service_by_area`; the report counts every row read as kept,
+        repaired or rejected (``report["checks"]``) before any filter, the rows each filter
+        left out (``report["filtered"]``), and names the rule set (``report["rules"]``).
 
     Examples
     --------
@@ -101,7 +105,7 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
         files = [f for f in files if eng.state_of_file(f) in (None, *wanted)]
     chosen_rows = {"states": state_list, "counties": list(counties or []) or None,
                    "tracts": list(tracts or []) or None, "codes": tuple(codes) if codes else None}
-    where_sql = eng.row_filter(**chosen_rows)
+    selection = eng.row_selection(**chosen_rows)
     fast = _fast_engine(engine, files, chosen, level=level, **chosen_rows)
     report = start_report(", ".join(map(str, paths)) if not isinstance(paths, str | os.PathLike)
                           else str(paths), kind="bdc_service_by_area",
@@ -112,30 +116,33 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     columns += ["business_residential_code"] if codes else []
     columns += ["state_usps"] if state_list else []
     columns += ["h3_res8_id"] if level == "h3" else []
-    all_sums, all_pairs, all_checks, repairs = [], [], [], 0
+    all_sums, all_pairs, all_checks, places = [], [], [], {}
     with eng.connect(threads=threads, memory_limit=memory_limit) as con:
         for group in eng.group_by_state(files).values():
             done = fast(group, threads=threads) if fast else None
-            sums, pairs, checks, fixed = done or _aggregate_group(
-                con, group, area, where_sql, report, columns, chosen)
+            sums, pairs, checks, found = done or _aggregate_group(
+                con, group, area, selection, report, columns, chosen)
             all_sums.append(sums)
             all_pairs.append(pairs)
             all_checks.append(checks)
-            repairs += fixed
+            for code, at in found.items():  # the fast engine rejects nothing: {}
+                places.setdefault(code, []).extend(at)
     if not all_sums:
         report["notes"].append(f"no file of the states {state_list} among the inputs")
-        all_sums = [common.empty_sums()]
-        all_pairs = [pd.DataFrame({"area": [], "provider_id": [], "_check": []})]
-        all_checks = [pd.DataFrame({"_check": [], "n": []})]
-    common.count_checks(report, pd.concat(all_checks, ignore_index=True))
-    count_repair(report, "integral numbers written as text (e.g. '100.0') read as integers",
-                 repairs)
+    elif state_list and not sum(int(c["n"].sum()) for c in all_checks):
+        report["notes"].append(f"no row of the states {state_list} among the inputs "
+                               "(Parquet partitions of other states are not read)")
+    if not all_sums:
+        all_sums, all_pairs, all_checks = ([part] for part in _no_rows()[:3])
+    tally(report, pd.concat(all_checks, ignore_index=True), selection=selection,
+          places=places)
     pairs = pd.concat(all_pairs, ignore_index=True)
     out = common.finish_area(pd.concat(all_sums, ignore_index=True), pairs, key=key)
     out = common.check_keys(out, key, level, report)
     common.note_rules(report, chosen)
     report.update(level=level, rows_out=len(out))
-    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values()) - len(out))
+    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
+                           - sum(report["filtered"].values()) - len(out))
     report["notes"].append("exact duplicate rows do not change the aggregation (it takes "
                            "maxima and distinct values) and are not counted here")
     return attach_report(out, report)
@@ -170,8 +177,12 @@ def _csv_bytes(files: list[Path]) -> int:
     return total
 
 
-def _aggregate_group(con, files, area, where_sql, report, columns, rules: RuleSet):
-    """One state's files -> (area sums, area-provider pairs, row-check counts, repairs).
+def _aggregate_group(con, files, area, selection, report, columns, rules: RuleSet):
+    """One state's files -> (area sums, area-provider pairs, row-check counts, rejected).
+
+    Row-check counts: ``_check, n`` (and ``_fix`` when known) over every row read, before the
+    selection (:func:`assetmap.bdc._counts.tally`); rejected: the first ``(file, row,
+    column)`` of each reject code (:func:`assetmap.bdc._counts.rejected_places`).
 
     One hash group-by over all rows into a temporary table (:func:`bead.groups_sql`; DuckDB
     spills it past the memory limit): per (location, provider) for CSVs and zips, parsed once;
@@ -182,27 +193,41 @@ def _aggregate_group(con, files, area, where_sql, report, columns, rules: RuleSe
     keys after aggregation (:func:`common.check_keys`), which spares a regular expression per
     row.
     """
-    shown: dict[Path, Path] = {}
-    with eng.open_inputs(files, keep_zip_names=shown) as inputs:
-        if inputs.header_repairs:
-            count_repair(report, "; ".join(inputs.header_repairs), 1)
+    with eng.open_inputs(files, states=selection.get("state_usps")) as inputs:
+        if not inputs.files():  # only Parquet partitions of other states
+            return _no_rows()
+        header_repairs(report, inputs.header_repairs)
         eng.settle_id_type(con, inputs)
         by_provider = bool(inputs.csv_groups)  # parse CSVs once; scan Parquet twice
 
         def rows() -> str:
-            return eng.checked_sql(eng.source_sql(inputs, columns), where_sql, digits=False)
+            return eng.checked_sql(eng.source_sql(inputs, columns), digits=False,
+                                   selection=selection)
 
         def group() -> None:  # the one pass over all rows (a temporary table spills to disk)
             con.execute("CREATE OR REPLACE TEMP TABLE bdc_groups AS " + bead.groups_sql(
                 rows(), rules=rules, area=area, by_provider=by_provider))
 
         with eng.damaged_parquet(inputs):
-            eng.run_typed(con, inputs, {k: str(v) for k, v in shown.items()}, group)
+            eng.run_typed(con, inputs, None, group)
             try:
                 result = con.sql(bead.areas_sql(
                     "bdc_groups", rows=None if by_provider else rows(), area=area)).df()
                 sums, pairs, checks = common.split_areas(
-                    result, lambda: con.sql(bead.check_counts_sql(rows())).df())
+                    result, lambda: con.sql(count_sql(rows())).df())
             finally:
                 con.execute("DROP TABLE IF EXISTS bdc_groups")
-    return sums, pairs, checks, inputs.numeric_repairs
+            if inputs.lenient:  # numbers were repaired: count the repairs by kind
+                checks = con.sql(count_sql(rows())).df()
+            codes = {int(c) for c in checks["_check"] if int(c) in eng.REJECT_REASONS}
+            found = rejected_places(con, inputs, codes, digits=False) if codes else {}
+    return sums, pairs, checks, found
+
+
+def _no_rows() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Return the tuple of :func:`_aggregate_group` for a group with no row to read."""
+    sums = common.empty_sums().astype(dict.fromkeys(common.SUM_COLUMNS, "int64"))
+    pairs = pd.DataFrame({"area": pd.Series([], dtype=object),
+                          "provider_id": pd.Series([], dtype=object),
+                          "_check": pd.Series([], dtype="int64")})
+    return sums, pairs, pd.DataFrame({"_check": [], "n": []}, dtype="int64"), {}

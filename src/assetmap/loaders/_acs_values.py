@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from assetmap._report import count_repair
 from assetmap.errors import SchemaError, where
 
-__all__ = ["ANNOTATIONS", "ParseCounts", "check_plausible", "parse_values"]
+__all__ = ["ANNOTATIONS", "ParseCounts", "check_plausible", "count_repairs", "parse_values"]
 
 ANNOTATIONS = {"-", "N", "(X)", "*****", "****", "***", "**", "*", "null", ""}
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?[+-]?$")
@@ -84,8 +86,18 @@ def parse_values(text: pd.Series, *, source: str, column: str, first_row: int,
     return values
 
 
+def count_repairs(report: dict[str, Any], counts: ParseCounts) -> None:
+    """Record (and warn about) the repairs :func:`parse_values` counted."""
+    if counts.thousands:
+        count_repair(report, "numbers with thousands separators (e.g. 1,234) read as numbers",
+                     counts.thousands)
+    if counts.coded:
+        count_repair(report, "top/bottom-coded values (e.g. 250,000+) read as their bound",
+                     counts.coded)
+
+
 def check_plausible(frame: pd.DataFrame, variables: list[str], *, source: str) -> None:
-    """Raise a SchemaError for a negative value or a count above its table's universe.
+    """Raise a SchemaError for a repeated GEOID, a negative value or a count above its universe.
 
     Examples
     --------
@@ -97,6 +109,13 @@ def check_plausible(frame: pd.DataFrame, variables: list[str], *, source: str) -
     assetmap.errors.SchemaError: acs.csv, row with GEOID 48135000100, column 'B28002_013E': ...
     """
     geoids = frame["GEOID"].astype(str).to_numpy() if "GEOID" in frame else None
+    if geoids is not None:
+        twice = frame["GEOID"].duplicated(keep=False).to_numpy()
+        if twice.any():
+            rows = (np.flatnonzero(twice) + 1).tolist()[:5]
+            raise SchemaError(f"{source}: GEOID {geoids[twice][0]} appears in more than one row "
+                              f"(data rows {rows}, {int(twice.sum())} rows in all); keep one "
+                              "row per area")
 
     def fail(column: str, hit: pd.Series, why: str) -> None:
         i = int(np.flatnonzero(hit.to_numpy())[0])

@@ -26,7 +26,6 @@ import pandas as pd
 from assetmap._report import (
     attach_report,
     count_reject,
-    count_repair,
     get_report,
     start_report,
 )
@@ -40,7 +39,12 @@ from assetmap.loaders._acs_math import (
     mask_sentinels,
     warn_missing_codes,
 )
-from assetmap.loaders._acs_values import ParseCounts, check_plausible, parse_values
+from assetmap.loaders._acs_values import (
+    ParseCounts,
+    check_plausible,
+    count_repairs,
+    parse_values,
+)
 from assetmap.loaders._textfile import parse_errors
 from assetmap.settings import settings
 
@@ -151,7 +155,7 @@ def load_acs(
         frame = frame.merge(piece, on="GEOID", how="outer", validate="one_to_one")
     report = start_report(url, kind="acs", rows_read=len(frame), sources=[_source(year, url)])
     report["notes"].append(f"geography {geography}, state {st}, counties {counties or 'all'}")
-    _count_repairs(report, counts)
+    count_repairs(report, counts)
     return _finish(frame, report, variables, _vintage(year), counts.annotations)
 
 
@@ -174,19 +178,11 @@ def _parse_api(path: Path, url: str, requested: list[str], level: Level,
     out = pd.DataFrame({"GEOID": normalize_geoids(geoid, level=level, source=url)})
     if "NAME" in table:
         out["NAME"] = table["NAME"]
+    check_plausible(out, [], source=url)  # a GEOID twice: an error, before the merge
     for column in requested:
         out[column] = parse_values(table[column], source=url, column=column, first_row=1,
                                    counts=counts)
     return out
-
-
-def _count_repairs(report: dict[str, Any], counts: ParseCounts) -> None:
-    if counts.thousands:
-        count_repair(report, "numbers with thousands separators (e.g. 1,234) read as numbers",
-                     counts.thousands)
-    if counts.coded:
-        count_repair(report, "top/bottom-coded values (e.g. 250,000+) read as their bound",
-                     counts.coded)
 
 
 def _finish(
@@ -244,6 +240,9 @@ def read_acs_csv(path: str | Path, *, year: int | None = None) -> pd.DataFrame:
         raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False,
                           encoding="utf-8-sig")
     header = [str(c).strip() for c in raw.iloc[0]]
+    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    if repeated:
+        raise SchemaError(f"{path}: columns {repeated} appear more than once in the header")
     body = raw.iloc[1:].set_axis(header, axis=1)
     body = body.loc[:, [c for c in header if c]]
     id_column = next((c for c in ("GEO_ID", "GEOID", "id") if c in body), None)
@@ -271,7 +270,7 @@ def read_acs_csv(path: str | Path, *, year: int | None = None) -> pd.DataFrame:
     for column in variables:
         out[column] = parse_values(body[column], source=str(path), column=column,
                                    first_row=first_line, counts=counts)
-    _count_repairs(report, counts)
+    count_repairs(report, counts)
     found = re.search(r"5Y(\d{4})", path.name)
     year = year or (int(found.group(1)) if found else None)
     vintage = _vintage(year) if year else "ACS 5-year (period not stated)"

@@ -39,7 +39,11 @@ def check_min_cell(min_cell: int) -> int:
     >>> check_min_cell(10)
     10
     """
-    if isinstance(min_cell, bool) or not float(min_cell).is_integer():
+    try:
+        whole = not isinstance(min_cell, bool) and float(min_cell).is_integer()
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole:
         raise PrivacyError(f"min_cell must be a whole number of responses, got {min_cell!r}")
     if int(min_cell) < MIN_CELL_FLOOR:
         raise PrivacyError(

@@ -113,8 +113,9 @@ _CSS = """
 .am-table th { text-align: left; padding: 1px 8px 1px 0; font-weight: 600; vertical-align: top; }
 .am-table td { padding: 1px 0; }
 .am-vintage { color: #666; font-size: 10px; }
-.am-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
-  z-index: 1000; background: rgba(255,255,255,.92); padding: 6px 14px; border-radius: 4px;
+.am-title { position: absolute; top: 10px; left: 0; right: 0; margin: 0 auto;
+  width: fit-content; box-sizing: border-box; z-index: 1000; background: rgba(255,255,255,.92);
+  padding: 6px 14px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 600 16px system-ui, sans-serif; max-width: 60%;
   text-align: center; pointer-events: none; }
 .am-title small { display: block; font-weight: 400; font-size: 11px; color: #444; }
@@ -135,7 +136,7 @@ _CSS = """
 .leaflet-container summary:focus-visible, .leaflet-container [tabindex]:focus-visible,
 .am-data-panel:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 1px; }
 .leaflet-container:focus-visible { outline: 3px solid #1a5fb4; outline-offset: -3px; }
-.am-legend { max-width: min(260px, 45vw); }
+.am-legend { max-width: min(260px, 45vw); box-sizing: border-box; }
 .leaflet-control-attribution { font-size: 11px; line-height: 1.35; }
 .am-data { background: #fff; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3);
   font: 13px system-ui, sans-serif; }
@@ -234,9 +235,24 @@ window.amFrame = window.amFrame || function (map, layers) {
     });
   }
   document.addEventListener("keydown", escape);
+  function fill(table) {  // the tract table's rows, from the embedded data, once
+    var fc = window[table.getAttribute("data-am-source")], body = table.tBodies[0];
+    if (!fc || body.rows.length) { return; }
+    var keys = Array.from(table.tHead.querySelectorAll("th[data-am-key]")).map(function (th) {
+      return th.getAttribute("data-am-key");
+    });
+    fc.features.forEach(function (f) {
+      var p = f.properties || f.p, row = body.insertRow(), th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = p.n;
+      row.appendChild(th);
+      keys.forEach(function (k) { row.insertCell().textContent = p[k] == null ? "" : p[k]; });
+    });
+  }
   box.addEventListener("toggle", function (e) {  // an open table sits above every corner
     var corner = e.target.closest && e.target.closest(".leaflet-top, .leaflet-bottom");
     if (corner) { corner.style.zIndex = e.target.open ? 1100 : ""; }
+    if (e.target.open) { e.target.querySelectorAll("table[data-am-source]").forEach(fill); }
   }, true);
   map.on("resize overlayadd overlayremove", function () { setTimeout(layout, 0); });
   layout();
@@ -271,8 +287,7 @@ class PageFrame(LiteralRender, JSCSSMixin):
         figure = self.get_root()
         if isinstance(figure, Figure):
             figure.title = figure.title or self.title
-            figure.am_lang = self.lang
-            figure.am_header = _zoomable
+            vars(figure).update(am_lang=self.lang, am_header=_zoomable)  # read by _PAGE
             figure._template = _PAGE
         super().render(**kwargs)
 

@@ -170,7 +170,7 @@ def tract_paragraph(row: pd.Series, *, total: int, vintages: dict[str, Any]) -> 
             else f"Fiber reaches {share} of its residential locations."
         )
     if pd.notna(row.get("no_internet_share")):
-        vintage = acs_vintage(vintages, "no_internet_share")
+        vintage = acs_vintage(vintages, column="no_internet_share")
         parts.append(
             f"{format_value(row['no_internet_share'], 'share')} of households have no internet "
             f"subscription ({vintage})."

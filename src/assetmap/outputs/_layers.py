@@ -243,8 +243,9 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
     var marker = L.marker(latlng, {icon: L.divIcon({className: {{ this.css_class|tojson }},
       html: svg, iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10]}),
       keyboard: true});
-    marker.on("add", function () {  // a name for the marker's role=button
-      marker.getElement().setAttribute("aria-label", String(f.properties.n || ""));
+    marker.on("add", function () {  // a name for the marker's role=button, with its number
+      var el = marker.getElement(), num = el.textContent.trim(), name = f.properties.n || "";
+      el.setAttribute("aria-label", (/^[0-9]+$/.test(num) ? num + ". " : "") + name);
     });
 {% if this.radius_key %}    var r = f.properties[{{ this.radius_key|tojson }}];
     if (r > 0) {

@@ -101,7 +101,7 @@ def methods_lines(spec: dict[str, Any]) -> list[str]:
     return lines or ["The scored frame carries no score_spec: weights and inputs are not known."]
 
 
-def acs_vintage(vintages: dict[str, Any], column: str = "no_internet_share") -> str:
+def acs_vintage(vintages: dict[str, Any], *, column: str = "no_internet_share") -> str:
     """Return the ACS period of ``column`` as the data recorded it, or say it is unknown.
 
     Examples

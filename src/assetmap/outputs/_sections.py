@@ -316,7 +316,7 @@ def change_section(change: Any, *, names: Mapping[str, str] | None = None,
                   "between the two releases, location by location (residential locations; "
                   f"served = {served} Mbps on a reliable technology, {rules_title(rules)}).")]
     if get_report(change.tracts).get("illustrative"):
-        paragraphs.append("Illustrative data: the releases compared are synthetic.")
+        paragraphs.append("Illustrative data: at least one of the releases compared is synthetic.")
     return Section(title, paragraphs=paragraphs, bullets=bullets,
                    header=["Tract", "Newly served", "Lost service", "Fiber gained",
                            "Providers entering"] if rows else [], rows=rows)

@@ -110,42 +110,54 @@ def theme_classes(
     return classes
 
 
-def _table(caption: str, rows: Iterable[tuple[Any, Sequence[Any]]], labels: Sequence[str]) -> str:
-    """Return one escaped HTML table: a header row, then a row header and cells per row."""
+def _table(caption: str, rows: Iterable[tuple[Any, Sequence[Any]]], labels: Sequence[str],
+           *, keys: Sequence[str] = (), source: str = "") -> str:
+    """Return one escaped HTML table: a header row, then a row header and cells per row.
+
+    With ``source`` (the variable of the map's embedded tract data) the body is left empty and
+    filled in the browser when the table is first shown, one row per feature, a cell per key.
+    """
     def text(value: Any) -> str:
         return "" if value is None or value is pd.NA or value != value else escape(str(value))
 
-    head = "".join(f'<th scope="col">{escape(label)}</th>' for label in labels)
+    head = "".join(
+        f'<th scope="col"{f" data-am-key={escape(key, quote=True)!r}" if key else ""}>'
+        f"{escape(label)}</th>"
+        for label, key in zip(labels, ["", *keys] if keys else [""] * len(labels), strict=True)
+    )
     body = "".join(
         f'<tr><th scope="row">{text(name)}</th>{"".join(f"<td>{text(v)}</td>" for v in cells)}'
         "</tr>"
         for name, cells in rows
     )
-    return (f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+    data = f' data-am-source="{escape(source, quote=True)}"' if source else ""
+    return (f"<table{data}><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>")
 
 
 def data_tables_html(
-    props: pd.DataFrame, fields: list[list[str]], point_layers: Iterable[Any] = ()
+    props: pd.DataFrame, fields: list[list[str]], point_layers: Iterable[Any] = (), *,
+    source: str,
 ) -> str:
     """Return the map's text alternative: every area and every value it shows, every point.
 
     A ``<details>`` element ("Show as table") holding one table of the tracts (each tract's
-    popup values, which include every theme the choropleth draws) and one table per point
-    layer (:class:`~assetmap.outputs._layers.PointLayer`: sites, schools, proposed sites).
+    popup values, which include every theme the choropleth draws; its rows are made in the
+    browser from the embedded data ``source`` when first shown, so a large map costs no
+    bytes) and one table per point layer (:class:`~assetmap.outputs._layers.PointLayer`:
+    sites, schools, proposed sites).
 
     Examples
     --------
     >>> props = pd.DataFrame({"n": ["Tract 1"], "f0": ["42"]})
-    >>> html = data_tables_html(props, [["f0", "Priority", ""]])
-    >>> "<summary>Show as table</summary>" in html and "<td>42</td>" in html
+    >>> html = data_tables_html(props, [["f0", "Priority", ""]], source="data_1")
+    >>> "<summary>Show as table</summary>" in html and "data-am-key='f0'" in html
     True
     """
     keys = [f[0] for f in fields if f[0] in props]
     labels = ["Area", *[f[1] for f in fields if f[0] in props]]
-    tables = [_table(f"Areas ({len(props)}): the values every map layer shows",
-                     zip(props["n"], props[keys].itertuples(index=False), strict=True),
-                     labels)]
+    tables = [_table(f"Areas ({len(props)}): the values every map layer shows", [], labels,
+                     keys=keys, source=source)]
     for layer in point_layers:
         features = json.loads(layer.data)["features"]
         point_fields = [f for f in json.loads(layer.fields_js) if f[0] != "n"]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from assetmap._csvsafe import neutralize_formulas, write_csv
 from assetmap._report import get_report
-from assetmap._safepath import inside
+from assetmap._safepath import inside, output_folder
 from assetmap.errors import ConfigError
 
 __all__ = ["export_layers", "neutralize_formulas"]
@@ -65,6 +65,12 @@ def export_layers(
     dict
         Layer name -> files written.
 
+    Raises
+    ------
+    ConfigError
+        An unknown format or layer name, ``out_dir`` is a file, or a file would be written
+        outside ``out_dir`` (through a symbolic link) or over a folder.
+
     Examples
     --------
     >>> import tempfile
@@ -77,8 +83,7 @@ def export_layers(
     unknown = [f for f in formats if f not in _FORMATS]
     if unknown:
         raise ConfigError(f"export formats must be among {', '.join(_FORMATS)}; got {unknown}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out_dir)
     written: dict[str, list[Path]] = {}
     for name, frame in layers.items():
         if not _NAME.match(name):

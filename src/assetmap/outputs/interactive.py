@@ -333,8 +333,8 @@ def equity_map(
     if attribution:
         m.add_child(AttributionScript(attribution))
     points = [c for c in m._children.values() if isinstance(c, PointLayer)]
-    m.add_child(HtmlControl(data_tables_html(props, fields, points), position="topleft",
-                            css_class="am-data-control"))  # the text alternative
+    m.add_child(HtmlControl(data_tables_html(props, fields, points, source=data.get_name()),
+                            position="topleft", css_class="am-data-control"))  # text alternative
     for key, child in list(m._children.items()):  # one layer control, after every layer
         if isinstance(child, folium.LayerControl | PageFrame):
             del m._children[key]

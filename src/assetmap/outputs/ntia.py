@@ -37,7 +37,7 @@ import pandas as pd
 
 from assetmap._csvsafe import neutralize_formulas, write_csv
 from assetmap._report import merge_sources, start_report
-from assetmap._safepath import inside
+from assetmap._safepath import inside, output_folder
 from assetmap.bdc._common import rules_of_levels
 from assetmap.bdc.rules import RulesLike, rule_set
 from assetmap.errors import ConfigError, RejectedRowsWarning, SchemaError
@@ -238,7 +238,7 @@ def write_ntia_files(
     if schools is not None or sites is not None:
         cai = _cai_frame(schools, sites, state=_default_state(state, schools, levels),
                          best=best, report=report)
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out)
     written = {name: inside(out, f"{name}.csv")  # every path checked before any is written
                for name in [*lists, *(["cai"] if cai is not None else [])]}
     for name, ids in lists.items():

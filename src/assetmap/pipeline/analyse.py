@@ -207,8 +207,9 @@ def _evidence(sources: Sources, rules: RuleSet) -> dict[str, Any]:
     found: dict[str, Any] = {}
     frames = sources.speed_frames()
     if frames:
-        found["speed_tracts"] = aggregate_speedtests(frames, areas=sources.tracts, level="tract")
-        found["speed_h3"] = aggregate_speedtests(frames, level="h3")
+        found["speed_tracts"] = aggregate_speedtests(frames, areas=sources.tracts, level="tract",
+                                                     rules=rules)
+        found["speed_h3"] = aggregate_speedtests(frames, level="h3", rules=rules)
     if sources.service is None or (not frames and sources.survey is None):
         return found
     found["evidence"] = evidence = claims_vs_evidence(

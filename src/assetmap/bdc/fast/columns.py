@@ -18,7 +18,7 @@ from numba import njit
 
 from assetmap.bdc.fast.common import Fallback as Unreadable
 from assetmap.bdc.fast.kernels import BAD_LINE, OK
-from assetmap.bdc.fast.parse import _keep, _offer, offer_table, push_row
+from assetmap.bdc.fast.parse import _offer, code_selected, filter_of, offer_table, push_row
 
 PARQUET_COLUMNS = ["location_id", "provider_id", "technology", "max_advertised_download_speed",
                    "max_advertised_upload_speed", "low_latency", "business_residential_code",
@@ -46,16 +46,21 @@ def _text_digits(offsets, data, r, maxlen):
 def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, up, low,
                   code_off, code_data, geo_off, geo_data, h3_off, h3_data, state, area_div,
                   want_h3, codes, states, sel, rules, parts, out_loc, out_prov, out_area,
-                  out_bits, counts):
-    """Parse typed columns (no nulls), as :func:`.csv_parser.parse_csv` parses lines."""
+                  out_bits, counts, tally):
+    """Parse typed columns (no nulls), as :func:`.csv_parser.parse_csv` parses lines.
+
+    Returns the status; ``tally`` gets the rows kept and left out by each filter. ``state``
+    is the row group's ``state_usps=`` partition (``c0 * 256 + c1``, upper case).
+    """
     info = offer_table(rules)
     if info.shape[0] != 256:
-        return BAD_LINE, 0
+        return BAD_LINE
     thresholds = rules[2]
     under_down, under_up = thresholds[0], thresholds[1]
     served_down, served_up = thresholds[2], thresholds[3]
     n = tech.shape[0]
     kept = 0
+    tally[:] = 0
     for p in range(parts):
         counts[p] = 0
     state_ok = 1
@@ -68,7 +73,7 @@ def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, u
         if loc_int.shape[0] > 0:
             lv = loc_int[r]
             if lv < 0 or lv >= 2**58:
-                return BAD_LINE, kept
+                return BAD_LINE
             ln = 1
             x = lv
             while x >= 10:
@@ -80,18 +85,18 @@ def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, u
         geoid, gn = _text_digits(geo_off, geo_data, r, 15)
         t = np.int64(tech[r])
         if t < 0 or t > 255:
-            return BAD_LINE, kept
+            return BAD_LINE
         code_info = info[t]
         if ln < 0 or pn < 0 or gn != 15 or code_info == 0:
-            return BAD_LINE, kept
+            return BAD_LINE
         d, u, lo = np.int64(down[r]), np.int64(up[r]), np.int64(low[r])
         if d < 0 or u < 0 or d > 2147483647 or u > 2147483647 or (lo != 0 and lo != 1):
-            return BAD_LINE, kept
+            return BAD_LINE
         h3 = np.int64(0)
         if want_h3:
             s, e = h3_off[r], h3_off[r + 1]
             if e - s != 15:
-                return BAD_LINE, kept
+                return BAD_LINE
             for j in range(s, e):
                 c = h3_data[j]
                 if 48 <= c <= 57:
@@ -99,16 +104,20 @@ def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, u
                 elif 97 <= c <= 102:
                     h3 = h3 * 16 + (c - 87)
                 else:
-                    return BAD_LINE, kept
-        cs, ce = code_off[r], code_off[r + 1]
-        code = code_data[cs] if ce > cs else 0
-        if not _keep(geoid, state_ok, codes, code, ce - cs, sel):
+                    return BAD_LINE
+        code_ok = code_selected(codes, code_data, code_off[r], code_off[r + 1])
+        if code_ok < 0:
+            return BAD_LINE
+        f = filter_of(geoid, state_ok, code_ok, sel)
+        if f != 0:
+            tally[f] += 1
             continue
         kept += 1
         push_row((out_loc, out_prov, out_area, out_bits), counts, parts, lv * 32 + ln,
                  pv * 32 + pn, h3 if want_h3 else geoid // area_div,
                  _offer(code_info, d, u, lo, under_down, under_up, served_down, served_up))
-    return OK, kept
+    tally[0] = kept
+    return OK
 
 
 def _strings(arr) -> tuple[np.ndarray, np.ndarray]:
@@ -161,6 +170,7 @@ def parquet_unit(path: Path, group: int, columns: list[str], state: int) -> tupl
 def parquet_units(path: Path, sel: dict[str, Any]) -> list[tuple]:
     """Return the row groups of a Parquet file or directory: (file, group, columns, state, rows).
 
+    With states selected, the ``state_usps=XX`` partitions of other states are left out.
     Raises :class:`assetmap.bdc.fast.common.Fallback` for a layout the engine does not read.
     """
     import pyarrow.parquet as pq
@@ -170,10 +180,12 @@ def parquet_units(path: Path, sel: dict[str, Any]) -> list[tuple]:
     units = []
     for f in files:
         hive = [m.group(1) for part in f.parts if (m := _HIVE_STATE.match(part))]
+        state = ord(hive[0][0]) * 256 + ord(hive[0][1]) if hive else 0
+        if hive and len(sel["states"]) and state not in sel["states"]:
+            continue  # a partition of another state is not read (nor counted), as in DuckDB
         names = set(pq.ParquetFile(f).schema_arrow.names)
         if "state_usps" in names or not set(columns) <= names or (len(sel["states"]) and not hive):
             raise Unreadable(f"{f}: not a layout the fast engine reads")
-        state = ord(hive[0][0]) * 256 + ord(hive[0][1]) if hive else 0
         meta = pq.ParquetFile(f).metadata
         units += [(f, g, columns, state, meta.row_group(g).num_rows)
                   for g in range(meta.num_row_groups)]

@@ -1,6 +1,7 @@
 """Small pieces the fast BDC engine's modules share (:mod:`assetmap.bdc.fast.engine`).
 
-The fall-back signal, the columns of the per-area sums and the area keys as text: kept here
+The fall-back signal, the columns of the per-area sums, the area keys as text and the row
+counts as the report takes them (:func:`check_counts`): kept here
 so that the driver (:mod:`~assetmap.bdc.fast.engine`), the Parquet reader
 (:mod:`~assetmap.bdc.fast.columns`) and the sorted path (:mod:`~assetmap.bdc.fast.sorted_files`)
 import them without importing each other.
@@ -11,7 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["AREA_DIV", "KEY_WIDTH", "SUM_COLUMNS", "Fallback", "area_text"]
+from assetmap.bdc._checks import FILTERS, FIRST_FILTER_CODE
+
+__all__ = ["AREA_DIV", "KEY_WIDTH", "SUM_COLUMNS", "TALLY", "Fallback", "area_text",
+           "check_counts"]
 
 #: the per-area sums every path returns, in the order of the kernels' count columns
 SUM_COLUMNS = ["locations", "unserved", "underserved", "served", "providers_100_20_sum",
@@ -21,6 +25,9 @@ SUM_COLUMNS = ["locations", "unserved", "underserved", "served", "providers_100_
 AREA_DIV = {"tract": 10**4, "block_group": 10**3, "county": 10**10, "h3": 1}
 #: digits of each level's GEOID
 KEY_WIDTH = {"tract": 11, "block_group": 12, "county": 5}
+#: the kernels' row counts: rows kept, then rows left out by each filter, in the order of
+#: :data:`assetmap.bdc._checks.FILTERS` (:func:`assetmap.bdc.fast.parse.filter_of`)
+TALLY = ("kept", *FILTERS[:3])
 
 
 class Fallback(Exception):  # noqa: N818 (a signal, not an error)
@@ -42,3 +49,23 @@ def area_text(keys: np.ndarray, level: str) -> np.ndarray:
         return np.array([f"{int(k):015x}" for k in keys], dtype=object)
     return pd.Series(keys, dtype="int64").astype(str).str.zfill(KEY_WIDTH[level]).to_numpy(
         dtype=object)
+
+
+def check_counts(tally: np.ndarray) -> pd.DataFrame:
+    """Return the kernels' row counts (:data:`TALLY`) as rows per check code.
+
+    The ``_check, _fix, n`` counts of :func:`assetmap.bdc._counts.count_sql`, which
+    :func:`assetmap.bdc._counts.tally` turns into the report: every row read, kept (code 0)
+    or left out by a filter (codes 8 and up). The fast engine repairs and rejects nothing
+    (such input goes to the DuckDB engine), so no other code occurs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_counts(np.array([5, 0, 2, 1])).to_numpy().tolist()
+    [[0, 0, 5], [10, 0, 2], [12, 0, 1]]
+    """
+    codes = [0, *(FIRST_FILTER_CODE + 2 * FILTERS.index(name) for name in TALLY[1:])]
+    counts = pd.DataFrame({"_check": np.array(codes, dtype=np.int64), "_fix": np.int64(0),
+                           "n": np.asarray(tally, dtype=np.int64)})
+    return counts[counts["n"] > 0].reset_index(drop=True)

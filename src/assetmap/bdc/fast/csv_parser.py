@@ -26,7 +26,15 @@ from numba import njit
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 from assetmap.bdc.fast.kernels import BAD_LINE, OK, partition_of
-from assetmap.bdc.fast.parse import _careful, _keep, _offer, offer_table
+from assetmap.bdc.fast.parse import (
+    _careful,
+    _offer,
+    code_selected,
+    filter_of,
+    letters,
+    offer_table,
+    upper,
+)
 
 U = np.uint64
 HIGH = U(0x8080808080808080)
@@ -106,38 +114,53 @@ def _odd(buf, ls, j, want_h3):
 
 
 @njit(nogil=True, cache=True)
-def _selected(geoid, state_ok, codes, code, cl, sel):
-    """:func:`_keep`, kept out of line (a call only when there is a selection)."""
-    return _keep(geoid, state_ok, codes, code, cl, sel)
+def _filter(geoid, state_ok, code_ok, sel):
+    """:func:`filter_of`, kept out of line (a call only when areas or states are selected)."""
+    return filter_of(geoid, state_ok, code_ok, sel)
+
+
+@njit(nogil=True, cache=True)
+def _code(codes, buf, cs, cl):
+    """:func:`code_selected`, kept out of line (a code not of one ASCII byte)."""
+    return code_selected(codes, buf, cs, cs + cl)
+
+
+@njit(nogil=True, cache=True)
+def _state(buf, ss, sl):
+    """:func:`letters` of a state, kept out of line (a state not of two ASCII bytes)."""
+    return letters(buf, ss, ss + sl)
 
 
 @njit(nogil=True, cache=True)
 def parse_csv(buf, words, area_div, want_h3, codes, states, sel, rules, parts,
-              out_loc, out_prov, out_area, out_bits, counts):
-    """Parse BDC lines (header removed) into partitioned rows; return (status, rows kept).
+              out_loc, out_prov, out_area, out_bits, counts, tally):
+    """Parse BDC lines (header removed) into partitioned rows; return the status.
 
     ``words`` is ``buf`` seen as 64-bit words, padded: at least PAD zero bytes past the end
     (``buf`` 8-byte aligned). ``states`` holds allowed ``state_usps`` as ``c0 * 256 + c1``
-    (empty = all); ``codes`` is a 257-byte table of allowed one-character codes,
-    ``codes[256] == 1`` when filtering; ``area_div`` a power of ten (the GEOID digits below
-    the area); ``rules`` the rule set as arrays
-    (:func:`assetmap.bdc.fast.rule_arrays.rule_arrays`). Helpers that take arrays are called
-    only off the common path (each such call costs reference counting), so the common path
-    is written out here.
+    (upper case; empty = all); ``codes`` is a 257-byte table of allowed one-character codes
+    (upper case), ``codes[256] == 1`` when filtering; letters of a row are compared
+    upper-cased and trimmed (:func:`assetmap.bdc.fast.parse.letters`). ``area_div`` a power
+    of ten (the GEOID digits below the area); ``rules`` the rule set as arrays
+    (:func:`assetmap.bdc.fast.rule_arrays.rule_arrays`). ``tally`` (4 integers) gets the rows
+    kept and the rows each filter left out (:func:`assetmap.bdc.fast.parse.filter_of`).
+    Helpers that take arrays are called only off the common path (each such call costs
+    reference counting), so the common path is written out here.
     """
     info = offer_table(rules)
     if info.shape[0] != 256:
-        return BAD_LINE, 0
+        return BAD_LINE
     thresholds = rules[2]
     under_down, under_up = thresholds[0], thresholds[1]
     served_down, served_up = thresholds[2], thresholds[3]
     end = buf.shape[0]
     inv_div = 1.0 / area_div
-    filtering = codes[256] == 1 or states.shape[0] > 0
-    for k in range(sel.shape[0]):
-        filtering |= sel[k] > 0  # only list lengths and members are positive
+    listed = sel[0] + sel[sel[0] + 1] + sel[sel[0] + sel[sel[0] + 1] + 2] > 0
+    by_code = codes[256] == 1
+    filtering = by_code or states.shape[0] > 0 or listed
     for p in range(parts):
         counts[p] = 0
+    tally[:] = 0
     kept = 0
     ls = 0
     while ls < end:
@@ -246,24 +269,40 @@ def parse_csv(buf, words, area_div, want_h3, codes, states, sel, rules, parts,
             (st, lv, ln, pv, pn, tech, down, up, low, cs, cl, ss, sl, geoid,
              h3) = _odd(buf, ls, e, want_h3)
             if st != OK:
-                return BAD_LINE, kept
+                return BAD_LINE
         ls = j + 1
         if tech > 255:
-            return BAD_LINE, kept
+            return BAD_LINE
         code_info = info[tech]
         if code_info == 0:
-            return BAD_LINE, kept
-        if filtering:
+            return BAD_LINE
+        if filtering:  # letters upper-cased and trimmed, as the DuckDB engine compares them
             state_ok = 1
             if states.shape[0] > 0:
+                if sl == 2 and buf[ss] < 128 and buf[ss + 1] < 128:
+                    sv = upper(buf[ss]) * 256 + upper(buf[ss + 1])
+                else:
+                    sv, n = _state(buf, ss, sl)
+                    if n < 0:
+                        return BAD_LINE
                 state_ok = 0
-                if sl == 2:
-                    sv = np.int64(buf[ss]) * 256 + buf[ss + 1]
-                    for s in states:
-                        if s == sv:
-                            state_ok = 1
-            code = buf[cs] if cl > 0 else 0
-            if not _selected(geoid, state_ok, codes, code, cl, sel):
+                for s in states:
+                    if s == sv:
+                        state_ok = 1
+            code_ok = np.int64(1)
+            if by_code:
+                if cl == 1 and buf[cs] < 128:
+                    code_ok = np.int64(codes[upper(buf[cs])])
+                else:
+                    code_ok = _code(codes, buf, cs, cl)
+                    if code_ok < 0:
+                        return BAD_LINE
+            if listed:
+                f = _filter(geoid, state_ok, code_ok, sel)
+            else:
+                f = 1 if state_ok == 0 else (3 if code_ok == 0 else 0)
+            if f != 0:
+                tally[f] += 1
                 continue
         if want_h3:
             area = h3
@@ -281,4 +320,5 @@ def parse_csv(buf, words, area_div, want_h3, codes, states, sel, rules, parts,
                                 served_up)
         counts[p] = r + 1
         kept += 1
-    return OK, kept
+    tally[0] = kept
+    return OK

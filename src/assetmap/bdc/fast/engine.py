@@ -11,7 +11,11 @@ It only takes input it can read exactly: the canonical header, plainly good line
 :mod:`assetmap.bdc.fast.parse`). Anything else (a repair, a reject, an odd layout, a
 truncated zip) makes :func:`aggregate_group` return None and the state goes to the DuckDB
 engine, so every error, warning and report count is the DuckDB engine's. The result is the
-same as the DuckDB engine's, column for column.
+same as the DuckDB engine's, column for column, and so is the report: every row read is
+counted before the selection, as kept or as left out by the first filter it fails (states,
+counties and tracts, business/residential code), and the letter codes are compared
+upper-cased and without surrounding spaces, in the kernels (:func:`.parse.letters`), so that
+such a file stays on the fast engine.
 
 The BEAD rule set is data: :func:`selection` and :func:`aggregate_group` take ``rules`` (a
 :class:`assetmap.bdc.rules.RuleSet`, a name or a mapping; default ``"bead"``), turned into
@@ -35,8 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assetmap.bdc._engine import BDC_COLUMNS
-from assetmap.bdc.fast.common import AREA_DIV
+from assetmap.bdc._engine import BDC_COLUMNS, row_selection
+from assetmap.bdc.fast.common import AREA_DIV, TALLY, check_counts
 from assetmap.bdc.fast.common import Fallback as _Fallback
 from assetmap.bdc.fast.rule_arrays import rule_arrays
 from assetmap.bdc.fast.tables import Tables
@@ -59,33 +63,31 @@ def selection(level: str, *, states=None, counties=None, tracts=None, codes=None
               rules: RulesLike = None) -> dict[str, Any] | None:
     """Return the row selection and the rule set as kernel arguments, or None.
 
-    The selection is :func:`assetmap.bdc._engine.row_filter`'s; ``rules`` anything
-    :func:`assetmap.bdc.rules.rule_set` takes (None: ``"bead"``), as
-    :func:`assetmap.bdc.fast.rule_arrays.rule_arrays` (``sel["rules"]``). None when the
-    selection is one the kernels cannot apply (a business/residential code of two
-    characters): the DuckDB engine then runs.
+    The selection is :func:`assetmap.bdc._engine.row_selection`'s (states, codes trimmed
+    and upper-cased); ``rules`` anything :func:`assetmap.bdc.rules.rule_set` takes (None:
+    ``"bead"``), as :func:`assetmap.bdc.fast.rule_arrays.rule_arrays` (``sel["rules"]``).
+    None when the selection is one the kernels cannot apply (a business/residential code
+    of two characters): the DuckDB engine then runs.
 
     Examples
     --------
-    >>> sel = selection("tract", codes=("R", "X"), rules="bead")
-    >>> sel["area_div"], sel["rules"][2].tolist()
-    (10000, [25.0, 3.0, 100.0, 20.0])
+    >>> sel = selection("tract", codes=("R", " x"), rules="bead")
+    >>> sel["area_div"], sel["rules"][2].tolist(), chr(sel["codes"].argmax())
+    (10000, [25.0, 3.0, 100.0, 20.0], 'R')
     """
-    from assetmap.geoid import county_fips, normalize_geoids, state_fips, state_usps
-
+    chosen = row_selection(states=states, counties=counties, tracts=tracts, codes=codes)
     table = np.zeros(257, dtype=np.uint8)
-    if codes:
-        if any(len(str(c)) != 1 for c in codes):
+    if "codes" in chosen:
+        if any(len(c) != 1 for c in chosen["codes"]):
             return None
         table[256] = 1
-        for c in codes:
-            if ord(str(c)) < 256:  # another character selects no row
-                table[ord(str(c))] = 1
-    usps = [state_usps(s) for s in states] if states else []
-    fips = [state_fips(s) for s in states] if states else []
-    county = ([county_fips(str(c)[:2], str(c)) if str(c).isdigit() else str(c)
-               for c in counties] if counties else [])
-    tract = list(normalize_geoids(tracts, level="tract")) if tracts else []
+        for c in chosen["codes"]:
+            if ord(c) < 128:  # a row's code that is not ASCII goes to DuckDB
+                table[ord(c)] = 1
+    usps = chosen.get("state_usps", [])
+    fips = chosen.get("state_fips", [])
+    county = chosen.get("county", [])
+    tract = chosen.get("tract", [])
     sel: list[int] = []
     for values, width in ((fips, 2), (county, 5), (tract, 11)):
         ints = sorted({int(v) if v.isdigit() and len(v) == width else -1 for v in values})
@@ -217,7 +219,9 @@ def _fold(tables: Tables, part: int, *, bufs: list[dict[str, np.ndarray]]) -> No
                     int(b["counts"][part]))
 
 
-def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts: int) -> int:
+def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts: int
+           ) -> np.ndarray:
+    """Parse one unit into the thread's buffers; return its row counts (``common.TALLY``)."""
     from assetmap.bdc.fast import columns as columns_
     from assetmap.bdc.fast import csv_parser as csv_
     from assetmap.bdc.fast import parse as parse
@@ -233,27 +237,28 @@ def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts
     if buf["loc"].shape[1] < n:
         buf.update({k: np.empty((parts, n), dtype=v.dtype) for k, v in buf.items()
                     if k not in ("counts", "bytes")})
-    outs = (buf["loc"], buf["prov"], buf["area"], buf["bits"], buf["counts"])
+    tally = np.zeros(len(TALLY), dtype=np.int64)
+    outs = (buf["loc"], buf["prov"], buf["area"], buf["bits"], buf["counts"], tally)
     common = (sel["area_div"], sel["want_h3"], sel["codes"], sel["states"], sel["sel"],
               sel["rules"], parts)
     if kind == "parquet":
-        status, kept = columns_.parse_columns(*args, *common, *outs)
+        status = columns_.parse_columns(*args, *common, *outs)
     else:
         room = _room(buf, len(unit))
         if unit.ctypes.data != room.ctypes.data:  # a zip piece: into the aligned buffer
             room[:len(unit)] = unit
         room[len(unit):len(unit) + csv_.PAD] = 0  # it reads 8 bytes at a time, padded
         words = room[:(len(unit) + csv_.PAD) // 8 * 8].view(np.uint64)
-        status, kept = csv_.parse_csv(room[:len(unit)], words, *common, *outs)
+        status = csv_.parse_csv(room[:len(unit)], words, *common, *outs)
     if status:
         raise _Fallback("a line the fast engine does not take as is")
-    return kept
+    return tally
 
 
 def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int | None = None,
                     rules: RulesLike = None
-                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int] | None:
-    r"""One state's files -> (area sums, area-provider pairs, row-check counts, repairs).
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict] | None:
+    r"""One state's files -> (area sums, area-provider pairs, row-check counts, rejected).
 
     Parameters
     ----------
@@ -271,7 +276,8 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
     -------
     tuple or None
         The tuple of :func:`assetmap.bdc.aggregate._aggregate_group`, or None when the input
-        needs the DuckDB engine (the reason is logged).
+        needs the DuckDB engine (the reason is logged). The row-check counts cover every row
+        read (:func:`.common.check_counts`); no row is rejected here (an empty dict).
 
     Examples
     --------
@@ -304,10 +310,11 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
                  "bits": np.empty((workers, 1), np.int16),
                  "counts": np.zeros(workers, np.int64), "bytes": np.empty(0, np.uint8)}
                 for _ in range(workers)]
-        kept = 0
+        counted = np.zeros(len(TALLY), dtype=np.int64)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for jobs in _rounds(streams, workers, pool):
-                kept += sum(pool.map(partial(_parse, sel=sel, parts=workers), jobs, bufs))
+                for tally in pool.map(partial(_parse, sel=sel, parts=workers), jobs, bufs):
+                    counted += tally
                 list(pool.map(partial(_fold, bufs=bufs[:len(jobs)]), tables, range(workers)))
             results = list(pool.map(lambda t: t.result(sel["level"]), tables))
     except (_Fallback, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
@@ -317,9 +324,7 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
         del streams
     sums = pd.concat([r[0] for r in results], ignore_index=True)
     pairs = pd.concat([r[1] for r in results], ignore_index=True)
-    checks = pd.DataFrame({"_check": np.zeros(1 if kept else 0, dtype=np.int64),
-                           "n": np.full(1 if kept else 0, kept, dtype=np.int64)})
-    return sums, pairs, checks, 0
+    return sums, pairs, check_counts(counted), {}
 
 
 def _rounds(streams: list[Iterator], workers: int, pool: ThreadPoolExecutor

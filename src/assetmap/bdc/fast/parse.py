@@ -14,6 +14,12 @@ arrays, :mod:`assetmap.bdc.fast.rule_arrays`), low latency 0 or 1, whole-number 
 first line that is not plainly good stops the parser with a non-zero status, and the caller
 hands the whole state to the DuckDB engine, which repairs, rejects and reports.
 
+Every row parsed is counted before the selection: kept, or left out by the first filter it
+fails (:func:`filter_of`, the DuckDB engine's order), so the report is the DuckDB engine's.
+``business_residential_code`` and ``state_usps`` are compared as the DuckDB engine compares
+them, upper-cased and without surrounding spaces or tabs (:func:`letters`); a code with a byte
+that is not ASCII stops the parser.
+
 Keys: ids of up to 17 digits are ``value * 32 + number of digits`` (``"0012"`` and ``"12"``
 stay apart, as in the DuckDB engine's text ids); areas are integers (the GEOID prefix, or the
 H3 cell as a 60-bit number).
@@ -87,34 +93,68 @@ def _in_list(sel, i, v):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def in_selection(geoid, sel):
-    """Whether a block GEOID is in the state, county and tract lists of the selection.
+def filter_of(geoid, state_ok, code_ok, sel):
+    """Return 0 for a selected row, else the first filter that leaves it out.
 
-    ``sel`` holds three sorted lists, each prefixed by its length (``engine.selection``);
-    an empty list selects everything.
+    In the order of :data:`assetmap.bdc._checks.FILTERS`, as the DuckDB engine counts them:
+    1 the states (``state_ok`` 0, or the GEOID's state FIPS not listed), 2 the counties and
+    tracts, 3 the business/residential code (``code_ok`` 0). ``sel`` holds three sorted
+    lists, each prefixed by its length (0 = no filter): state FIPS, county and tract GEOIDs
+    as integers (``engine.selection``).
     """
-    i = 0
-    if not _in_list(sel, i, geoid // 10**13):
-        return False
-    i += sel[i] + 1
-    if not _in_list(sel, i, geoid // 10**10):
-        return False
-    i += sel[i] + 1
-    return _in_list(sel, i, geoid // 10**4)
+    if state_ok == 0 or not _in_list(sel, 0, geoid // 10**13):
+        return 1
+    i = sel[0] + 1
+    if not _in_list(sel, i, geoid // 10**10) or not _in_list(sel, i + sel[i] + 1,
+                                                               geoid // 10**4):
+        return 2
+    if code_ok == 0:
+        return 3
+    return 0
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _keep(geoid, state_ok, codes, code, code_len, sel):
-    """Apply the selection.
+def upper(c):
+    """Return an ASCII byte upper-cased (``c`` below 128)."""
+    return np.int64(c) - 32 if 97 <= c <= 122 else np.int64(c)
 
-    ``sel`` holds three sorted lists, each prefixed by its length (0 = no filter): state FIPS,
-    county and tract GEOIDs as integers.
+
+@njit(nogil=True, cache=True)
+def letters(buf, s, e):
+    """Return the text ``buf[s:e]`` as the DuckDB engine compares letter codes.
+
+    Surrounding spaces and tabs trimmed and ASCII letters upper-cased
+    (:mod:`assetmap.bdc._checks`): ``(value, length)`` with the value of up to two bytes
+    packed as ``c0 * 256 + c1`` (longer text: 0, it matches no code), or length -1 when a
+    byte is not ASCII (upper-casing it is the DuckDB engine's business).
     """
-    if codes[256] == 1 and (code_len != 1 or codes[code] == 0):
-        return False
-    if state_ok == 0:
-        return False
-    return in_selection(geoid, sel)
+    while s < e and (buf[s] == 32 or buf[s] == 9):
+        s += 1
+    while e > s and (buf[e - 1] == 32 or buf[e - 1] == 9):
+        e -= 1
+    v = np.int64(0)
+    for k in range(s, e):
+        if buf[k] >= 128:
+            return np.int64(0), -1
+        v = v * 256 + upper(buf[k])
+    return (v if e - s <= 2 else np.int64(0)), e - s
+
+
+@njit(nogil=True, cache=True)
+def code_selected(codes, buf, s, e):
+    """1 when the code ``buf[s:e]`` is selected (``codes``, see ``parse_csv``), else 0.
+
+    Compared upper-cased, without surrounding spaces; -1 when it holds a byte that is not
+    ASCII (the caller hands the state to the DuckDB engine).
+    """
+    if codes[256] == 0:
+        return 1
+    if e - s == 1 and buf[s] < 128:
+        return np.int64(codes[upper(buf[s])])
+    v, n = letters(buf, s, e)
+    if n < 0:
+        return -1
+    return np.int64(codes[v]) if n == 1 else 0
 
 
 @njit(nogil=True, cache=True, inline="always")

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assetmap.bdc.fast.common import SUM_COLUMNS, Fallback, area_text
+from assetmap.bdc.fast.common import SUM_COLUMNS, Fallback, area_text, check_counts
 from assetmap.bdc.fast.pages import Unsupported, text_column
 
 __all__ = ["aggregate_sorted", "block_order", "is_ordered"]
@@ -129,7 +129,7 @@ class _Worker:
         self.pkeys = np.zeros(1 << 9, dtype=np.int64)
         self.pbits = np.zeros((1 << 14, (1 << 9) // 64), dtype=np.uint64)
         self.files: dict[Path, Any] = {}
-        self.kept = 0
+        self.tally = np.zeros(4, dtype=np.int64)  # rows kept, left out by each filter
 
     def grow(self, table: int) -> None:
         """Double the area (0) or the provider (1) table."""
@@ -263,6 +263,7 @@ def _fold(worker: _Worker, unit: tuple, sel: dict[str, Any], mode: int
     state_ok = 1 if not len(sel["states"]) or state in set(sel["states"].tolist()) else 0
     part = np.zeros((2, k.PART), dtype=np.int64)
     edge = np.zeros(5, dtype=np.int64)
+    tally = np.zeros(4, dtype=np.int64)
     w = worker
     while True:
         w.meta[6:9] = 0
@@ -270,11 +271,11 @@ def _fold(worker: _Worker, unit: tuple, sel: dict[str, Any], mode: int
             c["location_id"], *c["prov"], c["technology"], c["max_advertised_download_speed"],
             c["max_advertised_upload_speed"], c["low_latency"], *c["code"], *c["geo"],
             *c["h3"], state_ok, sel["want_h3"], sel["sel"], sel["rules"], w.at, w.akeys,
-            w.sums, w.pbits, w.meta, part, mode, edge)
+            w.sums, w.pbits, w.meta, part, mode, edge, tally)
         if status < k.GROW:
             break
         w.grow(0)
-    w.kept += int(w.meta[6])
+    w.tally += tally
     return status, part, int(w.meta[7] + w.meta[8]), edge
 
 
@@ -306,7 +307,7 @@ def _merge(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
 
 
 def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
-                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int] | None:
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict] | None:
     """One state's Parquet files ordered by location -> the tuple of ``aggregate_group``.
 
     Ordered by an integer ``location_id``, or one file ordered by ``(block_geoid,
@@ -367,9 +368,6 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
         w0.grow(0)
     k.emit_many(whole, w0.at, w0.akeys, w0.sums, w0.meta)
     outs = [w.result(sel["level"]) for w in pool_workers]
-    kept = sum(w.kept for w in pool_workers)
     sums = pd.concat([o[0] for o in outs], ignore_index=True)
     pairs = pd.concat([o[1] for o in outs], ignore_index=True)
-    checks = pd.DataFrame({"_check": np.zeros(1 if kept else 0, dtype=np.int64),
-                           "n": np.full(1 if kept else 0, kept, dtype=np.int64)})
-    return sums, pairs, checks, 0
+    return sums, pairs, check_counts(sum(w.tally for w in pool_workers)), {}

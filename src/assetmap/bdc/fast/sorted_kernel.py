@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from assetmap.bdc.fast.parse import _offer, in_selection, offer_table
+from assetmap.bdc.fast.parse import _offer, code_selected, filter_of, offer_table
 
 OK, BAD_LINE, FULL, UNSORTED, GROW = 0, 1, 2, 3, 4
 PCAP = 60  # distinct providers at 100/20 one location may have here (more: the hash path)
@@ -112,7 +112,7 @@ def _value(idx, vals, r):
 @njit(nogil=True, cache=True)
 def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx, code_vals,
               geo_idx, geo_vals, area_vals, h3_idx, h3_vals, state_ok, want_h3, sel, rules,
-              at, akeys, sums, pbits, meta, part, mode, edge):
+              at, akeys, sums, pbits, meta, part, mode, edge, tally):
     """Check and fold a row group ordered by location; return (row, status).
 
     ``mode`` 0: rows ordered by location id; 1: by (block GEOID, location id), each
@@ -121,6 +121,9 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
     check the order across groups and that no location comes back later).
 
     ``rules``: the rule set as arrays (:func:`assetmap.bdc.fast.rule_arrays.rule_arrays`).
+    ``code_vals``: :func:`code_values` (1 selected, 0 not, -1 text the DuckDB engine reads).
+    ``tally`` gets the rows kept and left out by each filter
+    (:func:`assetmap.bdc.fast.parse.filter_of`), set anew on each call.
     ``prov_pid``/``prov_vals``: the worker's provider index and the provider key of each
     dictionary entry (-1: not an id); ``pbits`` the (area, provider) pairs, one bit each.
     Status ``GROW``: the area table needs doubling (the caller grows it and calls again;
@@ -154,7 +157,8 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
     bits = np.int64(0)
     n100 = 0
     prev = np.int64(-1)
-    by_area = sel[0] + sel[sel[0] + 1] + sel[sel[0] + sel[sel[0] + 1] + 2] > 0
+    listed = sel[0] + sel[sel[0] + 1] + sel[sel[0] + sel[sel[0] + 1] + 2] > 0
+    tally[:] = 0
     first_provs = np.empty(PCAP, dtype=np.int64)
     prev_geo = np.int64(-1)
     runs = 0
@@ -192,9 +196,15 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
                 return r, BAD_LINE
         else:
             key = _value(geo_idx, area_vals, r)
-        if _value(code_idx, code_vals, r) == 0 or state_ok == 0:
-            continue
-        if by_area and not in_selection(geoid, sel):
+        code_ok = _value(code_idx, code_vals, r)
+        if code_ok < 0:
+            return r, BAD_LINE
+        if listed:
+            f = filter_of(geoid, state_ok, code_ok, sel)
+        else:
+            f = 1 if state_ok == 0 else (3 if code_ok == 0 else 0)
+        if f != 0:
+            tally[f] += 1
             continue
         if lv != cur:
             if nl >= 0:
@@ -229,6 +239,7 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
                 provs[n100] = pk
                 n100 += 1
     nl += 1
+    tally[0] = kept
     if n > 0:
         edge[0] = runs
         edge[1] = _value(geo_idx, geo_vals, 0)
@@ -349,12 +360,14 @@ def hex_values(off, data):
 
 @njit(nogil=True, cache=True)
 def code_values(off, data, codes):
-    """1 where the business/residential code is selected (``codes``, as ``_keep``), else 0."""
+    """1 where the business/residential code is selected, else 0; -1: not ASCII.
+
+    As :func:`assetmap.bdc.fast.parse.code_selected`: upper-cased, without surrounding
+    spaces.
+    """
     n = off.shape[0] - 1
     out = np.ones(n, dtype=np.int64)
     if codes[256] == 1:
         for r in range(n):
-            s, e = off[r], off[r + 1]
-            if e - s != 1 or codes[data[s]] == 0:
-                out[r] = 0
+            out[r] = code_selected(codes, data, off[r], off[r + 1])
     return out
