@@ -103,6 +103,26 @@ def test_sorted_parquet_agrees_on_every_selection(synthetic, caplog, selection):
     same(fast, slow)
 
 
+@pytest.mark.parametrize("order", ["by_location", "shuffled"])
+def test_letter_codes_of_parquet_ignore_case_and_spaces(synthetic, tmp_path, caplog, order):
+    table = table_of(synthetic)
+    if order == "shuffled":  # not ordered: the hash path
+        table = table.take(np.random.default_rng(5).permutation(table.num_rows))
+    codes = table["business_residential_code"].to_numpy(zero_copy_only=False)
+    written = np.select([codes == "R", codes == "X"], [" r", "x\t"], "b")
+    table = table.set_column(table.schema.get_field_index("business_residential_code"),
+                             "business_residential_code", pa.array(written))
+    path = write(table, tmp_path, row_group_size=5000)
+    fast, slow, log = run(path, caplog, codes=["R", "x"])
+    assert (BY_ID in log) is (order == "by_location")
+    same(fast, slow)
+    left_out = int((~np.isin(codes, ["R", "X"])).sum())
+    assert left_out > 0
+    assert fast.attrs["assetmap"]["filtered"] == {
+        "business_residential_code not in ['R', 'X']": left_out}
+    assert fast.attrs["assetmap"]["rows_read"] == table.num_rows
+
+
 SPLIT_RUNS = [("tract", {}), ("h3", {}), ("county", {"codes": None}),
               ("block_group", {"states": ["TX"]})]
 

@@ -174,3 +174,18 @@ def test_files_fcc_and_as_of_are_kept_as_given():
 def test_the_ntia_format_is_accepted():
     config = parse_study({"area": {"state": "TX"}, "outputs": {"formats": ["csv", "ntia"]}})
     assert config.outputs["formats"] == ["csv", "ntia"]
+
+
+def test_study_funding_programs_path_is_resolved_beside_the_study_file(tmp_path):
+    import tomllib
+
+    import assetmap as am
+
+    example = Path("examples/ector_county/study.toml").resolve()
+    data = tomllib.loads(example.read_text())
+    data["plan"]["funding_programs"] = "programs.json"
+    study = am.Study.from_dict(data, path=example)
+    assert study.config.plan["funding_programs"] == str(example.parent / "programs.json")
+    data["plan"]["funding_programs"] = 3
+    with pytest.raises(am.errors.ConfigError, match="funding_programs"):
+        am.Study.from_dict(data, path=example)

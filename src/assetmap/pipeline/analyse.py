@@ -111,10 +111,12 @@ def _scores_and_plan(sources: Sources, config: StudyConfig) -> Results:
         points=sources.points, weights=weights,
         urban_reach_m=access["urban_reach_m"], rural_reach_m=access["rural_reach_m"],
     )
-    interventions = recommend_interventions(scored)
+    interventions = recommend_interventions(
+        scored, programs=config.plan.get("funding_programs") or None)
     scored = scored.assign(
         intervention=interventions["intervention"],
         intervention_reason=interventions["intervention_reason"],
+        intervention_funding=interventions["intervention_funding"],
     )
     results = Results(scored=scored)
     if sources.locations is not None and "h3_res8_id" in sources.locations:

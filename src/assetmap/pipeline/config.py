@@ -72,6 +72,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "k": (int, 3),
         "reach_m": ((int, float), 3200.0),
         "weight": (str, "unserved_households"),
+        "funding_programs": (str, ""),
     },
     "outputs": {
         "dir": (str, "out"),
@@ -202,6 +203,7 @@ def parse_study(data: dict[str, Any], *, path: Path | None = None) -> StudyConfi
     for key, value in sections["sources"].items():
         sections["sources"][key] = _resolve(base, value)
     sections["outputs"]["dir"] = _resolve(base, sections["outputs"]["dir"])
+    sections["plan"]["funding_programs"] = _resolve(base, sections["plan"]["funding_programs"])
     weights = {k: float(v) for k, v in sections["weights"].items() if v is not None}
     if any(w < 0 for w in weights.values()):
         raise ConfigError("[weights] weights must be >= 0")
@@ -315,6 +317,7 @@ min_cell = 10                # cells with fewer responses are suppressed (never 
 k = 3                        # new sites to choose
 reach_m = 3200.0
 weight = "unserved_households"
+# funding_programs = "programs.json"   # update or add funding-program entries (status, date, source)
 
 [outputs]
 dir = "out"

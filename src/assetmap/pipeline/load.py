@@ -92,7 +92,7 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str],
             acs_kwargs["base_url"] = census["acs_base_url"]
         acs = load_acs(**acs_kwargs)
     else:
-        acs = read_acs_csv(census["acs"])
+        acs = read_acs_csv(census["acs"], year=census["acs_year"])
 
     bdc_files = _local_files(bdc_files)
     previous_files = _local_files(config.bdc["previous_files"]) if bdc_files else []

@@ -18,7 +18,14 @@ from numba import njit
 
 from assetmap.bdc.fast.common import Fallback as Unreadable
 from assetmap.bdc.fast.kernels import BAD_LINE, OK
-from assetmap.bdc.fast.parse import _offer, code_selected, filter_of, offer_table, push_row
+from assetmap.bdc.fast.parse import (
+    _offer,
+    code_selected,
+    filter_of,
+    offer_table,
+    push_row,
+    upper,
+)
 
 PARQUET_COLUMNS = ["location_id", "provider_id", "technology", "max_advertised_download_speed",
                    "max_advertised_upload_speed", "low_latency", "business_residential_code",
@@ -105,9 +112,15 @@ def parse_columns(loc_int, loc_off, loc_data, prov_off, prov_data, tech, down, u
                     h3 = h3 * 16 + (c - 87)
                 else:
                     return BAD_LINE
-        code_ok = code_selected(codes, code_data, code_off[r], code_off[r + 1])
-        if code_ok < 0:
-            return BAD_LINE
+        cs, ce = code_off[r], code_off[r + 1]
+        if codes[256] == 0:
+            code_ok = np.int64(1)
+        elif ce - cs == 1 and code_data[cs] < 128:  # one ASCII byte: no call
+            code_ok = np.int64(codes[upper(code_data[cs])])
+        else:
+            code_ok = code_selected(codes, code_data, cs, ce)
+            if code_ok < 0:
+                return BAD_LINE
         f = filter_of(geoid, state_ok, code_ok, sel)
         if f != 0:
             tally[f] += 1
