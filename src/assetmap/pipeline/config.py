@@ -317,7 +317,7 @@ min_cell = 10                # cells with fewer responses are suppressed (never 
 k = 3                        # new sites to choose
 reach_m = 3200.0
 weight = "unserved_households"
-# funding_programs = "programs.json"   # update or add funding-program entries (status, date, source)
+# funding_programs = "programs.json"   # update or add funding programs (status, date, source)
 
 [outputs]
 dir = "out"
