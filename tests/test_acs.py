@@ -429,12 +429,10 @@ def test_malformed_numbers_are_errors_not_guesses(tmp_path, cell):
         am.read_acs_csv(path, year=2023)
 
 
-@pytest.mark.xfail(strict=True, reason="analysis/join.py (assemble_tracts) only notes an ACS "
-                   "table that matches no tract; the check belongs there (another engineer's)")
 def test_an_acs_table_matching_no_tract_is_not_ranked_silently():
     demo = am.load_demo()
     acs = demo.acs.assign(GEOID="06" + demo.acs["GEOID"].str[2:])  # California, not Texas
-    with pytest.raises(am.errors.AssetmapError, match="no tract"):
+    with pytest.raises(am.errors.AssetmapError, match="matches a tract"):
         am.assemble_tracts(demo.tracts, acs=acs)
 
 

@@ -123,8 +123,6 @@ def test_a_study_refuses_a_link_named_like_its_output(tmp_path, demo, name):
     assert victim.read_text() == "keep me\n"
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline/manifest.py writes manifest.json without "
-                   "assetmap._safepath.inside (pipeline/ is another engineer's; one-line fix)")
 def test_a_study_refuses_a_manifest_link_out(tmp_path, demo):
     victim = _victim(tmp_path)
     out = tmp_path / "out"
@@ -140,9 +138,6 @@ def test_a_study_refuses_a_manifest_link_out(tmp_path, demo):
     assert victim.read_text() == "keep me\n"
 
 
-@pytest.mark.xfail(strict=True, reason="outputs/report.py writes the Markdown report's map "
-                   "(<stem>_report_map.png) without assetmap._safepath.inside; report.py is "
-                   "another engineer's file")
 def test_a_study_refuses_a_link_out_for_the_markdown_reports_map(tmp_path, demo):
     victim = _victim(tmp_path)
     out = tmp_path / "out"

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
@@ -41,7 +41,7 @@ STATUSES = ("active", "ended", "changed", "cancelled")
 #: Between two program sentences in the ``intervention_funding`` column.
 SEPARATOR = " | "
 
-ProgramsLike = str | Path | pd.DataFrame | Iterable[Mapping[str, Any]] | None
+ProgramsLike: TypeAlias = str | Path | pd.DataFrame | Iterable[Mapping[str, Any]] | None
 
 
 def _shipped() -> list[dict[str, Any]]:

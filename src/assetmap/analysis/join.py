@@ -156,6 +156,13 @@ def assemble_tracts(
             "unmatched_rows_count": len(unmatched),
             "columns_skipped": clash,
         }
+        if len(keyed) and len(tract_ids) and len(missing) == len(tract_ids):
+            raise SchemaError(
+                f"{name}: none of its {len(keyed)} rows matches a tract of the study area (its "
+                f"GEOIDs start {', '.join(sorted({str(g)[:5] for g in src_ids})[:3])}; the "
+                f"tracts' start {', '.join(sorted({str(g)[:5] for g in tract_ids})[:3])}); "
+                "check that it is for the same state, county and census year (no tract would "
+                "be ranked on it)")
         if missing:
             notes.append(f"{name}: {len(missing)} of {len(tract_ids)} tracts have no row "
                          f"(kept, with NaN in its columns)")

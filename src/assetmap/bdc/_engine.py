@@ -142,7 +142,8 @@ def connect(*, threads: int | None = None,
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
     # Under Jupyter without ipywidgets DuckDB starts with the bar off and refuses to set it.
-    if con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]:
+    progress = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    if progress and progress[0]:
         con.execute("SET enable_progress_bar = false")
     con.execute(f"SET threads = {int(threads or os.cpu_count() or 2)}")
     con.execute(f"SET memory_limit = '{memory_limit or '1500MB'}'")

@@ -165,10 +165,11 @@ def _order_by_location(con: duckdb.DuckDBPyConnection, target: Path) -> None:
             files = sorted(folder.glob("*.parquet"))
             listed = ", ".join(f"'{f}'" for f in files)
             source = f"read_parquet([{listed}], hive_partitioning = false)"
-            n_loc, n_bad = con.execute(
+            counted = con.execute(
                 "SELECT count(*), count(*) FILTER (WHERE bad) FROM (SELECT (min(block_geoid) "
                 "<> max(block_geoid) OR count(block_geoid) < count(*)) AS bad "
                 f"FROM {source} GROUP BY location_id)").fetchone()
+            n_loc, n_bad = counted if counted is not None else (0, 0)
             order = "location_id" if n_bad else "block_geoid, location_id"
             kv = f"{{'{ORDER_KEY}': '{order.replace(' ', '')}', '{LOCATIONS_KEY}': '{n_loc}'}}"
             ordered = folder / ".ordered.parquet"

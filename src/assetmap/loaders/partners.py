@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from assetmap._crs import estimate_utm
-from assetmap._csvsafe import neutralize_formulas
+from assetmap._csvsafe import neutralize_formulas, write_csv
 from assetmap._report import attach_report, count_reject, count_repair, start_report
 from assetmap.errors import SchemaError, where
 from assetmap.loaders import partner_vocab as vocab
@@ -310,18 +310,20 @@ def write_partner_sites(sites: gpd.GeoDataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     frame = sites.to_crs("EPSG:4326").copy()
-    text_columns = [c for c in frame.columns
-                    if c != frame.geometry.name and (pd.api.types.is_object_dtype(frame[c])
-                                                     or pd.api.types.is_string_dtype(frame[c]))]
-    for column in text_columns:
-        frame[column] = neutralize_formulas(frame[column])
     if path.suffix.lower() == ".csv":
         table = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
         table = table.drop(columns=[c for c in table.columns if str(c).startswith("svc_")])
         table["lat"] = frame.geometry.y.round(7)
         table["lon"] = frame.geometry.x.round(7)
-        table.to_csv(path, index=False, lineterminator="\r\n")  # quotes a bare CR
+        write_csv(table, path)  # the one CSV writer: every text column neutralised
     else:
+        for column in frame.columns:
+            values = frame[column]
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                values = values.astype(object)
+            if column != frame.geometry.name and (pd.api.types.is_object_dtype(values)
+                                                  or pd.api.types.is_string_dtype(values)):
+                frame[column] = neutralize_formulas(values)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             frame.to_file(path)

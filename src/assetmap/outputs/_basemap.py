@@ -51,8 +51,10 @@ def _provider(name: str) -> Any:
 
     try:
         return xyzservices.providers.query_name(name)
-    except ValueError:
-        return None
+    except ValueError:  # a family ("OpenStreetMap"): its first provider (Mapnik), as folium
+        family = xyzservices.providers.get(name)
+        first = next(iter(family.values()), None) if isinstance(family, dict) else None
+        return first if isinstance(first, xyzservices.TileProvider) else None
 
 
 def resolve_tiles(tiles: Any) -> tuple[str | None, str | None]:
@@ -76,12 +78,11 @@ def new_map(folium: Any, gdf: gpd.GeoDataFrame, tiles: Any, **kwargs: Any) -> fo
     url, attr = resolve_tiles(tiles)
     minx, miny, maxx, maxy = gdf.total_bounds
     m = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        tiles=url,
-        attr=attr or ("Map tiles" if url else None),
-        control_scale=True,
-        **kwargs,
+        location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, control_scale=True, **kwargs
     )
+    if url:  # named as asked ("OpenStreetMap"), not by its URL, in the layer control
+        name = tiles if isinstance(tiles, str) else getattr(tiles, "name", url)
+        folium.TileLayer(url, attr=attr or "Map tiles", name=name).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 

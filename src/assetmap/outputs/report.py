@@ -21,6 +21,7 @@ import geopandas as gpd
 import pandas as pd
 
 from assetmap._report import get_report, merge_sources
+from assetmap._safepath import inside
 from assetmap.errors import ConfigError
 from assetmap.outputs._classes import column_info, format_value
 from assetmap.outputs._facts import headline_facts, top_tracts, tract_paragraph
@@ -224,7 +225,7 @@ def write_report(
         if map_image is None:
             from assetmap.outputs.static import print_map
 
-            map_image = print_map(scored, path.with_name(f"{path.stem}_map.png"), dpi=150)
+            map_image = print_map(scored, inside(path.parent, f"{path.stem}_map.png"), dpi=150)
         image = Path(map_image)
         ref = image.name if image.parent.resolve() == path.parent.resolve() else image.as_posix()
         path.write_text(render_md(content, ref), encoding="utf-8")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assetmap._report import get_report, merge_sources
+from assetmap._safepath import inside
 from assetmap.pipeline.analyse import Results
 from assetmap.pipeline.config import StudyConfig
 from assetmap.pipeline.fcc import manifest_entry
@@ -144,8 +145,8 @@ def write_manifest(
         **(details or {}),
         "loaded": reports,
     }
-    out = Path(config.out_dir) / "manifest.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    Path(config.out_dir).mkdir(parents=True, exist_ok=True)
+    out = inside(config.out_dir, "manifest.json")
     out.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     return manifest
 
