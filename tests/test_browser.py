@@ -3,6 +3,11 @@
 Needs Debian's ``chromium`` and ``chromedriver`` (``scripts/ensure_chromium.sh`` installs them).
 Without them the tests are skipped, except in CI (``CI=true``), where they fail. The screenshot
 goes to ``$ASSETMAP_ARTIFACTS`` (default ``tests/artifacts/``), kept by CI as an artifact.
+
+The accessibility tests run axe-core 4 (WCAG 2.0/2.1 A and AA rules) on the demo's map and
+report, and check at desktop and phone sizes that no map control covers another; axe-core comes
+from the npm registry into ``.cache/axe`` (``scripts/ensure_axe.sh``, run by ``make test``), or
+from ``$ASSETMAP_AXE``. Without it those tests are skipped, except in CI, where they fail.
 """
 
 from __future__ import annotations
@@ -183,7 +188,7 @@ AXE = Path(os.environ.get("ASSETMAP_AXE", ROOT / ".cache/axe/node_modules/axe-co
 AXE_MISSING = f"axe-core not found at {AXE} (scripts/ensure_axe.sh installs it; make test runs it)"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VIEWPORTS = {"desktop_1280x800": (1280, 800, False), "desktop_1920x1080": (1920, 1080, False),
-             "phone_390x844": (390, 844, True)}
+             "desktop_1200x900": (1200, 900, False), "phone_390x844": (390, 844, True)}
 # every box that must not cover another: the title, the legend, each Leaflet control
 BOXES = """
 var out = [];

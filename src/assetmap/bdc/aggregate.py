@@ -116,7 +116,8 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     columns += ["business_residential_code"] if codes else []
     columns += ["state_usps"] if state_list else []
     columns += ["h3_res8_id"] if level == "h3" else []
-    all_sums, all_pairs, all_checks, places = [], [], [], {}
+    all_sums, all_pairs, all_checks = [], [], []
+    places: dict[int, list[tuple[str, int, str]]] = {}
     with eng.connect(threads=threads, memory_limit=memory_limit) as con:
         for group in eng.group_by_state(files).values():
             done = fast(group, threads=threads) if fast else None

@@ -185,7 +185,6 @@ window.amFrame = window.amFrame || function (map, layers) {
       layers.addTo(map);
     }
     region(box.querySelector(".leaflet-control-layers-list"), "Map layers");
-    region(box.querySelector(".am-sources"), "Data sources");
     var corners = box.querySelectorAll(".leaflet-top");
     corners.forEach(function (c) { c.style.top = ""; });
     var title = box.querySelector(".am-title");

@@ -135,7 +135,7 @@ def _read(piece: tuple[Path, int, int], buf: dict[str, np.ndarray]) -> np.ndarra
     view = _room(buf, length)[:length]
     fd = os.open(path, os.O_RDONLY)
     try:
-        got = os.preadv(fd, [memoryview(view)], offset)
+        got = os.preadv(fd, [view.data], offset)
     finally:
         os.close(fd)
     if got != length:
@@ -242,7 +242,7 @@ def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts
     common = (sel["area_div"], sel["want_h3"], sel["codes"], sel["states"], sel["sel"],
               sel["rules"], parts)
     if kind == "parquet":
-        status = columns_.parse_columns(*args, *common, *outs)
+        status = columns_.parse_columns(*args, *common, *outs)  # type: ignore[call-arg]
     else:
         room = _room(buf, len(unit))
         if unit.ctypes.data != room.ctypes.data:  # a zip piece: into the aligned buffer
@@ -305,11 +305,11 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
             return done
         streams, rows = _units(files, sel)
         tables = [Tables(rows // 3 // workers) for _ in range(workers)]  # ~3 offers each
-        bufs = [{"loc": np.empty((workers, 1), np.int64), "prov": np.empty((workers, 1), np.int64),
-                 "area": np.empty((workers, 1), np.int64),
-                 "bits": np.empty((workers, 1), np.int16),
-                 "counts": np.zeros(workers, np.int64), "bytes": np.empty(0, np.uint8)}
-                for _ in range(workers)]
+        bufs: list[dict[str, np.ndarray]] = [
+            {"loc": np.empty((workers, 1), np.int64), "prov": np.empty((workers, 1), np.int64),
+             "area": np.empty((workers, 1), np.int64), "bits": np.empty((workers, 1), np.int16),
+             "counts": np.zeros(workers, np.int64), "bytes": np.empty(0, np.uint8)}
+            for _ in range(workers)]
         counted = np.zeros(len(TALLY), dtype=np.int64)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for jobs in _rounds(streams, workers, pool):

@@ -267,7 +267,7 @@ def _fold(worker: _Worker, unit: tuple, sel: dict[str, Any], mode: int
     w = worker
     while True:
         w.meta[6:9] = 0
-        _, status = k.fold_unit(
+        _, status = k.fold_unit(  # type: ignore[call-arg]
             c["location_id"], *c["prov"], c["technology"], c["max_advertised_download_speed"],
             c["max_advertised_upload_speed"], c["low_latency"], *c["code"], *c["geo"],
             *c["h3"], state_ok, sel["want_h3"], sel["sel"], sel["rules"], w.at, w.akeys,
@@ -337,8 +337,8 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
     def work(w: _Worker) -> None:
         try:
             while not stop.is_set() and (i := next(order)) < len(units):
-                results[i] = _fold(w, units[i], sel, mode)
-                if results[i][0] != k.OK:
+                done = results[i] = _fold(w, units[i], sel, mode)
+                if done[0] != k.OK:
                     stop.set()
         except BaseException:
             stop.set()
@@ -370,4 +370,4 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
     outs = [w.result(sel["level"]) for w in pool_workers]
     sums = pd.concat([o[0] for o in outs], ignore_index=True)
     pairs = pd.concat([o[1] for o in outs], ignore_index=True)
-    return sums, pairs, check_counts(sum(w.tally for w in pool_workers)), {}
+    return sums, pairs, check_counts(np.sum([w.tally for w in pool_workers], axis=0)), {}
