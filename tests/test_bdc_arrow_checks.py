@@ -14,9 +14,12 @@ import pyarrow as pa
 import pytest
 
 import assetmap as am
-from assetmap.bdc import _checks as checks
-from assetmap.bdc import _engine as eng
-from assetmap.bdc._arrow import checked_table, duplicate_keys
+from assetmap.bdc import _checks as checks  # internal: the per-row check codes load_bdc drops
+from assetmap.bdc import _engine as eng  # internal: the DuckDB SQL path, to compare row for row
+from assetmap.bdc._arrow import (  # internal: the pyarrow path load_bdc picks on its own
+    checked_table,
+    duplicate_keys,
+)
 from assetmap.errors import RejectedRowsWarning
 
 GEOIDS = ["481350001001000", "48135000100100", "60372073011000", "060372073011000",

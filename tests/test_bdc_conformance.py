@@ -19,7 +19,10 @@ import pandas as pd
 import pytest
 
 import assetmap as am
-from assetmap.bdc.rules import FIBER, available_rule_sets, rule_set, technology_group
+from assetmap.bdc.rules import (  # internal: technology codes the reference below needs
+    FIBER,
+    technology_group,
+)
 from tests.bdc_fixtures import conformance_offers, write_by_technology
 
 # dask's Parquet reader calls reset_index(inplace=True), deprecated in pandas 3.1
@@ -28,7 +31,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationW
 
 CUSTOM = {"name": "custom", "reliable_technologies": [50, 70], "low_latency_required": False,
           "served": [50, 10], "underserved": [10, 1]}
-RULES = ["bead", CUSTOM, *(n for n in available_rule_sets() if n != "bead")]
+RULES = ["bead", CUSTOM, *(n for n in am.available_rule_sets() if n != "bead")]
 RULE_IDS = [r if isinstance(r, str) else r["name"] for r in RULES]
 LEVELS = ["tract", "block_group", "county", "h3"]
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
@@ -36,7 +39,7 @@ HAS_DASK = importlib.util.find_spec("distributed") is not None
 
 
 def _thresholds():
-    sets = [rule_set(r) for r in RULES]
+    sets = [am.rule_set(r) for r in RULES]
     return sorted({pair for s in sets for pair in (s.served, s.underserved)})
 
 
@@ -45,7 +48,7 @@ def _thresholds():
 
 def expected_locations(offers, rules) -> dict[str, dict]:
     """Per residential location: level, best offer, fiber, providers, the technology flags."""
-    rs = rule_set(rules)
+    rs = am.rule_set(rules)
     by_loc = defaultdict(list)
     for o in offers:
         if o["business_residential_code"] in ("R", "X"):
@@ -143,7 +146,7 @@ def _check(got: pd.DataFrame, offers, rules, level: str) -> None:
     want = expected_areas(offers, rules, level)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False,
                                   check_exact=True)
-    assert am.get_report(got)["rules"] == rule_set(rules).as_dict()
+    assert am.get_report(got)["rules"] == am.rule_set(rules).as_dict()
 
 
 def _check_levels(levels: pd.DataFrame, offers, rules) -> None:
@@ -155,7 +158,7 @@ def _check_levels(levels: pd.DataFrame, offers, rules) -> None:
     table = pd.DataFrame.from_dict(want, orient="index")[columns]
     pd.testing.assert_frame_equal(got.loc[table.index, columns], table, check_dtype=False,
                                   check_exact=True, check_names=False)
-    assert am.get_report(levels)["rules"] == rule_set(rules).as_dict()
+    assert am.get_report(levels)["rules"] == am.rule_set(rules).as_dict()
 
 
 # --- frames in memory ----------------------------------------------------------------------
@@ -181,7 +184,7 @@ def test_service_by_area_on_frames(release, rules, kind, level):
     levels = am.service_levels(_frame(offers, path="numpy"), rules=rules)
     from_levels = am.service_by_area(levels, level=level)  # the set the levels were made with
     pd.testing.assert_frame_equal(from_levels, fast, check_exact=True)
-    assert am.get_report(from_levels)["rules"] == rule_set(rules).as_dict()
+    assert am.get_report(from_levels)["rules"] == am.rule_set(rules).as_dict()
 
 
 # --- files: every engine -------------------------------------------------------------------
@@ -199,7 +202,9 @@ def _run(engine: str, paths, *, level: str, rules, caplog, whole: bool) -> pd.Da
     if engine == "load_bdc":
         return am.service_by_area(am.load_bdc(paths), level=level, rules=rules)
     if engine == "dask":
-        from assetmap.bdc.service_dask import aggregate_bdc_dask
+        from assetmap.bdc.service_dask import (  # internal: not an am name; docs import it here
+            aggregate_bdc_dask,
+        )
 
         return aggregate_bdc_dask(paths, level=level, rules=rules, blocksize="64KB")
     with caplog.at_level(logging.INFO, logger="assetmap.bdc.fast.engine"):
@@ -266,15 +271,15 @@ def test_compare_releases_counts_under_the_rule_set(release, rules):
     got = change.set_index("GEOID")
     assert got["newly_served"].to_dict() == {k: newly[k] for k in got.index}
     assert got["lost_service"].to_dict() == {k: lost[k] for k in got.index}
-    assert am.get_report(change)["rules"] == rule_set(rules).as_dict()
+    assert am.get_report(change)["rules"] == am.rule_set(rules).as_dict()
     from_levels = am.compare_releases(am.service_levels(pd.DataFrame(old), rules=rules),
                                       am.service_levels(pd.DataFrame(new), rules=rules))
     pd.testing.assert_frame_equal(from_levels, change)
     report = am.release_change_report(pd.DataFrame(old), pd.DataFrame(new), rules=rules)
     assert report.summary["newly_served"] == sum(newly.values())
     assert report.summary["lost_service"] == sum(lost.values())
-    assert f"Rule set &#x27;{rule_set(rules).name}&#x27;" in report.markdown
-    assert am.get_report(report.tracts)["rules"] == rule_set(rules).as_dict()
+    assert f"Rule set &#x27;{am.rule_set(rules).name}&#x27;" in report.markdown
+    assert am.get_report(report.tracts)["rules"] == am.rule_set(rules).as_dict()
 
 
 def test_a_levels_frame_keeps_its_rule_set(release):

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 import assetmap as am
-from assetmap._report import get_report
 from tests.bdc_fixtures import HEADER, offer, synthetic, write_csv, write_zip
 
 __all__ = ["synthetic"]
@@ -50,7 +49,7 @@ def test_columns_dtypes_and_quoted_commas(synthetic):
     got = _sorted(avail).astype(str)
     want = _sorted(raw.astype({"technology": "int16", **dict.fromkeys(SPEEDS, "float64")}))
     pd.testing.assert_frame_equal(got, want.astype(str), check_dtype=False)
-    report = get_report(avail)
+    report = am.get_report(avail)
     everything = _raw(synthetic["csv"], codes=("R", "X", "B"))
     assert report["rows_read"] == len(everything)  # every row is read and checked
     assert report["checks"] == {"kept": len(everything), "repaired": 0, "rejected": 0}
@@ -66,7 +65,7 @@ def test_filters_pushed_down(synthetic):
     got = am.load_bdc(synthetic["csv"], counties=[county], codes=None, technologies=[50, 40])
     want = raw[raw["block_geoid"].str.startswith(county) & raw["technology"].isin(["50", "40"])]
     assert len(got) == len(want) > 0
-    report = get_report(got)
+    report = am.get_report(got)
     assert report["rows_read"] == len(raw)
     assert report["rows_read"] == report["rows_out"] + sum(report["filtered"].values())
     got = am.load_bdc(synthetic["parquet"][0], tracts=[tract], codes=("B",))

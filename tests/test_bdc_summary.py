@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 import assetmap as am
-from assetmap._report import get_report
 from assetmap.datasets import data_path
 from assetmap.errors import RejectedRowsWarning, SchemaError
 
@@ -56,7 +55,7 @@ def test_real_zip_shape_and_types(texas):
     assert texas["share"].between(0, 1).all()
     # 54,690 'Total' rows in the file, half of them residential, six tiers each
     assert len(texas) == 54_690 // 2 * 6
-    report = get_report(texas)
+    report = am.get_report(texas)
     with zipfile.ZipFile(data_path(*ZIP)) as zf, zf.open(zf.namelist()[0]) as member:
         rows = sum(1 for _ in csv.DictReader(io.TextIOWrapper(member, encoding="utf-8-sig")))
     assert report["rows_read"] == rows  # every row of the file is read and checked
@@ -99,8 +98,8 @@ def test_share_out_of_range_is_rejected_with_row(tmp_path):
     (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
     with pytest.warns(RejectedRowsWarning, match=r"share not a number in \[0, 1\].*rows 1\)"):
         out = am.load_bdc_summary(tmp_path / "s.csv")
-    assert get_report(out)["rejected_rows"][BAD] == [1]
-    assert get_report(out)["rejected_at"][BAD] == [f"{tmp_path / 's.csv'}, row 1"]
+    assert am.get_report(out)["rejected_rows"][BAD] == [1]
+    assert am.get_report(out)["rejected_at"][BAD] == [f"{tmp_path / 's.csv'}, row 1"]
 
 
 def test_empty_and_truncated(tmp_path):
@@ -124,7 +123,7 @@ def test_rows_are_checked_before_the_filters(tmp_path):
     raw.to_csv(tmp_path / "s.csv", index=False)
     with pytest.warns(RejectedRowsWarning, match=rf"rows {business + 1}\)"):
         out = am.load_bdc_summary(tmp_path / "s.csv")  # residential rows only
-    report = get_report(out)
+    report = am.get_report(out)
     assert report["rows_read"] == len(raw)
     assert report["checks"] == {"kept": len(raw) - 1, "repaired": 0, "rejected": 1}
     filtered = sum(report["filtered"].values())
@@ -165,7 +164,7 @@ def test_every_csv_of_a_zip_is_read(tmp_path, names):
     one = am.load_bdc_summary(data_path(*CUT))
     two = am.load_bdc_summary(tmp_path / "two.zip")
     assert len(two) == 2 * len(one)  # both read: the counts double
-    assert get_report(two)["rows_read"] == 2 * get_report(one)["rows_read"]
+    assert am.get_report(two)["rows_read"] == 2 * am.get_report(one)["rows_read"]
 
 
 def test_password_protected_zip(tmp_path):

@@ -25,7 +25,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper modules
 import outputs_fixtures as fx
 
-from assetmap.outputs.interactive import equity_map
+import assetmap as am
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -89,7 +89,7 @@ def page(server, tmp_path_factory):
     root, base = server
     scored = fx.scored_ector()
     sites = fx.sites_ector(names=["<script>alert(1)</script>", *fx.XSS_PAYLOADS[1:]])
-    m = equity_map(
+    m = am.equity_map(
         scored,
         sites=sites,
         schools=fx.schools_ector(),
@@ -207,7 +207,7 @@ return out;
 @pytest.fixture(scope="module")
 def demo(server):
     """The demo's outputs (``assetmap demo --offline``), served next to the test map."""
-    from assetmap.cli import main
+    from assetmap.cli import main  # internal: the `assetmap` command, tested as main([...])
 
     root, base = server
     with pytest.MonkeyPatch.context() as mp:

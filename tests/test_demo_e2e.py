@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assetmap.cli import main
+from assetmap.cli import main  # internal: the `assetmap` command, tested as main([...])
 from assetmap.datasets import ILLUSTRATIVE_BDC, data_path
 
 RELIABLE = {10, 40, 50, 71, 72}

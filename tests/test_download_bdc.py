@@ -26,8 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import assetmap as am
-from assetmap._http import cached_path
-from assetmap.bdc import _fcc_api
+from assetmap._http import cached_path  # internal: what the download cache holds for a URL
+from assetmap.bdc import _fcc_api  # internal: the request throttle, run on a fake clock
 from assetmap.settings import Settings
 from tests.bdc_fixtures import csv_text, offer
 

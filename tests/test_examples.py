@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from assetmap.cli import main
-from assetmap.pipeline import Study
+import assetmap as am
+from assetmap.cli import main  # internal: the `assetmap` command, tested as main([...])
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -35,7 +35,7 @@ def _study_inputs() -> list[Path]:
 
 
 def test_example_study_names_only_existing_local_files():
-    study = Study.from_toml(STUDY)
+    study = am.Study.from_toml(STUDY)
     assert study.config.area == {"state": "TX", "counties": ["Ector"], "district": "4818000"}
     inputs = _study_inputs()
     # tracts, ACS, BDC (June 2025 and December 2024), schools, partners, survey, RUCA,
@@ -73,6 +73,14 @@ def test_build_example_study_writes_outputs_and_a_complete_manifest(tmp_path, ca
     assert rows["cai.csv"] == len((out / "ntia" / "cai.csv").read_text().splitlines()) - 1
     for name in ("unserved.csv", "underserved.csv"):
         assert rows[name] == len((out / "ntia" / name).read_text().splitlines()) > 0
+    # NTIA's own validator (BEAD Inspector, as state broadband offices run it) finds no error
+    # in them; the formats not made here are only reported missing
+    from bead_inspector.validator import BEADChallengeDataValidator
+
+    issues = BEADChallengeDataValidator(data_directory=out / "ntia").issues
+    errors = [i for i in issues if i["issue_level"] == "error"]
+    assert {i["issue_type"] for i in errors} == {"missing_data_file"}
+    assert {i["data_format"] for i in errors}.isdisjoint({"cai", "unserved", "underserved"})
     assert manifest["rules"]["name"] == "bead"
     assert manifest["definition"].startswith("Rule set 'bead'")
     # every input (and the study file) is recorded with its size and SHA-256
@@ -89,7 +97,7 @@ def test_init_writes_a_study_file_that_validates(tmp_path, capsys):
     path = tmp_path / "study.toml"
     assert main(["init", "--state", "TX", "--county", "Ector", "--out", str(path)]) == 0
     assert "assetmap build" in capsys.readouterr().out  # says what to do next
-    study = Study.from_toml(path)
+    study = am.Study.from_toml(path)
     assert study.config.area["state"] == "TX"
     assert study.config.area["counties"] == ["Ector"]
     # a second init does not overwrite the file, and says how to

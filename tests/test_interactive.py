@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper module
 import outputs_fixtures as fx
 
 import assetmap as am
-from assetmap.bdc.rules import rule_set  # internal: a rule set's source URL is not public
+
 from assetmap.errors import ConfigError, OfflineError, SchemaError
 from assetmap.outputs._classes import (  # internal: class edges/indices; the map shows only labels
     classify,
@@ -225,7 +225,7 @@ def test_offline_html_loads_nothing_from_the_network(html, scored):
     # template
     leftovers = re.findall(r"https?://[^\s\"'\\)]+", html)
     allowed = {s["url"] for s in scored.attrs["assetmap"]["sources"]} | {
-        rule_set("bead").source,
+        am.rule_set("bead").source,
         "http://www.w3.org/2000/svg",
         "https://github.com/ljagis/leaflet-measure/issues/171",
     }

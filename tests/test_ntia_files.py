@@ -27,8 +27,11 @@ from shapely.geometry import Point
 
 import assetmap as am
 from assetmap.errors import ConfigError, RejectedRowsWarning, SchemaError
-from assetmap.loaders.partner_vocab import SITE_TYPES
-from assetmap.outputs.ntia import CAI_COLUMNS, cai_type_table
+from assetmap.loaders.partner_vocab import SITE_TYPES  # internal: the site-type vocabulary
+from assetmap.outputs.ntia import (  # internal: the CAI columns and site-type map, not in the API
+    CAI_COLUMNS,
+    cai_type_table,
+)
 
 OUR_FORMATS = {"cai", "unserved", "underserved"}
 # the BEAD NOFO's definition, written out here (not read from assetmap's rules.json)

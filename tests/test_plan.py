@@ -16,8 +16,8 @@ from scipy.optimize import milp as real_milp
 from shapely.geometry import Point, box
 
 import assetmap as am
-from assetmap.analysis import _mclp_exact
-from assetmap.analysis import plan as plan_mod
+from assetmap.analysis import _mclp_exact  # internal: its milp is faked for solver statuses
+from assetmap.analysis import plan as plan_mod  # internal: the size threshold of method="auto"
 from assetmap.errors import AssetmapError, ConfigError, RejectedRowsWarning, SchemaError
 
 UTM = 32613  # UTM zone 13N (Ector County)

@@ -90,7 +90,7 @@ def _public_keys(demo_out: Path) -> set[tuple[float, float]]:
 
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from assetmap.pipeline import run_demo
+    from assetmap.pipeline import run_demo  # internal: the shipped demo build; not an am name
 
     out = tmp_path_factory.mktemp("demo")
     run_demo(out)

@@ -13,7 +13,6 @@ from html import unescape
 import pytest
 
 import assetmap as am
-from assetmap.bdc.rules import rule_set
 
 GIG = {"name": "gig", "reliable_technologies": [40, 50], "low_latency_required": True,
        "served": [200, 50], "underserved": [50, 10]}
@@ -71,11 +70,11 @@ def _report_text(study, path) -> str:
 
 
 def test_score_and_rollup_carry_the_service_rule_set(bead_2025, demo):
-    expected = rule_set("bead_2025").as_dict()
+    expected = am.rule_set("bead_2025").as_dict()
     assert am.get_report(bead_2025["service"])["rules"] == expected
     report = am.get_report(bead_2025["scored"])
     assert report["rules"] == expected
-    assert report["definition"] == rule_set("bead_2025").describe()
+    assert report["definition"] == am.rule_set("bead_2025").describe()
     assert not any("rule set" in note for note in report["notes"])
     zones = am.rollup_to_schools(bead_2025["scored"], demo.schools)
     assert am.get_report(zones)["rules"] == expected
@@ -96,7 +95,7 @@ def test_a_service_frame_without_a_rule_set_is_scored_as_bead_with_a_note(bead_2
     service.attrs = {}
     scored = am.score_tracts(demo.tracts, service=service, sensitivity_draws=0)
     report = am.get_report(scored)
-    assert report["rules"] == rule_set("bead").as_dict()
+    assert report["rules"] == am.rule_set("bead").as_dict()
     assert any("'bead'" in note and "assumed" in note for note in report["notes"])
 
 

@@ -30,7 +30,7 @@ def client():
 @pytest.mark.parametrize(("fmt", "level"), [("parquet", "tract"), ("csv", "block_group"),
                                             ("zip", "h3")])
 def test_dask_matches_duckdb(client, synthetic, fmt, level):
-    from assetmap.bdc.service_dask import aggregate_bdc_dask
+    from assetmap.bdc.service_dask import aggregate_bdc_dask  # internal: not an am name
 
     src = synthetic["parquet"][0] if fmt == "parquet" else synthetic[fmt]
     got = aggregate_bdc_dask(src, level=level, blocksize="256KB")

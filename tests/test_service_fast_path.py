@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from assetmap.bdc import _frame_levels as _bead_codes
-from assetmap.bdc.service import service_by_area, service_levels
+import assetmap as am
+from assetmap.bdc import _frame_levels as _bead_codes  # internal: which engine path a frame takes
 from assetmap.errors import RejectedRowsWarning, RepairWarning
 
 
@@ -73,21 +73,21 @@ def test_levels_and_areas_equal_the_sql_path(seed):
     rows = _rows(seed)
     assert _bead_codes.code_rows(rows, ("R", "X")) is not None
     assert _bead_codes.code_rows(_as_floats(rows), ("R", "X")) is None
-    fast = _quiet(service_levels, rows)
-    slow = _quiet(service_levels, _as_floats(rows))
+    fast = _quiet(am.service_levels, rows)
+    slow = _quiet(am.service_levels, _as_floats(rows))
     _same(fast, slow)
     for level in ("tract", "block_group", "county", "h3"):
-        _same(_quiet(service_by_area, rows, level=level),
-              _quiet(service_by_area, _as_floats(rows), level=level))
-    _same(_quiet(service_levels, rows, codes=None),
-          _quiet(service_levels, _as_floats(rows), codes=None))
+        _same(_quiet(am.service_by_area, rows, level=level),
+              _quiet(am.service_by_area, _as_floats(rows), level=level))
+    _same(_quiet(am.service_levels, rows, codes=None),
+          _quiet(am.service_levels, _as_floats(rows), codes=None))
 
 
 def test_report_counts_every_check():
     rows = _rows(3)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        levels = service_levels(rows)
+        levels = am.service_levels(rows)
     assert {w.category for w in caught} == {RejectedRowsWarning, RepairWarning}
     report = levels.attrs["assetmap"]
     kept = rows[rows["business_residential_code"].isin(["R", "X"])]
@@ -112,7 +112,7 @@ def test_best_offer_takes_upload_of_the_fastest_download():
         "max_advertised_upload_speed": np.array([10, 30, 50], dtype="int32"),
         "low_latency": np.array([1, 1, 1], dtype="int8"), "business_residential_code": "R",
         "state_usps": "TX", "block_geoid": "481350001001000", "h3_res8_id": "8848d6d969fffff"})
-    out = service_levels(base)
+    out = am.service_levels(base)
     # hand-computed: best download 300 (upload 30 of that offer); p2 and p3 reach 100/20
     assert out[["best_down", "best_up", "providers", "providers_100_20"]].iloc[0].tolist() \
         == [300, 30, 3, 2]
@@ -122,10 +122,10 @@ def test_best_offer_takes_upload_of_the_fastest_download():
 
 def test_levels_frame_to_area_matches_rows_to_area():
     rows = _rows(5)
-    levels = _quiet(service_levels, rows)
+    levels = _quiet(am.service_levels, rows)
     for level in ("tract", "h3"):
-        from_levels = _quiet(service_by_area, levels, level=level)
-        from_rows = _quiet(service_by_area, rows, level=level)
+        from_levels = _quiet(am.service_by_area, levels, level=level)
+        from_rows = _quiet(am.service_by_area, rows, level=level)
         assert_frame_equal(from_levels, from_rows, check_exact=True)
 
 
@@ -135,7 +135,7 @@ def test_popcount_without_numpy_bitwise_count(monkeypatch):
 
     import numpy as np
 
-    from assetmap.bdc._frame_levels import popcount
+    from assetmap.bdc._frame_levels import popcount  # internal: the numpy < 2 fallback kernel
 
     rng = random.Random(5)
     values = np.array([rng.getrandbits(64) for _ in range(500)] + [0, 2**64 - 1],

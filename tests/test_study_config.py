@@ -3,18 +3,17 @@ from pathlib import Path
 
 import pytest
 
-from assetmap.bdc.rules import rule_set
-from assetmap.cli import main
+import assetmap as am
+from assetmap.cli import main  # internal: the `assetmap` command, tested as main([...])
 from assetmap.errors import ConfigError
-from assetmap.pipeline import Study
-from assetmap.pipeline.config import parse_study, study_template
+from assetmap.pipeline.config import study_template  # internal: public only as `assetmap init`
 
 
 def test_template_round_trips_through_the_validator(tmp_path):
     text = study_template(state="TX", county="Ector", district="4818000")
     path = tmp_path / "study.toml"
     path.write_text(text)
-    study = Study.from_toml(path)
+    study = am.Study.from_toml(path)
     cfg = study.config
     assert cfg.area == {"state": "TX", "counties": ["Ector"], "district": "4818000"}
     assert cfg.weights == {
@@ -41,24 +40,24 @@ def test_template_round_trips_through_the_validator(tmp_path):
 )
 def test_bad_study_files_name_the_key(data, message):
     with pytest.raises(ConfigError, match=message):
-        parse_study(data)
+        am.Study.from_dict(data)
 
 
 def test_from_toml_names_the_file_on_errors(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[area\nstate = 'TX'")
     with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
-        Study.from_toml(bad)
+        am.Study.from_toml(bad)
     with pytest.raises(ConfigError, match="study file not found"):
-        Study.from_toml(tmp_path / "missing.toml")
+        am.Study.from_toml(tmp_path / "missing.toml")
     wrong = tmp_path / "wrong.toml"
     wrong.write_text('[area]\nstate = "TX"\n[plan]\nk = -1\n')
     with pytest.raises(ConfigError, match=r"wrong\.toml: \[plan\] k must be >= 0"):
-        Study.from_toml(wrong)
+        am.Study.from_toml(wrong)
 
 
 def test_with_output_dir_returns_a_new_study(tmp_path):
-    study = Study.from_dict({"area": {"state": "TX"}})
+    study = am.Study.from_dict({"area": {"state": "TX"}})
     moved = study.with_output_dir(tmp_path / "elsewhere")
     assert moved.config.outputs["dir"] == str((tmp_path / "elsewhere").resolve())
     assert study.config.outputs["dir"] != moved.config.outputs["dir"]
@@ -68,7 +67,7 @@ def test_a_tea_school_file_is_matched_to_a_leaid_through_the_district_table(tmp_
     from assetmap.datasets import data_path
 
     root = Path(__file__).resolve().parents[1]
-    study = Study.from_dict({
+    study = am.Study.from_dict({
         "area": {"state": "TX", "counties": ["Ector"], "district": "4818000"},
         "census": {"tracts": str(data_path("boundaries", "ector_tracts_2020.geojson")),
                    "acs": str(root / "examples" / "ector_county" /
@@ -96,8 +95,8 @@ def test_template_names_the_default_rule_set_and_the_fcc_option(tmp_path):
     assert 'files = "fcc"' in text
     path = tmp_path / "study.toml"
     path.write_text(text)
-    config = Study.from_toml(path).config
-    assert config.rules == rule_set("bead")
+    config = am.Study.from_toml(path).config
+    assert config.rules == am.rule_set("bead")
     assert config.bdc["as_of"] == "latest"
     assert not config.from_fcc
 
@@ -105,10 +104,10 @@ def test_template_names_the_default_rule_set_and_the_fcc_option(tmp_path):
 def test_a_named_rule_set_in_the_study_file(tmp_path):
     path = tmp_path / "study.toml"
     path.write_text('[area]\nstate = "TX"\n[bdc]\nrules = "bead_2025"\n')
-    config = Study.from_toml(path).config
+    config = am.Study.from_toml(path).config
     assert config.rules.name == "bead_2025"
-    assert config.rules == rule_set("bead_2025")
-    assert Study.from_dict({"area": {"state": "TX"}}).config.rules.name == "bead"  # default
+    assert config.rules == am.rule_set("bead_2025")
+    assert am.Study.from_dict({"area": {"state": "TX"}}).config.rules.name == "bead"  # default
 
 
 def test_an_inline_rule_set_table_in_the_study_file(tmp_path):
@@ -117,7 +116,7 @@ def test_an_inline_rule_set_table_in_the_study_file(tmp_path):
         '[area]\nstate = "TX"\n[bdc]\nfiles = []\n'
         '[bdc.rules]\nname = "fiber-gig"\nreliable_technologies = [50]\n'
         'low_latency_required = true\nserved = [1000, 100]\nunderserved = [100, 20]\n')
-    rules = Study.from_toml(path).config.rules
+    rules = am.Study.from_toml(path).config.rules
     assert rules.name == "fiber-gig"
     assert rules.reliable_technologies == (50,)
     assert (rules.served, rules.underserved) == ((1000.0, 100.0), (100.0, 20.0))
@@ -149,7 +148,7 @@ def test_bad_bdc_keys_name_the_study_file_and_the_key(tmp_path, bdc, message):
     path = tmp_path / "district.toml"
     path.write_text(f'[area]\nstate = "TX"\n{bdc}\n')
     with pytest.raises(ConfigError, match=r"district\.toml: " + message):
-        Study.from_toml(path)
+        am.Study.from_toml(path)
 
 
 def test_a_bad_rule_set_stops_the_command_line_with_exit_2(tmp_path, capsys):
@@ -162,25 +161,22 @@ def test_a_bad_rule_set_stops_the_command_line_with_exit_2(tmp_path, capsys):
 
 
 def test_files_fcc_and_as_of_are_kept_as_given():
-    config = parse_study({"area": {"state": "TX"},
-                          "bdc": {"files": "fcc", "as_of": " 2025-06-30 "}})
+    config = am.Study.from_dict({"area": {"state": "TX"},
+                                 "bdc": {"files": "fcc", "as_of": " 2025-06-30 "}}).config
     assert config.from_fcc
     assert config.bdc["files"] == "fcc"
     assert config.bdc["as_of"] == "2025-06-30"
-    assert parse_study({"area": {"state": "TX"}, "bdc": {"files": "fcc", "as_of": "Latest"}}
-                       ).bdc["as_of"] == "latest"
+    assert am.Study.from_dict({"area": {"state": "TX"}, "bdc": {"files": "fcc", "as_of": "Latest"}}
+                              ).config.bdc["as_of"] == "latest"
 
 
 def test_the_ntia_format_is_accepted():
-    config = parse_study({"area": {"state": "TX"}, "outputs": {"formats": ["csv", "ntia"]}})
+    config = am.Study.from_dict({"area": {"state": "TX"}, "outputs": {"formats": ["csv", "ntia"]}}
+                                ).config
     assert config.outputs["formats"] == ["csv", "ntia"]
 
 
 def test_study_funding_programs_path_is_resolved_beside_the_study_file(tmp_path):
-    import tomllib
-
-    import assetmap as am
-
     example = Path("examples/ector_county/study.toml").resolve()
     data = tomllib.loads(example.read_text())
     data["plan"]["funding_programs"] = "programs.json"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import assetmap as am
-from assetmap.cli import main
+from assetmap.cli import main  # internal: the `assetmap` command, tested as main([...])
 from tests.test_download_bdc import LATEST, TOKEN, USER, FakeFcc, listing_row
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 import assetmap as am
-from assetmap.bdc.rules import rule_set
 
 TITLE = "Ector County <test> & map"
 STEPS = ("html", "png", "svg", "report", "markdown", "csv", "gpkg")
@@ -133,7 +132,7 @@ def test_the_study_rule_set_reaches_every_bdc_step(custom_run):
 
 
 def test_the_manifest_records_the_rule_set(custom_run):
-    rules = rule_set(FIBER_GIG)
+    rules = am.rule_set(FIBER_GIG)
     manifest = json.loads(custom_run.paths["manifest"].read_text(encoding="utf-8"))
     assert manifest["rules"] == rules.as_dict()
     assert manifest["definition"] == rules.describe()

@@ -17,8 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper module
 import outputs_fixtures as fx
 
 import assetmap as am
-from assetmap._report import attach_report, get_report, start_report
-from assetmap.outputs.summary import summary_lines
+from assetmap._report import (  # internal: builds another study's report; no public writer
+    attach_report,
+    start_report,
+)
+from assetmap.outputs.summary import summary_lines  # internal: the CLI's console summary
 
 #: Words of the shipped demo's place and programs (word-bounded: "vector" is no match).
 DEMO_WORDS = re.compile(r"\b(ector|odessa|midland|texas|starlink|ecisd|permian)\b", re.I)
@@ -41,7 +44,7 @@ def other_study(*, illustrative: bool = False, acs_vintage: str = "ACS 5-year 20
         {"name": "US Census Bureau, American Community Survey 5-year estimates",
          "vintage": None if "period" in acs_vintage else acs_vintage.removeprefix("ACS 5-year ")}],
         vintages={"no_internet_share": acs_vintage}, illustrative=illustrative)
-    report["score_spec"] = get_report(fx.scored_ector())["score_spec"]
+    report["score_spec"] = am.get_report(fx.scored_ector())["score_spec"]
     return attach_report(frame, report)
 
 
@@ -108,21 +111,21 @@ def _acs_file(folder: Path, name: str) -> Path:
 
 def test_acs_period_comes_from_the_acs_frame(tmp_path):
     dated = am.read_acs_csv(_acs_file(tmp_path, "acs.csv"), year=2022)
-    vintage = get_report(dated)["vintages"]["no_internet_share"]
+    vintage = am.get_report(dated)["vintages"]["no_internet_share"]
     assert vintage == "ACS 5-year 2018-2022"
     text = report_text(other_study(acs_vintage=vintage), tmp_path, "dated")
     assert "have no internet subscription at home (ACS 5-year 2018-2022)" in text
     assert "period not stated" not in text
     assert "period unknown" not in text
     # the demo's own ACS frame states its periods, and the report repeats them
-    demo_vintage = get_report(am.load_demo().acs)["vintages"]["no_internet_share"]
+    demo_vintage = am.get_report(am.load_demo().acs)["vintages"]["no_internet_share"]
     assert re.match(r"ACS 5-year \d{4}-\d{4}", demo_vintage)
     assert demo_vintage in report_text(other_study(acs_vintage=demo_vintage), tmp_path, "demo")
 
 
 def test_unknown_acs_period_is_said_plainly(tmp_path):
     undated = am.read_acs_csv(_acs_file(tmp_path, "acs_no_year.csv"))  # no year anywhere
-    vintage = get_report(undated)["vintages"]["no_internet_share"]
+    vintage = am.get_report(undated)["vintages"]["no_internet_share"]
     text = report_text(other_study(acs_vintage=vintage), tmp_path)
     assert "(period not stated)" not in text
     assert "ACS 5-year, period unknown: no ACS year was recorded with the data" in text

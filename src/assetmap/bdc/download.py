@@ -124,7 +124,7 @@ def download_bdc(
     Examples
     --------
     >>> import assetmap as am
-    >>> with am.settings.override(fcc_username=None, fcc_api_token=None):
+    >>> with am.settings.override(fcc_username=None, fcc_api_token=None, offline=False):
     ...     try:
     ...         am.download_bdc(states=["TX"])
     ...     except am.errors.ConfigError as exc:
