@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helper module
 import outputs_fixtures as fx
 
 import assetmap as am
-
 from assetmap.errors import ConfigError, OfflineError, SchemaError
 from assetmap.outputs._classes import (  # internal: class edges/indices; the map shows only labels
     classify,
