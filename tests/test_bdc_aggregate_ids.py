@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 import pytest
 
 import assetmap as am
-from assetmap._report import get_report
 from assetmap.errors import RejectedRowsWarning
 from tests.bdc_fixtures import offer, write_csv
 
@@ -55,7 +54,7 @@ def test_two_problems_in_one_location_provider_are_counted_exactly(tmp_path):
            offer("8", 99, 100, 20, provider="B")]                   # unknown technology
     with pytest.warns(RejectedRowsWarning):
         out = am.aggregate_bdc(write_csv(tmp_path / "bdc_48_x.csv", [*ROWS, *bad]))
-    report = get_report(out)
+    report = am.get_report(out)
     assert report["rows_read"] == len(ROWS) + 3
     assert report["rejected"] == {"unknown technology code": 2, "missing or negative speed": 1}
     assert out["locations"].iloc[0] == 3

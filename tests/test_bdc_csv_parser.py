@@ -17,7 +17,9 @@ from tests.bdc_fixtures import csv_text, offer
 
 pytest.importorskip("numba", reason="the fast engine needs the optional numba (extra 'fast')")
 
-from assetmap.bdc.fast import engine as _bdc_fast
+from assetmap.bdc.fast import (
+    engine as _bdc_fast,  # internal: the numba engine's availability, chunking and parser
+)
 
 # offer bits, written out from docs (design.md): technology bit, 25/3 = 128, 100/20 = 256
 TECH = {0: 64, 10: 1, 40: 2, 50: 4, 71: 8, 72: 8, 70: 16, 60: 32, 61: 32}

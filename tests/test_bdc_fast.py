@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 import assetmap as am
-from assetmap.bdc.fast import engine as _bdc_fast
+from assetmap.bdc.fast import (
+    engine as _bdc_fast,  # internal: the numba engine's availability, chunking and parser
+)
 from assetmap.errors import SchemaError
 from tests.bdc_fixtures import csv_text, offer, pandas_recompute, synthetic, write_csv, write_zip
 

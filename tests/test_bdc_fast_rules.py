@@ -29,7 +29,9 @@ __all__ = ["synthetic"]  # a fixture
 
 pytest.importorskip("numba", reason="the fast engine needs the optional numba (extra 'fast')")
 
-from assetmap.bdc.fast import engine as _bdc_fast
+from assetmap.bdc.fast import (
+    engine as _bdc_fast,  # internal: the numba engine's availability, chunking and parser
+)
 
 BEAD = {"reliable_technologies": [10, 40, 50, 71, 72], "low_latency_required": True,
         "served": [100, 20], "underserved": [25, 3]}

@@ -297,7 +297,7 @@ def test_a_bad_text_value_sends_the_state_to_duckdb(synthetic, tmp_path, caplog,
 @pytest.mark.parametrize("compression", ["zstd", "snappy", "none"])
 def test_page_decoder_reads_what_pyarrow_reads(tmp_path, dictionary, version, compression,
                                                ordered):
-    from assetmap.bdc.fast.pages import text_column
+    from assetmap.bdc.fast.pages import text_column  # internal: the Parquet page decoder
 
     rng = np.random.default_rng(11)
     blocks = [f"48{c:03d}{t:06d}{b:04d}" for c, t, b in
@@ -329,7 +329,7 @@ def test_page_decoder_reads_what_pyarrow_reads(tmp_path, dictionary, version, co
 
 
 def test_page_decoder_refuses_nulls(tmp_path):
-    from assetmap.bdc.fast.pages import Unsupported, text_column
+    from assetmap.bdc.fast.pages import Unsupported, text_column  # internal: page decoder
 
     path = tmp_path / "t.parquet"
     pq.write_table(pa.table({"block_geoid": ["481350001001000", None] * 50}), path)
