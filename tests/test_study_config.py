@@ -1,12 +1,17 @@
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
 import assetmap as am
-from assetmap.cli import main  # internal: the `assetmap` command, tested as main([...])
+from assetmap.cli import EXIT_INPUT, main  # internal: the `assetmap` command, tested as main([...])
 from assetmap.errors import ConfigError
-from assetmap.pipeline.config import study_template  # internal: public only as `assetmap init`
+from assetmap.pipeline.config import (
+    _toml_string,  # internal: the template's only escaping
+    study_template,  # internal: public only as `assetmap init`
+)
 
 
 def test_template_round_trips_through_the_validator(tmp_path):
@@ -185,3 +190,67 @@ def test_study_funding_programs_path_is_resolved_beside_the_study_file(tmp_path)
     data["plan"]["funding_programs"] = 3
     with pytest.raises(am.errors.ConfigError, match="funding_programs"):
         am.Study.from_dict(data, path=example)
+
+
+HOSTILE = [
+    'Ector"\n[outputs]\ndir = "/etc"',
+    'x"""\ny = 1\n"""',
+    "back\\slash\\u0041",
+    "nul\x00 bell\x07 esc\x1b del\x7f tab\t cr\r",
+    "Doña Ana 🏫",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_template_strings_read_back_exactly_and_inject_nothing(value):
+    text = f"[area]\nstate = {_toml_string(value)}\n"
+    assert "\n" not in text[len("[area]\n"):-1]  # one line, whatever the value holds
+    assert tomllib.loads(text) == {"area": {"state": value}}
+
+
+def test_a_lone_surrogate_is_refused_not_written():
+    with pytest.raises(ConfigError, match="not valid Unicode"):
+        _toml_string("Ector\udcff")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"state": "TX", "county": HOSTILE[0]}, r"\[area\] county .* county name .* FIPS"),
+        ({"state": "TX", "county": 'E"ctor'}, r"\[area\] county .* county name"),
+        ({"state": "TX", "county": "Nowhere"}, r"\[area\] county: no county named"),
+        ({"state": 'TX"\n[outputs]'}, r"\[area\] state .* USPS code .* FIPS"),
+        ({"state": "TX\n"}, r"\[area\] state"),
+        ({"state": "ZZ"}, r"\[area\] state: unknown state"),
+        ({"state": "TX", "district": "481800"}, r"\[area\] district .* 7-digit NCES LEAID"),
+        ({"state": "TX", "district": "4818000\n"}, r"\[area\] district"),
+        ({"state": "TX", "district": "４８１８０００"}, r"\[area\] district"),  # full-width digits
+    ],
+)
+def test_template_refuses_values_that_are_not_codes(options, message):
+    with pytest.raises(ConfigError, match=message):
+        study_template(**options)
+
+
+@pytest.mark.parametrize(("state", "county"), [("NM", "Doña Ana"), ("MD", "Prince George's"),
+                                               ("MO", "St. Louis"), ("TX", "48135")])
+def test_template_keeps_real_names_and_adds_no_key(state, county):
+    data = tomllib.loads(study_template(state=state, county=county, district="4818000"))
+    assert data["area"] == {"state": state, "counties": [county], "district": "4818000"}
+    assert data["study"]["name"] == county
+    assert data["outputs"]["dir"] == "out"
+    assert set(data) == {"study", "area", "census", "bdc", "sources", "weights", "access",
+                         "survey", "plan", "outputs"}
+
+
+def test_init_with_a_hostile_county_exits_2_without_a_traceback(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "assetmap", "init", "--state", "TX", "--county", HOSTILE[0]],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == EXIT_INPUT == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: [area] county ")
+    assert "county name" in done.stderr
+    assert not (tmp_path / "study.toml").exists()

@@ -201,19 +201,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from assetmap.geoid import county_fips, state_fips
     from assetmap.pipeline.config import study_template
 
-    state = state_fips(args.state)
-    if args.county:
-        county_fips(state, args.county)  # validates the name now, not at build time
+    # refuses a state, county or LEAID that is not one (ConfigError, exit 2) before any write
+    text = study_template(state=args.state, county=args.county, district=args.district)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise ConfigError(f"{out} exists; use --force to overwrite it")
-    out.write_text(
-        study_template(state=args.state, county=args.county, district=args.district),
-        encoding="utf-8",
-    )
+    out.write_text(text, encoding="utf-8")
     _say(args.quiet, f"wrote {out}\nnext: put your BDC files in {out.parent / 'bdc'}/, "
                      f"edit {out.name}, then run: assetmap build {out}")
     return EXIT_OK
