@@ -47,14 +47,23 @@ def _as_path(value: Any) -> Path:
         raise ConfigError(f"expected a directory path, got {value!r}") from exc
 
 
-def _positive_float(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"expected a number of seconds, got {value!r}") from exc
-    if not number > 0:
-        raise ConfigError(f"expected a positive number of seconds, got {value!r}")
-    return number
+def _positive(unit: str) -> Callable[[Any], float]:
+    """Return a check of a positive number of ``unit`` (e.g. "seconds")."""
+
+    def check(value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"expected a number of {unit}, got {value!r}") from exc
+        if not number > 0:
+            raise ConfigError(f"expected a positive number of {unit}, got {value!r}")
+        return number
+
+    return check
+
+
+_positive_float = _positive("seconds")
+_per_minute = _positive("requests a minute")
 
 
 def _retry_count(value: Any) -> int:
@@ -97,15 +106,6 @@ def _http_url(value: Any) -> str:
         raise ConfigError(f"expected an http(s) URL, got {value!r}")
     return text
 
-
-def _per_minute(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"expected a number of requests a minute, got {value!r}") from exc
-    if not number > 0:
-        raise ConfigError(f"expected a positive number of requests a minute, got {value!r}")
-    return number
 
 
 @dataclass(frozen=True)
