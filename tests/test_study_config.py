@@ -8,7 +8,7 @@ import pytest
 import assetmap as am
 from assetmap.cli import EXIT_INPUT, main  # internal: the `assetmap` command, tested as main([...])
 from assetmap.errors import ConfigError
-from assetmap.pipeline.config import (
+from assetmap.pipeline.template import (
     _toml_string,  # internal: the template's only escaping
     study_template,  # internal: public only as `assetmap init`
 )

@@ -201,7 +201,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from assetmap.pipeline.config import study_template
+    from assetmap.pipeline.template import study_template
 
     # refuses a state, county or LEAID that is not one (ConfigError, exit 2) before any write
     text = study_template(state=args.state, county=args.county, district=args.district)

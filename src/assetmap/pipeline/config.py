@@ -9,16 +9,14 @@ resolved against the study file's folder; outputs may only be written inside the
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assetmap.bdc.rules import RuleSet, rule_set
-from assetmap.errors import ConfigError, GeoidError
-from assetmap.geoid import county_fips, state_fips
+from assetmap.errors import ConfigError
 
-__all__ = ["StudyConfig", "parse_study", "study_template"]
+__all__ = ["StudyConfig", "parse_study"]
 
 _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
     "study": {
@@ -244,156 +242,3 @@ def _bdc_checks(bdc: dict[str, Any]) -> RuleSet:
         return rule_set(bdc["rules"])
     except ConfigError as exc:
         raise ConfigError(f"[bdc] rules: {str(exc).removeprefix('rules: ')}") from exc
-
-
-_CONTROL_ESCAPES = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]}
-_STATE_TEXT = re.compile(r"[A-Za-z][A-Za-z .]*|[0-9]{1,2}")
-_COUNTY_TEXT = re.compile(r"[^\W\d_][^\W_]*(?:[ .'-]+[^\W_]+)*\.?|[0-9]{3}|[0-9]{5}")
-_LEAID_TEXT = re.compile(r"[0-9]{7}")
-
-
-def _toml_string(value: str) -> str:
-    r"""Return ``value`` as a TOML basic string that reads back as exactly ``value``.
-
-    Backslash and quote are escaped, control characters written as ``\uXXXX``; nothing
-    in ``value`` can end the string, add a line, or start a key or table.
-
-    Examples
-    --------
-    >>> print(_toml_string('Ector"\n[outputs]'))
-    "Ector\"\u000A[outputs]"
-    """
-    if any("\ud800" <= char <= "\udfff" for char in value):
-        raise ConfigError(f"{value!r} is not valid Unicode text (a lone surrogate)")
-    text = value.replace("\\", "\\\\").replace('"', '\\"').translate(_CONTROL_ESCAPES)
-    return f'"{text}"'
-
-
-def _template_area(state: object, county: object, district: object) -> None:
-    """Refuse a state, county or district that is not a code or name of its kind."""
-    checks = (
-        ("state", state, _STATE_TEXT,
-         "a state name, USPS code (e.g. 'TX') or FIPS code (e.g. '48')"),
-        ("county", county, _COUNTY_TEXT,
-         "a county name (letters, spaces, . ' -) or its 3- or 5-digit FIPS code, e.g. 'Ector'"),
-        ("district", district, _LEAID_TEXT,
-         "a 7-digit NCES LEAID, digits only with leading zeros, e.g. '4818000'"),
-    )
-    for option, value, pattern, allowed in checks:
-        if option != "state" and value in (None, ""):
-            continue
-        if not isinstance(value, str) or not pattern.fullmatch(value):
-            raise ConfigError(f"[area] {option} {value!r} is not allowed; give {allowed}")
-        try:
-            if option == "state":
-                state_fips(value)
-            elif option == "county":
-                county_fips(str(state), value)
-        except GeoidError as exc:
-            raise ConfigError(f"[area] {option}: {exc}") from None
-
-
-def study_template(*, state: str, county: str | None = None, district: str | None = None) -> str:
-    """Return a commented study file for a state, county and/or district.
-
-    Parameters
-    ----------
-    state : str
-        State name, USPS code or FIPS code.
-    county : str, optional
-        County name or FIPS code, in that state.
-    district : str, optional
-        The school district's 7-digit NCES LEAID.
-
-    Returns
-    -------
-    str
-        The TOML text; every value is written as an escaped TOML string.
-
-    Raises
-    ------
-    ConfigError
-        Naming the option when a value is not a code or name of its kind.
-
-    Examples
-    --------
-    >>> text = study_template(state="TX", county="Ector", district="4818000")
-    >>> import tomllib
-    >>> tomllib.loads(text)["area"]["counties"]
-    ['Ector']
-    >>> study_template(state="TX", district="48180")
-    Traceback (most recent call last):
-    ...
-    assetmap.errors.ConfigError: [area] district '48180' is not allowed; give a 7-digit NCES ...
-    """
-    _template_area(state, county, district)
-    counties = f"[{_toml_string(county)}]" if county else "[]"
-    name = county or state
-    return f'''# assetmap study file. Paths are relative to this file's folder.
-# Build it with:  assetmap build study.toml   (assetmap fetch study.toml downloads first)
-
-[study]
-name = {_toml_string(name)}
-title = {_toml_string(f"Connectivity gaps and nearby resources: {name}")}
-
-[area]
-state = {_toml_string(state)}            # name, USPS code or FIPS
-counties = {counties}         # names or FIPS codes; empty = whole state
-district = {_toml_string(district or "")}        # NCES LEAID (7 digits), optional
-
-[census]
-year = 2020                  # tract vintage (TIGER/Line 2020-2024)
-acs_year = 2023              # ACS 5-year end year
-tracts = "tiger"             # "tiger", "cb" (cartographic boundary) or a local file
-acs = "api"                  # "api" (Census API; key from CENSUS_API_KEY) or a data.census.gov CSV
-
-[bdc]
-# FCC Broadband Data Collection fixed availability files for the state (CSV or zip),
-# one per technology, downloaded from broadbandmap.fcc.gov; globs allowed. Or files = "fcc":
-# `assetmap fetch study.toml` downloads the state's files through the FCC Public Data API
-# (set ASSETMAP_FCC_USERNAME and ASSETMAP_FCC_API_TOKEN) and later builds use them.
-files = ["bdc/*.zip"]
-as_of = "latest"             # with files = "fcc": "latest" or an as-of date, e.g. "2025-06-30"
-release = ""                 # e.g. "June 2025"
-previous_files = []          # an earlier release, to report what changed
-previous_release = ""        # e.g. "December 2024"
-# BEAD rule set deciding served / underserved / unserved: "bead" (the default) or
-# "bead_2025"; or replace this line by a [bdc.rules] table with reliable_technologies,
-# low_latency_required, served and underserved (and optionally name): see docs/methods.md.
-rules = "bead"
-
-[sources]
-schools = ""                 # NCES EDGE geocode file, CCD directory or TEA campus file
-districts = ""               # LEAID, NAME table (NCES CCD directory): for a TEA file
-partners = ""                # your partner-site registry (CSV, XLSX or GeoJSON)
-survey = ""                  # household survey (only aggregated, suppressed rates leave the reader)
-zones = ""                   # attendance-zone polygons, optional
-rurality = ""                # USDA RUCA tract codes (CSV), optional
-points = ""                  # weighted points for population-weighted tract centres, optional
-speedtests = ""              # the district's own speed tests (CSV), optional
-ookla_tiles = ""             # Ookla open-data fixed tiles (Parquet or shapefile), optional
-
-[weights]                    # relative weights of the priority score (defaults in docs/methods.md)
-infrastructure_gap = 0.30
-adoption_gap = 0.30
-need = 0.25
-resource_gap = 0.15
-
-[access]
-urban_reach_m = 3218.7       # 2 miles
-rural_reach_m = 16093.4      # 10 miles
-
-[survey]
-min_cell = 10                # cells with fewer responses are suppressed (never below 5)
-
-[plan]
-k = 3                        # new sites to choose
-reach_m = 3200.0
-weight = "unserved_households"
-# funding_programs = "programs.json"   # update or add funding programs (status, date, source)
-
-[outputs]
-dir = "out"
-formats = ["html", "png", "pdf", "report", "csv", "gpkg"]   # also: svg, markdown, ntia
-offline_html = true          # inline Leaflet so the map works with no network
-'''
