@@ -149,19 +149,39 @@ def read_ookla_tiles(
             raw = gpd.read_file(path, bbox=box, engine="pyogrio")
     else:
         raise SchemaError(f"{path}: expected a .parquet, .shp or .zip file of Ookla tiles")
+    return _ookla_frame(raw, where=str(path), source=path, period=period, start=start,
+                        box=box, geom=geom, illustrative="illustrative" in path.name.lower())
+
+
+def _ookla_frame(
+    raw: pd.DataFrame,
+    *,
+    where: str,
+    source: str | Path,
+    period: str | None,
+    start: pd.Timestamp | None,
+    box: tuple | None,
+    geom: Any,
+    illustrative: bool = False,
+    url: str = OOKLA_URL,
+) -> gpd.GeoDataFrame:
+    """Check Ookla's tile columns and build the speed-test frame (file reader and download).
+
+    ``where`` names the input in messages, ``source`` goes into the report; geometry is the
+    ``tile`` WKT when read, else the tile computed from the quadkey.
+    """
     missing = [c for c in _OOKLA_REQUIRED if c not in raw.columns]
     if missing:
         raise SchemaError(
-            f"{path}: missing Ookla tile columns {missing} (found {list(raw.columns)}); "
+            f"{where}: missing Ookla tile columns {missing} (found {list(raw.columns)}); "
             f"expected {_OOKLA_REQUIRED} as published at {OOKLA_URL}"
         )
-    illustrative = "illustrative" in path.name.lower()
-    source = {
+    cite = {
         "name": "Speedtest by Ookla Global Fixed Network Performance Maps (fixed tiles)",
-        "vintage": period or "unknown quarter", "url": OOKLA_URL, "license": OOKLA_LICENSE,
+        "vintage": period or "unknown quarter", "url": url, "license": OOKLA_LICENSE,
         "attribution": OOKLA_ATTRIBUTION,
     }
-    report = start_report(path, kind="speedtests", rows_read=len(raw), sources=[source],
+    report = start_report(source, kind="speedtests", rows_read=len(raw), sources=[cite],
                           vintages={"ookla": period or "unknown"}, illustrative=illustrative)
     report["notes"].append(
         "Ookla open data are licensed CC BY-NC-SA 4.0: non-commercial use only, credit Ookla, "

@@ -1,0 +1,159 @@
+"""Messages in the reader's language: one catalogue, numbers and dates in the locale's format.
+
+Every user-facing string is an English message id marked ``_("...")`` in the code; its
+translations live in gettext PO files under ``assetmap/locale/<lang>/LC_MESSAGES/`` (read with
+Babel, compiled in memory once per process). :func:`messages` returns the translator for a
+language, and :func:`check_language` is the one check of a ``language=`` option.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+from assetmap.errors import ConfigError
+
+__all__ = ["LANGUAGES", "N_", "Messages", "check_language", "messages"]
+
+_LOCALE_DIR = resources.files("assetmap") / "locale"
+LANGUAGES: dict[str, dict[str, str]] = {
+    code: spec
+    for code, spec in json.loads((_LOCALE_DIR / "languages.json").read_text("utf-8")).items()
+    if not code.startswith("_")
+}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext marker's conventional name
+    """Mark ``message`` for the catalogue without translating it (for module constants).
+
+    Examples
+    --------
+    >>> N_("Households")
+    'Households'
+    """
+    return message
+
+
+def check_language(language: object) -> str:
+    """Return the language code, or raise naming the languages assetmap writes.
+
+    Examples
+    --------
+    >>> check_language("ES")
+    'es'
+    """
+    code = str(language).strip().lower().replace("_", "-").split("-")[0] if language else ""
+    if code not in LANGUAGES:
+        allowed = ", ".join(f"{key!r} ({spec['name']})" for key, spec in LANGUAGES.items())
+        raise ConfigError(f"language {language!r} is not available; use one of {allowed}")
+    return code
+
+
+def _catalogue_files(code: str) -> list[Any]:
+    folder = _LOCALE_DIR / code / "LC_MESSAGES"
+    if not folder.is_dir():
+        return []
+    return sorted((item for item in folder.iterdir() if item.name.endswith(".po")),
+                  key=lambda item: item.name)
+
+
+@cache
+def _translations(code: str) -> NullTranslations:
+    """Compile every PO file of a language into one gettext catalogue (cached)."""
+    merged: Translations | None = None
+    for item in _catalogue_files(code):
+        with item.open("rb") as handle:
+            catalogue = read_po(handle, locale=LANGUAGES[code]["locale"])
+        buffer = io.BytesIO()
+        write_mo(buffer, catalogue)
+        buffer.seek(0)
+        part = Translations(buffer)
+        if merged is None:
+            merged = part
+        else:
+            merged.merge(part)
+    return merged if merged is not None else NullTranslations()
+
+
+@dataclass(frozen=True)
+class Messages:
+    """The translator for one language: call it with a message id and its placeholders.
+
+    Examples
+    --------
+    >>> _ = messages("es")
+    >>> _.language, _.html_lang
+    ('es', 'es')
+    >>> messages("en")("{count} tracts", count=3)
+    '3 tracts'
+    """
+
+    language: str
+
+    @property
+    def locale(self) -> str:
+        """The Babel/CLDR locale for numbers and dates (``en_US``, ``es_US``)."""
+        return LANGUAGES[self.language]["locale"]
+
+    @property
+    def html_lang(self) -> str:
+        """The value of a page's ``lang`` attribute."""
+        return LANGUAGES[self.language]["html"]
+
+    @property
+    def pdf_lang(self) -> str:
+        """The value of a PDF's ``/Lang`` entry."""
+        return LANGUAGES[self.language]["pdf"]
+
+    def __call__(self, message: str, /, **values: Any) -> str:
+        """Return ``message`` in this language, with ``{name}`` placeholders filled."""
+        text = _translations(self.language).gettext(message) if self.language != "en" else message
+        return text.format(**values) if values else text
+
+    def plural(self, singular: str, plural: str, count: int, /, **values: Any) -> str:
+        """Return the singular or plural form for ``count`` (``{count}`` is filled too)."""
+        if self.language == "en":
+            text = singular if count == 1 else plural
+        else:
+            text = _translations(self.language).ngettext(singular, plural, count)
+        return text.format(count=self.number(count), **values)
+
+    def number(self, value: float, *, decimals: int = 0) -> str:
+        """Format a number with the locale's separators, e.g. ``1,234`` or ``12.5``."""
+        pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def percent(self, share: float, *, decimals: int = 0) -> str:
+        """Format a share (0.25) as a percentage in the locale's style (``25%``)."""
+        pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
+        return format_percent(share, format=pattern, locale=self.locale)
+
+    def date(self, value: dt.date | str) -> str:
+        """Format a date in the locale's long form (``December 7, 2026``)."""
+        day = dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
+        return format_date(day, format="long", locale=self.locale)
+
+
+def messages(language: object = "en") -> Messages:
+    """Return the :class:`Messages` translator for ``language`` (``"en"`` or ``"es"``).
+
+    Examples
+    --------
+    >>> _ = messages("es")
+    >>> _.date("2025-06-30")
+    '30 de junio de 2025'
+    >>> _.number(1234.5, decimals=1)
+    '1,234.5'
+    """
+    return Messages(check_language(language))
