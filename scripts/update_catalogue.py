@@ -37,7 +37,10 @@ def main(target: str, paths: list[str]) -> int:
         with target_path.open("rb") as handle:
             catalogue = read_po(handle, locale="es_US")
     else:
-        catalogue = Catalog(locale="es_US", project="assetmap")
+        catalogue = Catalog(locale="es_US", project="assetmap", version="",
+                            copyright_holder="assetmap contributors", msgid_bugs_address="",
+                            last_translator="assetmap contributors",
+                            language_team="Spanish (United States)", fuzzy=False)
     added = 0
     for file in _python_files(paths):
         for lineno, message, _comments, _context in extract_from_file(

@@ -1,14 +1,17 @@
 """The Spanish catalogue holds every string the code shows to users, with the same placeholders."""
 
+import json
 import string
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 import assetmap as am
 from assetmap._i18n import check_language, messages  # internal: the one message catalogue
+from assetmap.analysis._funding import funding_programs  # internal: the dated program table
 
 SOURCE = Path(am.__file__).parent
 CATALOGUE_DIR = SOURCE / "locale" / "es" / "LC_MESSAGES"
@@ -73,3 +76,29 @@ def test_spanish_numbers_and_dates_follow_the_locale():
     assert _.date("2025-06-30") == "30 de junio de 2025"
     assert _.number(12345.678, decimals=1) == "12,345.7"
     assert messages("en").date("2025-06-30") == "June 30, 2025"
+
+
+def test_shipped_data_texts_have_spanish_text():
+    """Technology names and rule-set titles are data (bdc/rules.json), translated where shown."""
+    spanish = _spanish()
+    rules = json.loads((SOURCE / "bdc" / "rules.json").read_text("utf-8"))
+    texts = [t["name"] for t in rules["technologies"]]
+    texts += [r["title"] for r in rules["rule_sets"] if r.get("title")]
+    missing = [text for text in texts if not spanish.get(text)]
+    assert not missing, f"data texts with no Spanish text: {missing}"
+
+
+def test_shipped_funding_programs_have_spanish_text():
+    table = funding_programs()
+    blank = table[(table["name_es"] == "") | (table["status_text_es"] == "")]["key"].tolist()
+    assert not blank, f"funding programs with no Spanish text: {blank}"
+
+
+def test_spanish_interventions_read_in_spanish():
+    tracts = pd.DataFrame({"unserved_share": [0.0], "underserved_share": [0.05],
+                           "no_internet_share": [0.3], "poverty_share": [0.35],
+                           "sites_within_reach": [2]})
+    out = am.recommend_interventions(tracts, language="es")
+    assert out["intervention_reason"].iloc[0].startswith("con servicio (brecha 5%)")
+    assert "(al 1 de junio de 2024)" in out["intervention_funding"].iloc[0]
+    assert "Programa de Conectividad Asequible (ACP)" in out["intervention_funding"].iloc[0]

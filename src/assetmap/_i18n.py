@@ -148,6 +148,8 @@ class Messages:
 def messages(language: object = "en") -> Messages:
     """Return the :class:`Messages` translator for ``language`` (``"en"`` or ``"es"``).
 
+    A :class:`Messages` is returned as it is, so internal helpers take either.
+
     Examples
     --------
     >>> _ = messages("es")
@@ -155,5 +157,9 @@ def messages(language: object = "en") -> Messages:
     '30 de junio de 2025'
     >>> _.number(1234.5, decimals=1)
     '1,234.5'
+    >>> messages(_) is _
+    True
     """
+    if isinstance(language, Messages):
+        return language
     return Messages(check_language(language))

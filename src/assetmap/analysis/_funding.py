@@ -22,12 +22,14 @@ from typing import Any, TypeAlias
 
 import pandas as pd
 
+from assetmap._i18n import messages
 from assetmap.errors import ConfigError
 
 __all__ = [
     "FIELDS",
     "SEPARATOR",
     "STATUSES",
+    "TRANSLATED_FIELDS",
     "ProgramsLike",
     "funding_programs",
     "funding_text",
@@ -36,6 +38,8 @@ __all__ = [
 
 #: Columns of the program table, in order.
 FIELDS = ("key", "name", "status", "status_date", "status_text", "interventions", "source")
+#: Optional columns: the name and status text in another language (``name_es``).
+TRANSLATED_FIELDS = ("name_es", "status_text_es")
 #: Allowed values of ``status``.
 STATUSES = ("active", "ended", "changed", "cancelled")
 #: Between two program sentences in the ``intervention_funding`` column.
@@ -79,10 +83,10 @@ def _study_entries(programs: ProgramsLike) -> list[dict[str, Any]]:
     for i, entry in enumerate(entries):
         if not isinstance(entry, Mapping) or not str(entry.get("key") or "").strip():
             raise ConfigError(f"funding program entry {i + 1} has no 'key': {entry!r}")
-        unknown = sorted(set(entry) - set(FIELDS))
+        unknown = sorted(set(entry) - set(FIELDS) - set(TRANSLATED_FIELDS))
         if unknown:
             raise ConfigError(f"funding program {entry['key']!r}: unknown field(s) {unknown}; "
-                              f"allowed: {list(FIELDS)}")
+                              f"allowed: {[*FIELDS, *TRANSLATED_FIELDS]}")
         # a blank cell (CSV) or NaN (frame) keeps the shipped value; a blank source clears it
         out.append({k: v for k, v in entry.items() if k == "source" or not _blank(v)})
     return out
@@ -107,7 +111,8 @@ def _check(entry: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"funding program {key!r}: status_date must be an ISO date "
                           f"(YYYY-MM-DD), got {entry['status_date']!r}") from exc
     return {**entry, "status_date": date.isoformat(), "interventions": _codes(
-        entry["interventions"]), "source": str(entry.get("source") or "")}
+        entry["interventions"]), "source": str(entry.get("source") or ""),
+        **{f: str(entry.get(f) or "") for f in TRANSLATED_FIELDS}}
 
 
 def funding_programs(programs: ProgramsLike = None) -> pd.DataFrame:
@@ -123,7 +128,8 @@ def funding_programs(programs: ProgramsLike = None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per program, columns :data:`FIELDS`, shipped order then new keys.
+        One row per program, columns :data:`FIELDS` and :data:`TRANSLATED_FIELDS`, shipped
+        order then new keys.
 
     Raises
     ------
@@ -141,16 +147,19 @@ def funding_programs(programs: ProgramsLike = None) -> pd.DataFrame:
     for entry in _study_entries(programs):
         merged[entry["key"]] = {**merged.get(entry["key"], {}), **entry}
     rows = [_check(e) for e in merged.values()]
-    return pd.DataFrame(rows, columns=list(FIELDS))
+    return pd.DataFrame(rows, columns=[*FIELDS, *TRANSLATED_FIELDS])
 
 
-def _long_date(iso: str) -> str:
-    date = dt.date.fromisoformat(iso)
-    return f"{date.strftime('%B')} {date.day}, {date.year}"
+def _in_language(row: Mapping[str, Any], field: str, language: str) -> str:
+    translated = row.get(f"{field}_{language}") if language != "en" else None
+    return str(translated) if translated and not _blank(translated) else str(row[field])
 
 
-def program_sentence(row: Mapping[str, Any]) -> str:
+def program_sentence(row: Mapping[str, Any], *, language: object = "en") -> str:
     """Return one program's sentence: its name, status text and "as of" its status date.
+
+    ``language="es"`` uses the entry's ``name_es`` and ``status_text_es`` (its own words when
+    it has none) and a Spanish date.
 
     Examples
     --------
@@ -159,11 +168,16 @@ def program_sentence(row: Mapping[str, Any]) -> str:
     'Affordable Connectivity Program (ACP): ended when its fundin'
     >>> program_sentence(t.loc["acp"]).endswith("(as of June 1, 2024)")
     True
+    >>> program_sentence(t.loc["acp"], language="es").endswith("(al 1 de junio de 2024)")
+    True
     """
-    return f"{row['name']}: {row['status_text']} (as of {_long_date(str(row['status_date']))})"
+    _ = messages(language)
+    return _("{name}: {status} (as of {date})", name=_in_language(row, "name", _.language),
+             status=_in_language(row, "status_text", _.language),
+             date=_.date(str(row["status_date"])))
 
 
-def funding_text(code: str, table: pd.DataFrame) -> str:
+def funding_text(code: str, table: pd.DataFrame, *, language: object = "en") -> str:
     """Return the sentences of the programs named for one intervention code, joined.
 
     Ended, cancelled and changed programs come first so the caveat is read first.
@@ -179,4 +193,4 @@ def funding_text(code: str, table: pd.DataFrame) -> str:
     named = table[[code in codes for codes in table["interventions"]]]
     rank = {"ended": 0, "cancelled": 1, "changed": 2, "active": 3}
     named = named.assign(_r=named["status"].map(rank)).sort_values("_r", kind="stable")
-    return SEPARATOR.join(program_sentence(r) for _, r in named.iterrows())
+    return SEPARATOR.join(program_sentence(r, language=language) for _, r in named.iterrows())

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from assetmap._crs import estimate_utm
+from assetmap._i18n import Messages, messages
 from assetmap._report import attach_report, merge_sources, start_report
 from assetmap.analysis._funding import ProgramsLike, funding_programs, funding_text
 from assetmap.errors import ConfigError, SchemaError
@@ -119,10 +120,6 @@ def _density(frame: pd.DataFrame) -> pd.Series:
     return count / km2.where(km2 > 0)
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def recommend_interventions(
     scored: pd.DataFrame,
     *,
@@ -130,6 +127,7 @@ def recommend_interventions(
     method: str = "rules",
     thresholds: InterventionThresholds | Mapping[str, float] | None = None,
     programs: ProgramsLike = None,
+    language: str = "en",
 ) -> pd.DataFrame:
     """Recommend one intervention per tract, with the reason in words.
 
@@ -171,6 +169,8 @@ def recommend_interventions(
         an entry with a shipped ``key`` (``acp``, ``lifeline``, ``erate``,
         ``digital_equity_act``, ``bead``, ``bead_low_cost_option``) updates it, a new key adds
         a program. Default: the shipped, dated entries.
+    language : {"en", "es"}
+        Language of ``intervention_reason`` and ``intervention_funding``.
 
     Returns
     -------
@@ -198,6 +198,7 @@ def recommend_interventions(
     True
     """
     th = _thresholds(thresholds)
+    _ = messages(language)
     table = funding_programs(programs)
     if method not in ("rules", "ddi"):
         raise ConfigError(f"method must be 'rules' or 'ddi', got {method!r}")
@@ -205,15 +206,15 @@ def recommend_interventions(
     report = start_report(None, kind="interventions", rows_read=len(scored), sources=sources,
                           vintages=vintages, illustrative=illustrative)
     if method == "ddi":
-        out = _ddi(scored, th)
+        out = _ddi(scored, th, _)
     else:
         order = list(RULE_CODES[:-1] if rules is None else rules)
         unknown = [r for r in order if r not in RULE_CODES]
         if unknown:
             raise ConfigError(f"unknown rule(s) {unknown}; allowed: {list(RULE_CODES)}")
-        out, note = _rules(scored, th, [r for r in order if r != "monitor"])
+        out, note = _rules(scored, th, [r for r in order if r != "monitor"], _)
         report["notes"].append(note)
-    text = {c: funding_text(c, table) for c in out["intervention"].cat.categories}
+    text = {c: funding_text(c, table, language=_) for c in out["intervention"].cat.categories}
     out["intervention_funding"] = out["intervention"].astype(object).map(text).fillna("")
     report["thresholds"] = dataclasses.asdict(th)
     report["method"] = method
@@ -221,7 +222,8 @@ def recommend_interventions(
     return attach_report(out, report)
 
 
-def _rules(scored: pd.DataFrame, th: InterventionThresholds, order: list[str]) -> Any:
+def _rules(scored: pd.DataFrame, th: InterventionThresholds, order: list[str],
+           _: Messages) -> Any:
     idx = scored.index
     gap = _col(scored, "unserved_share") + _col(scored, "underserved_share")
     locations = _col(scored, "locations")
@@ -269,7 +271,7 @@ def _rules(scored: pd.DataFrame, th: InterventionThresholds, order: list[str]) -
         index=idx, dtype=object,
     )
     for i in range(len(idx)):  # text per tract: a few dozen tracts, not a hot path
-        reason.iloc[i] = _reason(code.iloc[i], th, {
+        reason.iloc[i] = _reason(code.iloc[i], th, _, {
             "gap": gap.iloc[i], "locations": locations.iloc[i], "density": density.iloc[i],
             "fiber": fiber_near.iloc[i], "rural": rural.iloc[i], "no_internet": no_internet.iloc[i],
             "poverty": poverty.iloc[i], "low_income": low_income.iloc[i],
@@ -283,39 +285,46 @@ def _rules(scored: pd.DataFrame, th: InterventionThresholds, order: list[str]) -
     return out, note
 
 
-def _reason(code: str, th: InterventionThresholds, v: dict[str, Any]) -> str:
-    gap = (f"{_pct(v['gap'])} of {v['locations']:,.0f} locations unserved or underserved"
-           if np.isfinite(v["locations"]) else f"{_pct(v['gap'])} of locations unserved or "
-           "underserved")
+def _reason(code: str, th: InterventionThresholds, _: Messages, v: dict[str, Any]) -> str:
+    gap = (_("{share} of {count} locations unserved or underserved", share=_.percent(v["gap"]),
+             count=_.number(v["locations"]))
+           if np.isfinite(v["locations"]) else
+           _("{share} of locations unserved or underserved", share=_.percent(v["gap"])))
     if code == "fiber_extension":
-        return (f"{gap}, dense ({v['density']:,.0f} locations per km²), and fiber reaches "
-                f"{_pct(v['fiber'])} of locations in or next to the tract: fiber extension "
-                "partnership with the nearby provider")
+        return _("{gap}, dense ({density} locations per km²), and fiber reaches {fiber} of "
+                 "locations in or next to the tract: fiber extension partnership with the "
+                 "nearby provider", gap=gap, density=_.number(v["density"]),
+                 fiber=_.percent(v["fiber"]))
     if code == "wireless_or_satellite":
         why = []
         if v["rural"] is not pd.NA and bool(v["rural"]):
-            why.append("rural")
+            why.append(_("rural"))
         if np.isfinite(v["density"]) and v["density"] < th.dense_min_per_km2:
-            why.append(f"sparse ({v['density']:,.0f} per km²)")
+            why.append(_("sparse ({density} per km²)", density=_.number(v["density"])))
         if not (v["fiber"] >= th.neighbor_fiber_min):
-            why.append("no fiber in or next to the tract" if not np.isfinite(v["fiber"])
-                       or v["fiber"] == 0 else f"fiber nearby only {_pct(v['fiber'])}")
-        return f"{gap}, {', '.join(why)}: fixed wireless or a satellite pilot"
+            why.append(_("no fiber in or next to the tract") if not np.isfinite(v["fiber"])
+                       or v["fiber"] == 0 else
+                       _("fiber nearby only {share}", share=_.percent(v["fiber"])))
+        return _("{gap}, {why}: fixed wireless or a satellite pilot", gap=gap,
+                 why=", ".join(why))
     if code == "affordability_adoption":
-        poor = (f"{_pct(v['poverty'])} in poverty" if np.isfinite(v["poverty"])
-                else f"{_pct(v['low_income'])} of households under $25k")
-        devices = (f"; {_pct(v['no_computer'])} without a computer: device lending"
+        poor = (_("{share} in poverty", share=_.percent(v["poverty"]))
+                if np.isfinite(v["poverty"]) else
+                _("{share} of households under $25k", share=_.percent(v["low_income"])))
+        devices = (_("; {share} without a computer: device lending",
+                     share=_.percent(v["no_computer"]))
                    if v["no_computer"] >= th.no_computer_min else "")
-        return (f"served (gap {_pct(v['gap'])}) but {_pct(v['no_internet'])} of households "
-                f"have no internet and {poor}: affordability and enrollment drive, digital "
-                f"navigators{devices}")
+        return _("served (gap {gap}) but {share} of households have no internet and {poor}: "
+                 "affordability and enrollment drive, digital navigators{devices}",
+                 gap=_.percent(v["gap"]), share=_.percent(v["no_internet"]), poor=poor,
+                 devices=devices)
     if code == "new_site":
-        return ("no partner site within reach: candidate area for a new learning center or "
-                "Wi-Fi site")
-    return "no rule's threshold reached (or its inputs are missing): monitor"
+        return _("no partner site within reach: candidate area for a new learning center or "
+                 "Wi-Fi site")
+    return _("no rule's threshold reached (or its inputs are missing): monitor")
 
 
-def _ddi(scored: pd.DataFrame, th: InterventionThresholds) -> pd.DataFrame:
+def _ddi(scored: pd.DataFrame, th: InterventionThresholds, _: Messages) -> pd.DataFrame:
     if {"ddi_infa", "ddi_se"} <= set(scored.columns):
         infra_col, se_col = "ddi_infa", "ddi_se"
     elif {"infrastructure_gap", "need"} <= set(scored.columns):
@@ -328,9 +337,9 @@ def _ddi(scored: pd.DataFrame, th: InterventionThresholds) -> pd.DataFrame:
     code = np.where(infra.isna() | se.isna() | low, "monitor",
                     np.where(infra >= se, "infrastructure", "adoption"))
     text = {
-        "infrastructure": "infrastructure-first (Purdue DDI rule)",
-        "adoption": "adoption-first: affordability, devices, skills (Purdue DDI rule)",
-        "monitor": f"both below {th.ddi_cut:g} or missing: monitor",
+        "infrastructure": _("infrastructure-first (Purdue DDI rule)"),
+        "adoption": _("adoption-first: affordability, devices, skills (Purdue DDI rule)"),
+        "monitor": _("both below {cut} or missing: monitor", cut=format(th.ddi_cut, "g")),
     }
     reason = [
         f"{infra_col} {a:.0f} vs {se_col} {b:.0f}: {text[c]}" for a, b, c in

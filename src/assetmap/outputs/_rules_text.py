@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from assetmap._i18n import N_, messages
 from assetmap._report import REPORT_KEY
 from assetmap.bdc.rules import (
     FIBER,
@@ -34,12 +35,14 @@ __all__ = [
     "rules_known",
     "rules_line",
     "rules_of",
+    "rules_sentence",
     "rules_title",
     "service_definition",
+    "technologies_text",
 ]
 
 #: Said wherever a rule set is printed that no frame recorded (the library's default).
-ASSUMED = "assumed: the data name no rule set, and 'bead' is the default"
+ASSUMED = N_("assumed: the data name no rule set, and 'bead' is the default")
 
 
 def mbps(pair: tuple[float, float]) -> str:
@@ -107,22 +110,33 @@ def rules_of(*frames: pd.DataFrame | None) -> RuleSet:
     return rule_set(None)
 
 
-def rules_title(rules: RuleSet) -> str:
+def rules_title(rules: RuleSet, *, language: object = "en") -> str:
     """Return the heading that names a rule set.
 
     Examples
     --------
     >>> rules_title(rule_set("bead_2025"))
     "BEAD rule set 'bead_2025'"
+    >>> rules_title(rule_set("bead"), language="es")
+    "Conjunto de reglas BEAD 'bead'"
     """
-    return f"BEAD rule set '{rules.name}'"
+    _ = messages(language)
+    return _("BEAD rule set '{name}'", name=rules.name)
 
 
-def _technologies(codes: tuple[int, ...] | list[int]) -> str:
-    return ", ".join(f"{technology_name(c)} ({c})" for c in codes) or "none"
+def technologies_text(codes: tuple[int, ...] | list[int], *, language: object = "en") -> str:
+    """Return BDC technologies by name and code, in the reader's language.
+
+    Examples
+    --------
+    >>> technologies_text([50, 70], language="es")
+    'fibra óptica (50), inalámbrico fijo sin licencia (70)'
+    """
+    _ = messages(language)
+    return ", ".join(f"{_(technology_name(c))} ({c})" for c in codes) or _("none")
 
 
-def service_definition(rules: RuleSet) -> str:
+def service_definition(rules: RuleSet, *, language: object = "en") -> str:
     """Return the served / underserved / unserved definition of a rule set, in words.
 
     Examples
@@ -135,20 +149,44 @@ def service_definition(rules: RuleSet) -> str:
 reaches 100/20 but not 1000/100 Mbps; unserved: no reliable offer reaches 100/20 Mbps', \
 'Reliable technologies (BDC codes): fiber (50)']
     """
+    _ = messages(language)
     served, under = mbps(rules.served), mbps(rules.underserved)
-    latency = " with low latency (100 ms or less)" if rules.low_latency_required else ""
     others = [c for c in technology_names() if c not in rules.reliable_technologies]
-    text = (f"Served: a reliable offer reaches {served} Mbps; underserved: the best reliable "
-            f"offer reaches {under} but not {served} Mbps; unserved: no reliable offer reaches "
-            f"{under} Mbps. Reliable technologies (BDC codes): "
-            f"{_technologies(rules.reliable_technologies)}{latency}.")
+    reliable = technologies_text(rules.reliable_technologies, language=_)
+    if rules.low_latency_required:
+        reliable = _("{technologies} with low latency (100 ms or less)", technologies=reliable)
+    text = _("Served: a reliable offer reaches {served} Mbps; underserved: the best reliable "
+             "offer reaches {underserved} but not {served} Mbps; unserved: no reliable offer "
+             "reaches {underserved} Mbps. Reliable technologies (BDC codes): {reliable}.",
+             served=served, underserved=under, reliable=reliable)
     if others:
-        text += (" Other technologies never make a location served or underserved: "
-                 f"{_technologies(others)}.")
+        text += " " + _("Other technologies never make a location served or underserved: "
+                        "{technologies}.", technologies=technologies_text(others, language=_))
     return text
 
 
-def rules_line(rules: RuleSet, *, assumed: bool = False) -> str:
+def rules_sentence(rules: RuleSet, *, language: object = "en") -> str:
+    """Return one sentence that states a rule set (its codes, latency and thresholds).
+
+    Examples
+    --------
+    >>> rules_sentence(rule_set("bead")).startswith("Rule set 'bead': reliable = copper (10)")
+    True
+    """
+    _ = messages(language)
+    reliable = technologies_text(rules.reliable_technologies, language=_)
+    if rules.low_latency_required:
+        reliable = _("{technologies} with low latency", technologies=reliable)
+    line = _("Rule set '{name}': reliable = {reliable}; served at {served}, underserved at "
+             "{underserved} but below {served}, unserved below {underserved} Mbps",
+             name=rules.name, reliable=reliable, served=mbps(rules.served),
+             underserved=mbps(rules.underserved))
+    if rules.title:
+        line += f" ({_(rules.title)})"
+    return line + "."
+
+
+def rules_line(rules: RuleSet, *, assumed: bool = False, language: object = "en") -> str:
     """Return the one line that names a rule set, its definition, title and source.
 
     The maps' footnotes and the report's "Rule set" line print it; ``assumed`` says that no
@@ -159,13 +197,14 @@ def rules_line(rules: RuleSet, *, assumed: bool = False) -> str:
     >>> rules_line(rule_set("bead")).startswith("Rule set 'bead': reliable = copper (10)")
     True
     """
-    line = rules.describe()
+    _ = messages(language)
+    line = rules_sentence(rules, language=_)
     if rules.source:
-        line += f" Source: {rules.source}"
-    return f"{line} ({ASSUMED})" if assumed else line
+        line += " " + _("Source: {source}", source=rules.source)
+    return f"{line} ({_(ASSUMED)})" if assumed else line
 
 
-def fiber_definition() -> str:
+def fiber_definition(*, language: object = "en") -> str:
     """Return the definition of fiber presence.
 
     Examples
@@ -173,12 +212,15 @@ def fiber_definition() -> str:
     >>> fiber_definition()
     'Fiber presence: share of residential locations with any fiber (BDC technology 50) offer.'
     """
-    return ("Fiber presence: share of residential locations with any "
-            f"{technology_name(FIBER)} (BDC technology {FIBER}) offer.")
+    _ = messages(language)
+    return _("Fiber presence: share of residential locations with any {fiber} (BDC technology "
+             "{code}) offer.", fiber=_(technology_name(FIBER)), code=FIBER)
 
 
-def definitions(rules: RuleSet, *, assumed: bool = False) -> list[str]:
+def definitions(rules: RuleSet, *, assumed: bool = False, language: object = "en") -> list[str]:
     """Return the report's definitions: the rule set, the service levels, fiber presence."""
-    return [rules_line(rules, assumed=assumed),
-            f"Service levels ({rules_title(rules)}): {service_definition(rules)}",
-            fiber_definition()]
+    _ = messages(language)
+    return [rules_line(rules, assumed=assumed, language=_),
+            _("Service levels ({title}): {definition}", title=rules_title(rules, language=_),
+              definition=service_definition(rules, language=_)),
+            fiber_definition(language=_)]
