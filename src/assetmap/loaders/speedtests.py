@@ -164,6 +164,7 @@ def _ookla_frame(
     geom: Any,
     illustrative: bool = False,
     url: str = OOKLA_URL,
+    notes: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
     """Check Ookla's tile columns and build the speed-test frame (file reader and download).
 
@@ -187,6 +188,7 @@ def _ookla_frame(
         "Ookla open data are licensed CC BY-NC-SA 4.0: non-commercial use only, credit Ookla, "
         "share derived data under the same licence."
     )
+    report["notes"].extend(notes)
     frame = pd.DataFrame({"_row": np.arange(1, len(raw) + 1)}, index=raw.index)
     qk = raw["quadkey"]
     if pd.api.types.is_numeric_dtype(qk):
