@@ -10,13 +10,41 @@ A value outside :data:`RANGES` is not a BDC value at all: reading stops with a
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
 from assetmap.bdc.rules import technology_names
 
 __all__ = ["BDC_COLUMNS", "BDC_SOURCE", "BDC_TYPES", "LETTER_CODES", "NUMERIC", "PANDAS_DTYPES",
-           "RANGES", "SPEEDS", "TECHNOLOGIES"]
+           "RANGES", "SPEEDS", "TECHNOLOGIES", "bdc_source"]
 
 BDC_SOURCE = {"name": "FCC Broadband Data Collection, fixed availability",
               "url": "https://broadbandmap.fcc.gov/data-download", "license": "public domain"}
+#: the release code of an FCC file name: ``bdc_48_Cable_fixed_broadband_J25_...`` (June 2025)
+_RELEASE = re.compile(r"_([JD])(2\d)(?=[_.]|$)")
+_AS_OF = {"J": ("June 30", "06-30"), "D": ("December 31", "12-31")}
+
+
+def bdc_source(files: Iterable[str | Path]) -> dict[str, str]:
+    """Return the BDC source citation, with the as-of date the FCC file names carry.
+
+    The FCC names each release's files with a code, ``J25`` for the June 30, 2025 as-of date
+    and ``D24`` for December 31, 2024. When every named file carries the same code, it is
+    the citation's ``vintage``; files without a code, or of two releases, leave it out.
+
+    Examples
+    --------
+    >>> bdc_source(["bdc_48_Cable_fixed_broadband_J25_10feb2026.zip"])["vintage"]
+    'as of June 30, 2025'
+    >>> "vintage" in bdc_source(["my_bdc_rows.csv"])
+    False
+    """
+    codes = {m.groups() for m in (_RELEASE.search(Path(f).name) for f in files) if m}
+    if len(codes) != 1:
+        return dict(BDC_SOURCE)
+    half, year = codes.pop()
+    return BDC_SOURCE | {"vintage": f"as of {_AS_OF[half][0]}, 20{year}"}
 BDC_COLUMNS = (
     "frn", "provider_id", "brand_name", "location_id", "technology",
     "max_advertised_download_speed", "max_advertised_upload_speed", "low_latency",

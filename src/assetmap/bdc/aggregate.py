@@ -23,7 +23,7 @@ from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
 from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
-from assetmap.bdc.read import BDC_SOURCE
+from assetmap.bdc._schema import bdc_source
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 
 __all__ = ["aggregate_bdc"]
@@ -109,7 +109,7 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     fast = _fast_engine(engine, files, chosen, level=level, **chosen_rows)
     report = start_report(", ".join(map(str, paths)) if not isinstance(paths, str | os.PathLike)
                           else str(paths), kind="bdc_service_by_area",
-                          sources=[BDC_SOURCE],
+                          sources=[bdc_source(files)],
                           illustrative=any("illustrative" in f.name for f in files))
     columns = ["location_id", "provider_id", "technology", "max_advertised_download_speed",
                "max_advertised_upload_speed", "low_latency", "block_geoid"]

@@ -24,7 +24,7 @@ from assetmap.bdc import _engine as eng
 from assetmap.bdc._arrow import checked_table, duplicate_keys, read_clean_csvs
 from assetmap.bdc._checks import REJECT_COLUMNS, REJECT_REASONS
 from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
-from assetmap.bdc._schema import BDC_COLUMNS, BDC_SOURCE, PANDAS_DTYPES
+from assetmap.bdc._schema import BDC_COLUMNS, BDC_SOURCE, PANDAS_DTYPES, bdc_source
 from assetmap.bdc.parquet import LOCATIONS_KEY, ORDER_KEY, bdc_to_parquet
 from assetmap.bdc.summary import load_bdc_summary
 
@@ -120,7 +120,7 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
         technologies=list(technologies) if technologies else None)
     report = start_report(str(paths) if isinstance(paths, str | os.PathLike) else
                           ", ".join(map(str, paths)), kind="bdc_availability",
-                          sources=[BDC_SOURCE])
+                          sources=[bdc_source(files)])
     if any("illustrative" in f.name for f in files):
         report["illustrative"] = True
     if not files:
