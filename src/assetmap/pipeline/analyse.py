@@ -99,14 +99,18 @@ def analyse(sources: Sources, config: StudyConfig) -> Results:
 
 def _scores_and_plan(sources: Sources, config: StudyConfig) -> Results:
     """Scores, interventions, H3 cells, school roll-up, site connectivity, plan, what-if."""
+    from assetmap.analysis.district_area import district_counts
     from assetmap.analysis.plan import apply_plan, recommend_interventions, select_sites
     from assetmap.analysis.rollup import rollup_to_schools, site_connectivity
     from assetmap.analysis.score import score_tracts
 
     weights = config.weights or None
     access = config.access
+    # a district study: each tract counts only its households and locations in the district
+    service, acs = (None if f is None else district_counts(f, sources.tracts)
+                    for f in (sources.service, sources.acs))
     scored = score_tracts(
-        sources.tracts, service=sources.service, acs=sources.acs, sites=sources.sites,
+        sources.tracts, service=service, acs=acs, sites=sources.sites,
         survey=sources.survey, rurality=sources.rurality, schools=sources.schools,
         points=sources.points, weights=weights,
         urban_reach_m=access["urban_reach_m"], rural_reach_m=access["rural_reach_m"],
@@ -122,7 +126,8 @@ def _scores_and_plan(sources: Sources, config: StudyConfig) -> Results:
     if sources.locations is not None and "h3_res8_id" in sources.locations:
         from assetmap.bdc.service import service_by_area
 
-        results.h3_cells = service_by_area(sources.locations, level="h3", rules=config.rules)
+        results.h3_cells = _in_district(
+            service_by_area(sources.locations, level="h3", rules=config.rules), sources)
     if sources.schools is not None and len(sources.schools):
         results.zones = rollup_to_schools(scored, sources.schools, zones=sources.zones)
     if sources.sites is not None and len(sources.sites):
@@ -208,14 +213,17 @@ def _evidence(sources: Sources, rules: RuleSet) -> dict[str, Any]:
 
     found: dict[str, Any] = {}
     frames = sources.speed_frames()
+    service = sources.service
+    if service is not None and "household_share" in sources.tracts:  # a district study
+        service = service[service["GEOID"].isin(sources.tracts["GEOID"])]
     if frames:
         found["speed_tracts"] = aggregate_speedtests(frames, areas=sources.tracts, level="tract",
                                                      rules=rules)
         found["speed_h3"] = aggregate_speedtests(frames, level="h3", rules=rules)
-    if sources.service is None or (not frames and sources.survey is None):
+    if service is None or (not frames and sources.survey is None):
         return found
     found["evidence"] = evidence = claims_vs_evidence(
-        sources.service, speedtests=found.get("speed_tracts"), survey=sources.survey,
+        service, speedtests=found.get("speed_tracts"), survey=sources.survey,
         level="tract", rules=rules,
     )
     flagged = evidence["flag_claimed_served_contradicted"].any()
@@ -223,6 +231,18 @@ def _evidence(sources: Sources, rules: RuleSet) -> dict[str, Any]:
         found["challenges"] = challenge_candidates(sources.availability, evidence, level="h3",
                                                    rules=rules)
     return found
+
+
+def _in_district(cells: pd.DataFrame, sources: Sources) -> pd.DataFrame:
+    """Keep, in a district study, the H3 cells whose centre lies in the district (map, plan)."""
+    if sources.district is None or "household_share" not in sources.tracts or not len(cells):
+        return cells
+    import h3
+
+    lat_lng = np.array([h3.cell_to_latlng(c) for c in cells["h3_res8_id"]])
+    centres = gpd.GeoSeries(gpd.points_from_xy(lat_lng[:, 1], lat_lng[:, 0]), crs=4326)
+    outline = sources.district.to_crs(4326).geometry.make_valid().union_all()
+    return cells[centres.intersects(outline).to_numpy()]
 
 
 PLAN_LOCATION_WEIGHT = "unserved_underserved_locations"

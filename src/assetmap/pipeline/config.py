@@ -27,12 +27,13 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "state": ((str, int), None),
         "counties": (list, []),
         "district": (str, ""),
+        "district_boundary": (str, ""),
     },
     "census": {
         "year": (int, 2020),
         "acs_year": (int, 2023),
         "tracts": (str, "tiger"),
-        "acs": (str, "api"),
+        "acs": ((str, list), "api"),
         "base_url": (str, ""),
         "acs_base_url": (str, ""),
     },
@@ -107,6 +108,18 @@ class StudyConfig:
     def out_dir(self) -> Path:
         """The folder all outputs are written into."""
         return Path(self.outputs["dir"])
+
+    @property
+    def acs_files(self) -> list[str]:
+        """The local or remote ACS table files (``[census] acs``); empty for ``"api"``."""
+        acs = self.census["acs"]
+        files = [acs] if isinstance(acs, str) else list(acs)
+        return [f for f in files if f and f != "api"]
+
+    @property
+    def district_boundary(self) -> str:
+        """The district boundary file (``[area] district_boundary``), or ``""``."""
+        return str(self.area.get("district_boundary") or "")
 
     @property
     def from_fcc(self) -> bool:
@@ -192,8 +205,11 @@ def parse_study(data: dict[str, Any], *, path: Path | None = None) -> StudyConfi
         )
     if sections["plan"]["k"] < 0:
         raise ConfigError(f"[plan] k must be >= 0, got {sections['plan']['k']}")
-    for key in ("tracts", "acs"):
-        sections["census"][key] = _resolve(base, sections["census"][key])
+    sections["census"]["tracts"] = _resolve(base, sections["census"]["tracts"])
+    sections["census"]["acs"] = _acs_files(base, sections["census"]["acs"])
+    boundary = sections["area"].pop("district_boundary")
+    if boundary:  # kept out of [area] when not given
+        sections["area"]["district_boundary"] = _resolve(base, boundary)
     rules = _bdc_checks(sections["bdc"])
     if sections["bdc"]["files"] != FCC_FILES:
         sections["bdc"]["files"] = [_resolve(base, str(f)) for f in sections["bdc"]["files"]]
@@ -222,6 +238,17 @@ def parse_study(data: dict[str, Any], *, path: Path | None = None) -> StudyConfi
         raw=data,
         rules=rules,
     )
+
+
+def _acs_files(base: Path, acs: str | list[Any]) -> str | list[str]:
+    """``[census] acs``: ``"api"``, one file, or a list of files (resolved)."""
+    if isinstance(acs, str):
+        return _resolve(base, acs)
+    bad = [f for f in acs if not isinstance(f, str) or not f or f == "api"]
+    if bad or not acs:
+        raise ConfigError('[census] acs must be "api", a file, or a list of files (ACS tables '
+                          f"downloaded from data.census.gov), got {acs!r}")
+    return [_resolve(base, f) for f in acs]
 
 
 def _bdc_checks(bdc: dict[str, Any]) -> RuleSet:

@@ -49,41 +49,15 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str],
         sources.tracts.head()
     """
     from assetmap.geoid import county_fips, state_fips
-    from assetmap.loaders.acs import load_acs, read_acs_csv
-    from assetmap.loaders.census import load_counties, load_school_districts, load_tracts
+    from assetmap.loaders.acs import load_acs
+    from assetmap.pipeline._acs_tables import read_acs_files
+    from assetmap.pipeline._study_area import study_area
 
     area = config.area
     state = state_fips(area["state"])
-    counties = [county_fips(state, c) for c in area["counties"]]
+    found = study_area(config, state, [county_fips(state, c) for c in area["counties"]])
+    counties, tracts = found.counties, found.tracts
     census = config.census
-    base_url = census.get("base_url") or None
-    tract_kwargs: dict[str, Any] = {"state": state, "year": census["year"]}
-    if counties:
-        tract_kwargs["county"] = counties
-    if census["tracts"] in {"tiger", "cb"}:
-        tract_kwargs["source"] = census["tracts"]
-        if base_url:
-            tract_kwargs["base_url"] = base_url
-    else:
-        tract_kwargs["path"] = census["tracts"]
-    tracts = load_tracts(**tract_kwargs)
-
-    county = None
-    district = None
-    if census["tracts"] in {"tiger", "cb"}:
-        county = load_counties(
-            state=state, county=counties or None, year=census["year"],
-            **({"base_url": base_url} if base_url else {}),
-        )
-        if area.get("district"):
-            districts = load_school_districts(
-                state=state, year=census["year"], kind="unified",
-                **({"base_url": base_url} if base_url else {}),
-            )
-            district = districts[districts["GEOID"] == area["district"]]
-            if district.empty:
-                district = None
-
     if census["acs"] == "api":
         acs_kwargs: dict[str, Any] = {"state": state, "year": census["acs_year"]}
         if counties:
@@ -92,31 +66,33 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str],
             acs_kwargs["base_url"] = census["acs_base_url"]
         acs = load_acs(**acs_kwargs)
     else:
-        acs = read_acs_csv(census["acs"], year=census["acs_year"])
+        acs = read_acs_files(config.acs_files, year=census["acs_year"])
 
     bdc_files = _local_files(bdc_files)
     previous_files = _local_files(config.bdc["previous_files"]) if bdc_files else []
     releases, others = load_releases(
         bdc_files, previous_files, counties=counties or None,
-        meanwhile=lambda: _other_sources(config, tracts), rules=config.rules,
+        meanwhile=lambda: _other_sources(config, tracts, found.points), rules=config.rules,
     )
     label = config.study.get("name") or "study area"
     release = config.bdc["release"] or None
     if bdc_record and not release:
         release = f"FCC BDC as of {bdc_record.get('as_of_date')}"
     return Sources(
-        tracts=tracts, county=county, district=district, acs=acs, **releases, **others,
+        tracts=tracts, county=found.county, district=found.district, acs=acs, **releases,
+        **others,
         label=label, release_label=release,
         previous_release_label=config.bdc["previous_release"] or None,
         extras={"bdc_download": bdc_record} if bdc_record else {},
     )
 
 
-def _other_sources(config: StudyConfig, tracts: gpd.GeoDataFrame) -> dict[str, Any]:
-    """Schools, partner sites, zones, survey, rurality, points and speed tests of a study."""
+def _other_sources(config: StudyConfig, tracts: gpd.GeoDataFrame,
+                   points: gpd.GeoDataFrame | None) -> dict[str, Any]:
+    """Schools, partner sites, zones, survey, rurality and speed tests of a study."""
     area = config.area
     srcs = config.sources
-    schools = sites = survey = zones = rurality = points = None
+    schools = sites = survey = zones = rurality = None
     if srcs["schools"]:
         from assetmap.loaders.nces import read_schools
 
@@ -138,8 +114,6 @@ def _other_sources(config: StudyConfig, tracts: gpd.GeoDataFrame) -> dict[str, A
         from assetmap.loaders.rurality import read_ruca
 
         rurality = read_ruca(srcs["rurality"])
-    if srcs["points"]:
-        points = gpd.read_file(srcs["points"]).to_crs(4326)
     speedtests = speed_tiles = None
     if srcs["speedtests"]:
         from assetmap.loaders.speedtests import read_speedtests

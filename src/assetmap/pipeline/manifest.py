@@ -43,7 +43,7 @@ def input_files(config: StudyConfig, *, bdc_files: Sequence[str] = ()) -> list[P
     []
     """
     current = list(bdc_files) if config.from_fcc else config.bdc["files"]
-    names = [config.census["tracts"], config.census["acs"], *current,
+    names = [config.census["tracts"], *config.acs_files, config.district_boundary, *current,
              *config.bdc["previous_files"], *config.sources.values()]
     files = []
     for name in names:

@@ -28,7 +28,9 @@ class Sources:
     county : GeoDataFrame or None
         The county outline(s).
     district : GeoDataFrame or None
-        The school district's boundary, when the study is a district.
+        The school district's boundary, when the study is a district (TIGER by
+        ``[area] district``, or the file ``[area] district_boundary``); the tracts then carry
+        ``household_share`` (:func:`assetmap.district_tracts`).
     availability : DataFrame or None
         BDC availability rows (location x provider x technology).
     service : DataFrame or None

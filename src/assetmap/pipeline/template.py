@@ -1,15 +1,20 @@
-"""The commented study file that ``assetmap init`` writes.
+"""The commented study file that ``assetmap init`` writes, and the check of its district.
 
 Every value is validated against the form of its kind (state, county, LEAID) and written as
 an escaped TOML string, so nothing a user types can add a key or a table.
+:func:`check_district` checks a LEAID against the NCES EDGE directory of school districts
+(downloaded and cached) and gives the state, county and name to write.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
+from typing import Any
 
-from assetmap.errors import ConfigError, GeoidError
-from assetmap.geoid import county_fips, state_fips
+from assetmap._report import get_report
+from assetmap.errors import AssetmapWarning, ConfigError, DownloadError, GeoidError
+from assetmap.geoid import county_fips, state_fips, state_usps
 
 _CONTROL_ESCAPES = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]}
 _STATE_TEXT = re.compile(r"[A-Za-z][A-Za-z .]*|[0-9]{1,2}")
@@ -58,7 +63,124 @@ def _template_area(state: object, county: object, district: object) -> None:
             raise ConfigError(f"[area] {option}: {exc}") from None
 
 
-def study_template(*, state: str, county: str | None = None, district: str | None = None) -> str:
+def _leaid_state(district: object) -> str:
+    """Return the state FIPS of a LEAID of the right form (its first two digits)."""
+    if not isinstance(district, str) or not _LEAID_TEXT.fullmatch(district):
+        _template_area("TX", None, district)  # raises, naming what is allowed
+    assert isinstance(district, str)
+    try:
+        return state_fips(district[:2])
+    except GeoidError:
+        raise ConfigError(
+            f"[area] district {district!r}: a LEAID starts with its state's 2-digit FIPS "
+            f"code, and {district[:2]} is no state's"
+        ) from None
+
+
+def _county_text(state: str, fips: object, name: object) -> str | None:
+    """Return the county to write: its NCES name when that reads back as ``fips``, else it."""
+    if not isinstance(fips, str) or not re.fullmatch(r"[0-9]{5}", fips):
+        return None
+    if isinstance(name, str) and _COUNTY_TEXT.fullmatch(name.strip()):
+        try:
+            if county_fips(state, name.strip()) == fips:
+                return name.strip()
+        except GeoidError:
+            pass
+    return fips
+
+
+def check_district(
+    district: str,
+    *,
+    state: str | None = None,
+    county: str | None = None,
+    school_year: str | int | None = None,
+) -> dict[str, Any]:
+    """Check a LEAID against NCES EDGE; return the state, county and name for the study file.
+
+    The LEAID's form and its state (the first two digits) are checked first, with no
+    network. Then the NCES EDGE school-district (LEA) file of ``school_year`` is downloaded
+    (cached; :func:`assetmap.load_districts`) and the LEAID looked up: the state, the county
+    of the district's office and the district's name fill in what was not given. When the
+    file cannot be had (offline with nothing cached, no network), a warning says the LEAID
+    was not checked and only its form and state are used.
+
+    Parameters
+    ----------
+    district : str
+        The 7-digit NCES LEAID.
+    state, county : str, optional
+        As the user gave them (None: fill in from NCES).
+    school_year : str or int, optional
+        The EDGE file's school year (default: the newest, see :func:`assetmap.load_districts`).
+
+    Returns
+    -------
+    dict
+        ``state``, ``county`` (None when neither given nor known), ``name`` (None when not
+        checked), ``checked`` (bool), ``school_year`` (e.g. ``"2024-25"``), ``county_name``.
+
+    Raises
+    ------
+    ConfigError
+        A LEAID not of the form, not in NCES EDGE that year, or of another state than ``state``.
+
+    Examples
+    --------
+    The LEAID's own state is checked before any download:
+
+    >>> check_district("0100005", state="TX")
+    Traceback (most recent call last):
+    ...
+    assetmap.errors.ConfigError: [area] district '0100005': LEAID 0100005 is a district of AL ...
+    """
+    from assetmap.loaders._edge_files import school_year as year_of
+    from assetmap.loaders.nces_edge import load_districts
+
+    lea_state = _leaid_state(district)
+    usps = state_usps(lea_state)
+    if state not in (None, ""):
+        _template_area(state, None, None)
+        if state_fips(state) != lea_state:
+            raise ConfigError(
+                f"[area] district {district!r}: LEAID {district} is a district of {usps} "
+                f"(its first two digits, {lea_state}), not of {state!r}; give --state {usps}, "
+                f"or the LEAID of a district in {state}"
+            )
+    label, _ = year_of(school_year)
+    result: dict[str, Any] = {"state": state or usps, "county": county or None, "name": None,
+                              "checked": False, "school_year": label, "county_name": None}
+    try:
+        found = load_districts(district=district, school_year=label)
+    except DownloadError as exc:
+        warnings.warn(
+            f"LEAID {district} could not be checked against NCES EDGE {label} ({exc}); its "
+            f"form is valid and it is a district of {usps}. Run init again online to check "
+            "it and fill in the county and district name",
+            AssetmapWarning, stacklevel=2,
+        )
+        return result
+    shown = get_report(found)["source"] or "the NCES EDGE district file"
+    if found.empty:
+        raise ConfigError(
+            f"LEAID {district} is not a district in NCES EDGE {label} public school district "
+            f"geocodes ({shown}); check the id at https://nces.ed.gov/ccd/districtsearch/"
+        )
+    row = found.iloc[0]
+    where = row["state_fips"] or lea_state
+    if where != lea_state or (state not in (None, "") and state_fips(str(state)) != where):
+        raise ConfigError(
+            f"[area] district {district!r}: NCES EDGE {label} places LEAID {district} "
+            f"({row['name']}) in {state_usps(where)}, not in {state or usps}"
+        )
+    result.update(checked=True, name=row["name"], county_name=row["county_name"],
+                  county=county or _county_text(where, row["county_fips"], row["county_name"]))
+    return result
+
+
+def study_template(*, state: str, county: str | None = None, district: str | None = None,
+                   district_name: str | None = None) -> str:
     """Return a commented study file for a state, county and/or district.
 
     Parameters
@@ -69,6 +191,8 @@ def study_template(*, state: str, county: str | None = None, district: str | Non
         County name or FIPS code, in that state.
     district : str, optional
         The school district's 7-digit NCES LEAID.
+    district_name : str, optional
+        The district's name (e.g. from :func:`check_district`): names the study.
 
     Returns
     -------
@@ -93,7 +217,7 @@ def study_template(*, state: str, county: str | None = None, district: str | Non
     """
     _template_area(state, county, district)
     counties = f"[{_toml_string(county)}]" if county else "[]"
-    name = county or state
+    name = district_name or county or state
     return f'''# assetmap study file. Paths are relative to this file's folder.
 # Build it with:  assetmap build study.toml   (assetmap fetch study.toml downloads first)
 
@@ -129,7 +253,7 @@ rules = "bead"
 
 [sources]
 schools = ""                 # NCES EDGE geocode file, CCD directory or TEA campus file
-districts = ""               # LEAID, NAME table (NCES CCD directory): for a TEA file
+districts = ""               # LEAID, NAME table for a TEA file (default: shipped TX table)
 partners = ""                # your partner-site registry (CSV, XLSX or GeoJSON)
 survey = ""                  # household survey (only aggregated, suppressed rates leave the reader)
 zones = ""                   # attendance-zone polygons, optional
