@@ -15,6 +15,8 @@ import shapely
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
+from assetmap._i18n import messages
+
 __all__ = ["district_sentences", "draw_district_outline"]
 
 #: Partial tracts named one by one in the report; more are counted.
@@ -24,10 +26,10 @@ MAX_OUTLINE_RATIO = 1.5
 
 
 def _name(row: pd.Series) -> str:
-    return str(row.get("NAMELSAD") or row.get("NAME") or row.get("GEOID") or "a tract")
+    return str(row.get("NAMELSAD") or row.get("NAME") or row.get("GEOID") or "?")
 
 
-def district_sentences(scored: pd.DataFrame) -> list[str]:
+def district_sentences(scored: pd.DataFrame, *, language: object = "en") -> list[str]:
     """Return the report's sentences on the district's share of each tract's households.
 
     Examples
@@ -39,30 +41,35 @@ def district_sentences(scored: pd.DataFrame) -> list[str]:
     """
     if "household_share" not in scored.columns or not len(scored):
         return []
+    _ = messages(language)
     share = pd.to_numeric(scored["household_share"], errors="coerce")
     partial = scored[share.lt(1).to_numpy()]
     whole = int(share.ge(1).sum())
     lines = [
-        (f"The study area is the school district: {len(scored)} tracts have households in "
-         f"it, {whole} of them wholly (a tract that meets the district only where none of its "
-         "households live is left out). Counts of households and locations are the "
-         "district's part of each tract (the tract's count times the share of its households "
-         "inside the district, from block-group points), so totals are district totals."),
+        _("The study area is the school district: {tracts} tracts have households in it, "
+          "{whole} of them wholly (a tract that meets the district only where none of its "
+          "households live is left out). Counts of households and locations are the "
+          "district's part of each tract (the tract's count times the share of its households "
+          "inside the district, from block-group points), so totals are district totals.",
+          tracts=_.number(len(scored)), whole=_.number(whole)),
     ]
     by_area = scored.get("household_share_method", pd.Series("", index=scored.index)) == "area"
     for i, (index, row) in enumerate(partial.sort_values("household_share").iterrows()):
         if i == MAX_NAMED:
-            lines.append(f"{len(partial) - MAX_NAMED} more tracts lie partly in the district "
-                         "(see household_share in the tract table).")
+            lines.append(_("{count} more tracts lie partly in the district (see "
+                           "household_share in the tract table).",
+                           count=_.number(len(partial) - MAX_NAMED)))
             break
-        pct = f"{float(row['household_share']) * 100:.0f}%"
-        what = "area" if bool(by_area.loc[index]) else "households"
-        lines.append(f"{_name(row)}: {pct} of its {what} are in the district.")
+        share = _.percent(float(row["household_share"]))
+        lines.append(_("{tract}: {share} of its area is in the district.", tract=_name(row),
+                       share=share) if bool(by_area.loc[index]) else
+                     _("{tract}: {share} of its households are in the district.",
+                       tract=_name(row), share=share))
     return lines
 
 
 def draw_district_outline(ax: Any, context: gpd.GeoDataFrame | gpd.GeoSeries | None,
-                          study: gpd.GeoDataFrame) -> list[Any]:
+                          study: gpd.GeoDataFrame, *, language: object = "en") -> list[Any]:
     """Draw the district outline (dashed) on the print map; return its legend handles.
 
     ``context`` is the study's outline (the district when the study has one); it is drawn
@@ -88,4 +95,4 @@ def draw_district_outline(ax: Any, context: gpd.GeoDataFrame | gpd.GeoSeries | N
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
     return [Line2D([0], [0], color="#222222", linewidth=1.4, linestyle=(0, (5, 3)),
-                   label="District boundary")]
+                   label=messages(language)("District boundary"))]
