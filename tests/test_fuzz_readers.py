@@ -148,8 +148,8 @@ def _study_file() -> bytes:
     """The commented study file that ``assetmap init`` writes (the CLI, in a subprocess)."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "study.toml"
-        subprocess.run([sys.executable, "-m", "assetmap", "init", "--state", "TX", "--county",
-                        "Ector", "--district", "4818000", "--out", str(out)],
+        subprocess.run([sys.executable, "-m", "assetmap", "init", "--offline", "--state", "TX",
+                        "--county", "Ector", "--district", "4818000", "--out", str(out)],
                        check=True, capture_output=True, timeout=120)
         return out.read_bytes()
 

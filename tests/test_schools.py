@@ -65,16 +65,16 @@ def test_tea_shipped_file_by_leaid(ector_dir):
     assert report["rows_read"] == report["rows_out"] + sum(report["rejected"].values())
 
 
-def test_tea_without_a_district_table_reads_no_shipped_file(ector_dir):
+def test_tea_without_a_district_table_uses_the_packaged_texas_table(ector_dir):
+    # no demo file is read: the LEAIDs come from assetmap/loaders/data/tx_districts.csv
     path = ector_dir / "schools" / "tea_schools_2023_24_ector_midland_andrews.csv"
     schools = am.read_schools(path, district="ECTOR COUNTY ISD")
     assert len(schools) == 43
-    assert schools["district_id"].isna().all()  # the shipped CCD table would give 4818000
+    assert set(schools["district_id"]) == {"4818000"}
     assert schools["school_id"].str.startswith("tea-").all()
-    assert any("no district table was given (pass districts=" in n
+    assert any("shipped table of every Texas district" in n
                for n in am.get_report(schools)["notes"])
-    with pytest.raises(SchemaError, match=r"district='4818000' is a LEAID.*pass districts="):
-        am.read_schools(path, district="4818000")
+    assert len(am.read_schools(path, district="4818000")) == 43
 
 
 def test_tea_district_table_as_a_frame(ector_dir):

@@ -45,6 +45,8 @@ _API: dict[str, str] = {
     "download_bdc": "assetmap.bdc.download",
     # loaders: the district's own data
     "read_schools": "assetmap.loaders.nces",
+    "load_schools": "assetmap.loaders.nces_edge",
+    "load_districts": "assetmap.loaders.nces_edge",
     "read_attendance_zones": "assetmap.loaders.nces",
     "read_partner_sites": "assetmap.loaders.partners",
     "write_partner_sites": "assetmap.loaders.partners",
@@ -54,6 +56,7 @@ _API: dict[str, str] = {
     "read_survey": "assetmap.loaders.survey",
     "read_speedtests": "assetmap.loaders.speedtests",
     "read_ookla_tiles": "assetmap.loaders.speedtests",
+    "load_ookla_tiles": "assetmap.loaders._ookla_download",
     "read_mlab": "assetmap.loaders.mlab",
     # analysis
     "rule_set": "assetmap.bdc.rules",
@@ -67,6 +70,7 @@ _API: dict[str, str] = {
     "challenge_candidates": "assetmap.analysis.evidence",
     "release_change_report": "assetmap.bdc.release_change",
     "assemble_tracts": "assetmap.analysis.join",
+    "district_tracts": "assetmap.analysis.district_area",
     "nearest_site_distance": "assetmap.analysis.access",
     "sites_within_reach": "assetmap.analysis.access",
     "two_step_fca": "assetmap.analysis.access",
@@ -96,6 +100,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X`: an explicit re
     from assetmap.analysis.access import nearest_site_distance as nearest_site_distance
     from assetmap.analysis.access import sites_within_reach as sites_within_reach
     from assetmap.analysis.access import two_step_fca as two_step_fca
+    from assetmap.analysis.district_area import district_tracts as district_tracts
     from assetmap.analysis.evidence import challenge_candidates as challenge_candidates
     from assetmap.analysis.evidence import claims_vs_evidence as claims_vs_evidence
     from assetmap.analysis.join import assemble_tracts as assemble_tracts
@@ -122,6 +127,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X`: an explicit re
     from assetmap.geoid import county_fips as county_fips
     from assetmap.geoid import normalize_geoids as normalize_geoids
     from assetmap.geoid import state_fips as state_fips
+    from assetmap.loaders._ookla_download import load_ookla_tiles as load_ookla_tiles
     from assetmap.loaders.acs import acs_cv_flags as acs_cv_flags
     from assetmap.loaders.acs import acs_to_2020_tracts as acs_to_2020_tracts
     from assetmap.loaders.acs import load_acs as load_acs
@@ -135,6 +141,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X`: an explicit re
     from assetmap.loaders.mlab import read_mlab as read_mlab
     from assetmap.loaders.nces import read_attendance_zones as read_attendance_zones
     from assetmap.loaders.nces import read_schools as read_schools
+    from assetmap.loaders.nces_edge import load_districts as load_districts
+    from assetmap.loaders.nces_edge import load_schools as load_schools
     from assetmap.loaders.partners import anchor_sites_as_partners as anchor_sites_as_partners
     from assetmap.loaders.partners import partner_sites_from_osm as partner_sites_from_osm
     from assetmap.loaders.partners import read_partner_sites as read_partner_sites

@@ -5,7 +5,8 @@ Commands
 ``assetmap demo [--out DIR]``
     Build the Ector County, Texas demo from the shipped data (no network).
 ``assetmap init --state TX --county Ector [--district 4818000] [--out study.toml]``
-    Write a commented study file.
+    Write a commented study file. ``--district`` is checked against NCES EDGE (downloaded,
+    cached), which fills in the state, county and district name not given.
 ``assetmap fetch study.toml``
     Download and cache every remote source, for later offline runs (with ``[bdc] files =
     "fcc"``: the state's BDC files from the FCC Public Data API, and their record).
@@ -85,9 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="out/ector", help="output folder (default: out/ector)")
 
     init = sub.add_parser("init", parents=[common], help="write a commented study file")
-    init.add_argument("--state", required=True, help="state name, USPS code or FIPS")
+    init.add_argument("--state", help="state name, USPS code or FIPS (with --district: "
+                      "optional, taken from NCES)")
     init.add_argument("--county", help="county name or FIPS")
-    init.add_argument("--district", help="NCES LEAID of the school district (7 digits)")
+    init.add_argument("--district", help="NCES LEAID of the school district (7 digits); "
+                      "checked against NCES EDGE, which fills in state, county and name")
+    init.add_argument("--school-year", help="school year of the NCES EDGE district file "
+                      "(default: the newest, 2024-25)")
     init.add_argument("--out", default="study.toml", help="file to write (default: study.toml)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
@@ -203,11 +208,25 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _init(args: argparse.Namespace) -> int:
     from assetmap.pipeline.template import study_template
 
-    # refuses a state, county or LEAID that is not one (ConfigError, exit 2) before any write
-    text = study_template(state=args.state, county=args.county, district=args.district)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise ConfigError(f"{out} exists; use --force to overwrite it")
+    state, county, name = args.state, args.county, None
+    if args.district not in (None, ""):
+        from assetmap.pipeline.template import check_district
+
+        found = check_district(args.district, state=state, county=county,
+                               school_year=args.school_year)
+        state, county, name = found["state"], found["county"], found["name"]
+        if found["checked"]:
+            _say(args.quiet, f"NCES EDGE {found['school_year']}: LEAID {args.district} is "
+                             f"{name} ({found['county_name'] or 'county not given'}, {state})")
+    elif state in (None, ""):
+        raise ConfigError("give --state (and --county), or --district with the district's "
+                          "7-digit NCES LEAID")
+    # refuses a state, county or LEAID that is not one (ConfigError, exit 2) before any write
+    text = study_template(state=state, county=county, district=args.district,
+                          district_name=name)
     out.write_text(text, encoding="utf-8")
     _say(args.quiet, f"wrote {out}\nnext: put your BDC files in {out.parent / 'bdc'}/, "
                      f"edit {out.name}, then run: assetmap build {out}")

@@ -199,6 +199,20 @@ _OPTIONS: dict[str, _Option] = {
         "Most requests a minute sent to the FCC Public Data API (its limit is 10); "
         "requests are spaced 60/this seconds apart, counted from the previous one's start.",
     ),
+    "nces_edge_url": _Option(
+        lambda: "https://nces.ed.gov/programs/edge/data",
+        _http_url,
+        "ASSETMAP_NCES_EDGE_URL",
+        "Base URL of the NCES EDGE geocode files (EDGE_GEOCODE_PUBLICSCH_2425.zip, "
+        "EDGE_GEOCODE_PUBLICLEA_2425.zip), used by load_schools, load_districts and init.",
+    ),
+    "ookla_open_data_url": _Option(
+        lambda: "https://ookla-open-data.s3.amazonaws.com",
+        _http_url,
+        "ASSETMAP_OOKLA_OPEN_DATA_URL",
+        "Base URL of Ookla's open-data tiles (parquet/performance/type=fixed/year=YYYY/"
+        "quarter=Q/...), used by load_ookla_tiles.",
+    ),
 }
 
 #: settings never shown by repr() (keys, tokens, account names)

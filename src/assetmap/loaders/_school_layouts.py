@@ -1,13 +1,18 @@
 """The school-file layouts :func:`~assetmap.loaders.nces.read_schools` knows, and their helpers.
 
 Detecting a layout (NCES EDGE, CCD directory, TEA campuses) from the headers, reading the rows,
-the optional district table (``LEAID, NAME``) that maps district names to LEAIDs, zero-padding
-codes that lost their leading zeros, and the stable ``tea-`` ids of TEA campuses.
+the optional district table (``LEAID, NAME``) that maps district names to LEAIDs, the shipped
+table of every Texas district (``loaders/data/tx_districts.csv``, NCES CCD 2013-14, see the
+PROVENANCE.md beside it) used for TEA files when no table is given, zero-padding codes that
+lost their leading zeros, and the stable ``tea-`` ids of TEA campuses.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,12 +25,15 @@ __all__ = [
     "CCD_TYPES",
     "LAYOUTS",
     "SOURCES",
+    "TX_DISTRICTS_SOURCE",
     "Layout",
     "district_table",
+    "match_district_ids",
     "norm_name",
     "pad_codes",
     "read_school_rows",
     "tea_ids",
+    "texas_district_table",
 ]
 
 Layout = Literal["edge", "ccd", "tea"]
@@ -59,6 +67,10 @@ SOURCES = {
             "url": "https://nces.ed.gov/ccd/"},
     "tea": {"name": "Texas Education Agency campuses", "license": "public information",
             "url": "https://tea.texas.gov/"},
+}
+TX_DISTRICTS_SOURCE = {
+    "name": "NCES Common Core of Data, school district (LEA) universe, Texas (shipped table)",
+    "vintage": "2013-14", "license": "public domain", "url": "https://nces.ed.gov/ccd/",
 }
 _ALL_HEADERS = {c for ids, cols in LAYOUTS.values() for c in (*ids, *cols.values())}
 
@@ -105,6 +117,56 @@ def district_table(districts: str | Path | pd.DataFrame | None) -> pd.DataFrame 
         raise SchemaError("the district table (districts=) needs the columns LEAID and NAME")
     return pd.DataFrame({"district_id": table["leaid"].str.strip().str.zfill(7),
                          "key": norm_name(table["name"])}).drop_duplicates("key")
+
+
+@functools.cache
+def _texas_rows() -> pd.DataFrame:
+    text = resources.files("assetmap.loaders").joinpath("data/tx_districts.csv").read_text("utf-8")
+    raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    return pd.DataFrame({"district_id": raw["LEAID"], "key": norm_name(raw["NAME"]),
+                         "county_fips": raw["CONUM"]})
+
+
+def texas_district_table() -> pd.DataFrame:
+    """Every Texas district of NCES CCD 2013-14: ``district_id``, name ``key``, ``county_fips``.
+
+    Shipped in ``loaders/data/tx_districts.csv`` (provenance beside it). Eleven names belong
+    to two districts; :func:`match_district_ids` tells them apart by county.
+
+    Examples
+    --------
+    >>> t = texas_district_table()
+    >>> len(t), t.loc[t["key"] == "HOUSTON ISD", "district_id"].tolist()
+    (1265, ['4823640'])
+    """
+    return _texas_rows().copy()
+
+
+def match_district_ids(names: pd.Series, counties: pd.Series, table: pd.DataFrame) -> pd.Series:
+    """Return the LEAID of each (normalised) district name; NA where none or not one.
+
+    A name found once in ``table`` gives its LEAID. A name found more than once gives the
+    LEAID of the row in the same county (``county_fips``, when the table has that column),
+    else NA.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"district_id": ["1", "2", "3"], "key": ["A ISD", "B ISD", "B ISD"],
+    ...                       "county_fips": ["48001", "48003", "48005"]})
+    >>> match_district_ids(pd.Series(["A ISD", "B ISD", "B ISD", "C ISD"]),
+    ...                    pd.Series(["48009", "48005", "48007", "48001"]), table).tolist()
+    ['1', '3', <NA>, <NA>]
+    """
+    counts = table["key"].value_counts()
+    once = table[table["key"].map(counts).eq(1)]
+    ids = names.map(once.set_index("key")["district_id"]).astype("string")
+    if "county_fips" in table.columns:
+        twice = table[table["key"].map(counts).gt(1)]
+        both = {(k, c): d for k, c, d in zip(twice["key"], twice["county_fips"],
+                                               twice["district_id"], strict=True)}
+        pairs = [both.get((n, c)) for n, c in zip(names, counties, strict=True)]
+        ids = ids.fillna(pd.Series(pairs, index=names.index, dtype="string"))
+    return ids
 
 
 def pad_codes(values: pd.Series, width: int) -> pd.Series:

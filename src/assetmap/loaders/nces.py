@@ -16,12 +16,15 @@ Three school layouts are recognised from their headers:
     School_name, lon, lat``. The file has **no campus id**, so ``school_id`` is made stable
     from the district and campus names: ``"tea-" + sha1("DISTRICT|CAMPUS")[:10]`` (upper case,
     single spaces). It stays the same across reads and row orders, and changes only if TEA
-    renames the campus or district. ``district_id`` (LEAID) comes from the district table the
-    caller passes (``districts=``: ``LEAID, NAME``, e.g. the NCES CCD district directory)
-    matched on the district name; without one, or for unmatched districts, it is NA, named in
-    the notes.
+    renames the campus or district. ``district_id`` (LEAID) comes from a district table
+    matched on the district name (and on the county, for the eleven Texas names that two
+    districts share): the caller's (``districts=``: ``LEAID, NAME``, e.g. the NCES CCD
+    district directory) or, without one, the shipped table of all 1,265 Texas districts
+    (NCES CCD 2013-14, ``loaders/data/tx_districts.csv``). Districts in neither (opened or
+    renamed since) keep NA, named in the notes.
 
-Layout detection and the district table live in :mod:`assetmap.loaders._school_layouts`.
+Layout detection and the district tables live in :mod:`assetmap.loaders._school_layouts`;
+downloading the EDGE file of a school year is :func:`assetmap.loaders.nces_edge.load_schools`.
 Attendance zones are read by :func:`assetmap.loaders.zones.read_attendance_zones` (importable
 from here too). District boundaries come from
 :func:`assetmap.loaders.census.load_school_districts`.
@@ -45,12 +48,15 @@ from assetmap.loaders._school_layouts import (
     CCD_TYPES,
     LAYOUTS,
     SOURCES,
+    TX_DISTRICTS_SOURCE,
     Layout,
     district_table,
+    match_district_ids,
     norm_name,
     pad_codes,
     read_school_rows,
     tea_ids,
+    texas_district_table,
 )
 from assetmap.loaders.zones import ZONE_COLUMNS, read_attendance_zones
 
@@ -88,8 +94,8 @@ def read_schools(
         Force a layout instead of detecting it from the headers.
     districts : path or DataFrame, optional
         A district table (``LEAID, NAME``, e.g. the NCES CCD district directory) to map
-        district names to LEAIDs and back. None (default): no table; a TEA file's
-        ``district_id`` is then NA, and ``district=`` must name a TEA file's district.
+        district names to LEAIDs and back. None (default): for a TEA file, the shipped table
+        of every Texas district (NCES CCD 2013-14); for EDGE and CCD files, none.
     area : GeoDataFrame, GeoSeries or shapely geometry, optional
         The study area, used to detect swapped latitude/longitude.
 
@@ -112,10 +118,32 @@ def read_schools(
     (43, 'ECTOR COUNTY ISD', '4818000')
     """
     path = Path(path)
-    source = str(path)
     cells, geometry, found = read_school_rows(path, layout)
+    report = start_report(path, kind="schools", rows_read=len(cells),
+                          sources=[dict(SOURCES[found])])
+    return schools_from_cells(cells, geometry, found, report, district=district, county=county,
+                              state=state, districts=districts, area=area)
+
+
+def schools_from_cells(
+    cells: pd.DataFrame,
+    geometry: Any,
+    found: Layout,
+    report: dict[str, Any],
+    *,
+    district: str | int | None = None,
+    county: str | int | None = None,
+    state: str | int | None = None,
+    districts: str | Path | pd.DataFrame | None = None,
+    area: Any = None,
+) -> gpd.GeoDataFrame:
+    """Make the schools frame of :func:`read_schools` from cells already read (file or EDGE).
+
+    ``cells`` has lower-case header keys and the 1-based row number as index; ``report``
+    names the source (``report["source"]`` is used in messages).
+    """
+    source = str(report["source"])
     _, columns = LAYOUTS[found]
-    report = start_report(source, kind="schools", rows_read=len(cells), sources=[SOURCES[found]])
     report["layout"] = found
     for year_col in ("survyear", "schoolyear"):
         if year_col in cells.columns and cells[year_col].notna().any():
@@ -136,23 +164,6 @@ def read_schools(
     out["name"] = take("name")
     if found == "tea":
         out["district_name"] = norm_name(take("district_name"))
-        if table is None:
-            out["district_id"] = pd.NA
-            report["notes"].append(
-                "district_id: TEA files name districts but carry no LEAID, and no district "
-                "table was given (pass districts=, a LEAID, NAME table): all NA"
-            )
-        else:
-            ids = out[["district_name"]].merge(
-                table, left_on="district_name", right_on="key", how="left"
-            )["district_id"]
-            out["district_id"] = ids.to_numpy()
-            unmatched = sorted(
-                out.loc[out["district_id"].isna(), "district_name"].dropna().unique())
-            if unmatched:
-                report["notes"].append(
-                    f"no LEAID in the district table for: {', '.join(unmatched)}")
-        out["school_id"] = tea_ids(out["district_name"], out["name"])
         out["state_fips"] = "48"
         counties = take("county").str.title()
         lookup = {}
@@ -163,6 +174,22 @@ def read_schools(
                 row = int(counties.index[(counties == name).fillna(False)][0])
                 raise GeoidError(f"{where(source, row=row, column=col['county'])}: {exc}") from exc
         out["county_fips"] = counties.map(lookup)
+        if table is None:
+            table = texas_district_table()
+            report["sources"].append(dict(TX_DISTRICTS_SOURCE))
+            report["notes"].append(
+                "district_id: TEA files name districts but carry no LEAID; matched to the "
+                "shipped table of every Texas district (NCES CCD 2013-14; pass districts= "
+                "for a newer LEAID, NAME table)"
+            )
+        out["district_id"] = match_district_ids(
+            out["district_name"], out["county_fips"], table).to_numpy()
+        unmatched = sorted(
+            out.loc[out["district_id"].isna(), "district_name"].dropna().unique())
+        if unmatched:
+            report["notes"].append(
+                f"no LEAID in the district table for: {', '.join(unmatched)}")
+        out["school_id"] = tea_ids(out["district_name"], out["name"])
         report["notes"].append(
             "school_id: no campus id in TEA files; made as 'tea-' + sha1('DISTRICT|CAMPUS')[:10]"
         )
@@ -211,12 +238,6 @@ def read_schools(
         if text.isdigit():
             leaid = text.zfill(7)
             mask = (out["district_id"] == leaid).fillna(False).to_numpy()
-            if found == "tea" and table is None:
-                raise SchemaError(
-                    f"{source}: district={leaid!r} is a LEAID, but TEA files name districts "
-                    "and carry no LEAID; pass districts= (a LEAID, NAME table such as the NCES "
-                    "CCD district directory) or district='DISTRICT NAME ISD'"
-                )
             if found == "tea" and not mask.any():
                 raise SchemaError(
                     f"{source}: no campus of district {leaid}; TEA files name districts, and "
