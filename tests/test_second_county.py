@@ -152,10 +152,6 @@ def test_census_acs_and_bdc_vintages_are_stated_everywhere(built):
     assert vintages["US Census Bureau, TIGER/Line Shapefiles"] == "2020"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 19: the RUCA reader states the file name as its version (loaders/rurality.py), "
-    "the TEA campus reader states no school year (loaders/nces.py) and read_partner_sites "
-    "cites none of its rows' sources (loaders/partners.py); files of the hostile-input work"))
 def test_every_source_states_its_vintage(built):
     sources = built["manifest"]["sources"]
     unstated = [s["name"] for s in sources

@@ -32,6 +32,7 @@ from here too). District boundaries come from
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,24 @@ def read_schools(
                               state=state, districts=districts, area=area)
 
 
+def _enrollment_year(columns: Any) -> str | None:
+    """Return the school year of a TEA campus file from its ``School_enroll_YYYY`` column.
+
+    TEA names the enrollment snapshot by the fall it was taken: 2023 is school year 2023-24.
+
+    Examples
+    --------
+    >>> _enrollment_year(["campus_id", "school_enroll_2023"])
+    '2023-24'
+    """
+    for column in columns:
+        found = re.fullmatch(r"(?:school|campus)_enroll_((?:19|20)\d\d)", str(column).lower())
+        if found:
+            year = int(found.group(1))
+            return f"{year}-{(year + 1) % 100:02d}"
+    return None
+
+
 def schools_from_cells(
     cells: pd.DataFrame,
     geometry: Any,
@@ -150,6 +169,11 @@ def schools_from_cells(
             year = str(cells[year_col].dropna().iloc[0]).strip()
             if year.isdigit():
                 year = f"{year}-{int(year[-2:]) + 1:02d}"
+            report["vintages"]["schools"] = f"{SOURCES[found]['name']} {year}"
+            report["sources"][0]["vintage"] = year
+    if "vintage" not in report["sources"][0]:
+        year = _enrollment_year(cells.columns)
+        if year:
             report["vintages"]["schools"] = f"{SOURCES[found]['name']} {year}"
             report["sources"][0]["vintage"] = year
     col = {k: v for k, v in columns.items() if v in cells.columns}

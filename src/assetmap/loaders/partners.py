@@ -15,6 +15,7 @@ partner sources, :func:`~assetmap.loaders.anchors.anchor_sites_as_partners` and
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,26 @@ def _duplicates(frame: gpd.GeoDataFrame) -> pd.Series:
     close = np.hypot(pairs["x"] - pairs["x_first"], pairs["y"] - pairs["y_first"])
     pairs = pairs.loc[close.to_numpy() <= DUPLICATE_DISTANCE_M]
     return pairs.groupby("row")["row_first"].min()
+
+
+def cited_sources(names: pd.Series) -> list[dict[str, str]]:
+    """Return one source citation per distinct ``source`` the rows name, with its year.
+
+    The year (or fiscal year, or range) is read from the text; a text that states none says so.
+
+    Examples
+    --------
+    >>> cited_sources(pd.Series(["IMLS PLS FY2022 AE file", "IMLS PLS FY2022 AE file",
+    ...                          "district list"]))
+    [{'name': 'IMLS PLS FY2022 AE file', 'vintage': 'FY2022'}, \
+{'name': 'district list', 'vintage': 'not stated in the file'}]
+    """
+    cited = []
+    for name in dict.fromkeys(str(n) for n in names.dropna()):
+        found = re.search(r"(?:FY\s?)?(?<!\d)(?:19|20)\d\d(?:[-/](?:19|20)?\d\d)?(?!\d)", name)
+        cited.append({"name": name,
+                      "vintage": found.group(0) if found else "not stated in the file"})
+    return cited
 
 
 def read_partner_sites(
@@ -213,6 +234,7 @@ def read_partner_sites(
     if radius_unknown:
         report["notes"].append(f"{radius_unknown} hotspot(s) without wifi_radius_m (left NaN)")
     out["source"] = text("source").fillna(source_name or path.name)
+    report["sources"].extend(cited_sources(out["source"]))
     if illustrative is None:
         flag = text("illustrative").map(lambda v: v is not None and vocab.value_key(v) in
                                         {"true", "yes", "1", "y"})

@@ -14,6 +14,7 @@ reach defaults use (2 miles urban, 10 miles rural).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,28 @@ def _find(columns: list[str], *tests: tuple[str, ...]) -> str | None:
             if all(w in low for w in words):
                 return col
     return None
+
+
+#: The years USDA ERS has published RUCA codes for (each on that census's tracts).
+RUCA_VERSIONS = ("1990", "2000", "2010", "2020")
+
+
+def ruca_version(name: str, columns: list[str]) -> str:
+    """Return the RUCA version a file states in its name or headers, or say it states none.
+
+    Examples
+    --------
+    >>> ruca_version("usda_ruca_2020_tracts2020.csv", ["State-County-Tract FIPS Code"])
+    '2020'
+    >>> ruca_version("ruca.csv", ["FIPS", "RUCA1"])
+    'version not stated in the file'
+    """
+    for text in (name, *columns):
+        found = [y for y in re.findall(r"(?<!\d)((?:19|20)\d0)(?!\d)", str(text))
+                 if y in RUCA_VERSIONS]
+        if found:
+            return found[0]
+    return "version not stated in the file"
 
 
 def read_ruca(
@@ -89,9 +112,10 @@ def read_ruca(
         raise SchemaError(f"{path}: no {missing} column found; columns are {columns}")
     report = start_report(
         str(path), kind="rurality", rows_read=len(raw),
-        sources=[{"name": "USDA ERS Rural-Urban Commuting Area codes", "vintage": path.stem,
+        sources=[{"name": "USDA ERS Rural-Urban Commuting Area codes",
+                  "vintage": ruca_version(path.name, columns),
                   "url": "https://www.ers.usda.gov/data-products/rural-urban-commuting-area-codes"}],
-        vintages={"rural": f"USDA RUCA ({path.name})"},
+        vintages={"rural": f"USDA RUCA {ruca_version(path.name, columns)} ({path.name})"},
     )
     geoids = normalize_geoids(raw[geoid_col], level="tract", source=str(path), column=geoid_col)
     primary = pd.to_numeric(raw[primary_col], errors="coerce")
