@@ -6,6 +6,12 @@ a web-map process about a quarter of a second. The ramps below are matplotlib's 
 :func:`ramp_colors` repeats matplotlib's 256-entry lookup table and indexing, so
 ``ramp_colors(name, positions)`` equals ``[to_hex(colormaps[name](p)) for p in positions]``
 (checked against matplotlib in the tests). Names not listed here return None.
+
+Where the classes sit on a ramp is data too: :func:`class_positions` spaces them equally in
+contrast (log relative luminance, the WCAG contrast scale) over the ramp without its lightest
+tenth, so every pair of neighbouring classes differs as much as the ramp allows. ColorBrewer's
+sequential ramps vary in lightness, so they stay apart with protanopia, deuteranopia and
+tritanopia; :mod:`assetmap.outputs._contrast` measures both, and the tests run it on every ramp.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["RAMPS", "ramp_colors"]
+from assetmap.outputs._contrast import luminance_of_rgb
+
+__all__ = ["LIGHT_TRIM", "RAMPS", "class_positions", "ramp_colors", "ramp_table"]
 
 #: ColorBrewer 9-class sequential ramps, light to dark, as matplotlib defines them.
 RAMPS: dict[str, tuple[str, ...]] = {
@@ -43,6 +51,10 @@ RAMPS: dict[str, tuple[str, ...]] = {
 # matplotlib writes this one value as a decimal literal one unit in the last place off 6/255
 _LITERALS = {("YlOrBr", 8, 2): 0.02352941176470588}
 _LUT_SIZE = 256  # matplotlib's rcParams["image.lut"] default, used by its registered ramps
+#: The share of a ramp's lightest end that no class uses, so class 1 stands out from white paper.
+LIGHT_TRIM = 0.1
+#: Where a single class sits (it has no neighbour to differ from).
+SINGLE_POSITION = 0.6
 
 
 def _lookup_table(x: np.ndarray, y0: np.ndarray, y1: np.ndarray, n: int) -> np.ndarray:
@@ -96,3 +108,50 @@ def ramp_colors(name: str, positions: Iterable[float]) -> list[str] | None:
         rgb = lut[min(max(int(i), 0), _LUT_SIZE - 1)]
         out.append("#" + "".join(format(round(float(v) * 255), "02x") for v in rgb))
     return out
+
+
+def ramp_table(name: str) -> np.ndarray:
+    """Return a ramp's 256 colours as RGB rows in [0, 1] (matplotlib's table for other names).
+
+    Examples
+    --------
+    >>> ramp_table("Greys")[[0, -1]].tolist()
+    [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
+    """
+    lut = _lut(name)
+    if lut is not None:
+        return lut.copy()
+    from matplotlib import colormaps
+
+    return np.asarray(colormaps[name](np.arange(_LUT_SIZE) / _LUT_SIZE))[:, :3]
+
+
+def class_positions(name: str, n: int) -> np.ndarray:
+    """Return ``n`` positions on a ramp, its classes spaced equally in contrast.
+
+    The lightest tenth of the ramp (:data:`LIGHT_TRIM`) is left out; the rest is cut so that
+    the WCAG contrast ratio of each class with the next is the same, the most the ramp allows.
+
+    Examples
+    --------
+    >>> class_positions("Blues", 3).round(2).tolist()
+    [0.1, 0.67, 1.0]
+    >>> class_positions("YlOrRd_r", 2).round(2).tolist()  # the light end of a reversed ramp
+    [0.0, 0.9]
+    """
+    if n <= 0:
+        return np.array([])
+    if n == 1:
+        return np.array([SINGLE_POSITION])
+    grade = np.log(luminance_of_rgb(ramp_table(name)) + 0.05)
+    index = np.arange(_LUT_SIZE, dtype=float)
+    cut = round(LIGHT_TRIM * (_LUT_SIZE - 1))
+    if grade[0] > grade[-1]:  # light to dark
+        index, grade = index[cut:], -grade[cut:]
+    else:
+        index, grade = index[:_LUT_SIZE - cut], grade[:_LUT_SIZE - cut]
+    grade = np.maximum.accumulate(grade)  # a ramp whose lightness wavers is read by its trend
+    targets = np.linspace(grade[0], grade[-1], n)
+    found = np.interp(targets, grade, index)
+    # the centre of the table entry, so ramp_colors() lands on it; the ends stay 0 and 1
+    return np.clip(np.where(found >= _LUT_SIZE - 1, 1.0, found / (_LUT_SIZE - 1)), 0.0, 1.0)
