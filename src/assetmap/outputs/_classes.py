@@ -2,7 +2,8 @@
 
 Both maps call :func:`classify` so a tract falls in the same class, with the same colour and the
 same legend label, on screen and on paper. Palettes are ColorBrewer sequential ramps, which are
-rated colour-blind safe: their classes differ in lightness, not only in hue.
+rated colour-blind safe: their classes differ in lightness, not only in hue, and they are spaced
+equally in contrast (:mod:`assetmap.outputs._ramps`, checked by :mod:`assetmap.outputs._contrast`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from assetmap._i18n import N_, messages
 from assetmap.errors import ConfigError
-from assetmap.outputs._ramps import ramp_colors
+from assetmap.outputs._ramps import class_positions, ramp_colors
 
 __all__ = [
     "NO_DATA_COLOR",
@@ -46,11 +48,11 @@ class ColumnInfo:
     def unit_text(self) -> str:
         """Return the unit as legend text, e.g. ``"%"`` or ``"index 0-100"``."""
         return {
-            "index": "index 0-100, higher = more need",
+            "index": N_("index 0-100, higher = more need"),
             "share": "%",
             "m": "km",
-            "count": "count",
-            "rank": "rank, 1 = highest",
+            "count": N_("count"),
+            "rank": N_("rank, 1 = highest"),
         }.get(self.unit, "")
 
     @property
@@ -61,31 +63,33 @@ class ColumnInfo:
 
 
 _INFO: dict[str, ColumnInfo] = {
-    "priority": ColumnInfo("Priority", "index", "YlOrRd", "composite of the four indices"),
-    "infrastructure_gap": ColumnInfo("Infrastructure gap", "index", "OrRd"),
-    "adoption_gap": ColumnInfo("Adoption gap", "index", "PuRd"),
-    "need": ColumnInfo("Need", "index", "YlOrBr"),
-    "resource_gap": ColumnInfo("Access gap (distance to resources)", "index", "PuBu"),
-    "fiber_share": ColumnInfo("Fiber presence (locations with fiber)", "share", "Blues"),
-    "unserved_share": ColumnInfo("BEAD unserved locations", "share", "OrRd"),
-    "underserved_share": ColumnInfo("BEAD underserved locations", "share", "OrRd"),
-    "served_share": ColumnInfo("BEAD served locations", "share", "Greens"),
-    "no_internet_share": ColumnInfo("Households without internet", "share", "PuRd"),
-    "no_broadband_share": ColumnInfo("Households without broadband", "share", "PuRd"),
-    "no_computer_share": ColumnInfo("Households without a computer", "share", "PuRd"),
-    "poverty_share": ColumnInfo("People in poverty", "share", "YlOrBr"),
-    "income_lt25k_share": ColumnInfo("Households under $25k", "share", "YlOrBr"),
-    "survey_no_internet_rate": ColumnInfo("Survey: no home internet", "share", "Purples"),
-    "survey_limited_rate": ColumnInfo("Survey: no or limited home internet", "share", "Purples"),
-    "survey_no_device_rate": ColumnInfo("Survey: no device", "share", "Purples"),
-    "dist_library_m": ColumnInfo("Distance to nearest library", "m", "PuBu"),
-    "dist_school_m": ColumnInfo("Distance to nearest school", "m", "PuBu"),
-    "households": ColumnInfo("Households", "count", "Greys"),
-    "children": ColumnInfo("Children", "count", "Greys"),
-    "locations": ColumnInfo("Broadband serviceable locations", "count", "Greys"),
-    "sites_within_reach": ColumnInfo("Partner sites within reach", "count", "BuGn"),
-    "priority_rank": ColumnInfo("Priority rank", "rank", "YlOrRd_r"),
-    "access_2sfca": ColumnInfo("Access to partner capacity (2SFCA)", "value", "BuGn"),
+    "priority": ColumnInfo(N_("Priority"), "index", "YlOrRd",
+                           "composite of the four indices"),
+    "infrastructure_gap": ColumnInfo(N_("Infrastructure gap"), "index", "OrRd"),
+    "adoption_gap": ColumnInfo(N_("Adoption gap"), "index", "PuRd"),
+    "need": ColumnInfo(N_("Need"), "index", "YlOrBr"),
+    "resource_gap": ColumnInfo(N_("Access gap (distance to resources)"), "index", "PuBu"),
+    "fiber_share": ColumnInfo(N_("Fiber presence (locations with fiber)"), "share", "Blues"),
+    "unserved_share": ColumnInfo(N_("BEAD unserved locations"), "share", "OrRd"),
+    "underserved_share": ColumnInfo(N_("BEAD underserved locations"), "share", "OrRd"),
+    "served_share": ColumnInfo(N_("BEAD served locations"), "share", "Greens"),
+    "no_internet_share": ColumnInfo(N_("Households without internet"), "share", "PuRd"),
+    "no_broadband_share": ColumnInfo(N_("Households without broadband"), "share", "PuRd"),
+    "no_computer_share": ColumnInfo(N_("Households without a computer"), "share", "PuRd"),
+    "poverty_share": ColumnInfo(N_("People in poverty"), "share", "YlOrBr"),
+    "income_lt25k_share": ColumnInfo(N_("Households under $25k"), "share", "YlOrBr"),
+    "survey_no_internet_rate": ColumnInfo(N_("Survey: no home internet"), "share", "Purples"),
+    "survey_limited_rate": ColumnInfo(N_("Survey: no or limited home internet"), "share",
+                                      "Purples"),
+    "survey_no_device_rate": ColumnInfo(N_("Survey: no device"), "share", "Purples"),
+    "dist_library_m": ColumnInfo(N_("Distance to nearest library"), "m", "PuBu"),
+    "dist_school_m": ColumnInfo(N_("Distance to nearest school"), "m", "PuBu"),
+    "households": ColumnInfo(N_("Households"), "count", "Greys"),
+    "children": ColumnInfo(N_("Children"), "count", "Greys"),
+    "locations": ColumnInfo(N_("Broadband serviceable locations"), "count", "Greys"),
+    "sites_within_reach": ColumnInfo(N_("Partner sites within reach"), "count", "BuGn"),
+    "priority_rank": ColumnInfo(N_("Priority rank"), "rank", "YlOrRd_r"),
+    "access_2sfca": ColumnInfo(N_("Access to partner capacity (2SFCA)"), "value", "BuGn"),
 }
 
 
@@ -112,26 +116,30 @@ def column_info(column: str) -> ColumnInfo:
     return ColumnInfo(label, "value", "YlOrRd")
 
 
-def format_value(value: object, unit: str) -> str:
+def format_value(value: object, unit: str, *, language: str = "en") -> str:
     """Format one value for people: shares as %, metres as km, indices as whole numbers.
+
+    Words ("no data", "yes", "no") are in ``language``; numbers keep the same form in the
+    languages assetmap writes (``es_US`` groups and marks decimals as ``en_US`` does).
 
     Examples
     --------
     >>> format_value(0.4567, "share"), format_value(1530.0, "m"), format_value(71.26, "index")
     ('46%', '1.5 km', '71')
-    >>> format_value(float("nan"), "share")
-    'no data'
+    >>> format_value(float("nan"), "share"), format_value(None, "share", language="es")
+    ('no data', 'sin datos')
     """
+    _ = messages(language)
     if value is None or value is pd.NA:
-        return "no data"
+        return _("no data")
     if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(value)
     if math.isnan(number):
-        return "no data"
+        return _("no data")
     if unit == "share":
         return f"{number * 100:.0f}%"
     if unit == "m":
@@ -146,16 +154,19 @@ def format_value(value: object, unit: str) -> str:
 def palette(cmap: str, n: int) -> list[str]:
     """Return ``n`` hex colours from a sequential matplotlib/ColorBrewer ramp, light to dark.
 
-    The very lightest end is skipped so the first class stays visible on a white background.
+    The classes are spaced equally in contrast along the ramp, without its lightest tenth
+    (:func:`assetmap.outputs._ramps.class_positions`): up to three classes differ 3:1 from their
+    neighbours (WCAG 1.4.11); more than three cannot, and the print map adds a pattern and a
+    number to each class (:func:`assetmap.outputs._contrast.needs_marks`).
 
     Examples
     --------
     >>> palette("Blues", 3)
-    ['#d0e1f2', '#5ba3d0', '#084a91']
+    ['#e3eef8', '#3787c0', '#08306b']
     """
     if n <= 0:
         return []
-    positions = np.linspace(0.2, 0.9, n) if n > 1 else np.array([0.6])
+    positions = class_positions(cmap, n)
     colors = ramp_colors(cmap, positions)  # the ColorBrewer ramps, without matplotlib
     if colors is not None:
         return colors

@@ -1,8 +1,9 @@
 """Report sections for the plan and the evidence: interventions, what-if, evidence, change.
 
 Each function turns one analysis result into a :class:`Section` (title, sentences, a table),
-computing every figure from the frame's columns or the summary its function attached; the
-report renders the sections as HTML or Markdown and escapes all text there.
+computing every figure from the frame's columns or the summary its function attached, with its
+words from the message catalogue in ``language``; the report renders the sections as HTML or
+Markdown and escapes all text there.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 
 import pandas as pd
 
+from assetmap._i18n import N_, Messages, messages
 from assetmap._report import get_report
 from assetmap.analysis._funding import SEPARATOR, funding_programs, funding_text
 from assetmap.outputs._classes import format_value
+from assetmap.outputs._facts import place_name
 from assetmap.outputs._legend import INTERVENTION_LABELS
 from assetmap.outputs._rules_text import mbps, rules_of, rules_title
 
@@ -30,6 +33,7 @@ __all__ = [
 ]
 
 CHALLENGE_DOC = "docs/challenges.md"
+_AREA_KINDS = {"h3": N_("H3 res-8 cells"), "block": N_("census blocks")}
 
 
 @dataclass
@@ -44,19 +48,30 @@ class Section:
     note: str = ""
 
 
-def _n(value: float) -> str:
-    return format_value(value, "count")
+def _n(value: float, _: Messages) -> str:
+    return format_value(value, "count", language=_.language)
 
 
-def _plural(n: float, noun: str) -> str:
-    return f"{_n(n)} {noun}{'' if n == 1 else 's'}"
+def _tracts(n: int, _: Messages) -> str:
+    return _.plural("{count} tract", "{count} tracts", int(n))
 
 
-def _tract_name(row: Mapping[str, Any]) -> str:
-    return str(row.get("NAMELSAD") or row.get("GEOID") or "")
+def _areas(n: int, level: str, _: Messages) -> str:
+    if level == "tract":
+        return _tracts(n, _)
+    return _.plural("{count} H3 cell", "{count} H3 cells", int(n))
 
 
-def intervention_section(scored: pd.DataFrame, *, top_n: int = 5) -> Section | None:
+def _tract_name(row: Mapping[str, Any], _: Messages) -> str:
+    return place_name(row.get("NAMELSAD") or row.get("GEOID") or "", _)
+
+
+def _label(code: str, _: Messages) -> str:
+    return _(INTERVENTION_LABELS[code]) if code in INTERVENTION_LABELS else code
+
+
+def intervention_section(scored: pd.DataFrame, *, top_n: int = 5,
+                         language: str = "en") -> Section | None:
     """Count the tracts (and households) per recommended intervention; top tracts' reasons.
 
     Examples
@@ -66,9 +81,12 @@ def intervention_section(scored: pd.DataFrame, *, top_n: int = 5) -> Section | N
     >>> s = intervention_section(t)
     >>> s.bullets[0], s.rows[0][1:]
     ('New learning center or Wi-Fi site: 2 tracts', ['3', 'New learning center or Wi-Fi site', 'c'])
+    >>> intervention_section(t, language="es").title
+    'Intervenciones recomendadas'
     """
     if "intervention" not in scored:
         return None
+    _ = messages(language)
     codes = scored["intervention"].astype("string")
     counts = codes.value_counts(sort=False)
     order = [c for c in INTERVENTION_LABELS if c in counts.index]
@@ -77,34 +95,39 @@ def intervention_section(scored: pd.DataFrame, *, top_n: int = 5) -> Section | N
         if "households" in scored else None
     bullets = []
     for code in order:
-        text = f"{INTERVENTION_LABELS.get(code, code)}: {_plural(int(counts[code]), 'tract')}"
-        if households is not None:
-            text += f", {_n(households[codes == code].sum())} households"
-        bullets.append(text)
+        tracts = _tracts(int(counts[code]), _)
+        bullets.append(
+            _("{intervention}: {tracts}", intervention=_label(code, _), tracts=tracts)
+            if households is None else
+            _("{intervention}: {tracts}, {households} households", intervention=_label(code, _),
+              tracts=tracts, households=_n(households[codes == code].sum(), _)))
     if "priority_rank" in scored:
         top = scored.assign(_r=pd.to_numeric(scored["priority_rank"], errors="coerce")
                             ).nsmallest(top_n, "_r")
     else:
         top = scored.head(top_n)
-    rows = [[format_value(r.get("priority_rank"), "rank"), _tract_name(r),
-             INTERVENTION_LABELS.get(str(r["intervention"]), str(r["intervention"])),
-             str(r.get("intervention_reason") or "")] for _, r in top.iterrows()]
-    bullets += [f"Funding: {line}" for line in funding_lines(scored, order)]
-    method = get_report(scored).get("method")
-    note = ("Rules and their thresholds: docs/planning.md. Funding statuses are dated facts "
-            "from assetmap/analysis/funding_programs.json (or the study's own entries): "
-            "check them before applying.")
-    if method == "ddi":
-        note = "Digital Divide Index rule (infrastructure vs socioeconomic score). " + note
-    return Section("Recommended interventions",
-                   paragraphs=[("One recommended intervention per tract, from documented rules "
-                               "over the scored columns:")],
-                   bullets=bullets, header=["Rank", "Tract", "Intervention", "Why"], rows=rows,
-                   note=note)
+    rows = [[format_value(r.get("priority_rank"), "rank", language=_.language), _tract_name(r, _),
+             _label(str(r["intervention"]), _),
+             str(r.get("intervention_reason") or "")] for _i, r in top.iterrows()]
+    bullets += [_("Funding: {text}", text=line)
+                for line in funding_lines(scored, order, language=language)]
+    note = _("Rules and their thresholds: {doc}. Funding statuses are dated facts from {file} "
+             "(or the study's own entries): check them before applying.",
+             doc="docs/planning.md", file="assetmap/analysis/funding_programs.json")
+    if get_report(scored).get("method") == "ddi":
+        note = _("Digital Divide Index rule (infrastructure vs socioeconomic score).") + " " + note
+    return Section(_("Recommended interventions"),
+                   paragraphs=[_("One recommended intervention per tract, from documented rules "
+                                 "over the scored columns:")],
+                   bullets=bullets, header=[_("Rank"), _("Tract"), _("Intervention"), _("Why")],
+                   rows=rows, note=note)
 
 
-def funding_lines(scored: pd.DataFrame, codes: list[str]) -> list[str]:
+def funding_lines(scored: pd.DataFrame, codes: list[str], *, language: str = "en") -> list[str]:
     """Return each funding sentence once: from ``intervention_funding``, else the shipped file.
+
+    The ``intervention_funding`` column is in the language the interventions were recommended
+    in; without it, the sentences are written in ``language``.
 
     Examples
     --------
@@ -116,12 +139,40 @@ def funding_lines(scored: pd.DataFrame, codes: list[str]) -> list[str]:
         texts = scored["intervention_funding"].astype("string").dropna().tolist()
     else:
         table = funding_programs()
-        texts = [funding_text(c, table) for c in codes]
+        texts = [funding_text(c, table, language=language) for c in codes]
     lines = [line for text in texts for line in str(text).split(SEPARATOR) if line.strip()]
     return list(dict.fromkeys(lines))
 
 
-def whatif_section(whatif: pd.DataFrame | None, scored: pd.DataFrame) -> Section | None:
+def _whatif_bullets(info: Mapping[str, Any], names: Mapping[str, str], reach: str,
+                    _: Messages) -> list[str]:
+    newly = list(info.get("tracts_newly_within_reach") or [])
+    bullets = [_("Households newly within {reach} of a site: {households} ({tracts} that had no "
+                 "site within reach)", reach=reach,
+                 households=_n(info.get("households_newly_within_reach") or 0, _),
+                 tracts=_tracts(len(newly), _))]
+    if newly:
+        bullets.append(_("Tracts newly within reach: {names}",
+                         names=", ".join(names.get(g, g) for g in newly)))
+    priority = list(info.get("priority_tracts") or [])
+    addressed = list(info.get("priority_tracts_addressed") or [])
+    if priority:
+        text = _("Priority tracts addressed: {count} of the {total} highest-priority tracts",
+                 count=len(addressed), total=len(priority))
+        if addressed:
+            text += " (" + ", ".join(names.get(g, g) for g in addressed) + ")"
+        bullets.append(text)
+    upgraded = list(info.get("upgraded_tracts") or [])
+    if upgraded:
+        bullets.append(_("Upgraded tracts: {count}, {locations} locations made served, "
+                         "{households} households", count=len(upgraded),
+                         locations=_n(info.get("upgraded_locations") or 0, _),
+                         households=_n(info.get("upgraded_households") or 0, _)))
+    return bullets
+
+
+def whatif_section(whatif: pd.DataFrame | None, scored: pd.DataFrame, *,
+                   language: str = "en") -> Section | None:
     """Say what the plan changes, from ``apply_plan``'s summary (``attrs["whatif"]``).
 
     Examples
@@ -139,37 +190,19 @@ def whatif_section(whatif: pd.DataFrame | None, scored: pd.DataFrame) -> Section
     info = get_report(whatif).get("whatif")
     if not info:
         return None
-    names = dict(zip(scored.get("GEOID", pd.Series(dtype=str)).astype(str),
-                     scored.get("NAMELSAD", scored.get("GEOID", pd.Series(dtype=str))).astype(str),
-                     strict=True)) if "GEOID" in scored else {}
-    reach = format_value(info.get("reach_m"), "m")
-    newly = list(info.get("tracts_newly_within_reach") or [])
-    bullets = [
-        (f"Households newly within {reach} of a site: "
-        f"{_n(info.get('households_newly_within_reach') or 0)} "
-        f"({_plural(len(newly), 'tract')} that had no site within reach)"),
-    ]
-    if newly:
-        bullets.append("Tracts newly within reach: " + ", ".join(names.get(g, g) for g in newly))
-    priority = list(info.get("priority_tracts") or [])
-    addressed = list(info.get("priority_tracts_addressed") or [])
-    if priority:
-        text = (f"Priority tracts addressed: {len(addressed)} of the {len(priority)} "
-                "highest-priority tracts")
-        if addressed:
-            text += " (" + ", ".join(names.get(g, g) for g in addressed) + ")"
-        bullets.append(text)
-    upgraded = list(info.get("upgraded_tracts") or [])
-    if upgraded:
-        bullets.append(f"Upgraded tracts: {len(upgraded)}, "
-                       f"{_n(info.get('upgraded_locations') or 0)} locations made served, "
-                       f"{_n(info.get('upgraded_households') or 0)} households")
-    sites = int(info.get("new_sites") or 0)
-    return Section("What the plan changes",
-                   paragraphs=[(f"With the {_plural(sites, 'proposed site')} added and the "
-                               "tracts rescored (a site reaches a tract when the tract's point "
-                               f"is within {reach}):")],
-                   bullets=bullets)
+    _ = messages(language)
+    names = {g: place_name(n, _) for g, n in zip(
+        scored.get("GEOID", pd.Series(dtype=str)).astype(str),
+        scored.get("NAMELSAD", scored.get("GEOID", pd.Series(dtype=str))).astype(str),
+        strict=True)} if "GEOID" in scored else {}
+    reach = format_value(info.get("reach_m"), "m", language=language)
+    sites = _.plural("{count} proposed site", "{count} proposed sites",
+                     int(info.get("new_sites") or 0))
+    return Section(_("What the plan changes"),
+                   paragraphs=[_("With the {sites} added and the tracts rescored (a site "
+                                 "reaches a tract when the tract's point is within {reach}):",
+                                 sites=sites, reach=reach)],
+                   bullets=_whatif_bullets(info, names, reach, _))
 
 
 def _flag_counts(evidence: pd.DataFrame) -> dict[str, int]:
@@ -189,8 +222,36 @@ def _flag_counts(evidence: pd.DataFrame) -> dict[str, int]:
     }
 
 
+def _evidence_bullets(c: dict[str, int], level: str, served: str, _: Messages) -> list[str]:
+    few = (_("Tracts with too few testing devices to judge: {count} of {total}",
+             count=c["too_few_tests"], total=c["areas"]) if level == "tract" else
+           _("H3 cells with too few testing devices to judge: {count} of {total}",
+             count=c["too_few_tests"], total=c["areas"]))
+    return [
+        _("Claimed served ({served}) but contradicted by the evidence: {count} of {areas} "
+          "claimed served (by speed tests: {tests}; by the family survey: {survey})",
+          served=served, count=c["served_contradicted"],
+          areas=_areas(c["claimed_served"], level, _), tests=c["by_tests"],
+          survey=c["by_survey"]),
+        _("Claimed unserved but most tests reach {served}: {areas}", served=served,
+          areas=_areas(c["unserved_contradicted"], level, _)),
+        few,
+    ]
+
+
+def _challenge_bullet(challenges: pd.DataFrame, served: str, _: Messages) -> str:
+    kind = _AREA_KINDS.get(str(challenges["area_type"].iloc[0]), N_("areas"))
+    brands = sorted(challenges["brand_name"].astype(str).unique())
+    return _("Challenge candidates: {count} {kind} with {claims} of {served} service ({brands} "
+             "brands: {names})", count=_n(challenges["area_id"].nunique(), _), kind=_(kind),
+             claims=_.plural("{count} provider claim", "{count} provider claims",
+                             len(challenges)),
+             served=served, brands=len(brands), names=", ".join(brands))
+
+
 def evidence_section(evidence: pd.DataFrame | None, *, challenges: pd.DataFrame | None = None,
-                     names: Mapping[str, str] | None = None) -> Section | None:
+                     names: Mapping[str, str] | None = None,
+                     language: str = "en") -> Section | None:
     """Describe the flags (counts, strength), the challenge candidates and how to file.
 
     Examples
@@ -206,58 +267,83 @@ def evidence_section(evidence: pd.DataFrame | None, *, challenges: pd.DataFrame 
     """
     if evidence is None or not len(evidence):
         return None
+    _ = messages(language)
     c = _flag_counts(evidence)
     rules = rules_of(evidence, challenges)
     served = mbps(rules.served)
     level = "tract" if "GEOID" in evidence else "H3 cell"
     key = "GEOID" if "GEOID" in evidence else "h3_res8_id"
-    bullets = [
-        (f"Claimed served ({served}) but contradicted by the evidence: "
-        f"{c['served_contradicted']} "
-        f"of {_plural(c['claimed_served'], level)} claimed served (by speed tests: "
-        f"{c['by_tests']}; by the family survey: {c['by_survey']})"),
-        f"Claimed unserved but most tests reach {served}: "
-        + _plural(c["unserved_contradicted"], level),
-        (f"{level.capitalize()}s with too few testing devices to judge: {c['too_few_tests']} "
-        f"of {c['areas']}"),
-    ]
+    bullets = _evidence_bullets(c, level, served, _)
     flagged = evidence[evidence.get("flag_claimed_served_contradicted", False).astype(bool)
                        | evidence.get("flag_claimed_unserved_contradicted", False).astype(bool)]
     flagged = flagged.sort_values("evidence_strength", ascending=False, kind="stable")
     names = names or {}
     rows = [[names.get(str(r[key]), str(r[key])),
-             "claimed served, evidence says otherwise"
+             _("claimed served, evidence says otherwise")
              if bool(r.get("flag_claimed_served_contradicted")) else
-             "claimed unserved, tests show fast service",
-             f"{float(r['evidence_strength']):.1f}", str(r.get("evidence_summary") or "")]
-            for _, r in flagged.iterrows()]
+             _("claimed unserved, tests show fast service"),
+             _.number(float(r["evidence_strength"]), decimals=1),
+             str(r.get("evidence_summary") or "")]
+            for _i, r in flagged.iterrows()]
     if challenges is not None and len(challenges):
-        areas = challenges["area_id"].nunique()
-        kind = {"h3": "H3 res-8 cells", "block": "census blocks"}.get(
-            str(challenges["area_type"].iloc[0]), "areas")
-        brands = sorted(challenges["brand_name"].astype(str).unique())
-        bullets.append(f"Challenge candidates: {_n(areas)} {kind} with "
-                       f"{_plural(len(challenges), 'provider claim')} of {served} service "
-                       f"({len(brands)} brands: {', '.join(brands)})")
-    paragraphs = [("What providers claim on the FCC map, set beside what speed tests and the "
-                  "family survey report (a flag needs at least 20 testing devices, or a "
-                  "published survey cell; evidence strength 0-100 ranks the flags and is not "
-                  f"a probability). Served and the test thresholds: {rules_title(rules)}.")]
+        bullets.append(_challenge_bullet(challenges, served, _))
+    paragraphs = [_("What providers claim on the FCC map, set beside what speed tests and the "
+                    "family survey report (a flag needs at least 20 testing devices, or a "
+                    "published survey cell; evidence strength 0-100 ranks the flags and is not "
+                    "a probability). Served and the test thresholds: {rules}.",
+                    rules=rules_title(rules, language=_))]
     if get_report(evidence).get("illustrative"):
-        paragraphs.append("Illustrative data: these flags demonstrate the method and are not "
-                          "statements about real service.")
+        paragraphs.append(_("Illustrative data: these flags demonstrate the method and are not "
+                            "statements about real service."))
     return Section(
-        "Evidence on the ground", paragraphs=paragraphs, bullets=bullets,
-        header=[level.capitalize(), "Finding", "Strength", "Evidence"], rows=rows,
-        note=("A district can use these flags and the challenge-candidate list to file FCC "
-              "availability challenges (the BDC challenge process) where a provider's claim "
-              f"does not match what families get; {CHALLENGE_DOC} explains the steps and the "
-              "evidence the FCC accepts."),
+        _("Evidence on the ground"), paragraphs=paragraphs, bullets=bullets,
+        header=[_("Tract") if level == "tract" else _("H3 cell"), _("Finding"), _("Strength"),
+                _("Evidence")], rows=rows,
+        note=_("A district can use these flags and the challenge-candidate list to file FCC "
+               "availability challenges (the BDC challenge process) where a provider's claim "
+               "does not match what families get; {doc} explains the steps and the evidence "
+               "the FCC accepts.", doc=CHALLENGE_DOC),
     )
 
 
+def _change_bullets(summary: Mapping[str, Any], tracts: pd.DataFrame, served: str,
+                    _: Messages) -> list[str]:
+    bullets = [
+        _("Locations newly served at {served}: {count}", served=served,
+          count=_n(summary["newly_served"], _)),
+        _("Locations that lost service: {count}", count=_n(summary["lost_service"], _)),
+        _("Locations that gained fiber: {gained} (lost fiber: {lost})",
+          gained=_n(summary["fiber_gained"], _), lost=_n(summary["fiber_lost"], _)),
+        _("Locations added to / removed from the Fabric: {added} / {removed}",
+          added=_n(summary["locations_added"], _), removed=_n(summary["locations_removed"], _)),
+    ]
+    if {"served_old", "served_new", "locations_old", "locations_new"} <= summary.keys():
+        old = summary["served_old"] / summary["locations_old"] if summary["locations_old"] else None
+        new = summary["served_new"] / summary["locations_new"] if summary["locations_new"] else None
+        if old is not None and new is not None:
+            bullets.append(_("Residential locations served at {served}: {old} then, {new} now",
+                             served=served, old=format_value(old, "share", language=_.language),
+                             new=format_value(new, "share", language=_.language)))
+    kinds = {"entering": (N_("Providers entering: none"),
+                          N_("Providers entering: {names} (in {tracts})")),
+             "leaving": (N_("Providers leaving: none"),
+                         N_("Providers leaving: {names} (in {tracts})"))}
+    for kind, (none, counted) in kinds.items():
+        column = f"providers_{kind}_names"
+        if column in tracts:
+            brands = sorted({b for v in tracts[column].dropna().astype(str)
+                             for b in v.split(";") if b})
+            if not brands:
+                bullets.append(_(none))
+                continue
+            counts = pd.to_numeric(tracts.get(f"providers_{kind}"), errors="coerce")
+            bullets.append(_(counted, names=", ".join(brands),
+                             tracts=_tracts(int((counts > 0).sum()), _)))
+    return bullets
+
+
 def change_section(change: Any, *, names: Mapping[str, str] | None = None,
-                   top_n: int = 5) -> Section | None:
+                   top_n: int = 5, language: str = "en") -> Section | None:
     """Describe what changed since the previous BDC release (``release_change_report``).
 
     Examples
@@ -276,55 +362,38 @@ def change_section(change: Any, *, names: Mapping[str, str] | None = None,
     """
     if change is None:
         return None
+    _ = messages(language)
     summary, tracts = change.summary, pd.DataFrame(change.tracts)
     rules = rules_of(change.tracts)
     served = mbps(rules.served)
-    title = (f"Change since the last release ({summary.get('old_label')} to "
-             f"{summary.get('new_label')})")
-    bullets = [
-        f"Locations newly served at {served}: {_n(summary['newly_served'])}",
-        f"Locations that lost service: {_n(summary['lost_service'])}",
-        (f"Locations that gained fiber: {_n(summary['fiber_gained'])} (lost fiber: "
-        f"{_n(summary['fiber_lost'])})"),
-        (f"Locations added to / removed from the Fabric: {_n(summary['locations_added'])} / "
-        f"{_n(summary['locations_removed'])}"),
-    ]
-    if {"served_old", "served_new", "locations_old", "locations_new"} <= summary.keys():
-        old = summary["served_old"] / summary["locations_old"] if summary["locations_old"] else None
-        new = summary["served_new"] / summary["locations_new"] if summary["locations_new"] else None
-        if old is not None and new is not None:
-            bullets.append(f"Residential locations served at {served}: "
-                           f"{format_value(old, 'share')} then, {format_value(new, 'share')} now")
-    for kind in ("entering", "leaving"):
-        column = f"providers_{kind}_names"
-        if column in tracts:
-            brands = sorted({b for v in tracts[column].dropna().astype(str)
-                             for b in v.split(";") if b})
-            counts = pd.to_numeric(tracts.get(f"providers_{kind}"), errors="coerce")
-            bullets.append(f"Providers {kind}: {', '.join(brands) or 'none'}"
-                           + (f" (in {_plural(int((counts > 0).sum()), 'tract')})"
-                              if brands else ""))
+    title = _("Change since the last release ({old} to {new})", old=summary.get("old_label"),
+              new=summary.get("new_label"))
     names = names or {}
     top = tracts.assign(_key=pd.to_numeric(tracts["newly_served"], errors="coerce").fillna(0)
                         + pd.to_numeric(tracts["fiber_gained"], errors="coerce").fillna(0))
     top = top[top["_key"] > 0].sort_values(["newly_served", "fiber_gained"], ascending=False,
                                            kind="stable").head(top_n)
-    rows = [[names.get(str(r["GEOID"]), str(r["GEOID"])), _n(r["newly_served"]),
-             _n(r["lost_service"]), _n(r["fiber_gained"]),
-             str(r.get("providers_entering_names") or "")] for _, r in top.iterrows()]
-    paragraphs = [("The accountability figure boards ask for: what the FCC map says changed "
-                  "between the two releases, location by location (residential locations; "
-                  f"served = {served} Mbps on a reliable technology, {rules_title(rules)}).")]
+    rows = [[names.get(str(r["GEOID"]), str(r["GEOID"])), _n(r["newly_served"], _),
+             _n(r["lost_service"], _), _n(r["fiber_gained"], _),
+             str(r.get("providers_entering_names") or "")] for _i, r in top.iterrows()]
+    paragraphs = [_("The accountability figure boards ask for: what the FCC map says changed "
+                    "between the two releases, location by location (residential locations; "
+                    "served = {served} Mbps on a reliable technology, {rules}).",
+                    served=served, rules=rules_title(rules, language=_))]
     if get_report(change.tracts).get("illustrative"):
-        paragraphs.append("Illustrative data: at least one of the releases compared is synthetic.")
-    return Section(title, paragraphs=paragraphs, bullets=bullets,
-                   header=["Tract", "Newly served", "Lost service", "Fiber gained",
-                           "Providers entering"] if rows else [], rows=rows)
+        paragraphs.append(_("Illustrative data: at least one of the releases compared is "
+                            "synthetic."))
+    header = [_("Tract"), _("Newly served"), _("Lost service"), _("Fiber gained"),
+              _("Providers entering")]
+    bullets = _change_bullets(summary, tracts, served, _)
+    return Section(title, paragraphs=paragraphs, bullets=bullets, header=header if rows else [],
+                   rows=rows)
 
 
-def tract_names(scored: pd.DataFrame) -> dict[str, str]:
-    """GEOID -> the tract's name (``NAMELSAD``) when the scored frame has both."""
+def tract_names(scored: pd.DataFrame, *, language: str = "en") -> dict[str, str]:
+    """GEOID -> the tract's name (``NAMELSAD``, as the maps say it) when the frame has both."""
     if "GEOID" not in scored or "NAMELSAD" not in scored:
         return {}
-    return dict(zip(scored["GEOID"].astype(str), scored["NAMELSAD"].astype(str), strict=True))
-
+    _ = messages(language)
+    return {g: place_name(n, _) for g, n in zip(scored["GEOID"].astype(str),
+                                                scored["NAMELSAD"].astype(str), strict=True)}

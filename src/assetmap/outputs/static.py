@@ -5,6 +5,7 @@ It uses the same classes, colours and legend labels as the interactive map
 a scale bar measured in the area's UTM CRS, a north arrow pointing to true north, an inset
 locator, labels for the top priority tracts, the sources and vintages of the data, and a
 footnote naming the BEAD rule set the service levels follow (its definition and source).
+Every word on it comes from the message catalogue in the ``language`` asked for.
 
 The figure is drawn on matplotlib's Agg canvas directly (pyplot is never imported, so no
 figure is kept in a global registry). Importing this module loads matplotlib and its PDF
@@ -32,9 +33,14 @@ from matplotlib.patheffects import withStroke
 from pyproj import Transformer
 
 from assetmap._crs import estimate_utm
+from assetmap._i18n import N_, Messages, messages
 from assetmap._report import merge_sources
 from assetmap.errors import ConfigError, SchemaError
+from assetmap.outputs._class_marks import mark_classes
 from assetmap.outputs._classes import NO_DATA_COLOR, classify
+from assetmap.outputs._district_area import draw_district_outline
+from assetmap.outputs._legend import column_title
+from assetmap.outputs._pdf_tags import tag_print_pdfs
 from assetmap.outputs._png import write_png
 from assetmap.outputs._rules_text import rules_known, rules_line, rules_of
 
@@ -46,6 +52,11 @@ _FORMATS = (".png", ".svg", ".pdf")
 
 #: The inset locator is drawn only when its context is at least this much larger in area.
 INSET_MIN_AREA_RATIO = 1.5
+#: The legend title wraps at this many characters so it stays on the page.
+_LEGEND_TITLE_CHARS = 44
+#: Classification schemes as the map's note names them, translated where shown.
+_SCHEME_NAMES = {"quantiles": N_("quantiles"), "natural_breaks": N_("natural breaks"),
+                 "user": N_("user")}
 
 
 def _png_metadata() -> dict[str, str]:
@@ -157,22 +168,22 @@ def _north_arrow(ax, angle: float) -> None:
 
 
 def _credits_text(scored: pd.DataFrame, context: gpd.GeoDataFrame | None, extra: str | None,
-                  *, chars: int = 170) -> str:
+                  *, chars: int = 170, _: Messages | None = None) -> str:
     """Return the sources, the rule-set line and ``extra``, wrapped at ``chars`` characters."""
-    sources, _, illustrative = merge_sources(scored, context)
+    _ = _ or messages("en")
+    sources, _vintages, illustrative = merge_sources(scored, context)
+    unnamed = _("source")
     parts = [
-        f"{s.get('name', 'source')} ({s['vintage']})" if s.get("vintage") else str(s.get("name"))
+        f"{s.get('name', unnamed)} ({s['vintage']})" if s.get("vintage") else str(s.get("name"))
         for s in sources
     ]
-    text = "Sources: " + "; ".join(parts) + "." if parts else ""
-    rules = rules_line(rules_of(scored), assumed=not rules_known(scored))
+    text = _("Sources: {sources}.", sources="; ".join(parts)) if parts else ""
+    rules = rules_line(rules_of(scored), assumed=not rules_known(scored), language=_)
     lines = (textwrap.wrap(text, chars) + textwrap.wrap(rules, chars)
              + (textwrap.wrap(extra, chars) if extra else []))
     if illustrative:
-        lines.insert(
-            0,
-            "Illustrative (synthetic) data: shows how the analysis works, not the real situation.",
-        )
+        lines.insert(0, _("Illustrative (synthetic) data: shows how the analysis works, not the "
+                          "real situation."))
     return "\n".join(lines)
 
 
@@ -193,6 +204,7 @@ def print_map(
     context: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     credits: str | None = None,  # noqa: A002 - the name users expect on a map
     also: Sequence[str | Path] = (),
+    language: str = "en",
 ) -> Path:
     """Draw the print map of a scored column and save it as PNG, SVG or PDF (by extension).
 
@@ -225,6 +237,9 @@ def print_map(
         marked as assumed, when the frame names none).
     also : sequence of str or Path
         More files to save the same drawing to (e.g. a PDF beside the PNG), drawn once.
+    language : {"en", "es"}
+        The language of the title, legend, notes, labels and credits (``"es"``: Spanish), and
+        of a PDF's language tag; names from the data are printed as they are.
 
     Returns
     -------
@@ -241,6 +256,7 @@ def print_map(
     >>> out.suffix
     '.svg'
     """
+    _ = messages(language)
     path = Path(path)
     extra = [Path(p) for p in also]
     for target in (path, *extra):
@@ -283,7 +299,7 @@ def print_map(
             top.geometry.representative_point(), top["_rank"], names, strict=True
         ):
             map_ax.annotate(
-                f"#{int(rank)} tract {_plain(name)}",
+                _("#{rank} tract {name}", rank=int(rank), name=_plain(name)),
                 (point.x, point.y),
                 fontsize=7,
                 ha="center",
@@ -292,26 +308,30 @@ def print_map(
                 zorder=7,
             )
 
-    fig.text(0.03, 0.93, _plain(title or classes.info.label), fontsize=16, fontweight="bold")
+    fig.text(0.03, 0.93, _plain(title or _(classes.info.label)), fontsize=16, fontweight="bold")
     handles = [
         Patch(facecolor=c, edgecolor="#4d4d4d", label=_plain(lab))
         for c, lab in zip(classes.colors, classes.labels, strict=True)
     ]
     if (classes.idx < 0).any():
-        handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#4d4d4d", label="no data"))
+        handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#4d4d4d", label=_("no data")))
+    handles += draw_district_outline(map_ax, context, gdf, language=_.language)
     fig.legend(
         handles=handles,
-        title=_plain(classes.info.title),
+        title=_plain("\n".join(textwrap.wrap(column_title(classes.info, language=_.language),
+                                              _LEGEND_TITLE_CHARS))),
         loc="upper left",
         bbox_to_anchor=(0.71, 0.88),
         fontsize=8,
         title_fontsize=9,
         frameon=False,
     )
+    mark_classes(map_ax, gdf, classes, fig.legends[-1])  # patterns when colour is not enough
     fig.text(
         0.71,
         0.52,
-        f"Classes: {scheme.replace('_', ' ')}, {classes.k} classes",
+        _("Classes: {scheme}, {count} classes", scheme=_(_SCHEME_NAMES.get(scheme, scheme)),
+          count=classes.k),
         fontsize=7,
         color="#444",
     )
@@ -329,10 +349,10 @@ def print_map(
         _add_polygons(inset_ax, study, facecolor="#b30000", edgecolor="#b30000", alpha=0.6)
         inset_ax.set_axis_off()
         inset_ax.set_aspect("equal")
-        inset_ax.set_title("Study area (red)", fontsize=7)
+        inset_ax.set_title(_("Study area (red)"), fontsize=7)
 
     text = _credits_text(scored, None if context is None else pd.DataFrame(context), credits,
-                         chars=int(170 * width / 11.0))
+                         chars=int(170 * width / 11.0), _=_)
     fig.text(0.03, 0.03, _plain(text), fontsize=6.5, color="#333", va="bottom")
     pixels = None
     for target in (path, *extra):
@@ -344,4 +364,5 @@ def print_map(
             canvas.draw()
             pixels = np.asarray(canvas.buffer_rgba())
         write_png(target, pixels, dpi=dpi, metadata=_png_metadata())
+    tag_print_pdfs((path, *extra), fig, classes, language=_.language)  # tagged PDF, alt text
     return path
