@@ -268,6 +268,46 @@ def test_axe_finds_no_serious_violation_in_the_demo_outputs(demo, demo_driver, p
     assert serious == []
 
 
+@pytest.fixture(scope="module")
+def demo_es(server, tmp_path_factory):
+    """The demo's map in Spanish (offline), as a Spanish study writes it, served by the test."""
+    from test_map_spanish import TITLE, demo_layers, spanish_demo
+
+    root, base = server
+    result, scored = spanish_demo(tmp_path_factory.mktemp("demo-es"))
+    folder = root / "demo_es"
+    folder.mkdir(exist_ok=True)
+    am.equity_map(scored, title=TITLE, language="es", offline=True,
+                  **demo_layers(result)).save(str(folder / "map.html"))
+    return f"{base}/demo_es/map.html"
+
+
+# Leaflet's and the plugins' buttons, by selector, as a Spanish reader hears them
+SPANISH_BUTTONS = """
+return [".leaflet-control-zoom-in", ".leaflet-control-zoom-out",
+        ".leaflet-control-layers-toggle", ".leaflet-control-zoom-fullscreen",
+        "[class*=minimap-toggle-display]", ".am-data summary"].map(
+  function (sel) { var el = document.querySelector(sel);
+    return el ? (el.getAttribute("aria-label") || el.title || el.textContent.trim()) : null; });
+"""
+
+
+def test_axe_finds_no_serious_violation_in_the_spanish_map(demo_es, demo_driver):
+    _open(demo_driver, demo_es)
+    _wait(demo_driver, lambda d: _count(d, "path.am-priority") > 0)
+    assert demo_driver.execute_script("return document.documentElement.lang") == "es"
+    violations = _axe(demo_driver)
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == []
+    assert demo_driver.execute_script(SPANISH_BUTTONS) == [
+        "Acercar", "Alejar", "Capas", "Pantalla completa", "Ocultar minimapa", "Ver como tabla"]
+    demo_driver.execute_script("document.querySelector('.am-site').click()")
+    _wait(demo_driver, lambda d: _count(d, ".leaflet-popup-close-button") == 1)
+    close = demo_driver.execute_script(
+        "return document.querySelector('.leaflet-popup-close-button').getAttribute('aria-label')")
+    assert close == "Cerrar ventana emergente"
+
+
 def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
     pairs = []
     for i, a in enumerate(boxes):
@@ -302,6 +342,22 @@ def test_no_control_covers_another_at_desktop_and_phone_sizes(demo, demo_driver,
               and "favicon.ico" not in e["message"]
               and (e["source"] != "network" or "127.0.0.1" in e["message"].split(" ")[0])]
     assert errors == []
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_no_control_covers_another_in_the_spanish_map(demo_es, demo_driver, viewport):
+    width, height, mobile = VIEWPORTS[viewport]  # Spanish labels run longer than English
+    _open(demo_driver, demo_es, width, height, mobile)
+    _wait(demo_driver, lambda d: _count(d, "path.am-priority") > 0)
+    boxes = demo_driver.execute_script(BOXES)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / f"a11y_equity_map_es_{viewport}.png"
+    assert demo_driver.save_screenshot(str(shot))
+    print(f"screenshot: {shot}")
+    assert {"am-title", "am-legend", "leaflet-control-layers"} <= {b["name"] for b in boxes}
+    assert [b["name"] for b in boxes if b["left"] < -0.5 or b["top"] < -0.5
+            or b["right"] > width + 0.5 or b["bottom"] > height + 0.5] == []
+    assert _overlaps(boxes) == []
 
 
 def test_the_map_as_tables_lists_every_area_value_and_site(demo, demo_driver):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
+import string
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -86,6 +88,44 @@ def _translations(code: str) -> NullTranslations:
     return merged if merged is not None else NullTranslations()
 
 
+#: The PO file of texts the readers record (source names, vintages, licences), matched whole.
+RECORDED = "recorded.po"
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_ENGLISH_DATE = re.compile(rf"({'|'.join(_MONTHS)}) (\d{{1,2}}), (\d{{4}})")
+_ENGLISH_MONTH = re.compile(rf"({'|'.join(_MONTHS)}) (\d{{4}})")
+_ISO_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})")
+#: The ``recorded.po`` entry that words an ISO date range (matched by :data:`_ISO_RANGE` only).
+_RANGE_ID = "{start_date} to {end_date}"
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """Return a regex matching the texts a ``{name}`` template makes (a placeholder: any text)."""
+    parts, seen = [], 0
+    for literal, name, _spec, _conv in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name is not None:
+            seen += 1
+            parts.append(f"(?P<{name}__{seen}>.+?)")
+    return re.compile("".join(parts), re.DOTALL)
+
+
+@cache
+def _recorded_templates(code: str) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    folder = _LOCALE_DIR / code / "LC_MESSAGES"
+    item = folder / RECORDED
+    if not item.is_file():
+        return ()
+    with item.open("rb") as handle:
+        catalogue = read_po(handle, locale=LANGUAGES[code]["locale"])
+    found = [(_pattern(str(m.id)), str(m.id), str(m.string)) for m in catalogue
+             if m.id and isinstance(m.id, str) and "{" in m.id and m.string
+             and m.id != _RANGE_ID]
+    # the longest literal text first, so "{a}, via the {b}" wins over "{a}, {b}"
+    found.sort(key=lambda t: -len(re.sub(r"\{[^}]*\}", "", t[1])))
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Messages:
     """The translator for one language: call it with a message id and its placeholders.
@@ -120,6 +160,49 @@ class Messages:
         """Return ``message`` in this language, with ``{name}`` placeholders filled."""
         text = _translations(self.language).gettext(message) if self.language != "en" else message
         return text.format(**values) if values else text
+
+    def recorded(self, text: object) -> str:
+        """Return a text a reader recorded in English (a source, vintage, licence) in this language.
+
+        Whole texts and ``{name}`` templates of the ``recorded.po`` catalogue are matched, parts
+        are translated in turn, English dates are written in the locale's form, and ``; ``
+        lists are translated item by item. A text no entry matches is returned as it is (a
+        name from the user's data).
+
+        Examples
+        --------
+        >>> messages("es").recorded("as of June 30, 2025")
+        'al 30 de junio de 2025'
+        >>> messages("en").recorded("as of June 30, 2025")
+        'as of June 30, 2025'
+        """
+        value = str(text)
+        if self.language == "en" or not value.strip():
+            return value
+        translated = _translations(self.language).gettext(value)
+        if translated != value:
+            return translated
+        found = _ENGLISH_DATE.fullmatch(value)
+        if found:
+            month = _MONTHS.index(found.group(1)) + 1
+            return self.date(dt.date(int(found.group(3)), month, int(found.group(2))))
+        found = _ISO_RANGE.fullmatch(value)
+        if found:
+            return _translations(self.language).gettext(_RANGE_ID).format(
+                start_date=self.date(found.group(1)), end_date=self.date(found.group(2)))
+        found = _ENGLISH_MONTH.fullmatch(value)
+        if found:
+            day = dt.date(int(found.group(2)), _MONTHS.index(found.group(1)) + 1, 1)
+            return format_date(day, format="LLLL 'de' y", locale=self.locale)
+        for pattern, _template, target in _recorded_templates(self.language):
+            match = pattern.fullmatch(value)
+            if match:
+                values = {key.rsplit("__", 1)[0]: self.recorded(part)
+                          for key, part in match.groupdict().items()}
+                return target.format(**values)
+        if "; " in value:
+            return "; ".join(self.recorded(part) for part in value.split("; "))
+        return value
 
     def plural(self, singular: str, plural: str, count: int, /, **values: Any) -> str:
         """Return the singular or plural form for ``count`` (``{count}`` is filled too)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
+from assetmap._i18n import messages
 from assetmap._report import get_report
 from assetmap.bdc._common import recorded_rules
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
@@ -80,25 +81,49 @@ def survey_cells(survey: pd.DataFrame, *, min_responses: int) -> pd.DataFrame:
     })
 
 
-def summaries(out: pd.DataFrame, rules: RuleSet) -> list[str]:
-    """Return one line per area saying which counts stand behind its flag."""
+def summaries(out: pd.DataFrame, rules: RuleSet, *, language: object = "en") -> list[str]:
+    """Return one line per area saying which counts stand behind its flag.
+
+    The outputs call it again in the reader's language (the counts are columns of ``out``).
+    """
+    _ = messages(language)
     below, at = mbps(rules.underserved), mbps(rules.served)
     parts = []
-    tests = out["tests"].round().astype(int).astype(str)
-    devices = out["devices"].round().astype(int).astype(str)
-    slow = out["tests_below_25_3"].round().fillna(-1).astype(int).astype(str)
-    fast = out["tests_at_100_20"].round().fillna(-1).astype(int).astype(str)
-    na = out["survey_not_available"].fillna(-1).astype(int).astype(str)
-    resp = out["survey_responses"].fillna(-1).astype(int).astype(str)
+    tests = out["tests"].round().astype(int)
+    devices = out["devices"].round().astype(int)
+    slow = out["tests_below_25_3"].round().fillna(-1).astype(int)
+    fast = out["tests_at_100_20"].round().fillna(-1).astype(int)
+    na = out["survey_not_available"].fillna(-1).astype(int)
+    resp = out["survey_responses"].fillna(-1).astype(int)
     for i in range(len(out)):
         text = []
         if out["tests"].iat[i] > 0:
             if out["too_few_tests"].iat[i]:
-                text.append(f"{tests.iat[i]} tests from {devices.iat[i]} devices: too few")
+                text.append(_("{tests} tests from {devices} devices: too few",
+                              tests=_.number(tests.iat[i]), devices=_.number(devices.iat[i])))
             else:
-                text.append(f"{slow.iat[i]} of {tests.iat[i]} tests ({devices.iat[i]} devices) "
-                            f"below {below}, {fast.iat[i]} at {at}")
+                text.append(_("{slow} of {tests} tests ({devices} devices) below {below}, "
+                              "{fast} at {at}", slow=_.number(slow.iat[i]),
+                              tests=_.number(tests.iat[i]), devices=_.number(devices.iat[i]),
+                              below=below, fast=_.number(fast.iat[i]), at=at))
         if out["survey_usable"].iat[i]:
-            text.append(f"{na.iat[i]} of {resp.iat[i]} survey responses: not available")
+            text.append(_("{count} of {responses} survey responses: not available",
+                          count=_.number(na.iat[i]), responses=_.number(resp.iat[i])))
         parts.append("; ".join(text))
     return parts
+
+
+#: The count columns :func:`summaries` writes its line from.
+SUMMARY_COLUMNS = ("tests", "devices", "tests_below_25_3", "tests_at_100_20",
+                   "survey_not_available", "survey_responses", "too_few_tests", "survey_usable")
+
+
+def evidence_texts(frame: pd.DataFrame, rules: RuleSet, *, language: object = "en") -> list[str]:
+    """Return each row's evidence line in ``language``, from its counts when it has them.
+
+    A frame without the count columns keeps its ``evidence_summary`` text as written.
+    """
+    if len(frame) and all(c in frame.columns for c in SUMMARY_COLUMNS):
+        return summaries(frame, rules, language=language)
+    column = frame.get("evidence_summary", pd.Series("", index=frame.index))
+    return [str(v) if isinstance(v, str) else "" for v in column]

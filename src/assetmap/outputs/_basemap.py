@@ -16,7 +16,8 @@ from branca.element import Figure
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from assetmap.outputs._layers import HtmlControl
+from assetmap._i18n import messages
+from assetmap.outputs._layers import HtmlControl, to_js
 from assetmap.outputs._render import LiteralRender
 
 if TYPE_CHECKING:
@@ -73,8 +74,10 @@ def resolve_tiles(tiles: Any) -> tuple[str | None, str | None]:
     return str(tiles), None
 
 
-def new_map(folium: Any, gdf: gpd.GeoDataFrame, tiles: Any, **kwargs: Any) -> folium.Map:
+def new_map(folium: Any, gdf: gpd.GeoDataFrame, tiles: Any, *, language: str = "en",
+            **kwargs: Any) -> folium.Map:
     """Return a new map fitted to the frame's bounds, with the tiles and a scale bar."""
+    _ = messages(language)
     url, attr = resolve_tiles(tiles)
     minx, miny, maxx, maxy = gdf.total_bounds
     m = folium.Map(
@@ -82,7 +85,7 @@ def new_map(folium: Any, gdf: gpd.GeoDataFrame, tiles: Any, **kwargs: Any) -> fo
     )
     if url:  # named as asked ("OpenStreetMap"), not by its URL, in the layer control
         name = tiles if isinstance(tiles, str) else getattr(tiles, "name", url)
-        folium.TileLayer(url, attr=attr or "Map tiles", name=name).add_to(m)
+        folium.TileLayer(url, attr=attr or _("Map tiles"), name=name).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 
@@ -92,15 +95,17 @@ def has_child(m: Any, kind: type) -> bool:
     return any(isinstance(child, kind) for child in m._children.values())
 
 
-def with_licences(html: str, sources: list[dict[str, Any]]) -> str:
+def with_licences(html: str, sources: list[dict[str, Any]], *, language: str = "en") -> str:
     """Append each source's required attribution text (e.g. Ookla's CC BY-NC-SA 4.0 notice)."""
     from html import escape
 
+    _ = messages(language)
     notices = []
     for source in sources:
         text = source.get("attribution")
         if not text and str(source.get("license", "")).startswith("CC BY"):
-            text = f"{source.get('name', 'data')}: licence {source['license']}"
+            text = _("{source}: licence {licence}", source=source.get("name") or _("data"),
+                     licence=source["license"])
         if text and escape(str(text)) not in notices:
             notices.append(escape(str(text)))
     if not notices:
@@ -155,8 +160,25 @@ _CSS = """
 
 
 _FRAME_JS = """
-window.amFrame = window.amFrame || function (map, layers) {
+window.amFrame = window.amFrame || function (map, layers, words) {
   var box = map.getContainer(), narrow = null;
+  function name(el, label) {  // Leaflet's own buttons, named in the page's language
+    if (el) { el.title = label; el.setAttribute("aria-label", label); }
+  }
+  function leafletWords() {
+    if (map.zoomControl) {
+      name(map.zoomControl._zoomInButton, words.zoomIn);
+      name(map.zoomControl._zoomOutButton, words.zoomOut);
+    }
+    name(box.querySelector(".leaflet-control-layers-toggle"), words.layers);
+    var home = box.querySelector(".leaflet-control-attribution a[href*='leafletjs']");
+    if (home) { home.title = words.leaflet; }
+  }
+  map.on("popupopen", function (e) {
+    var close = e.popup.getElement() && e.popup.getElement().querySelector(
+      ".leaflet-popup-close-button");
+    if (close) { close.setAttribute("aria-label", words.closePopup); }
+  });
   function rects(sel) {
     var out = [];
     box.querySelectorAll(sel).forEach(function (el) {
@@ -184,7 +206,8 @@ window.amFrame = window.amFrame || function (map, layers) {
       layers.options.collapsed = small;
       layers.addTo(map);
     }
-    region(box.querySelector(".leaflet-control-layers-list"), "Map layers");
+    region(box.querySelector(".leaflet-control-layers-list"), words.mapLayers);
+    leafletWords();
     var corners = box.querySelectorAll(".leaflet-top");
     corners.forEach(function (c) { c.style.top = ""; });
     var title = box.querySelector(".am-title");
@@ -273,15 +296,21 @@ class PageFrame(LiteralRender, JSCSSMixin):
     _template = Template(
         "{% macro header(this, kwargs) %}" + _CSS + "{% endmacro %}"
         "{% macro script(this, kwargs) %}" + _FRAME_JS + "amFrame({{ this._parent.get_name() }}, "
-        "{{ this.layers or 'null' }});{% endmacro %}"
+        "{{ this.layers or 'null' }}, {{ this.words }});{% endmacro %}"
     )
 
-    def __init__(self, title: str, *, layers: str | None = None, lang: str = "en") -> None:
+    def __init__(self, title: str, *, layers: str | None = None, language: str = "en") -> None:
         super().__init__()
+        _ = messages(language)
         self._name = "PageFrame"
         self.title = title
         self.layers = layers
-        self.lang = lang
+        self.lang = _.html_lang
+        self.words = to_js({  # Leaflet's defaults in English
+            "zoomIn": _("Zoom in"), "zoomOut": _("Zoom out"), "layers": _("Layers"),
+            "closePopup": _("Close popup"), "mapLayers": _("Map layers"),
+            "leaflet": _("A JavaScript library for interactive maps"),
+        })
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # None, as LiteralRender
         figure = self.get_root()

@@ -302,7 +302,7 @@ var {{ this.get_name() }}_layers = [L.geoJson({{ this.data }}, {className: "am-m
   {attribution: ""}));{% endif %}
 var {{ this.get_name() }} = new L.Control.MiniMap(L.layerGroup({{ this.get_name() }}_layers), {
   position: "bottomright", width: 150, height: 150, toggleDisplay: true, zoomLevelOffset: -5,
-  minimized: false}).addTo({{ this._parent.get_name() }});
+  minimized: false, strings: {{ this.strings }}}).addTo({{ this._parent.get_name() }});
 {% endmacro %}"""
     )
     default_js = [  # noqa: RUF012 - folium reads these class attributes
@@ -318,11 +318,14 @@ var {{ this.get_name() }} = new L.Control.MiniMap(L.layerGroup({{ this.get_name(
         )
     ]
 
-    def __init__(self, data: dict[str, Any], *, tiles: str | None = None) -> None:
+    def __init__(self, data: dict[str, Any], *, tiles: str | None = None,
+                 strings: dict[str, str] | None = None) -> None:
         super().__init__()
         self._name = "OutlineMiniMap"
         self.data = to_js(data)
         self.tiles = tiles
+        # the toggle's title: hideText / showText (Leaflet-MiniMap's own words by default)
+        self.strings = to_js(strings or {"hideText": "Hide MiniMap", "showText": "Show MiniMap"})
 
 
 class HtmlControl(LiteralRender, JSCSSMixin):

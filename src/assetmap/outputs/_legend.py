@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from assetmap.outputs._classes import NO_DATA_COLOR, Classes
+from assetmap._i18n import N_, messages
+from assetmap.outputs._classes import NO_DATA_COLOR, Classes, ColumnInfo
 
 __all__ = [
     "INTERVENTION_LABELS",
     "SITE_TYPES",
     "LegendSection",
     "attribution_html",
+    "column_title",
     "icon_svg",
     "legend_html",
     "title_html",
@@ -21,31 +23,31 @@ __all__ = [
 
 #: Recommended interventions (``recommend_interventions`` codes) as the map and report name them.
 INTERVENTION_LABELS = {
-    "fiber_extension": "Fiber extension partnership",
-    "wireless_or_satellite": "Fixed wireless or satellite pilot",
-    "affordability_adoption": "Affordability and adoption: enrollment, devices, navigators",
-    "new_site": "New learning center or Wi-Fi site",
-    "infrastructure": "Infrastructure first (DDI)",
-    "adoption": "Adoption first (DDI)",
-    "monitor": "Monitor (no action flagged)",
+    "fiber_extension": N_("Fiber extension partnership"),
+    "wireless_or_satellite": N_("Fixed wireless or satellite pilot"),
+    "affordability_adoption": N_("Affordability and adoption: enrollment, devices, navigators"),
+    "new_site": N_("New learning center or Wi-Fi site"),
+    "infrastructure": N_("Infrastructure first (DDI)"),
+    "adoption": N_("Adoption first (DDI)"),
+    "monitor": N_("Monitor (no action flagged)"),
 }
 
 # site_type -> (colour, glyph, label); colours from ColorBrewer Dark2/Set1, told apart by the
 # glyph too (the shape carries the meaning, not only the hue)
 SITE_TYPES: dict[str, tuple[str, str, str]] = {
-    "library": ("#1b9e77", "L", "Library"),
-    "school": ("#7570b3", "S", "School (partner site)"),
-    "place_of_worship": ("#a6761d", "W", "Place of worship"),
-    "community_center": ("#d95f02", "C", "Community center"),
-    "health_center": ("#e7298a", "H", "Health center"),
-    "business": ("#666666", "B", "Business"),
-    "public_housing": ("#66a61e", "P", "Public housing"),
-    "hotspot": ("#e6ab02", "h", "Hotspot"),
-    "wifi_bus_stop": ("#377eb8", "b", "Wi-Fi bus stop"),
-    "other": ("#999999", "?", "Other"),
+    "library": ("#1b9e77", "L", N_("Library")),
+    "school": ("#7570b3", "S", N_("School (partner site)")),
+    "place_of_worship": ("#a6761d", "W", N_("Place of worship")),
+    "community_center": ("#d95f02", "C", N_("Community center")),
+    "health_center": ("#e7298a", "H", N_("Health center")),
+    "business": ("#666666", "B", N_("Business")),
+    "public_housing": ("#66a61e", "P", N_("Public housing")),
+    "hotspot": ("#e6ab02", "h", N_("Hotspot")),
+    "wifi_bus_stop": ("#377eb8", "b", N_("Wi-Fi bus stop")),
+    "other": ("#999999", "?", N_("Other")),
     # not partner site types: the district's campuses and the plan's proposed sites
-    "campus": ("#253494", "\u2302", "School campus"),
-    "plan": ("#b30000", "\u2605", "Proposed site (plan)"),
+    "campus": ("#253494", "\u2302", N_("School campus")),
+    "plan": ("#b30000", "\u2605", N_("Proposed site (plan)")),
 }
 
 
@@ -89,7 +91,23 @@ def _swatch(color: str) -> str:
     return f'<i style="background:{escape(color)}"></i>'
 
 
-def legend_html(sections: Iterable[LegendSection]) -> str:
+def column_title(info: ColumnInfo, *, language: str = "en") -> str:
+    """Return a column's label with its unit, in ``language`` (``"Need (index 0-100, ...)"``).
+
+    Examples
+    --------
+    >>> from assetmap.outputs._classes import column_info
+    >>> column_title(column_info("fiber_share"), language="es")
+    'Presencia de fibra óptica (ubicaciones con fibra óptica) (%)'
+    """
+    _ = messages(language)
+    unit = info.unit_text
+    if not unit:
+        return _(info.label)
+    return _("{label} ({unit})", label=_(info.label), unit=_(unit))
+
+
+def legend_html(sections: Iterable[LegendSection], *, language: str = "en") -> str:
     """Return the legend's HTML: one block per section, hidden while its layer is off.
 
     Examples
@@ -100,6 +118,8 @@ def legend_html(sections: Iterable[LegendSection]) -> str:
     >>> "Priority" in html and "10 - 50" in html
     True
     """
+    _ = messages(language)
+    no_data = escape(_("no data"))
     parts: list[str] = []
     for section in sections:
         style = "" if section.show else ' style="display:none"'
@@ -110,15 +130,15 @@ def legend_html(sections: Iterable[LegendSection]) -> str:
             for color, label, count in zip(
                 classes.colors, classes.labels, classes.counts, strict=True
             ):
-                plural = "s" if count != 1 else ""
+                tracts = _.plural("({count} tract)", "({count} tracts)", count)
                 rows.append(
                     f'<div class="am-row">{_swatch(color)}{escape(label)} '
-                    f'<span class="am-note">({count} tract{plural})</span></div>'
+                    f'<span class="am-note">{escape(tracts)}</span></div>'
                 )
             missing = int((classes.idx < 0).sum())
             if missing:
                 rows.append(
-                    f'<div class="am-row">{_swatch(NO_DATA_COLOR)}no data '
+                    f'<div class="am-row">{_swatch(NO_DATA_COLOR)}{no_data} '
                     f'<span class="am-note">({missing})</span></div>'
                 )
         for color, label in section.extra_swatches:
@@ -153,7 +173,8 @@ FOLD_SOURCES_OVER = 3
 
 
 def attribution_html(
-    sources: Sequence[Mapping[str, Any]], *, illustrative: Sequence[str] = ()
+    sources: Sequence[Mapping[str, Any]], *, illustrative: Sequence[str] = (),
+    language: str = "en",
 ) -> str:
     """Return the attribution text: every source with its vintage, and the illustrative layers.
 
@@ -166,9 +187,10 @@ def attribution_html(
     >>> attribution_html([{"name": "ACS", "vintage": "2019-2023"}], illustrative=["sites"])
     'Data: ACS (2019-2023) | <b>Illustrative (synthetic) data: sites</b>'
     """
+    _ = messages(language)
     items: list[str] = []
     for source in sources:
-        name = escape(str(source.get("name", "unnamed source")))
+        name = escape(str(source.get("name") or _("unnamed source")))
         vintage = source.get("vintage")
         text = f"{name} ({escape(str(vintage))})" if vintage else name
         url = str(source.get("url") or "")
@@ -176,11 +198,13 @@ def attribution_html(
             text = f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener">{text}</a>'
         items.append(text)
     if len(items) > FOLD_SOURCES_OVER:
-        html = (f'<details class="am-sources"><summary>Data: {len(items)} sources and '
-                f"vintages</summary>{'<br>'.join(items)}</details>")
+        summary = _("Data: {count} sources and vintages", count=_.number(len(items)))
+        html = (f'<details class="am-sources"><summary>{escape(summary)}</summary>'
+                f"{'<br>'.join(items)}</details>")
     else:
-        html = "Data: " + "; ".join(items) if items else ""
+        html = _("Data: {sources}", sources="; ".join(items)) if items else ""
     if illustrative:
-        flag = f"<b>Illustrative (synthetic) data: {escape(', '.join(illustrative))}</b>"
+        flag = escape(_("Illustrative (synthetic) data: {layers}", layers=", ".join(illustrative)))
+        flag = f"<b>{flag}</b>"
         html = f"{html} | {flag}" if html else flag
     return html

@@ -16,11 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from assetmap._i18n import N_, Messages, messages
 from assetmap._report import get_report
 from assetmap.outputs._classes import format_value
 from assetmap.outputs._geometry import feature_collection
 from assetmap.outputs._layers import GeoJsonData, ThemeLayer
 from assetmap.outputs._legend import INTERVENTION_LABELS, LegendSection
+from assetmap.outputs._points import claims_text
 from assetmap.outputs._rules_text import mbps, rules_of, rules_title
 from assetmap.outputs._sections import funding_lines
 
@@ -77,10 +79,6 @@ class TractLayer:
                                       notes=self.notes, extra_swatches=self.swatches))
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _aligned(gdf: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame``'s rows in the order of ``gdf``'s tracts (by GEOID; missing -> NaN)."""
     table = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
@@ -89,7 +87,8 @@ def _aligned(gdf: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _categories(codes: pd.Series, order: list[str], labels: dict[str, str],
-                colors: dict[str, str]) -> tuple[np.ndarray, list[str], list[tuple[str, str]]]:
+                colors: dict[str, str], _: Messages,
+                ) -> tuple[np.ndarray, list[str], list[tuple[str, str]]]:
     """Return (class index per row, colours, legend swatches with counts) of present codes."""
     present = [c for c in order if (codes == c).any()]
     present += sorted({str(c) for c in codes.dropna()} - set(present))
@@ -98,16 +97,15 @@ def _categories(codes: pd.Series, order: list[str], labels: dict[str, str],
     idx = np.full(len(codes), -1, dtype=int)
     for i, code in enumerate(present):
         idx[(codes == code).fillna(False).to_numpy(dtype=bool)] = i
-    swatches = [
-        (palette[i], (f"{labels.get(c, c.replace('_', ' ').capitalize())} "
-                     f"({_plural(int((idx == i).sum()), 'tract')})"))
-        for i, c in enumerate(present)
-    ]
+    names = [_(labels[c]) if c in labels else c.replace("_", " ").capitalize() for c in present]
+    swatches = [(palette[i], name + " " + _.plural("({count} tract)", "({count} tracts)",
+                                                   int((idx == i).sum())))
+                for i, name in enumerate(names)]
     return idx, palette, swatches
 
 
-def intervention_layer(gdf: pd.DataFrame, props: pd.DataFrame,
-                       *, column: str = "intervention") -> TractLayer | None:
+def intervention_layer(gdf: pd.DataFrame, props: pd.DataFrame, *, column: str = "intervention",
+                       language: str = "en") -> TractLayer | None:
     """Add the recommended intervention to ``props``; return its layer (None without it).
 
     Examples
@@ -122,41 +120,45 @@ def intervention_layer(gdf: pd.DataFrame, props: pd.DataFrame,
     """
     if column not in gdf:
         return None
+    _ = messages(language)
     codes = gdf[column].astype("string")
     idx, colors, swatches = _categories(codes, list(INTERVENTION_LABELS), INTERVENTION_LABELS,
-                                        INTERVENTION_COLORS)
+                                        INTERVENTION_COLORS, _)
     props["ic"] = idx
-    props["iv"] = codes.map(lambda c: INTERVENTION_LABELS.get(c, c.replace("_", " "))
+    props["iv"] = codes.map(lambda c: (_(INTERVENTION_LABELS[c]) if c in INTERVENTION_LABELS
+                                       else c.replace("_", " "))
                             if isinstance(c, str) else None).to_numpy(dtype=object)
     reason = gdf.get("intervention_reason")
     props["ir"] = (reason.astype("string").to_numpy(dtype=object) if reason is not None
                    else None)
     return TractLayer(
-        name="Recommended intervention", key="ic", value_key="iv", label="Intervention",
-        colors=colors, fields=[["g", "GEOID", ""], ["iv", "Intervention", ""],
-                               ["ir", "Why", ""]],
-        css_class="am-tract am-intervention", legend_title="Recommended intervention",
-        swatches=swatches, notes=["Rules and thresholds: docs/planning.md",
-                                  *funding_lines(gdf, [str(c) for c in codes.dropna().unique()])],
+        name=_("Recommended intervention"), key="ic", value_key="iv", label=_("Intervention"),
+        colors=colors, fields=[["g", "GEOID", ""], ["iv", _("Intervention"), ""],
+                               ["ir", _("Why"), ""]],
+        css_class="am-tract am-intervention", legend_title=_("Recommended intervention"),
+        swatches=swatches, notes=[_("Rules and thresholds: {page}", page="docs/planning.md"),
+                                  *funding_lines(gdf, [str(c) for c in codes.dropna().unique()],
+                                                language=language)],
     )
 
 
 EVIDENCE_LABELS = {
-    "served_contradicted": "Claimed served; tests slow or families report no service",
-    "unserved_contradicted": "Claimed unserved; tests show fast service",
-    "agrees": "Evidence does not contradict the claims",
-    "insufficient": "Not enough evidence (too few tests, no published survey cell)",
+    "served_contradicted": N_("Claimed served; tests slow or families report no service"),
+    "unserved_contradicted": N_("Claimed unserved; tests show fast service"),
+    "agrees": N_("Evidence does not contradict the claims"),
+    "insufficient": N_("Not enough evidence (too few tests, no published survey cell)"),
 }
 EVIDENCE_COLORS = {"served_contradicted": "#D55E00", "unserved_contradicted": "#0072B2",
                    "agrees": _QUIET, "insufficient": _SUPPRESSED}
 
 
-def _count_text(values: pd.Series) -> pd.Series:
-    return pd.Series([format_value(v, "count") for v in values], index=values.index)
+def _count_text(values: pd.Series, language: str = "en") -> pd.Series:
+    return pd.Series([format_value(v, "count", language=language) for v in values],
+                     index=values.index)
 
 
 def evidence_layer(gdf: pd.DataFrame, props: pd.DataFrame, evidence: pd.DataFrame,
-                   *, suppressed_text: str) -> TractLayer:
+                   *, suppressed_text: str, language: str = "en") -> TractLayer:
     """Add claims-vs-evidence properties to ``props``; return the layer.
 
     A tract whose survey cell is suppressed says so in the popup (its counts are not shown).
@@ -173,6 +175,7 @@ def evidence_layer(gdf: pd.DataFrame, props: pd.DataFrame, evidence: pd.DataFram
     >>> props[["ev", "es", "e5"]].iloc[0].tolist()
     ['Claimed served; tests slow or families report no service', '55', 'suppressed']
     """
+    _ = messages(language)
     ev = _aligned(gdf, evidence)
     served = ev["flag_claimed_served_contradicted"].astype("boolean").fillna(False)
     unserved = ev["flag_claimed_unserved_contradicted"].astype("boolean").fillna(False)
@@ -184,26 +187,33 @@ def evidence_layer(gdf: pd.DataFrame, props: pd.DataFrame, evidence: pd.DataFram
     codes = pd.Series(code, index=ev.index, dtype="string").where(
         ev["flag_claimed_served_contradicted"].notna().to_numpy())
     idx, colors, swatches = _categories(codes, list(EVIDENCE_LABELS), EVIDENCE_LABELS,
-                                        EVIDENCE_COLORS)
+                                        EVIDENCE_COLORS, _)
     props["ec"] = idx
-    props["ev"] = codes.map(EVIDENCE_LABELS).to_numpy(dtype=object)
+    props["ev"] = codes.map(lambda c: _(EVIDENCE_LABELS[c]), na_action="ignore").to_numpy(
+        dtype=object)
     nothing = pd.Series(np.nan, index=ev.index)
-    props["es"] = [format_value(v, "index") for v in ev.get("evidence_strength", nothing)]
-    props["e1"] = [format_value(v, "share") for v in ev.get("served_share", nothing)]
+
+    def value(v: Any, unit: str) -> str:
+        return format_value(v, unit, language=language)
+
+    props["es"] = [value(v, "index") for v in ev.get("evidence_strength", nothing)]
+    props["e1"] = [value(v, "share") for v in ev.get("served_share", nothing)]
     tests = ev.get("tests", pd.Series(np.nan, index=ev.index))
     devices = ev.get("devices", pd.Series(np.nan, index=ev.index))
-    props["e2"] = [f"{format_value(t, 'count')} tests, {format_value(d, 'count')} devices"
-                   + (" (too few to judge)" if f else "")
+    props["e2"] = [_("{tests} tests, {devices} devices", tests=value(t, "count"),
+                     devices=value(d, "count")) + (" " + _("(too few to judge)") if f else "")
                    for t, d, f in zip(tests, devices, few, strict=True)]
     slow = ev.get("tests_below_25_3", pd.Series(np.nan, index=ev.index))
-    props["e3"] = [None if pd.isna(s) else f"{format_value(s, 'count')} of "
-                   f"{format_value(t, 'count')}" for s, t in zip(slow, tests, strict=True)]
+    props["e3"] = [None if pd.isna(s) else _("{count} of {total}", count=value(s, "count"),
+                                             total=value(t, "count"))
+                   for s, t in zip(slow, tests, strict=True)]
     down, up = ev.get("down_mbps"), ev.get("up_mbps")
     props["e4"] = (None if down is None or up is None else [
         None if pd.isna(d) else f"{d:.0f} / {u:.0f} Mbps" for d, u in zip(down, up, strict=True)])
     responses = ev.get("survey_responses", pd.Series(np.nan, index=ev.index))
     reports = ev.get("survey_not_available", pd.Series(np.nan, index=ev.index))
-    survey = pd.Series([None if pd.isna(n) else f"{n:.0f} of {r:.0f} responses"
+    survey = pd.Series([None if pd.isna(n) else _("{count} of {total} responses",
+                                                  count=_.number(n), total=_.number(r))
                         for n, r in zip(reports, responses, strict=True)],
                        index=ev.index, dtype=object)
     if "suppressed" in gdf:
@@ -216,47 +226,53 @@ def evidence_layer(gdf: pd.DataFrame, props: pd.DataFrame, evidence: pd.DataFram
     flagged = int(served.sum() + unserved.sum())
     rules = rules_of(evidence)
     return TractLayer(
-        name="Claims vs evidence", key="ec", value_key="ev", label="Evidence",
+        name=_("Claims vs evidence"), key="ec", value_key="ev", label=_("Evidence"),
         colors=colors,
-        fields=[["g", "GEOID", ""], ["ev", "Finding", ""],
-                ["es", "Evidence strength (0-100)", ""], ["e1", "BDC: locations served", ""],
-                ["e2", "Speed tests", ""], ["e3", f"Tests below {mbps(rules.underserved)}", ""],
-                ["e4", "Mean download / upload", ""],
-                ["e5", "Survey: service not available", ""], ["e6", "Evidence", ""]],
-        css_class="am-tract am-evidence", legend_title="Claims vs evidence",
+        fields=[["g", "GEOID", ""], ["ev", _("Finding"), ""],
+                ["es", _("Evidence strength (0-100)"), ""],
+                ["e1", _("BDC: locations served"), ""], ["e2", _("Speed tests"), ""],
+                ["e3", _("Tests below {speed}", speed=mbps(rules.underserved)), ""],
+                ["e4", _("Mean download / upload"), ""],
+                ["e5", _("Survey: service not available"), ""], ["e6", _("Evidence"), ""]],
+        css_class="am-tract am-evidence", legend_title=_("Claims vs evidence"),
         swatches=swatches,
-        notes=[f"{_plural(flagged, 'tract')} flagged; strength ranks them (not a probability)",
-               (f"Served: {mbps(rules.served)} Mbps; tests count as slow below "
-                f"{mbps(rules.underserved)} ({rules_title(rules)})"),
-               "How to file a challenge: docs/challenges.md"],
-        illustrative=_evidence_label(ev) if get_report(evidence).get("illustrative") else None,
+        notes=[_.plural("{count} tract flagged; strength ranks them (not a probability)",
+                        "{count} tracts flagged; strength ranks them (not a probability)",
+                        flagged),
+               _("Served: {served} Mbps; tests count as slow below {underserved} ({rules})",
+                 served=mbps(rules.served), underserved=mbps(rules.underserved),
+                 rules=rules_title(rules, language=language)),
+               _("How to file a challenge: {page}", page="docs/challenges.md")],
+        illustrative=(_evidence_label(ev, _) if get_report(evidence).get("illustrative")
+                      else None),
     )
 
 
-def _evidence_label(ev: pd.DataFrame) -> str:
+def _evidence_label(ev: pd.DataFrame, _: Messages) -> str:
     """Name the illustrative evidence layer and only the kinds of evidence it holds."""
     def held(column: str) -> bool:
         return column in ev and bool((pd.to_numeric(ev[column], errors="coerce") > 0).any())
 
-    kinds = [name for name, present in (("speed tests", held("tests")),
-                                        ("family survey", held("survey_responses"))) if present]
-    return "claims vs evidence" + (f" ({', '.join(kinds)})" if kinds else "")
+    kinds = [name for name, column in ((_("speed tests"), "tests"),
+                                       (_("family survey"), "survey_responses")) if held(column)]
+    return (_("claims vs evidence ({kinds})", kinds=", ".join(kinds)) if kinds
+            else _("claims vs evidence"))
 
 
 CHANGE_LABELS = {
-    "served_and_fiber": "Newly served locations and fiber gained",
-    "served": "Newly served locations",
-    "fiber": "Fiber gained",
-    "lost": "Lost service",
-    "providers": "Providers entering or leaving only",
-    "none": "No change",
+    "served_and_fiber": N_("Newly served locations and fiber gained"),
+    "served": N_("Newly served locations"),
+    "fiber": N_("Fiber gained"),
+    "lost": N_("Lost service"),
+    "providers": N_("Providers entering or leaving only"),
+    "none": N_("No change"),
 }
 CHANGE_COLORS = {"served_and_fiber": "#0072B2", "served": "#009E73", "fiber": "#56B4E9",
                  "lost": "#D55E00", "providers": "#f5eebc", "none": _QUIET}
 
 
 def change_layer(gdf: pd.DataFrame, props: pd.DataFrame, change: pd.DataFrame,
-                 *, since: str) -> TractLayer:
+                 *, since: str, language: str = "en") -> TractLayer:
     """Add the change-between-releases properties to ``props``; return the layer.
 
     Examples
@@ -269,6 +285,7 @@ def change_layer(gdf: pd.DataFrame, props: pd.DataFrame, change: pd.DataFrame,
     >>> layer.name, props["hv"].tolist()
     ('Change since December 2024', ['Newly served locations', 'No change'])
     """
+    _ = messages(language)
     ch = _aligned(gdf, change)
 
     def col(name: str) -> pd.Series:
@@ -281,74 +298,71 @@ def change_layer(gdf: pd.DataFrame, props: pd.DataFrame, change: pd.DataFrame,
                      ["served_and_fiber", "served", "fiber", "lost", "providers"], "none")
     codes = pd.Series(code, index=ch.index, dtype="string")
     idx, colors, swatches = _categories(codes, list(CHANGE_LABELS), CHANGE_LABELS,
-                                        CHANGE_COLORS)
+                                        CHANGE_COLORS, _)
     props["hc"] = idx
-    props["hv"] = codes.map(CHANGE_LABELS).to_numpy(dtype=object)
+    props["hv"] = codes.map(lambda c: _(CHANGE_LABELS[c])).to_numpy(dtype=object)
     for key, name in (("h1", "newly_served"), ("h2", "lost_service"), ("h3", "fiber_gained"),
                       ("h4", "fiber_lost")):
-        props[key] = _count_text(col(name)).to_numpy(dtype=object)
+        props[key] = _count_text(col(name), language).to_numpy(dtype=object)
     for key, name in (("h5", "providers_entering_names"), ("h6", "providers_leaving_names")):
         values = ch.get(name)
         props[key] = None if values is None else values.astype("string").replace(
             "", pd.NA).to_numpy(dtype=object)
     if {"served_share_old", "served_share_new"} <= set(ch.columns):
         props["h7"] = [None if pd.isna(a) or pd.isna(b) else
-                       f"{format_value(a, 'share')} \u2192 {format_value(b, 'share')}"
+                       f"{format_value(a, 'share', language=language)} \u2192 "
+                       f"{format_value(b, 'share', language=language)}"
                        for a, b in zip(ch["served_share_old"], ch["served_share_new"],
                                        strict=True)]
     report = get_report(change)
     rules = rules_of(change)
     served = mbps(rules.served)
     return TractLayer(
-        name=f"Change since {since}", key="hc", value_key="hv", label="Change",
-        colors=colors,
-        fields=[["g", "GEOID", ""], ["hv", "Change", ""], ["h1", "Newly served locations", ""],
-                ["h2", "Locations that lost service", ""],
-                ["h3", "Locations that gained fiber", ""],
-                ["h4", "Locations that lost fiber", ""], ["h5", "Providers entering", ""],
-                ["h6", "Providers leaving", ""], ["h7", f"Served at {served}", ""]],
-        css_class="am-tract am-change", legend_title=f"Change since {since}",
+        name=_("Change since {release}", release=since), key="hc", value_key="hv",
+        label=_("Change"), colors=colors,
+        fields=[["g", "GEOID", ""], ["hv", _("Change"), ""],
+                ["h1", _("Newly served locations"), ""],
+                ["h2", _("Locations that lost service"), ""],
+                ["h3", _("Locations that gained fiber"), ""],
+                ["h4", _("Locations that lost fiber"), ""], ["h5", _("Providers entering"), ""],
+                ["h6", _("Providers leaving"), ""],
+                ["h7", _("Served at {speed}", speed=served), ""]],
+        css_class="am-tract am-change", legend_title=_("Change since {release}", release=since),
         swatches=swatches,
-        notes=[f"Served: {served} Mbps, reliable technology ({rules_title(rules)})"],
-        illustrative=(f"change since the previous BDC release ({since})"
+        notes=[_("Served: {served} Mbps, reliable technology ({rules})", served=served,
+                 rules=rules_title(rules, language=language))],
+        illustrative=(_("change since the previous BDC release ({release})", release=since)
                       if report.get("illustrative") else None),
     )
 
 
 #: Evidence-strength classes of the challenge layer: upper bounds, labels, colours.
 STRENGTH_CLASSES = [25.0, 50.0]
-STRENGTH_LABELS = ["weaker evidence (strength under 25)", "moderate (25 to under 50)",
-                   "stronger evidence (50 or more)"]
+STRENGTH_LABELS = [N_("weaker evidence (strength under 25)"), N_("moderate (25 to under 50)"),
+                   N_("stronger evidence (50 or more)")]
 STRENGTH_COLORS = ["#F0E442", "#E69F00", "#D55E00"]
 
 
-def _claims_text(table: pd.DataFrame) -> pd.Series:
-    """One line per area: each provider's technology and claimed speeds."""
-    line = (table["brand_name"].astype(str) + ": " + table["technology_name"].astype(str)
-            + " " + table["claimed_down_mbps"].astype(int).astype(str) + "/"
-            + table["claimed_up_mbps"].astype(int).astype(str) + " Mbps ("
-            + table["locations_claimed"].astype(int).astype(str) + " locations)")
-    return line.groupby(table["area_id"], sort=False).agg("; ".join)
-
-
 def add_challenge_layer(m: Any, challenges: pd.DataFrame, sections: list[LegendSection],
-                        *, precision: int = 5) -> list[str]:
+                        *, precision: int = 5, language: str = "en") -> list[str]:
     """Add the challenge candidates (one polygon per area); return illustrative layer names."""
     if challenges is None or not len(challenges):
         return []
+    _ = messages(language)
     first = challenges.drop_duplicates("area_id").reset_index(drop=True)
-    claims = _claims_text(pd.DataFrame(challenges)).reindex(first["area_id"]).to_numpy()
+    claims = claims_text(pd.DataFrame(challenges), language=language).reindex(
+        first["area_id"]).to_numpy()
     strength = pd.to_numeric(first["evidence_strength"], errors="coerce")
     klass = np.searchsorted(STRENGTH_CLASSES, strength.fillna(0).to_numpy(), side="right")
     props = pd.DataFrame({
-        "n": "Challenge candidate #" + first["rank"].astype(int).astype(str),
+        "n": [_("Challenge candidate #{rank}", rank=int(r)) for r in first["rank"]],
         "c0": klass,
-        "f0": [format_value(v, "index") for v in strength],
-        "f1": first["area_type"].map({"h3": "H3 res-8 cell", "block": "Census block"}).fillna(
-            first["area_type"].astype(str)) + " " + first["area_id"].astype(str),
+        "f0": [format_value(v, "index", language=language) for v in strength],
+        "f1": first["area_type"].map({"h3": _("H3 res-8 cell"), "block": _("Census block")})
+        .fillna(first["area_type"].astype(str)) + " " + first["area_id"].astype(str),
         "f2": claims,
-        "f3": [format_value(v, "count") for v in first.get("locations_in_area", np.nan)
-               * np.ones(len(first))],
+        "f3": [format_value(v, "count", language=language)
+               for v in first.get("locations_in_area", np.nan) * np.ones(len(first))],
         "f4": first.get("evidence_summary", pd.Series(None, index=first.index)).astype(
             "string").to_numpy(dtype=object),
         "f5": first.get("evidence_area", pd.Series(None, index=first.index)).astype(
@@ -359,21 +373,23 @@ def add_challenge_layer(m: Any, challenges: pd.DataFrame, sections: list[LegendS
     m.add_child(data)
     rules = rules_of(challenges)
     layer = ThemeLayer(
-        data, name="Challenge candidates", key="c0", value_key="f0",
-        label="Evidence strength", colors=STRENGTH_COLORS, css_class="am-challenge",
-        fields=[["f1", "Area", ""], ["f0", "Evidence strength (0-100)", ""],
-                ["f2", f"BDC claims (served at {mbps(rules.served)})", ""],
-                ["f3", "Locations in area", ""],
-                ["f4", "Evidence", ""], ["f5", "Evidence area (tract)", ""]],
+        data, name=_("Challenge candidates"), key="c0", value_key="f0",
+        label=_("Evidence strength"), colors=STRENGTH_COLORS, css_class="am-challenge",
+        fields=[["f1", _("Area"), ""], ["f0", _("Evidence strength (0-100)"), ""],
+                ["f2", _("BDC claims (served at {speed})", speed=mbps(rules.served)), ""],
+                ["f3", _("Locations in area"), ""],
+                ["f4", _("Evidence"), ""], ["f5", _("Evidence area (tract)"), ""]],
         fill_opacity=0.8,
     )
     m.add_child(layer)
-    swatches = [(STRENGTH_COLORS[i], f"{label} ({_plural(int((klass == i).sum()), 'cell')})")
+    swatches = [(STRENGTH_COLORS[i], _(label) + " "
+                 + _.plural("({count} cell)", "({count} cells)", int((klass == i).sum())))
                 for i, label in reversed(list(enumerate(STRENGTH_LABELS))) if (klass == i).any()]
     sections.append(LegendSection(
-        layer.get_name(), "Challenge candidates (H3 cells)", show=False,
+        layer.get_name(), _("Challenge candidates (H3 cells)"), show=False,
         extra_swatches=swatches,
-        notes=["Areas only: no household or location is listed", rules_title(rules),
-               "How to file a challenge: docs/challenges.md"],
+        notes=[_("Areas only: no household or location is listed"),
+               rules_title(rules, language=language),
+               _("How to file a challenge: {page}", page="docs/challenges.md")],
     ))
-    return ["challenge candidates"] if get_report(challenges).get("illustrative") else []
+    return [_("challenge candidates")] if get_report(challenges).get("illustrative") else []

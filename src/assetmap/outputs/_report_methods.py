@@ -9,6 +9,7 @@ takes ``language`` and writes its words from the message catalogue.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from assetmap._i18n import N_, Messages, messages
@@ -189,14 +190,20 @@ def acs_vintage(vintages: dict[str, Any], *, column: str = "no_internet_share",
         return f"ACS, {unknown}"
     if _NOT_STATED in text:
         return text.replace(f" {_NOT_STATED}", f", {unknown}").replace(_NOT_STATED, unknown)
-    return text
+    return messages(language).recorded(text)
+
+
+def _address(url: str) -> str:
+    """Return a web address as it is, and a local file by its name only."""
+    return url if re.match(r"[a-z][a-z0-9+.-]*://", url, re.I) else Path(url).name
 
 
 def citations(sources: list[dict[str, Any]], *, language: str = "en") -> list[str]:
     """One citation per source: name (vintage). URL. License.
 
-    Names, vintages, addresses and licences are the sources' own words, as their reports
-    recorded them.
+    Names, vintages and licences are the sources' own words, as their reports recorded them
+    (in Spanish where the ``recorded`` catalogue has them); a local file is named, not its
+    folder.
 
     Examples
     --------
@@ -206,14 +213,14 @@ def citations(sources: list[dict[str, Any]], *, language: str = "en") -> list[st
     _ = messages(language)
     out = []
     for s in sources:
-        text = str(s["name"]) if "name" in s else _("unnamed source")
+        text = _.recorded(s["name"]) if "name" in s else _("unnamed source")
         if s.get("vintage") and _NOT_STATED not in str(s["vintage"]):
-            text += f" ({s['vintage']})"
+            text += f" ({_.recorded(s['vintage'])})"
         elif "American Community Survey" in text or s.get("vintage"):
             text += f" ({_(ACS_UNKNOWN)})"
         if s.get("url"):
-            text += f". {s['url']}"
+            text += f". {_address(str(s['url']))}"
         if s.get("license"):
-            text += ". " + _("License: {license}", license=s["license"])
+            text += ". " + _("License: {license}", license=_.recorded(s["license"]))
         out.append(text + ".")
     return out

@@ -16,6 +16,7 @@ import pandas as pd
 
 from assetmap._i18n import N_, Messages, messages
 from assetmap._report import get_report
+from assetmap.analysis._evidence_parts import evidence_texts
 from assetmap.analysis._funding import SEPARATOR, funding_programs, funding_text
 from assetmap.outputs._classes import format_value
 from assetmap.outputs._facts import place_name
@@ -282,9 +283,9 @@ def evidence_section(evidence: pd.DataFrame | None, *, challenges: pd.DataFrame 
              _("claimed served, evidence says otherwise")
              if bool(r.get("flag_claimed_served_contradicted")) else
              _("claimed unserved, tests show fast service"),
-             _.number(float(r["evidence_strength"]), decimals=1),
-             str(r.get("evidence_summary") or "")]
-            for _i, r in flagged.iterrows()]
+             _.number(float(r["evidence_strength"]), decimals=1), text]
+            for (_i, r), text in zip(flagged.iterrows(), evidence_texts(
+                flagged, rules, language=_), strict=True)]
     if challenges is not None and len(challenges):
         bullets.append(_challenge_bullet(challenges, served, _))
     paragraphs = [_("What providers claim on the FCC map, set beside what speed tests and the "
@@ -366,8 +367,8 @@ def change_section(change: Any, *, names: Mapping[str, str] | None = None,
     summary, tracts = change.summary, pd.DataFrame(change.tracts)
     rules = rules_of(change.tracts)
     served = mbps(rules.served)
-    title = _("Change since the last release ({old} to {new})", old=summary.get("old_label"),
-              new=summary.get("new_label"))
+    title = _("Change since the last release ({old} to {new})",
+              old=_.recorded(summary.get("old_label")), new=_.recorded(summary.get("new_label")))
     names = names or {}
     top = tracts.assign(_key=pd.to_numeric(tracts["newly_served"], errors="coerce").fillna(0)
                         + pd.to_numeric(tracts["fiber_gained"], errors="coerce").fillna(0))

@@ -7,6 +7,7 @@ so (with the suppression threshold when known) and get their own class (-2).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from html import escape
@@ -14,15 +15,20 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from babel.dates import format_date
 
+from assetmap._i18n import messages
 from assetmap._report import get_report
 from assetmap.errors import SchemaError
+from assetmap.outputs import _plan_layers
 from assetmap.outputs._classes import Classes, classify, column_info, format_value
 
 __all__ = [
     "SURVEY_COLUMNS",
     "data_tables_html",
+    "extra_tract_layers",
     "merge_survey",
+    "release_label",
     "survey_text",
     "theme_classes",
     "tract_table",
@@ -31,17 +37,29 @@ __all__ = [
 SURVEY_COLUMNS = ["survey_no_internet_rate", "survey_limited_rate", "survey_no_device_rate"]
 
 
-def _tract_names(frame: pd.DataFrame) -> pd.Series:
+def _tract_names(frame: pd.DataFrame, language: str = "en") -> pd.Series:
+    """Return each tract's name; TIGER's "Census Tract N" is said in ``language``."""
+    _ = messages(language)
+
+    def census(name: Any) -> Any:
+        return name if name is pd.NA else _("Census Tract {name}", name=name)
+
     if "NAMELSAD" in frame:
-        return frame["NAMELSAD"].astype("string").fillna(frame.get("GEOID", ""))
+        names = frame["NAMELSAD"].astype("string")
+        number = names.str.extract(r"^Census Tract (.+)$", expand=False)
+        names = number.map(census).astype("string").fillna(names)
+        return names.fillna(frame.get("GEOID", ""))
     if "NAME" in frame:
-        return "Census Tract " + frame["NAME"].astype("string")
+        return frame["NAME"].astype("string").map(census).astype("string")
     if "GEOID" in frame:
-        return "Tract " + frame["GEOID"].astype("string")
-    return pd.Series([f"Area {i + 1}" for i in range(len(frame))], index=frame.index)
+        return frame["GEOID"].astype("string").map(
+            lambda g: g if g is pd.NA else _("Tract {geoid}", geoid=g)).astype("string")
+    return pd.Series([_("Area {number}", number=i + 1) for i in range(len(frame))],
+                     index=frame.index)
 
 
-def survey_text(frame: pd.DataFrame, min_responses: int | None) -> str:
+def survey_text(frame: pd.DataFrame, min_responses: int | None, *,
+                language: str = "en") -> str:
     """Return what a suppressed survey cell says, naming the threshold when it is known."""
     if min_responses is None:
         for key in ("min_responses", "suppression_min_responses", "suppress_below"):
@@ -49,9 +67,10 @@ def survey_text(frame: pd.DataFrame, min_responses: int | None) -> str:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 min_responses = int(value)
                 break
+    _ = messages(language)
     if min_responses is None:
-        return "suppressed (too few responses)"
-    return f"suppressed (fewer than {min_responses} responses)"
+        return _("suppressed (too few responses)")
+    return _("suppressed (fewer than {count} responses)", count=_.number(min_responses))
 
 
 def merge_survey(gdf: gpd.GeoDataFrame, survey: pd.DataFrame | None) -> gpd.GeoDataFrame:
@@ -65,25 +84,31 @@ def merge_survey(gdf: gpd.GeoDataFrame, survey: pd.DataFrame | None) -> gpd.GeoD
     return base.merge(pd.DataFrame(survey)[keep], on="GEOID", how="left")
 
 
-def _display(frame: pd.DataFrame, column: str, suppressed_text: str) -> pd.Series:
+def _display(frame: pd.DataFrame, column: str, suppressed_text: str,
+             language: str = "en") -> pd.Series:
     """Return a column formatted for people (suppressed survey cells say so)."""
+    _ = messages(language)
     if column == "unreliable":
         flags = frame[column].astype("boolean")
-        return flags.map({True: "some inputs have CV > 0.30: use with caution", False: None})
+        caution = _("some inputs have CV > 0.30: use with caution")
+        return flags.map({True: caution, False: None})
     if column == "missing_inputs":
         return frame[column].astype("string").replace("", pd.NA)
     unit = column_info(column).unit
-    text = pd.Series([format_value(v, unit) for v in frame[column]], index=frame.index)
+    text = pd.Series([format_value(v, unit, language=language) for v in frame[column]],
+                     index=frame.index)
     if column in SURVEY_COLUMNS and "suppressed" in frame:
         text = text.mask(frame["suppressed"].fillna(False).astype(bool), suppressed_text)
     return text
 
 
 def tract_table(
-    gdf: gpd.GeoDataFrame, columns: list[str], vintages: dict[str, str], suppressed_text: str
+    gdf: gpd.GeoDataFrame, columns: list[str], vintages: dict[str, str], suppressed_text: str,
+    *, language: str = "en",
 ) -> tuple[pd.DataFrame, list[list[str]], dict[str, str]]:
     """Return (compact property table, popup field spec, column -> property key)."""
-    props = pd.DataFrame({"n": _tract_names(gdf).to_numpy()}, index=gdf.index)
+    _ = messages(language)
+    props = pd.DataFrame({"n": _tract_names(gdf, language).to_numpy()}, index=gdf.index)
     if "GEOID" in gdf:
         props["g"] = gdf["GEOID"].astype("string").to_numpy()
     fields: list[list[str]] = [["g", "GEOID", ""]] if "g" in props else []
@@ -91,10 +116,10 @@ def tract_table(
     for i, column in enumerate(c for c in columns if c in gdf):
         key = f"f{i}"
         keys[column] = key
-        props[key] = _display(gdf, column, suppressed_text).to_numpy()
-        label = "Reliability" if column == "unreliable" else column_info(column).label
+        props[key] = _display(gdf, column, suppressed_text, language).to_numpy()
+        label = _("Reliability") if column == "unreliable" else _(column_info(column).label)
         if column == "missing_inputs":
-            label = "Missing inputs"
+            label = _("Missing inputs")
         fields.append([key, label, vintages.get(column, "")])
     return props, fields, keys
 
@@ -137,7 +162,7 @@ def _table(caption: str, rows: Iterable[tuple[Any, Sequence[Any]]], labels: Sequ
 
 def data_tables_html(
     props: pd.DataFrame, fields: list[list[str]], point_layers: Iterable[Any] = (), *,
-    source: str,
+    source: str, language: str = "en",
 ) -> str:
     """Return the map's text alternative: every area and every value it shows, every point.
 
@@ -154,10 +179,11 @@ def data_tables_html(
     >>> "<summary>Show as table</summary>" in html and "data-am-key='f0'" in html
     True
     """
+    _ = messages(language)
     keys = [f[0] for f in fields if f[0] in props]
-    labels = ["Area", *[f[1] for f in fields if f[0] in props]]
-    tables = [_table(f"Areas ({len(props)}): the values every map layer shows", [], labels,
-                     keys=keys, source=source)]
+    labels = [_("Area"), *[f[1] for f in fields if f[0] in props]]
+    caption = _("Areas ({count}): the values every map layer shows", count=_.number(len(props)))
+    tables = [_table(caption, [], labels, keys=keys, source=source)]
     for layer in point_layers:
         features = json.loads(layer.data)["features"]
         point_fields = [f for f in json.loads(layer.fields_js) if f[0] != "n"]
@@ -165,7 +191,58 @@ def data_tables_html(
                  [f["properties"].get("fx"), *[f["properties"].get(k) for k, *_ in point_fields]])
                 for f in features]
         tables.append(_table(f"{layer.layer_name} ({len(rows)})", rows,
-                             ["Name", "Note", *[f[1] for f in point_fields]]))
-    return ('<details class="am-data"><summary>Show as table</summary><div class="am-data-panel" '
-            'tabindex="0" role="region" aria-label="Map data as tables">'
-            + "".join(tables) + "</div></details>")
+                             [_("Name"), _("Note"), *[f[1] for f in point_fields]]))
+    summary, label = escape(_("Show as table")), escape(_("Map data as tables"), quote=True)
+    return (f'<details class="am-data"><summary>{summary}</summary><div class="am-data-panel" '
+            f'tabindex="0" role="region" aria-label="{label}">' + "".join(tables)
+            + "</div></details>")
+
+
+def release_label(since: str, *, language: str = "en") -> str:
+    """Return a release named "Month YYYY" in ``language`` (other labels stay as given).
+
+    Examples
+    --------
+    >>> release_label("December 2024", language="es"), release_label("v2", language="es")
+    ('diciembre de 2024', 'v2')
+    """
+    _ = messages(language)
+    if _.language == "en":
+        return since
+    try:
+        day = dt.datetime.strptime(since.strip(), "%B %Y").date()
+    except ValueError:
+        return since
+    return format_date(day, format="LLLL 'de' y", locale=_.locale)
+
+
+def extra_tract_layers(
+    gdf: gpd.GeoDataFrame,
+    props: pd.DataFrame,
+    *,
+    interventions: bool,
+    evidence: pd.DataFrame | None,
+    change: pd.DataFrame | None,
+    change_since: str | None,
+    suppressed_text: str,
+    language: str = "en",
+) -> list[_plan_layers.TractLayer]:
+    """Add the intervention, evidence and change properties to ``props``; return the layers."""
+    _ = messages(language)
+    layers = []
+    if interventions:
+        layer = _plan_layers.intervention_layer(gdf, props, language=language)
+        if layer is not None:
+            layers.append(layer)
+    for name, frame in (("evidence", evidence), ("change", change)):
+        if frame is not None and len(frame) and ("GEOID" not in frame or "GEOID" not in gdf):
+            raise SchemaError(f"equity_map: {name}= and the scored frame must both have GEOID")
+    if evidence is not None and len(evidence):
+        layers.append(_plan_layers.evidence_layer(gdf, props, evidence, language=language,
+                                                  suppressed_text=suppressed_text))
+    if change is not None and len(change):
+        since = (release_label(change_since, language=language) if change_since
+                 else _("the previous release"))
+        layers.append(_plan_layers.change_layer(gdf, props, change, since=since,
+                                                language=language))
+    return layers

@@ -4,13 +4,17 @@ CSV cells that a spreadsheet would run as a formula (text starting with ``=``, `
 ``@``, a tab or a carriage return) are prefixed with ``'`` so they show as text; real numbers
 (``-0.5``, ``+3``) are left as they are, whatever the column's dtype (:mod:`assetmap._csvsafe`).
 Every file is checked with :func:`assetmap._safepath.inside` before it is written: a path or
-symbolic link leading out of ``out_dir`` is refused.
+symbolic link leading out of ``out_dir`` is refused. Every layer that carries survey counts
+(``responses`` and ``suppressed``) is checked again for small cells before it is written
+(:func:`assetmap.loaders.suppression.suppress_published`); a row suppressed there is counted
+in its report sidecar (``suppressed_at_export``) and warned about.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -20,7 +24,9 @@ import pandas as pd
 from assetmap._csvsafe import neutralize_formulas, write_csv
 from assetmap._report import get_report
 from assetmap._safepath import inside, output_folder
-from assetmap.errors import ConfigError
+from assetmap.errors import ConfigError, RepairWarning
+from assetmap.loaders.suppression import MIN_CELL_FLOOR, suppress_published
+from assetmap.loaders.survey import COUNT_COLUMNS, RATE_COLUMNS
 
 __all__ = ["export_layers", "neutralize_formulas"]
 
@@ -42,11 +48,29 @@ def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _survey_guard(name: str, frame: pd.DataFrame,
+                  min_cell: int | None) -> tuple[pd.DataFrame, dict]:
+    """Return the layer with any survey cell it still gives away suppressed, and its report."""
+    report = dict(get_report(frame))
+    if "responses" not in frame.columns or "suppressed" not in frame.columns:
+        return frame, report
+    threshold = int(min_cell or report.get("min_cell") or MIN_CELL_FLOOR)
+    total = report.get("rows_aggregated") if report.get("kind") == "survey" else None
+    guarded, n = suppress_published(frame, min_cell=threshold, total=total,
+                                    columns=[*COUNT_COLUMNS, *RATE_COLUMNS])
+    if n:
+        report["suppressed_at_export"] = n
+        warnings.warn(f"{name}: {n} survey row(s) would have revealed fewer than {threshold} "
+                      "households; suppressed before writing", RepairWarning, stacklevel=3)
+    return guarded, report
+
+
 def export_layers(
     layers: Mapping[str, pd.DataFrame],
     out_dir: str | Path,
     *,
     formats: Iterable[str] = ("csv", "gpkg"),
+    min_cell: int | None = None,
 ) -> dict[str, list[Path]]:
     """Write every layer as CSV and/or GeoPackage, plus its run report as ``<name>.report.json``.
 
@@ -59,6 +83,9 @@ def export_layers(
     formats : iterable of {"csv", "gpkg"}
         CSV (geometry as ``lon``/``lat`` for points, WKT otherwise; formula-like text
         neutralised) and GeoPackage (one file per layer, EPSG:4326; GeoDataFrames only).
+    min_cell : int, optional
+        The survey threshold the export guard checks; default: the layer report's
+        ``min_cell``, else 5.
 
     Returns
     -------
@@ -89,6 +116,7 @@ def export_layers(
         if not _NAME.match(name):
             raise ConfigError(f"layer name {name!r} must use letters, digits, '_', '.' or '-'")
         files: list[Path] = []
+        frame, layer_report = _survey_guard(name, frame, min_cell)
         if "csv" in formats:
             files.append(write_csv(_csv_frame(frame), inside(out, f"{name}.csv")))
         if "gpkg" in formats and isinstance(frame, gpd.GeoDataFrame):
@@ -98,7 +126,7 @@ def export_layers(
             layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
             files.append(path)
         report = inside(out, f"{name}.report.json")
-        report.write_text(json.dumps(get_report(frame), indent=2, default=str), encoding="utf-8")
+        report.write_text(json.dumps(layer_report, indent=2, default=str), encoding="utf-8")
         files.append(report)
         written[name] = files
     return written

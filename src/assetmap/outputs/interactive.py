@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from assetmap._i18n import N_, messages
 from assetmap._report import get_report, merge_sources
 from assetmap.errors import SchemaError
 from assetmap.outputs import _plan_layers, _points
@@ -46,13 +47,21 @@ from assetmap.outputs._layers import (
 from assetmap.outputs._legend import (
     LegendSection,
     attribution_html,
+    column_title,
     legend_html,
     title_html,
 )
 from assetmap.outputs._render import FullscreenControl, LayerSwitcher, MeasureTool, has_control
-from assetmap.outputs._rules_text import ASSUMED, rules_known, rules_of, rules_title
+from assetmap.outputs._rules_text import (
+    ASSUMED,
+    rules_known,
+    rules_of,
+    rules_sentence,
+    rules_title,
+)
 from assetmap.outputs._tract_table import (
     data_tables_html,
+    extra_tract_layers,
     merge_survey,
     survey_text,
     theme_classes,
@@ -66,12 +75,12 @@ __all__ = ["KEY_FIGURES", "THEMES", "equity_map"]
 
 # switchable tract layers after the main column: (column, layer name)
 THEMES: list[tuple[str, str]] = [
-    ("fiber_share", "Fiber presence (tract share)"),
-    ("unserved_share", "BEAD service level: unserved"),
-    ("adoption_gap", "Adoption gap"),
-    ("need", "Need"),
-    ("resource_gap", "Access gap"),
-    ("survey_limited_rate", "Family survey: no or limited internet"),
+    ("fiber_share", N_("Fiber presence (tract share)")),
+    ("unserved_share", N_("BEAD service level: unserved")),
+    ("adoption_gap", N_("Adoption gap")),
+    ("need", N_("Need")),
+    ("resource_gap", N_("Access gap")),
+    ("survey_limited_rate", N_("Family survey: no or limited internet")),
 ]
 # the figures a tract's popup lists, when the scored frame has them
 KEY_FIGURES: list[str] = [
@@ -129,6 +138,7 @@ def equity_map(
     survey_min_responses: int | None = None,
     width: str | int = "100%",
     height: str | int = "100%",
+    language: str = "en",
 ) -> folium.Map:
     """Draw the equity map: a tract choropleth with switchable themes, schools and partner sites.
 
@@ -182,6 +192,9 @@ def equity_map(
         Suppression threshold named for suppressed survey cells (else read from the report).
     width, height : str or int
         Size of a new map.
+    language : {"en", "es"}
+        Language of every word the map writes (legend, layers, popups, table, buttons); the
+        page's ``lang``. Names from the data (places, partners, providers) stay as given.
 
     Returns
     -------
@@ -196,8 +209,12 @@ def equity_map(
     >>> m = equity_map(tracts, tiles=None, title="Ector County")
     >>> "Ector County" in m.get_root().render()
     True
+    >>> "Ver como tabla" in equity_map(tracts, tiles=None, language="es").get_root().render()
+    True
     """
     folium = import_folium()
+    _ = messages(language)
+    language = _.language
 
     if not isinstance(scored, gpd.GeoDataFrame):
         raise SchemaError("equity_map needs a GeoDataFrame of scored tracts (with geometry)")
@@ -211,27 +228,29 @@ def equity_map(
     geometry = simplify_coverage(
         gdf.geometry, tolerance_m=simplify_tolerance_m, precision=precision
     )
-    sources, vintages, _ = merge_sources(scored, survey, sites, schools, zones, h3_cells, plan,
-                                         evidence, challenges, change)
-    suppressed_text = survey_text(survey if survey is not None else scored, survey_min_responses)
+    sources, vintages, _r = merge_sources(scored, survey, sites, schools, zones, h3_cells, plan,
+                                   evidence, challenges, change)
+    suppressed_text = survey_text(survey if survey is not None else scored, survey_min_responses,
+                                  language=language)
 
-    themes = [(column, f"{column_info(column).label}")]
-    themes += [(c, name) for c, name in THEMES if c != column and c in gdf]
+    themes = [(column, _(column_info(column).label))]
+    themes += [(c, _(name)) for c, name in THEMES if c != column and c in gdf]
     popup_columns = [column, *[c for c in KEY_FIGURES if c != column]]
-    popup_columns += [c for c, _ in themes if c not in popup_columns]
-    props, fields, keys = tract_table(gdf, popup_columns, vintages, suppressed_text)
-    tract_layers = _extra_tract_layers(
+    popup_columns += [c for c, _name in themes if c not in popup_columns]
+    props, fields, keys = tract_table(gdf, popup_columns, vintages, suppressed_text,
+                                      language=language)
+    tract_layers = extra_tract_layers(
         gdf, props, interventions=interventions, evidence=evidence, change=change,
-        change_since=change_since, suppressed_text=suppressed_text,
+        change_since=change_since, suppressed_text=suppressed_text, language=language,
     )
 
     if m is None:
-        m = new_map(folium, gdf, tiles, width=width, height=height)
+        m = new_map(folium, gdf, tiles, width=width, height=height, language=language)
     if not has_child(m, HelperScript):
         m.add_child(HelperScript())
 
     class_table: dict[str, Classes] = {}
-    for i, (col, _) in enumerate(themes):
+    for i, (col, _name) in enumerate(themes):
         classes = theme_classes(gdf, col, scheme=scheme, k=k, bins=bins if i == 0 else None)
         class_table[col] = classes
         props[f"c{i}"] = classes.idx
@@ -240,7 +259,7 @@ def equity_map(
     )
     m.add_child(data)
 
-    legend = HtmlControl("", position="bottomleft", css_class="am-legend", label="Map legend")
+    legend = HtmlControl("", position="bottomleft", css_class="am-legend", label=_("Map legend"))
     m.add_child(legend)  # before the layers, so their add/remove events find its sections
     sections: list[LegendSection] = []
     for i, (col, name) in enumerate(themes):
@@ -250,7 +269,7 @@ def equity_map(
             name=name,
             key=f"c{i}",
             value_key=keys[col],
-            label=classes.info.label,
+            label=_(classes.info.label),
             colors=classes.colors,
             fields=fields,
             css_class=f"am-tract am-{col}",
@@ -262,10 +281,10 @@ def equity_map(
         sections.append(
             LegendSection(
                 layer.get_name(),
-                classes.info.title,
+                column_title(classes.info, language=language),
                 classes,
                 show=i == 0,
-                notes=[f"Source: {vintage}"] if vintage else [],
+                notes=[_("Source: {source}", source=vintage)] if vintage else [],
                 extra_swatches=extra,
             )
         )
@@ -283,20 +302,22 @@ def equity_map(
         k=k,
         sections=sections,
         plan_reach_m=plan_reach_m,
+        language=language,
     )
     illustrative += _plan_layers.add_challenge_layer(m, challenges, sections,
-                                                     precision=precision or 5)
+                                                     precision=precision or 5, language=language)
     illustrative += [x.illustrative for x in tract_layers if x.illustrative]
     if get_report(scored).get("illustrative"):
-        illustrative.insert(0, "tract scores")
+        illustrative.insert(0, _("tract scores"))
     if survey is not None and get_report(survey).get("illustrative"):
-        illustrative.append("survey")
+        illustrative.append(_("survey"))
 
     bdc = (scored, evidence, change, challenges)
-    rules = rules_of(*bdc)
-    sections.append(LegendSection("", rules_title(rules), notes=[
-        rules.describe(), *([f"Source: {rules.source}"] if rules.source else []),
-        *([] if rules_known(*bdc) else [ASSUMED.capitalize()])]))
+    rules, assumed = rules_of(*bdc), _(ASSUMED)
+    sections.append(LegendSection("", rules_title(rules, language=language), notes=[
+        rules_sentence(rules, language=language),
+        *([_("Source: {source}", source=rules.source)] if rules.source else []),
+        *([] if rules_known(*bdc) else [assumed[:1].upper() + assumed[1:]])]))
 
     outline = None
     if district is not None:
@@ -305,74 +326,49 @@ def equity_map(
             simplify_coverage(district_geo.geometry, tolerance_m=None, precision=precision),
             pd.DataFrame(index=range(len(district_geo))),
         )
-        m.add_child(OutlineLayer(outline, name="District boundary", css_class="am-district"))
-        sections.append(
-            LegendSection("", "District boundary", keys=[("\u2504\u2504", "district outline")])
-        )
-    legend.html_js = to_js(legend_html(sections))
+        m.add_child(OutlineLayer(outline, name=_("District boundary"), css_class="am-district"))
+        sections.append(LegendSection("", _("District boundary"),
+                                      keys=[("\u2504\u2504", _("district outline"))]))
+    legend.html_js = to_js(legend_html(sections, language=language))
 
     if title:
-        m.add_child(TitleBlock(title_html(title, "Illustrative data" if illustrative else None)))
-    tile_url, _ = resolve_tiles(tiles)
+        subtitle = _("Illustrative data") if illustrative else None
+        m.add_child(TitleBlock(title_html(title, subtitle)))
+    tile_url, _attr = resolve_tiles(tiles)
     if not has_control(m, "Fullscreen"):
-        m.add_child(FullscreenControl(position="topleft"))
-    if not has_control(m, "MeasureControl"):
-        m.add_child(
-            MeasureTool(
-                position="topleft", primary_length_unit="miles", secondary_length_unit="meters"
-            )
-        )
+        fullscreen = FullscreenControl(position="topleft")
+        fullscreen.options.update(title=_("Full Screen"), title_cancel=_("Exit Full Screen"))
+        m.add_child(fullscreen)
+    if not has_control(m, "MeasureControl"):  # leaflet-measure has its own Spanish words
+        words = {} if language == "en" else {"localization": language}
+        m.add_child(MeasureTool(position="topleft", primary_length_unit="miles",
+                                secondary_length_unit="meters", **words))
     if not has_child(m, OutlineMiniMap):
         area = gpd.GeoSeries([shapely.coverage_union_all(geometry.values)], crs=4326)
         area = area.simplify(0.002)
         m.add_child(
-            OutlineMiniMap(feature_collection(area, pd.DataFrame(index=[0])), tiles=tile_url)
+            OutlineMiniMap(feature_collection(area, pd.DataFrame(index=[0])), tiles=tile_url,
+                           strings={"hideText": _("Hide MiniMap"),
+                                    "showText": _("Show MiniMap")})
         )
-    attribution = attribution_html(sources, illustrative=illustrative)
-    attribution = with_licences(attribution, sources)
+    attribution = attribution_html(sources, illustrative=illustrative, language=language)
+    attribution = with_licences(attribution, sources, language=language)
     if attribution:
         m.add_child(AttributionScript(attribution))
     points = [c for c in m._children.values() if isinstance(c, PointLayer)]
-    m.add_child(HtmlControl(data_tables_html(props, fields, points, source=data.get_name()),
+    m.add_child(HtmlControl(data_tables_html(props, fields, points, source=data.get_name(),
+                                             language=language),
                             position="topleft", css_class="am-data-control"))  # text alternative
     for key, child in list(m._children.items()):  # one layer control, after every layer
         if isinstance(child, folium.LayerControl | PageFrame):
             del m._children[key]
     switcher = LayerSwitcher(collapsed=False, position="topright")
     m.add_child(switcher)
-    m.add_child(PageFrame(title or "Equity map", layers=switcher.get_name()))
+    m.add_child(PageFrame(title or _("Equity map"), layers=switcher.get_name(),
+                          language=language))
     if offline:
         from assetmap.outputs._offline import inline_assets
 
         inline_assets(m, assets_dir=assets_dir)
     return m
-
-
-def _extra_tract_layers(
-    gdf: gpd.GeoDataFrame,
-    props: pd.DataFrame,
-    *,
-    interventions: bool,
-    evidence: pd.DataFrame | None,
-    change: pd.DataFrame | None,
-    change_since: str | None,
-    suppressed_text: str,
-) -> list[_plan_layers.TractLayer]:
-    """Add the intervention, evidence and change properties to ``props``; return the layers."""
-    layers = []
-    if interventions:
-        layer = _plan_layers.intervention_layer(gdf, props)
-        if layer is not None:
-            layers.append(layer)
-    for name, frame in (("evidence", evidence), ("change", change)):
-        if frame is not None and len(frame) and ("GEOID" not in frame or "GEOID" not in gdf):
-            raise SchemaError(f"equity_map: {name}= and the scored frame must both have GEOID")
-    if evidence is not None and len(evidence):
-        layers.append(_plan_layers.evidence_layer(gdf, props, evidence,
-                                                  suppressed_text=suppressed_text))
-    if change is not None and len(change):
-        layers.append(_plan_layers.change_layer(gdf, props, change,
-                                                since=change_since or "the previous release"))
-    return layers
-
 

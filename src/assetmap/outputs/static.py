@@ -174,7 +174,8 @@ def _credits_text(scored: pd.DataFrame, context: gpd.GeoDataFrame | None, extra:
     sources, _vintages, illustrative = merge_sources(scored, context)
     unnamed = _("source")
     parts = [
-        f"{s.get('name', unnamed)} ({s['vintage']})" if s.get("vintage") else str(s.get("name"))
+        f"{_.recorded(s.get('name', unnamed))} ({_.recorded(s['vintage'])})"
+        if s.get("vintage") else _.recorded(s.get("name"))
         for s in sources
     ]
     text = _("Sources: {sources}.", sources="; ".join(parts)) if parts else ""

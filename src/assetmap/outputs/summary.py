@@ -148,7 +148,8 @@ def _change(change: Any, _: Messages) -> str:
     if change is None:
         return ""
     s = change.summary
+    release = _.recorded(s.get("old_label") or _("the previous release"))
     return _("Change since {release}: {served} locations newly served, {lost} lost service, "
-             "{fiber} gained fiber", release=s.get("old_label") or _("the previous release"),
+             "{fiber} gained fiber", release=release,
              served=_.number(s["newly_served"]), lost=_.number(s["lost_service"]),
              fiber=_.number(s["fiber_gained"]))
