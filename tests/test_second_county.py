@@ -136,7 +136,7 @@ def test_census_acs_and_bdc_vintages_are_stated_everywhere(built):
     stated = {
         "ACS period": "American Community Survey 5-year estimates (2019-2023)",
         "BDC as-of date": "Broadband Data Collection, fixed availability (as of June 30, 2025)",
-        "TIGER year": "TIGER/Line Shapefiles (2020)",
+        "tract file and year": ".geojson) (2020)",  # a local file, named as one
     }
     for name in (f"{STEM}_report.md", f"{STEM}_report.html", f"{STEM}_priority_map.pdf",
                  f"{STEM}_equity_map.html"):
@@ -149,7 +149,7 @@ def test_census_acs_and_bdc_vintages_are_stated_everywhere(built):
         "2019-2023")
     assert vintages["FCC Broadband Data Collection, fixed availability"] == (
         "as of June 30, 2025")
-    assert vintages["US Census Bureau, TIGER/Line Shapefiles"] == "2020"
+    assert vintages["Tracts (local file midland_tracts_2020.geojson)"] == "2020"
 
 
 def test_every_source_states_its_vintage(built):

@@ -4,12 +4,14 @@ Commands
 --------
 ``assetmap demo [--out DIR]``
     Build the Ector County, Texas demo from the shipped data (no network).
-``assetmap init --state TX --county Ector [--district 4818000] [--out study.toml]``
-    Write a commented study file. ``--district`` is checked against NCES EDGE (downloaded,
-    cached), which fills in the state, county and district name not given.
+``assetmap init --state STATE --county COUNTY [--district LEAID] [--out study.toml]``
+    Write a commented study file. ``--district`` (the 7-digit NCES LEAID) is checked against
+    NCES EDGE (downloaded, cached), which fills in the state, county and district name not
+    given.
 ``assetmap fetch study.toml``
     Download and cache every remote source, for later offline runs (with ``[bdc] files =
-    "fcc"``: the state's BDC files from the FCC Public Data API, and their record).
+    "fcc"``: the state's BDC files from the FCC Public Data API, and their record; with
+    ``[sources] schools = "nces"`` or ``ookla_year``: the NCES EDGE school file, Ookla's tiles).
 ``assetmap build study.toml [--out DIR]``
     Load, score, plan and write every output named in the study file, with a manifest.
 ``assetmap score | map | report study.toml [--out DIR]``
@@ -31,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assetmap._i18n import LANGUAGES, messages
 from assetmap.errors import (
     AssetmapError,
     ConfigError,
@@ -69,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assetmap",
         description="Map where families are cut off from the internet and what nearby could help.",
-        epilog="Start with 'assetmap demo', or 'assetmap init --state TX --county Ector'.",
+        epilog="Start with 'assetmap demo', or 'assetmap init --state STATE --county COUNTY' "
+               "(or --district LEAID).",
     )
     parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -84,11 +88,13 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", parents=[common],
                           help="build the Ector County, TX demo from shipped data")
     demo.add_argument("--out", default="out/ector", help="output folder (default: out/ector)")
+    demo.add_argument("--language", default="en", choices=sorted(LANGUAGES),
+                      help="language of the map, print map, report and summary (default: en)")
 
     init = sub.add_parser("init", parents=[common], help="write a commented study file")
-    init.add_argument("--state", help="state name, USPS code or FIPS (with --district: "
-                      "optional, taken from NCES)")
-    init.add_argument("--county", help="county name or FIPS")
+    init.add_argument("--state", help="a state name, its USPS code or its 2-digit FIPS code "
+                      "(with --district: optional, taken from NCES)")
+    init.add_argument("--county", help="a county name or its 3- or 5-digit FIPS code")
     init.add_argument("--district", help="NCES LEAID of the school district (7 digits); "
                       "checked against NCES EDGE, which fills in state, county and name")
     init.add_argument("--school-year", help="school year of the NCES EDGE district file "
@@ -107,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("study", help="the study file (TOML)")
         if name != "fetch":
             cmd.add_argument("--out", help="output folder (default: the study file's)")
+            cmd.add_argument("--language", choices=sorted(LANGUAGES),
+                             help="language of the outputs (default: the study file's "
+                                  "[outputs] language, else en)")
     return parser
 
 
@@ -186,6 +195,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     study = Study.from_toml(args.study)
     if getattr(args, "out", None):
         study = study.with_output_dir(args.out)
+    if getattr(args, "language", None):
+        study = study.with_language(args.language)
     if args.command == "fetch":
         files = study.fetch()
         if study.config.from_fcc:
@@ -195,13 +206,18 @@ def _dispatch(args: argparse.Namespace) -> int:
             _say(args.quiet, f"FCC BDC availability as of {record.get('as_of_date')}: "
                              f"{len(files)} file(s), ids {', '.join(record.get('file_ids', []))}"
                              f"\nrecord: {record_path(study.config)}")
+        from assetmap.pipeline.downloads import download_urls
+
+        for key, url in download_urls(study.config).items():
+            _say(args.quiet, f"[sources] {key}: {url.rsplit('/', 1)[-1]} ({url})")
         _say(args.quiet, f"cached {len(files)} file(s); later runs can use --offline")
         return EXIT_OK
     steps = None if args.command == "build" else _STEPS[args.command]
     start = time.perf_counter()
     result = study.run(steps=steps)
-    _report_paths(args.quiet, result.paths, time.perf_counter() - start)
-    _summary(args.quiet, result.results)
+    language = study.config.outputs.get("language", "en")
+    _report_paths(args.quiet, result.paths, time.perf_counter() - start, language)
+    _summary(args.quiet, result.results, language)
     return EXIT_OK
 
 
@@ -237,23 +253,26 @@ def _demo(args: argparse.Namespace) -> int:
     from assetmap.pipeline import run_demo
 
     start = time.perf_counter()
-    result = run_demo(args.out)
-    _report_paths(args.quiet, result.paths, time.perf_counter() - start)
-    _summary(args.quiet, result.results)
+    result = run_demo(args.out, language=args.language)
+    _report_paths(args.quiet, result.paths, time.perf_counter() - start, args.language)
+    _summary(args.quiet, result.results, args.language)
     return EXIT_OK
 
 
-def _summary(quiet: bool, results: Results) -> None:
+def _summary(quiet: bool, results: Results, language: str) -> None:
     from assetmap.outputs.summary import summary_lines
 
     _say(quiet, "")
     for line in summary_lines(results.scored, zones=results.zones, plan=results.plan,
                               evidence=results.evidence, challenges=results.challenges,
-                              change=results.release_change):
+                              change=results.release_change, language=language):
         _say(quiet, line)
 
 
-def _report_paths(quiet: bool, paths: dict[str, Path], seconds: float) -> None:
-    _say(quiet, f"wrote {len(paths)} file(s) in {seconds:.1f} s:")
+def _report_paths(quiet: bool, paths: dict[str, Path], seconds: float, language: str) -> None:
+    _ = messages(language)
+    _say(quiet, _.plural("wrote {count} file in {seconds} s:",
+                         "wrote {count} files in {seconds} s:", len(paths),
+                         seconds=_.number(seconds, decimals=1)))
     for key, path in paths.items():
         _say(quiet, f"  {key:<20} {path}")

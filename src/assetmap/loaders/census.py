@@ -110,13 +110,13 @@ def _load(
             files.append((fetch(url, expect="zip", description=what + spec.label), url))
 
     shown = "; ".join(name for _, name in files)
-    vintage, year_text = vintage_of(source, year, Path(files[0][1]).name)
-    name = ("US Census Bureau, TIGER/Line Shapefiles" if vintage.startswith("TIGER")
-            else "US Census Bureau, Cartographic Boundary Files")
+    vintage, year_text, name = _product(spec.label, source, year, Path(files[0][1]).name,
+                                        local=path is not None)
     report = start_report(
         shown, kind=spec.label.replace(" ", "_"),
         vintages={"geometry": vintage},
-        sources=[{"name": name, "vintage": year_text, "url": where_, "license": _LICENSE}
+        sources=[{"name": name, "vintage": year_text, "url": where_,
+                  **({"license": _LICENSE} if name.startswith("US Census") else {})}
                  for _, where_ in files],
     )
     parts = [read_boundary_file(file, where_, report, assume_crs) for file, where_ in files]
@@ -153,6 +153,31 @@ def _load(
     if frame.empty:
         report["notes"].append("no features in the requested area")
     return attach_report(frame, report)
+
+
+def _product(label: str, source: str, year: int | None, name: str,
+             *, local: bool) -> tuple[str, str | None, str]:
+    """Return (vintage text, year text, source name) of a download or a local file.
+
+    A local file is named from its own name: TIGER/Line for ``tl_YYYY_*``, Cartographic
+    Boundary Files for ``cb_YYYY_*`` (the year from the name), else ``local file <name>``
+    with ``year`` when one was given.
+
+    Examples
+    --------
+    >>> _product("tracts", "tiger", 2020, "tracts_2020.geojson", local=True)
+    ('local file tracts_2020.geojson (2020)', '2020', 'Tracts (local file tracts_2020.geojson)')
+    >>> _product("tracts", "tiger", None, "cb_2022_48_tract_500k.zip", local=True)[2]
+    'US Census Bureau, Cartographic Boundary Files'
+    """
+    if local and not re.search(r"\b(tl|cb)_\d{4}_", name):
+        vintage = f"local file {name}" + (f" ({year})" if year is not None else "")
+        what = f"{label[0].upper()}{label[1:]} (local file {name})"
+        return vintage, None if year is None else str(year), what
+    vintage, year_text = vintage_of(source, year, name)
+    product = ("US Census Bureau, TIGER/Line Shapefiles" if vintage.startswith("TIGER")
+               else "US Census Bureau, Cartographic Boundary Files")
+    return vintage, year_text, product
 
 
 def _districts_in_counties(

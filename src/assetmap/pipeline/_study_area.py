@@ -29,6 +29,8 @@ __all__ = ["StudyArea", "study_area"]
 
 #: Point weight columns tried in order for ``[sources] points``.
 POINT_WEIGHTS = ("households", "population", "weight", "POP2020")
+#: TIGER school-district kinds tried in order for ``[area] district`` (a LEAID).
+DISTRICT_KINDS = ("unified", "elementary", "secondary")
 #: A county meets the district when at least this share of the district lies in it.
 COUNTY_MIN_SHARE = 0.001
 
@@ -67,19 +69,38 @@ def read_district_file(path: str) -> gpd.GeoDataFrame:
 
 
 def _tiger_district(config: StudyConfig, state: str) -> gpd.GeoDataFrame | None:
-    """Return the TIGER unified school district whose GEOID is ``[area] district``."""
+    """Return the TIGER school district whose GEOID is ``[area] district``.
+
+    Unified districts are looked up first, then elementary and secondary ones (a state with
+    none of a kind has no such file: HTTP 404 is taken as "not of this kind"). The report
+    of the district found says which kind it is.
+    """
+    from assetmap._http import HTTPStatusError
+    from assetmap._report import get_report
     from assetmap.loaders.census import load_school_districts
 
-    leaid = config.area["district"]
-    districts = load_school_districts(state=state, year=config.census["year"], kind="unified",
-                                      **_base(config))
-    district = districts[districts["GEOID"] == leaid]
-    if district.empty:
-        warnings.warn(f"[area] district {leaid}: no unified school district with this GEOID "
-                      f"in the TIGER {config.census['year']} file of state {state}; the study "
-                      "area is the counties", AssetmapWarning, stacklevel=3)
-        return None
-    return district.reset_index(drop=True)
+    leaid, year = config.area["district"], config.census["year"]
+    for kind in DISTRICT_KINDS:
+        try:
+            districts = load_school_districts(state=state, year=year, kind=kind,
+                                              **_base(config))
+        except HTTPStatusError as exc:
+            if exc.status != 404:
+                raise
+            continue
+        district = districts[districts["GEOID"] == leaid]
+        if not district.empty:
+            report = get_report(districts)
+            report["notes"].append(f"LEAID {leaid} found among the {kind} school districts "
+                                   f"(TIGER {year}, state {state})")
+            report["district_kind"] = kind
+            return attach_report(district.reset_index(drop=True), report)
+    warnings.warn(f"[area] district {leaid}: no {', '.join(DISTRICT_KINDS[:-1])} or "
+                  f"{DISTRICT_KINDS[-1]} school district with this GEOID in the TIGER {year} "
+                  f"files of state {state}; the study area is the counties (or give "
+                  "[area] district_boundary, a local boundary file)",
+                  AssetmapWarning, stacklevel=3)
+    return None
 
 
 def _counties_met(config: StudyConfig, state: str, district: gpd.GeoDataFrame) -> list[str]:
@@ -142,6 +163,8 @@ def study_area(config: StudyConfig, state: str, counties: list[str]) -> StudyAre
         tract_kwargs.update(source=census["tracts"], **_base(config))
     else:
         tract_kwargs["path"] = census["tracts"]
+        if "year" not in (config.raw.get("census") or {}):
+            tract_kwargs["year"] = None  # a local file's vintage is the study's, if stated
     tracts = load_tracts(**tract_kwargs)
     county = None
     if _tiger(config):

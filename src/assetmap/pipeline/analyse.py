@@ -116,7 +116,8 @@ def _scores_and_plan(sources: Sources, config: StudyConfig) -> Results:
         urban_reach_m=access["urban_reach_m"], rural_reach_m=access["rural_reach_m"],
     )
     interventions = recommend_interventions(
-        scored, programs=config.plan.get("funding_programs") or None)
+        scored, programs=config.plan.get("funding_programs") or None,
+        language=config.outputs.get("language", "en"))
     scored = scored.assign(
         intervention=interventions["intervention"],
         intervention_reason=interventions["intervention_reason"],

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assetmap._i18n import check_language
 from assetmap.bdc.rules import RuleSet, rule_set
 from assetmap.errors import ConfigError
+from assetmap.pipeline._source_keys import NCES_SCHOOLS, PATH_KEYS, check_source_keys
 
 __all__ = ["StudyConfig", "parse_study"]
 
@@ -47,6 +49,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
     },
     "sources": {
         "schools": (str, ""),
+        "school_year": ((str, int), None),
         "districts": (str, ""),
         "partners": (str, ""),
         "survey": (str, ""),
@@ -55,6 +58,8 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "points": (str, ""),
         "speedtests": (str, ""),
         "ookla_tiles": (str, ""),
+        "ookla_year": (int, None),
+        "ookla_quarter": (int, None),
     },
     "weights": {
         "infrastructure_gap": ((int, float), None),
@@ -79,6 +84,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "dir": (str, "out"),
         "formats": (list, ["html", "png", "pdf", "report", "csv", "gpkg"]),
         "offline_html": (bool, True),
+        "language": (str, "en"),
     },
 }
 ALLOWED_FORMATS = ("html", "png", "pdf", "svg", "report", "markdown", "csv", "gpkg", "ntia")
@@ -120,6 +126,17 @@ class StudyConfig:
     def district_boundary(self) -> str:
         """The district boundary file (``[area] district_boundary``), or ``""``."""
         return str(self.area.get("district_boundary") or "")
+
+    @property
+    def nces_schools(self) -> bool:
+        """Whether the schools come from the NCES EDGE geocodes (``schools = "nces"``)."""
+        return self.sources["schools"] == NCES_SCHOOLS
+
+    @property
+    def ookla_quarter(self) -> tuple[int, int] | None:
+        """``(year, quarter)`` of the Ookla tiles to download, or None."""
+        year, quarter = self.sources.get("ookla_year"), self.sources.get("ookla_quarter")
+        return None if year is None or quarter is None else (int(year), int(quarter))
 
     @property
     def from_fcc(self) -> bool:
@@ -203,6 +220,10 @@ def parse_study(data: dict[str, Any], *, path: Path | None = None) -> StudyConfi
         raise ConfigError(
             f"[outputs] formats: unknown format {bad[0]!r}; allowed: {', '.join(ALLOWED_FORMATS)}"
         )
+    try:
+        sections["outputs"]["language"] = check_language(sections["outputs"]["language"])
+    except ConfigError as exc:
+        raise ConfigError(f"[outputs] {exc}") from None
     if sections["plan"]["k"] < 0:
         raise ConfigError(f"[plan] k must be >= 0, got {sections['plan']['k']}")
     sections["census"]["tracts"] = _resolve(base, sections["census"]["tracts"])
@@ -216,8 +237,10 @@ def parse_study(data: dict[str, Any], *, path: Path | None = None) -> StudyConfi
     sections["bdc"]["previous_files"] = [
         _resolve(base, str(f)) for f in sections["bdc"]["previous_files"]
     ]
-    for key, value in sections["sources"].items():
-        sections["sources"][key] = _resolve(base, value)
+    sections["sources"].update(check_source_keys(sections["sources"]))
+    for key in PATH_KEYS:
+        if not (key == "schools" and sections["sources"][key] == NCES_SCHOOLS):
+            sections["sources"][key] = _resolve(base, sections["sources"][key])
     sections["outputs"]["dir"] = _resolve(base, sections["outputs"]["dir"])
     sections["plan"]["funding_programs"] = _resolve(base, sections["plan"]["funding_programs"])
     weights = {k: float(v) for k, v in sections["weights"].items() if v is not None}

@@ -72,28 +72,42 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str],
     previous_files = _local_files(config.bdc["previous_files"]) if bdc_files else []
     releases, others = load_releases(
         bdc_files, previous_files, counties=counties or None,
-        meanwhile=lambda: _other_sources(config, tracts, found.points), rules=config.rules,
+        meanwhile=lambda: _other_sources(config, tracts, found.points, found.counties),
+        rules=config.rules,
     )
+    downloads = others.pop("downloads")
     label = config.study.get("name") or "study area"
     release = config.bdc["release"] or None
     if bdc_record and not release:
         release = f"FCC BDC as of {bdc_record.get('as_of_date')}"
+    extras: dict[str, object] = {"bdc_download": bdc_record} if bdc_record else {}
+    if downloads:
+        extras["downloads"] = downloads
     return Sources(
         tracts=tracts, county=found.county, district=found.district, acs=acs, **releases,
         **others,
         label=label, release_label=release,
         previous_release_label=config.bdc["previous_release"] or None,
-        extras={"bdc_download": bdc_record} if bdc_record else {},
+        extras=extras,
     )
 
 
 def _other_sources(config: StudyConfig, tracts: gpd.GeoDataFrame,
-                   points: gpd.GeoDataFrame | None) -> dict[str, Any]:
-    """Schools, partner sites, zones, survey, rurality and speed tests of a study."""
+                   points: gpd.GeoDataFrame | None, counties: list[str]) -> dict[str, Any]:
+    """Schools, partner sites, zones, survey, rurality and speed tests of a study.
+
+    ``downloads`` holds the record of each file downloaded for ``[sources]`` (by key).
+    """
+    from assetmap.pipeline import downloads as remote
+
     area = config.area
     srcs = config.sources
     schools = sites = survey = zones = rurality = None
-    if srcs["schools"]:
+    downloads: dict[str, Any] = {}
+    if config.nces_schools:
+        schools, downloads["schools"] = remote.nces_schools(config, tracts=tracts,
+                                                            counties=counties)
+    elif srcs["schools"]:
         from assetmap.loaders.nces import read_schools
 
         schools = read_schools(srcs["schools"], district=area.get("district") or None,
@@ -123,9 +137,11 @@ def _other_sources(config: StudyConfig, tracts: gpd.GeoDataFrame,
         from assetmap.loaders.speedtests import read_ookla_tiles
 
         speed_tiles = read_ookla_tiles(srcs["ookla_tiles"], area=tracts)
+    elif config.ookla_quarter is not None:
+        speed_tiles, downloads["ookla_tiles"] = remote.ookla_tiles(config, tracts=tracts)
     return {"schools": schools, "sites": sites, "zones": zones, "survey": survey,
             "rurality": rurality, "points": points, "speedtests": speedtests,
-            "speed_tiles": speed_tiles}
+            "speed_tiles": speed_tiles, "downloads": downloads}
 
 
 def _local_files(files: list[str]) -> list[str]:
@@ -141,11 +157,13 @@ def _local_files(files: list[str]) -> list[str]:
 
 
 def fetch_sources(config: StudyConfig) -> list[Path]:
-    """Download and cache the remote sources of a study; return the cached BDC files.
+    """Download and cache the remote sources of a study; return the cached files.
 
     With ``[bdc] files = "fcc"`` the state's files come from the FCC Public Data API for
     ``[bdc] as_of`` (:func:`assetmap.pipeline.fcc.fetch_fcc`), asked again on every fetch,
-    and their record is kept in the cache for later builds.
+    and their record is kept in the cache for later builds. ``[sources] schools = "nces"``
+    and ``ookla_year``/``ookla_quarter`` download the NCES EDGE school file and Ookla's
+    tiles (:mod:`assetmap.pipeline.downloads`). The list holds the BDC files, then those.
 
     Examples
     --------
@@ -156,6 +174,7 @@ def fetch_sources(config: StudyConfig) -> list[Path]:
         am.settings.offline = True
     """
     from assetmap._http import cached_path
+    from assetmap.pipeline.downloads import downloaded_paths
 
     if config.from_fcc:
         from assetmap.pipeline.fcc import fetch_fcc
@@ -163,10 +182,12 @@ def fetch_sources(config: StudyConfig) -> list[Path]:
         record = fetch_fcc(config)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            load_sources(config, bdc_files=[])  # tracts, ACS: the BDC files are cached
-        return [Path(f["path"]) for f in record["files"]]
-    urls = [f for f in config.bdc["files"] if "://" in f]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        load_sources(config, bdc_files=urls)
-    return [p for p in (cached_path(u) for u in urls) if p is not None]
+            sources = load_sources(config, bdc_files=[])  # tracts, ACS: BDC files are cached
+        bdc = [Path(f["path"]) for f in record["files"]]
+    else:
+        urls = [f for f in config.bdc["files"] if "://" in f]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sources = load_sources(config, bdc_files=urls)
+        bdc = [p for p in (cached_path(u) for u in urls) if p is not None]
+    return bdc + downloaded_paths(sources.extras.get("downloads"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from assetmap._report import get_report, merge_sources
 from assetmap._safepath import inside
+from assetmap.pipeline._source_keys import PATH_KEYS
 from assetmap.pipeline.analyse import Results
 from assetmap.pipeline.config import StudyConfig
 from assetmap.pipeline.fcc import manifest_entry
@@ -26,7 +27,8 @@ from assetmap.pipeline.sources import Sources
 __all__ = ["input_files", "write_manifest"]
 
 
-def input_files(config: StudyConfig, *, bdc_files: Sequence[str] = ()) -> list[Path]:
+def input_files(config: StudyConfig, *, bdc_files: Sequence[str] = (),
+                downloaded: Sequence[str | Path] = ()) -> list[Path]:
     """Return the local input files a study names (the study file first), for hashing.
 
     Parameters
@@ -35,6 +37,8 @@ def input_files(config: StudyConfig, *, bdc_files: Sequence[str] = ()) -> list[P
         The study.
     bdc_files : sequence of str
         With ``[bdc] files = "fcc"``: the files fetched from the FCC Public Data API.
+    downloaded : sequence of str or Path
+        The cached files downloaded for ``[sources]`` (NCES EDGE schools, Ookla tiles).
 
     Examples
     --------
@@ -43,8 +47,10 @@ def input_files(config: StudyConfig, *, bdc_files: Sequence[str] = ()) -> list[P
     []
     """
     current = list(bdc_files) if config.from_fcc else config.bdc["files"]
+    sources = [config.sources[k] for k in PATH_KEYS
+               if not (k == "schools" and config.nces_schools)]
     names = [config.census["tracts"], *config.acs_files, config.district_boundary, *current,
-             *config.bdc["previous_files"], *config.sources.values()]
+             *config.bdc["previous_files"], *sources, *map(str, downloaded)]
     files = []
     for name in names:
         if name and "://" not in name and name not in {"tiger", "cb", "api"}:
@@ -105,7 +111,9 @@ def write_manifest(
     dict
         The manifest: ``study``, ``area``, ``weights``, ``rules`` (the BEAD rule set, as
         data) and ``definition`` (as a sentence), ``bdc_download`` (with ``[bdc] files =
-        "fcc"``: as-of date, file ids and file names; else None), ``sources``, ``vintages``,
+        "fcc"``: as-of date, file ids and file names; else None), ``downloads`` (each file
+        downloaded for ``[sources]``, by key: source, URL, school year or quarter, file
+        name, bytes, SHA-256), ``sources``, ``vintages``,
         ``illustrative_data``, ``inputs`` (path, bytes, SHA-256), ``versions``, ``outputs``
         (format -> file, relative to the output folder), ``ntia`` (with the ``ntia`` format:
         each file's rows, rows left out), ``loaded``.
@@ -122,6 +130,7 @@ def write_manifest(
     frames = [*sources.frames().values(), results.scored]
     cited, vintages, illustrative = merge_sources(*frames)
     reports = {name: _compact(get_report(frame)) for name, frame in sources.frames().items()}
+    hashed = {p: _sha256(p) for p in inputs}
     manifest = {
         "assetmap_manifest": 1,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -134,11 +143,12 @@ def write_manifest(
         "rules": config.rules.as_dict(),
         "definition": config.rules.describe(),
         "bdc_download": manifest_entry(_download(sources)),
+        "downloads": _downloads(sources, hashed),
         "sources": cited,
         "vintages": vintages,
         "illustrative_data": illustrative,
         "inputs": [
-            {"path": str(p), "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in inputs
+            {"path": str(p), "bytes": p.stat().st_size, "sha256": hashed[p]} for p in inputs
         ],
         "versions": _versions(),
         "outputs": {k: _relative(Path(v), Path(config.out_dir)) for k, v in paths.items()},
@@ -154,6 +164,22 @@ def write_manifest(
 def _download(sources: Sources) -> dict[str, Any] | None:
     record = sources.extras.get("bdc_download")
     return record if isinstance(record, dict) else None
+
+
+def _downloads(sources: Sources, hashed: dict[Path, str]) -> dict[str, Any]:
+    """Return the records of the files downloaded for ``[sources]``, with size and SHA-256.
+
+    ``hashed``: SHA-256 already computed for the inputs (a cached download is one of them).
+    """
+    records = sources.extras.get("downloads")
+    out: dict[str, Any] = {}
+    for key, record in (records if isinstance(records, dict) else {}).items():
+        entry = {k: v for k, v in record.items() if k != "path"}
+        path = Path(record["path"]) if record.get("path") else None
+        if path is not None and path.is_file():
+            entry.update(bytes=path.stat().st_size, sha256=hashed.get(path) or _sha256(path))
+        out[key] = entry
+    return out
 
 
 def _relative(path: Path, out_dir: Path) -> str:

@@ -23,9 +23,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from assetmap._i18n import check_language, messages
 from assetmap.errors import ConfigError
 from assetmap.pipeline.analyse import Results, analyse, check_rules
 from assetmap.pipeline.config import StudyConfig, parse_study
+from assetmap.pipeline.downloads import downloaded_paths
 from assetmap.pipeline.fcc import fcc_files
 from assetmap.pipeline.load import fetch_sources, load_sources
 from assetmap.pipeline.manifest import input_files, write_manifest
@@ -104,6 +106,11 @@ class Study:
         outputs = {**self.config.outputs, "dir": str(Path(out_dir).resolve())}
         return Study(replace(self.config, outputs=outputs))
 
+    def with_language(self, language: str) -> Study:
+        """Return the same study writing its outputs in another language (``"en"``, ``"es"``)."""
+        outputs = {**self.config.outputs, "language": check_language(language)}
+        return Study(replace(self.config, outputs=outputs))
+
     def bdc_files(self) -> list[str]:
         """Expand the study's BDC file list (globs relative to the study file).
 
@@ -157,7 +164,9 @@ class Study:
         download = sources.extras.get("bdc_download")
         fetched = [f["path"] for f in download["files"]] if isinstance(download, dict) else []
         manifest = write_manifest(self.config, sources, results, written,
-                                  inputs=input_files(self.config, bdc_files=fetched),
+                                  inputs=input_files(self.config, bdc_files=fetched,
+                                                     downloaded=downloaded_paths(
+                                                         sources.extras.get("downloads"))),
                                   details=written.details)
         paths = dict(written)
         paths["manifest"] = out_dir / "manifest.json"
@@ -177,30 +186,33 @@ def _expand(patterns: list[str]) -> list[str]:
     return files
 
 
-def demo_study(out_dir: str | Path) -> Study:
+def demo_study(out_dir: str | Path, *, language: str = "en") -> Study:
     """Return the study that the shipped Ector County demo runs."""
+    _ = messages(language)
     data = {
         "study": {
             "name": "ector_county",
-            "title": "Ector County, Texas: where families are cut off, and what is near them",
+            "title": _("{county}, {state}: where families are cut off, and what is near them",
+                       county=_("Ector County"), state="Texas"),
         },
         "area": {"state": "TX", "counties": ["Ector"], "district": "4818000"},
         "plan": {"k": 3, "reach_m": 3200.0},
-        "outputs": {"dir": str(Path(out_dir).resolve())},
+        "outputs": {"dir": str(Path(out_dir).resolve()), "language": _.language},
     }
     return Study.from_dict(data)
 
 
-def run_demo(out_dir: str | Path = "out/ector") -> StudyResult:
+def run_demo(out_dir: str | Path = "out/ector", *, language: str = "en") -> StudyResult:
     """Build the Ector County demo from the shipped data (no network).
 
     Examples
     --------
-    From a shell, ``assetmap demo --out out/ector``; in Python::
+    From a shell, ``assetmap demo --out out/ector`` (``--language es`` for Spanish); in
+    Python::
 
         from assetmap.pipeline import run_demo
-        run_demo("out/ector").paths["html"]
+        run_demo("out/ector", language="es").paths["html"]
     """
     from assetmap.datasets import load_demo
 
-    return demo_study(out_dir).run_on(load_demo())
+    return demo_study(out_dir, language=language).run_on(load_demo())

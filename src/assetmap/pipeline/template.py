@@ -43,11 +43,11 @@ def _template_area(state: object, county: object, district: object) -> None:
     """Refuse a state, county or district that is not a code or name of its kind."""
     checks = (
         ("state", state, _STATE_TEXT,
-         "a state name, USPS code (e.g. 'TX') or FIPS code (e.g. '48')"),
+         "a state name, its 2-letter USPS code or its 1- or 2-digit FIPS code"),
         ("county", county, _COUNTY_TEXT,
-         "a county name (letters, spaces, . ' -) or its 3- or 5-digit FIPS code, e.g. 'Ector'"),
+         "a county name (letters, spaces, . ' -) or its 3- or 5-digit FIPS code"),
         ("district", district, _LEAID_TEXT,
-         "a 7-digit NCES LEAID, digits only with leading zeros, e.g. '4818000'"),
+         "a 7-digit NCES LEAID: the state's 2-digit FIPS code, then 5 digits"),
     )
     for option, value, pattern, allowed in checks:
         if option != "state" and value in (None, ""):
@@ -179,6 +179,11 @@ def check_district(
     return result
 
 
+def _boundary_name(district: str | None) -> str:
+    """Return the example file name of the commented ``district_boundary`` line."""
+    return f"district_{district}_boundary.geojson" if district else "district_boundary.geojson"
+
+
 def study_template(*, state: str, county: str | None = None, district: str | None = None,
                    district_name: str | None = None) -> str:
     """Return a commented study file for a state, county and/or district.
@@ -229,6 +234,10 @@ title = {_toml_string(f"Connectivity gaps and nearby resources: {name}")}
 state = {_toml_string(state)}            # name, USPS code or FIPS
 counties = {counties}         # names or FIPS codes; empty = whole state
 district = {_toml_string(district or "")}        # NCES LEAID (7 digits), optional
+# The district's own boundary as the study area: by default the TIGER school district whose
+# GEOID is the LEAID above (unified, else elementary or secondary). To use a local file
+# instead (GeoJSON, GeoPackage, shapefile or zip), uncomment and point this line at it:
+# district_boundary = {_toml_string(_boundary_name(district))}
 
 [census]
 year = 2020                  # tract vintage (TIGER/Line 2020-2024)
@@ -252,7 +261,9 @@ previous_release = ""        # e.g. "December 2024"
 rules = "bead"
 
 [sources]
-schools = ""                 # NCES EDGE geocode file, CCD directory or TEA campus file
+schools = ""                 # "nces" (NCES EDGE geocodes, fetched), or a geocode file, CCD
+                             # directory or TEA campus file
+# school_year = "2024-25"    # with schools = "nces": the EDGE file's school year
 districts = ""               # LEAID, NAME table for a TEA file (default: shipped TX table)
 partners = ""                # your partner-site registry (CSV, XLSX or GeoJSON)
 survey = ""                  # household survey (only aggregated, suppressed rates leave the reader)
@@ -261,6 +272,8 @@ rurality = ""                # USDA RUCA tract codes (CSV), optional
 points = ""                  # weighted points for population-weighted tract centres, optional
 speedtests = ""              # the district's own speed tests (CSV), optional
 ookla_tiles = ""             # Ookla open-data fixed tiles (Parquet or shapefile), optional
+# ookla_year = 2025          # or download Ookla's fixed tiles of a quarter for the study
+# ookla_quarter = 2          # area (assetmap fetch); instead of ookla_tiles
 
 [weights]                    # relative weights of the priority score (defaults in docs/methods.md)
 infrastructure_gap = 0.30

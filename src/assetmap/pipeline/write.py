@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from assetmap._i18n import messages
 from assetmap.outputs.study_exports import inside, safe_stem, with_tracts, write_exports
 from assetmap.pipeline.analyse import Results
 from assetmap.pipeline.config import StudyConfig
@@ -102,19 +103,23 @@ def write_outputs(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = safe_stem(config.study.get("name") or "study")
-    title = config.study.get("title") or f"{stem}: connectivity gaps and nearby resources"
+    language = config.outputs.get("language", "en")
+    _ = messages(language)
+    title = config.study.get("title") or _("{name}: connectivity gaps and nearby resources",
+                                           name=stem)
     paths = output_paths(config, formats=formats, out_dir=out_dir)
     scored = results.scored
     printed = [paths[ext] for ext in _PRINT if ext in paths]
     if printed:
         from assetmap.outputs.static import print_map
 
-        print_map(scored, printed[0], also=printed[1:], title=title, context=sources.outline)
+        print_map(scored, printed[0], also=printed[1:], title=title, context=sources.outline,
+                  language=language)
     if "html" in paths:
         from assetmap.outputs.interactive import equity_map
 
-        equity_map(scored, title=title, **_map_layers(results, sources, config)).save(
-            str(paths["html"]))
+        equity_map(scored, title=title, language=language,
+                   **_map_layers(results, sources, config)).save(str(paths["html"]))
     for key in ("report", "markdown"):
         if key in paths:
             from assetmap.outputs.report import write_report
@@ -122,7 +127,8 @@ def write_outputs(
             write_report(scored, paths[key], title=title, map_image=paths.get("png"),
                          plan=results.plan, schools=results.zones, sites=sources.sites,
                          whatif=results.whatif, evidence=results.evidence,
-                         challenges=results.challenges, change=results.release_change)
+                         challenges=results.challenges, change=results.release_change,
+                         language=language)
     exports = tuple(f for f in _EXPORTS if f in formats)
     if exports:
         paths.update(write_exports(layers=_layers(results, sources, stem),
