@@ -80,12 +80,13 @@ def _load(
     state: Any,
     county: Any,
     year: int | None,
-    source: str,
+    source: str | None,
     path: str | Path | None,
     base_url: str | None,
     assume_crs: Any,
 ) -> gpd.GeoDataFrame:
     spec = LAYERS[layer]
+    product_stated, source = source is not None, source or "tiger"
     year = _check_options(source, year, path)
     states = [state_fips(s) for s in _as_list(state)]
     if not states and not spec.national and path is None:
@@ -111,7 +112,7 @@ def _load(
 
     shown = "; ".join(name for _, name in files)
     vintage, year_text, name = _product(spec.label, source, year, Path(files[0][1]).name,
-                                        local=path is not None)
+                                        local=path is not None and not product_stated)
     report = start_report(
         shown, kind=spec.label.replace(" ", "_"),
         vintages={"geometry": vintage},
@@ -213,13 +214,15 @@ _DOC_PARAMS = """
         County name (``"Ector"``), 3-digit code (``"135"``) or 5-digit FIPS (``"48135"``).
     year : int, optional
         2020-2024 (default 2023 for downloads; read from a local file's name if it has one).
-    source : {"tiger", "cb"}
-        TIGER/Line (legal boundaries, with internal points) or cartographic boundary
-        (generalised 1:500k, clipped to the shoreline; for maps).
+    source : {"tiger", "cb"}, optional
+        TIGER/Line (legal boundaries, with internal points; the default for downloads) or
+        cartographic boundary (generalised 1:500k, clipped to the shoreline; for maps). With
+        ``path``, the product the file is from, cited as such; without it a local file is
+        cited by its name (or by a ``tl_YYYY_``/``cb_YYYY_`` name).
     path : str or path-like, optional
         A local zip, shp, gpkg or geojson instead of downloading.
     base_url : str, optional
-        Replaces ``https://www2.census.gov/geo/tiger`` (a mirror, or a test server).
+        Replaces ``settings.tiger_url`` (default ``https://www2.census.gov/geo/tiger``).
     assume_crs : str or int, optional
         CRS of a local file that has none (e.g. a shapefile without its ``.prj``).
 """
@@ -236,7 +239,7 @@ def _with_params(function: Any) -> Any:
 
 @_with_params
 def load_tracts(*, state: Any = None, county: Any = None, year: int | None = None,
-                source: str = "tiger", path: str | Path | None = None,
+                source: str | None = None, path: str | Path | None = None,
                 base_url: str | None = None, assume_crs: Any = None) -> gpd.GeoDataFrame:
     """Load census tracts (GEOID of 11 characters) as a GeoDataFrame in EPSG:4326.
 
@@ -254,7 +257,7 @@ def load_tracts(*, state: Any = None, county: Any = None, year: int | None = Non
 
 @_with_params
 def load_block_groups(*, state: Any = None, county: Any = None, year: int | None = None,
-                      source: str = "tiger", path: str | Path | None = None,
+                      source: str | None = None, path: str | Path | None = None,
                       base_url: str | None = None, assume_crs: Any = None) -> gpd.GeoDataFrame:
     """Load census block groups (GEOID of 12 characters, ``BLKGRPCE``) in EPSG:4326.
 
@@ -270,7 +273,7 @@ def load_block_groups(*, state: Any = None, county: Any = None, year: int | None
 
 @_with_params
 def load_counties(*, state: Any = None, county: Any = None, year: int | None = None,
-                  source: str = "tiger", path: str | Path | None = None,
+                  source: str | None = None, path: str | Path | None = None,
                   base_url: str | None = None, assume_crs: Any = None) -> gpd.GeoDataFrame:
     """Load counties (GEOID of 5 characters) from the national file, filtered by state.
 
@@ -286,7 +289,7 @@ def load_counties(*, state: Any = None, county: Any = None, year: int | None = N
 
 
 @_with_params
-def load_states(*, state: Any = None, year: int | None = None, source: str = "tiger",
+def load_states(*, state: Any = None, year: int | None = None, source: str | None = None,
                 path: str | Path | None = None, base_url: str | None = None,
                 assume_crs: Any = None) -> gpd.GeoDataFrame:
     """Load states and equivalents (GEOID of 2 characters); all of them unless ``state=``.
@@ -303,7 +306,7 @@ def load_states(*, state: Any = None, year: int | None = None, source: str = "ti
 
 @_with_params
 def load_school_districts(*, state: Any = None, county: Any = None, kind: str = "unified",
-                          year: int | None = None, source: str = "tiger",
+                          year: int | None = None, source: str | None = None,
                           path: str | Path | None = None, base_url: str | None = None,
                           assume_crs: Any = None) -> gpd.GeoDataFrame:
     """Load unified, elementary or secondary school districts (GEOID = state + LEA code).
