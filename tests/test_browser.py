@@ -432,3 +432,98 @@ def test_escape_closes_popups_and_tooltips_and_every_button_has_a_name(page):
     assert outline[1] != "none" and outline[2] != "0px", outline  # noqa: PT018
     assert driver.execute_script("return document.documentElement.lang") == "en"
     assert driver.title == "Ector County <b>priority</b>"
+
+
+# --- colour is not the only cue (WCAG 1.4.1, 1.4.11): patterns and class numbers -------------
+
+# each theme layer, switched on in turn: every area's class and fill, and the legend's rows
+THEME_MARKS = """
+var map = window[Object.keys(window).find(function (k) { return /^map_[0-9a-f]+$/.test(k); })];
+return Object.keys(window).filter(function (k) { return /^theme_layer_/.test(k); }).map(
+  function (name) {
+    var layer = window[name], key = layer.amClassKey, on = map.hasLayer(layer), areas = [];
+    if (!on) { map.addLayer(layer); }
+    layer.eachLayer(function (l) {
+      var fill = l._path.getAttribute("fill"), id = (/^url\\(#(.+)\\)$/.exec(fill) || [])[1];
+      var def = id ? document.getElementById(id) : null;
+      areas.push([l.feature.properties[key], fill, def ? def.tagName : null]);
+    });
+    var section = document.querySelector('[data-am-layer="' + name + '"]');
+    var rows = Array.from(section.querySelectorAll(".am-row")).map(function (r) {
+      var rect = r.querySelector("i rect");
+      return [r.textContent.trim(), rect ? rect.getAttribute("fill") : null];
+    });
+    if (!on) { map.removeLayer(layer); }
+    return {name: name, areas: areas, rows: rows};
+  });
+"""
+
+
+def _check_marks(layers: list[dict]) -> int:
+    """Check each hatched layer: one pattern per class, the legend's numbers and patterns."""
+    import re
+
+    hatched = 0
+    for layer in layers:
+        fills: dict[int, set[str]] = {}
+        for number, fill, tag in layer["areas"]:
+            if number is not None and number >= 0:
+                fills.setdefault(number, set()).add(fill)
+                assert tag in (None, "pattern"), layer["name"]  # url(#id) names a <pattern>
+        if not any(f.startswith("url(") for fs in fills.values() for f in fs):
+            assert not any(re.match(r"\(\d+\) ", text) for text, _ in layer["rows"])
+            continue
+        hatched += 1
+        assert all(len(fs) == 1 for fs in fills.values()), layer["name"]  # one fill per class
+        assert len({next(iter(fs)) for fs in fills.values()}) == len(fills)  # all different
+        for number, (fill,) in fills.items():
+            assert fill.startswith(f"url(#am-hatch-{number}-") or (
+                number == 0 and fill.startswith("#")), (layer["name"], number, fill)
+        numbered = {int(m.group(1)) - 1: rect for text, rect in layer["rows"]
+                    if (m := re.match(r"\((\d+)\) ", text))}
+        assert set(fills) <= set(numbered), (layer["name"], layer["rows"])
+        for number, rect in numbered.items():  # the legend's swatch: the areas' own pattern
+            if number in fills and next(iter(fills[number])).startswith("url("):
+                assert rect == next(iter(fills[number])), (layer["name"], number)
+    return hatched
+
+
+def test_each_class_carries_its_pattern_and_legend_number(demo, demo_driver):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _open(demo_driver, _demo_map(demo))
+    _wait(demo_driver, lambda d: _count(d, "path.am-priority") > 0)
+    layers = demo_driver.execute_script(THEME_MARKS)
+    assert len(layers) >= 8  # tract themes, intervention, evidence, change, zones, H3, challenges
+    assert _check_marks(layers) >= 5
+    priority = next(x for x in layers if x["rows"][0][0].startswith("(1) "))
+    assert [row[0][:4] for row in priority["rows"][:5]] == ["(1) ", "(2) ", "(3) ", "(4) ", "(5) "]
+    ActionChains(demo_driver).move_to_element(
+        demo_driver.find_elements("css selector", "path.am-priority")[0]).perform()
+    _wait(demo_driver, lambda d: _count(d, ".leaflet-tooltip") >= 1)
+    tooltip = demo_driver.execute_script(
+        "return document.querySelector('.leaflet-tooltip').textContent")
+    assert "(class " in tooltip  # the area's class number, as the legend numbers it
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "a11y_equity_map_patterns.png"
+    assert demo_driver.save_screenshot(str(shot))
+    print(f"screenshot: {shot}")
+
+
+def test_the_spanish_map_carries_the_same_patterns_and_numbers(demo_es, demo_driver):
+    _open(demo_driver, demo_es)
+    _wait(demo_driver, lambda d: _count(d, "path.am-priority") > 0)
+    assert _check_marks(demo_driver.execute_script(THEME_MARKS)) >= 5
+    demo_driver.execute_script("document.querySelector('.am-data summary').click()")
+    _wait(demo_driver, lambda d: _count(d, ".am-data-panel table tbody tr") > 0)
+    head, cells = demo_driver.execute_script(
+        "var t = document.querySelector('.am-data-panel table');"
+        "return [t.tHead.rows[0].cells[2].textContent, Array.from(t.tBodies[0].rows).map("
+        "function (r) { return r.cells[2].textContent; })];")
+    assert head.startswith("Prioridad")
+    assert cells
+    assert all("(clase " in c for c in cells if c)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "a11y_equity_map_es_patterns.png"
+    assert demo_driver.save_screenshot(str(shot))
+    print(f"screenshot: {shot}")

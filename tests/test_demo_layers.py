@@ -163,7 +163,8 @@ def test_intervention_properties_carry_the_reason(html, scored):
     by_id = {p["g"]: p for p in props}
     for _, row in scored.iterrows():
         assert by_id[row["GEOID"]]["ir"] == row["intervention_reason"]
-        assert by_id[row["GEOID"]]["iv"] == INTERVENTION_LABELS[row["intervention"]]
+        p = by_id[row["GEOID"]]  # the category, with its class number (colour is not alone)
+        assert p["iv"] == f"{INTERVENTION_LABELS[row['intervention']]} (class {p['ic'] + 1})"
     # the class index points at the colour listed for that category
     assert {p["ic"] for p in props} == set(range(scored["intervention"].nunique()))
 

@@ -4,9 +4,11 @@ The demo is analysed once (``demo_study(...).run_on(am.load_demo(), steps=())``,
 written); its map is drawn with ``language="es"`` and the interventions recommended in Spanish
 (as a Spanish study does). What a reader sees is collected from the page: text nodes,
 ``title``/``aria-label``/``alt`` attributes, and the strings the page's scripts carry (legend,
-layer names, popups, tooltips, the table, Leaflet's button names). Text from the data (place,
-school, partner and provider names, source names and vintages) is taken out first; then no
-English message id of the map's catalogue and no common English word may be left.
+layer names, popups, tooltips, the table, Leaflet's button names). Only the user's own data
+values (place, school, partner and provider names, GEOIDs, grades) and product names that stay
+as published are taken out first; source names, vintages, licences, score drivers and evidence
+lines are checked like every other word: no English message id of the map's catalogue and no
+common English word may be left.
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ ENGLISH_WORDS = [
 ]
 #: English words US Spanish uses as they are (the funding notes say "hotspots" too).
 LOANWORDS = {"hotspot", "hotspots"}
-#: Analysis text the analysis still writes in English (score drivers, evidence summaries):
-#: named in the issue 21 note as the analysis' part; taken out like data until it speaks Spanish.
-ANALYSIS_COLUMNS = ("drivers", "evidence_summary")
+#: Product names that stay as published (locale/README.md: names are not translated).
+PUBLISHED_NAMES = ("Speedtest® by Ookla® Global Fixed and Mobile Network Performance Maps",)
+#: The user's own data values: names of places, schools, partners and providers, ids, grades.
+DATA_COLUMNS = ("name", "brand_name", "area_id", "GEOID", "grades")
 
 
 def demo_layers(result: Any) -> dict[str, Any]:
@@ -144,20 +147,15 @@ def visible_texts(page: str) -> list[str]:
 
 
 def _data_strings(result: Any, scored: Any) -> list[str]:
-    """Text that comes from the data: names, providers, sources and vintages, analysis text."""
+    """The user's own data values (names, providers, ids) and published product names."""
     res, src = result.results, result.sources
     frames = [scored, src.sites, src.schools, res.zones, res.plan, res.evidence,
               res.challenges, res.change, res.h3_cells, src.survey]
-    found: set[str] = {TITLE}
+    found: set[str] = {TITLE, *PUBLISHED_NAMES}
     for frame in (f for f in frames if f is not None):
-        for column in ("name", "brand_name", "area_id", "GEOID", "grades", *ANALYSIS_COLUMNS):
+        for column in DATA_COLUMNS:
             if column in frame:
                 found.update(str(v) for v in frame[column].dropna())
-        report = am.get_report(frame)
-        for source in report.get("sources") or []:
-            found.update(str(source[k]) for k in ("name", "vintage", "attribution", "license")
-                         if source.get(k))
-        found.update(str(v) for v in (report.get("vintages") or {}).values() if v)
     return sorted((s for s in found if s.strip()), key=len, reverse=True)
 
 
@@ -228,3 +226,41 @@ def test_english_stays_the_default_and_other_languages_are_refused():
     assert "Ver como tabla" not in english
     with pytest.raises(ConfigError, match="'es'"):
         am.equity_map(tracts, tiles=None, language="fr")
+
+
+def _js_strings(page: str) -> list[str]:
+    """Every string literal of the page's scripts (keys included)."""
+    found = []
+    for match in _JS_STRING.finditer(page):
+        try:
+            found.append(json.loads(match.group(0).rstrip(": \t\n")))
+        except ValueError:
+            continue
+    return found
+
+
+def _legend_keys(page: str) -> list[tuple[str, str]]:
+    """(icon letter, name) of each site key in the legend, as a reader sees them side by side."""
+    found = []
+    for value in _js_strings(page):
+        if 'class="am-legend-section"' in value:
+            found += re.findall(r'<circle[^>]*/><text[^>]*>([^<]+)</text></svg></span>([^<]+)<',
+                                value)
+    return found
+
+
+def test_site_letters_are_spanish_initials_paired_with_their_names(html):
+    keys = {name: letter for letter, name in _legend_keys(html)}
+    assert keys["Biblioteca"] == "B"
+    assert len(keys) >= 4, keys
+    for name, letter in keys.items():
+        if letter.isalpha():  # each letter is an initial of the Spanish name beside it
+            assert letter.lower() in [w[0].lower() for w in re.findall(r"\w+", name)], name
+
+
+def test_the_spanish_attribution_keeps_the_openstreetmap_link(html):
+    credit = [t for t in _js_strings(html) if "openstreetmap.org/copyright" in t]
+    assert credit
+    assert all(t.endswith(">OpenStreetMap</a>") and "colaboradores de <a href=" in t
+               for t in credit), credit
+    assert "contributors" not in " ".join(credit)

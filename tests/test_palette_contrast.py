@@ -25,6 +25,8 @@ from assetmap.outputs._class_marks import (  # internal: the print map's second 
     class_hatch,
     hatch_color,
     marked,
+    svg_pattern,
+    svg_patterns,
 )
 from assetmap.outputs._classes import (  # internal: the palettes both maps draw with
     _INFO,
@@ -144,6 +146,40 @@ def test_print_map_hatches_and_numbers_five_classes_but_not_three(tmp_path):
         assert f"({number + 1}) {label}" in text
     assert "<pattern" not in three.read_text()
     assert "(1) " not in three.read_text()
+
+
+def test_the_html_map_draws_the_print_maps_patterns():
+    """One definition (CLASS_HATCHES): the SVG pattern of a class is its matplotlib hatch."""
+    fill = "#fd8d3c"
+    patterns = [svg_pattern(n, fill) for n in range(len(CLASS_HATCHES))]
+    assert [bool(p) for p in patterns] == [bool(h) for h in CLASS_HATCHES]
+    bodies = [p.split(">", 1)[1] for p in patterns if p]  # without the id
+    assert len(set(bodies)) == len(bodies)  # every hatched class draws a different pattern
+    for number, pattern in enumerate(patterns):
+        if pattern:
+            assert f'fill="{fill}"' in pattern
+            assert hatch_color(fill) in pattern
+            assert f'id="am-hatch-{number}-fd8d3c"' in pattern
+    classes = classify(fx.scored_ector()["priority"], column="priority", k=5)
+    ids, defs = svg_patterns(classes.colors)
+    assert marked(classes)
+    assert ids[0] is None
+    assert all(ids[1:])
+    assert defs.count("<pattern ") == 4  # classes 2 to 5, as the print map hatches them
+
+
+def test_html_map_numbers_and_hatches_the_classes_in_legend_and_popups():
+    scored = fx.scored_ector()
+    html = am.equity_map(scored, tiles=None, k=5).get_root().render()
+    classes = classify(scored["priority"], column="priority", k=5)
+    for number, label in enumerate(classes.labels):
+        assert f"({number + 1}) {label}" in html
+    assert "amPatterns(" in html
+    assert "am-hatch-1-" in html
+    assert "(class 5)" in html
+    three = am.equity_map(scored, tiles=None, k=3, column="priority").get_root().render()
+    three_classes = classify(scored["priority"], column="priority", k=3)
+    assert f"(1) {three_classes.labels[0]}" not in three  # colour alone keeps three apart
 
 
 def test_thresholds_are_the_documented_ones():

@@ -30,6 +30,7 @@ __all__ = [
     "import_folium",
     "new_map",
     "resolve_tiles",
+    "tile_attribution",
     "with_licences",
 ]
 
@@ -85,9 +86,29 @@ def new_map(folium: Any, gdf: gpd.GeoDataFrame, tiles: Any, *, language: str = "
     )
     if url:  # named as asked ("OpenStreetMap"), not by its URL, in the layer control
         name = tiles if isinstance(tiles, str) else getattr(tiles, "name", url)
-        folium.TileLayer(url, attr=attr or _("Map tiles"), name=name).add_to(m)
+        folium.TileLayer(url, attr=tile_attribution(attr, language=language) or _("Map tiles"),
+                         name=name).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
+
+
+#: OpenStreetMap's credit as the tile providers write it: its link, then "contributors".
+_OSM_CREDIT = re.compile(r"(<a [^>]*>OpenStreetMap</a>) contributors")
+
+
+def tile_attribution(html: str | None, *, language: str = "en") -> str | None:
+    """Return a tile provider's attribution in ``language``, its links kept.
+
+    Examples
+    --------
+    >>> osm = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+    >>> tile_attribution(osm + "contributors", language="es").split("<a")[0]
+    '&copy; colaboradores de '
+    """
+    _ = messages(language)
+    if not html or _.language == "en":
+        return html
+    return _OSM_CREDIT.sub(lambda found: _("{osm} contributors", osm=found.group(1)), html)
 
 
 def has_child(m: Any, kind: type) -> bool:
@@ -102,9 +123,10 @@ def with_licences(html: str, sources: list[dict[str, Any]], *, language: str = "
     _ = messages(language)
     notices = []
     for source in sources:
-        text = source.get("attribution")
+        text = _.recorded(source["attribution"]) if source.get("attribution") else None
         if not text and str(source.get("license", "")).startswith("CC BY"):
-            text = _("{source}: licence {licence}", source=source.get("name") or _("data"),
+            text = _("{source}: licence {licence}",
+                     source=_.recorded(source.get("name") or _("data")),
                      licence=source["license"])
         if text and escape(str(text)) not in notices:
             notices.append(escape(str(text)))
@@ -131,6 +153,7 @@ _CSS = """
 .am-legend h4 { margin: 4px 0 3px; font-size: 12px; }
 .am-legend i { display: inline-block; width: 16px; height: 11px; margin-right: 6px;
   border: 1px solid #777; vertical-align: middle; }
+.am-legend i svg { display: block; }
 .am-legend .am-note { color: #555; font-size: 10px; overflow-wrap: anywhere; }
 .am-icon svg { display: block; }
 .am-flag { color: #b30000; font-weight: 600; }

@@ -7,22 +7,27 @@ print map then hatches each class with its own pattern, in black or white, which
 more from the fill (at least 4.6:1), and the legend shows the same pattern and numbers the
 classes. Classes that colour alone keeps apart (three or fewer on the project's ramps) are drawn
 as before.
+
+The patterns are one definition, :data:`CLASS_HATCHES` (matplotlib hatch strings): the print
+map draws them with matplotlib, and the HTML map draws the same strokes as SVG ``<pattern>``
+fills (:func:`svg_pattern`), so class 3 is hatched ``///`` on paper and on screen. matplotlib
+is imported only when a print map is drawn.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import geopandas as gpd
-import matplotlib
 import numpy as np
-from matplotlib.collections import PatchCollection
-from matplotlib.patches import PathPatch
-from matplotlib.path import Path as MplPath
 
 from assetmap.outputs._classes import NO_DATA_COLOR, Classes
 from assetmap.outputs._contrast import contrast_ratio, needs_marks
 
-__all__ = ["CLASS_HATCHES", "HATCH_WIDTH", "class_hatch", "hatch_color", "mark_classes",
-           "marked", "numbered"]
+__all__ = ["CLASS_HATCHES", "HATCH_WIDTH", "PATTERN_SIZE", "class_hatch", "hatch_color",
+           "mark_classes", "marked", "numbered", "svg_pattern", "svg_pattern_id",
+           "svg_patterns"]
 
 #: One matplotlib hatch per class, in legend order: none, then sparse to dense, all different.
 CLASS_HATCHES = ("", "...", "///", "xxx", "ooo", "\\\\\\", "+++", "---", "|||")
@@ -84,7 +89,79 @@ def marked(classes: Classes) -> bool:
     return needs_marks(legend)
 
 
-def _patches(geoms: gpd.GeoSeries) -> list[PathPatch]:
+#: Side of one SVG pattern tile, in CSS pixels (about the print map's hatch spacing on screen).
+PATTERN_SIZE = 8
+_S = PATTERN_SIZE
+#: The SVG strokes of each hatch character (the same marks matplotlib draws for it).
+_SVG_STROKES = {
+    "/": f"M0,{_S} L{_S},0 M-2,2 L2,-2 M{_S - 2},{_S + 2} L{_S + 2},{_S - 2}",
+    "\\": f"M0,0 L{_S},{_S} M-2,{_S - 2} L2,{_S + 2} M{_S - 2},-2 L{_S + 2},2",
+    "-": f"M0,{_S / 2} L{_S},{_S / 2}",
+    "|": f"M{_S / 2},0 L{_S / 2},{_S}",
+}
+_SVG_STROKES["x"] = _SVG_STROKES["/"] + " " + _SVG_STROKES["\\"]
+_SVG_STROKES["+"] = _SVG_STROKES["-"] + " " + _SVG_STROKES["|"]
+
+
+def svg_pattern_id(number: int, fill: str) -> str | None:
+    """Return the SVG id of class ``number``'s pattern on ``fill`` (None: the class is plain).
+
+    Examples
+    --------
+    >>> svg_pattern_id(2, "#FEB24C"), svg_pattern_id(0, "#ffffb2")
+    ('am-hatch-2-feb24c', None)
+    """
+    if not class_hatch(number):
+        return None
+    return f"am-hatch-{number % len(CLASS_HATCHES)}-{fill.lstrip('#').lower()}"
+
+
+def svg_pattern(number: int, fill: str) -> str:
+    """Return the SVG ``<pattern>`` of class ``number``: the fill, hatched as on the print map.
+
+    Examples
+    --------
+    >>> svg_pattern(2, "#feb24c")[:60]
+    '<pattern id="am-hatch-2-feb24c" patternUnits="userSpaceOnUse'
+    >>> svg_pattern(0, "#ffffb2")
+    ''
+    """
+    pattern_id = svg_pattern_id(number, fill)
+    if pattern_id is None:
+        return ""
+    hatch, ink = class_hatch(number), hatch_color(fill)
+    marks = []
+    if "." in hatch:
+        marks.append(f'<circle cx="2" cy="2" r="1.1" fill="{ink}"/>'
+                     f'<circle cx="6" cy="6" r="1.1" fill="{ink}"/>')
+    if "o" in hatch:
+        marks.append(f'<circle cx="4" cy="4" r="2.3" fill="none" stroke="{ink}" '
+                     'stroke-width="0.9"/>')
+    strokes = " ".join(_SVG_STROKES[c] for c in dict.fromkeys(hatch) if c in _SVG_STROKES)
+    if strokes:
+        marks.append(f'<path d="{strokes}" stroke="{ink}" stroke-width="1" fill="none"/>')
+    return (f'<pattern id="{pattern_id}" patternUnits="userSpaceOnUse" width="{_S}" '
+            f'height="{_S}"><rect width="{_S}" height="{_S}" fill="{fill}"/>'
+            + "".join(marks) + "</pattern>")
+
+
+def svg_patterns(colors: Sequence[str]) -> tuple[list[str | None], str]:
+    """Return each class's pattern id (None: plain fill) and the ``<pattern>`` elements.
+
+    Examples
+    --------
+    >>> ids, defs = svg_patterns(["#ffffb2", "#fecc5c"])
+    >>> ids, defs.count("<pattern ")
+    ([None, 'am-hatch-1-fecc5c'], 1)
+    """
+    ids = [svg_pattern_id(n, c) for n, c in enumerate(colors)]
+    return ids, "".join(svg_pattern(n, c) for n, c in enumerate(colors))
+
+
+def _patches(geoms: gpd.GeoSeries) -> list[Any]:
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
     patches = []
     for geom in geoms.normalize().values:
         if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
@@ -130,6 +207,9 @@ def mark_classes(ax, frame: gpd.GeoDataFrame, classes: Classes, legend=None) -> 
     """
     if not marked(classes):
         return False
+    import matplotlib
+    from matplotlib.collections import PatchCollection
+
     geoms = frame.geometry.reset_index(drop=True)
     for number, fill in enumerate(classes.colors):
         hatch = class_hatch(number)

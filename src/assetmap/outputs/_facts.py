@@ -58,7 +58,7 @@ def place_name(name: object, _: Messages) -> str:
     return _("Census Tract {name}", name=found.group(1)) if found else text
 
 
-_DRIVER = re.compile(r"^(.*\S) (\S+)$")
+_DRIVER = re.compile(r"^(.*?\S) (\S+(?: km)?)$")  # a value: "32%", "0.01", "6.4 km"
 
 
 def driver_text(text: object, _: Messages) -> str:

@@ -25,7 +25,6 @@ __all__ = [
     "HelperScript",
     "HtmlControl",
     "OutlineLayer",
-    "OutlineMiniMap",
     "PointLayer",
     "ThemeLayer",
     "TitleBlock",
@@ -90,6 +89,24 @@ window.amDecode = window.amDecode || function (fc, scale) {
   }
   return fc;
 };
+window.amPatterns = window.amPatterns || function (defs) {  // SVG fills, once per page
+  var ns = "http://www.w3.org/2000/svg", svg = document.getElementById("am-patterns");
+  if (!defs) { return; }
+  if (!svg) {
+    svg = document.createElementNS(ns, "svg");
+    svg.id = "am-patterns";
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("style", "position:absolute;width:0;height:0;overflow:hidden");
+    svg.appendChild(document.createElementNS(ns, "defs"));
+    document.body.appendChild(svg);
+  }
+  var box = document.createElementNS(ns, "svg");
+  box.innerHTML = defs;
+  Array.from(box.children).forEach(function (p) {
+    if (!document.getElementById(p.id)) { svg.firstChild.appendChild(p); }
+  });
+};
 window.amLegendShow = window.amLegendShow || function (layer, on) {
   var nodes = document.querySelectorAll('[data-am-layer="' + layer + '"]');
   for (var i = 0; i < nodes.length; i++) { nodes[i].style.display = on ? "" : "none"; }
@@ -138,20 +155,27 @@ class ThemeLayer(LiteralRender, Layer):
 
     The features are added the first time the layer is switched on, so hidden themes cost
     nothing at load; tooltips, popups and hover are bound once on the group, not per tract.
+    With ``patterns`` (a pattern id per class, or None) and their ``defs`` (SVG ``<pattern>``
+    elements, :func:`assetmap.outputs._class_marks.svg_patterns`), each class is filled with
+    its hatch pattern, so colour is not the only cue (WCAG 1.4.1).
     """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = L.geoJson(null, {
+{% if this.defs_js %}amPatterns({{ this.defs_js }});
+{% endif %}var {{ this.get_name() }} = L.geoJson(null, {
   className: {{ this.css_class|tojson }},
   style: function (f) {
     var c = f.properties[{{ this.key|tojson }}], colors = {{ this.colors_js }};
+    var patterns = {{ this.patterns_js }};
     var fill = (c === null || c === undefined || c < 0) ?
-      (c === -2 ? {{ this.suppressed_color|tojson }} : {{ this.na_color|tojson }}) : colors[c];
+      (c === -2 ? {{ this.suppressed_color|tojson }} : {{ this.na_color|tojson }}) :
+      (patterns[c] ? "url(#" + patterns[c] + ")" : colors[c]);
     return {fillColor: fill, color: "#4d4d4d", weight: 0.6, opacity: 0.9,
             fillOpacity: {{ this.fill_opacity }}};
   }
 });
+{{ this.get_name() }}.amClassKey = {{ this.key|tojson }};  // the class of a feature: its key
 (function (layer, fields) {
   layer.bindTooltip(function (l) {
     var p = l.feature.properties;
@@ -189,9 +213,13 @@ var {{ this.get_name() }} = L.geoJson(null, {
         na_color: str = "#d9d9d9",
         suppressed_color: str = "#f7f7f7",
         fill_opacity: float = 0.72,
+        patterns: list[str | None] | None = None,
+        defs: str = "",
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "ThemeLayer"
+        self.patterns_js = to_js(patterns or [])
+        self.defs_js = to_js(defs) if defs else ""
         self.source = source
         self.key = key
         self.value_key = value_key
@@ -286,46 +314,6 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
         self.css_class = css_class
         self.radius_key = radius_key
         self.circle_color = circle_color
-
-
-class OutlineMiniMap(LiteralRender, JSCSSMixin):
-    """Leaflet-MiniMap showing the study-area outline (and tiles when the map has them).
-
-    Unlike folium's ``MiniMap``, it works without tiles, so an offline map keeps its locator.
-    """
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-var {{ this.get_name() }}_layers = [L.geoJson({{ this.data }}, {className: "am-mini",
-  interactive: false, style: {color: "#333", weight: 1, fillColor: "#999", fillOpacity: 0.3}})];
-{% if this.tiles %}{{ this.get_name() }}_layers.unshift(L.tileLayer({{ this.tiles|tojson }},
-  {attribution: ""}));{% endif %}
-var {{ this.get_name() }} = new L.Control.MiniMap(L.layerGroup({{ this.get_name() }}_layers), {
-  position: "bottomright", width: 150, height: 150, toggleDisplay: true, zoomLevelOffset: -5,
-  minimized: false, strings: {{ this.strings }}}).addTo({{ this._parent.get_name() }});
-{% endmacro %}"""
-    )
-    default_js = [  # noqa: RUF012 - folium reads these class attributes
-        (
-            "Control_MiniMap_js",
-            "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.js",
-        )
-    ]
-    default_css = [  # noqa: RUF012
-        (
-            "Control_MiniMap_css",
-            "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css",
-        )
-    ]
-
-    def __init__(self, data: dict[str, Any], *, tiles: str | None = None,
-                 strings: dict[str, str] | None = None) -> None:
-        super().__init__()
-        self._name = "OutlineMiniMap"
-        self.data = to_js(data)
-        self.tiles = tiles
-        # the toggle's title: hideText / showText (Leaflet-MiniMap's own words by default)
-        self.strings = to_js(strings or {"hideText": "Hide MiniMap", "showText": "Show MiniMap"})
 
 
 class HtmlControl(LiteralRender, JSCSSMixin):

@@ -1,4 +1,9 @@
-"""Legend, icons, title and attribution HTML for the equity map (every piece of text escaped)."""
+"""Legend, icons, title and attribution HTML for the equity map (every piece of text escaped).
+
+Classes that colour alone cannot keep apart (:func:`assetmap.outputs._class_marks.marked`) get
+the print map's second cue here too: a hatch pattern per class and a class number, in the
+legend (``(1) 0 - 20``), on the areas and in their tooltips, popups and table rows.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,23 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+import numpy as np
+
 from assetmap._i18n import N_, messages
+from assetmap.outputs._class_marks import numbered, svg_patterns
 from assetmap.outputs._classes import NO_DATA_COLOR, Classes, ColumnInfo
+from assetmap.outputs._contrast import needs_marks
 
 __all__ = [
     "INTERVENTION_LABELS",
     "SITE_TYPES",
     "LegendSection",
     "attribution_html",
+    "class_marks",
     "column_title",
     "icon_svg",
     "legend_html",
+    "numbered_values",
     "title_html",
 ]
 
@@ -33,17 +44,18 @@ INTERVENTION_LABELS = {
 }
 
 # site_type -> (colour, glyph, label); colours from ColorBrewer Dark2/Set1, told apart by the
-# glyph too (the shape carries the meaning, not only the hue)
+# glyph too (the shape carries the meaning, not only the hue). A letter glyph is the initial of
+# the name and a catalogue message (Spanish: B for Biblioteca); the legend pairs the two.
 SITE_TYPES: dict[str, tuple[str, str, str]] = {
-    "library": ("#1b9e77", "L", N_("Library")),
-    "school": ("#7570b3", "S", N_("School (partner site)")),
-    "place_of_worship": ("#a6761d", "W", N_("Place of worship")),
-    "community_center": ("#d95f02", "C", N_("Community center")),
-    "health_center": ("#e7298a", "H", N_("Health center")),
-    "business": ("#666666", "B", N_("Business")),
-    "public_housing": ("#66a61e", "P", N_("Public housing")),
-    "hotspot": ("#e6ab02", "h", N_("Hotspot")),
-    "wifi_bus_stop": ("#377eb8", "b", N_("Wi-Fi bus stop")),
+    "library": ("#1b9e77", N_("L"), N_("Library")),
+    "school": ("#7570b3", N_("S"), N_("School (partner site)")),
+    "place_of_worship": ("#a6761d", N_("W"), N_("Place of worship")),
+    "community_center": ("#d95f02", N_("C"), N_("Community center")),
+    "health_center": ("#e7298a", N_("H"), N_("Health center")),
+    "business": ("#666666", N_("B"), N_("Business")),
+    "public_housing": ("#66a61e", N_("P"), N_("Public housing")),
+    "hotspot": ("#e6ab02", N_("h"), N_("Hotspot")),
+    "wifi_bus_stop": ("#377eb8", N_("b"), N_("Wi-Fi bus stop")),
     "other": ("#999999", "?", N_("Other")),
     # not partner site types: the district's campuses and the plan's proposed sites
     "campus": ("#253494", "\u2302", N_("School campus")),
@@ -51,15 +63,21 @@ SITE_TYPES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def icon_svg(site_type: str, *, text: str | None = None) -> str:
+def icon_svg(site_type: str, *, text: str | None = None, language: str = "en") -> str:
     """Return a 22-px SVG icon: a coloured disc (a square for campuses) with a glyph.
+
+    A letter glyph is said in ``language`` (the initial of the type's name there).
 
     Examples
     --------
     >>> icon_svg("library").startswith("<svg")
     True
+    >>> ">B</text>" in icon_svg("library", language="es")
+    True
     """
-    color, glyph, _ = SITE_TYPES.get(site_type, SITE_TYPES["other"])
+    color, glyph, _name = SITE_TYPES.get(site_type, SITE_TYPES["other"])
+    if text is None and glyph.isalpha():
+        glyph = messages(language)(glyph)
     glyph = escape(text if text is not None else glyph)
     shape = (
         f'<rect x="2" y="2" width="18" height="18" rx="3" fill="{color}" stroke="#fff" '
@@ -85,10 +103,53 @@ class LegendSection:
     notes: Sequence[str] = ()
     keys: Sequence[tuple[str, str]] = ()  # (swatch html, label) for icon keys
     extra_swatches: Sequence[tuple[str, str]] = ()  # (colour, label), e.g. suppressed
+    # a pattern id per class (None: plain) when the classes are hatched and numbered; the
+    # classes are ``classes``, else the first ``len(patterns)`` extra swatches
+    patterns: Sequence[str | None] | None = None
+    numbers: Sequence[int] = ()  # the class number of each extra swatch, when not its position
 
 
-def _swatch(color: str) -> str:
-    return f'<i style="background:{escape(color)}"></i>'
+def _swatch(color: str, pattern: str | None = None) -> str:
+    if not pattern:
+        return f'<i style="background:{escape(color)}"></i>'
+    return (f'<i style="background:{escape(color)}"><svg width="16" height="11" '
+            'aria-hidden="true" focusable="false"><rect width="16" height="11" '
+            f'fill="url(#{escape(pattern)})"/></svg></i>')
+
+
+def class_marks(colors: Sequence[str], *, extra: Sequence[str] = ()
+                ) -> tuple[list[str | None], str] | None:
+    """Return (pattern id per class, SVG ``<pattern>`` elements) when colour is not enough.
+
+    The legend's neighbours are ``colors`` then ``extra`` (e.g. the no-data grey); None when
+    every neighbouring pair passes :func:`assetmap.outputs._contrast.needs_marks`.
+
+    Examples
+    --------
+    >>> class_marks(["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"])[0][:2]
+    [None, 'am-hatch-1-fcae91']
+    >>> class_marks(["#ffffff", "#000000"]) is None
+    True
+    """
+    if not colors or not needs_marks([*colors, *extra]):
+        return None
+    return svg_patterns(colors)
+
+
+def numbered_values(values: Any, idx: Any, *, language: str = "en") -> np.ndarray:
+    """Return each value followed by its class number (``"71 (class 5)"``); others as given.
+
+    Examples
+    --------
+    >>> numbered_values(["71", None, "12"], [4, 4, -1]).tolist()
+    ['71 (class 5)', None, '12']
+    """
+    _ = messages(language)
+    out = np.array(list(values), dtype=object)
+    for i, (value, number) in enumerate(zip(out, np.asarray(idx), strict=True)):
+        if number >= 0 and isinstance(value, str) and value:
+            out[i] = _("{value} (class {number})", value=value, number=_.number(number + 1))
+    return out
 
 
 def column_title(info: ColumnInfo, *, language: str = "en") -> str:
@@ -125,24 +186,33 @@ def legend_html(sections: Iterable[LegendSection], *, language: str = "en") -> s
         style = "" if section.show else ' style="display:none"'
         attr = f' data-am-layer="{escape(section.layer)}"' if section.layer else ""
         rows = [f"<h4>{escape(section.title)}</h4>"]
+        patterns = list(section.patterns) if section.patterns is not None else None
         if section.classes is not None:
             classes = section.classes
-            for color, label, count in zip(
+            for number, (color, label, count) in enumerate(zip(
                 classes.colors, classes.labels, classes.counts, strict=True
-            ):
+            )):
                 tracts = _.plural("({count} tract)", "({count} tracts)", count)
+                pattern = patterns[number] if patterns else None
+                label = numbered(number, label) if patterns else label
                 rows.append(
-                    f'<div class="am-row">{_swatch(color)}{escape(label)} '
+                    f'<div class="am-row">{_swatch(color, pattern)}{escape(label)} '
                     f'<span class="am-note">{escape(tracts)}</span></div>'
                 )
+            patterns = None
             missing = int((classes.idx < 0).sum())
             if missing:
                 rows.append(
                     f'<div class="am-row">{_swatch(NO_DATA_COLOR)}{no_data} '
                     f'<span class="am-note">({missing})</span></div>'
                 )
-        for color, label in section.extra_swatches:
-            rows.append(f'<div class="am-row">{_swatch(color)}{escape(label)}</div>')
+        for number, (color, label) in enumerate(section.extra_swatches):
+            number = section.numbers[number] if section.numbers else number
+            if patterns and number < len(patterns):
+                swatch, label = _swatch(color, patterns[number]), numbered(number, label)
+            else:
+                swatch = _swatch(color)
+            rows.append(f'<div class="am-row">{swatch}{escape(label)}</div>')
         for svg, label in section.keys:
             rows.append(
                 f'<div class="am-row"><span style="display:inline-block;vertical-align:middle;'
@@ -190,9 +260,9 @@ def attribution_html(
     _ = messages(language)
     items: list[str] = []
     for source in sources:
-        name = escape(str(source.get("name") or _("unnamed source")))
+        name = escape(_.recorded(source.get("name") or _("unnamed source")))
         vintage = source.get("vintage")
-        text = f"{name} ({escape(str(vintage))})" if vintage else name
+        text = f"{name} ({escape(_.recorded(vintage))})" if vintage else name
         url = str(source.get("url") or "")
         if url.startswith(("https://", "http://")):
             text = f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener">{text}</a>'

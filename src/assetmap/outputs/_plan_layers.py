@@ -3,9 +3,11 @@
 The three tract layers (recommended intervention, claims vs evidence, change since the previous
 BDC release) are categorical themes drawn from the tract GeoJSON the map already embeds: each
 adds a few properties per tract and no geometry. The challenge candidates are H3 res-8 cells,
-embedded once and delta-encoded like the other polygon layers. Colours come from the
-Okabe-Ito qualitative palette, which stays distinguishable with the common colour-vision
-deficiencies; every category is named in words in the legend.
+embedded once and delta-encoded like the other polygon layers
+(:mod:`assetmap.outputs._challenge_layer`). Colours come from the Okabe-Ito qualitative palette,
+which stays distinguishable with the common colour-vision deficiencies; every category is named
+in words in the legend, and when neighbouring colours cannot reach 3:1 contrast each category
+is also hatched and numbered (:func:`assetmap.outputs._legend.class_marks`).
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ import pandas as pd
 
 from assetmap._i18n import N_, Messages, messages
 from assetmap._report import get_report
+from assetmap.analysis._evidence_parts import evidence_texts
 from assetmap.outputs._classes import format_value
-from assetmap.outputs._geometry import feature_collection
 from assetmap.outputs._layers import GeoJsonData, ThemeLayer
-from assetmap.outputs._legend import INTERVENTION_LABELS, LegendSection
-from assetmap.outputs._points import claims_text
+from assetmap.outputs._legend import (
+    INTERVENTION_LABELS,
+    LegendSection,
+    class_marks,
+    numbered_values,
+)
 from assetmap.outputs._rules_text import mbps, rules_of, rules_title
 from assetmap.outputs._sections import funding_lines
 
@@ -31,7 +37,6 @@ __all__ = [
     "INTERVENTION_LABELS",
     "OKABE_ITO",
     "TractLayer",
-    "add_challenge_layer",
     "change_layer",
     "evidence_layer",
     "intervention_layer",
@@ -68,15 +73,19 @@ class TractLayer:
     swatches: list[tuple[str, str]]
     notes: list[str] = field(default_factory=list)
     illustrative: str | None = None
+    marks: tuple[list[str | None], str] | None = None  # hatch pattern ids and their SVG
 
     def add_to(self, m: Any, data: GeoJsonData, sections: list[LegendSection]) -> None:
         """Add the theme (hidden at first) and its legend section to the map."""
+        ids, defs = self.marks if self.marks else (None, "")
         layer = ThemeLayer(data, name=self.name, key=self.key, value_key=self.value_key,
                            label=self.label, colors=self.colors, fields=self.fields,
-                           css_class=self.css_class, suppressed_color=_SUPPRESSED)
+                           css_class=self.css_class, suppressed_color=_SUPPRESSED,
+                           patterns=ids, defs=defs)
         m.add_child(layer)
         sections.append(LegendSection(layer.get_name(), self.legend_title, show=False,
-                                      notes=self.notes, extra_swatches=self.swatches))
+                                      notes=self.notes, extra_swatches=self.swatches,
+                                      patterns=ids))
 
 
 def _aligned(gdf: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
@@ -89,7 +98,10 @@ def _aligned(gdf: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
 def _categories(codes: pd.Series, order: list[str], labels: dict[str, str],
                 colors: dict[str, str], _: Messages,
                 ) -> tuple[np.ndarray, list[str], list[tuple[str, str]]]:
-    """Return (class index per row, colours, legend swatches with counts) of present codes."""
+    """Return (class index per row, colours, legend swatches with counts) of present codes.
+
+    The swatches are in class order, so a swatch's position is its class number.
+    """
     present = [c for c in order if (codes == c).any()]
     present += sorted({str(c) for c in codes.dropna()} - set(present))
     spare = iter([c for c in OKABE_ITO if c not in colors.values()] * 3)
@@ -115,7 +127,7 @@ def intervention_layer(gdf: pd.DataFrame, props: pd.DataFrame, *, column: str = 
     >>> props = pd.DataFrame(index=g.index)
     >>> layer = intervention_layer(g, props)
     >>> props["iv"].tolist(), [s[1] for s in layer.swatches]
-    (['New learning center or Wi-Fi site', 'Monitor (no action flagged)'], \
+    (['New learning center or Wi-Fi site (class 1)', 'Monitor (no action flagged) (class 2)'], \
 ['New learning center or Wi-Fi site (1 tract)', 'Monitor (no action flagged) (1 tract)'])
     """
     if column not in gdf:
@@ -128,6 +140,9 @@ def intervention_layer(gdf: pd.DataFrame, props: pd.DataFrame, *, column: str = 
     props["iv"] = codes.map(lambda c: (_(INTERVENTION_LABELS[c]) if c in INTERVENTION_LABELS
                                        else c.replace("_", " "))
                             if isinstance(c, str) else None).to_numpy(dtype=object)
+    marks = class_marks(colors)
+    if marks:
+        props["iv"] = numbered_values(props["iv"], idx, language=language)
     reason = gdf.get("intervention_reason")
     props["ir"] = (reason.astype("string").to_numpy(dtype=object) if reason is not None
                    else None)
@@ -139,6 +154,7 @@ def intervention_layer(gdf: pd.DataFrame, props: pd.DataFrame, *, column: str = 
         swatches=swatches, notes=[_("Rules and thresholds: {page}", page="docs/planning.md"),
                                   *funding_lines(gdf, [str(c) for c in codes.dropna().unique()],
                                                 language=language)],
+        marks=marks,
     )
 
 
@@ -191,6 +207,9 @@ def evidence_layer(gdf: pd.DataFrame, props: pd.DataFrame, evidence: pd.DataFram
     props["ec"] = idx
     props["ev"] = codes.map(lambda c: _(EVIDENCE_LABELS[c]), na_action="ignore").to_numpy(
         dtype=object)
+    marks = class_marks(colors)
+    if marks:
+        props["ev"] = numbered_values(props["ev"], idx, language=language)
     nothing = pd.Series(np.nan, index=ev.index)
 
     def value(v: Any, unit: str) -> str:
@@ -220,11 +239,10 @@ def evidence_layer(gdf: pd.DataFrame, props: pd.DataFrame, evidence: pd.DataFram
         hidden = gdf["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         survey[hidden] = suppressed_text
     props["e5"] = survey.to_numpy(dtype=object)
-    summary = ev.get("evidence_summary")
-    props["e6"] = None if summary is None else summary.astype("string").replace(
-        "", pd.NA).to_numpy(dtype=object)
-    flagged = int(served.sum() + unserved.sum())
     rules = rules_of(evidence)
+    props["e6"] = evidence_lines(evidence, rules, language=language).reindex(
+        ev.index).replace("", None).to_numpy(dtype=object)
+    flagged = int(served.sum() + unserved.sum())
     return TractLayer(
         name=_("Claims vs evidence"), key="ec", value_key="ev", label=_("Evidence"),
         colors=colors,
@@ -245,7 +263,23 @@ def evidence_layer(gdf: pd.DataFrame, props: pd.DataFrame, evidence: pd.DataFram
                _("How to file a challenge: {page}", page="docs/challenges.md")],
         illustrative=(_evidence_label(ev, _) if get_report(evidence).get("illustrative")
                       else None),
+        marks=marks,
     )
+
+
+def evidence_lines(evidence: pd.DataFrame, rules: Any, *, language: str = "en") -> pd.Series:
+    """Return each tract's evidence line in ``language`` (rewritten from its counts), by GEOID.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"GEOID": ["1"], "evidence_summary": ["12 of 30 tests"]})
+    >>> evidence_lines(ev, rules_of(ev), language="es").tolist()
+    ['12 of 30 tests']
+    """
+    frame = pd.DataFrame(evidence).drop(columns="geometry", errors="ignore")
+    frame = frame.assign(GEOID=frame["GEOID"].astype(str)).drop_duplicates("GEOID")
+    texts = evidence_texts(frame.reset_index(drop=True), rules, language=language)
+    return pd.Series(texts, index=frame["GEOID"].to_numpy(), dtype=object)
 
 
 def _evidence_label(ev: pd.DataFrame, _: Messages) -> str:
@@ -283,7 +317,7 @@ def change_layer(gdf: pd.DataFrame, props: pd.DataFrame, change: pd.DataFrame,
     >>> props = pd.DataFrame(index=g.index)
     >>> layer = change_layer(g, props, ch, since="December 2024")
     >>> layer.name, props["hv"].tolist()
-    ('Change since December 2024', ['Newly served locations', 'No change'])
+    ('Change since December 2024', ['Newly served locations (class 1)', 'No change (class 2)'])
     """
     _ = messages(language)
     ch = _aligned(gdf, change)
@@ -301,6 +335,9 @@ def change_layer(gdf: pd.DataFrame, props: pd.DataFrame, change: pd.DataFrame,
                                         CHANGE_COLORS, _)
     props["hc"] = idx
     props["hv"] = codes.map(lambda c: _(CHANGE_LABELS[c])).to_numpy(dtype=object)
+    marks = class_marks(colors)
+    if marks:
+        props["hv"] = numbered_values(props["hv"], idx, language=language)
     for key, name in (("h1", "newly_served"), ("h2", "lost_service"), ("h3", "fiber_gained"),
                       ("h4", "fiber_lost")):
         props[key] = _count_text(col(name), language).to_numpy(dtype=object)
@@ -333,63 +370,5 @@ def change_layer(gdf: pd.DataFrame, props: pd.DataFrame, change: pd.DataFrame,
                  rules=rules_title(rules, language=language))],
         illustrative=(_("change since the previous BDC release ({release})", release=since)
                       if report.get("illustrative") else None),
+        marks=marks,
     )
-
-
-#: Evidence-strength classes of the challenge layer: upper bounds, labels, colours.
-STRENGTH_CLASSES = [25.0, 50.0]
-STRENGTH_LABELS = [N_("weaker evidence (strength under 25)"), N_("moderate (25 to under 50)"),
-                   N_("stronger evidence (50 or more)")]
-STRENGTH_COLORS = ["#F0E442", "#E69F00", "#D55E00"]
-
-
-def add_challenge_layer(m: Any, challenges: pd.DataFrame, sections: list[LegendSection],
-                        *, precision: int = 5, language: str = "en") -> list[str]:
-    """Add the challenge candidates (one polygon per area); return illustrative layer names."""
-    if challenges is None or not len(challenges):
-        return []
-    _ = messages(language)
-    first = challenges.drop_duplicates("area_id").reset_index(drop=True)
-    claims = claims_text(pd.DataFrame(challenges), language=language).reindex(
-        first["area_id"]).to_numpy()
-    strength = pd.to_numeric(first["evidence_strength"], errors="coerce")
-    klass = np.searchsorted(STRENGTH_CLASSES, strength.fillna(0).to_numpy(), side="right")
-    props = pd.DataFrame({
-        "n": [_("Challenge candidate #{rank}", rank=int(r)) for r in first["rank"]],
-        "c0": klass,
-        "f0": [format_value(v, "index", language=language) for v in strength],
-        "f1": first["area_type"].map({"h3": _("H3 res-8 cell"), "block": _("Census block")})
-        .fillna(first["area_type"].astype(str)) + " " + first["area_id"].astype(str),
-        "f2": claims,
-        "f3": [format_value(v, "count", language=language)
-               for v in first.get("locations_in_area", np.nan) * np.ones(len(first))],
-        "f4": first.get("evidence_summary", pd.Series(None, index=first.index)).astype(
-            "string").to_numpy(dtype=object),
-        "f5": first.get("evidence_area", pd.Series(None, index=first.index)).astype(
-            "string").to_numpy(dtype=object),
-    })
-    data = GeoJsonData(feature_collection(first.geometry, props, encode_precision=precision),
-                       precision=precision)
-    m.add_child(data)
-    rules = rules_of(challenges)
-    layer = ThemeLayer(
-        data, name=_("Challenge candidates"), key="c0", value_key="f0",
-        label=_("Evidence strength"), colors=STRENGTH_COLORS, css_class="am-challenge",
-        fields=[["f1", _("Area"), ""], ["f0", _("Evidence strength (0-100)"), ""],
-                ["f2", _("BDC claims (served at {speed})", speed=mbps(rules.served)), ""],
-                ["f3", _("Locations in area"), ""],
-                ["f4", _("Evidence"), ""], ["f5", _("Evidence area (tract)"), ""]],
-        fill_opacity=0.8,
-    )
-    m.add_child(layer)
-    swatches = [(STRENGTH_COLORS[i], _(label) + " "
-                 + _.plural("({count} cell)", "({count} cells)", int((klass == i).sum())))
-                for i, label in reversed(list(enumerate(STRENGTH_LABELS))) if (klass == i).any()]
-    sections.append(LegendSection(
-        layer.get_name(), _("Challenge candidates (H3 cells)"), show=False,
-        extra_swatches=swatches,
-        notes=[_("Areas only: no household or location is listed"),
-               rules_title(rules, language=language),
-               _("How to file a challenge: {page}", page="docs/challenges.md")],
-    ))
-    return [_("challenge candidates")] if get_report(challenges).get("illustrative") else []

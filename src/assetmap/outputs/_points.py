@@ -7,163 +7,30 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from assetmap._i18n import N_, messages
+from assetmap._i18n import messages
 from assetmap._report import get_report
-from assetmap.errors import SchemaError
+from assetmap.outputs._class_marks import marked, svg_patterns
 from assetmap.outputs._classes import classify, format_value
+from assetmap.outputs._facts import driver_text
 from assetmap.outputs._geometry import feature_collection, simplify_coverage, to_wgs84
 from assetmap.outputs._layers import GeoJsonData, PointLayer, ThemeLayer
-from assetmap.outputs._legend import SITE_TYPES, LegendSection, icon_svg
+from assetmap.outputs._legend import SITE_TYPES, LegendSection, icon_svg, numbered_values
+from assetmap.outputs._point_props import (
+    FIX_FIRST,
+    SCHOOL_TYPES,
+    SERVICE_LABELS,
+    claims_text,
+    h3_polygons,
+    site_properties,
+)
+from assetmap.outputs._point_props import text_column as _text
 
-__all__ = ["SERVICE_LABELS", "add_point_layers", "claims_text", "h3_polygons", "site_properties"]
-
-SERVICE_LABELS = {
-    "public_wifi": N_("public Wi-Fi"),
-    "device_lending": N_("device lending"),
-    "hotspot_lending": N_("hotspot lending"),
-    "computer_lab": N_("computer lab"),
-    "tutoring": N_("tutoring"),
-    "child_care": N_("child care"),
-    "digital_literacy": N_("digital literacy"),
-    "device_repair": N_("device repair"),
-}
-FIX_FIRST = N_("Needs a connectivity fix first: this site's location is unserved")
-#: Site statuses (the partner list's codes) as the popup says them.
-STATUS_LABELS = {"inquiry": N_("inquiry"), "vetted": N_("vetted"),
-                 "agreement_signed": N_("agreement signed"), "active": N_("active"),
-                 "ended": N_("ended")}
-#: School levels as TEA and NCES name them; other values are shown as given.
-SCHOOL_TYPES = {"Elementary School": N_("Elementary School"), "Middle School": N_("Middle School"),
-                "High School": N_("High School"),
-                "Elementary/Secondary": N_("Elementary/Secondary")}
-
+__all__ = ["FIX_FIRST", "SERVICE_LABELS", "add_point_layers", "claims_text", "h3_polygons",
+           "site_properties"]
 
 #: Decimal places kept in embedded polygon coordinates (about 1 m).
 _PRECISION = 5
-
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    if column not in frame:
-        return pd.Series(pd.NA, index=frame.index, dtype="string")
-    return frame[column].astype("string").str.strip().replace("", pd.NA)
-
-
-def _services(values: pd.Series, language: str = "en") -> pd.Series:
-    _ = messages(language)
-
-    def label(text: Any) -> Any:
-        if text is pd.NA or text is None:
-            return pd.NA
-        codes = [c.strip() for c in str(text).split(";") if c.strip()]
-        return ", ".join(_(SERVICE_LABELS[c]) if c in SERVICE_LABELS else c
-                         for c in codes) or pd.NA
-
-    return values.map(label)
-
-
-def _capacity(frame: pd.DataFrame, language: str = "en") -> pd.Series:
-    _ = messages(language)
-    nouns = {  # (singular, plural) of each capacity, counted
-        "capacity_seats": lambda n: _.plural("{count} seat", "{count} seats", n),
-        "capacity_devices": lambda n: _.plural("{count} device", "{count} devices", n),
-        "capacity_hotspots": lambda n: _.plural("{count} hotspot", "{count} hotspots", n),
-    }
-    parts = []
-    for column, noun in nouns.items():
-        if column in frame:
-            values = pd.to_numeric(frame[column], errors="coerce")
-            parts.append(values.map(lambda v, n=noun: n(round(v)) if pd.notna(v) else ""))
-    if not parts:
-        return pd.Series(pd.NA, index=frame.index, dtype="string")
-    joined = pd.concat(parts, axis=1).apply(lambda r: ", ".join(x for x in r if x), axis=1)
-    return joined.replace("", pd.NA)
-
-
-def site_properties(sites: pd.DataFrame, *,
-                    language: str = "en") -> tuple[pd.DataFrame, list[list[str]]]:
-    """Return the popup properties of partner sites (only what the popup shows) and fields.
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"name": ["Library"], "site_type": ["library"],
-    ...                   "services": ["public_wifi;tutoring"], "status": ["active"]})
-    >>> props, fields = site_properties(s)
-    >>> props.loc[0, "sv"]
-    'public Wi-Fi, tutoring'
-    >>> site_properties(s, language="es")[0].loc[0, "sv"]
-    'Wi-Fi público, tutoría'
-    """
-    _ = messages(language)
-    types = _text(sites, "site_type").fillna("other")
-    status = _text(sites, "status")
-    props = pd.DataFrame(
-        {
-            "n": _text(sites, "name").fillna(_("(unnamed site)")),
-            "t": types.where(types.isin(SITE_TYPES.keys()), "other"),
-            "ty": types.map(lambda t: _(SITE_TYPES.get(t, SITE_TYPES["other"])[2])),
-            "sv": _services(_text(sites, "services"), language),
-            "h": _text(sites, "hours"),
-            "c": _capacity(sites, language),
-            "st": status.map(lambda c: _(STATUS_LABELS[c]) if c in STATUS_LABELS else c,
-                             na_action="ignore").astype("string").str.replace("_", " "),
-        },
-        index=sites.index,
-    )
-    level = _text(sites, "site_service_level").str.lower()
-    props["fx"] = pd.Series(pd.NA, index=sites.index, dtype="string").mask(
-        level.eq("unserved").fillna(False), _(FIX_FIRST)
-    )
-    if "illustrative" in sites:
-        flags = sites["illustrative"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-        no_flag = np.array(None, dtype=object)  # numpy's stubs refuse a bare None here
-        props["il"] = np.where(flags, _("yes (synthetic record)"), no_flag)
-    fields = [
-        ["ty", _("Type"), ""],
-        ["sv", _("Services"), ""],
-        ["h", _("Hours"), ""],
-        ["c", _("Capacity"), ""],
-        ["st", _("Status"), ""],
-        ["il", _("Illustrative"), ""],
-    ]
-    return props, fields
-
-
-def h3_polygons(cells: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Return H3 res-8 cells as polygons (outlines from ``h3.cell_to_boundary``).
-
-    Examples
-    --------
-    >>> g = h3_polygons(pd.DataFrame({"h3_res8_id": ["8848a2a4c5fffff"], "fiber_share": [0.5]}))
-    >>> g.geometry.iloc[0].geom_type, len(g.geometry.iloc[0].exterior.coords)
-    ('Polygon', 7)
-    """
-    import h3
-
-    if "h3_res8_id" not in cells:
-        raise SchemaError("h3_cells= needs an 'h3_res8_id' column (BDC H3 res-8 cell ids)")
-    ids = cells["h3_res8_id"].astype(str).str.strip().str.lower()
-    boundaries = [h3.cell_to_boundary(cell) for cell in ids]  # (lat, lng) vertices, open ring
-    sizes = np.fromiter((len(b) for b in boundaries), dtype=np.intp, count=len(boundaries))
-    latlng = np.array([v for b in boundaries for v in b], dtype=float).reshape(-1, 2)
-    rings = shapely.linearrings(latlng[:, ::-1], indices=np.repeat(np.arange(len(sizes)), sizes))
-    polygons = shapely.polygons(rings) if len(sizes) else np.array([], dtype=object)
-    return gpd.GeoDataFrame(pd.DataFrame(cells).copy(), geometry=polygons, crs=4326)
-
-
-def claims_text(table: pd.DataFrame, *, language: str = "en") -> pd.Series:
-    """Return one line per area: each provider's technology and claimed speeds."""
-    _ = messages(language)
-    line = pd.Series([
-        _.plural("{provider}: {technology} {down}/{up} Mbps ({count} location)",
-                 "{provider}: {technology} {down}/{up} Mbps ({count} locations)", int(n),
-                 provider=brand, technology=_(str(tech)), down=int(down), up=int(up))
-        for brand, tech, down, up, n in zip(
-            table["brand_name"].astype(str), table["technology_name"].astype(str),
-            table["claimed_down_mbps"], table["claimed_up_mbps"], table["locations_claimed"],
-            strict=True)], index=table.index, dtype=object)
-    return line.groupby(table["area_id"], sort=False).agg("; ".join)
-
 
 _REACH_KEY = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22">'
@@ -193,18 +60,26 @@ def _add_polygon_theme(
     css_class: str,
     fields: list[list[str]],
     legend_title: str,
+    language: str = "en",
 ) -> None:
-    """Add a classed polygon layer (delta-encoded data, theme layer, hidden legend section)."""
+    """Add a classed polygon layer (delta-encoded data, theme layer, hidden legend section).
+
+    Classes that colour alone cannot keep apart are hatched and numbered, as on the print map.
+    """
+    ids, defs = svg_patterns(classes.colors) if marked(classes) else (None, "")
+    if ids:
+        props = props.assign(f0=numbered_values(props["f0"], classes.idx, language=language))
     data = GeoJsonData(
         feature_collection(geometry, props, encode_precision=_PRECISION), precision=_PRECISION
     )
     m.add_child(data)
     layer = ThemeLayer(
         data, name=name, key="c0", value_key="f0", label=label, colors=classes.colors,
-        css_class=css_class, fields=fields,
+        css_class=css_class, fields=fields, patterns=ids, defs=defs,
     )
     m.add_child(layer)
-    sections.append(LegendSection(layer.get_name(), legend_title, classes, show=False))
+    sections.append(LegendSection(layer.get_name(), legend_title, classes, show=False,
+                                  patterns=ids))
 
 
 def add_point_layers(
@@ -246,7 +121,7 @@ def add_point_layers(
             name=_("Fiber presence (H3 res-8 cells)"), label=_("Fiber presence"),
             css_class="am-h3",
             fields=[["f0", _("Fiber presence"), ""], ["f1", _("Locations"), ""]],
-            legend_title=_("Fiber presence by H3 cell (%)"),
+            legend_title=_("Fiber presence by H3 cell (%)"), language=language,
         )
         if get_report(h3_cells).get("illustrative"):
             illustrative.append(_("BDC locations (H3 cells)"))
@@ -261,7 +136,8 @@ def add_point_layers(
                     "c0": classes.idx,
                     "f0": [format_value(v, "index", language=language)
                            for v in zone_geo["priority"]],
-                    "f1": _text(zone_geo, "drivers").to_numpy(),
+                    "f1": _text(zone_geo, "drivers").map(
+                        lambda t: driver_text(t, _), na_action="ignore").to_numpy(),
                 }
             )
             geometry = simplify_coverage(zone_geo.geometry, tolerance_m=None, precision=5)
@@ -269,7 +145,7 @@ def add_point_layers(
                 m, geometry, props, classes, sections,
                 name=_("School zones: priority"), label=_("Priority"), css_class="am-zone",
                 fields=[["f0", _("Priority (0-100)"), ""], ["f1", _("Drivers"), ""]],
-                legend_title=_("School zones: priority (0-100)"),
+                legend_title=_("School zones: priority (0-100)"), language=language,
             )
         if get_report(zones).get("illustrative"):
             illustrative.append(_("school zones"))
@@ -299,7 +175,8 @@ def add_point_layers(
                                for v in ids.map(by_id["priority"])]
                 fields.append(["pr", _("Zone priority (0-100)"), ""])
             if "drivers" in by_id:
-                props["dr"] = ids.map(by_id["drivers"]).astype("string").to_numpy()
+                props["dr"] = ids.map(by_id["drivers"]).astype("string").map(
+                    lambda t: driver_text(t, _), na_action="ignore").to_numpy()
                 fields.append(["dr", _("Drivers"), ""])
         points = school_geo.geometry.representative_point()
         m.add_child(
@@ -318,7 +195,7 @@ def add_point_layers(
     if sites is not None and len(sites):
         site_geo = to_wgs84(sites)
         props, fields = site_properties(site_geo, language=language)
-        icons = {t: icon_svg(t) for t in SITE_TYPES}
+        icons = {t: icon_svg(t, language=language) for t in SITE_TYPES}
         points = site_geo.geometry.representative_point()
         m.add_child(
             PointLayer(

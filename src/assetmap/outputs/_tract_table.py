@@ -120,7 +120,7 @@ def tract_table(
         label = _("Reliability") if column == "unreliable" else _(column_info(column).label)
         if column == "missing_inputs":
             label = _("Missing inputs")
-        fields.append([key, label, vintages.get(column, "")])
+        fields.append([key, label, _.recorded(vintages.get(column, ""))])
     return props, fields, keys
 
 

@@ -4,6 +4,9 @@ Shaped like :meth:`geopandas.GeoDataFrame.explore`: frames in, a :class:`folium.
 stacked on ``m=`` when given. Tracts are simplified as a coverage and embedded once; every theme
 (priority, fiber presence, BEAD service, adoption, need, access, survey) is a switchable layer
 with its own legend; the legend always names the BEAD rule set the service levels follow.
+Classes whose colours cannot reach 3:1 against their neighbours are also hatched (SVG patterns,
+the print map's :data:`~assetmap.outputs._class_marks.CLASS_HATCHES`) and numbered, in the
+legend, on the areas and in their tooltips, popups and table rows (WCAG 1.4.1, 1.4.11).
 ``offline=True`` inlines Leaflet and the plugins so the saved HTML opens with no network. The
 tract table lives in :mod:`assetmap.outputs._tract_table`, the map's frame (tiles,
 attribution) in :mod:`assetmap.outputs._basemap`.
@@ -21,7 +24,7 @@ import shapely
 from assetmap._i18n import N_, messages
 from assetmap._report import get_report, merge_sources
 from assetmap.errors import SchemaError
-from assetmap.outputs import _plan_layers, _points
+from assetmap.outputs import _points
 from assetmap.outputs._basemap import (
     AttributionScript,
     PageFrame,
@@ -31,6 +34,8 @@ from assetmap.outputs._basemap import (
     resolve_tiles,
     with_licences,
 )
+from assetmap.outputs._challenge_layer import add_challenge_layer
+from assetmap.outputs._class_marks import marked, svg_patterns
 from assetmap.outputs._classes import Classes, column_info
 from assetmap.outputs._geometry import feature_collection, simplify_coverage, to_wgs84
 from assetmap.outputs._layers import (
@@ -38,7 +43,6 @@ from assetmap.outputs._layers import (
     HelperScript,
     HtmlControl,
     OutlineLayer,
-    OutlineMiniMap,
     PointLayer,
     ThemeLayer,
     TitleBlock,
@@ -49,8 +53,10 @@ from assetmap.outputs._legend import (
     attribution_html,
     column_title,
     legend_html,
+    numbered_values,
     title_html,
 )
+from assetmap.outputs._minimap import OutlineMiniMap
 from assetmap.outputs._render import FullscreenControl, LayerSwitcher, MeasureTool, has_control
 from assetmap.outputs._rules_text import (
     ASSUMED,
@@ -250,10 +256,14 @@ def equity_map(
         m.add_child(HelperScript())
 
     class_table: dict[str, Classes] = {}
+    marks: dict[str, tuple[list[str | None], str]] = {}  # hatch patterns, when colour is not enough
     for i, (col, _name) in enumerate(themes):
         classes = theme_classes(gdf, col, scheme=scheme, k=k, bins=bins if i == 0 else None)
         class_table[col] = classes
         props[f"c{i}"] = classes.idx
+        if marked(classes):
+            marks[col] = svg_patterns(classes.colors)
+            props[keys[col]] = numbered_values(props[keys[col]], classes.idx, language=language)
     data = GeoJsonData(
         feature_collection(geometry, props, encode_precision=precision), precision=precision
     )
@@ -274,6 +284,8 @@ def equity_map(
             fields=fields,
             css_class=f"am-tract am-{col}",
             show=i == 0,
+            patterns=marks[col][0] if col in marks else None,
+            defs=marks[col][1] if col in marks else "",
         )
         m.add_child(layer)
         extra = [("#f7f7f7", suppressed_text)] if (classes.idx == -2).any() else []
@@ -284,8 +296,9 @@ def equity_map(
                 column_title(classes.info, language=language),
                 classes,
                 show=i == 0,
-                notes=[_("Source: {source}", source=vintage)] if vintage else [],
+                notes=[_("Source: {source}", source=_.recorded(vintage))] if vintage else [],
                 extra_swatches=extra,
+                patterns=marks[col][0] if col in marks else None,
             )
         )
 
@@ -304,8 +317,8 @@ def equity_map(
         plan_reach_m=plan_reach_m,
         language=language,
     )
-    illustrative += _plan_layers.add_challenge_layer(m, challenges, sections,
-                                                     precision=precision or 5, language=language)
+    illustrative += add_challenge_layer(m, challenges, sections, evidence=evidence,
+                                        precision=precision or 5, language=language)
     illustrative += [x.illustrative for x in tract_layers if x.illustrative]
     if get_report(scored).get("illustrative"):
         illustrative.insert(0, _("tract scores"))
@@ -316,7 +329,7 @@ def equity_map(
     rules, assumed = rules_of(*bdc), _(ASSUMED)
     sections.append(LegendSection("", rules_title(rules, language=language), notes=[
         rules_sentence(rules, language=language),
-        *([_("Source: {source}", source=rules.source)] if rules.source else []),
+        *([_("Source: {source}", source=_.recorded(rules.source))] if rules.source else []),
         *([] if rules_known(*bdc) else [assumed[:1].upper() + assumed[1:]])]))
 
     outline = None
