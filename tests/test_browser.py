@@ -308,6 +308,25 @@ def test_axe_finds_no_serious_violation_in_the_spanish_map(demo_es, demo_driver)
     assert close == "Cerrar ventana emergente"
 
 
+@pytest.fixture(scope="module")
+def demo_es_report(server):
+    """The demo built as `assetmap demo --language es` builds it, served by the test."""
+    from assetmap.pipeline import run_demo
+
+    root, base = server
+    run_demo(root / "demo_es_study", language="es")
+    return f"{base}/demo_es_study/ector_county_report.html"
+
+
+def test_axe_finds_no_serious_violation_in_the_spanish_report(demo_es_report, demo_driver):
+    _open(demo_driver, demo_es_report)
+    assert demo_driver.execute_script("return document.documentElement.lang") == "es"
+    violations = _axe(demo_driver)
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == []
+    assert "Cifras principales" in demo_driver.execute_script("return document.body.innerText")
+
+
 def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
     pairs = []
     for i, a in enumerate(boxes):
