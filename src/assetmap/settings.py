@@ -206,6 +206,21 @@ _OPTIONS: dict[str, _Option] = {
         "Base URL of the NCES EDGE geocode files (EDGE_GEOCODE_PUBLICSCH_2425.zip, "
         "EDGE_GEOCODE_PUBLICLEA_2425.zip), used by load_schools, load_districts and init.",
     ),
+    "tiger_url": _Option(
+        lambda: "https://www2.census.gov/geo/tiger",
+        _http_url,
+        "ASSETMAP_TIGER_URL",
+        "Base URL of the Census TIGER/Line and cartographic boundary files (TIGER{year}/..., "
+        "GENZ{year}/...), used by load_tracts, load_counties, load_school_districts and a "
+        "study's tracts when [census] base_url is not given.",
+    ),
+    "census_api_url": _Option(
+        lambda: "https://api.census.gov/data",
+        _http_url,
+        "ASSETMAP_CENSUS_API_URL",
+        "Base URL of the Census Data API ({year}/acs/acs5), used by load_acs and a study's "
+        'acs = "api" when [census] acs_base_url is not given.',
+    ),
     "ookla_open_data_url": _Option(
         lambda: "https://ookla-open-data.s3.amazonaws.com",
         _http_url,

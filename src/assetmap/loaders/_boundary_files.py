@@ -23,6 +23,7 @@ from assetmap.errors import SchemaError
 from assetmap.geoid import Level, normalize_geoids
 from assetmap.loaders._tables import check_degrees
 from assetmap.loaders._textfile import parse_errors
+from assetmap.settings import settings
 
 __all__ = [
     "LAYERS",
@@ -91,7 +92,7 @@ def boundary_url(
     'https://www2.census.gov/geo/tiger/GENZ2023/shp/cb_2023_us_county_500k.zip'
     """
     spec = LAYERS[layer]
-    base = (base_url or TIGER_BASE_URL).rstrip("/")
+    base = (base_url or settings.tiger_url).rstrip("/")
     scope = "us" if spec.national else state
     if source == "tiger":
         return f"{base}/TIGER{year}/{spec.folder}/tl_{year}_{scope}_{spec.name}.zip"

@@ -45,7 +45,7 @@ from assetmap.loaders._acs_values import (
     count_repairs,
     parse_values,
 )
-from assetmap.loaders._textfile import parse_errors
+from assetmap.loaders._textfile import parse_errors, semicolon_hint
 from assetmap.settings import settings
 
 __all__ = ["ACS_TABLES", "acs_cv_flags", "acs_to_2020_tracts", "load_acs", "read_acs_csv"]
@@ -84,7 +84,7 @@ def load_acs(
     year: int = 2023,
     geography: str = "tract",
     tables: list[str] | tuple[str, ...] = tuple(ACS_TABLES),
-    base_url: str = API_BASE_URL,
+    base_url: str | None = None,
     key: str | None = None,
 ) -> pd.DataFrame:
     """Load ACS 5-year estimates and margins of error from the Census API.
@@ -102,8 +102,8 @@ def load_acs(
     tables : list of str
         Names from ``ACS_TABLES``: internet, computers, poverty, children, population,
         median_income, income.
-    base_url : str
-        Replaces ``https://api.census.gov/data`` (a mirror, or a test server).
+    base_url : str, optional
+        Replaces ``settings.census_api_url`` (a mirror, or a test server).
     key : str, optional
         Census API key; default ``settings.census_api_key`` (env ``CENSUS_API_KEY``).
         Never written to the cache's file names or to messages.
@@ -136,7 +136,7 @@ def load_acs(
                                              else list(county or []))]
     level = _GEOGRAPHIES[geography]
     variables = [f"{v}{s}" for t in dict.fromkeys(tables) for v in ACS_TABLES[t] for s in "EM"]
-    url = f"{base_url.rstrip('/')}/{year}/acs/acs5"
+    url = f"{(base_url or settings.census_api_url).rstrip('/')}/{year}/acs/acs5"
     geo = _geo_params(geography, st, counties)
     api_key = key or settings.census_api_key
     pieces, counts = [], ParseCounts()
@@ -245,9 +245,12 @@ def read_acs_csv(path: str | Path, *, year: int | None = None) -> pd.DataFrame:
         raise SchemaError(f"{path}: columns {repeated} appear more than once in the header")
     body = raw.iloc[1:].set_axis(header, axis=1)
     body = body.loc[:, [c for c in header if c]]
+    if body.empty:
+        raise SchemaError(f"{path}: the file has a header but no data rows")
     id_column = next((c for c in ("GEO_ID", "GEOID", "id") if c in body), None)
     if id_column is None:
-        raise SchemaError(f"{path}: no GEO_ID or GEOID column in the first row {header[:5]}")
+        raise SchemaError(f"{path}: no GEO_ID or GEOID column in the first row {header[:5]}"
+                          + semicolon_hint(header))
     first_line = 2
     if len(body) and not re.search(r"\d", str(body[id_column].iloc[0])):
         body, first_line = body.iloc[1:], 3  # the labels row

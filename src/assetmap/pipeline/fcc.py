@@ -20,7 +20,8 @@ from assetmap.errors import ConfigError
 from assetmap.pipeline.config import StudyConfig
 from assetmap.settings import settings
 
-__all__ = ["fcc_files", "fetch_fcc", "manifest_entry", "read_record", "record_path"]
+__all__ = ["cite_release", "fcc_files", "fetch_fcc", "manifest_entry", "read_record",
+           "record_path"]
 
 _RECORD_KEYS = ("source", "api_url", "as_of", "as_of_date", "states", "technologies",
                 "file_ids", "file_names", "files")
@@ -125,3 +126,57 @@ def manifest_entry(record: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     keep = ("source", "api_url", "as_of", "as_of_date", "states", "file_ids", "file_names")
     return {k: record.get(k) for k in keep}
+
+
+def cite_release(frames: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """Cite a downloaded release by the FCC's own file names, not the cached files' names.
+
+    The download cache names a file by its URL's hash, so the release code (``J25``) and the
+    word ``illustrative`` of the FCC file names are not in the paths read. This returns
+    ``frames`` with the BDC citation of each frame's report rebuilt from the record's
+    ``file_names`` (:func:`assetmap.bdc._schema.bdc_source`; the record's as-of date when the
+    names carry no code), marked illustrative when a name says so, as for a local file.
+
+    Parameters
+    ----------
+    frames : dict
+        ``availability``, ``locations`` and ``service`` of :func:`load_releases` (others
+        pass unchanged). Not modified: each frame is a shallow copy with its own report.
+    record : dict
+        The FCC download's record (:func:`fetch_fcc`).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from assetmap._report import attach_report, get_report, start_report
+    >>> rows = attach_report(pd.DataFrame({"x": [1]}), start_report("a1b2.zip", kind="bdc",
+    ...     sources=[{"name": "FCC Broadband Data Collection, fixed availability"}]))
+    >>> out = cite_release({"availability": rows}, {"as_of_date": "2025-06-30",
+    ...                    "file_names": ["bdc_48_Fiber_fixed_broadband_J25_10feb2026"]})
+    >>> get_report(out["availability"])["sources"][0]["vintage"]
+    'as of June 30, 2025'
+    """
+    from assetmap._report import REPORT_KEY, attach_report, get_report
+    from assetmap.bdc._schema import bdc_source
+
+    names = [str(n) for n in record.get("file_names") or []]
+    cited: dict[str, Any] = bdc_source(names)
+    if "vintage" not in cited and record.get("as_of_date"):
+        cited["vintage"] = f"as of {record['as_of_date']}"
+    cited["files"] = names[:20]
+    out = dict(frames)
+    for key in ("availability", "locations", "service"):
+        frame = frames.get(key)
+        if frame is None or REPORT_KEY not in frame.attrs:
+            continue
+        report = get_report(frame)
+        report["sources"] = [cited if s.get("name") == cited["name"] else s
+                             for s in report.get("sources", [])]
+        if any("illustrative" in n.lower() for n in names):
+            report["illustrative"] = True
+        out[key] = attach_report(frame.copy(deep=False), report)
+    return out

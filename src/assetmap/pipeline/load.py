@@ -75,6 +75,10 @@ def load_sources(config: StudyConfig, *, bdc_files: list[str],
         meanwhile=lambda: _other_sources(config, tracts, found.points, found.counties),
         rules=config.rules,
     )
+    if bdc_record:  # cite the FCC's file names (the cached files are named by a hash)
+        from assetmap.pipeline.fcc import cite_release
+
+        releases = cite_release(releases, bdc_record)
     downloads = others.pop("downloads")
     label = config.study.get("name") or "study area"
     release = config.bdc["release"] or None
