@@ -281,3 +281,15 @@ def test_pruned_tracts_never_reach_the_top_in_brute_force_draws():
     ever = np.zeros(n, dtype=bool)
     ever[np.argsort(-p, axis=0)[:10].ravel()] = True
     assert not (ever & ~cand).any()
+
+
+def test_a_tract_with_no_households_is_not_ranked_and_the_report_says_so():
+    t = tracts(3, households=[0.0, 120.0, 300.0], unserved_share=[1.0, 0.2, 0.1],
+               underserved_share=[0.0, 0.3, 0.2], fiber_share=[0.0, 0.5, 0.9])
+    s = score(t)
+    assert np.isnan(s["priority"].iloc[0])
+    assert s["priority_rank"].isna().tolist() == [True, False, False]
+    assert s["priority_rank"].iloc[1:].tolist() == [1, 2]
+    notes = am.get_report(s)["notes"]
+    assert any("1 tract(s) with no households or residents are not scored or ranked: "
+               "48135000100" in n for n in notes)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from assetmap._report import REPORT_KEY, attach_report, get_report, merge_sources
+from assetmap.analysis._ddi import ddi_scores, uninhabited
 from assetmap.analysis._indices import (
     CV_LIMIT,
     INDICES,
@@ -27,7 +28,6 @@ from assetmap.analysis._indices import (
     contributions,
     driver_text,
     normalised_inputs,
-    numeric,
     scored_rules,
     spec_inputs,
     validate_weights,
@@ -53,17 +53,12 @@ from assetmap.analysis.access import (
 )
 from assetmap.analysis.join import assemble_tracts
 from assetmap.analysis.sensitivity import _stability, weight_sensitivity
-from assetmap.bdc.rules import RuleSet
 from assetmap.errors import ConfigError
 
 __all__ = ["score_tracts", "weight_sensitivity"]
 
 _CAPACITY = ("capacity_seats", "capacity_devices", "capacity_hotspots")
 _DEMAND = ("children", "households", "population")
-_DDI_INFA = ((("unserved_share",), 1), (("no_computer_share",), 1), (("no_internet_share",), 1),
-             (("mean_down_mbps", "best_down"), -1), (("mean_up_mbps", "best_up"), -1))
-_DDI_SE = ((("poverty_share", "income_lt25k_share"), 1), (("age65_share",), 1),
-           (("less_than_hs_share",), 1), (("disability_share",), 1))
 
 
 def _has(frame: pd.DataFrame | None, col: str) -> bool:
@@ -183,49 +178,6 @@ def _valid_site_coords(sites: gpd.GeoDataFrame, space: _Space) -> np.ndarray | N
     return _site_coords(sites, space)
 
 
-def _ddi_part(table: pd.DataFrame, parts: tuple) -> tuple[pd.Series, list[str], list[str]]:
-    """Mean z-score of the variables present (need-oriented), and which were used / absent."""
-    used, absent, zs = [], [], []
-    for columns, sign in parts:
-        col = next((c for c in columns if _has(table, c)), None)
-        if col is None:
-            absent.append(columns[0])
-            continue
-        v = pd.Series(numeric(table[col]) * sign, index=table.index)
-        sd = v.std(ddof=0)
-        zs.append(((v - v.mean()) / sd).where(v.notna()) if sd > 0 else v * 0)
-        used.append(col)
-    if not zs:
-        return pd.Series(np.nan, index=table.index), used, absent
-    return pd.concat(zs, axis=1).mean(axis=1), used, absent
-
-
-def _rescale(v: pd.Series) -> pd.Series:
-    lo, hi = v.min(), v.max()
-    return (v - lo) / (hi - lo) * 100 if hi > lo else v * 0 + 50
-
-
-def _ddi(table: pd.DataFrame, rules: RuleSet) -> tuple[pd.DataFrame, dict[str, Any]]:
-    infa, infa_used, infa_absent = _ddi_part(table, _DDI_INFA)
-    se, se_used, se_absent = _ddi_part(table, _DDI_SE)
-    out = pd.DataFrame({"ddi_infa": _rescale(infa), "ddi_se": _rescale(se),
-                        "ddi": _rescale(infa + se)}, index=table.index)
-    spec = {
-        "method": "Purdue Center for Regional Development Digital Divide Index, approximated: "
-                  "z-scores within the study area (need-oriented), mean of the variables "
-                  "present (equal weights), each score rescaled min-max to 0-100 within the "
-                  "study area; DDI = rescaled INFA z + SE z",
-        "infa_used": infa_used, "infa_absent": infa_absent,
-        "se_used": se_used, "se_absent": se_absent,
-        "differences": "Purdue uses the population without access at the FCC benchmark, "
-                       "national z-scores and rescaling; here BDC location shares (unserved "
-                       f"under rule set {rules.name!r}: no reliable offer at "
-                       f"{'/'.join(f'{v:g}' for v in rules.underserved)} Mbps), study-area "
-                       "z-scores, equal weights, and only the variables present",
-    }
-    return out, spec
-
-
 def _flag_text(mask: pd.DataFrame) -> pd.Series:
     """Join with ';' the column names where ``mask`` is True (vectorised)."""
     out = np.full(len(mask), "", dtype=object)
@@ -341,6 +293,13 @@ def score_tracts(
     user_weights = validate_weights(weights, table)
     spec = build_spec(table, user_weights, normalise, rules)
     norm = normalised_inputs(table, spec)
+    empty = uninhabited(table)
+    if empty.any():  # no one to serve: not ranked (a park, an airport, a prison-only tract)
+        norm.loc[empty.to_numpy()] = np.nan
+        report["notes"].append(
+            f"{int(empty.sum())} tract(s) with no households or residents are not scored or "
+            f"ranked: {', '.join(map(str, table.loc[empty.to_numpy(), 'GEOID']))}"
+            if "GEOID" in table else f"{int(empty.sum())} tract(s) with no residents not ranked")
     w_in, w_idx, members = weight_matrices(spec)
     indices, priority = combine(norm.to_numpy(float), w_in[:, None], w_idx[:, None], members,
                                 rescale=normalise == "zscore")
@@ -363,7 +322,7 @@ def score_tracts(
     table["unreliable_inputs"] = _flag_text(cv_mask)
     table["unreliable"] = table["unreliable_inputs"].ne("")
     table["drivers"] = driver_text(contributions(norm, spec), table, spec)
-    ddi, ddi_spec = _ddi(table, rules)
+    ddi, ddi_spec = ddi_scores(table, rules)
     table = pd.concat([table, ddi], axis=1)
 
     spec["access"] = access_spec
