@@ -197,6 +197,10 @@ def test_property_no_points_no_small_cells_no_recovery(tmp_path, households, min
         lat, lon = _point(area, fx, fy)
         rows.append({"lat": lat, "lon": lon, "internet": home, "device": device})
     path = _write(tmp_path, rows or [{"lat": "", "lon": "", "internet": "", "device": ""}])
+    if not rows:  # a survey with no household: a clear error, not an empty table (issue 20)
+        with pytest.raises(SchemaError, match="no data rows"):
+            am.read_survey(path, areas=AREAS, min_cell=min_cell)
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RejectedRowsWarning)  # the all-empty example
         out = am.read_survey(path, areas=AREAS, min_cell=min_cell)

@@ -25,6 +25,7 @@ refused an output; 1 anything unexpected.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import time
@@ -176,6 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as exc:
         sys.stderr.write(f"error: file not found: {exc.filename or exc}\n")
         return EXIT_INPUT
+    except (IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        sys.stderr.write(f"error: {_os_error_text(exc)}\n")
+        return EXIT_INPUT
+    except OSError as exc:
+        if exc.errno not in (errno.ENAMETOOLONG, errno.EROFS, errno.ENOSPC, errno.EEXIST):
+            raise
+        sys.stderr.write(f"error: {_os_error_text(exc)}\n")
+        return EXIT_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
@@ -185,9 +194,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
 
 
+def _os_error_text(exc: OSError) -> str:
+    """Return a user's path mistake in one line: the path (shortened) and what is wrong."""
+    name = str(exc.filename or "")
+    shown = name if len(name) <= 120 else f"{name[:60]}...{name[-40:]}"
+    why = {errno.EISDIR: "is a folder, not a file", errno.ENOTDIR: "a part of the path is a "
+           "file, not a folder", errno.EACCES: "permission denied", errno.ENAMETOOLONG:
+           "the name is too long for the file system", errno.EROFS: "the file system is "
+           "read-only", errno.ENOSPC: "the disk is full", errno.EEXIST: "exists already"}
+    return f"{shown or 'a path'}: {why.get(exc.errno or 0, exc.strerror or 'cannot use it')}"
+
+
+def _check_out(out: str | None) -> None:
+    """Refuse an output folder that is a file or whose name cannot exist, before any work."""
+    if not out:
+        return
+    path = Path(out)
+    if any(len(part.encode()) > 255 for part in path.parts) or len(str(path)) > 4000:
+        raise ConfigError(f"--out {out[:60]}...: the name is too long for the file system")
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ConfigError(f"--out {out}: {folder} is a file, not a folder; choose a "
+                                  "folder")
+            break
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "init":
         return _init(args)
+    _check_out(getattr(args, "out", None))
     if args.command == "demo":
         return _demo(args)
     from assetmap.pipeline import Study

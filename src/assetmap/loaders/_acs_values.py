@@ -7,6 +7,11 @@ counted as a repair; top- and bottom-coded values (``250,000+``, ``2,500-``) are
 their bound and counted; anything else (``1,2,3``, ``1.234,5``, ``12 apples``) is a
 :class:`~assetmap.errors.SchemaError` naming file, row and column.
 
+A fractional value in a column of a table of whole counts (``12.5`` households in
+``B19001_002E``) is kept as given (rounding would break the table's sums and its margins),
+counted as a repair and warned about: such a file is usually interpolated or crosswalked
+(:func:`~assetmap.loaders.acs.acs_to_2020_tracts` writes fractional counts on purpose).
+
 :func:`check_plausible` refuses values that cannot be true: a negative estimate or margin
 of error (after the API's negative sentinel codes are set to NaN), and a count above its
 table's universe (e.g. ``B28002_013E`` households without internet above ``B28002_001E``
@@ -33,6 +38,8 @@ _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?[+-]?$")
 _CODED = re.compile(r"^\d+(\.\d+)?[+-]$")
 # tables whose _001 estimate is the universe of every other estimate of the table
 _UNIVERSE_TABLES = ("B28002", "B28001", "B17001", "B19001")
+# tables of whole counts (households, people): a fraction there is interpolated or wrong
+_COUNT_TABLES = (*_UNIVERSE_TABLES, "B01003", "B11001", "B25003", "B08201", "B09001")
 
 
 @dataclass
@@ -42,6 +49,7 @@ class ParseCounts:
     annotations: dict[str, int] = field(default_factory=dict)
     thousands: int = 0
     coded: int = 0
+    fractional: dict[str, int] = field(default_factory=dict)
 
 
 def parse_values(text: pd.Series, *, source: str, column: str, first_row: int,
@@ -83,6 +91,10 @@ def parse_values(text: pd.Series, *, source: str, column: str, first_row: int,
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise SchemaError(f"{where(source, row=row + first_row, column=column)}: "
                           f"{cells.iloc[row]!r} is neither a number nor an ACS annotation")
+    if column.partition("_")[0] in _COUNT_TABLES:
+        fractional = int(((values % 1).fillna(0) != 0).sum())
+        if fractional:
+            counts.fractional[column] = counts.fractional.get(column, 0) + fractional
     return values
 
 
@@ -91,6 +103,11 @@ def count_repairs(report: dict[str, Any], counts: ParseCounts) -> None:
     if counts.thousands:
         count_repair(report, "numbers with thousands separators (e.g. 1,234) read as numbers",
                      counts.thousands)
+    if counts.fractional:
+        count_repair(report, "fractional values in count columns kept as given (an "
+                     "interpolated or crosswalked table?): "
+                     + ", ".join(f"{c} ({n})" for c, n in counts.fractional.items()),
+                     sum(counts.fractional.values()))
     if counts.coded:
         count_repair(report, "top/bottom-coded values (e.g. 250,000+) read as their bound",
                      counts.coded)

@@ -22,8 +22,10 @@ from shapely.geometry.base import BaseGeometry
 
 from assetmap._report import count_repair
 from assetmap.errors import SchemaError, where
+from assetmap.loaders._tables import parse_numbers
 
-__all__ = ["area_geometry", "inside", "parse_coordinates", "repair_swapped"]
+__all__ = ["IMPOSSIBLE", "area_geometry", "impossible", "inside", "parse_coordinates", "point_xy",
+           "repair_swapped"]
 
 
 def area_geometry(area: Any) -> BaseGeometry | None:
@@ -59,24 +61,67 @@ def parse_coordinates(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return latitude and longitude as float arrays (NaN where the cell is empty).
 
-    A non-empty cell that is not a number raises :class:`SchemaError` naming file, row and
-    column (and the value, unless ``private``).
+    A non-empty cell that is not a finite number raises :class:`SchemaError` naming file,
+    row and column (and the value, unless ``private``). A ``;`` file's decimal commas
+    (``frame.attrs["decimal"] == ","``) are read as decimal points.
     """
-    out = []
-    for column in (lat, lon):
-        raw = frame[column]
-        text = raw.astype("string").str.strip()
-        values = pd.to_numeric(text, errors="coerce")
-        bad = values.isna() & text.notna() & (text != "")
-        if bad.any():
-            row = bad[bad].index[0]
-            shown = "" if private else f": {raw.loc[row]!r}"
-            raise SchemaError(
-                f"{where(source, row=int(row), column=column)}: not a number{shown}; "
-                f"{int(bad.sum())} cell(s) in this column are not numbers"
-            )
-        out.append(values.to_numpy(dtype=float, na_value=np.nan))
-    return out[0], out[1]
+    decimal = frame.attrs.get("decimal", ".")
+    return tuple(  # type: ignore[return-value]
+        parse_numbers(frame[column], source=source, column=column, decimal=decimal,
+                      minimum=None, private=private).to_numpy(dtype=float, na_value=np.nan)
+        for column in (lat, lon))
+
+
+def point_xy(geometry: gpd.GeoSeries, *, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(lat, lon)`` of a layer of points (NaN where a geometry is missing or empty).
+
+    A polygon or line where a point is expected is a :class:`SchemaError` naming the first
+    such row (never its coordinates): the reader takes one place per row.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> point_xy(gpd.GeoSeries([Point(-102, 31), None]), source="s.geojson")
+    (array([31., nan]), array([-102.,  nan]))
+    >>> point_xy(gpd.GeoSeries([box(0, 0, 1, 1)]), source="s.geojson")
+    Traceback (most recent call last):
+    ...
+    assetmap.errors.SchemaError: s.geojson, row 1: a Polygon where a point is expected; ...
+    """
+    present = geometry.notna().to_numpy() & ~geometry.is_empty.to_numpy()
+    kinds = geometry.geom_type.to_numpy()
+    wrong = present & (kinds != "Point")
+    if wrong.any():
+        first = int(np.flatnonzero(wrong)[0])
+        raise SchemaError(
+            f"{where(source, row=first + 1)}: a {kinds[first]} where a point is expected; "
+            f"{int(wrong.sum())} row(s) are not points: give one point per row (e.g. save "
+            "the centroids: layer.geometry.representative_point())")
+    x = np.full(len(geometry), np.nan)
+    y = np.full(len(geometry), np.nan)
+    x[present] = shapely.get_x(geometry.to_numpy()[present])
+    y[present] = shapely.get_y(geometry.to_numpy()[present])
+    return y, x
+
+
+def impossible(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Return True where a point cannot be a place: 0,0, or not longitude/latitude at all.
+
+    Run after :func:`repair_swapped`: what is still outside +-90 / +-180 degrees is projected
+    metres or feet typed into latitude/longitude columns; 0,0 ("null island") is a missing
+    value written as zero.
+
+    Examples
+    --------
+    >>> impossible(np.array([0.0, 31.8, 3528000.0]), np.array([0.0, -102.3, 773000.0])).tolist()
+    [True, False, True]
+    """
+    finite = np.isfinite(lat) & np.isfinite(lon)
+    with np.errstate(invalid="ignore"):
+        return finite & (((lat == 0) & (lon == 0)) | (np.abs(lat) > 90) | (np.abs(lon) > 180))
+
+
+IMPOSSIBLE = "coordinates 0,0 or not longitude/latitude (projected metres?)"
 
 
 def _reference_box(

@@ -15,6 +15,7 @@ import shapely
 from assetmap._report import attach_report, count_reject, count_repair
 from assetmap.errors import SchemaError
 from assetmap.geoid import normalize_geoids
+from assetmap.loaders._textfile import parse_errors
 
 SPEEDTEST_COLUMNS = [
     "source", "period", "timestamp", "down_mbps", "up_mbps", "latency_ms", "tests", "devices",
@@ -117,25 +118,39 @@ def _reject(report: dict, frame: pd.DataFrame, bad: pd.Series, reason: str) -> p
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=True, skipinitialspace=True)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SchemaError(f"{path}: not a readable CSV file ({exc})") from exc
+    with parse_errors(path):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=True, skipinitialspace=True,
+                            encoding="utf-8-sig")
+    if frame.empty:
+        raise SchemaError(f"{path}: the file has a header but no data rows")
+    return frame
+
+
+def _numbers(values: pd.Series, report: dict, column: str) -> pd.Series:
+    """Numbers of a speed-test column; ``1,234`` is read as 1234 and counted; text is NaN."""
+    text = values.astype("string").str.strip()
+    grouped = text.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?").fillna(False)
+    if grouped.any():
+        count_repair(report, f"numbers with thousands separators read as numbers ({column})",
+                     int(grouped.sum()))
+        text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    numbers = pd.to_numeric(text, errors="coerce")
+    return pd.Series(numbers.to_numpy(dtype=float, na_value=np.nan), index=values.index)
 
 
 def _points(frame: pd.DataFrame, report: dict, cols: dict[str, str]) -> pd.DataFrame:
     """Parse lat/lon (repairing swapped pairs) and tract GEOIDs; reject unplaceable rows."""
-    lat = pd.to_numeric(frame[cols["lat"]], errors="coerce") if "lat" in cols else \
+    lat = _numbers(frame[cols["lat"]], report, "lat") if "lat" in cols else \
         pd.Series(np.nan, index=frame.index)
-    lon = pd.to_numeric(frame[cols["lon"]], errors="coerce") if "lon" in cols else \
+    lon = _numbers(frame[cols["lon"]], report, "lon") if "lon" in cols else \
         pd.Series(np.nan, index=frame.index)
     swapped = (lat.abs() > 90) & (lon.abs() <= 90)
     if swapped.any():
         lat, lon = lat.where(~swapped, lon), lon.where(~swapped, lat)
         count_repair(report, "latitude and longitude swapped", int(swapped.sum()))
-    out_of_range = (lat.abs() > 90) | (lon.abs() > 180)
+    out_of_range = (lat.abs() > 90) | (lon.abs() > 180) | ((lat == 0) & (lon == 0))
     frame = frame.assign(_lat=lat.where(~out_of_range), _lon=lon.where(~out_of_range))
-    frame = _reject(report, frame, out_of_range, "coordinates out of range")
+    frame = _reject(report, frame, out_of_range, "coordinates out of range or 0,0")
     geoid = pd.Series(None, index=frame.index, dtype=object)
     if "GEOID" in cols:
         given = frame[cols["GEOID"]].notna() & (frame[cols["GEOID"]].str.strip() != "")

@@ -4,6 +4,13 @@ Shared by the schools, partner-site and survey readers. Everything here returns 
 frames of strings (or Excel's own cell objects for XLSX, so that an Excel date in an hours
 column can still be told apart from text) and leaves validation to the caller.
 
+Delimiters: ``,``, ``|`` (NCES EDGE), tab, and ``;`` (a CSV saved by Excel in a European
+locale). A ``;`` file is read with a :class:`~assetmap.errors.RepairWarning`, and its numbers
+may use a decimal comma (``31,85``): the frame's ``attrs["decimal"]`` is then ``","`` and
+:func:`parse_numbers` and the coordinate parser read them so. A header of more than
+:data:`MAX_COLUMNS` columns, a header with no data rows and a header spread over two rows
+(merged cells) are :class:`~assetmap.errors.SchemaError`.
+
 Header rows: spreadsheets often carry a title and a blank line above the header. The
 header is the first of the first 20 rows in which at least two cells are known column
 names (after :func:`header_key` normalisation); rows above it are skipped with a
@@ -22,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from assetmap._report import count_repair
 from assetmap._safezip import check_zip_file
 from assetmap.errors import RepairWarning, SchemaError, where
 from assetmap.loaders._textfile import parse_errors, sniff_encoding
@@ -31,6 +39,7 @@ __all__ = [
     "VECTOR_SUFFIXES",
     "check_degrees",
     "header_key",
+    "parse_numbers",
     "read_table",
     "read_vector",
     "rename_columns",
@@ -39,6 +48,9 @@ __all__ = [
 TABULAR_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 VECTOR_SUFFIXES = {".geojson", ".json", ".shp", ".gpkg", ".zip", ".fgb", ".gdb"}
 _HEADER_SCAN_ROWS = 20
+#: More columns than any table a district keeps: a wider header is refused before parsing.
+MAX_COLUMNS = 2000
+_SEPARATORS = ("|", "\t", ";", ",")
 
 
 def header_key(name: object) -> str:
@@ -83,6 +95,67 @@ def rename_columns(
     return frame.rename(columns=mapping), unknown
 
 
+_GROUPED = {".": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
+            ",": re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")}
+
+
+def parse_numbers(
+    cells: pd.Series,
+    *,
+    source: str,
+    column: str,
+    report: dict[str, Any] | None = None,
+    decimal: str = ".",
+    minimum: float | None = 0.0,
+    private: bool = False,
+) -> pd.Series:
+    """Return a column of number cells as float (NaN where empty), refusing what is not one.
+
+    Thousands separators (``1,234``; ``1.234`` with ``decimal=","``) and decimal commas are
+    read as numbers and counted in ``report`` as repairs (with a warning). Text, ``NaN``,
+    ``inf`` and values below ``minimum`` raise :class:`SchemaError` naming file, row and
+    column (and the value, unless ``private``).
+
+    Examples
+    --------
+    >>> parse_numbers(pd.Series(["1,200", "", "7.5"]), source="a.csv", column="seats").tolist()
+    [1200.0, nan, 7.5]
+    >>> parse_numbers(pd.Series(["inf"]), source="a.csv", column="seats")
+    Traceback (most recent call last):
+    ...
+    assetmap.errors.SchemaError: a.csv, row 0, column 'seats': not a finite number: 'inf'; ...
+    """
+    text = cells.astype("string").str.strip()
+    text = text.mask(text == "")
+    grouped = text.str.fullmatch(_GROUPED[decimal]).fillna(False).to_numpy(dtype=bool)
+    other = "." if decimal == "," else ","
+    work = text.where(~grouped, text.str.replace(other, "", regex=False))
+    comma = np.zeros(len(text), dtype=bool)
+    if decimal == ",":
+        comma = work.str.fullmatch(r"[+-]?\d*,\d+").fillna(False).to_numpy(dtype=bool)
+        work = work.str.replace(",", ".", regex=False)
+    values = pd.to_numeric(work, errors="coerce").astype(float)
+    finite = np.isfinite(values.to_numpy())
+    present = text.notna().to_numpy()
+    checks = [(present & values.isna().to_numpy(), "not a number"),
+              (present & ~values.isna().to_numpy() & ~finite, "not a finite number")]
+    if minimum is not None:
+        checks.append((finite & (values.to_numpy() < minimum), f"below {minimum:g}"))
+    for bad, why in checks:
+        if bad.any():
+            row = cells.index[np.flatnonzero(bad)[0]]
+            shown = "" if private else f": {cells.loc[row]!r}"
+            raise SchemaError(f"{where(source, row=int(row), column=column)}: {why}{shown}; "
+                              f"{int(bad.sum())} such cell(s) in this column")
+    if report is not None and grouped.any():
+        count_repair(report, f"numbers with thousands separators read as numbers ({column})",
+                     int(grouped.sum()))
+    if report is not None and comma.any():
+        count_repair(report, f"decimal commas read as decimal points ({column})",
+                     int(comma.sum()))
+    return values
+
+
 def _known_count(cells: Iterable[object], known: set[str]) -> int:
     return sum(1 for c in cells if c is not None and header_key(c) in known)
 
@@ -95,6 +168,23 @@ def _find_header(rows: pd.DataFrame, known: set[str], *, source: str) -> int:
         f"{source}: found no header row in the first {_HEADER_SCAN_ROWS} rows "
         f"(looked for at least two of: {', '.join(sorted(known)[:15])}, ...)"
     )
+
+
+def _check_one_header_row(rows: pd.DataFrame, header_row: int, known: set[str],
+                          *, source: str) -> None:
+    """Refuse a header spread over two rows (merged cells above sub-headings)."""
+    if header_row + 1 >= len(rows):
+        return
+    header = rows.iloc[header_row].tolist()
+    below = rows.iloc[header_row + 1].tolist()
+    under_blank = [str(b) for h, b in zip(header, below, strict=True)
+                   if (h is None or (isinstance(h, float) and pd.isna(h)))
+                   and b is not None and header_key(b) in known]
+    if under_blank:
+        raise SchemaError(
+            f"{where(source, row=header_row + 2)}: the header seems to span two rows (column "
+            f"names {under_blank[:3]} sit under empty or merged header cells); unmerge the "
+            "cells and keep one header row")
 
 
 def _apply_header(rows: pd.DataFrame, header_row: int, *, source: str) -> pd.DataFrame:
@@ -148,6 +238,7 @@ def read_table(path: str | Path, *, known_headers: Iterable[str]) -> tuple[pd.Da
     source = str(path)
     known = {header_key(k) for k in known_headers}
     suffix = path.suffix.lower()
+    sep = ","
     if suffix in {".xlsx", ".xlsm"}:
         with parse_errors(source, what="Excel workbook"):
             rows = pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
@@ -156,9 +247,7 @@ def read_table(path: str | Path, *, known_headers: Iterable[str]) -> tuple[pd.Da
         encoding, note = sniff_encoding(path)
         if note:
             warnings.warn(f"{source}: {note}", RepairWarning, stacklevel=2)
-        with path.open("r", encoding=encoding, errors="replace") as handle:
-            head = "".join(handle.readline() for _ in range(5))
-        sep = "|" if head.count("|") > head.count(",") else ("\t" if "\t" in head else ",")
+        sep = _separator(path, encoding, source=source)
         with parse_errors(source):
             rows = pd.read_csv(
                 path,
@@ -170,6 +259,9 @@ def read_table(path: str | Path, *, known_headers: Iterable[str]) -> tuple[pd.Da
                 skip_blank_lines=False,
                 engine="python",
             )
+        if sep == ";":
+            warnings.warn(f"{source}: fields separated by ';' (a European-locale export); read "
+                          "so, with decimal commas in numbers", RepairWarning, stacklevel=2)
         rows = _blank_to_missing(rows)
     else:
         raise SchemaError(
@@ -179,7 +271,32 @@ def read_table(path: str | Path, *, known_headers: Iterable[str]) -> tuple[pd.Da
     if rows.empty:
         raise SchemaError(f"{source}: the file has no rows")
     header_row = _find_header(rows, known, source=source)
-    return _apply_header(rows, header_row, source=source), header_row
+    _check_one_header_row(rows, header_row, known, source=source)
+    body = _apply_header(rows, header_row, source=source)
+    if body.empty:
+        raise SchemaError(f"{source}: the file has a header but no data rows; is the export "
+                          "complete?")
+    body.attrs["decimal"] = "," if sep == ";" else "."
+    return body, header_row
+
+
+def _separator(path: Path, encoding: str, *, source: str) -> str:
+    """Return the delimiter of the first lines; refuse a header wider than MAX_COLUMNS."""
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        first = handle.readline(4 << 20)
+        head = first + "".join(handle.readline(1 << 16) for _ in range(4))
+    first = first.splitlines()[0] if first else ""
+    counts = {sep: first.count(sep) for sep in _SEPARATORS}
+    if max(counts.values()) >= MAX_COLUMNS:
+        raise SchemaError(f"{source}: the header has more than {MAX_COLUMNS} columns "
+                          f"({max(counts.values()) + 1}); is this the right file?")
+    if head.count("|") > head.count(","):
+        return "|"
+    if "\t" in head:
+        return "\t"
+    if counts[";"] > counts[","]:
+        return ";"
+    return ","
 
 
 def read_vector(path: str | Path, *, crs: Any = None) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -193,7 +310,14 @@ def read_vector(path: str | Path, *, crs: Any = None) -> tuple[gpd.GeoDataFrame,
     path = Path(path)
     check_zip_file(path)
     with parse_errors(path, what="vector file"):
+        layers = _layer_names(path)
+        if len(layers) > 1:
+            raise SchemaError(f"{path}: holds {len(layers)} layers ({', '.join(layers[:5])}); "
+                              "which one to read is not known: save the one layer wanted in "
+                              "its own file")
         frame = gpd.read_file(path)
+    if not len(frame):
+        raise SchemaError(f"{path}: the layer has no features; is the export complete?")
     notes: list[str] = []
     if frame.crs is None:
         if crs is not None:
@@ -219,6 +343,15 @@ def read_vector(path: str | Path, *, crs: Any = None) -> tuple[gpd.GeoDataFrame,
                 )
     check_degrees(frame, str(path))
     return frame.to_crs("EPSG:4326"), notes
+
+
+def _layer_names(path: Path) -> list[str]:
+    """Return the layer names of a multi-layer container (GeoPackage, File GDB); else []."""
+    if path.suffix.lower() not in {".gpkg", ".gdb"}:
+        return []
+    import pyogrio
+
+    return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
 
 
 def check_degrees(frame: gpd.GeoDataFrame, source: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import errno
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ import pandas as pd
 
 from assetmap.errors import AssetmapError, SchemaError
 
-__all__ = ["READ_ERRORS", "parse_errors", "sniff_encoding"]
+__all__ = ["READ_ERRORS", "check_file", "parse_errors", "semicolon_hint", "sniff_encoding"]
 
 READ_ERRORS: tuple[type[BaseException], ...] = (
     pd.errors.ParserError,
@@ -52,11 +53,18 @@ def sniff_encoding(path: str | Path) -> tuple[str, str | None]:
     >>> sniff_encoding(p)
     ('cp1252', 'not UTF-8 text; read as Windows-1252 (Latin-1)')
     """
-    path = Path(path)
+    path = check_file(path)
     with path.open("rb") as handle:
-        head = handle.read(4)
+        head = handle.read(4096)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", "UTF-16 text (Excel 'Unicode Text'); read as UTF-16"
+    body = head[3:] if head.startswith(codecs.BOM_UTF8) else head
+    if len(body) >= 8 and body.count(0) * 3 >= len(body):  # a NUL in every other byte
+        if body is not head:
+            raise SchemaError(f"{path}: a UTF-8 byte-order mark followed by UTF-16 text (two "
+                              "encodings in one file); save it again as CSV UTF-8")
+        order = "le" if body[1::2].count(0) > body[0::2].count(0) else "be"
+        return f"utf-16-{order}", f"UTF-16 text without a byte-order mark; read as UTF-16-{order}"
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
         with path.open("rb") as handle:
@@ -85,7 +93,59 @@ def _reason(exc: BaseException) -> str:
                 "a binary file, or a file with another delimiter?)")
     if isinstance(exc, UnicodeError):
         return f"the text cannot be decoded ({text[:120]}); save it as CSV (UTF-8)"
+    if isinstance(exc, pd.errors.ParserError) and "fields in line" in text:
+        return (f"{text[:160]}: rows have different numbers of fields (is the delimiter ';', "
+                "as in a European-locale export, or is a quote left open?)")
     return text[:200]
+
+
+def check_file(path: str | Path) -> Path:
+    """Return ``path`` if it names a readable file; a folder or an impossible name is an error.
+
+    A missing file stays a :class:`FileNotFoundError` (the standard error for it); a folder,
+    a name too long for the file system or a file without read permission is a
+    :class:`SchemaError` naming it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_file(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    assetmap.errors.SchemaError: ...: is a folder, not a file; give the path of the file in it
+    """
+    path = Path(path)
+    try:
+        folder = path.is_dir()
+    except OSError as exc:
+        raise SchemaError(f"{str(path)[:200]}: not a usable file name ({exc.strerror})") from None
+    if folder:
+        raise SchemaError(f"{path}: is a folder, not a file; give the path of the file in it")
+    return path
+
+
+def semicolon_hint(columns: list[str]) -> str:
+    """Return a hint for a header read as one ``;``-joined column (a European-locale CSV).
+
+    Examples
+    --------
+    >>> semicolon_hint(["GEOID;B01003_001E"])
+    "; its fields are separated by ';' (a European-locale export): save it as CSV with commas"
+    """
+    if len(columns) <= 2 and any(str(c).count(";") >= 1 for c in columns):
+        return ("; its fields are separated by ';' (a European-locale export): save it as CSV "
+                "with commas")
+    return ""
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the file name is too long for the file system"
+    if isinstance(exc, PermissionError):
+        return "no permission to read it"
+    if isinstance(exc, NotADirectoryError):
+        return "a part of the path is a file, not a folder"
+    return exc.strerror or type(exc).__name__
 
 
 @contextlib.contextmanager
@@ -102,12 +162,20 @@ def parse_errors(source: str | Path, *, what: str = "CSV file") -> Iterator[None
     ...     print(exc)
     empty.csv: not a readable CSV file: the file is empty (0 bytes, or no columns)
     """
+    if isinstance(source, Path) or "://" not in str(source):
+        check_file(source)
     try:
         yield
     except AssetmapError:
         raise
     except (*READ_ERRORS, *_vector_errors()) as exc:
         raise SchemaError(f"{source}: not a readable {what}: {_reason(exc)}") from exc
+    except (IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        raise SchemaError(f"{str(source)[:200]}: cannot read it: {_os_reason(exc)}") from exc
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            raise
+        raise SchemaError(f"{str(source)[:200]}: cannot read it: {_os_reason(exc)}") from exc
 
 
 def _vector_errors() -> tuple[type[BaseException], ...]:

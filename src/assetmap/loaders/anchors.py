@@ -26,6 +26,8 @@ from assetmap.loaders._partner_fields import (
     joined_services,
     site_ids,
 )
+from assetmap.loaders._points import IMPOSSIBLE, impossible, parse_coordinates
+from assetmap.loaders._textfile import parse_errors
 
 __all__ = ["anchor_sites_as_partners"]
 
@@ -74,7 +76,8 @@ def anchor_sites_as_partners(
     [['ECTOR COUNTY LIBRARY', 'public_wifi;computer_lab']]
     """
     path = Path(path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    with parse_errors(path):
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     missing = [c for c in _REQUIRED if c not in raw.columns]
     if missing:
         raise SchemaError(f"{path}: not an anchor-site table; missing columns {missing} "
@@ -112,8 +115,11 @@ def anchor_sites_as_partners(
                       + fips.str[:2].map(states))
     out["source"] = raw["source"]
     out["illustrative"] = False
-    lat = pd.to_numeric(raw["lat"], errors="coerce").to_numpy()
-    lon = pd.to_numeric(raw["lon"], errors="coerce").to_numpy()
+    lat, lon = parse_coordinates(raw, lat="lat", lon="lon", source=str(path))
+    unplaced = ~(np.isfinite(lat) & np.isfinite(lon)) | impossible(lat, lon)
+    count_reject(report, f"no coordinates, or {IMPOSSIBLE}", int(unplaced.sum()),
+                 rows=(raw.index[unplaced] + 1).tolist())
+    out, lat, lon = out.loc[~unplaced], lat[~unplaced], lon[~unplaced]
     sites = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     sites["site_id"] = site_ids(sites["name"], lat, lon)
     report["sources"] = [{"name": s, "license": "public domain"} for s in raw["source"].unique()]

@@ -23,6 +23,7 @@ from assetmap.loaders._speedtest_common import (
     _filter_shape,
     _finish,
     _geometry,
+    _numbers,
     _pick,
     _points,
     _read_csv,
@@ -136,12 +137,12 @@ def read_mlab(
                 f"{path}: one throughput column ({cols['mbps']!r}) but no direction; pass "
                 "direction='download' or 'upload' (M-Lab keeps them in separate tables)"
             )
-        (down if direction == "download" else up)[:] = pd.to_numeric(
-            frame[cols["mbps"]], errors="coerce")
+        (down if direction == "download" else up)[:] = _numbers(frame[cols["mbps"]], report,
+                                                                cols["mbps"])
     if "down_mbps" in cols:
-        down = pd.to_numeric(frame[cols["down_mbps"]], errors="coerce")
+        down = _numbers(frame[cols["down_mbps"]], report, cols["down_mbps"])
     if "up_mbps" in cols:
-        up = pd.to_numeric(frame[cols["up_mbps"]], errors="coerce")
+        up = _numbers(frame[cols["up_mbps"]], report, cols["up_mbps"])
     frame = frame.assign(down_mbps=down, up_mbps=up)
     frame = _reject(report, frame, frame[["down_mbps", "up_mbps"]].isna().all(axis=1)
                     | (frame[["down_mbps", "up_mbps"]] < 0).any(axis=1)
@@ -154,6 +155,9 @@ def read_mlab(
     frame = _points(frame, report, {k: v for k, v in cols.items() if k in {"lat", "lon"}})
     stamp = pd.to_datetime(frame[cols["timestamp"]], utc=True, errors="coerce", format="mixed") \
         if "timestamp" in cols else pd.Series(pd.NaT, index=frame.index)
+    future = stamp > pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
+    frame, stamp = (_reject(report, frame, future, "test date in the future"),
+                    stamp.loc[~future])
     report["notes"].append("M-Lab client locations are IP geolocation (about city level): "
                            "treat tract and cell assignments as advisory.")
     dates = stamp.dropna()

@@ -40,9 +40,18 @@ from assetmap.loaders._partner_fields import (
     service_flags,
     site_ids,
 )
-from assetmap.loaders._points import area_geometry, inside, parse_coordinates, repair_swapped
+from assetmap.loaders._points import (
+    IMPOSSIBLE,
+    area_geometry,
+    impossible,
+    inside,
+    parse_coordinates,
+    point_xy,
+    repair_swapped,
+)
 from assetmap.loaders._tables import (
     TABULAR_SUFFIXES,
+    parse_numbers,
     read_table,
     read_vector,
     rename_columns,
@@ -207,14 +216,8 @@ def read_partner_sites(
     for service in vocab.SERVICES:
         out[f"svc_{service}"] = flags[service].astype(bool)
     for column in NUMERIC_COLUMNS:
-        raw_text = text(column)
-        numbers = pd.to_numeric(raw_text, errors="coerce")
-        bad = (raw_text.notna() & numbers.isna()) | (numbers < 0)
-        if bad.any():
-            row = int(bad[bad].index[0])
-            raise SchemaError(f"{where(source, row=row, column=column)}: "
-                              f"{raw_text.loc[row]!r} is not a number >= 0")
-        out[column] = numbers.astype(float)
+        out[column] = parse_numbers(text(column), source=source, column=column, report=report,
+                                    decimal=raw.attrs.get("decimal", "."))
     out["hours"] = hours(cells["hours"] if "hours" in cells else text("hours"), report)
     out["status"] = map_values(text("status"), vocab.STATUS_SYNONYMS, column="status",
                                 source=source)
@@ -245,15 +248,16 @@ def read_partner_sites(
 
     study_area = area_geometry(area)
     if geometry is not None and "lat" not in cells.columns:
-        points = geometry.loc[out.index]
-        lon = np.where(points.notna(), points.x, np.nan).astype(float)
-        lat = np.where(points.notna(), points.y, np.nan).astype(float)
+        lat, lon = point_xy(geometry.loc[out.index], source=source)
     elif {"lat", "lon"} <= set(cells.columns):
         lat, lon = parse_coordinates(cells, lat="lat", lon="lon", source=source)
     else:
         lat = lon = np.full(len(out), np.nan)
     lat, lon, _ = repair_swapped(lat, lon, area=study_area, report=report)
-    missing = ~(np.isfinite(lat) & np.isfinite(lon))
+    bad_place = impossible(lat, lon)
+    count_reject(report, IMPOSSIBLE, int(bad_place.sum()), rows=out.index[bad_place])
+    lat, lon = np.where(bad_place, np.nan, lat), np.where(bad_place, np.nan, lon)
+    missing = ~(np.isfinite(lat) & np.isfinite(lon)) & ~bad_place
     has_address = out["address"].notna().to_numpy()
     if geocode and (missing & has_address).any():
         todo = pd.DataFrame({"address": text("address"), "city": text("city"),
@@ -279,9 +283,9 @@ def read_partner_sites(
     neither = missing & ~has_address
     count_reject(report, "no coordinates and no address", int(neither.sum()),
                  rows=out.index[neither])
-    outside = ~missing & ~inside(lat, lon, study_area)
+    outside = ~missing & ~bad_place & ~inside(lat, lon, study_area)
     count_reject(report, "outside the study area", int(outside.sum()), rows=out.index[outside])
-    keep = ~missing & ~outside
+    keep = ~missing & ~outside & ~bad_place
     sites = gpd.GeoDataFrame(out.loc[keep], geometry=gpd.points_from_xy(lon[keep], lat[keep]),
                              crs="EPSG:4326")
     duplicate_of = _duplicates(sites)

@@ -23,7 +23,7 @@ import pandas as pd
 from assetmap._report import attach_report, count_reject, start_report
 from assetmap.errors import SchemaError, where
 from assetmap.geoid import normalize_geoids
-from assetmap.loaders._textfile import parse_errors
+from assetmap.loaders._textfile import parse_errors, semicolon_hint
 
 __all__ = ["RURAL_FROM_PRIMARY", "read_ruca"]
 
@@ -104,12 +104,14 @@ def read_ruca(
         else:
             raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     columns = [str(c) for c in raw.columns]
+    if semicolon_hint(columns):
+        raise SchemaError(f"{path}: the header is one column{semicolon_hint(columns)}")
     geoid_col = _find(columns, ("geoid",), ("tract", "fips"), ("fips",))
     primary_col = _find(columns, ("primary",), ("ruca1",), ("ruca", "1"))
     secondary_col = _find(columns, ("secondary",), ("ruca2",), ("ruca", "2"))
     if geoid_col is None or primary_col is None:
         missing = "tract FIPS/GEOID" if geoid_col is None else "primary RUCA code"
-        raise SchemaError(f"{path}: no {missing} column found; columns are {columns}")
+        raise SchemaError(f"{path}: no {missing} column found; columns are {columns[:12]}")
     report = start_report(
         str(path), kind="rurality", rows_read=len(raw),
         sources=[{"name": "USDA ERS Rural-Urban Commuting Area codes",
@@ -122,13 +124,16 @@ def read_ruca(
     secondary = (
         pd.to_numeric(raw[secondary_col], errors="coerce") if secondary_col else np.nan
     )
-    no_code = primary.isna() | (primary == 99)
-    out_of_range = ~no_code & ~primary.between(1, 10)
+    if raw.empty:
+        raise SchemaError(f"{path}: the file has a header but no data rows")
+    typed = raw[primary_col].astype("string").str.strip().fillna("") != ""
+    no_code = (primary.isna() & ~typed) | (primary == 99)
+    out_of_range = ~no_code & (~primary.between(1, 10) | (primary % 1 != 0))
     if out_of_range.any():
         row = int(np.flatnonzero(out_of_range.to_numpy())[0])
         raise SchemaError(
             f"{where(path, row=row + 1, column=primary_col)}: RUCA code "
-            f"{raw[primary_col].iloc[row]!r} is not 1-10 (or 99 for no code)"
+            f"{raw[primary_col].iloc[row]!r} is not a whole number 1-10 (or 99 for no code)"
         )
     count_reject(report, "no RUCA code (blank or 99: water or unpopulated tract)",
                  int(no_code.sum()), rows=(np.flatnonzero(no_code.to_numpy()) + 1).tolist())

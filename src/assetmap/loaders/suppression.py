@@ -8,11 +8,15 @@ Rules (applied to one table: one row per area, ``responses`` = households in the
    fewer than ``min_cell`` responses together, the next-smallest published row with
    responses is suppressed too. If nothing is left to suppress, every row is, and the total
    is not published (:func:`publishable_total` returns None).
-3. **Across two tables of the same households** (areas and school zones): when every
-   household of one published row lies in one published row of the other table, their
-   difference is a cell; if it holds ``0 < n < min_cell`` households the smaller row is
-   suppressed, and rules 1-2 run again until nothing changes. Differences across unions of
-   three or more rows are not checked.
+3. **Across every table published together** (:func:`suppress_together`: areas, school
+   zones, the district total, the total of the zones): each table is given with its
+   hierarchy (which rows lie inside which row or total). For every published row and every
+   table of its parts, the row minus its published parts is a group of households; it must
+   be 0 or at least ``min_cell`` and must not be exactly one suppressed part, else the
+   next-smallest published part is suppressed (the row itself when none is left), until
+   nothing changes. This covers a total minus the sum of the zones (households in no zone)
+   and a zone minus the one tract inside it. Differences of unions of rows taken from two
+   or more tables at once are not checked.
 
 Rows with zero responses are published as zero (a zero reveals no household). A suppressed
 row carries NaN in every count and rate; only ``suppressed`` is set.
@@ -20,13 +24,15 @@ row carries NaN in every count and rate; only ``suppressed`` is set.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 
 from assetmap.errors import PrivacyError
 
-__all__ = ["MIN_CELL_FLOOR", "check_min_cell", "complementary_suppress", "cross_table_suppress",
-           "publishable_total"]
+__all__ = ["MIN_CELL_FLOOR", "check_min_cell", "complementary_suppress", "publishable_total",
+           "suppress_published", "suppress_together"]
 
 MIN_CELL_FLOOR = 5
 
@@ -106,55 +112,163 @@ def publishable_total(responses: pd.Series, *, min_cell: int) -> int | None:
     return total if total == 0 or total >= min_cell else None
 
 
-def cross_table_suppress(
-    cross: pd.DataFrame,
-    a_responses: pd.Series,
-    b_responses: pd.Series,
+def suppress_together(
+    tables: Mapping[str, pd.Series],
     *,
+    hierarchy: Sequence[tuple[str, str]],
     min_cell: int,
-    max_rounds: int = 20,
-) -> tuple[pd.Series, pd.Series]:
-    """Suppress rows of two tables of the same households so neither reveals a small difference.
+    cross: Mapping[tuple[str, str], pd.DataFrame] | None = None,
+    fixed: Iterable[str] = (),
+    suppressed: Mapping[str, pd.Series] | None = None,
+) -> dict[str, pd.Series]:
+    """Suppress cells of every table published together so no subtraction reveals a small group.
 
     Parameters
     ----------
-    cross : DataFrame
-        Columns ``a``, ``b``, ``n``: households in row ``a`` of table A and row ``b`` of B.
-    a_responses, b_responses : Series
-        Households per row of each table (indexed by row id). Households of a row that are
-        in no row of the other table count as outside it.
+    tables : mapping of str to Series
+        Table name -> households per row (index = row id). A published total is a table of
+        one row (e.g. ``{"district": pd.Series([120], index=["all"])}``).
+    hierarchy : sequence of (parent, child)
+        The rows of ``child`` that lie wholly inside a row of ``parent`` are its parts: the
+        parent row minus its published parts is a group of households an attacker can count.
     min_cell : int
-        The threshold.
+        The threshold (>= 5).
+    cross : mapping of (parent, child) to DataFrame, optional
+        Columns ``a``, ``b``, ``n``: households in row ``a`` of the parent and row ``b`` of
+        the child. Not needed when the parent has one row (every child row lies inside it).
+    fixed : iterable of str
+        Tables that are published whatever happens (e.g. a total the report's row accounting
+        gives anyway); their rows are never suppressed.
+    suppressed : mapping of str to Series, optional
+        Rows already suppressed (e.g. by an earlier step), per table.
 
     Returns
     -------
-    tuple of Series
-        The suppression flags of A and of B.
+    dict of str to Series
+        Table name -> boolean suppression flags.
+
+    Notes
+    -----
+    Primary: ``0 < n < min_cell`` is suppressed. Then, for every parent row and child table,
+    ``R`` = the parent row minus its published parts must be 0 or at least ``min_cell``, and
+    must not equal one suppressed part (which would recover it); otherwise the next-smallest
+    published part is suppressed (the parent row itself when none is left). Repeats until
+    nothing changes. Differences of unions of rows from two or more tables are not checked.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = suppress_together(
+    ...     {"district": pd.Series([60], index=["all"]),
+    ...      "zones": pd.Series([30, 27], index=["a", "b"])},
+    ...     hierarchy=[("district", "zones")], min_cell=10, fixed=["district"])
+    >>> out["zones"].tolist()  # 3 households in no zone: a zone is hidden with them
+    [False, True]
     """
-    sup_a = complementary_suppress(a_responses, min_cell=min_cell)
-    sup_b = complementary_suppress(b_responses, min_cell=min_cell)
-    for _ in range(max_rounds):
-        changed = False
-        pairs = cross.loc[cross["n"] > 0]
-        na = pairs["a"].map(a_responses).to_numpy(dtype=float)
-        nb = pairs["b"].map(b_responses).to_numpy(dtype=float)
-        n = pairs["n"].to_numpy(dtype=float)
-        published = ~pairs["a"].map(sup_a).to_numpy(dtype=bool) & ~pairs["b"].map(sup_b).to_numpy(
-            dtype=bool)
-        diff = np.abs(na - nb)
-        nested = (n == np.minimum(na, nb))
-        risky = published & nested & (diff > 0) & (diff < min_cell)
-        for a_id, b_id, a_n, b_n in zip(pairs["a"][risky], pairs["b"][risky], na[risky],
-                                        nb[risky], strict=True):
-            if sup_a[a_id] or sup_b[b_id]:
-                continue
-            if a_n <= b_n:
-                sup_a[a_id] = True
-            else:
-                sup_b[b_id] = True
-            changed = True
-        if not changed:
+    min_cell = check_min_cell(min_cell)
+    sizes = {name: t.fillna(0).to_numpy(dtype=float) for name, t in tables.items()}
+    fixed = set(fixed)
+    flags = {name: (v > 0) & (v < min_cell) & (name not in fixed) for name, v in sizes.items()}
+    for name, already in (suppressed or {}).items():
+        flags[name] = flags[name] | already.to_numpy(dtype=bool)
+    nested = [(p, c, _nested(tables, p, c, (cross or {}).get((p, c)))) for p, c in hierarchy]
+    for _ in range(sum(len(v) for v in sizes.values()) + 1):
+        if not any(_fix_one(sizes, flags, p, c, inside, min_cell, p in fixed)
+                   for p, c, inside in nested):
             break
-        sup_a = complementary_suppress(a_responses, min_cell=min_cell, suppressed=sup_a)
-        sup_b = complementary_suppress(b_responses, min_cell=min_cell, suppressed=sup_b)
-    return sup_a, sup_b
+    return {name: pd.Series(flags[name], index=t.index, name="suppressed")
+            for name, t in tables.items()}
+
+
+def _nested(tables: Mapping[str, pd.Series], parent: str, child: str,
+            cross: pd.DataFrame | None) -> np.ndarray:
+    """Boolean matrix parent rows x child rows: the child row lies wholly inside the parent row."""
+    p_rows, c_rows = tables[parent].index, tables[child].index
+    c_sizes = tables[child].fillna(0).to_numpy(dtype=float)
+    if cross is None:
+        if len(p_rows) != 1:
+            raise ValueError(f"suppress_together: ({parent!r}, {child!r}) needs a cross table")
+        return (c_sizes > 0)[None, :]
+    overlap = np.zeros((len(p_rows), len(c_rows)))
+    a = p_rows.get_indexer(cross["a"])
+    b = c_rows.get_indexer(cross["b"])
+    ok = (a >= 0) & (b >= 0)
+    np.add.at(overlap, (a[ok], b[ok]), cross["n"].to_numpy(dtype=float)[ok])
+    return (overlap == c_sizes[None, :]) & (c_sizes[None, :] > 0)
+
+
+def _fix_one(sizes: dict[str, np.ndarray], flags: dict[str, np.ndarray], parent: str,
+             child: str, inside: np.ndarray, min_cell: int, fixed: bool) -> bool:
+    """Suppress one more cell where a parent row minus its published parts is unsafe."""
+    p_size, c_size = sizes[parent], sizes[child]
+    for row in np.flatnonzero(~flags[parent] & inside.any(axis=1)):
+        parts = inside[row]
+        hidden = parts & flags[child]
+        rest = p_size[row] - c_size[parts & ~flags[child]].sum()
+        outside = p_size[row] - c_size[parts].sum()
+        if not (0 < rest < min_cell or (rest > 0 and outside == 0 and hidden.sum() == 1)):
+            continue
+        open_parts = np.flatnonzero(parts & ~flags[child])
+        if len(open_parts):
+            flags[child][open_parts[np.argmin(c_size[open_parts])]] = True
+            return True
+        if not fixed:
+            flags[parent][row] = True
+            return True
+    return False
+
+
+def suppress_published(
+    frame: pd.DataFrame, *, min_cell: int, columns: Sequence[str], total: float | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Check a published table of survey counts again; suppress what it still gives away.
+
+    The guard every export runs (:func:`assetmap.outputs.export.export_layers`): a row with
+    ``0 < responses < min_cell`` that is not suppressed is, and when the published ``total``
+    is known, the rules of :func:`suppress_together` run with the rows as its parts (the
+    sizes of rows already suppressed are unknown here, so they count as outside the parts).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        With ``responses`` and ``suppressed`` columns (read_survey's shape).
+    min_cell : int
+        The threshold (>= 5).
+    columns : sequence of str
+        The columns blanked in a row that gets suppressed.
+    total : float, optional
+        The published total of ``responses`` (the report's ``rows_aggregated``).
+
+    Returns
+    -------
+    tuple
+        ``(frame, rows newly suppressed)``; the input is not changed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"responses": [3.0, 40.0], "suppressed": [False, False]})
+    >>> out, n = suppress_published(t, min_cell=10, columns=["responses"])
+    >>> out["responses"].tolist()[1], n
+    (40.0, 1)
+    """
+    if "responses" not in frame.columns or "suppressed" not in frame.columns:
+        return frame, 0
+    hidden = (frame["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+              | frame["responses"].isna().to_numpy())
+    rows = pd.Series(np.where(hidden, 0.0, pd.to_numeric(frame["responses"], errors="coerce")
+                              .fillna(0).to_numpy(dtype=float)), index=frame.index)
+    tables = {"rows": rows}
+    hierarchy: list[tuple[str, str]] = []
+    if total is not None and np.isfinite(total):
+        tables["total"] = pd.Series([float(total)], index=["all"])
+        hierarchy.append(("total", "rows"))
+    flags = suppress_together(tables, hierarchy=hierarchy, min_cell=min_cell, fixed=["total"],
+                              suppressed={"rows": pd.Series(hidden, index=frame.index)})
+    new = flags["rows"].to_numpy() & ~hidden
+    if not new.any():
+        return frame, 0
+    out = frame.copy()
+    out.loc[new, [c for c in columns if c in out.columns]] = np.nan
+    out.loc[new, "suppressed"] = True
+    return out, int(new.sum())

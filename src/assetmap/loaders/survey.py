@@ -38,15 +38,24 @@ from assetmap._report import attach_report, count_reject, count_repair, start_re
 from assetmap.errors import GeoidError, SchemaError, where
 from assetmap.geoid import GEOID_LENGTHS, Level, geoid_level, normalize_geoids
 from assetmap.loaders import partner_vocab as vocab
-from assetmap.loaders._points import area_geometry, parse_coordinates, repair_swapped
+from assetmap.loaders._points import (
+    IMPOSSIBLE,
+    area_geometry,
+    impossible,
+    parse_coordinates,
+    point_xy,
+    repair_swapped,
+)
+from assetmap.loaders._survey_tables import (
+    COUNT_COLUMNS,
+    RATE_COLUMNS,
+    aggregate,
+    publish,
+    suppress_survey,
+)
 from assetmap.loaders._tables import TABULAR_SUFFIXES, read_table, read_vector, rename_columns
 from assetmap.loaders.geocode import CENSUS_BATCH_URL, geocode_addresses
-from assetmap.loaders.suppression import (
-    check_min_cell,
-    complementary_suppress,
-    cross_table_suppress,
-    publishable_total,
-)
+from assetmap.loaders.suppression import check_min_cell, publishable_total
 
 __all__ = ["COUNT_COLUMNS", "RATE_COLUMNS", "read_survey"]
 
@@ -80,11 +89,6 @@ REASON: dict[str, tuple[str, ...]] = {
     "cost": ("too expensive", "expensive", "cannot afford", "can't afford", "price"),
     "other": ("do not want", "not needed", "don't need", "dont need"),
 }
-COUNT_COLUMNS = ["responses", "home_none", "home_mobile_only", "home_slow", "home_broadband",
-                 "device_responses", "no_device", "reason_not_available", "reason_cost",
-                 "reason_other"]
-RATE_COLUMNS = ["survey_no_internet_rate", "survey_limited_rate", "survey_no_device_rate"]
-
 
 def _answers(cells: pd.DataFrame, column: str, table: dict[str, tuple[str, ...]],
              source: str) -> pd.Series:
@@ -147,43 +151,6 @@ def _assign(points_lat: np.ndarray, points_lon: np.ndarray, polygons: gpd.GeoDat
     chosen[first_point] = ids.to_numpy()[poly_idx[first]]
     out[ok] = chosen
     return out
-
-
-def _aggregate(keys: pd.Series, home: pd.Series, device: pd.Series, reason: pd.Series,
-               index: pd.Index) -> pd.DataFrame:
-    frame = pd.DataFrame({"key": keys.to_numpy(), "home": home.to_numpy(),
-                          "device": device.to_numpy(), "reason": reason.to_numpy()})
-    frame = frame.loc[frame["key"].notna()]
-    none = frame["home"] == "none"
-    counts = pd.DataFrame({
-        "key": frame["key"],
-        "responses": 1,
-        "home_none": none,
-        "home_mobile_only": frame["home"] == "mobile_only",
-        "home_slow": frame["home"] == "slow",
-        "home_broadband": frame["home"] == "broadband",
-        "device_responses": frame["device"].notna(),
-        "no_device": frame["device"] == "no",
-        "reason_not_available": none & (frame["reason"] == "not_available"),
-        "reason_cost": none & (frame["reason"] == "cost"),
-        "reason_other": none & (frame["reason"] == "other"),
-    })
-    table = counts.groupby("key").sum().reindex(index, fill_value=0).astype(float)
-    table.index.name = None
-    return table
-
-
-def _publish(table: pd.DataFrame, suppressed: pd.Series, id_name: str) -> pd.DataFrame:
-    out = table[COUNT_COLUMNS].copy()
-    responses = out["responses"].replace(0, np.nan)
-    out["survey_no_internet_rate"] = out["home_none"] / responses
-    out["survey_limited_rate"] = (out["home_none"] + out["home_mobile_only"]
-                                  + out["home_slow"]) / responses
-    out["survey_no_device_rate"] = out["no_device"] / out["device_responses"].replace(0, np.nan)
-    out.loc[suppressed.to_numpy(), COUNT_COLUMNS + RATE_COLUMNS] = np.nan
-    out["suppressed"] = suppressed.to_numpy(dtype=bool)
-    out.insert(0, id_name, out.index.astype(str))
-    return out.reset_index(drop=True)
 
 
 def read_survey(
@@ -260,8 +227,9 @@ def read_survey(
     min_cell = check_min_cell(min_cell)
     path = Path(path)
     source = str(path)
-    if area_id not in areas.columns:
-        raise SchemaError(f"areas has no column {area_id!r}; pass area_id=")
+    if area_id not in areas.columns or not len(areas):
+        raise SchemaError(f"areas has no rows or no column {area_id!r}; pass the study's areas "
+                          "and area_id=")
     if path.suffix.lower() in TABULAR_SUFFIXES:
         known = {h for k, syns in HEADERS.items() for h in (k, *syns)}
         raw, _ = read_table(path, known_headers=known)
@@ -296,14 +264,16 @@ def read_survey(
     n = len(cells)
     lat = lon = np.full(n, np.nan)
     if geometry is not None:
-        lat = np.where(geometry.notna(), geometry.y, np.nan).astype(float)
-        lon = np.where(geometry.notna(), geometry.x, np.nan).astype(float)
+        lat, lon = point_xy(geometry, source=source)
     elif {"lat", "lon"} <= set(cells.columns):
         lat, lon = parse_coordinates(cells, lat="lat", lon="lon", source=source, private=True)
     if np.isfinite(lat).any() and polygons is None:
         raise SchemaError(f"{source}: households have coordinates, so areas must be a "
                           "GeoDataFrame with polygons")
     lat, lon, _ = repair_swapped(lat, lon, area=study_area, report=report)
+    bad = impossible(lat, lon) & ~unanswered
+    count_reject(report, IMPOSSIBLE, int(bad.sum()), rows=cells.index[bad])
+    lat, lon = np.where(bad, np.nan, lat), np.where(bad, np.nan, lon)
     has_point = np.isfinite(lat) & np.isfinite(lon) & ~unanswered
     key = pd.Series(_assign(lat, lon, polygons, ids) if polygons is not None
                     else np.full(n, None, dtype=object), index=cells.index, dtype=object)
@@ -311,7 +281,7 @@ def read_survey(
     outside = has_point & key.isna().to_numpy()
     count_reject(report, "outside the study area", int(outside.sum()), rows=cells.index[outside])
 
-    todo = ~has_point & ~unanswered
+    todo = ~has_point & ~unanswered & ~bad
     if "geoid" in cells.columns and todo.any():
         given = cells["geoid"].where(todo)
         present = given.notna() & (given.astype(str).str.strip() != "")
@@ -354,36 +324,42 @@ def read_survey(
     if unknown:
         report["notes"].append(f"columns not used: {unknown}")
 
-    by_area = _aggregate(key, home, device, reason, pd.Index(ids.unique()))
+    by_area = aggregate(key, home, device, reason, pd.Index(ids.unique()))
     report["rows_aggregated"] = int(by_area["responses"].sum())
+    if not report["rows_aggregated"]:
+        raise SchemaError(f"{source}: none of its {len(cells)} household(s) could be placed in "
+                          f"an area (left out: {report['rejected']}); check that it is for "
+                          "the study's areas")
     report["merged"] = int(by_area["responses"].sum())
+    by_zone = zkey = None
     if zones is not None:
         if zone_id not in zones.columns:
             raise SchemaError(f"zones has no column {zone_id!r}; pass zone_id=")
         zpolys = zones.to_crs("EPSG:4326").reset_index(drop=True)
         zkey = pd.Series(_assign(lat, lon, zpolys, zpolys[zone_id].astype(str)),
                          index=cells.index, dtype=object).where(key.notna())
-        by_zone = _aggregate(zkey, home, device, reason,
-                             pd.Index(zpolys[zone_id].astype(str).unique()))
-        cross = pd.DataFrame({"a": key, "b": zkey}).dropna().value_counts().rename("n")
-        cross = cross.reset_index()
-        sup_a, sup_b = cross_table_suppress(cross, by_area["responses"], by_zone["responses"],
-                                            min_cell=min_cell)
+        by_zone = aggregate(zkey, home, device, reason,
+                            pd.Index(zpolys[zone_id].astype(str).unique()))
+    flags = suppress_survey(key, zkey, by_area, by_zone, min_cell=min_cell)
+    if zkey is not None:
+        no_zone = int(key.notna().sum() - zkey.notna().sum())
         report["notes"].append(
-            f"{int(key.notna().sum() - zkey.notna().sum())} placed household(s) fall in no zone "
-            "(GEOID-only households cannot be placed in a zone)")
-    else:
-        sup_a = complementary_suppress(by_area["responses"], min_cell=min_cell)
+            f"{no_zone if no_zone == 0 or no_zone >= min_cell else f'fewer than {min_cell}'} "
+            "placed household(s) fall in no zone (GEOID-only households cannot be placed "
+            "in a zone)")
     del lat, lon, cells, geometry
     report["min_cell"] = min_cell
     report["responses_total"] = publishable_total(by_area["responses"], min_cell=min_cell)
     report["notes"].append(
         f"rows with fewer than {min_cell} responses are suppressed, with complementary "
-        "suppression so that no suppressed row can be recovered from the total")
+        "suppression across every table published together (areas, zones, totals) so that "
+        "no difference of published figures reveals a group of 1 to "
+        f"{min_cell - 1} households")
     report["sources"].append({"name": f"family connectivity survey ({path.name})"})
-    result = attach_report(_publish(by_area, sup_a, area_id), report)
-    if zones is None:
+    result = attach_report(publish(by_area, flags["areas"], area_id), report)
+    if by_zone is None:
         return result
-    zone_report = dict(report, kind="survey_zones",
-                       responses_total=publishable_total(by_zone["responses"], min_cell=min_cell))
-    return result, attach_report(_publish(by_zone, sup_b, zone_id), zone_report)
+    zoned = None if flags["zoned"].iloc[0] else publishable_total(by_zone["responses"],
+                                                                   min_cell=min_cell)
+    zone_report = dict(report, kind="survey_zones", responses_total=zoned)
+    return result, attach_report(publish(by_zone, flags["zones"], zone_id), zone_report)

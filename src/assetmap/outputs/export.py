@@ -32,6 +32,7 @@ __all__ = ["export_layers", "neutralize_formulas"]
 
 _FORMATS = ("csv", "gpkg")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_MAX_NAME = 120  # file names stay under the 255-byte limit of common file systems
 
 
 def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -95,8 +96,9 @@ def export_layers(
     Raises
     ------
     ConfigError
-        An unknown format or layer name, ``out_dir`` is a file, or a file would be written
-        outside ``out_dir`` (through a symbolic link) or over a folder.
+        An unknown format, no layer, a bad or too long layer name, ``out_dir`` is a file, a
+        file would be written outside ``out_dir`` (through a symbolic link) or over a folder,
+        or the file system refuses a write.
 
     Examples
     --------
@@ -110,11 +112,23 @@ def export_layers(
     unknown = [f for f in formats if f not in _FORMATS]
     if unknown:
         raise ConfigError(f"export formats must be among {', '.join(_FORMATS)}; got {unknown}")
+    if not layers:
+        raise ConfigError("no layers to export: pass at least one name -> frame")
     out = output_folder(out_dir)
+    try:
+        return _write_layers(layers, out, formats, min_cell)
+    except OSError as exc:
+        raise ConfigError(f"cannot write into {out}: {exc.strerror or exc} "
+                          f"({str(exc.filename)[-120:] if exc.filename else 'a file'})") from exc
+
+
+def _write_layers(layers: Mapping[str, pd.DataFrame], out: Path, formats: list[str],
+                  min_cell: int | None) -> dict[str, list[Path]]:
     written: dict[str, list[Path]] = {}
     for name, frame in layers.items():
-        if not _NAME.match(name):
-            raise ConfigError(f"layer name {name!r} must use letters, digits, '_', '.' or '-'")
+        if not _NAME.match(name) or len(name) > _MAX_NAME:
+            raise ConfigError(f"layer name {name[:60]!r}{'...' if len(name) > 60 else ''} must "
+                              f"use letters, digits, '_', '.' or '-' ({_MAX_NAME} at most)")
         files: list[Path] = []
         frame, layer_report = _survey_guard(name, frame, min_cell)
         if "csv" in formats:
