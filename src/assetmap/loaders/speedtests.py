@@ -40,12 +40,13 @@ from assetmap.loaders._speedtest_common import (
     _finish,
     _geometry,
     _key,
+    _numbers,
     _pick,
     _points,
     _read_csv,
     _reject,
 )
-from assetmap.loaders._textfile import parse_errors
+from assetmap.loaders._textfile import parse_errors, semicolon_hint
 from assetmap.loaders.mlab import MLAB_COLUMNS, MLAB_LICENSE, read_mlab
 
 __all__ = [
@@ -284,7 +285,8 @@ def read_speedtests(
     cols = _pick([c for c in raw.columns if c not in personal], DISTRICT_COLUMNS)
     if not ({"down_mbps", "down_kbps"} & cols.keys()):
         raise SchemaError(f"{path}: no download speed column; expected one of "
-                          f"{DISTRICT_COLUMNS['down_mbps'] + DISTRICT_COLUMNS['down_kbps']}")
+                          f"{DISTRICT_COLUMNS['down_mbps'] + DISTRICT_COLUMNS['down_kbps']}"
+                          + semicolon_hint([str(c) for c in raw.columns]))
     if "lat" not in cols and "GEOID" not in cols:
         raise SchemaError(f"{path}: each test needs coordinates (latitude, longitude) or a "
                           "tract GEOID column")
@@ -302,9 +304,9 @@ def read_speedtests(
 
     def speed(mbps: str, kbps: str) -> pd.Series:
         if mbps in cols:
-            return pd.to_numeric(frame[cols[mbps]], errors="coerce")
+            return _numbers(frame[cols[mbps]], report, cols[mbps])
         if kbps in cols:
-            return pd.to_numeric(frame[cols[kbps]], errors="coerce") / 1000.0
+            return _numbers(frame[cols[kbps]], report, cols[kbps]) / 1000.0
         return pd.Series(np.nan, index=frame.index)
 
     frame = frame.assign(down_mbps=speed("down_mbps", "down_kbps"),
@@ -334,7 +336,7 @@ def read_speedtests(
         "source": "district", "period": stamp.dt.strftime("%Y-%m-%d").to_numpy(dtype=object),
         "timestamp": stamp.to_numpy(), "down_mbps": frame["down_mbps"].to_numpy(),
         "up_mbps": frame["up_mbps"].to_numpy(),
-        "latency_ms": pd.to_numeric(frame[cols["latency_ms"]], errors="coerce").to_numpy()
+        "latency_ms": _numbers(frame[cols["latency_ms"]], report, cols["latency_ms"]).to_numpy()
         if "latency_ms" in cols else np.nan,
         "tests": 1,
         "devices": pd.array([1 if device is not None else pd.NA] * len(frame), dtype="Int64"),
