@@ -585,3 +585,20 @@ def test_campaign_has_40_cases_each_in_the_catalogue() -> None:
     assert len(CASES) >= 40
     missing = [c for c in CASES if f"tests/test_hostile_campaign.py::test_case[{c}]" not in doc]
     assert not missing
+
+
+def test_district_speed_tests_with_thousands_separators_are_read_and_counted(tmp_path):
+    path = tmp_path / "tests.csv"
+    path.write_text('download_mbps,upload_mbps,latency_ms,latitude,longitude\n'
+                    '"1,000",20,"1,200",31.85,-102.37\n45.5,10,30,31.86,-102.38\n')
+    with pytest.warns(am.errors.RepairWarning, match="thousands separators"):
+        tests = am.read_speedtests(path)
+    assert tests["down_mbps"].tolist() == [1000.0, 45.5]
+    assert tests["latency_ms"].tolist() == [1200.0, 30.0]
+
+
+def test_district_speed_tests_separated_by_semicolons_say_so(tmp_path):
+    path = tmp_path / "tests.csv"
+    path.write_text("download_mbps;upload_mbps;latitude;longitude\n45,5;10;31,85;-102,37\n")
+    with pytest.raises(am.errors.SchemaError, match="separated by ';'"):
+        am.read_speedtests(path)
