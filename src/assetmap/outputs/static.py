@@ -15,9 +15,9 @@ backend, so a process that will draw can import it ahead of time.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import matplotlib
@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.patheffects import withStroke
+from matplotlib.transforms import Bbox
 from pyproj import Transformer
 
 from assetmap._crs import estimate_utm
@@ -37,11 +38,12 @@ from assetmap._i18n import N_, Messages, messages
 from assetmap._report import merge_sources
 from assetmap.errors import ConfigError, SchemaError
 from assetmap.outputs._class_marks import mark_classes
-from assetmap.outputs._classes import NO_DATA_COLOR, classify
+from assetmap.outputs._classes import NO_DATA_COLOR, Classes, classify
 from assetmap.outputs._district_area import draw_district_outline
 from assetmap.outputs._legend import column_title
 from assetmap.outputs._pdf_tags import tag_print_pdfs
 from assetmap.outputs._png import write_png
+from assetmap.outputs._print_layout import PrintParts, arrange_body, fit_labels, place_bands
 from assetmap.outputs._rules_text import rules_known, rules_line, rules_of
 
 __all__ = ["PAPER_SIZES", "print_map"]
@@ -52,8 +54,6 @@ _FORMATS = (".png", ".svg", ".pdf")
 
 #: The inset locator is drawn only when its context is at least this much larger in area.
 INSET_MIN_AREA_RATIO = 1.5
-#: The legend title wraps at this many characters so it stays on the page.
-_LEGEND_TITLE_CHARS = 44
 #: Classification schemes as the map's note names them, translated where shown.
 _SCHEME_NAMES = {"quantiles": N_("quantiles"), "natural_breaks": N_("natural breaks"),
                  "user": N_("user")}
@@ -106,27 +106,24 @@ def _nice_length(span_m: float) -> float:
     return exponent
 
 
-def _scale_bar(ax, bounds: np.ndarray) -> None:
-    minx, miny, maxx, maxy = bounds
+def _scale_bar(ax, bounds: np.ndarray, strip: float) -> list:
+    """Draw the scale bar in the strip under the tracts; return its artists."""
+    minx, _miny, maxx, _maxy = bounds
     length = _nice_length(maxx - minx)
-    x0, y0 = minx + (maxx - minx) * 0.04, miny + (maxy - miny) * 0.04
-    height = (maxy - miny) * 0.008
-    for i in range(4):  # alternating black/white quarters
-        ax.add_patch(
-            Rectangle(
-                (x0 + i * length / 4, y0),
-                length / 4,
-                height,
-                facecolor="black" if i % 2 == 0 else "white",
-                edgecolor="black",
-                linewidth=0.6,
-                zorder=6,
-            )
-        )
+    x0, bottom = minx + (maxx - minx) * 0.04, ax.get_ylim()[0]
+    y0, height = bottom + strip * 0.3, strip * 0.1
+    artists = [
+        ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, height,
+                               facecolor="black" if i % 2 == 0 else "white",
+                               edgecolor="black", linewidth=0.6, zorder=6))
+        for i in range(4)  # alternating black/white quarters
+    ]
     km = length / 1000
     label = f"{km:g} km ({km / 1.609344:.1f} mi)" if km >= 1 else f"{length:g} m"
-    ax.text(x0, y0 + height * 2.2, "0", fontsize=7, ha="center", zorder=6)
-    ax.text(x0 + length, y0 + height * 2.2, label, fontsize=7, ha="center", zorder=6)
+    for x, text in ((x0, "0"), (x0 + length, label)):
+        artists.append(ax.text(x, y0 + height + strip * 0.08, text, fontsize=7, ha="center",
+                               va="bottom", zorder=6))
+    return artists
 
 
 def _north_angle(crs, bounds: np.ndarray) -> float:
@@ -167,11 +164,15 @@ def _north_arrow(ax, angle: float) -> None:
     )
 
 
-def _credits_text(scored: pd.DataFrame, context: gpd.GeoDataFrame | None, extra: str | None,
-                  *, chars: int = 170, _: Messages | None = None) -> str:
-    """Return the sources, the rule-set line and ``extra``, wrapped at ``chars`` characters."""
+def _credits_text(scored: pd.DataFrame, context: pd.DataFrame | pd.Series | None,
+                  extra: str | None, *, _: Messages | None = None) -> str:
+    """Return the sources, the rule-set line and ``extra``, one paragraph a line (unwrapped).
+
+    The context's sources count too (read from its ``attrs``, which ``pd.DataFrame(context)``
+    would drop).
+    """
     _ = _ or messages("en")
-    sources, _vintages, illustrative = merge_sources(scored, context)
+    sources, _vintages, illustrative = merge_sources(scored, context)  # type: ignore[arg-type]
     unnamed = _("source")
     parts = [
         f"{_.recorded(s.get('name', unnamed))} ({_.recorded(s['vintage'])})"
@@ -180,12 +181,127 @@ def _credits_text(scored: pd.DataFrame, context: gpd.GeoDataFrame | None, extra:
     ]
     text = _("Sources: {sources}.", sources="; ".join(parts)) if parts else ""
     rules = rules_line(rules_of(scored), assumed=not rules_known(scored), language=_)
-    lines = (textwrap.wrap(text, chars) + textwrap.wrap(rules, chars)
-             + (textwrap.wrap(extra, chars) if extra else []))
+    lines = [line for line in (text, rules, extra) if line]
     if illustrative:
         lines.insert(0, _("Illustrative (synthetic) data: shows how the analysis works, not the "
                           "real situation."))
     return "\n".join(lines)
+
+
+def build_print_map(
+    scored: gpd.GeoDataFrame,
+    *,
+    column: str = "priority",
+    scheme: str = "quantiles",
+    bins: list[float] | None = None,
+    k: int = 5,
+    paper: str = "letter",
+    orientation: str = "landscape",
+    dpi: int = 300,
+    title: str | None = None,
+    label_top: int = 5,
+    inset: bool = True,
+    context: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    credits: str | None = None,  # noqa: A002 - the name users expect on a map
+    language: str = "en",
+) -> tuple[Figure, Classes, PrintParts]:
+    """Draw the print map (options as :func:`print_map`); return the figure, classes and parts.
+
+    The page is laid out from measured sizes (:mod:`assetmap.outputs._print_layout`).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from assetmap.datasets import data_path
+    >>> tracts = gpd.read_file(data_path("boundaries", "ector_tracts_2020.geojson"))
+    >>> fig, classes, parts = build_print_map(tracts.assign(priority=range(len(tracts))), dpi=50)
+    >>> parts.title.get_text(), classes.k
+    ('Priority', 5)
+    """
+    _ = messages(language)
+    if paper not in PAPER_SIZES:
+        raise ConfigError(f"paper must be one of {', '.join(PAPER_SIZES)}; got {paper!r}")
+    if orientation not in ("landscape", "portrait"):
+        raise ConfigError(f"orientation must be 'landscape' or 'portrait'; got {orientation!r}")
+    if column not in scored:
+        raise SchemaError(f"print_map: column {column!r} is not in the scored frame")
+
+    gdf = scored.set_crs(4326) if scored.crs is None else scored
+    utm = estimate_utm(gdf)
+    gdf = gdf.to_crs(utm)
+    classes = classify(gdf[column], column=column, scheme=scheme, k=k, bins=bins)
+    width, height = PAPER_SIZES[paper]
+    if orientation == "landscape":
+        width, height = height, width
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    FigureCanvasAgg(fig)  # drawn directly, never through pyplot
+    heading = fig.text(0, 0, "", fontweight="bold")
+    notes = fig.text(0, 0, "", color="#333")
+    *body, more = place_bands(fig, heading, _plain(title or _(classes.info.label)), notes,
+                              _plain(_credits_text(scored, context, credits, _=_)))
+    map_ax = fig.add_axes((0, body[0], 1, body[1] - body[0]))
+    _add_polygons(map_ax, gdf, color=classes.color_of(), edgecolor="#4d4d4d", linewidth=0.35)
+    map_ax.set_axis_off()
+    map_ax.set_aspect("equal")
+    parts = PrintParts(title=heading, credits=notes, map_ax=map_ax, credits_more=more)
+    if label_top > 0:
+        order = (
+            gdf["priority_rank"] if "priority_rank" in gdf else gdf[column].rank(ascending=False)
+        )
+        top = gdf.assign(_rank=order).nsmallest(label_top, "_rank")
+        names = top["NAME"].astype(str) if "NAME" in top else top.index.astype(str)
+        halo = [withStroke(linewidth=2.5, foreground="white")]
+        for point, rank, name in zip(
+            top.geometry.representative_point(), top["_rank"], names, strict=True
+        ):
+            parts.labels.append(map_ax.annotate(
+                _("#{rank} tract {name}", rank=int(rank), name=_plain(name)), (point.x, point.y),
+                xytext=(0, 0), textcoords="offset points", fontsize=7, ha="center",
+                va="center", fontweight="bold", path_effects=halo, zorder=7))
+
+    handles = [
+        Patch(facecolor=c, edgecolor="#4d4d4d", label=_plain(lab))
+        for c, lab in zip(classes.colors, classes.labels, strict=True)
+    ]
+    if (classes.idx < 0).any():
+        handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#4d4d4d", label=_("no data")))
+    handles += draw_district_outline(map_ax, context, gdf, language=_.language)
+    legend_title = _plain(column_title(classes.info, language=_.language))
+    parts.legend = fig.legend(handles=handles, title=legend_title, loc="upper left",
+                              fontsize=8, title_fontsize=9, frameon=False, alignment="left",
+                              borderaxespad=0)
+    mark_classes(map_ax, gdf, classes, parts.legend)  # patterns when colour is not enough
+    parts.note = fig.text(0, 0, "", fontsize=7, color="#444")
+    note = _("Classes: {scheme}, {count} classes", scheme=_(_SCHEME_NAMES.get(scheme, scheme)),
+             count=classes.k)
+
+    ctx = None
+    if inset and context is not None:
+        ctx = (context.set_crs(4326) if context.crs is None else context).to_crs(utm)
+        # an inset only helps when the context is larger than the study area itself
+        if ctx.union_all().area < INSET_MIN_AREA_RATIO * gdf.union_all().area:
+            ctx = None
+    bounds = gdf.total_bounds
+    strip, arrow, inset_rect = arrange_body(fig, map_ax, parts.legend, legend_title, parts.note,
+                                            note, bounds, (body[0], body[1]),
+                                            want_inset=ctx is not None)
+    parts.scale_bar = _scale_bar(map_ax, bounds, strip)
+    parts.north_arrow = fig.add_axes(arrow)
+    parts.north_arrow.set_axis_off()
+    _north_arrow(parts.north_arrow, _north_angle(utm, bounds))
+    if ctx is not None and inset_rect is not None:
+        parts.inset_ax = inset_ax = fig.add_axes(inset_rect)
+        _add_polygons(inset_ax, ctx, facecolor="#f0f0f0", edgecolor="#555", linewidth=0.6)
+        study = gpd.GeoSeries([gdf.union_all()], crs=utm)
+        _add_polygons(inset_ax, study, facecolor="#b30000", edgecolor="#b30000", alpha=0.6)
+        inset_ax.set_axis_off()
+        inset_ax.set_aspect("equal")
+        inset_ax.set_anchor("N")
+        inset_ax.set_title(_("Study area (red)"), fontsize=7)
+    (x0, x1), (y0, y1) = map_ax.get_xlim(), map_ax.get_ylim()  # the tracts' frame, no strip
+    fit_labels(fig, map_ax, parts.labels, Bbox(map_ax.transData.transform([(x0, y0 + strip),
+                                                                          (x1, y1)])))
+    return fig, classes, parts
 
 
 def print_map(
@@ -233,9 +349,10 @@ def print_map(
     context : GeoDataFrame or GeoSeries, optional
         The outline the inset shows the study area within.
     credits : str, optional
-        Extra credit text, after the sources and vintages read from the frames' reports and
-        the line naming the BEAD rule set (``attrs["assetmap"]["rules"]``; ``"bead"``,
-        marked as assumed, when the frame names none).
+        Extra credit text, after the sources and vintages read from the frames' reports
+        (``scored`` and ``context``) and the line naming the BEAD rule set
+        (``attrs["assetmap"]["rules"]``; ``"bead"``, marked as assumed, when the frame names
+        none). All of it is wrapped in its own band under the map, never over it.
     also : sequence of str or Path
         More files to save the same drawing to (e.g. a PDF beside the PNG), drawn once.
     language : {"en", "es"}
@@ -257,104 +374,15 @@ def print_map(
     >>> out.suffix
     '.svg'
     """
-    _ = messages(language)
     path = Path(path)
     extra = [Path(p) for p in also]
     for target in (path, *extra):
         if target.suffix.lower() not in _FORMATS:
             raise ConfigError(f"print_map writes {', '.join(_FORMATS)}; got {target.name!r}")
-    if paper not in PAPER_SIZES:
-        raise ConfigError(f"paper must be one of {', '.join(PAPER_SIZES)}; got {paper!r}")
-    if orientation not in ("landscape", "portrait"):
-        raise ConfigError(f"orientation must be 'landscape' or 'portrait'; got {orientation!r}")
-    if column not in scored:
-        raise SchemaError(f"print_map: column {column!r} is not in the scored frame")
-
-    gdf = scored.set_crs(4326) if scored.crs is None else scored
-    utm = estimate_utm(gdf)
-    gdf = gdf.to_crs(utm)
-    classes = classify(gdf[column], column=column, scheme=scheme, k=k, bins=bins)
-    width, height = PAPER_SIZES[paper]
-    if orientation == "landscape":
-        width, height = height, width
-    fig = Figure(figsize=(width, height), dpi=dpi)
-    canvas = FigureCanvasAgg(fig)  # drawn directly, never through pyplot
-    map_ax = fig.add_axes((0.03, 0.12, 0.66, 0.76))
-    _add_polygons(map_ax, gdf, color=classes.color_of(), edgecolor="#4d4d4d", linewidth=0.35)
-    map_ax.set_axis_off()
-    map_ax.set_aspect("equal")
-    bounds = gdf.total_bounds
-    _scale_bar(map_ax, bounds)
-    arrow_ax = fig.add_axes((0.64, 0.13, 0.04, 0.08))
-    arrow_ax.set_axis_off()
-    _north_arrow(arrow_ax, _north_angle(utm, bounds))
-
-    if label_top > 0:
-        order = (
-            gdf["priority_rank"] if "priority_rank" in gdf else gdf[column].rank(ascending=False)
-        )
-        top = gdf.assign(_rank=order).nsmallest(label_top, "_rank")
-        names = top["NAME"].astype(str) if "NAME" in top else top.index.astype(str)
-        halo = [withStroke(linewidth=2.5, foreground="white")]
-        for point, rank, name in zip(
-            top.geometry.representative_point(), top["_rank"], names, strict=True
-        ):
-            map_ax.annotate(
-                _("#{rank} tract {name}", rank=int(rank), name=_plain(name)),
-                (point.x, point.y),
-                fontsize=7,
-                ha="center",
-                fontweight="bold",
-                path_effects=halo,
-                zorder=7,
-            )
-
-    fig.text(0.03, 0.93, _plain(title or _(classes.info.label)), fontsize=16, fontweight="bold")
-    handles = [
-        Patch(facecolor=c, edgecolor="#4d4d4d", label=_plain(lab))
-        for c, lab in zip(classes.colors, classes.labels, strict=True)
-    ]
-    if (classes.idx < 0).any():
-        handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#4d4d4d", label=_("no data")))
-    handles += draw_district_outline(map_ax, context, gdf, language=_.language)
-    fig.legend(
-        handles=handles,
-        title=_plain("\n".join(textwrap.wrap(column_title(classes.info, language=_.language),
-                                              _LEGEND_TITLE_CHARS))),
-        loc="upper left",
-        bbox_to_anchor=(0.71, 0.88),
-        fontsize=8,
-        title_fontsize=9,
-        frameon=False,
-    )
-    mark_classes(map_ax, gdf, classes, fig.legends[-1])  # patterns when colour is not enough
-    fig.text(
-        0.71,
-        0.52,
-        _("Classes: {scheme}, {count} classes", scheme=_(_SCHEME_NAMES.get(scheme, scheme)),
-          count=classes.k),
-        fontsize=7,
-        color="#444",
-    )
-
-    ctx = None
-    if inset and context is not None:
-        ctx = (context.set_crs(4326) if context.crs is None else context).to_crs(utm)
-        # an inset only helps when the context is larger than the study area itself
-        if ctx.union_all().area < INSET_MIN_AREA_RATIO * gdf.union_all().area:
-            ctx = None
-    if ctx is not None:
-        inset_ax = fig.add_axes((0.72, 0.18, 0.25, 0.3))
-        _add_polygons(inset_ax, ctx, facecolor="#f0f0f0", edgecolor="#555", linewidth=0.6)
-        study = gpd.GeoSeries([gdf.union_all()], crs=utm)
-        _add_polygons(inset_ax, study, facecolor="#b30000", edgecolor="#b30000", alpha=0.6)
-        inset_ax.set_axis_off()
-        inset_ax.set_aspect("equal")
-        inset_ax.set_title(_("Study area (red)"), fontsize=7)
-
-    text = _credits_text(scored, None if context is None else pd.DataFrame(context), credits,
-                         chars=int(170 * width / 11.0), _=_)
-    fig.text(0.03, 0.03, _plain(text), fontsize=6.5, color="#333", va="bottom")
+    fig, classes, _parts = build_print_map(
+        scored, column=column, scheme=scheme, bins=bins, k=k, paper=paper,
+        orientation=orientation, dpi=dpi, title=title, label_top=label_top, inset=inset,
+        context=context, credits=credits, language=language)
     pixels = None
     for target in (path, *extra):
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -362,8 +390,10 @@ def print_map(
             fig.savefig(target, dpi=dpi)
             continue
         if pixels is None:
+            canvas = cast(FigureCanvasAgg, fig.canvas)
             canvas.draw()
             pixels = np.asarray(canvas.buffer_rgba())
         write_png(target, pixels, dpi=dpi, metadata=_png_metadata())
-    tag_print_pdfs((path, *extra), fig, classes, language=_.language)  # tagged PDF, alt text
+    # tagged PDF with its text alternative
+    tag_print_pdfs((path, *extra), fig, classes, language=messages(language).language)
     return path
