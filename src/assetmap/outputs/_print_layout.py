@@ -232,7 +232,7 @@ def place_bands(fig: Figure, title: Text, title_text: str, notes: Text,
     >>> _ = FigureCanvasAgg(fig)
     >>> title, credits = fig.text(0, 0, ""), fig.text(0, 0, "")
     >>> bottom, top, more = place_bands(fig, title, "Ector County", credits, "Sources: ACS.")
-    >>> 0 < bottom < top < 1, title.get_fontsize(), more
+    >>> bool(0 < bottom < top < 1), title.get_fontsize(), more
     (True, 16.0, None)
     """
     renderer = _renderer(fig)
