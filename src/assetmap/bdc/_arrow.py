@@ -10,6 +10,11 @@ names the file, row and column or counts the repair. Numbers are parsed as float
 rounded); a number outside its column's range raises :class:`~assetmap.errors.SchemaError`
 naming file, row and column. Both read the columns by position under the checked header,
 with ``"`` quoting and doubled quotes, and an empty field (quoted or not) as NULL.
+
+Text columns are parsed as ``large_string``, the layout of pandas' Arrow-backed ``str``
+columns, so the frame of :func:`assetmap.load_bdc` takes them without a copy; the large
+tables are allocated from :func:`memory_pool`, passed to each pyarrow call (pyarrow's
+process-wide default pool is left alone).
 """
 
 from __future__ import annotations
@@ -34,22 +39,36 @@ from assetmap.bdc._inputs import Inputs
 from assetmap.bdc._schema import LETTER_CODES, NUMERIC, RANGES, TECHNOLOGIES
 from assetmap.errors import SchemaError, where
 
-__all__ = ["checked_table", "duplicate_keys", "read_clean_csvs"]
+__all__ = ["checked_table", "duplicate_keys", "memory_pool", "read_clean_csvs", "row_positions"]
 
 _BLANKS = " \t"
+
+
+def memory_pool() -> pa.MemoryPool:
+    """Return the pool for the large tables of a read: jemalloc where pyarrow has it.
+
+    pyarrow's default pool (mimalloc) gave pages back and faulted them in again: reading
+    and checking a 5 M-row file spent 2-3x the system time with it (benchmarks/RESULTS.md).
+    """
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a build without jemalloc (Windows)
+        return pa.default_memory_pool()
 
 
 def _read(path: Path, header: tuple[str, ...], columns: Sequence[str], *,
           threads: bool = True) -> pa.Table:
     return pacsv.read_csv(
-        path,
+        path, memory_pool=memory_pool(),
         read_options=pacsv.ReadOptions(column_names=list(header), skip_rows=1,
                                        use_threads=threads),
         parse_options=pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True,
                                          escape_char=False, newlines_in_values=False,
                                          ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
-            column_types={c: pa.float64() if c in NUMERIC else pa.string() for c in header},
+            # large_string: the layout of pandas' Arrow-backed "str" columns (no copy later)
+            column_types={c: pa.float64() if c in NUMERIC else pa.large_string()
+                          for c in header},
             include_columns=list(columns), null_values=[""], true_values=[], false_values=[],
             strings_can_be_null=True, quoted_strings_can_be_null=True,
         ),
@@ -63,6 +82,10 @@ def _check_ranges(table: pa.Table, shown: str) -> None:
             continue
         values = table.column(column)
         low, high = RANGES[column]
+        bounds = pc.min_max(values).as_py()  # one pass; the row is searched only if needed
+        if ((bounds["min"] is None or (low <= bounds["min"] and bounds["max"] <= high))
+                and not pc.any(pc.is_nan(values)).as_py()):
+            continue
         outside = pc.or_(pc.or_(pc.less(values, low), pc.greater(values, high)),
                          pc.is_nan(values))
         if pc.any(outside).as_py():
@@ -122,7 +145,7 @@ def read_clean_csvs(inputs: Inputs, columns: Sequence[str], *,
 
 
 def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *,
-                  letters: bool = False) -> pa.Table:
+                  letters: bool = False, positions: bool = True) -> pa.Table:
     r"""Give every parsed row its check code, as :func:`~assetmap.bdc._checks.checked_sql`.
 
     Parameters
@@ -133,6 +156,9 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
         :func:`~assetmap.bdc._checks.row_selection`; applied to the repaired block GEOID.
     letters : bool
         Return the letter codes upper-cased and trimmed, counted as repairs.
+    positions : bool
+        Add ``_file`` and ``_row`` (False: leave them out; :func:`row_positions` finds the
+        few that are needed).
 
     Returns
     -------
@@ -156,11 +182,12 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
     table = pa.concat_tables(tables) if len(tables) != 1 else tables[0]
     sizes = [t.num_rows for t in tables]
     geoid = table.column("block_geoid")
-    length = pc.utf8_length(geoid)
+    length = pc.binary_length(geoid)  # bytes: equal to characters for the ASCII digits kept
     short = np.asarray(pc.fill_null(pc.equal(length, 14), False), dtype=bool)
     repaired = geoid
     if short.any():  # a new array only when a GEOID lost its leading zero
-        repaired = pc.if_else(pa.array(short), pc.binary_join_element_wise("0", geoid, ""),
+        repaired = pc.if_else(pa.array(short), pc.binary_join_element_wise(
+            pa.scalar("0", geoid.type), geoid, pa.scalar("", geoid.type)),
                               geoid)
     fix = np.where(short, FIX_GEOID, 0).astype(np.int8)
     if letters:
@@ -189,11 +216,24 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
                                  pc.cast(values, kind, safe=False))
     table = table.set_column(table.schema.get_field_index("block_geoid"), "block_geoid",
                              repaired)
-    files = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
-    rows = np.arange(table.num_rows, dtype=np.int64) - np.repeat(np.cumsum([0, *sizes[:-1]]),
-                                                                  sizes) + 1
-    return (table.append_column("_check", pa.array(check)).append_column("_fix", pa.array(fix))
-            .append_column("_file", pa.array(files)).append_column("_row", pa.array(rows)))
+    table = table.append_column("_check", pa.array(check)).append_column("_fix", pa.array(fix))
+    if not positions:
+        return table
+    files, rows = row_positions(sizes, np.arange(table.num_rows))
+    return table.append_column("_file", pa.array(files)).append_column("_row", pa.array(rows))
+
+
+def row_positions(sizes: Sequence[int], at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the file (index) and the 1-based data row of rows ``at`` of tables of ``sizes``.
+
+    Examples
+    --------
+    >>> [v.tolist() for v in row_positions([2, 3], np.array([0, 1, 2, 4]))]
+    [[0, 0, 1, 1], [1, 2, 1, 3]]
+    """
+    starts = np.cumsum([0, *sizes], dtype=np.int64)
+    files = (np.searchsorted(starts, at, side="right") - 1).astype(np.int32)
+    return files, np.asarray(at, dtype=np.int64) - starts[files] + 1
 
 
 def _true(cond: Any, null: bool = True) -> np.ndarray:
@@ -252,12 +292,12 @@ def _prefix_in(geoid: pa.Array, width: int, allowed: list[str]) -> pa.Array:
 
 def _blank(values: pa.ChunkedArray) -> np.ndarray:
     """NULL, empty or only spaces and tabs (trimmed only where a value starts so)."""
-    maybe = _true(pc.or_(pc.or_(pc.equal(pc.utf8_length(values), 0),
+    maybe = _true(pc.or_(pc.or_(pc.equal(pc.binary_length(values), 0),
                                 pc.starts_with(values, " ")), pc.starts_with(values, "\t")))
     if maybe.any():
         rows = np.flatnonzero(maybe)
         trimmed = pc.utf8_trim(values.take(pa.array(rows)), _BLANKS)
-        maybe[rows] = _true(pc.equal(pc.utf8_length(trimmed), 0))
+        maybe[rows] = _true(pc.equal(pc.binary_length(trimmed), 0))
     return maybe
 
 

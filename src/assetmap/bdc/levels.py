@@ -9,8 +9,10 @@ and compares the speeds as they are, fractions included. Locations are unique
 ``location_id`` values, residential only (``business_residential_code`` R or X) unless
 ``codes`` says otherwise. Every result's report names its rule set (``report["rules"]``).
 
-A frame with integer codes is classified with numpy (:mod:`assetmap.bdc._frame_levels`);
-anything else by DuckDB (:mod:`assetmap.bdc._sql`); both give the same frame.
+A frame with text ids and integer codes (the frame of :func:`assetmap.load_bdc`) is
+classified with numpy (:mod:`assetmap.bdc._frame_levels`; raw rows to areas, any number of
+providers: :mod:`assetmap.bdc._frame_areas`); anything else by DuckDB
+(:mod:`assetmap.bdc._sql`); all give the same frame.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from assetmap._report import attach_report, merge_sources, start_report
 from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
+from assetmap.bdc import _frame_areas as frame_areas
 from assetmap.bdc import _frame_levels as bead_codes
 from assetmap.bdc import _sql as bead
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
@@ -197,10 +199,9 @@ def service_by_area(avail_or_levels: pd.DataFrame, *, level: common.Level = "tra
         chosen = rule_set(rules)
         report = start_report(None, kind="bdc_service_by_area")
         common.need_columns(frame)
-        coded = bead_codes.code_rows(frame, tuple(codes) if codes else None)
-        if coded is not None:
-            checks = bead_codes.check_pairs(coded)
-            sums, pairs = _area_sums_coded(coded, level, chosen)
+        fast = frame_areas.area_sums(frame, tuple(codes) if codes else None, level, chosen)
+        if fast is not None:  # text ids and integer codes (load_bdc's frame): numpy
+            sums, pairs, checks = fast
         else:
             with eng.connect() as con:
                 rows = common.frame_rows(con, frame, tuple(codes) if codes else None)
@@ -260,43 +261,3 @@ def _area_from_levels(levels: pd.DataFrame, *, level: str, key: str, rules: Rule
                           "provider_id": ids[take]})
     pairs = pairs[pairs["provider_id"] != ""].assign(_check=0)
     return common.finish_area(sums, pairs, key=key), report
-
-
-def _area_sums_coded(coded: bead_codes.Coded, level: str,
-                     rules: RuleSet) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Area sums and (area, provider) pairs as :func:`common.finish_area` takes them."""
-    loc = bead_codes.locations(coded, rules)
-    if level == "h3":
-        area, areas = coded.h3[loc.first], coded.h3_ids
-    else:
-        prefix = pc.dictionary_encode(
-            pc.utf8_slice_codeunits(coded.block_ids, 0, bead.AREA_LENGTH[level]))
-        area = prefix.indices.to_numpy()[coded.block[loc.first]]
-        areas = prefix.dictionary
-    mask, n = loc.mask, len(areas)
-
-    def count(values: np.ndarray) -> np.ndarray:
-        return np.bincount(area, weights=values, minlength=n).round().astype("int64")
-
-    columns = {
-        "locations": np.bincount(area, minlength=n).astype("int64"),
-        "unserved": count(mask & bead.LEVEL_BITS == 0),
-        "underserved": count((mask & bead.UNDERSERVED_BIT > 0) & (mask & bead.SERVED_BIT == 0)),
-        "served": count(mask & bead.SERVED_BIT > 0),
-        "providers_100_20_sum": count(loc.providers_100_20),
-        "satellite_only": count(mask & bead.ANY_TECH_BITS == bead.SATELLITE_BIT),
-        "unlicensed_fw_only": count(mask & bead.TERRESTRIAL_BITS == bead.UNLICENSED_FW_BIT),
-        **{f"n_{t}": count(mask & bit > 0) for t, bit in bead.TECH_BITS.items()},
-    }
-    used = np.flatnonzero(columns["locations"] > 0)
-    sums = pd.DataFrame({"area": areas.take(pa.array(used)).to_pandas(),
-                         **{c: v[used] for c, v in columns.items()}})
-    provider_set = np.zeros(n, dtype=np.uint64)
-    np.bitwise_or.at(provider_set, area, loc.provider_set)
-    bits = (provider_set[used, None] >> np.arange(len(coded.prov_ids), dtype=np.uint64)) & 1
-    pair_area, pair_provider = np.nonzero(bits.astype(bool))
-    pairs = pd.DataFrame({"area": sums["area"].to_numpy()[pair_area],
-                          "provider_id": coded.prov_ids.take(pa.array(pair_provider))
-                          .to_pandas().to_numpy(),
-                          "_check": 0})
-    return sums, pairs

@@ -1,0 +1,319 @@
+"""Availability rows in memory rolled up to areas with numpy: one sort, no hash table.
+
+The fast path of :func:`assetmap.bdc.levels.service_by_area` for a frame of raw rows (the
+shape :func:`assetmap.load_bdc` returns, any number of providers). It runs the row checks
+of :func:`assetmap.bdc._checks.checked_sql` (the first failing test wins; a 14-digit block
+GEOID is repaired), then groups the kept rows by location with one ``np.sort`` of 64-bit
+keys (location in the high bits, row number in the low bits: the sorted keys are the
+permutation, and each location's first row comes first), OR-s each location's offer bits
+(:mod:`assetmap.bdc._sql`) with ``reduceat``, counts distinct (location, provider) pairs
+with another sort, and sums per area with ``bincount``. A location's area is that of its
+first row, as in :mod:`assetmap.bdc._frame_levels`. Two threads share the work where it
+splits (location keys beside provider codes, area keys beside the pairs): pyarrow and
+numpy's sort let go of the GIL.
+
+Location ids that are plain decimal numbers (no sign, no leading zero, at most 18 digits)
+are sorted as the numbers; any other text is dictionary-encoded first. Block GEOIDs of kept
+rows are digits, so an area is an integer prefix of the GEOID's number (a GEOID that lost
+its leading zero has the same number). :func:`area_sums` returns None for a frame it does
+not take (numbers stored as text or with NaN, codes as floats, a missing H3 id at
+``level="h3"``); the caller then takes the general path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from assetmap.bdc import _sql as bead
+from assetmap.bdc._frame_levels import _INT_RANGE, _KNOWN, _SPEEDS, _TECH_BIT, _reliable_table
+from assetmap.bdc.rules import RuleSet
+
+__all__ = ["area_sums"]
+
+_TEXT = ("location_id", "provider_id", "business_residential_code", "block_geoid")
+_BLANKS = " \t"
+_TECH_BIT16 = _TECH_BIT.astype(np.int16)
+_PAIRS_BY_COUNT = 1 << 26  # (area, provider) pairs found with bincount below this many slots
+
+
+def area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rules: RuleSet
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
+    """Return area sums, (area, provider) pairs and check counts, or None.
+
+    The three frames are what :func:`assetmap.bdc._common.finish_area` and
+    :func:`~assetmap.bdc._common.count_checks` take (``area`` and the ``SUM_COLUMNS``;
+    ``area, provider_id, _check``; ``_check, n``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from assetmap.bdc.rules import rule_set
+    >>> rows = pd.DataFrame({
+    ...     "provider_id": ["p1", "p2"], "location_id": ["1001", "1001"],
+    ...     "technology": pd.array([50, 70], dtype="int16"),
+    ...     "max_advertised_download_speed": [1000.0, 25.0],
+    ...     "max_advertised_upload_speed": [1000.0, 3.0],
+    ...     "low_latency": pd.array([1, 1], dtype="int8"),
+    ...     "business_residential_code": ["R", "R"],
+    ...     "block_geoid": ["481350001001000", "481350001001000"]})
+    >>> sums, pairs, checks = area_sums(rows, ("R", "X"), "tract", rule_set("bead"))
+    >>> sums[["area", "locations", "served", "n_fiber"]].to_dict("records")
+    [{'area': '48135000100', 'locations': 1, 'served': 1, 'n_fiber': 1}]
+    >>> sorted(pairs["provider_id"])
+    ['p1', 'p2']
+    """
+    return _area_sums(avail, codes, level, rules)
+
+
+def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rules: RuleSet
+               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
+    names = [*_TEXT, *_INT_RANGE] + (["h3_res8_id"] if level == "h3" else [])
+    try:
+        table = pa.Table.from_pandas(pd.DataFrame(avail[names]), preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    nums = _numbers(table)
+    if nums is None or any(not _is_text(table.column(c)) for c in names[:4]):
+        return None
+    n = table.num_rows
+    chosen = np.ones(n, dtype=bool)
+    if codes:
+        code = table.column("business_residential_code")
+        chosen = _true(pc.is_in(code, value_set=pa.array(list(codes), code.type)), False)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow lets go of the GIL
+        ids = pool.submit(_location_keys, table.column("location_id"))
+        prov, prov_ids, prov_blank = _encode(table.column("provider_id"))
+        loc, loc_blank = ids.result()
+    block = table.column("block_geoid")
+    length = np.asarray(pc.fill_null(pc.binary_length(block), -1).to_numpy(zero_copy_only=False))
+    digits = _true(pc.ascii_is_decimal(block), False)
+    tech, latency = nums["technology"], nums["low_latency"]
+    down, up = (nums[c] for c in _SPEEDS)
+    check = np.where(length == 14, 1, 0).astype(np.int8)  # later tests overwrite earlier ones
+    check[prov_blank] = 7
+    check[(latency != 0) & (latency != 1)] = 6
+    check[(down < 0) | (up < 0)] = 5
+    check[loc_blank] = 4
+    check[((length != 14) & (length != 15)) | ~digits] = 3
+    tech = tech + 2**15  # the index of the lookup tables
+    check[~_KNOWN[tech]] = 2
+    counts = np.bincount(check[chosen], minlength=8)
+    checks = pd.DataFrame({"_check": np.arange(8, dtype=np.int64), "n": counts.astype(np.int64)})
+    checks = checks[(checks["_check"] == 0) | (checks["n"] > 0)].reset_index(drop=True)
+    kept = np.flatnonzero(chosen & (check <= 1))
+    if level == "h3" and table.column("h3_res8_id").null_count and table.column(
+            "h3_res8_id").take(pa.array(kept)).null_count:
+        return None
+    bits = _offer_bits(tech, down, up, latency, rules)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sums, pairs = _roll_up(table, kept, loc, prov, prov_ids, bits, level, pool)
+    return sums, pairs, checks
+
+
+def _is_text(col: pa.ChunkedArray) -> bool:
+    return pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+
+
+def _true(cond: pa.ChunkedArray | pa.Array, null: bool) -> np.ndarray:
+    return np.asarray(pc.fill_null(cond, null).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _numbers(table: pa.Table) -> dict[str, np.ndarray] | None:
+    """Return the number columns as numpy (codes integers, speeds integers or finite floats)."""
+    nums = {}
+    for name, (low, high) in _INT_RANGE.items():
+        col = table.column(name)
+        if col.null_count:
+            return None
+        if name in _SPEEDS and pa.types.is_floating(col.type):
+            values = col.to_numpy().astype(np.float64, copy=False)
+            if not np.isfinite(values).all():
+                return None
+        elif pa.types.is_integer(col.type):
+            values = col.to_numpy()
+            if len(values) and (values.min() < low or values.max() > high):
+                return None
+            if name == "technology":  # an index of lookup tables (+ 2**15): no int16 wrap
+                values = values.astype(np.int32)
+        else:
+            return None
+        nums[name] = values
+    return nums
+
+
+def _blank_values(values: pa.Array) -> np.ndarray:
+    """Per value: empty or only spaces and tabs."""
+    return _true(pc.equal(pc.binary_length(pc.utf8_trim(values, _BLANKS)), 0), True)
+
+
+def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """Codes of a text column, its distinct values, and which rows are NULL or blank."""
+    encoded = pc.dictionary_encode(col)  # one memo table: every chunk ends with the whole
+    if not encoded.num_chunks:          # dictionary, and the codes agree across chunks
+        return np.zeros(0, dtype=np.int32), pa.array([], col.type), np.zeros(0, dtype=bool)
+    dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary
+    indices = pa.chunked_array([c.indices for c in encoded.chunks], pa.int32())
+    codes = np.asarray(indices.fill_null(-1).to_numpy(zero_copy_only=False))
+    blank = np.append(_blank_values(dictionary), True)  # the last entry: NULL
+    return codes, dictionary, blank[codes]
+
+
+def _location_keys(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative int64 keys equal exactly where the ids are, and the NULL or blank rows.
+
+    Plain decimal ids are their own numbers (no hash table); other text is encoded.
+    """
+    valid = pc.drop_null(col) if col.null_count else col
+    plain = (len(valid) > 0 and pc.all(pc.ascii_is_decimal(valid)).as_py()
+             and not pc.any(pc.starts_with(valid, "0")).as_py()
+             and pc.max(pc.binary_length(valid)).as_py() <= 18)
+    if plain:
+        keys = np.asarray(pc.fill_null(pc.cast(col, pa.int64()), -1).to_numpy(
+            zero_copy_only=False))
+        return keys, keys < 0
+    codes, _, blank = _encode(col)
+    return codes, blank
+
+
+def _offer_bits(tech: np.ndarray, down: np.ndarray, up: np.ndarray, latency: np.ndarray,
+                rules: RuleSet) -> np.ndarray:
+    """Each row's offer bits: technology group, underserved and served thresholds.
+
+    ``tech`` is the technology code + 2**15 (the index of the lookup tables).
+    """
+    reliable = _reliable_table(rules)[tech]
+    if rules.low_latency_required:
+        reliable &= latency == 1
+    (served_down, served_up), (under_down, under_up) = rules.served, rules.underserved
+    bits = _TECH_BIT16[tech]
+    bits[reliable & (down >= under_down) & (up >= under_up)] |= bead.UNDERSERVED_BIT
+    bits[reliable & (down >= served_down) & (up >= served_up)] |= bead.SERVED_BIT
+    return bits
+
+
+def _sorted_by_location(keys: np.ndarray, rows: np.ndarray, n: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ordered by location key, then row; and where each location starts."""
+    shift = max(int(n).bit_length(), 1)
+    if len(keys) and int(keys.max()) >> (62 - shift):  # too wide to pack: make them small
+        keys = pd.factorize(keys)[0].astype(np.int64)
+    packed = keys.astype(np.int64) << shift  # a new array, sorted in place
+    packed |= rows
+    packed.sort()
+    order = packed & ((1 << shift) - 1)
+    if shift < 31:  # row numbers as int32: half the memory for every gather after this
+        order = order.astype(np.int32)
+    packed >>= shift
+    new = np.empty(len(packed), dtype=bool)
+    new[:1] = True
+    np.not_equal(packed[1:], packed[:-1], out=new[1:])
+    return order, np.flatnonzero(new)
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values, sorted in place (numpy 2.3's hashing ``np.unique`` is slower)."""
+    keys.sort()
+    new = np.empty(len(keys), dtype=bool)
+    new[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    return keys[new]
+
+
+def _locations(keys: np.ndarray, rows: np.ndarray, n: int, prov: np.ndarray,
+               bits: np.ndarray, n_prov: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per location of ``rows``: its first row, OR-ed bits, providers at the served threshold.
+
+    And the distinct (location rank, provider code) pairs, as ``rank * n_prov + code``.
+    """
+    order, starts = _sorted_by_location(keys, rows, n)
+    n_loc = len(starts)
+    bits = bits[order]
+    mask = (np.bitwise_or.reduceat(bits, starts) if n_loc
+            else np.zeros(0, dtype=np.int16)).astype(np.int64)
+    wide = np.int64 if n_loc * n_prov >= 2**31 else np.int32
+    pair = np.zeros(len(order), dtype=wide)  # location rank * n_prov + provider code
+    if n_loc:
+        pair[starts[1:]] = 1
+        np.cumsum(pair, out=pair)
+    pair *= n_prov
+    pair += prov[order]
+    served_pairs = _distinct(pair[bits & bead.SERVED_BIT > 0])
+    p100 = np.bincount(served_pairs // n_prov, minlength=n_loc)
+    return order[starts], mask, p100, _distinct(pair)
+
+
+def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarray,
+             prov_ids: pa.Array, bits: np.ndarray, level: str, pool: ThreadPoolExecutor
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per location, then per area: the sums and the (area, provider) pairs.
+
+    The locations are split in two by their key's last bit, one half per thread (a location
+    lies in one half, so each half's figures are exact).
+    """
+    n_prov = max(len(prov_ids), 1)
+    keys = loc[kept]
+    odd = (keys & 1) == 1
+    halves = [(keys[~odd], kept[~odd]), (keys[odd], kept[odd])]
+    del keys, odd
+    done = list(pool.map(lambda half: _locations(*half, table.num_rows, prov, bits, n_prov),
+                         halves))
+    del halves
+    first, mask, p100 = (np.concatenate([d[k] for d in done]) for k in range(3))
+    area, names = _areas(table, first, level)
+    offsets = (0, len(done[0][0]))
+    pairs = [(area[d[3] // n_prov + offset] * n_prov + d[3] % n_prov)
+             for d, offset in zip(done, offsets, strict=True)]
+    n = len(names)
+
+    def count(values: np.ndarray) -> np.ndarray:
+        return np.bincount(area, weights=values, minlength=n).round().astype("int64")
+
+    columns = {
+        "locations": np.bincount(area, minlength=n).astype("int64"),
+        "unserved": count(mask & bead.LEVEL_BITS == 0),
+        "underserved": count((mask & bead.UNDERSERVED_BIT > 0) & (mask & bead.SERVED_BIT == 0)),
+        "served": count(mask & bead.SERVED_BIT > 0),
+        "providers_100_20_sum": count(p100),
+        "satellite_only": count(mask & bead.ANY_TECH_BITS == bead.SATELLITE_BIT),
+        "unlicensed_fw_only": count(mask & bead.TERRESTRIAL_BITS == bead.UNLICENSED_FW_BIT),
+        **{f"n_{t}": count(mask & bit > 0) for t, bit in bead.TECH_BITS.items()},
+    }
+    used = np.flatnonzero(columns["locations"] > 0)
+    sums = pd.DataFrame({"area": names[used], **{c: v[used] for c, v in columns.items()}})
+    area_pairs = np.concatenate(pairs)
+    if n * n_prov <= _PAIRS_BY_COUNT:
+        area_pairs = np.flatnonzero(np.bincount(area_pairs, minlength=n * n_prov))
+    else:
+        area_pairs = _distinct(area_pairs)
+    providers = np.asarray(prov_ids.to_pandas(), dtype=object)
+    pairs_frame = pd.DataFrame({"area": names[area_pairs // n_prov],
+                                "provider_id": providers[area_pairs % n_prov], "_check": 0})
+    return sums, pairs_frame
+
+
+def _areas(table: pa.Table, first: np.ndarray, level: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each location's area code (from its first row) and the area keys as text."""
+    if level == "h3":
+        encoded = pc.dictionary_encode(table.column("h3_res8_id").take(pa.array(first))
+                                       .combine_chunks())
+        return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+                np.asarray(encoded.dictionary.to_pandas(), dtype=object))
+    width = bead.AREA_LENGTH[level]
+    column = table.column("block_geoid")
+    try:  # every GEOID digits (the usual case): one cast of the column, then a gather
+        if column.null_count:
+            raise pa.ArrowInvalid("NULL GEOIDs")
+        number = np.asarray(pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False))[first]
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # only kept rows' are digits
+        number = np.asarray(pc.cast(column.take(pa.array(first)), pa.int64()).to_numpy(
+            zero_copy_only=False))
+    codes, keys = pd.factorize(number // 10 ** (15 - width))  # a few thousand areas
+    names = np.asarray([f"{k:0{width}d}" for k in keys.tolist()], dtype=object)
+    return codes.astype(np.int64), names

@@ -1,0 +1,100 @@
+"""service_by_area on raw rows in memory: the sort-based numpy path against DuckDB's SQL.
+
+``load_bdc`` frames (text ids, float speeds, integer codes) take the numpy path of
+:mod:`assetmap.bdc._frame_areas`, with any number of providers; the same rows with the codes
+stored as floats go through DuckDB. Both must give the same areas and the same reports.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import assetmap as am
+from assetmap.bdc import _frame_areas  # internal: which path a frame takes
+
+LEVELS = ("tract", "block_group", "county", "h3")
+
+
+def _rows(seed: int, *, plain_ids: bool, n: int = 3000, providers: int = 100,
+          locations: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    blocks = ["481350001001000", "481350001002003", "481350002001001", "48135000300100",
+              "481350003001002", "060370001001000", "4813500010010", "48135000100x000"]
+    h3 = ["8848d6d969fffff", "8848d6d96bfffff", "8848d6d961fffff"]
+    loc = rng.integers(0, locations, n)
+    if plain_ids:
+        ids = [str(1_000_000_000 + v) for v in loc]
+    else:  # "7" and "007" are two locations; blanks are rejected
+        ids = [f"{v:03d}" if v % 5 == 0 else str(v) for v in loc]
+        ids = [" " if v % 97 == 0 else "" if v % 89 == 0 else i for v, i in zip(loc, ids,
+                                                                                strict=True)]
+    provider = [str(130000 + p) for p in rng.integers(0, providers, n)]
+    if not plain_ids:
+        provider = ["" if i % 211 == 0 else p for i, p in enumerate(provider)]
+    frame = pd.DataFrame({
+        "frn": "0001", "provider_id": provider, "brand_name": "A", "location_id": ids,
+        "technology": rng.choice([0, 10, 30, 40, 50, 60, 61, 70, 71, 72], n).astype("int16"),
+        "max_advertised_download_speed": rng.choice([0, 10, 24.6, 25, 99.99, 100, 1000], n),
+        "max_advertised_upload_speed": rng.choice([-1, 0, 2.99, 3, 20, 100], n),
+        "low_latency": rng.choice([0, 1, 1, 2], n).astype("int8"),
+        "business_residential_code": rng.choice(["R", "X", "B"], n),
+        "state_usps": "TX",
+        "block_geoid": [blocks[v % len(blocks)] for v in loc],
+        "h3_res8_id": [h3[v % len(h3)] for v in loc],
+    })
+    return frame.astype({"frn": "str", "provider_id": "str", "location_id": "str"})
+
+
+def _quiet(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args, **kwargs)
+
+
+@pytest.mark.parametrize("plain_ids", [True, False], ids=["integer-ids", "text-ids"])
+@pytest.mark.parametrize("rules", ["bead", {"reliable_technologies": [50, 70],
+                                            "low_latency_required": False,
+                                            "served": [99.99, 20], "underserved": [24.6, 3]}],
+                         ids=["bead", "custom"])
+def test_numpy_areas_equal_the_sql_areas(plain_ids, rules):
+    rows = _rows(1, plain_ids=plain_ids)
+    slow_rows = rows.astype({"technology": "float64"})  # DuckDB's path
+    for level in LEVELS:
+        assert _frame_areas.area_sums(rows, ("R", "X"), level, am.bdc.rules.rule_set(rules)
+                                      ) is not None
+        assert _frame_areas.area_sums(slow_rows, ("R", "X"), level,
+                                      am.bdc.rules.rule_set(rules)) is None
+        fast = _quiet(am.service_by_area, rows, level=level, rules=rules)
+        slow = _quiet(am.service_by_area, slow_rows, level=level, rules=rules)
+        assert len(fast) > 1
+        assert_frame_equal(fast, slow, check_exact=True)
+        assert dict(fast.attrs["assetmap"]) == dict(slow.attrs["assetmap"])
+
+
+def test_more_than_64_providers_and_all_codes():
+    rows = _rows(2, plain_ids=True, providers=300)
+    assert rows["provider_id"].nunique() > 64
+    out = _quiet(am.service_by_area, rows, codes=None)
+    slow = _quiet(am.service_by_area, rows.astype({"technology": "float64"}), codes=None)
+    assert_frame_equal(out, slow, check_exact=True)
+    assert out["providers"].max() > 64
+
+
+def test_no_row_kept():
+    rows = _rows(3, plain_ids=True).assign(business_residential_code="B")
+    out = _quiet(am.service_by_area, rows)
+    assert len(out) == 0
+    assert am.get_report(out)["rows_read"] == 0
+
+
+def test_many_text_ids_and_rows():
+    """Codes of text ids shifted past the row numbers stay 64-bit (no wrap-around)."""
+    rows = _rows(4, plain_ids=False, n=70_000, locations=60_000)
+    fast = _quiet(am.service_by_area, rows)
+    slow = _quiet(am.service_by_area, rows.astype({"technology": "float64"}))
+    assert_frame_equal(fast, slow, check_exact=True)
