@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -238,7 +240,8 @@ def _locations(keys: np.ndarray, rows: np.ndarray, n: int, prov: np.ndarray,
     mask = (np.bitwise_or.reduceat(bits, starts) if n_loc
             else np.zeros(0, dtype=np.int16)).astype(np.int64)
     wide = np.int64 if n_loc * n_prov >= 2**31 else np.int32
-    pair = np.zeros(len(order), dtype=wide)  # location rank * n_prov + provider code
+    pair: npt.NDArray[np.signedinteger[Any]] = np.zeros(len(order), dtype=wide)
+    # pair: location rank * n_prov + provider code
     if n_loc:
         pair[starts[1:]] = 1
         np.cumsum(pair, out=pair)
@@ -262,8 +265,8 @@ def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarra
     odd = (keys & 1) == 1
     halves = [(keys[~odd], kept[~odd]), (keys[odd], kept[odd])]
     del keys, odd
-    done = list(pool.map(lambda half: _locations(*half, table.num_rows, prov, bits, n_prov),
-                         halves))
+    done = list(pool.map(lambda half: _locations(half[0], half[1], table.num_rows, prov, bits,
+                                                 n_prov), halves))
     del halves
     first, mask, p100 = (np.concatenate([d[k] for d in done]) for k in range(3))
     area, names = _areas(table, first, level)

@@ -118,16 +118,22 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     columns += ["h3_res8_id"] if level == "h3" else []
     all_sums, all_pairs, all_checks = [], [], []
     places: dict[int, list[tuple[str, int, str]]] = {}
-    with eng.connect(threads=threads, memory_limit=memory_limit) as con:
+    con = None  # DuckDB is connected to only when a state needs it
+    try:
         for group in eng.group_by_state(files).values():
             done = fast(group, threads=threads) if fast else None
-            sums, pairs, checks, found = done or _aggregate_group(
-                con, group, area, selection, report, columns, chosen)
+            if done is None:
+                con = con or eng.connect(threads=threads, memory_limit=memory_limit)
+                done = _aggregate_group(con, group, area, selection, report, columns, chosen)
+            sums, pairs, checks, found = done
             all_sums.append(sums)
             all_pairs.append(pairs)
             all_checks.append(checks)
             for code, at in found.items():  # the fast engine rejects nothing: {}
                 places.setdefault(code, []).extend(at)
+    finally:
+        if con is not None:
+            con.close()
     if not all_sums:
         report["notes"].append(f"no file of the states {state_list} among the inputs")
     elif state_list and not sum(int(c["n"].sum()) for c in all_checks):

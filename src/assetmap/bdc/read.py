@@ -165,7 +165,9 @@ def _checked_in_arrow(parsed: list[tuple[Path, pa.Table]], selection: dict,
     workers = max(1, threads or os.cpu_count() or 1)
 
     def check(i: int) -> tuple:
-        job, pieces[i] = pieces[i], None  # let the piece go once checked
+        job = pieces[i]
+        pieces[i] = None  # let the piece go once checked
+        assert job is not None  # each piece is checked once
         return _check_piece(job, selection)
 
     with ThreadPoolExecutor(max_workers=workers) as ex:
@@ -196,7 +198,8 @@ def _pieces(tables: list[pa.Table], rows: int = 1 << 20
     while tables:
         batches = tables.pop(0).to_batches()
         while batches:
-            take, n = [], 0
+            take: list[pa.RecordBatch] = []
+            n = 0
             while batches and (not take or n + batches[0].num_rows <= rows):
                 n += batches[0].num_rows
                 take.append(batches.pop(0))

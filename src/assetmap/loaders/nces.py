@@ -172,10 +172,10 @@ def schools_from_cells(
             report["vintages"]["schools"] = f"{SOURCES[found]['name']} {year}"
             report["sources"][0]["vintage"] = year
     if "vintage" not in report["sources"][0]:
-        year = _enrollment_year(cells.columns)
-        if year:
-            report["vintages"]["schools"] = f"{SOURCES[found]['name']} {year}"
-            report["sources"][0]["vintage"] = year
+        enrolled = _enrollment_year(cells.columns)
+        if enrolled:
+            report["vintages"]["schools"] = f"{SOURCES[found]['name']} {enrolled}"
+            report["sources"][0]["vintage"] = enrolled
     col = {k: v for k, v in columns.items() if v in cells.columns}
 
     def take(key: str) -> pd.Series:

@@ -23,15 +23,8 @@ from assetmap.outputs._facts import place_name
 from assetmap.outputs._legend import INTERVENTION_LABELS
 from assetmap.outputs._rules_text import mbps, rules_of, rules_title
 
-__all__ = [
-    "Section",
-    "change_section",
-    "evidence_section",
-    "funding_lines",
-    "intervention_section",
-    "tract_names",
-    "whatif_section",
-]
+__all__ = ["Section", "change_section", "evidence_section", "funding_lines",
+           "intervention_section", "tract_names", "whatif_section"]
 
 CHALLENGE_DOC = "docs/challenges.md"
 _AREA_KINDS = {"h3": N_("H3 res-8 cells"), "block": N_("census blocks")}

@@ -15,7 +15,7 @@ import pandas as pd
 from assetmap.bdc._checks import FILTERS, FIRST_FILTER_CODE
 
 __all__ = ["AREA_DIV", "KEY_WIDTH", "SUM_COLUMNS", "TALLY", "Fallback", "area_text",
-           "check_counts"]
+           "check_counts", "id_text"]
 
 #: the per-area sums every path returns, in the order of the kernels' count columns
 SUM_COLUMNS = ["locations", "unserved", "underserved", "served", "providers_100_20_sum",
@@ -49,6 +49,22 @@ def area_text(keys: np.ndarray, level: str) -> np.ndarray:
         return np.array([f"{int(k):015x}" for k in keys], dtype=object)
     return pd.Series(keys, dtype="int64").astype(str).str.zfill(KEY_WIDTH[level]).to_numpy(
         dtype=object)
+
+
+def id_text(keys: np.ndarray) -> np.ndarray:
+    """Return id keys (``value * 32 + length``) as their text, each distinct key once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> id_text(np.array([130001 * 32 + 6, 12 * 32 + 4, 130001 * 32 + 6])).tolist()
+    ['130001', '0012', '130001']
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    distinct, where = np.unique(keys, return_inverse=True)
+    texts = np.array([str(k >> 5).zfill(k & 31) for k in distinct.tolist()] or [""],
+                     dtype=object)
+    return texts[where.reshape(-1)] if len(keys) else np.zeros(0, dtype=object)
 
 
 def check_counts(tally: np.ndarray) -> pd.DataFrame:

@@ -1,11 +1,14 @@
 """The fast engine of :func:`assetmap.aggregate_bdc`: numba kernels on plain threads.
 
-One state's files (CSVs read in pieces, zips decompressed in parallel threads, Parquet row
-groups read with pyarrow) are cut into units of ~24 MB; each round, every thread parses one
-unit (:func:`.csv_parser.parse_csv` / :func:`.columns.parse_columns`, no GIL) into rows
-partitioned by location, then every thread folds one partition into its own hash tables
-(:func:`.kernels.aggregate`). Memory is bounded by the state's locations (~40 bytes each),
-not its rows.
+One state's files (CSVs read in pieces, zip members inflated with ISA-L or zlib
+(:mod:`.zips`), Parquet row groups read with pyarrow) are cut into units of ~24 MB; each
+round, every thread parses one unit (:func:`.csv_parser.parse_csv` /
+:func:`.columns.parse_columns`, no GIL) into rows partitioned by location, then every thread
+folds one partition into its own hash tables (:func:`.kernels.aggregate`). A reader thread
+forms the rounds two ahead (:mod:`.rounds`), so zips are inflated while the rows before are
+parsed. Memory is bounded by the state's locations (~40 bytes each), not its rows. Parquet
+written by :func:`assetmap.bdc_to_parquet` takes the sorted paths instead
+(:mod:`.sorted_numpy`, :mod:`.sorted_files`): no table keyed by location.
 
 It only takes input it can read exactly: the canonical header, plainly good lines (see
 :mod:`assetmap.bdc.fast.parse`). Anything else (a repair, a reject, an odd layout, a
@@ -42,8 +45,10 @@ import pandas as pd
 from assetmap.bdc._engine import BDC_COLUMNS, row_selection
 from assetmap.bdc.fast.common import AREA_DIV, TALLY, check_counts
 from assetmap.bdc.fast.common import Fallback as _Fallback
+from assetmap.bdc.fast.rounds import ahead, rounds
 from assetmap.bdc.fast.rule_arrays import rule_arrays
 from assetmap.bdc.fast.tables import Tables
+from assetmap.bdc.fast.zips import INFLATE_ERROR, member_pieces
 from assetmap.bdc.rules import RulesLike
 from assetmap.errors import AssetmapError
 
@@ -143,35 +148,6 @@ def _read(piece: tuple[Path, int, int], buf: dict[str, np.ndarray]) -> np.ndarra
     return view
 
 
-def _zip_units(path: Path, info: zipfile.ZipInfo) -> Iterator[np.ndarray]:
-    """Stream one zip member in line-aligned pieces (zlib releases the GIL)."""
-    with zipfile.ZipFile(path) as zf, zf.open(info) as fh:
-        head = fh.readline()
-        if head.rstrip(b"\r\n") != HEADER or not head.endswith(b"\n"):
-            raise _Fallback(f"{path}: header not in the canonical layout")
-        carry = b""
-        total = len(head)
-        while True:
-            block = fh.read(CHUNK)
-            total += len(block)
-            if total > info.file_size:
-                raise _Fallback(f"{path}: member larger than declared")
-            if not block:
-                if carry:
-                    yield np.frombuffer(carry, dtype=np.uint8)
-                return
-            cut = block.rfind(b"\n")
-            if cut < 0:
-                carry += block
-                continue
-            if carry:
-                piece = np.frombuffer(carry + block[:cut + 1], dtype=np.uint8)
-            else:  # no copy
-                piece = np.frombuffer(block, dtype=np.uint8, count=cut + 1)
-            carry = block[cut + 1:]
-            yield piece
-
-
 def _zip_members(path: Path) -> list[zipfile.ZipInfo]:
     from assetmap._safezip import check_zip, open_zip, unsafe_name
 
@@ -192,6 +168,7 @@ def _zip_members(path: Path) -> list[zipfile.ZipInfo]:
 def _units(files: Sequence[Path], sel: dict[str, Any]) -> tuple[list[Iterator], int]:
     """Input streams (each yields parse jobs in order) and the estimated number of rows."""
     streams: list[Iterator] = []
+    described: list[tuple] = []  # CSV pieces and row groups: read by the parsing thread
     rows = 0
     for f in files:
         suffix = f.suffix.lower()
@@ -199,18 +176,18 @@ def _units(files: Sequence[Path], sel: dict[str, Any]) -> tuple[list[Iterator], 
             from assetmap.bdc.fast.columns import parquet_units
 
             for unit in parquet_units(f, sel):
-                streams.append(iter([("parquet", unit)]))
+                described.append(("parquet", unit))
                 rows += unit[-1]
         elif suffix in (".csv", ".txt"):
-            streams += [iter([("file", u)]) for u in _csv_units(f)]
+            described += [("file", u) for u in _csv_units(f)]
             rows += f.stat().st_size // 90
         elif suffix == ".zip":
             for m in _zip_members(f):
-                streams.append(("csv", u) for u in _zip_units(f, m))
+                streams.append(("csv", u) for u in member_pieces(f, m, HEADER, CHUNK))
                 rows += m.file_size // 90
         else:
             raise _Fallback(f"{f}: not a BDC CSV, zip or Parquet file")
-    return streams, rows
+    return ([iter(described)] if described else []) + streams, rows
 
 
 def _fold(tables: Tables, part: int, *, bufs: list[dict[str, np.ndarray]]) -> None:
@@ -228,12 +205,14 @@ def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts
 
     kind, unit = job
     if kind == "file":
-        kind, unit = "csv", _read(unit, buf)
+        kind, unit = "csv", (_read(unit, buf),)
+    elif kind == "csv" and isinstance(unit, np.ndarray):  # one piece of bytes
+        unit = (unit,)
     if kind == "parquet":
         f, group, columns, state, n = unit
         args = columns_.parquet_unit(f, group, columns, state)
     else:
-        n = len(unit) // parse.MIN_LINE + 1
+        n = sum(len(u) for u in unit) // parse.MIN_LINE + 1
     if buf["loc"].shape[1] < n:
         buf.update({k: np.empty((parts, n), dtype=v.dtype) for k, v in buf.items()
                     if k not in ("counts", "bytes")})
@@ -244,12 +223,16 @@ def _parse(job: tuple, buf: dict[str, np.ndarray], *, sel: dict[str, Any], parts
     if kind == "parquet":
         status = columns_.parse_columns(*args, *common, *outs)  # type: ignore[call-arg]
     else:
-        room = _room(buf, len(unit))
-        if unit.ctypes.data != room.ctypes.data:  # a zip piece: into the aligned buffer
-            room[:len(unit)] = unit
-        room[len(unit):len(unit) + csv_.PAD] = 0  # it reads 8 bytes at a time, padded
-        words = room[:(len(unit) + csv_.PAD) // 8 * 8].view(np.uint64)
-        status = csv_.parse_csv(room[:len(unit)], words, *common, *outs)
+        size = sum(len(u) for u in unit)
+        room = _room(buf, size)
+        at = 0
+        for u in unit:  # a zip piece's parts: into the aligned buffer
+            if u.ctypes.data != room.ctypes.data + at:
+                room[at:at + len(u)] = u
+            at += len(u)
+        room[size:size + csv_.PAD] = 0  # it reads 8 bytes at a time, padded
+        words = room[:(size + csv_.PAD) // 8 * 8].view(np.uint64)
+        status = csv_.parse_csv(room[:size], words, *common, *outs)
     if status:
         raise _Fallback("a line the fast engine does not take as is")
     return tally
@@ -311,13 +294,15 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
              "counts": np.zeros(workers, np.int64), "bytes": np.empty(0, np.uint8)}
             for _ in range(workers)]
         counted = np.zeros(len(TALLY), dtype=np.int64)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for jobs in _rounds(streams, workers, pool):
+        with ThreadPoolExecutor(max_workers=workers) as pool, \
+                ThreadPoolExecutor(max_workers=workers) as reader:
+            for jobs in ahead(rounds(streams, workers, reader), depth=2):
                 for tally in pool.map(partial(_parse, sel=sel, parts=workers), jobs, bufs):
                     counted += tally
                 list(pool.map(partial(_fold, bufs=bufs[:len(jobs)]), tables, range(workers)))
             results = list(pool.map(lambda t: t.result(sel["level"]), tables))
-    except (_Fallback, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+    except (_Fallback, zipfile.BadZipFile, zlib.error, INFLATE_ERROR, EOFError, OSError,
+            ValueError) as exc:
         log.info("BDC fast engine: %s; this state goes to the DuckDB engine", exc)
         return None
     finally:
@@ -325,18 +310,3 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
     sums = pd.concat([r[0] for r in results], ignore_index=True)
     pairs = pd.concat([r[1] for r in results], ignore_index=True)
     return sums, pairs, check_counts(counted), {}
-
-
-def _rounds(streams: list[Iterator], workers: int, pool: ThreadPoolExecutor
-            ) -> Iterator[list[tuple]]:
-    """Yield rounds of up to ``workers`` jobs from distinct streams (zips in parallel)."""
-    active = list(streams)
-    while active:
-        take = active[:workers]
-        got = list(pool.map(lambda s: next(s, None), take))
-        for s, job in zip(take, got, strict=True):
-            if job is None:
-                active.remove(s)
-        jobs = [j for j in got if j is not None]
-        if jobs:
-            yield jobs

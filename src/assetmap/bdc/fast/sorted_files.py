@@ -36,8 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assetmap.bdc.fast.common import SUM_COLUMNS, Fallback, area_text, check_counts
+from assetmap.bdc.fast.common import SUM_COLUMNS, Fallback, area_text, check_counts, id_text
 from assetmap.bdc.fast.pages import Unsupported, text_column
+from assetmap.bdc.fast.sorted_numpy import aggregate_blocks
+from assetmap.bdc.fast.sorted_numpy import runs_ok as _runs_ok
 
 __all__ = ["aggregate_sorted", "block_order", "is_ordered"]
 
@@ -98,24 +100,6 @@ def block_order(units: Sequence[tuple]) -> int | None:
     return int(count) if count.isdigit() else None
 
 
-def _runs_ok(edges: list[np.ndarray], locations: int) -> bool:
-    """Whether the groups continue each other in (block, id) order, each location once."""
-    runs = 0
-    last: tuple[int, int] | None = None
-    for e in edges:
-        if e[0] == 0:
-            continue
-        runs += int(e[0])
-        first = (int(e[1]), int(e[2]))
-        if last is not None:
-            if first < last or (first[1] == last[1] and first[0] != last[0]):
-                return False
-            if first == last:  # a location split between two groups
-                runs -= 1
-        last = (int(e[3]), int(e[4]))
-    return runs == locations
-
-
 class _Worker:
     """One thread's tables: areas, providers, per-area counts, (area, provider) pair bits."""
 
@@ -169,9 +153,7 @@ class _Worker:
                               axis=1, bitorder="little")
         at, bit = np.nonzero(flags)
         area = area_text(self.akeys[rows[at]], level)
-        pids = self.pkeys[word[at] * 64 + bit]
-        texts = {int(k): str(k >> 5).zfill(int(k & 31)) for k in np.unique(pids)}
-        provider = np.array([texts[int(k)] for k in pids], dtype=object)
+        provider = id_text(self.pkeys[word[at] * 64 + bit])
         return sums, pd.DataFrame({"area": area, "provider_id": provider, "_check": 0})
 
 
@@ -328,6 +310,10 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
         return None
     log.debug("BDC fast engine: %d row groups ordered by %s", len(units),
               "block_geoid, location_id" if mode else "location_id")
+    if locations is not None:  # whole-array NumPy first: no compiled kernel to load
+        done = aggregate_blocks(units, sel, workers, locations)
+        if done is not None:
+            return done
     workers = max(1, min(workers, len(units)))
     pool_workers = [_Worker() for _ in range(workers)]
     results: list[tuple[int, np.ndarray, int, np.ndarray] | None] = [None] * len(units)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assetmap.bdc.fast.common import SUM_COLUMNS, Fallback, area_text
+from assetmap.bdc.fast.common import SUM_COLUMNS, Fallback, area_text, id_text
 
 __all__ = ["Tables"]
 
@@ -84,7 +84,5 @@ class Tables:
         sums.insert(0, "area", area_text(self.akeys[:n_area], level))
         pairs = self.tabs[3][self.tabs[3] >= 0]
         area = area_text(self.akeys[pairs >> 16], level)
-        pids = self.pkeys[pairs & 0xFFFF]
-        texts = {int(k): str(k >> 5).zfill(int(k & 31)) for k in np.unique(pids)}
-        provider = np.array([texts[int(k)] for k in pids], dtype=object)
+        provider = id_text(self.pkeys[pairs & 0xFFFF])
         return sums, pd.DataFrame({"area": area, "provider_id": provider, "_check": 0})
