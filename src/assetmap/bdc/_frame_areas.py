@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
+from assetmap.bdc._arrow import memory_pool
 from assetmap.bdc._frame_levels import _INT_RANGE, _KNOWN, _SPEEDS, _TECH_BIT, _reliable_table
 from assetmap.bdc.rules import RuleSet
 
@@ -93,7 +94,8 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
         prov, prov_ids, prov_blank = _encode(table.column("provider_id"))
         loc, loc_blank = ids.result()
     block = table.column("block_geoid")
-    length = np.asarray(pc.fill_null(pc.binary_length(block), -1).to_numpy(zero_copy_only=False))
+    length = np.asarray(pc.fill_null(pc.binary_length(block, memory_pool=memory_pool()), -1)
+                        .to_numpy(zero_copy_only=False))
     digits = _true(pc.ascii_is_decimal(block), False)
     tech, latency = nums["technology"], nums["low_latency"]
     down, up = (nums[c] for c in _SPEEDS)
@@ -156,8 +158,9 @@ def _blank_values(values: pa.Array) -> np.ndarray:
 
 def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     """Codes of a text column, its distinct values, and which rows are NULL or blank."""
-    encoded = pc.dictionary_encode(col)  # one memo table: every chunk ends with the whole
-    if not encoded.num_chunks:          # dictionary, and the codes agree across chunks
+    # one memo table: every chunk ends with the whole dictionary, and the codes agree
+    encoded = pc.dictionary_encode(col, memory_pool=memory_pool())
+    if not encoded.num_chunks:
         return np.zeros(0, dtype=np.int32), pa.array([], col.type), np.zeros(0, dtype=bool)
     dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary
     indices = pa.chunked_array([c.indices for c in encoded.chunks], pa.int32())
@@ -176,8 +179,8 @@ def _location_keys(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
              and not pc.any(pc.starts_with(valid, "0")).as_py()
              and pc.max(pc.binary_length(valid)).as_py() <= 18)
     if plain:
-        keys = np.asarray(pc.fill_null(pc.cast(col, pa.int64()), -1).to_numpy(
-            zero_copy_only=False))
+        numbers = pc.cast(col, pa.int64(), memory_pool=memory_pool())
+        keys = np.asarray(pc.fill_null(numbers, -1).to_numpy(zero_copy_only=False))
         return keys, keys < 0
     codes, _, blank = _encode(col)
     return codes, blank

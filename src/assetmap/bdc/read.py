@@ -260,7 +260,7 @@ def _without_duplicates(table: pa.Table, report: dict) -> pd.DataFrame:
     table = table.drop_columns(["_hash"])
     ordered = np.sort(keys)  # a sort finds shared keys faster than a hash table here
     shared = ordered[1:][ordered[1:] == ordered[:-1]]
-    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    frame = table.to_pandas(split_blocks=True, self_destruct=True, memory_pool=memory_pool())
     del table
     dup = np.zeros(len(frame), dtype=bool)
     if len(shared):  # rows sharing a hash: compare them in full
