@@ -34,7 +34,14 @@ import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
 from assetmap.bdc._arrow import memory_pool
-from assetmap.bdc._frame_levels import _INT_RANGE, _KNOWN, _SPEEDS, _TECH_BIT, _reliable_table
+from assetmap.bdc._frame_levels import (
+    _INT_RANGE,
+    _KNOWN,
+    _SPEEDS,
+    _TECH_BIT,
+    _reliable_table,
+    number_columns,
+)
 from assetmap.bdc.rules import RuleSet
 
 __all__ = ["area_sums"]
@@ -81,7 +88,7 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
         table = pa.Table.from_pandas(pd.DataFrame(avail[names]), preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
-    nums = _numbers(table)
+    nums = number_columns(table)
     if nums is None or any(not _is_text(table.column(c)) for c in names[:4]):
         return None
     n = table.num_rows
@@ -126,29 +133,6 @@ def _is_text(col: pa.ChunkedArray) -> bool:
 
 def _true(cond: pa.ChunkedArray | pa.Array, null: bool) -> np.ndarray:
     return np.asarray(pc.fill_null(cond, null).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _numbers(table: pa.Table) -> dict[str, np.ndarray] | None:
-    """Return the number columns as numpy (codes integers, speeds integers or finite floats)."""
-    nums = {}
-    for name, (low, high) in _INT_RANGE.items():
-        col = table.column(name)
-        if col.null_count:
-            return None
-        if name in _SPEEDS and pa.types.is_floating(col.type):
-            values = col.to_numpy().astype(np.float64, copy=False)
-            if not np.isfinite(values).all():
-                return None
-        elif pa.types.is_integer(col.type):
-            values = col.to_numpy()
-            if len(values) and (values.min() < low or values.max() > high):
-                return None
-            if name == "technology":  # an index of lookup tables (+ 2**15): no int16 wrap
-                values = values.astype(np.int32)
-        else:
-            return None
-        nums[name] = values
-    return nums
 
 
 def _blank_values(values: pa.Array) -> np.ndarray:

@@ -103,6 +103,29 @@ def _encode(table: pa.Table, name: str, *, sort: bool) -> tuple[np.ndarray, pa.A
     return rank[encoded.indices.fill_null(-1).to_numpy()], uniques.take(pa.array(order))
 
 
+def number_columns(table: pa.Table) -> dict[str, np.ndarray] | None:
+    """Return the number columns as numpy (codes integers, speeds integers or finite floats)."""
+    nums = {}
+    for name, (low, high) in _INT_RANGE.items():
+        col = table.column(name)
+        if col.null_count:
+            return None
+        if name in _SPEEDS and pa.types.is_floating(col.type):
+            values = col.to_numpy().astype(np.float64, copy=False)
+            if not np.isfinite(values).all():
+                return None
+        elif pa.types.is_integer(col.type):
+            values = col.to_numpy()
+            if len(values) and (values.min() < low or values.max() > high):
+                return None
+            if name == "technology":  # an index of lookup tables (+ 2**15): no int16 wrap
+                values = values.astype(np.int32)
+        else:
+            return None
+        nums[name] = values
+    return nums
+
+
 def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
     """Check and code the rows of ``avail`` as :func:`eng.checked_sql` does, or return None."""
     try:
@@ -110,22 +133,9 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
                                      preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
-    nums = {}
-    for name, (low, high) in _INT_RANGE.items():
-        col = table.column(name)
-        if col.null_count:
-            return None
-        if name in _SPEEDS and pa.types.is_floating(col.type):
-            values = col.to_numpy().astype(np.float64)
-            if not np.isfinite(values).all():
-                return None
-        elif pa.types.is_integer(col.type):
-            values = col.to_numpy().astype(np.int64)
-            if len(values) and (values.min() < low or values.max() > high):
-                return None
-        else:
-            return None
-        nums[name] = values
+    nums = number_columns(table)
+    if nums is None:
+        return None
     found = {c: _encode(table, c, sort=c in ("location_id", "provider_id"))
              for c in ("location_id", "provider_id", "block_geoid", "h3_res8_id",
                        "business_residential_code")}
