@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
 import assetmap as am
 from assetmap.cli import main  # internal: the `assetmap` command, tested as main([...])
+from tests.spanish_text import fragments_left, without_values, words_left
 
-CATALOGUE = Path(am.__file__).parent / "locale" / "es" / "LC_MESSAGES"
 ENGLISH_WORDS = ("the", "and", "of", "with", "households", "tract", "tracts", "served",
                  "unserved", "underserved", "locations", "Sources", "priority", "fiber",
                  "wrote", "files", "as of", "not available", "tests", "devices", "since")
@@ -61,23 +60,6 @@ def _data_values(out: Path) -> list[str]:
     return sorted((v for v in values if re.search("[A-Za-z]{3}", v)), key=len, reverse=True)
 
 
-def _english_fragments() -> list[str]:
-    fragments: set[str] = set()
-    for po in CATALOGUE.glob("*.po"):
-        with po.open("rb") as handle:
-            for message in read_po(handle):
-                ids = [message.id] if isinstance(message.id, str) else list(message.id or [])
-                first = message.string[0] if isinstance(message.string, tuple) else message.string
-                if not message.id or ids[0] == first:
-                    continue
-                for text in ids:
-                    for part in re.split(r"\{[^}]*\}", text):
-                        part = part.strip(" .,;:()#+/-")
-                        if len(re.findall(r"[A-Za-z]{2,}", part)) >= 2:
-                            fragments.add(part)
-    return sorted(fragments)
-
-
 @pytest.fixture(scope="module")
 def texts(demo_es):
     out, console = demo_es
@@ -91,27 +73,18 @@ def texts(demo_es):
         "pdf": "\n".join(page.extract_text() for page in pdf.pages),
     }
     values = _data_values(out)
-    cleaned = {}
-    for name, text in found.items():
-        text = " ".join(text.split())
-        for value in values:
-            text = text.replace(value, " § ")
-        cleaned[name] = text
-    return cleaned
+    return {name: without_values(text, values) for name, text in found.items()}
 
 
 @pytest.mark.parametrize("output", ["console", "map", "report", "pdf"])
 def test_no_english_message_is_left(texts, output):
-    left = [f for f in _english_fragments()
-            if re.search(rf"(?<![\w]){re.escape(f)}(?![\w])", texts[output])]
+    left = fragments_left(texts[output])
     assert not left, f"English left in the Spanish {output}: {left[:20]}"
 
 
 @pytest.mark.parametrize("output", ["console", "map", "report", "pdf"])
 def test_no_common_english_word_is_left(texts, output):
-    text = texts[output]
-    left = {word: text[max(0, m.start() - 50):m.end() + 50] for word in ENGLISH_WORDS
-            for m in [re.search(rf"(?<![\w/.@-]){re.escape(word)}(?![\w/@-])", text)] if m}
+    left = words_left(texts[output], ENGLISH_WORDS, context=50)
     assert not left, f"English words in the Spanish {output}: {left}"
 
 

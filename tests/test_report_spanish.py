@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
 import assetmap as am
 from assetmap._report import merge_sources  # internal: the sources the outputs cite (data)
 from assetmap.outputs.summary import summary_lines  # internal: the CLI's console summary
+from tests.spanish_text import english_fragments, fragments_left, without_values, words_left
 
-CATALOGUE = Path(am.__file__).parent / "locale" / "es" / "LC_MESSAGES"
 ENGLISH_WORDS = ["the", "and", "households", "household", "tract", "tracts", "served",
                  "unserved", "underserved", "Sources", "of", "with", "from", "locations",
                  "priority", "Priority", "fiber", "Rank", "Drivers", "Methods", "Definitions",
@@ -102,48 +100,21 @@ def texts(study, outputs):
     page = re.sub(r"<style>.*?</style>", " ", page, flags=re.DOTALL)
     page = htmllib.unescape(re.sub(r"<[^>]+>", " ", page))
     markdown = htmllib.unescape(re.sub(r"\\(.)", r"\1", outputs["md"]))
-    found = {}
-    for name, text in {"html": page, "md": markdown, "summary": outputs["summary"],
-                       "pdf": outputs["pdf"]}.items():
-        text = _squash(text)
-        for value in values:
-            text = text.replace(value, " \u00a7 ")
-        found[name] = text
-    return found
-
-
-def _english_fragments() -> list[str]:
-    """The literal parts of every catalogue message whose Spanish differs, two words or more."""
-    fragments = set()
-    for po in CATALOGUE.glob("*.po"):
-        with po.open("rb") as handle:
-            for message in read_po(handle):
-                ids = [message.id] if isinstance(message.id, str) else list(message.id or [])
-                strings = message.string if isinstance(message.string, tuple) else [
-                    message.string]
-                if not message.id or ids[0] == strings[0]:
-                    continue
-                for text in ids:
-                    for part in re.split(r"\{[^}]*\}", text):
-                        part = part.strip(" .,;:()#+/-")
-                        if len(re.findall(r"[A-Za-z]{2,}", part)) >= 2:
-                            fragments.add(part)
-    return sorted(fragments)
+    return {name: without_values(text, values) for name, text in
+            {"html": page, "md": markdown, "summary": outputs["summary"],
+             "pdf": outputs["pdf"]}.items()}
 
 
 @pytest.mark.parametrize("output", ["html", "md", "summary", "pdf"])
 def test_no_catalogue_english_is_left(texts, output):
-    fragments = _english_fragments()
-    assert len(fragments) > 100
-    left = [f for f in fragments if re.search(rf"(?<![\w]){re.escape(f)}(?![\w])", texts[output])]
+    assert len(english_fragments()) > 100
+    left = fragments_left(texts[output])
     assert not left, f"English left in the Spanish {output}: {left}"
 
 
 @pytest.mark.parametrize("output", ["html", "md", "summary", "pdf"])
 def test_no_common_english_word_is_left(texts, output):
-    text = texts[output]
-    left = {w: text[max(0, m.start() - 40):m.end() + 40] for w in ENGLISH_WORDS
-            for m in [re.search(rf"(?<![\w/.-]){re.escape(w)}(?![\w/-])", text)] if m}
+    left = words_left(texts[output], ENGLISH_WORDS)
     assert not left, f"English words in the Spanish {output}: {left}"
 
 
