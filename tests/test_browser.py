@@ -235,10 +235,8 @@ def _open(driver, url: str, width: int = 1280, height: int = 900, mobile: bool =
 
 def _axe(driver) -> list[dict]:
     """Run axe-core on the open page; return its violations (rule, impact, nodes)."""
-    if not AXE.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(AXE_MISSING)
-        pytest.skip(AXE_MISSING)
+    if not AXE.exists():  # `make test` installs it first: missing means the check did not run
+        pytest.fail(AXE_MISSING)
     driver.execute_script(AXE.read_text(encoding="utf-8"))
     driver.set_script_timeout(60)
     result = driver.execute_async_script(
