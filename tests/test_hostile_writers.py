@@ -104,6 +104,17 @@ def test_a_dangling_link_out_is_refused(tmp_path):
     assert not (tmp_path / "not_yet").exists()
 
 
+def _study_with_link_out(tmp_path: Path, name: str) -> tuple[Path, Path, am.Study]:
+    """A study whose output folder holds a link ``name`` to a file outside it."""
+    victim = _victim(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).symlink_to(victim)
+    study = am.Study.from_dict({"study": {"name": "Ector"}, "area": {"state": "TX",
+                                "counties": ["Ector"]}, "outputs": {"dir": str(out)}})
+    return victim, out, study
+
+
 @pytest.fixture(scope="module")
 def demo():
     return am.load_demo()
@@ -112,24 +123,14 @@ def demo():
 @pytest.mark.parametrize("name", ["ector_tracts.csv", "ector_tracts.report.json",
                                   "ector_equity_map.html"])
 def test_a_study_refuses_a_link_named_like_its_output(tmp_path, demo, name):
-    victim = _victim(tmp_path)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / name).symlink_to(victim)
-    study = am.Study.from_dict({"study": {"name": "Ector"}, "area": {"state": "TX",
-                                "counties": ["Ector"]}, "outputs": {"dir": str(out)}})
+    victim, _out, study = _study_with_link_out(tmp_path, name)
     with pytest.raises(AssetmapError, match=rf"victim\.txt \(through the link .*{name}\)"):
         study.run_on(demo, steps=("html", "csv"))
     assert victim.read_text() == "keep me\n"
 
 
 def test_a_study_refuses_a_manifest_link_out(tmp_path, demo):
-    victim = _victim(tmp_path)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "manifest.json").symlink_to(victim)
-    study = am.Study.from_dict({"study": {"name": "Ector"}, "area": {"state": "TX",
-                                "counties": ["Ector"]}, "outputs": {"dir": str(out)}})
+    victim, out, study = _study_with_link_out(tmp_path, "manifest.json")
     try:
         with pytest.raises(AssetmapError, match=r"victim\.txt"):
             study.run_on(demo, steps=("csv",))
@@ -139,12 +140,7 @@ def test_a_study_refuses_a_manifest_link_out(tmp_path, demo):
 
 
 def test_a_study_refuses_a_link_out_for_the_markdown_reports_map(tmp_path, demo):
-    victim = _victim(tmp_path)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "ector_report_map.png").symlink_to(victim)
-    study = am.Study.from_dict({"study": {"name": "Ector"}, "area": {"state": "TX",
-                                "counties": ["Ector"]}, "outputs": {"dir": str(out)}})
+    victim, _out, study = _study_with_link_out(tmp_path, "ector_report_map.png")
     with pytest.raises(AssetmapError, match=r"victim\.txt"):
         study.run_on(demo, steps=("markdown",))
     assert victim.read_text() == "keep me\n"
