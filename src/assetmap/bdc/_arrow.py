@@ -207,13 +207,19 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
         keep = _selected(table, repaired, selection, name)
         if keep is not None:
             check[~keep] = FIRST_FILTER_CODE + 2 * i + rep[~keep]
+    rejected = False
     for code, failed in reversed(_rejections(table, length)):  # the first failing test wins
-        check[failed] = code
+        if pc.any(failed).as_py():  # clean files fail none: no array is made
+            check[_true(failed)] = code
+            rejected = True
+    pool = memory_pool()
     passed = pa.array((check <= 1) | (check >= FIRST_FILTER_CODE), type=pa.bool_())
     for name, kind in (("technology", pa.int16()), ("low_latency", pa.int8())):
-        values = pc.if_else(passed, table.column(name), None)  # codes of rows that passed
+        values = table.column(name)
+        if rejected:  # codes of rows that passed only
+            values = pc.if_else(passed, values, None, memory_pool=pool)
         table = table.set_column(table.schema.get_field_index(name), name,
-                                 pc.cast(values, kind, safe=False))
+                                 pc.cast(values, kind, safe=False, memory_pool=pool))
     table = table.set_column(table.schema.get_field_index("block_geoid"), "block_geoid",
                              repaired)
     table = table.append_column("_check", pa.array(check)).append_column("_fix", pa.array(fix))
@@ -290,31 +296,42 @@ def _prefix_in(geoid: pa.Array, width: int, allowed: list[str]) -> pa.Array:
     return found
 
 
-def _blank(values: pa.ChunkedArray) -> np.ndarray:
+def _failed(cond: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Return the test's result with NULL as a failure."""
+    return pc.fill_null(cond, True)
+
+
+def _blank(values: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     """NULL, empty or only spaces and tabs (trimmed only where a value starts so)."""
-    maybe = _true(pc.or_(pc.or_(pc.equal(pc.binary_length(values), 0),
-                                pc.starts_with(values, " ")), pc.starts_with(values, "\t")))
-    if maybe.any():
-        rows = np.flatnonzero(maybe)
-        trimmed = pc.utf8_trim(values.take(pa.array(rows)), _BLANKS)
-        maybe[rows] = _true(pc.equal(pc.binary_length(trimmed), 0))
-    return maybe
+    maybe = _failed(pc.or_(pc.or_(pc.equal(pc.binary_length(values), 0),
+                                  pc.starts_with(values, " ")), pc.starts_with(values, "\t")))
+    if not pc.any(maybe).as_py():
+        return maybe
+    found = _true(maybe)
+    rows = np.flatnonzero(found)
+    trimmed = pc.utf8_trim(values.take(pa.array(rows)), _BLANKS)
+    found[rows] = _true(pc.equal(pc.binary_length(trimmed), 0))
+    return pa.array(found)
 
 
-def _rejections(table: pa.Table, length: pa.Array) -> list[tuple[int, np.ndarray]]:
-    """(code, the row fails the test), in the order of ``checked_sql``'s CASE; NULL fails."""
+def _rejections(table: pa.Table, length: pa.Array) -> list[tuple[int, pa.ChunkedArray]]:
+    """(code, the row fails the test), in the order of ``checked_sql``'s CASE; NULL fails.
+
+    The tests are Arrow booleans without NULL (a bitmap each); the caller turns into numpy
+    only those that any row fails.
+    """
     tech = table.column("technology")
     down = table.column("max_advertised_download_speed")
     up = table.column("max_advertised_upload_speed")
     latency = table.column("low_latency")
     known = pa.array([float(t) for t in TECHNOLOGIES])
     tests = [
-        (2, _true(pc.invert(pc.is_in(tech, known)))),
-        (3, _true(pc.invert(pc.and_(pc.is_in(length, pa.array([14, 15], length.type)),
-                                    pc.ascii_is_decimal(table.column("block_geoid")))))),
+        (2, _failed(pc.invert(pc.is_in(tech, known)))),
+        (3, _failed(pc.invert(pc.and_(pc.is_in(length, pa.array([14, 15], length.type)),
+                                      pc.ascii_is_decimal(table.column("block_geoid")))))),
         (4, _blank(table.column("location_id"))),
-        (5, _true(pc.or_(pc.less(down, 0), pc.less(up, 0)))),
-        (6, _true(pc.invert(pc.is_in(latency, pa.array([0.0, 1.0]))))),
+        (5, _failed(pc.or_(pc.less(down, 0), pc.less(up, 0)))),
+        (6, _failed(pc.invert(pc.is_in(latency, pa.array([0.0, 1.0]))))),
         (7, _blank(table.column("provider_id"))),
     ]
     assert [code for code, _ in tests] == list(REJECT_REASONS)
