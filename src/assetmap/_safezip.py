@@ -123,10 +123,78 @@ def open_zip(path: str | Path, *, shown: str | None = None) -> zipfile.ZipFile:
     return archive
 
 
+def _too_many(info: zipfile.ZipInfo, shown: str) -> SchemaError:
+    return SchemaError(
+        f"{shown}: member {info.filename!r} gives more bytes than its declared "
+        f"{info.file_size:,} (or than settings.max_uncompressed_bytes): refused")
+
+
+def _corrupt(info: zipfile.ZipInfo, shown: str, why: object) -> SchemaError:
+    return SchemaError(f"{shown}: member {info.filename!r} is truncated or corrupt ({why}); "
+                       "download the zip again")
+
+
+def _inflate_isal(archive: zipfile.ZipFile, info: zipfile.ZipInfo, out, shown: str,
+                  cap: int) -> int | None:
+    """Inflate a deflated member with ISA-L (``isal``, 2-3x zlib's rate), or return None.
+
+    The same caps as :func:`_copy_capped`: never more than ``cap`` bytes out (inflated in
+    bounded pieces), the CRC-32 and the size checked at the end. None (zlib is used) when
+    isal is not installed, the member is not deflated or the zip is not a file on disk.
+    """
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return None
+    name = getattr(archive, "filename", None)
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or not name:
+        return None
+    import struct
+
+    got, crc = 0, 0
+    with open(name, "rb") as fh:  # noqa: PTH123
+        fh.seek(info.header_offset)
+        head = fh.read(30)
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise _corrupt(info, shown, "bad local header")
+        skip = sum(struct.unpack("<HH", head[26:30]))
+        fh.seek(info.header_offset + 30 + skip)
+        inflate = isal_zlib.decompressobj(-15)
+        left = info.compress_size
+        try:
+            while left > 0 or inflate.unconsumed_tail:
+                data = inflate.unconsumed_tail
+                if not data:
+                    data = fh.read(min(4 * _CHUNK, left))
+                    if not data:
+                        raise _corrupt(info, shown, "cut short")
+                    left -= len(data)
+                chunk = inflate.decompress(data, 4 * _CHUNK)
+                got += len(chunk)
+                if got > cap:
+                    raise _too_many(info, shown)
+                crc = isal_zlib.crc32(chunk, crc)
+                out.write(chunk)
+            chunk = inflate.flush()
+        except isal_zlib.error as exc:
+            raise _corrupt(info, shown, exc) from exc
+        got += len(chunk)
+        if got > cap:
+            raise _too_many(info, shown)
+        crc = isal_zlib.crc32(chunk, crc)
+        out.write(chunk)
+    if got != info.file_size or crc != info.CRC:
+        raise _corrupt(info, shown, "size or CRC-32 differs from the zip's directory")
+    return got
+
+
 def _copy_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, out, shown: str,
                  budget: int) -> int:
     """Stream one member into ``out``; stop past its declared size or the budget."""
     cap = min(info.file_size, budget)
+    fast = _inflate_isal(archive, info, out, shown, cap)
+    if fast is not None:
+        return fast
     got = 0
     try:
         with archive.open(info) as src:

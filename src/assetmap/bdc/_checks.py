@@ -188,7 +188,8 @@ False), ('filtered', 'codes', True))
 
 
 def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = True,
-                selection: dict[str, list[Any]] | None = None, letters: bool = False) -> str:
+                selection: dict[str, list[Any]] | None = None, letters: bool = False,
+                int_ids: bool = False) -> str:
     """Rows with a repaired block GEOID, a check code ``_check`` and repair bits ``_fix``.
 
     Parameters
@@ -206,6 +207,10 @@ def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = Tru
     letters : bool
         With ``selection``: return the letter codes upper-cased and trimmed, counted as
         repairs (:func:`assetmap.load_bdc` does; the aggregation only compares them).
+    int_ids : bool
+        ``location_id`` is an integer column (Parquet of :func:`assetmap.bdc_to_parquet`):
+        it is missing only when NULL (an integer is never blank), which spares converting
+        every id to text.
 
     Returns
     -------
@@ -219,7 +224,7 @@ def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = Tru
     rejects = f"""
     WHEN technology IS NULL OR technology NOT IN ({techs}) THEN 2
     WHEN _len IS NULL OR _len NOT IN (14, 15) {digit_test} THEN 3
-    WHEN {_blank('CAST(location_id AS VARCHAR)')} THEN 4
+    WHEN {'location_id IS NULL' if int_ids else _blank('CAST(location_id AS VARCHAR)')} THEN 4
     WHEN max_advertised_download_speed IS NULL OR max_advertised_upload_speed IS NULL
       OR max_advertised_download_speed < 0 OR max_advertised_upload_speed < 0 THEN 5
     WHEN low_latency IS NULL OR low_latency NOT IN (0, 1) THEN 6

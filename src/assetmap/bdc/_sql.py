@@ -151,7 +151,10 @@ _AREA_COUNTS = f"""count(mask) AS locations,
 
 
 def groups_sql(rows: str, *, rules: RuleSet, area: str, by_provider: bool = True) -> str:
-    """Group all rows once: per (location, provider), or per location.
+    """Group all rows once: per (location, provider), or per location (ids as text).
+
+    The streamed aggregation uses this only when an id is not a canonical integer
+    (:mod:`assetmap.bdc._stream` is its fast path); ``service_by_area`` on a frame uses it.
 
     Per (location, provider) the table gives both the locations (masks OR-ed; the providers
     at the served threshold counted exactly, one group per provider, with no list aggregate)
