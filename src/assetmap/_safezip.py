@@ -160,6 +160,8 @@ def _inflate_isal(archive: zipfile.ZipFile, info: zipfile.ZipInfo, out, shown: s
         skip = sum(struct.unpack("<HH", head[26:30]))
         fh.seek(info.header_offset + 30 + skip)
         inflate = isal_zlib.decompressobj(-15)
+        # isal's stub declares ``error`` as an instance; it is the class IsalError
+        isal_error: type[Exception] = isal_zlib.error  # type: ignore[assignment]
         left = info.compress_size
         try:
             while left > 0 or inflate.unconsumed_tail:
@@ -176,7 +178,7 @@ def _inflate_isal(archive: zipfile.ZipFile, info: zipfile.ZipInfo, out, shown: s
                 crc = isal_zlib.crc32(chunk, crc)
                 out.write(chunk)
             chunk = inflate.flush()
-        except isal_zlib.error as exc:
+        except isal_error as exc:
             raise _corrupt(info, shown, exc) from exc
         got += len(chunk)
         if got > cap:
