@@ -144,3 +144,20 @@ def tiger_tract_zip(*, with_prj: bool = True) -> bytes:
 def acs_api_body(header: list[str], rows: list[list[str]]) -> bytes:
     """The Census API's JSON shape: an array of arrays of strings, header first."""
     return json.dumps([header, *rows]).encode("utf-8")
+
+
+def ookla_parquet(rows: list[dict], *, row_group_size: int | None = None) -> bytes:
+    """Return an Ookla open-data fixed tiles Parquet file (its published columns) of ``rows``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([
+        ("quadkey", pa.string()), ("tile", pa.string()), ("tile_x", pa.float64()),
+        ("tile_y", pa.float64()), ("avg_d_kbps", pa.int64()), ("avg_u_kbps", pa.int64()),
+        ("avg_lat_ms", pa.int64()), ("avg_lat_down_ms", pa.float64()),
+        ("avg_lat_up_ms", pa.float64()), ("tests", pa.int64()), ("devices", pa.int64()),
+    ])
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), buffer,
+                   row_group_size=row_group_size)
+    return buffer.getvalue()

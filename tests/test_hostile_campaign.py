@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -99,18 +100,60 @@ def _(tmp: Path) -> None:
     assert len(sites) == 1
 
 
-@case("partners-infinite-capacity")
-def _(tmp: Path) -> None:
-    path = write(tmp, "sites.csv", SITE + "A,library,inf,,31.85,-102.36\n")
-    with pytest.raises(SchemaError, match=r"row 1, column 'capacity_seats': not a finite"):
-        am.read_partner_sites(path)
+# cases that write one file and expect a SchemaError from its reader:
+# case id -> (file name, its contents, the reader, the message pattern)
+EMPTY_LAYER = '{"type": "FeatureCollection", "features": []}'
+ONE_FILE_ERRORS: dict[str, tuple[str, Callable[[], str | bytes], Callable[[Path], object], str]] = {
+    "partners-infinite-capacity": (
+        "sites.csv", lambda: SITE + "A,library,inf,,31.85,-102.36\n", am.read_partner_sites,
+        r"row 1, column 'capacity_seats': not a finite"),
+    "partners-infinite-radius": (
+        "sites.csv", lambda: SITE + "A,library,,1e400,31.85,-102.36\n", am.read_partner_sites,
+        r"column 'wifi_radius_m': not a finite number"),
+    "partners-nan-string": (
+        "sites.csv", lambda: SITE + "A,library,NaN,,31.85,-102.36\n", am.read_partner_sites,
+        r"column 'capacity_seats': not a number: 'NaN'"),
+    "partners-negative-count": (
+        "sites.csv", lambda: SITE + "A,library,-3,,31.85,-102.36\n", am.read_partner_sites,
+        r"column 'capacity_seats': below 0"),
+    "partners-repeated-header": (
+        "sites.csv", lambda: "name,site_type,lat,lat,lon\nA,library,31.85,31.9,-102.3\n",
+        am.read_partner_sites, r"column 'lat.*both mean 'lat'"),
+    "partners-header-only": (
+        "sites.csv", lambda: PARTNERS.read_text("utf-8").splitlines()[0] + "\n",
+        am.read_partner_sites, r"sites\.csv: the file has a header but no data"),
+    "partners-utf8-bom-then-utf16": (
+        "sites.csv", lambda: b"\xef\xbb\xbf" + PARTNERS.read_text("utf-8").encode("utf-16-le"),
+        am.read_partner_sites, "two encodings in one file"),
+    "partners-empty-geojson": (
+        "sites.geojson", lambda: EMPTY_LAYER, am.read_partner_sites,
+        r"sites\.geojson: the layer has no features"),
+    "ruca-semicolon-named": (
+        "ruca.csv", lambda: RUCA.read_text("utf-8").replace(",", ";"), read_ruca,
+        r"separated by ';'"),
+    "ruca-fractional-primary-code": (
+        "ruca.csv", lambda: RUCA.read_text("utf-8").replace(",4,4.0,", ",4.5,4.0,", 1), read_ruca,
+        r"row 1, column 'RUCA1_primary'.*not a whole number"),
+    "ruca-text-code": (
+        "ruca.csv", lambda: RUCA.read_text("utf-8").replace(",4,4.0,", ",rural,4.0,", 1),
+        read_ruca, r"RUCA code 'rural' is not a whole number 1-10"),
+    "ruca-header-only": (
+        "ruca.csv", lambda: RUCA.read_text("utf-8").splitlines()[0] + "\n", read_ruca,
+        "header but no data rows"),
+    "zones-empty-geojson": (
+        "zones.geojson", lambda: EMPTY_LAYER, am.read_attendance_zones,
+        "the layer has no features"),
+}
 
 
-@case("partners-infinite-radius")
-def _(tmp: Path) -> None:
-    path = write(tmp, "sites.csv", SITE + "A,library,,1e400,31.85,-102.36\n")
-    with pytest.raises(SchemaError, match=r"column 'wifi_radius_m': not a finite number"):
-        am.read_partner_sites(path)
+def _one_file_error(tmp: Path, *, case_id: str) -> None:
+    name, contents, reader, message = ONE_FILE_ERRORS[case_id]
+    with pytest.raises(SchemaError, match=message):
+        reader(write(tmp, name, contents()))
+
+
+for _case_id in ONE_FILE_ERRORS:
+    case(_case_id)(partial(_one_file_error, case_id=_case_id))
 
 
 @case("partners-thousands-separator")
@@ -119,34 +162,6 @@ def _(tmp: Path) -> None:
     with pytest.warns(RepairWarning, match="thousands separators"):
         sites = am.read_partner_sites(path)
     assert sites["capacity_seats"].tolist() == [1200.0]
-
-
-@case("partners-nan-string")
-def _(tmp: Path) -> None:
-    path = write(tmp, "sites.csv", SITE + "A,library,NaN,,31.85,-102.36\n")
-    with pytest.raises(SchemaError, match=r"column 'capacity_seats': not a number: 'NaN'"):
-        am.read_partner_sites(path)
-
-
-@case("partners-negative-count")
-def _(tmp: Path) -> None:
-    path = write(tmp, "sites.csv", SITE + "A,library,-3,,31.85,-102.36\n")
-    with pytest.raises(SchemaError, match=r"column 'capacity_seats': below 0"):
-        am.read_partner_sites(path)
-
-
-@case("partners-repeated-header")
-def _(tmp: Path) -> None:
-    path = write(tmp, "sites.csv", "name,site_type,lat,lat,lon\nA,library,31.85,31.9,-102.3\n")
-    with pytest.raises(SchemaError, match=r"column 'lat.*both mean 'lat'"):
-        am.read_partner_sites(path)
-
-
-@case("partners-header-only")
-def _(tmp: Path) -> None:
-    path = write(tmp, "sites.csv", PARTNERS.read_text("utf-8").splitlines()[0] + "\n")
-    with pytest.raises(SchemaError, match=r"sites\.csv: the file has a header but no data"):
-        am.read_partner_sites(path)
 
 
 @case("partners-bare-carriage-returns")
@@ -162,14 +177,6 @@ def _(tmp: Path) -> None:
     with pytest.warns(RepairWarning, match="UTF-16 text without a byte-order mark"):
         sites = am.read_partner_sites(path)
     assert len(sites) == len(pd.read_csv(PARTNERS))
-
-
-@case("partners-utf8-bom-then-utf16")
-def _(tmp: Path) -> None:
-    path = write(tmp, "sites.csv", b"\xef\xbb\xbf" + PARTNERS.read_text("utf-8")
-                 .encode("utf-16-le"))
-    with pytest.raises(SchemaError, match="two encodings in one file"):
-        am.read_partner_sites(path)
 
 
 @case("partners-million-column-header")
@@ -230,13 +237,6 @@ def _(tmp: Path) -> None:
                          geometry=[Point(-102.36, 31.85)], crs=4326).to_crs(crs).to_file(
             path, layer=layer)
     with pytest.raises(SchemaError, match=r"sites\.gpkg: holds 2 layers \(a, b\)"):
-        am.read_partner_sites(path)
-
-
-@case("partners-empty-geojson")
-def _(tmp: Path) -> None:
-    path = write(tmp, "sites.geojson", '{"type": "FeatureCollection", "features": []}')
-    with pytest.raises(SchemaError, match=r"sites\.geojson: the layer has no features"):
         am.read_partner_sites(path)
 
 
@@ -371,39 +371,11 @@ def _(tmp: Path) -> None:
         am.read_acs_csv(comma)
 
 
-@case("ruca-semicolon-named")
-def _(tmp: Path) -> None:
-    path = write(tmp, "ruca.csv", RUCA.read_text("utf-8").replace(",", ";"))
-    with pytest.raises(SchemaError, match=r"separated by ';'"):
-        read_ruca(path)
-
-
 @case("acs-path-is-a-folder")
 def _(tmp: Path) -> None:
     (tmp / "acs.csv").mkdir()
     with pytest.raises(SchemaError, match=r"acs\.csv: is a folder"):
         am.read_acs_csv(tmp / "acs.csv")
-
-
-@case("ruca-fractional-primary-code")
-def _(tmp: Path) -> None:
-    path = write(tmp, "ruca.csv", RUCA.read_text("utf-8").replace(",4,4.0,", ",4.5,4.0,", 1))
-    with pytest.raises(SchemaError, match=r"row 1, column 'RUCA1_primary'.*not a whole number"):
-        read_ruca(path)
-
-
-@case("ruca-text-code")
-def _(tmp: Path) -> None:
-    path = write(tmp, "ruca.csv", RUCA.read_text("utf-8").replace(",4,4.0,", ",rural,4.0,", 1))
-    with pytest.raises(SchemaError, match=r"RUCA code 'rural' is not a whole number 1-10"):
-        read_ruca(path)
-
-
-@case("ruca-header-only")
-def _(tmp: Path) -> None:
-    path = write(tmp, "ruca.csv", RUCA.read_text("utf-8").splitlines()[0] + "\n")
-    with pytest.raises(SchemaError, match="header but no data rows"):
-        read_ruca(path)
 
 
 # --------------------------------------------------------------------------- speed tests
@@ -453,13 +425,6 @@ def _(tmp: Path) -> None:
     gpd.GeoDataFrame({"schnam": ["B"]}, geometry=[box(-102.3, 31.8, -102.2, 31.9)],
                      crs=4326).to_crs(3857).to_file(path, layer="b")
     with pytest.raises(SchemaError, match=r"zones\.gpkg: holds 2 layers"):
-        am.read_attendance_zones(path)
-
-
-@case("zones-empty-geojson")
-def _(tmp: Path) -> None:
-    path = write(tmp, "zones.geojson", '{"type": "FeatureCollection", "features": []}')
-    with pytest.raises(SchemaError, match="the layer has no features"):
         am.read_attendance_zones(path)
 
 

@@ -42,15 +42,20 @@ from urllib.parse import urlsplit
 
 import geopandas as gpd
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from shapely.geometry import box
 
 import assetmap as am
 from assetmap.cli import main  # internal: the `assetmap` command, tested as main([...])
 from assetmap.datasets import data_path
-from tests.http_fixtures import FaultServer, Reply, acs_api_body, ector_tracts_nad83, shapefile_zip
+from tests.http_fixtures import (
+    FaultServer,
+    Reply,
+    acs_api_body,
+    ector_tracts_nad83,
+    ookla_parquet,
+    shapefile_zip,
+)
 from tests.test_download_bdc import TOKEN, USER, envelope, listing_row
 from tests.test_init_district import LEA_ROWS
 from tests.test_nces_download import school_zip
@@ -230,15 +235,7 @@ def _ookla_parquet() -> bytes:
                      "avg_lat_down_ms": 90.0 + i, "avg_lat_up_ms": 180.0 + i,
                      "tests": 12 + i, "devices": 4 + i})
     rows.sort(key=lambda r: r["quadkey"])
-    schema = pa.schema([
-        ("quadkey", pa.string()), ("tile", pa.string()), ("tile_x", pa.float64()),
-        ("tile_y", pa.float64()), ("avg_d_kbps", pa.int64()), ("avg_u_kbps", pa.int64()),
-        ("avg_lat_ms", pa.int64()), ("avg_lat_down_ms", pa.float64()),
-        ("avg_lat_up_ms", pa.float64()), ("tests", pa.int64()), ("devices", pa.int64()),
-    ])
-    buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), buffer)
-    return buffer.getvalue()
+    return ookla_parquet(rows)
 
 
 def _lea_zip() -> bytes:

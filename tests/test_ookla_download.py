@@ -26,7 +26,6 @@ import io
 
 import geopandas as gpd
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from shapely.geometry import MultiPolygon, box
@@ -35,7 +34,7 @@ import assetmap as am
 from assetmap.errors import ConfigError, DownloadError, OfflineError, SchemaError
 from assetmap.loaders._ookla_download import ookla_tiles_url
 from assetmap.settings import Settings
-from tests.http_fixtures import FaultServer, Reply
+from tests.http_fixtures import FaultServer, Reply, ookla_parquet
 
 PATH = ("/parquet/performance/type=fixed/year=2024/quarter=1/"
         "2024-01-01_performance_fixed_tiles.parquet")
@@ -55,7 +54,7 @@ TILES = {  # name: (quadkey, west, south, east, north)
 QK = {name: spec[0] for name, spec in TILES.items()}
 
 
-def ookla_parquet() -> bytes:
+def _tiles_body() -> bytes:
     """Nine tiles in Ookla's 2023+ Parquet schema, sorted by quadkey, three per row group."""
     rows = []
     for i, (name, (quadkey, west, south, east, north)) in enumerate(sorted(
@@ -68,18 +67,10 @@ def ookla_parquet() -> bytes:
             "avg_lat_up_ms": 200.0 + i if name != "A" else None,
             "tests": 10 + i, "devices": 3 + i,
         })
-    schema = pa.schema([
-        ("quadkey", pa.string()), ("tile", pa.string()), ("tile_x", pa.float64()),
-        ("tile_y", pa.float64()), ("avg_d_kbps", pa.int64()), ("avg_u_kbps", pa.int64()),
-        ("avg_lat_ms", pa.int64()), ("avg_lat_down_ms", pa.float64()),
-        ("avg_lat_up_ms", pa.float64()), ("tests", pa.int64()), ("devices", pa.int64()),
-    ])
-    buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), buffer, row_group_size=3)
-    return buffer.getvalue()
+    return ookla_parquet(rows, row_group_size=3)
 
 
-BODY = ookla_parquet()
+BODY = _tiles_body()
 
 
 @pytest.fixture

@@ -110,16 +110,30 @@ def split_areas(result: pd.DataFrame, exact: Callable[[], pd.DataFrame]
                         checks], ignore_index=True)
     checks = checks[checks["n"] > 0]
     sums = areas.loc[areas["locations"] > 0]
-    ids = sums["provider_ids"]
-    lengths = ids.map(len).to_numpy() if len(ids) else np.zeros(0, dtype="int64")
-    pairs = pd.DataFrame({
-        "area": np.repeat(sums["area"].to_numpy(), lengths),
-        "provider_id": (np.concatenate([np.asarray(x, dtype=object) for x in ids])
-                        if len(ids) else np.zeros(0, dtype=object)),
-    }).assign(_check=0)
+    pairs = provider_pairs(sums)
     sums = sums.drop(columns=["kind", "provider_ids", "codes", "nbad", "n"])
     counts = [c for c in sums.columns if c != "area"]
     return sums.astype(dict.fromkeys(counts, "int64")), pairs, checks
+
+
+def provider_pairs(areas: pd.DataFrame) -> pd.DataFrame:
+    """Return the (area, provider) pairs of area rows with a ``provider_ids`` list each.
+
+    A missing list (an area whose pairs query found none) gives no pair; ``_check`` is 0.
+
+    Examples
+    --------
+    >>> provider_pairs(pd.DataFrame({"area": ["a", "b"], "provider_ids": [["1", "2"], None]}))
+      area provider_id  _check
+    0    a           1       0
+    1    a           2       0
+    """
+    lists = [x if isinstance(x, list | np.ndarray) else [] for x in areas["provider_ids"]]
+    lengths = np.fromiter((len(x) for x in lists), dtype="int64", count=len(lists))
+    ids = (np.concatenate([np.asarray(x, dtype=object) for x in lists]) if lengths.sum()
+           else np.zeros(0, dtype=object))
+    return pd.DataFrame({"area": np.repeat(areas["area"].to_numpy(), lengths),
+                         "provider_id": ids}).assign(_check=0)
 
 
 def finish_area(sums: pd.DataFrame, pairs: pd.DataFrame, *, key: str) -> pd.DataFrame:

@@ -21,11 +21,10 @@ the locations of the benchmark data) is counted by a ``count(DISTINCT ...)`` on 
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._common import SUM_COLUMNS
+from assetmap.bdc._common import SUM_COLUMNS, provider_pairs
 from assetmap.bdc.rules import RuleSet
 
 __all__ = ["split_stream", "stream_sql"]
@@ -87,14 +86,6 @@ def split_stream(result: pd.DataFrame
     checks = result.loc[kind == "check", ["_check", "_fix", "n"]].astype("int64")
     checks = checks[checks["n"] > 0].reset_index(drop=True)
     sums = result.loc[(kind == "area") & (result["locations"] > 0)]
-    ids = sums["provider_ids"]
-    lengths = (ids.map(lambda x: 0 if x is None or x is np.nan else len(x)).to_numpy()
-               if len(ids) else np.zeros(0, dtype="int64"))
-    pairs = pd.DataFrame({
-        "area": np.repeat(sums["area"].to_numpy(), lengths),
-        "provider_id": (np.concatenate([np.asarray(x, dtype=object) for x, n in
-                                        zip(ids, lengths, strict=True) if n])
-                        if lengths.sum() else np.zeros(0, dtype=object)),
-    }).assign(_check=0)
+    pairs = provider_pairs(sums)
     sums = sums[["area", *SUM_COLUMNS]].astype(dict.fromkeys(SUM_COLUMNS, "int64"))
     return sums.reset_index(drop=True), pairs, checks
