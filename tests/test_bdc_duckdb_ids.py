@@ -1,12 +1,11 @@
-"""The DuckDB engine's integer-id query is exact, and zips inflate the same with or without isal.
+"""The DuckDB engine keys ids exactly as written, and zips inflate the same with or without isal.
 
-``aggregate_bdc(engine="duckdb")`` keys location and provider ids as integers when every
-kept id is written as its number, and groups text otherwise; the providers at the served
-threshold are counted per location from (offers, least, greatest provider), with an exact
-distinct count for locations with more than two such offers. These tests hand-count each
-case and compare the integer and the text paths. BDC zips are inflated with ISA-L when
-``isal`` is installed, else with zlib; both must give the same rows and refuse the same
-damaged or lying zips.
+``aggregate_bdc(engine="duckdb")`` groups location and provider ids as they are read (text
+from CSVs), so ``"0101"`` and ``"101"`` stay two locations; the providers at the served
+threshold are counted from the distinct (area, location, provider) of the served offers.
+These tests hand-count each case and compare ids written as numbers with the same rows whose
+ids are letters. BDC zips are inflated with ISA-L when ``isal`` is installed, else with
+zlib; both must give the same rows and refuse the same damaged or lying zips.
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ def test_served_providers_are_counted_exactly_per_location(tmp_path):
 
 
 @pytest.mark.parametrize("rename", ["location", "provider", "both"])
-def test_integer_and_text_ids_give_the_same_areas(tmp_path, rename):
+def test_number_and_letter_ids_give_the_same_areas(tmp_path, rename):
     as_int = _duckdb(write_csv(tmp_path / "bdc_48_int.csv", ROWS))
     text = [dict(r, location_id=f"L{r['location_id']}" if rename != "provider"
                  else r["location_id"],
@@ -82,7 +81,7 @@ def test_provider_id_with_leading_zero_is_its_own_provider(tmp_path):
     assert out["providers_100_20"] == pytest.approx((sum(PROVIDERS_100_20.values()) + 1) / 5)
 
 
-def test_engines_agree_on_integer_ids(tmp_path):
+def test_engines_agree_on_number_ids(tmp_path):
     path = write_csv(tmp_path / "bdc_48_x.csv", ROWS)
     duck = _duckdb(path)
     frame = am.service_by_area(am.load_bdc(path))

@@ -96,8 +96,10 @@ def _letters(column: str) -> str:
 
 def _blank(value: str) -> str:
     """``value`` is NULL, empty or only spaces and tabs (trimmed only if it starts so)."""
-    return (f"({value} IS NULL OR {value} = '' OR ((starts_with({value}, chr(32)) OR "
-            f"starts_with({value}, chr(9))) AND trim({value}, {_BLANKS}) = ''))")
+    # a CASE, not OR: DuckDB evaluates every operand of OR, so trim would run on every row
+    return (f"(CASE WHEN {value} IS NULL OR {value} = '' THEN TRUE "
+            f"WHEN starts_with({value}, chr(32)) OR starts_with({value}, chr(9)) "
+            f"THEN trim({value}, {_BLANKS}) = '' ELSE FALSE END)")
 
 
 def _fixed_letters(column: str, canonical: str) -> str:

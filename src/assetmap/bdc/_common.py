@@ -9,7 +9,6 @@ is :meth:`RuleSet.describe`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -86,34 +85,6 @@ def count_checks(report: dict[str, Any], pairs: pd.DataFrame) -> None:
 def empty_sums() -> pd.DataFrame:
     """Return an area-sums frame with no area."""
     return pd.DataFrame(columns=["area", *SUM_COLUMNS])
-
-
-def split_areas(result: pd.DataFrame, exact: Callable[[], pd.DataFrame]
-                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Split the result of :func:`bead.areas_sql` into sums, pairs and row-check counts.
-
-    Sums and (area, provider) pairs as :func:`finish_area` takes them, row-check counts
-    (``_check, n``) as :func:`count_checks` does; ``exact()`` counts rows per check code
-    when one group mixed two codes.
-    """
-    kind = result["kind"]
-    areas, groups = result.loc[kind == "area"], result.loc[kind == "check"]
-    bad = groups.loc[groups["nbad"] > 0]
-    bits = bad["codes"].astype("int64") & ~1  # bit k: check code k occurred
-    if (bits & (bits - 1)).any():  # a group with two codes: count them exactly
-        checks = exact()
-    else:
-        code = np.log2(bits.clip(lower=1)).round().astype("int64")
-        checks = pd.DataFrame({"_check": code, "n": bad["nbad"].astype("int64")})
-    total = int(groups["n"].sum())
-    checks = pd.concat([pd.DataFrame({"_check": [0], "n": [total - int(checks["n"].sum())]}),
-                        checks], ignore_index=True)
-    checks = checks[checks["n"] > 0]
-    sums = areas.loc[areas["locations"] > 0]
-    pairs = provider_pairs(sums)
-    sums = sums.drop(columns=["kind", "provider_ids", "codes", "nbad", "n"])
-    counts = [c for c in sums.columns if c != "area"]
-    return sums.astype(dict.fromkeys(counts, "int64")), pairs, checks
 
 
 def provider_pairs(areas: pd.DataFrame) -> pd.DataFrame:

@@ -133,73 +133,12 @@ SELECT {area} AS area, provider_id, _check, count(*) AS n
 FROM ({rows}) AS r GROUP BY ALL"""
 
 
-# --- the streamed aggregation: files -> one row per area, every row checked and counted ------
-
-OK = "_check <= 1"
-# row checks, kept cheap on the hot path: rows, rows not plainly good, and which check codes
-# occur (a bit per code); when one group mixes two codes, a small extra query counts exactly
-_CHECKS = ("count(*) AS n, count(*) FILTER (_check > 0) AS nbad, "
-           "bit_or(1::SMALLINT << _check) AS codes")
-_AREA_COUNTS = f"""count(mask) AS locations,
+#: per-area sums of one row per location (``mask``), as :mod:`assetmap.bdc._stream` takes
+#: them: every column of ``SUM_COLUMNS`` but ``providers_100_20_sum``
+AREA_COUNTS = f"""count(mask) AS locations,
   count(*) FILTER {UNSERVED} AS unserved,
   count(*) FILTER {UNDERSERVED} AS underserved,
   count(*) FILTER {SERVED} AS served,
-  coalesce(sum(p100) FILTER (mask IS NOT NULL), 0) AS providers_100_20_sum,
   count(*) FILTER {SAT_ONLY} AS satellite_only,
   count(*) FILTER {UFW_ONLY} AS unlicensed_fw_only,
   {", ".join(f"count(*) FILTER (mask & {b} > 0) AS n_{t}" for t, b in TECH_BITS.items())}"""
-
-
-def groups_sql(rows: str, *, rules: RuleSet, area: str, by_provider: bool = True) -> str:
-    """Group all rows once: per (location, provider), or per location (ids as text).
-
-    The streamed aggregation uses this only when an id is not a canonical integer
-    (:mod:`assetmap.bdc._stream` is its fast path); ``service_by_area`` on a frame uses it.
-
-    Per (location, provider) the table gives both the locations (masks OR-ed; the providers
-    at the served threshold counted exactly, one group per provider, with no list aggregate)
-    and the distinct providers per area, so CSVs are parsed once. Its hash table has about as
-    many groups as rows, so past the memory limit it spills; per location (for Parquet, where
-    a second scan for the (area, provider) pairs is cheap) the table is ~3x smaller and the
-    providers at the served threshold are a distinct list (:func:`areas_sql` with ``rows``).
-    """
-    if by_provider:
-        return f"""
-SELECT location_id, provider_id, bit_or({mask_sql(rules)}) FILTER ({OK}) AS mask,
-  any_value({area}) FILTER ({OK}) AS area, {_CHECKS}
-FROM ({rows}) AS r GROUP BY location_id, provider_id"""
-    return f"""
-SELECT location_id, bit_or({mask_sql(rules)}) FILTER ({OK}) AS mask,
-  coalesce(len(list_distinct(list(provider_id) FILTER ({OK} AND {served_sql(rules)}))), 0)
-    AS p100,
-  any_value({area}) FILTER ({OK}) AS area, {_CHECKS}
-FROM ({rows}) AS r GROUP BY location_id"""
-
-
-def areas_sql(groups: str, *, rows: str | None = None, area: str | None = None) -> str:
-    """Roll the table of :func:`groups_sql` up to areas, and count the row checks.
-
-    Area rows have ``kind = 'area'`` and their distinct ``provider_ids``; row-check rows
-    have ``kind = 'check'`` and ``codes, nbad, n``. Give ``rows`` and ``area`` when the
-    groups are per location: the (area, provider) pairs then come from the rows.
-    """
-    if rows is None:
-        loc = f"""SELECT location_id, bit_or(mask) AS mask,
-    count(provider_id) FILTER (mask & {SERVED_BIT} > 0) AS p100, any_value(area) AS area
-  FROM {groups} GROUP BY location_id"""
-        pairs = f"SELECT DISTINCT area, provider_id FROM {groups} WHERE mask IS NOT NULL"
-    else:
-        loc = f"SELECT * FROM {groups}"
-        pairs = f"SELECT DISTINCT {area} AS area, provider_id FROM ({rows}) AS r WHERE {OK}"
-    return f"""
-WITH loc AS ({loc}),
-sums AS (SELECT area, {_AREA_COUNTS} FROM loc GROUP BY area),
-pv AS (SELECT area, list(provider_id) AS provider_ids FROM ({pairs}) AS d GROUP BY area)
-SELECT 'area' AS kind, sums.*, pv.provider_ids FROM sums LEFT JOIN pv USING (area)
-UNION ALL BY NAME
-SELECT 'check' AS kind, codes, sum(nbad) AS nbad, sum(n) AS n FROM {groups} GROUP BY codes"""
-
-
-def check_counts_sql(rows: str) -> str:
-    """Exact row counts per check code (only run when one group mixed two codes)."""
-    return f"SELECT _check, count(*) AS n FROM ({rows}) AS r WHERE _check > 0 GROUP BY _check"

@@ -3,7 +3,7 @@
 :func:`aggregate_bdc` reads a national glob of CSVs, zips or Parquet one state at a time and
 returns the area table of :func:`assetmap.service_by_area` without materialising the rows in
 pandas. The classification is the rule set's (:func:`assetmap.bdc.rules.rule_set`), written
-as SQL by :mod:`assetmap.bdc._sql` for DuckDB (one query per state on integer ids,
+as SQL by :mod:`assetmap.bdc._sql` for DuckDB (one query per state,
 :mod:`assetmap.bdc._stream`), or run by the fast engine
 (:mod:`assetmap.bdc.fast`). The engines were chosen by benchmark
 (``benchmarks/bdc_aggregation.py``, figures in ``benchmarks/RESULTS.md``).
@@ -22,9 +22,8 @@ import pandas as pd
 from assetmap._report import attach_report, start_report
 from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
-from assetmap.bdc import _sql as bead
 from assetmap.bdc import _stream as stream
-from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
+from assetmap.bdc._counts import header_repairs, rejected_places, tally
 from assetmap.bdc._schema import bdc_source
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 
@@ -193,59 +192,28 @@ def _aggregate_group(con, files, area, selection, report, columns, rules: RuleSe
     selection (:func:`assetmap.bdc._counts.tally`); rejected: the first ``(file, row,
     column)`` of each reject code (:func:`assetmap.bdc._counts.rejected_places`).
 
-    One query reads every row once (:func:`stream.stream_sql`): ids keyed as integers, one
-    group per location, distinct (area, provider) pairs and exact counts per check code and
-    repair bits. If a kept row's ``location_id`` or ``provider_id`` is not a canonical
-    integer (``"0012"``, a sign, spaces), its result is not used and the text path runs
-    (:func:`_text_groups`), so ids stay exact. Non-digit GEOIDs are caught on the area keys
-    after aggregation (:func:`common.check_keys`), which spares a regular expression per row.
+    One query reads every row once (:func:`stream.stream_sql`): one group per location,
+    distinct (area, provider) pairs and exact counts per check code and repair bits. Non-digit
+    GEOIDs are caught on the area keys after aggregation (:func:`common.check_keys`), which
+    spares a regular expression per row.
     """
     with eng.open_inputs(files, states=selection.get("state_usps")) as inputs:
         if not inputs.files():  # only Parquet partitions of other states
             return _no_rows()
         header_repairs(report, inputs.header_repairs)
         eng.settle_id_type(con, inputs)
-        by_provider = bool(inputs.csv_groups)  # parse CSVs once; scan Parquet twice
 
-        def rows() -> str:
-            return eng.checked_sql(eng.source_sql(inputs, columns), digits=False,
+        def streamed() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+            rows = eng.checked_sql(eng.source_sql(inputs, columns), digits=False,
                                    selection=selection, int_ids=inputs.id_type == "BIGINT")
-
-        def streamed() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
-            return stream.split_stream(con.sql(stream.stream_sql(
-                rows(), rules=rules, area=area, int_ids=inputs.id_type == "BIGINT")).df())
+            return stream.split_stream(con.sql(stream.stream_sql(rows, rules=rules,
+                                                                 area=area)).df())
 
         with eng.damaged_parquet(inputs):
-            done = eng.run_typed(con, inputs, None, streamed)
-            if done is not None:  # integer ids: the one query was exact
-                sums, pairs, checks = done
-            else:  # an id that is not a canonical integer: group the text ids
-                sums, pairs, checks = eng.run_typed(con, inputs, None, partial(
-                    _text_groups, con, rows, area, rules, by_provider))
-                if inputs.lenient:  # numbers were repaired: count the repairs by kind
-                    checks = con.sql(count_sql(rows())).df()
+            sums, pairs, checks = eng.run_typed(con, inputs, None, streamed)
             codes = {int(c) for c in checks["_check"] if int(c) in eng.REJECT_REASONS}
             found = rejected_places(con, inputs, codes, digits=False) if codes else {}
     return sums, pairs, checks, found
-
-
-def _text_groups(con, rows: Callable[[], str], area: str, rules: RuleSet, by_provider: bool
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Aggregate with ids grouped as text, exactly (for ids such as ``"0012"``).
-
-    One hash group-by over all rows into a temporary table (:func:`bead.groups_sql`; DuckDB
-    spills it past the memory limit): per (location, provider) for CSVs and zips, parsed
-    once; per location for Parquet, scanned once more for the (area, provider) pairs. Then
-    small group-bys on that table (:func:`bead.areas_sql`).
-    """
-    con.execute("CREATE OR REPLACE TEMP TABLE bdc_groups AS " + bead.groups_sql(
-        rows(), rules=rules, area=area, by_provider=by_provider))
-    try:
-        result = con.sql(bead.areas_sql(
-            "bdc_groups", rows=None if by_provider else rows(), area=area)).df()
-        return common.split_areas(result, lambda: con.sql(count_sql(rows())).df())
-    finally:
-        con.execute("DROP TABLE IF EXISTS bdc_groups")
 
 
 def _no_rows() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:

@@ -29,6 +29,7 @@ from assetmap.bdc import _engine as eng
 from assetmap.bdc import _frame_areas as frame_areas
 from assetmap.bdc import _frame_levels as bead_codes
 from assetmap.bdc import _sql as bead
+from assetmap.bdc import _stream as stream
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 from assetmap.errors import SchemaError
 
@@ -205,10 +206,8 @@ def service_by_area(avail_or_levels: pd.DataFrame, *, level: common.Level = "tra
         else:
             with eng.connect() as con:
                 rows = common.frame_rows(con, frame, tuple(codes) if codes else None)
-                groups = f"({bead.groups_sql(rows, rules=chosen, area=area)})"
-                sums, pairs, checks = common.split_areas(
-                    con.sql(bead.areas_sql(groups)).df(),
-                    lambda: con.sql(bead.check_counts_sql(rows)).df())
+                sums, pairs, checks = stream.split_stream(
+                    con.sql(stream.stream_sql(rows, rules=chosen, area=area)).df())
         common.count_checks(report, checks)
         common.note_rules(report, chosen)
         out = common.finish_area(sums, pairs, key=key)
