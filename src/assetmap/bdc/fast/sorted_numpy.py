@@ -93,7 +93,11 @@ def _copy(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 def _starts(changes: np.ndarray) -> np.ndarray:
     """Start of each run, from whether each row after the first differs from the one before."""
-    return np.concatenate([[0], np.flatnonzero(changes) + 1]).astype(np.int64)
+    at = np.flatnonzero(changes)
+    starts = np.empty(len(at) + 1, dtype=np.int64)
+    starts[0] = 0
+    np.add(at, 1, out=starts[1:])
+    return starts
 
 
 def _spread(values: np.ndarray, starts: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -206,14 +210,17 @@ def _group(unit: tuple, sel: dict[str, Any], tables: dict[str, Any],
         loc, prov_at, row_key, bits = (np.compress(keep, x, out=scratch(name, kept, x.dtype))
                                        for name, x in (("k_loc", loc), ("k_prov", prov_at),
                                                        ("k_key", row_key), ("k_bits", bits)))
-    starts = _starts(np.not_equal(loc[1:], loc[:-1], out=scratch("t1", kept - 1, bool)))
+    new_loc = np.not_equal(loc[1:], loc[:-1], out=scratch("t1", kept - 1, bool))
+    starts = _starts(new_loc)
     nl = len(starts)
+    rank = scratch("rank", kept, np.int64)  # each row's location: its run's number
+    rank[0] = 0
+    np.cumsum(new_loc, out=rank[1:])
     l_bits = np.bitwise_or.reduceat(bits, starts).astype(np.int64)
     l_key = row_key[starts]
     served = np.flatnonzero(np.bitwise_and(bits, 256, out=add[:kept]))
     width = len(prov_keys)
-    run = np.searchsorted(starts, served, side="right") - 1  # each served row's location
-    both = np.sort(run * width + prov_at[served], kind="stable")
+    both = np.sort(rank[served] * width + prov_at[served], kind="stable")
     both = both[np.concatenate([[True], both[1:] != both[:-1]])]
     n100 = np.bincount(both // width, minlength=nl)
     first, last = both[:n100[0]], both[len(both) - n100[-1]:]
