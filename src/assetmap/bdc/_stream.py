@@ -16,6 +16,11 @@ for another, so nothing is stored per row:
   at 100/20);
 * distinct (area, provider) pairs of the kept rows;
 * rows per check code and repair bits, over every row read.
+
+In an FCC release each location lies in one block. A location whose rows name blocks in two
+areas is counted once, in the area of one of its rows; its providers at 100/20 and its
+providers are counted in the area of each row (the fast engine and the frame path count
+them in the location's area).
 """
 
 from __future__ import annotations
