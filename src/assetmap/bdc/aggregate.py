@@ -59,7 +59,7 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
         DuckDB memory limit before spilling (default ``"1500MB"``).
     engine : {"auto", "numba", "duckdb"}
         ``"numba"``: the fast engine (the ``fast`` extra, ``pip install 'assetmap[fast]'``):
-        compiled parsers and hash tables, 2-8x the DuckDB engine's rate (benchmarks/RESULTS.md).
+        compiled parsers and hash tables, 2-6x the DuckDB engine's rate (benchmarks/RESULTS.md).
         It reads only plainly good input; a state with anything to repair or reject, or an
         unusual layout, goes to DuckDB, so errors, warnings and report counts are the same,
         and so is the result. Both count every row read before the selection, and both
