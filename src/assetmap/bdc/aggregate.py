@@ -66,7 +66,9 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
         compare ``business_residential_code`` and ``state_usps`` upper-cased and trimmed.
         ``"duckdb"``: DuckDB only. ``"auto"`` (default): the fast engine when numba is
         installed and the input is large enough (about 256 MB of CSV) for its start-up to
-        pay, else DuckDB. For a cluster use
+        pay; else Parquet written by :func:`assetmap.bdc_to_parquet` is read with NumPy
+        (the fast engine's path for it, which needs no numba) and the rest with DuckDB.
+        For a cluster use
         :func:`assetmap.bdc.service_dask.aggregate_bdc_dask`.
     rules : str, mapping or RuleSet
         The rule set (:func:`assetmap.bdc.rules.rule_set`; default ``"bead"``).
@@ -165,14 +167,17 @@ def _fast_engine(engine: str, files: list[Path], rules: RuleSet, **selection: An
     """
     from assetmap.bdc.fast import engine as _bdc_fast
 
-    if engine == "duckdb" or (engine == "auto" and not _bdc_fast.available()):
+    if engine == "duckdb":
         return None
-    if not _bdc_fast.available():
+    if engine == "numba" and not _bdc_fast.available():
         raise ImportError("engine='numba' needs numba: pip install 'assetmap[fast]'")
-    if engine == "auto" and _csv_bytes(files) < 256 << 20:
-        return None
     sel = _bdc_fast.selection(**selection, rules=rules)
-    return None if sel is None else partial(_bdc_fast.aggregate_group, sel=sel)
+    if sel is None:
+        return None
+    if engine == "auto" and (not _bdc_fast.available() or _csv_bytes(files) < 256 << 20):
+        # no compiled code to load: only Parquet of bdc_to_parquet, read with NumPy
+        return partial(_bdc_fast.aggregate_block_ordered, sel=sel)
+    return partial(_bdc_fast.aggregate_group, sel=sel)
 
 
 def _csv_bytes(files: list[Path]) -> int:

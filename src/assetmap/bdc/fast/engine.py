@@ -52,7 +52,7 @@ from assetmap.bdc.fast.zips import INFLATE_ERROR, member_pieces
 from assetmap.bdc.rules import RulesLike
 from assetmap.errors import AssetmapError
 
-__all__ = ["aggregate_group", "available", "selection"]
+__all__ = ["aggregate_block_ordered", "aggregate_group", "available", "selection"]
 
 log = logging.getLogger(__name__)
 HEADER = ",".join(BDC_COLUMNS).encode()
@@ -310,3 +310,37 @@ def aggregate_group(files: Sequence[Path], sel: dict[str, Any], *, threads: int 
     sums = pd.concat([r[0] for r in results], ignore_index=True)
     pairs = pd.concat([r[1] for r in results], ignore_index=True)
     return sums, pairs, check_counts(counted), {}
+
+
+def aggregate_block_ordered(files: Sequence[Path], sel: dict[str, Any], *,
+                            threads: int | None = None
+                            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict] | None:
+    """One state's block-ordered Parquet -> the tuple of :func:`aggregate_group`, or None.
+
+    Only the NumPy path of :mod:`.sorted_numpy`: no compiled kernel is loaded, so it runs
+    without numba and a small input pays no start-up. It takes a partition written by
+    :func:`assetmap.bdc_to_parquet` (ordered by block and location) and a selection of
+    business/residential codes at most; for anything else it returns None (the caller
+    then runs the DuckDB engine).
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> aggregate_block_ordered([pathlib.Path("bdc_48_x.csv")], selection("tract")) is None
+    True
+    """
+    from assetmap.bdc.fast.parquet_units import parquet_units
+    from assetmap.bdc.fast.sorted_files import block_order
+    from assetmap.bdc.fast.sorted_numpy import aggregate_blocks
+
+    if not files or any(not (f.is_dir() or f.suffix.lower() == ".parquet") for f in files):
+        return None
+    workers = max(1, int(threads or os.cpu_count() or 2))
+    try:
+        units = [u for f in files for u in parquet_units(f, sel)]
+        locations = block_order(units) if units else None
+        done = None if locations is None else aggregate_blocks(units, sel, workers, locations)
+    except (_Fallback, OSError, ValueError) as exc:  # pyarrow's errors are ValueError, OSError
+        log.info("BDC block-ordered Parquet: %s; this state goes to the DuckDB engine", exc)
+        return None
+    return done

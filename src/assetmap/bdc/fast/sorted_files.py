@@ -297,7 +297,7 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
     or a table would be too large): the hash path then runs.
     """
     from assetmap.bdc.fast import sorted_kernel as k
-    from assetmap.bdc.fast.columns import parquet_units
+    from assetmap.bdc.fast.parquet_units import parquet_units
 
     if not files or any(not (f.is_dir() or f.suffix.lower() == ".parquet") for f in files):
         return None

@@ -267,7 +267,7 @@ def aggregate_blocks(units: Sequence[tuple], sel: dict[str, Any], workers: int,
                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict] | None:
     """One block-ordered file's row groups -> the tuple of ``aggregate_group``, or None.
 
-    ``units``: :func:`.columns.parquet_units` of one file that
+    ``units``: :func:`.parquet_units.parquet_units` of one file that
     :func:`.sorted_files.block_order` found ordered, with ``locations`` locations.
     """
     listed = sel["sel"][0] + sel["sel"][sel["sel"][0] + 1] > 0 or len(sel["states"]) or \
