@@ -87,6 +87,27 @@ def test_sorted_parquet_agrees_at_every_level(synthetic, caplog, level):
     assert fast.attrs["assetmap"]["rows_read"] > 15_000
 
 
+@pytest.mark.parametrize("level", ["tract", "block_group", "county"])
+def test_large_block_ordered_states_take_the_compiled_fold(synthetic, caplog, monkeypatch,
+                                                           level):
+    """Past NUMPY_MAX_ROWS rows a state goes to the compiled fold: the same result."""
+    from assetmap.bdc.fast import sorted_files, sorted_numpy
+
+    numpy_path = sorted_numpy.aggregate_blocks
+    used: list[int] = []
+    monkeypatch.setattr(sorted_files, "aggregate_blocks",
+                        lambda *a, **k: used.append(1) or numpy_path(*a, **k))
+    monkeypatch.setattr(sorted_files, "NUMPY_MAX_ROWS", 0)
+    fast, slow, log = run(synthetic["parquet"], caplog, level=level)
+    assert BY_BLOCK in log
+    assert not used
+    same(fast, slow)
+    monkeypatch.setattr(sorted_files, "NUMPY_MAX_ROWS", 10**12)
+    again, _, _ = run(synthetic["parquet"], caplog, level=level)
+    assert used
+    same(again, slow)
+
+
 @pytest.mark.parametrize("selection", [
     {"states": ["TX"]}, {"states": ["OK"]}, {"codes": ["B"]}, {"codes": None},
     {"counties": "pick", "states": ["TX"]}, {"tracts": "pick", "codes": None},

@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 TEXT = ("provider_id", "business_residential_code", "h3_res8_id")  # read as dictionaries
 NONE = np.zeros(0, dtype=np.int32)
 PREFIX = {"tract": 11, "block_group": 12, "county": 5}  # GEOID digits of the area key
+#: block-ordered states of fewer rows go to the NumPy path (no kernel to load); larger ones
+#: to the compiled fold, 1.5x faster per row (measured: NumPy 0.47 / 1.45 / 3.4 s, compiled
+#: 0.72 / 1.39 / 2.2 s at 5 / 20 / 50 M rows; benchmarks/RESULTS.md)
+NUMPY_MAX_ROWS = 16_000_000
 
 
 def is_ordered(units: Sequence[tuple]) -> bool:
@@ -310,8 +314,8 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
         return None
     log.debug("BDC fast engine: %d row groups ordered by %s", len(units),
               "block_geoid, location_id" if mode else "location_id")
-    if locations is not None:  # whole-array NumPy first: no compiled kernel to load
-        done = aggregate_blocks(units, sel, workers, locations)
+    if locations is not None and sum(u[4] for u in units) < NUMPY_MAX_ROWS:
+        done = aggregate_blocks(units, sel, workers, locations)  # no compiled kernel to load
         if done is not None:
             return done
     workers = max(1, min(workers, len(units)))

@@ -14,6 +14,10 @@ It is exactly :func:`.sorted_kernel.fold_unit` (mode 1) for the input it takes: 
 order and the location count of the metadata checked; no state, county or tract selection;
 tract, block group or county areas. For anything else it returns None and the compiled
 sorted path (:func:`.sorted_files.aggregate_sorted`) decides, as before.
+
+It serves the states of fewer than :data:`.sorted_files.NUMPY_MAX_ROWS` rows when numba is
+installed (larger ones fold faster compiled), and every state it takes when numba is not
+(:func:`assetmap.bdc.fast.engine.aggregate_block_ordered`).
 """
 
 from __future__ import annotations
