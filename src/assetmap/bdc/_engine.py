@@ -73,8 +73,8 @@ def settle_id_type(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> None:
     """Read ids as integers only if every input is Parquet storing them as integers.
 
     CSV ids are read as text (exact: ``"0012"`` stays apart from ``"12"``), and so is
-    Parquet written with text ids; the streamed aggregation then groups them as integers
-    when every kept id reads back as the same text (:mod:`assetmap.bdc._stream`).
+    Parquet written with text ids; the streamed aggregation groups ids as they are read
+    (:mod:`assetmap.bdc._stream`).
     """
     inputs.int_ids = not inputs.csv_groups and bool(inputs.parquet)
     if inputs.int_ids:
