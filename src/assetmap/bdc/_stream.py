@@ -45,10 +45,20 @@ def stream_sql(rows: str, *, rules: RuleSet, area: str) -> str:
 
     Examples
     --------
+    >>> import duckdb
     >>> from assetmap.bdc.rules import rule_set
-    >>> sql = stream_sql("SELECT * FROM rows", rules=rule_set("bead"), area="substr(g, 1, 11)")
-    >>> sql.count("GROUP BY")
-    5
+    >>> rows = ("SELECT * FROM (VALUES "
+    ...         "('1', 'p', 50, 1000.0, 1000.0, 1, '481350001001000', 0, 0), "
+    ...         "('1', 'q', 60, 100.0, 20.0, 0, '481350001001000', 0, 0), "
+    ...         "('', 'p', 50, 1000.0, 1000.0, 1, '481350001001000', 4, 0)) AS t(location_id, "
+    ...         "provider_id, technology, max_advertised_download_speed, "
+    ...         "max_advertised_upload_speed, low_latency, block_geoid, _check, _fix)")
+    >>> sql = stream_sql(rows, rules=rule_set("bead"), area="substr(block_geoid, 1, 11)")
+    >>> sums, pairs, checks = split_stream(duckdb.sql(sql).df())
+    >>> sums[["area", "locations", "served", "n_fiber", "providers_100_20_sum"]].to_dict("records")
+    [{'area': '48135000100', 'locations': 1, 'served': 1, 'n_fiber': 1, 'providers_100_20_sum': 1}]
+    >>> sorted(pairs["provider_id"]), checks.sort_values("_check")["n"].tolist()
+    (['p', 'q'], [2, 1])
     """
     return f"""
 WITH r0 AS MATERIALIZED (

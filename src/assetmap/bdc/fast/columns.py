@@ -16,7 +16,6 @@ from numba import njit
 
 from assetmap.bdc.fast.common import Fallback as Unreadable
 from assetmap.bdc.fast.kernels import BAD_LINE, OK
-from assetmap.bdc.fast.parquet_units import PARQUET_COLUMNS, parquet_units
 from assetmap.bdc.fast.parse import (
     _offer,
     code_selected,
@@ -26,7 +25,7 @@ from assetmap.bdc.fast.parse import (
     upper,
 )
 
-__all__ = ["PARQUET_COLUMNS", "parquet_unit", "parquet_units", "parse_columns"]
+__all__ = ["parquet_unit", "parse_columns"]
 
 
 @njit(nogil=True, cache=True, inline="always")

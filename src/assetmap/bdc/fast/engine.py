@@ -173,7 +173,7 @@ def _units(files: Sequence[Path], sel: dict[str, Any]) -> tuple[list[Iterator], 
     for f in files:
         suffix = f.suffix.lower()
         if f.is_dir() or suffix == ".parquet":
-            from assetmap.bdc.fast.columns import parquet_units
+            from assetmap.bdc.fast.parquet_units import parquet_units
 
             for unit in parquet_units(f, sel):
                 described.append(("parquet", unit))
@@ -329,18 +329,11 @@ def aggregate_block_ordered(files: Sequence[Path], sel: dict[str, Any], *,
     >>> aggregate_block_ordered([pathlib.Path("bdc_48_x.csv")], selection("tract")) is None
     True
     """
-    from assetmap.bdc.fast.parquet_units import parquet_units
-    from assetmap.bdc.fast.sorted_files import block_order
-    from assetmap.bdc.fast.sorted_numpy import aggregate_blocks
+    from assetmap.bdc.fast.sorted_files import aggregate_sorted
 
-    if not files or any(not (f.is_dir() or f.suffix.lower() == ".parquet") for f in files):
-        return None
     workers = max(1, int(threads or os.cpu_count() or 2))
     try:
-        units = [u for f in files for u in parquet_units(f, sel)]
-        locations = block_order(units) if units else None
-        done = None if locations is None else aggregate_blocks(units, sel, workers, locations)
+        return aggregate_sorted(files, sel, workers, compiled=False)
     except (_Fallback, OSError, ValueError) as exc:  # pyarrow's errors are ValueError, OSError
         log.info("BDC block-ordered Parquet: %s; this state goes to the DuckDB engine", exc)
         return None
-    return done

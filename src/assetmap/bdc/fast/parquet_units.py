@@ -36,10 +36,11 @@ def parquet_units(path: Path, sel: dict[str, Any]) -> list[tuple]:
         state = ord(hive[0][0]) * 256 + ord(hive[0][1]) if hive else 0
         if hive and len(sel["states"]) and state not in sel["states"]:
             continue  # a partition of another state is not read (nor counted), as in DuckDB
-        names = set(pq.ParquetFile(f).schema_arrow.names)
+        file = pq.ParquetFile(f)  # its footer is read once
+        names = set(file.schema_arrow.names)
         if "state_usps" in names or not set(columns) <= names or (len(sel["states"]) and not hive):
             raise Unreadable(f"{f}: not a layout the fast engine reads")
-        meta = pq.ParquetFile(f).metadata
+        meta = file.metadata
         units += [(f, g, columns, state, meta.row_group(g).num_rows)
                   for g in range(meta.num_row_groups)]
     return units

@@ -292,15 +292,16 @@ def _merge(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
     return np.array(done, dtype=np.int64).reshape(-1, PART)
 
 
-def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
+def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int, *,
+                     compiled: bool = True
                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict] | None:
     """One state's Parquet files ordered by location -> the tuple of ``aggregate_group``.
 
     Ordered by an integer ``location_id``, or one file ordered by ``(block_geoid,
     location_id)`` (:func:`block_order`). None when not (or a group is not ordered inside,
-    or a table would be too large): the hash path then runs.
+    or a table would be too large): the hash path then runs. ``compiled=False``: only the
+    NumPy path of block-ordered files, at any size (no numba is imported); None otherwise.
     """
-    from assetmap.bdc.fast import sorted_kernel as k
     from assetmap.bdc.fast.parquet_units import parquet_units
 
     if not files or any(not (f.is_dir() or f.suffix.lower() == ".parquet") for f in files):
@@ -309,6 +310,8 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
     if not units:
         return None
     locations = block_order(units)
+    if not compiled:
+        return None if locations is None else aggregate_blocks(units, sel, workers, locations)
     mode = 0 if locations is None else 1
     if mode == 0 and not is_ordered(units):
         return None
@@ -318,6 +321,8 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int
         done = aggregate_blocks(units, sel, workers, locations)  # no compiled kernel to load
         if done is not None:
             return done
+    from assetmap.bdc.fast import sorted_kernel as k
+
     workers = max(1, min(workers, len(units)))
     pool_workers = [_Worker() for _ in range(workers)]
     results: list[tuple[int, np.ndarray, int, np.ndarray] | None] = [None] * len(units)
