@@ -1,15 +1,16 @@
-"""Parse well-formed BDC availability CSVs with pyarrow and check them with pyarrow compute.
+"""BDC availability rows in Arrow: pyarrow's CSV options, and the row checks in pyarrow compute.
 
 pyarrow's CSV reader parses a county- or state-sized BDC file about twice as fast as
-DuckDB's ``read_csv`` here, and :func:`checked_table` then gives every row the check code of
+DuckDB's ``read_csv`` here (:mod:`assetmap.bdc._csv_ranges` reads with :func:`csv_options`),
+and :func:`checked_table` then gives every row the check code of
 :func:`assetmap.bdc._checks.checked_sql` (the same tests in the same order; the Arrow and SQL
 codes are compared row for row in the tests). It is only a faster path for clean files: the
 moment a file is not exactly what the typed DuckDB scan accepts (text in a number column, a
 short or long row, text that is not UTF-8), the whole read falls back to that scan, which
 names the file, row and column or counts the repair. Numbers are parsed as float64 (never
-rounded); a number outside its column's range raises :class:`~assetmap.errors.SchemaError`
-naming file, row and column. Both read the columns by position under the checked header,
-with ``"`` quoting and doubled quotes, and an empty field (quoted or not) as NULL.
+rounded); a number outside its column's range (:func:`out_of_range`) is an error naming
+file, row and column. Both read the columns by position under the checked header, with
+``"`` quoting and doubled quotes, and an empty field (quoted or not) as NULL.
 
 Text columns are parsed as ``large_string``, the layout of pandas' Arrow-backed ``str``
 columns, so the frame of :func:`assetmap.load_bdc` takes them without a copy; the large
@@ -20,7 +21,6 @@ process-wide default pool is left alone).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,11 +35,11 @@ from assetmap.bdc._checks import (
     FIX_LETTERS,
     REJECT_REASONS,
 )
-from assetmap.bdc._inputs import Inputs
 from assetmap.bdc._schema import LETTER_CODES, NUMERIC, RANGES, TECHNOLOGIES
 from assetmap.errors import SchemaError, where
 
-__all__ = ["checked_table", "duplicate_keys", "memory_pool", "read_clean_csvs", "row_positions"]
+__all__ = ["checked_table", "csv_options", "duplicate_keys", "memory_pool", "out_of_range",
+           "out_of_range_error", "row_positions"]
 
 _BLANKS = " \t"
 
@@ -56,27 +56,40 @@ def memory_pool() -> pa.MemoryPool:
         return pa.default_memory_pool()
 
 
-def _read(path: Path, header: tuple[str, ...], columns: Sequence[str], *,
-          threads: bool = True) -> pa.Table:
-    return pacsv.read_csv(
-        path, memory_pool=memory_pool(),
-        read_options=pacsv.ReadOptions(column_names=list(header), skip_rows=1,
-                                       use_threads=threads),
-        parse_options=pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True,
-                                         escape_char=False, newlines_in_values=False,
-                                         ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(
-            # large_string: the layout of pandas' Arrow-backed "str" columns (no copy later)
-            column_types={c: pa.float64() if c in NUMERIC else pa.large_string()
-                          for c in header},
-            include_columns=list(columns), null_values=[""], true_values=[], false_values=[],
-            strings_can_be_null=True, quoted_strings_can_be_null=True,
-        ),
-    )
+def csv_options(header: Sequence[str], columns: Sequence[str], *, skip_rows: int = 1,
+                block_size: int | None = None, threads: bool = False
+                ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """Return pyarrow's CSV options for BDC rows: columns by position under the header.
+
+    ``"`` quoting with doubled quotes, an empty field (quoted or not) as NULL, numbers as
+    float64, text as ``large_string`` (the layout of pandas' Arrow-backed ``str`` columns,
+    taken without a copy later).
+    """
+    read = pacsv.ReadOptions(column_names=list(header), skip_rows=skip_rows,
+                             use_threads=threads, **({"block_size": block_size}
+                                                     if block_size else {}))
+    parse = pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True,
+                               escape_char=False, newlines_in_values=False,
+                               ignore_empty_lines=False)
+    convert = pacsv.ConvertOptions(
+        column_types={c: pa.float64() if c in NUMERIC else pa.large_string() for c in header},
+        include_columns=list(columns), null_values=[""], true_values=[], false_values=[],
+        strings_can_be_null=True, quoted_strings_can_be_null=True)
+    return read, parse, convert
 
 
-def _check_ranges(table: pa.Table, shown: str) -> None:
-    """Raise naming file, row and column at the first number outside its column's range."""
+def out_of_range(table: pa.Table) -> tuple[int, str, Any] | None:
+    """Return (0-based row, column, value) of the first number outside its column's range.
+
+    The first column of :data:`~assetmap.bdc._schema.NUMERIC` that has one, at its first row;
+    None when every number is in range (one ``min_max`` pass per column).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> out_of_range(pa.table({"technology": [50.0, 1e9], "low_latency": [1.0, 1.0]}))
+    (1, 'technology', 1000000000.0)
+    """
     for column in NUMERIC:
         if column not in table.column_names:
             continue
@@ -90,58 +103,17 @@ def _check_ranges(table: pa.Table, shown: str) -> None:
                          pc.is_nan(values))
         if pc.any(outside).as_py():
             row = int(pc.index(outside, True).as_py())
-            value = values[row].as_py()
-            unit = "Mbps, " if "speed" in column else ""
-            raise SchemaError(f"{where(shown, row=row + 1, column=column)}: {value!r} is not a "
-                              f"{column} value ({unit}{low:,} to {high:,}); correct or remove "
-                              "that row, then read the file again")
+            return row, column, values[row].as_py()
+    return None
 
 
-def read_clean_csvs(inputs: Inputs, columns: Sequence[str], *,
-                    threads: bool = True) -> list[tuple[Path, pa.Table]] | None:
-    r"""Return each CSV input with its Arrow table, or None if DuckDB's typed scan must read.
-
-    None when there is no CSV input, when any input is Parquet, when a numeric repair is
-    already under way (``inputs.lenient``), or when pyarrow refuses any file. The tables'
-    columns are in the order of ``columns``. ``threads=False`` parses each file in one
-    thread (for callers that already read several files side by side).
-
-    Raises
-    ------
-    SchemaError
-        At a number outside its column's range, naming file, row and column.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> from assetmap.bdc._inputs import open_inputs
-    >>> from assetmap.bdc._schema import BDC_COLUMNS
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "bdc_48_Fiber.csv"
-    >>> _ = f.write_text(",".join(BDC_COLUMNS) + "\n"
-    ...     '1,130001,"Fiber, LLC",1001,50,24.6,1000,1,R,TX,481350001001000,8848a2d8c9fffff\n')
-    >>> with open_inputs([f]) as inputs:
-    ...     tables = read_clean_csvs(inputs, ["brand_name", "max_advertised_download_speed"])
-    >>> tables[0][1].to_pylist()
-    [{'brand_name': 'Fiber, LLC', 'max_advertised_download_speed': 24.6}]
-    >>> _ = f.write_text(",".join(BDC_COLUMNS) + "\n1,2,A,3,fifty,1,1,1,R,TX,4,5\n")
-    >>> with open_inputs([f]) as inputs:
-    ...     read_clean_csvs(inputs, ["technology"]) is None
-    True
-    """
-    if inputs.lenient or inputs.parquet or not inputs.csv_groups:
-        return None
-    tables = []
-    for header, files in inputs.csv_groups.items():
-        if any(c not in header for c in columns):
-            return None
-        for path in files:
-            try:
-                table = _read(path, header, columns, threads=threads)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
-                return None  # DuckDB's typed scan reads it and says exactly what is wrong
-            _check_ranges(table, inputs.name(path))
-            tables.append((path, table))
-    return tables
+def out_of_range_error(shown: str, row: int, column: str, value: Any) -> SchemaError:
+    """Return the error for a number outside its column's range, at a 1-based ``row``."""
+    low, high = RANGES[column]
+    unit = "Mbps, " if "speed" in column else ""
+    return SchemaError(f"{where(shown, row=row, column=column)}: {value!r} is not a {column} "
+                       f"value ({unit}{low:,} to {high:,}); correct or remove that row, then "
+                       "read the file again")
 
 
 def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *,

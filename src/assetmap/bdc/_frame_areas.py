@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
 from assetmap.bdc._arrow import memory_pool
+from assetmap.bdc._common import SUM_COLUMNS
 from assetmap.bdc._frame_levels import (
     _INT_RANGE,
     _KNOWN,
@@ -188,20 +189,25 @@ def _offer_bits(tech: np.ndarray, down: np.ndarray, up: np.ndarray, latency: np.
 
 def _sorted_by_location(keys: np.ndarray, rows: np.ndarray, n: int
                         ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ordered by location key, then row; and where each location starts."""
+    """Rows ordered by location key, then row; and where each location starts.
+
+    ``keys`` is a new array (the kept rows' keys), packed and sorted in place when 64-bit.
+    """
     shift = max(int(n).bit_length(), 1)
     if len(keys) and int(keys.max()) >> (62 - shift):  # too wide to pack: make them small
-        keys = pd.factorize(keys)[0].astype(np.int64)
-    packed = keys.astype(np.int64) << shift  # a new array, sorted in place
+        keys = pd.factorize(keys)[0]
+    keys = keys.astype(np.int64, copy=False)  # codes of text ids are int32: widen first
+    packed = np.left_shift(keys, shift, out=keys)
     packed |= rows
     packed.sort()
-    order = packed & ((1 << shift) - 1)
+    order = np.bitwise_and(packed, (1 << shift) - 1)
     if shift < 31:  # row numbers as int32: half the memory for every gather after this
         order = order.astype(np.int32)
     packed >>= shift
     new = np.empty(len(packed), dtype=bool)
     new[:1] = True
     np.not_equal(packed[1:], packed[:-1], out=new[1:])
+    del packed
     return order, np.flatnonzero(new)
 
 
@@ -214,21 +220,18 @@ def _distinct(keys: np.ndarray) -> np.ndarray:
     return keys[new]
 
 
-def _locations(keys: np.ndarray, rows: np.ndarray, n: int, prov: np.ndarray,
-               bits: np.ndarray, n_prov: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per location of ``rows``: its first row, OR-ed bits, providers at the served threshold.
+def _locations(order: np.ndarray, starts: np.ndarray, prov: np.ndarray, bits: np.ndarray,
+               n_prov: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per location: OR-ed bits, providers at the served threshold, (location, provider) pairs.
 
-    And the distinct (location rank, provider code) pairs, as ``rank * n_prov + code``.
+    ``order`` holds the rows location by location, each location starting at ``starts``;
+    the distinct pairs are ``location * n_prov + code``, locations numbered from 0 here.
     """
-    order, starts = _sorted_by_location(keys, rows, n)
     n_loc = len(starts)
     bits = bits[order]
-    mask = (np.bitwise_or.reduceat(bits, starts) if n_loc
-            else np.zeros(0, dtype=np.int16)).astype(np.int64)
+    mask = np.bitwise_or.reduceat(bits, starts) if n_loc else np.zeros(0, dtype=np.int16)
     wide = np.int64 if n_loc * n_prov >= 2**31 else np.int32
     pair: npt.NDArray[np.signedinteger[Any]] = np.zeros(len(order), dtype=wide)
-    # pair: location rank * n_prov + provider code
     if n_loc:
         pair[starts[1:]] = 1
         np.cumsum(pair, out=pair)
@@ -236,7 +239,7 @@ def _locations(keys: np.ndarray, rows: np.ndarray, n: int, prov: np.ndarray,
     pair += prov[order]
     served_pairs = _distinct(pair[bits & bead.SERVED_BIT > 0])
     p100 = np.bincount(served_pairs // n_prov, minlength=n_loc)
-    return order[starts], mask, p100, _distinct(pair)
+    return mask, p100, _distinct(pair)
 
 
 def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarray,
@@ -244,48 +247,87 @@ def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarra
              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per location, then per area: the sums and the (area, provider) pairs.
 
-    The locations are split in two by their key's last bit, one half per thread (a location
-    lies in one half, so each half's figures are exact).
+    One sort orders the kept rows by location; the locations are then cut in two halves at
+    a location's start, one half per thread (a location lies in one half, so each half's
+    figures are exact), while the main thread finds each location's area.
     """
     n_prov = max(len(prov_ids), 1)
-    keys = loc[kept]
-    odd = (keys & 1) == 1
-    halves = [(keys[~odd], kept[~odd]), (keys[odd], kept[odd])]
-    del keys, odd
-    done = list(pool.map(lambda half: _locations(half[0], half[1], table.num_rows, prov, bits,
-                                                 n_prov), halves))
-    del halves
-    first, mask, p100 = (np.concatenate([d[k] for d in done]) for k in range(3))
-    area, names = _areas(table, first, level)
-    offsets = (0, len(done[0][0]))
-    pairs = [(area[d[3] // n_prov + offset] * n_prov + d[3] % n_prov)
-             for d, offset in zip(done, offsets, strict=True)]
+    order, starts = _sorted_by_location(loc[kept], kept, table.num_rows)
+    n_loc = len(starts)
+    cut = n_loc // 2
+    row_cut = int(starts[cut]) if cut < n_loc else len(order)
+    halves = [(order[:row_cut], starts[:cut]), (order[row_cut:], starts[cut:] - row_cut)]
+    done = [pool.submit(_locations, rows, at, prov, bits, n_prov) for rows, at in halves]
+    area, names = _areas(table, order[starts], level)
+    del halves, order
+    parts = [d.result() for d in done]
+    mask, p100 = (np.concatenate([d[k] for d in parts]) for k in range(2))
+    pairs = [_area_pairs(area, d[2], offset, n_prov) for d, offset in zip(parts, (0, cut),
+                                                                           strict=True)]
     n = len(names)
-
-    def count(values: np.ndarray) -> np.ndarray:
-        return np.bincount(area, weights=values, minlength=n).round().astype("int64")
-
-    columns = {
-        "locations": np.bincount(area, minlength=n).astype("int64"),
-        "unserved": count(mask & bead.LEVEL_BITS == 0),
-        "underserved": count((mask & bead.UNDERSERVED_BIT > 0) & (mask & bead.SERVED_BIT == 0)),
-        "served": count(mask & bead.SERVED_BIT > 0),
-        "providers_100_20_sum": count(p100),
-        "satellite_only": count(mask & bead.ANY_TECH_BITS == bead.SATELLITE_BIT),
-        "unlicensed_fw_only": count(mask & bead.TERRESTRIAL_BITS == bead.UNLICENSED_FW_BIT),
-        **{f"n_{t}": count(mask & bit > 0) for t, bit in bead.TECH_BITS.items()},
-    }
+    columns = _area_counts(area, mask, n)
+    columns["providers_100_20_sum"] = np.bincount(area, weights=p100, minlength=n).round(
+        ).astype("int64")
+    columns = {c: columns[c] for c in SUM_COLUMNS}
     used = np.flatnonzero(columns["locations"] > 0)
     sums = pd.DataFrame({"area": names[used], **{c: v[used] for c, v in columns.items()}})
     area_pairs = np.concatenate(pairs)
     if n * n_prov <= _PAIRS_BY_COUNT:
-        area_pairs = np.flatnonzero(np.bincount(area_pairs, minlength=n * n_prov))
+        present = np.zeros(n * n_prov, dtype=bool)
+        present[area_pairs] = True
+        area_pairs = np.flatnonzero(present)
     else:
         area_pairs = _distinct(area_pairs)
     providers = np.asarray(prov_ids.to_pandas(), dtype=object)
     pairs_frame = pd.DataFrame({"area": names[area_pairs // n_prov],
                                 "provider_id": providers[area_pairs % n_prov], "_check": 0})
     return sums, pairs_frame
+
+
+def _area_pairs(area: np.ndarray, pairs: np.ndarray, offset: int, n_prov: int
+                ) -> np.ndarray:
+    """(location, provider) pairs of a half, numbered from ``offset``: as (area, provider)."""
+    location, provider = np.divmod(pairs, n_prov)
+    location = location.astype(np.int64, copy=False)
+    location += offset
+    out = np.take(area, location, out=location)
+    out *= n_prov
+    out += provider
+    return out
+
+
+def _flags(mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Per location mask (or per distinct mask): the flags each area counts."""
+    return {
+        "unserved": mask & bead.LEVEL_BITS == 0,
+        "underserved": (mask & bead.UNDERSERVED_BIT > 0) & (mask & bead.SERVED_BIT == 0),
+        "served": mask & bead.SERVED_BIT > 0,
+        "satellite_only": mask & bead.ANY_TECH_BITS == bead.SATELLITE_BIT,
+        "unlicensed_fw_only": mask & bead.TERRESTRIAL_BITS == bead.UNLICENSED_FW_BIT,
+        **{f"n_{t}": mask & bit > 0 for t, bit in bead.TECH_BITS.items()},
+    }
+
+
+def _area_counts(area: np.ndarray, mask: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Locations per area, and per area the locations with each flag of :func:`_flags`.
+
+    A location's mask takes one of a few hundred values at most: one count of (area, mask
+    value) gives every column (the flags are worked out on the distinct masks only).
+    """
+    seen = np.bincount(mask, minlength=1)
+    values = np.flatnonzero(seen) if len(mask) else np.zeros(1, dtype=np.int64)
+    k = len(values)
+    if n * k > _PAIRS_BY_COUNT:  # very many areas: one count per flag
+        return {"locations": np.bincount(area, minlength=n).astype("int64"),
+                **{c: np.bincount(area[f], minlength=n).astype("int64")
+                   for c, f in _flags(mask).items()}}
+    code = np.zeros(len(seen), dtype=np.int64)
+    code[values] = np.arange(len(values))
+    key = area * k
+    key += code[mask]
+    table = np.bincount(key, minlength=n * k).reshape(n, k)
+    return {"locations": table.sum(axis=1).astype("int64"),
+            **{c: table @ f.astype(np.int64) for c, f in _flags(values).items()}}
 
 
 def _areas(table: pa.Table, first: np.ndarray, level: str) -> tuple[np.ndarray, np.ndarray]:

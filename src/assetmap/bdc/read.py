@@ -12,25 +12,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from assetmap._report import attach_report, count_reject, start_report
 from assetmap.bdc import _engine as eng
-from assetmap.bdc._arrow import (
-    checked_table,
-    duplicate_keys,
-    memory_pool,
-    read_clean_csvs,
-    row_positions,
-)
-from assetmap.bdc._checks import REJECT_COLUMNS, REJECT_REASONS
-from assetmap.bdc._counts import PLACES_SHOWN, count_sql, header_repairs, rejected_places, tally
+from assetmap.bdc._arrow import memory_pool
+from assetmap.bdc._checks import REJECT_REASONS
+from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
+from assetmap.bdc._csv_ranges import read_checked_csvs
 from assetmap.bdc._schema import BDC_COLUMNS, BDC_SOURCE, PANDAS_DTYPES, bdc_source
 from assetmap.bdc.parquet import LOCATIONS_KEY, ORDER_KEY, bdc_to_parquet
 from assetmap.bdc.summary import load_bdc_summary
@@ -136,100 +128,15 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
         return attach_report(empty, report)
     with eng.open_inputs(files, states=selection.get("state_usps")) as inputs:
         header_repairs(report, inputs.header_repairs)
-        parsed = read_clean_csvs(inputs, BDC_COLUMNS, threads=threads != 1)
-        if parsed is not None:  # clean files: pyarrow parses and checks, rows in file order
-            table, counts, places = _checked_in_arrow(parsed, selection, inputs,
-                                                      threads=threads)
+        checked = read_checked_csvs(inputs, selection, threads=threads)
+        if checked is not None:  # clean files: pyarrow parses and checks, rows in file order
+            table, counts, places = checked.table, checked.counts, checked.places
         else:
             table, counts, places = _checked_in_duckdb(inputs, selection, threads=threads)
         report["sources"][0]["files"] = inputs.names[:20]
         tally(report, counts, selection=selection, places=places)
         frame = _without_duplicates(table, report)
     return attach_report(frame.astype(PANDAS_DTYPES), report)
-
-
-def _checked_in_arrow(parsed: list[tuple[Path, pa.Table]], selection: dict,
-                      inputs: eng.Inputs, *, threads: int | None
-                      ) -> tuple[pa.Table, pd.DataFrame, dict]:
-    """Check every parsed row; return the rows that pass, counts per code, rejected places.
-
-    The rows are checked in pieces of whole parsed blocks, side by side in ``threads``
-    threads (pyarrow and numpy let go of the GIL); ``parsed`` is emptied and each piece's
-    parsed rows are let go once its kept rows are copied, so the peak is about the parsed
-    rows plus the pieces in flight.
-    """
-    paths = [p for p, _ in parsed]
-    sizes = [t.num_rows for _, t in parsed]
-    pieces = _pieces([t for _, t in parsed]) or [(0, parsed[0][1])]  # no row: one empty
-    parsed.clear()
-    workers = max(1, threads or os.cpu_count() or 1)
-
-    def check(i: int) -> tuple:
-        job = pieces[i]
-        pieces[i] = None  # let the piece go once checked
-        assert job is not None  # each piece is checked once
-        return _check_piece(job, selection)
-
-    with ThreadPoolExecutor(max_workers=workers) as ex:
-        done = list(ex.map(check, range(len(pieces))))
-    found = np.sum([d[0] for d in done], axis=0)  # rows per check code * 16 + repair bits
-    keys = np.flatnonzero(found)
-    counts = pd.DataFrame({"_check": keys // 16, "_fix": keys % 16, "n": found[keys]})
-    places: dict[int, list[tuple[str, int, str]]] = {}
-    for _, rejected, codes, columns, _ in done:
-        files, rows = row_positions(sizes, rejected)
-        for i, code in enumerate(codes):
-            found_at = places.setdefault(int(code), [])
-            if len(found_at) < PLACES_SHOWN:
-                found_at.append((inputs.name(paths[files[i]]), int(rows[i]), columns[i]))
-    tables = [d[4] for d in done]
-    del done
-    return pa.concat_tables(tables), counts, places
-
-
-def _pieces(tables: list[pa.Table], rows: int = 1 << 20
-            ) -> list[tuple[int, pa.Table] | None]:
-    """Cut the parsed tables into pieces of whole blocks (about ``rows`` rows), with offsets.
-
-    Pieces own their blocks, so a piece's memory is freed when it is let go.
-    """
-    out: list[tuple[int, pa.Table] | None] = []
-    offset = 0
-    while tables:
-        batches = tables.pop(0).to_batches()
-        while batches:
-            take: list[pa.RecordBatch] = []
-            n = 0
-            while batches and (not take or n + batches[0].num_rows <= rows):
-                n += batches[0].num_rows
-                take.append(batches.pop(0))
-            out.append((offset, pa.Table.from_batches(take)))
-            offset += n
-    return out
-
-
-def _check_piece(job: tuple[int, pa.Table], selection: dict
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], pa.Table]:
-    """One piece: counts per code, rejected rows (global index, code, column), kept rows."""
-    offset, table = job
-    table = checked_table([table], selection, letters=True, positions=False)
-    check = table.column("_check").to_numpy()
-    fix = table.column("_fix").to_numpy()
-    found = np.bincount(check.astype(np.int64) * 16 + fix, minlength=256)  # fix < 16
-    bad = np.flatnonzero((check >= 2) & (check <= max(REJECT_REASONS)))
-    rejected = np.sort(np.concatenate([np.zeros(0, dtype=np.int64), *(
-        bad[check[bad] == code][:PLACES_SHOWN] for code in np.unique(check[bad]))]))
-    down = table.column("max_advertised_download_speed").take(pa.array(rejected)).to_numpy(
-        zero_copy_only=False)
-    columns = ["max_advertised_upload_speed" if code == 5 and speed >= 0 else
-               REJECT_COLUMNS[int(code)] for code, speed in zip(check[rejected], down,
-                                                                 strict=True)]
-    keep = pa.array(check <= 1) if (check > 1).any() else None
-    table = table.select(list(BDC_COLUMNS))
-    kept = pc.filter(table, keep, memory_pool=memory_pool()) if keep is not None else table
-    del table
-    kept = kept.append_column("_hash", pa.array(duplicate_keys(kept)))
-    return found, rejected + offset, check[rejected], columns, kept
 
 
 def _checked_in_duckdb(inputs: eng.Inputs, selection: dict, *, threads: int | None

@@ -1,0 +1,272 @@
+"""Read clean BDC CSVs in byte ranges side by side, checking each piece as it is parsed.
+
+:func:`assetmap.load_bdc` reads well-formed CSVs here. Each file is cut at line ends into
+ranges of about :data:`RANGE_BYTES`; threads take the ranges in turn and parse each with
+pyarrow's streaming reader, a block of :data:`BLOCK_BYTES` at a time. Every piece of about
+:data:`PIECE_ROWS` parsed rows is checked at once (:func:`assetmap.bdc._arrow.checked_table`,
+the same codes as :func:`assetmap.bdc._checks.checked_sql`) and only its kept rows stay in
+memory. Parsing a whole file first and checking it after held every parsed row and then a
+copy of the kept ones: at 20 M rows that was about 6 GB, most of it memory the process
+touched for the first time (benchmarks/RESULTS.md).
+
+The moment a range is not what the typed DuckDB scan accepts (text in a number column, a
+short or long row, text that is not UTF-8, a quoted line end cut by a range), the whole read
+returns None and the caller reads with that scan, which names the file, row and column or
+counts the repair. A number outside its column's range raises
+:class:`~assetmap.errors.SchemaError` naming file, row and column: the first such row of the
+files in reading order.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from assetmap.bdc._arrow import (
+    checked_table,
+    csv_options,
+    duplicate_keys,
+    memory_pool,
+    out_of_range,
+    out_of_range_error,
+    row_positions,
+)
+from assetmap.bdc._checks import REJECT_COLUMNS, REJECT_REASONS
+from assetmap.bdc._counts import PLACES_SHOWN
+from assetmap.bdc._inputs import Inputs
+from assetmap.bdc._schema import BDC_COLUMNS
+
+__all__ = ["BLOCK_BYTES", "PIECE_ROWS", "RANGE_BYTES", "CheckedRows", "read_checked_csvs"]
+
+#: a file is cut at line ends into ranges of about this many bytes, read side by side
+RANGE_BYTES = 64 << 20
+#: pyarrow parses this many bytes at a time (a line longer than this: DuckDB reads)
+BLOCK_BYTES = 4 << 20
+#: parsed rows checked together (fewer calls into pyarrow than one check per block)
+PIECE_ROWS = 1 << 18
+
+
+@dataclass
+class CheckedRows:
+    """The kept rows of every range in reading order, with what the checks found."""
+
+    table: pa.Table
+    counts: pd.DataFrame
+    places: dict[int, list[tuple[str, int, str]]]
+
+
+@dataclass
+class _Range:
+    path: Path
+    start: int
+    end: int
+    header: tuple[str, ...]
+    first: bool  # the file's first range: its first line is the header
+
+
+@dataclass
+class _RangeResult:
+    rows: int = 0
+    kept: list[pa.Table] = field(default_factory=list)
+    found: np.ndarray = field(default_factory=lambda: np.zeros(256, dtype=np.int64))
+    rejected: list[tuple[int, int, str]] = field(default_factory=list)  # local row, code, col
+    out_of_range: tuple[int, str, Any] | None = None  # local row, column, value
+    unclean: bool = False
+
+
+def read_checked_csvs(inputs: Inputs, selection: dict, *, threads: int | None = None
+                      ) -> CheckedRows | None:
+    r"""Return the checked rows of every CSV input, or None if DuckDB's typed scan must read.
+
+    None when there is no CSV input, when any input is Parquet, when a numeric repair is
+    already under way (``inputs.lenient``), or when pyarrow refuses any range.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        From :func:`assetmap.bdc._inputs.open_inputs`.
+    selection : dict
+        :func:`assetmap.bdc._checks.row_selection`.
+    threads : int, optional
+        Ranges read side by side (default: all cores).
+
+    Returns
+    -------
+    CheckedRows or None
+        ``table``: the kept rows in file order, the BDC columns and ``_hash`` (a key shared
+        by exact duplicates, :func:`~assetmap.bdc._arrow.duplicate_keys`); ``counts``: rows
+        per ``_check`` and ``_fix`` (``n``); ``places``: per reject code, up to five (file,
+        1-based row, column).
+
+    Raises
+    ------
+    SchemaError
+        At a number outside its column's range, naming file, row and column.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from assetmap.bdc._inputs import open_inputs
+    >>> from assetmap.bdc._schema import BDC_COLUMNS
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "bdc_48_Fiber.csv"
+    >>> row = '1,130001,"Fiber, LLC",1001,50,24.6,1000,1,R,TX,481350001001000,8848a2d8c9fffff\n'
+    >>> _ = f.write_text(",".join(BDC_COLUMNS) + "\n" + row + row.replace(",50,", ",99,"))
+    >>> with open_inputs([f]) as inputs:
+    ...     rows = read_checked_csvs(inputs, {})
+    >>> rows.table.select(["brand_name", "technology"]).to_pylist()
+    [{'brand_name': 'Fiber, LLC', 'technology': 50}]
+    >>> rows.places  # code 2: an unknown technology code
+    {2: [('...bdc_48_Fiber.csv', 2, 'technology')]}
+    """
+    if inputs.lenient or inputs.parquet or not inputs.csv_groups:
+        return None
+    if any(c not in header for header in inputs.csv_groups for c in BDC_COLUMNS):
+        return None
+    workers = max(1, threads or os.cpu_count() or 1)
+    ranges = [r for header, files in inputs.csv_groups.items() for path in files
+              for r in _cut(path, header, pieces=workers)]
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(lambda r: _read_range(r, selection, stop), ranges))
+    if any(d.unclean for d in done):
+        return None
+    starts = np.cumsum([0, *(d.rows for d in done)])
+    bad = [i for i, d in enumerate(done) if d.out_of_range is not None]
+    if bad:  # ranges are in reading order: the first one's row comes first
+        _raise_out_of_range(inputs, ranges, done, bad[0])
+    return _gathered(inputs, ranges, done, starts)
+
+
+def _cut(path: Path, header: tuple[str, ...], *, pieces: int) -> list[_Range]:
+    """Cut a file at line ends into ranges (one when it is small or has no line feed)."""
+    size = path.stat().st_size
+    count = max(1, min(-(-size // RANGE_BYTES), 1 << 12)) if pieces > 1 else 1
+    cuts = [0]
+    with path.open("rb") as f:
+        for k in range(1, count):
+            f.seek(size * k // count)
+            f.readline()
+            if f.tell() > cuts[-1] and f.tell() < size:
+                cuts.append(f.tell())
+    cuts.append(size)
+    return [_Range(path, a, b, header, first=i == 0)
+            for i, (a, b) in enumerate(itertools.pairwise(cuts))]
+
+
+class _RangeFile(io.RawIOBase):
+    """The bytes ``start:end`` of a file, read unbuffered (pyarrow asks for whole blocks)."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        super().__init__()
+        self._file = path.open("rb", buffering=0)
+        self._file.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self._left)
+        got = self._file.readinto(memoryview(buffer)[:n]) or 0
+        self._left -= got
+        return got
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _read_range(job: _Range, selection: dict, stop: threading.Event) -> _RangeResult:
+    """Parse one range piece by piece; check each piece and keep its kept rows."""
+    out = _RangeResult()
+    read, parse, convert = csv_options(job.header, BDC_COLUMNS, skip_rows=1 if job.first else 0,
+                                       block_size=BLOCK_BYTES)
+    with _RangeFile(job.path, job.start, job.end) as raw:
+        try:
+            reader = pacsv.open_csv(pa.PythonFile(raw, mode="r"), read_options=read,
+                                    parse_options=parse, convert_options=convert,
+                                    memory_pool=memory_pool())
+            batches: list[pa.RecordBatch] = []
+            held = 0
+            for batch in reader:
+                batches.append(batch)
+                held += batch.num_rows
+                if held >= PIECE_ROWS:
+                    _check_piece(pa.Table.from_batches(batches), selection, out)
+                    batches, held = [], 0
+                    if stop.is_set() or out.out_of_range:
+                        return out
+            if batches or not out.kept:  # an empty range still gives the columns
+                _check_piece(pa.Table.from_batches(batches, reader.schema), selection, out)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+            out.unclean = True  # DuckDB's typed scan reads it and says exactly what is wrong
+            stop.set()
+    return out
+
+
+def _check_piece(table: pa.Table, selection: dict, out: _RangeResult) -> None:
+    """Check one piece: count its codes, note its first rejected rows, keep its kept rows."""
+    offset = out.rows
+    out.rows += table.num_rows
+    found = out_of_range(table)
+    if found is not None:
+        out.out_of_range = (offset + found[0], found[1], found[2])
+        return
+    names = list(table.column_names)
+    table = checked_table([table], selection, letters=True, positions=False)
+    check = table.column("_check").to_numpy()
+    fix = table.column("_fix").to_numpy()
+    out.found += np.bincount(check.astype(np.int64) * 16 + fix, minlength=256)  # fix < 16
+    bad = np.flatnonzero((check >= 2) & (check <= max(REJECT_REASONS)))
+    if len(bad):
+        down = table.column("max_advertised_download_speed").to_numpy()
+        for code in np.unique(check[bad]):
+            shown = sum(1 for _, c, _ in out.rejected if c == code)
+            for row in bad[check[bad] == code][:max(PLACES_SHOWN - shown, 0)]:
+                column = ("max_advertised_upload_speed" if code == 5 and down[row] >= 0 else
+                          REJECT_COLUMNS[int(code)])
+                out.rejected.append((offset + int(row), int(code), column))
+    table = table.select(names)
+    if (check > 1).any():
+        table = pc.filter(table, pa.array(check <= 1), memory_pool=memory_pool())
+    out.kept.append(table.append_column("_hash", pa.array(duplicate_keys(table))))
+
+
+def _raise_out_of_range(inputs: Inputs, ranges: list[_Range], done: list[_RangeResult],
+                        first: int) -> None:
+    """Raise for the first number out of range, in range ``first``, at its row in the file."""
+    local, column, value = done[first].out_of_range  # type: ignore[misc]
+    before = sum(d.rows for r, d in zip(ranges[:first], done[:first], strict=True)
+                 if r.path == ranges[first].path)
+    raise out_of_range_error(inputs.name(ranges[first].path), before + local + 1, column, value)
+
+
+def _gathered(inputs: Inputs, ranges: list[_Range], done: list[_RangeResult],
+              starts: np.ndarray) -> CheckedRows:
+    found = np.sum([d.found for d in done], axis=0)
+    keys = np.flatnonzero(found)
+    counts = pd.DataFrame({"_check": keys // 16, "_fix": keys % 16, "n": found[keys]})
+    paths = list(dict.fromkeys(r.path for r in ranges))
+    sizes = [sum(d.rows for r, d in zip(ranges, done, strict=True) if r.path == p)
+             for p in paths]
+    places: dict[int, list[tuple[str, int, str]]] = {}
+    for start, d in zip(starts[:-1], done, strict=True):
+        for local, code, column in d.rejected:
+            found_at = places.setdefault(code, [])
+            if len(found_at) < PLACES_SHOWN:
+                files, rows = row_positions(sizes, np.array([start + local]))
+                found_at.append((inputs.name(paths[files[0]]), int(rows[0]), column))
+    tables = [t for d in done for t in d.kept]
+    return CheckedRows(pa.concat_tables(tables), counts, places)
