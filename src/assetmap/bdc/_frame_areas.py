@@ -50,6 +50,7 @@ __all__ = ["area_sums"]
 _TEXT = ("location_id", "provider_id", "business_residential_code", "block_geoid")
 _BLANKS = " \t"
 _TECH_BIT16 = _TECH_BIT.astype(np.int16)
+_SLICE = 1 << 20  # rows checked at a time
 _PAIRS_BY_COUNT = 1 << 26  # (area, provider) pairs found with bincount below this many slots
 
 
@@ -97,24 +98,19 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
     if codes:
         code = table.column("business_residential_code")
         chosen = _true(pc.is_in(code, value_set=pa.array(list(codes), code.type)), False)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow lets go of the GIL
+    check = np.empty(n, dtype=np.int8)
+    bits = np.empty(n, dtype=np.int16)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow and numpy let go of the GIL
         ids = pool.submit(_location_keys, table.column("location_id"))
+        rows = pool.submit(_row_checks, table.column("block_geoid"), nums, rules, check, bits)
         prov, prov_ids, prov_blank = _encode(table.column("provider_id"))
         loc, loc_blank = ids.result()
-    block = table.column("block_geoid")
-    length = np.asarray(pc.fill_null(pc.binary_length(block, memory_pool=memory_pool()), -1)
-                        .to_numpy(zero_copy_only=False))
-    digits = _true(pc.ascii_is_decimal(block), False)
-    tech, latency = nums["technology"], nums["low_latency"]
-    down, up = (nums[c] for c in _SPEEDS)
-    check = np.where(length == 14, 1, 0).astype(np.int8)  # later tests overwrite earlier ones
-    check[prov_blank] = 7
-    check[(latency != 0) & (latency != 1)] = 6
-    check[(down < 0) | (up < 0)] = 5
-    check[loc_blank] = 4
-    check[((length != 14) & (length != 15)) | ~digits] = 3
-    tech = tech + 2**15  # the index of the lookup tables
-    check[~_KNOWN[tech]] = 2
+        rows.result()
+    for start in range(0, n, _SLICE):  # the blank ids, in the order of the tests
+        piece = slice(start, start + _SLICE)
+        part = check[piece]
+        part[prov_blank[piece] & ((part == 0) | (part == 1))] = 7
+        part[loc_blank[piece] & ((part < 2) | (part > 4))] = 4
     counts = np.bincount(check[chosen], minlength=8)
     checks = pd.DataFrame({"_check": np.arange(8, dtype=np.int64), "n": counts.astype(np.int64)})
     checks = checks[(checks["_check"] == 0) | (checks["n"] > 0)].reset_index(drop=True)
@@ -122,10 +118,35 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
     if level == "h3" and table.column("h3_res8_id").null_count and table.column(
             "h3_res8_id").take(pa.array(kept)).null_count:
         return None
-    bits = _offer_bits(tech, down, up, latency, rules)
     with ThreadPoolExecutor(max_workers=2) as pool:
         sums, pairs = _roll_up(table, kept, loc, prov, prov_ids, bits, level, pool)
     return sums, pairs, checks
+
+
+def _row_checks(block: pa.ChunkedArray, nums: dict[str, np.ndarray], rules: RuleSet,
+                check: np.ndarray, bits: np.ndarray) -> None:
+    """Fill ``check`` (all tests but the blank ids) and ``bits``, a slice of rows at a time.
+
+    The tests of :func:`assetmap.bdc._checks.checked_sql`, the first failing one winning:
+    2 unknown technology, 3 bad block GEOID, 5 negative speed, 6 bad latency; else 1 for a
+    14-digit GEOID (repaired) or 0. Slices keep the temporary arrays small.
+    """
+    tech, latency = nums["technology"], nums["low_latency"]
+    down, up = (nums[c] for c in _SPEEDS)
+    for start in range(0, len(check), _SLICE):
+        piece = slice(start, start + _SLICE)
+        geoid = block.slice(start, _SLICE)
+        length = np.asarray(pc.fill_null(pc.binary_length(geoid), -1).to_numpy(
+            zero_copy_only=False))
+        part = check[piece]
+        part[:] = length == 14  # later tests overwrite earlier ones
+        lat, d, u = latency[piece], down[piece], up[piece]
+        part[(lat != 0) & (lat != 1)] = 6
+        part[(d < 0) | (u < 0)] = 5
+        part[((length != 14) & (length != 15)) | ~_true(pc.ascii_is_decimal(geoid), False)] = 3
+        code = tech[piece] + 2**15  # the index of the lookup tables
+        part[~_KNOWN[code]] = 2
+        bits[piece] = _offer_bits(code, d, u, lat, rules)
 
 
 def _is_text(col: pa.ChunkedArray) -> bool:
@@ -200,9 +221,9 @@ def _sorted_by_location(keys: np.ndarray, rows: np.ndarray, n: int
     packed = np.left_shift(keys, shift, out=keys)
     packed |= rows
     packed.sort()
-    order = np.bitwise_and(packed, (1 << shift) - 1)
-    if shift < 31:  # row numbers as int32: half the memory for every gather after this
-        order = order.astype(np.int32)
+    # row numbers as int32 where they fit: half the memory for every gather after this
+    order = np.empty(len(packed), dtype=np.int32 if shift < 31 else np.int64)
+    np.bitwise_and(packed, (1 << shift) - 1, out=order, casting="unsafe")
     packed >>= shift
     new = np.empty(len(packed), dtype=bool)
     new[:1] = True

@@ -163,15 +163,18 @@ def _checked_in_duckdb(inputs: eng.Inputs, selection: dict, *, threads: int | No
 
 def _without_duplicates(table: pa.Table, report: dict) -> pd.DataFrame:
     """Reject exact duplicates among the selected rows (rows sharing a hash, compared)."""
-    keys = table.column("_hash").to_numpy()
+    hashes = table.column("_hash")
     table = table.drop_columns(["_hash"])
-    ordered = np.sort(keys)  # a sort finds shared keys faster than a hash table here
-    shared = ordered[1:][ordered[1:] == ordered[:-1]]
+    ordered = hashes.to_numpy()  # pieces joined: a new array (one piece: Arrow's, read-only)
+    ordered = ordered if ordered.flags.writeable else ordered.copy()
+    ordered.sort()  # in place; a sort finds shared keys faster than a hash table here
+    shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
     frame = table.to_pandas(split_blocks=True, self_destruct=True, memory_pool=memory_pool())
     del table
     dup = np.zeros(len(frame), dtype=bool)
     if len(shared):  # rows sharing a hash: compare them in full
-        shared = np.unique(shared)
+        keys = hashes.to_numpy()
         at = np.minimum(np.searchsorted(shared, keys), len(shared) - 1)
         candidates = np.flatnonzero(shared[at] == keys)
         dup[candidates] = frame.iloc[candidates].duplicated(keep="first").to_numpy()
