@@ -79,7 +79,7 @@ def test_many_ranges_give_the_one_range_result(tmp_path, monkeypatch, newline, s
              _write(tmp_path / "bdc_48_Fiber.csv", _messy_rows(2, 300), newline=newline)]
     whole, whole_report, whole_warnings = _load(files, monkeypatch, cut=False, **selection)
     cut, cut_report, cut_warnings = _load(files, monkeypatch, cut=True, **selection)
-    assert len(_csv_ranges._cut(files[0], tuple(HEADER), pieces=2)) == 1  # as users read it
+    assert len(_csv_ranges._cut(files[0], tuple(HEADER), file=0, pieces=2)) == 1  # as users read it
     pd.testing.assert_frame_equal(cut, whole)
     _same_report(cut_report, whole_report)
     assert cut_warnings == whole_warnings  # the rejected rows named by file and row alike
@@ -90,7 +90,7 @@ def test_many_ranges_give_the_one_range_result(tmp_path, monkeypatch, newline, s
 def test_the_cuts_fall_at_line_ends(tmp_path, monkeypatch):
     path = _write(tmp_path / "bdc_48_Cable.csv", _messy_rows(3, 200))
     monkeypatch.setattr(_csv_ranges, "RANGE_BYTES", 500)
-    ranges = _csv_ranges._cut(path, tuple(HEADER), pieces=2)
+    ranges = _csv_ranges._cut(path, tuple(HEADER), file=0, pieces=2)
     data = path.read_bytes()
     assert len(ranges) > 10
     assert ranges[0].start == 0
@@ -98,7 +98,7 @@ def test_the_cuts_fall_at_line_ends(tmp_path, monkeypatch):
     for before, after in itertools.pairwise(ranges):
         assert before.end == after.start
         assert data[after.start - 1:after.start] == b"\n"
-    assert _csv_ranges._cut(path, tuple(HEADER), pieces=1)[0].end == len(data)  # one thread
+    assert _csv_ranges._cut(path, tuple(HEADER), file=0, pieces=1)[0].end == len(data)  # one thread
 
 
 def test_a_number_out_of_range_is_named_at_its_row_in_its_file(tmp_path, monkeypatch):
@@ -122,3 +122,14 @@ def test_a_quoted_line_break_cut_by_a_range_is_read_whole(tmp_path, monkeypatch)
     pd.testing.assert_frame_equal(cut, whole)
     _same_report(cut_report, whole_report)
     assert (whole["brand_name"] == "Fiber\nand Cable").any()
+
+
+def test_a_file_given_twice_names_its_own_rows(tmp_path, monkeypatch):
+    rows = [r for r in _messy_rows(7, 120) if r[4] not in ("99", "50.5")]
+    rows[60][4] = "99"  # the one unknown technology code: data row 61
+    path = _write(tmp_path / "bdc_48_Cable.csv", rows)
+    for cut in (False, True):
+        _, report, caught = _load([path, path], monkeypatch, cut=cut, codes=None)
+        assert report["rejected"]["unknown technology code"] == 2
+        message = next(w for w in caught if "unknown technology" in w)
+        assert message.count("bdc_48_Cable.csv, row 61, column 'technology'") == 2

@@ -123,7 +123,8 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
     Parameters
     ----------
     tables : sequence of pyarrow.Table
-        The files' rows (:func:`read_clean_csvs`), each with the BDC columns in one order.
+        The files' rows (parsed with :func:`csv_options`), each with the BDC columns in one
+        order.
     selection : dict
         :func:`~assetmap.bdc._checks.row_selection`; applied to the repaired block GEOID.
     letters : bool

@@ -41,7 +41,6 @@ from assetmap.bdc._arrow import (
     memory_pool,
     out_of_range,
     out_of_range_error,
-    row_positions,
 )
 from assetmap.bdc._checks import REJECT_COLUMNS, REJECT_REASONS
 from assetmap.bdc._counts import PLACES_SHOWN
@@ -70,6 +69,7 @@ class CheckedRows:
 @dataclass
 class _Range:
     path: Path
+    file: int  # the file's place among the inputs (a file given twice is read twice)
     start: int
     end: int
     header: tuple[str, ...]
@@ -135,21 +135,21 @@ def read_checked_csvs(inputs: Inputs, selection: dict, *, threads: int | None = 
     if any(c not in header for header in inputs.csv_groups for c in BDC_COLUMNS):
         return None
     workers = max(1, threads or os.cpu_count() or 1)
-    ranges = [r for header, files in inputs.csv_groups.items() for path in files
-              for r in _cut(path, header, pieces=workers)]
+    files = [(header, path) for header, paths in inputs.csv_groups.items() for path in paths]
+    ranges = [r for i, (header, path) in enumerate(files)
+              for r in _cut(path, header, file=i, pieces=workers)]
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = list(pool.map(lambda r: _read_range(r, selection, stop), ranges))
     if any(d.unclean for d in done):
         return None
-    starts = np.cumsum([0, *(d.rows for d in done)])
     bad = [i for i, d in enumerate(done) if d.out_of_range is not None]
     if bad:  # ranges are in reading order: the first one's row comes first
         _raise_out_of_range(inputs, ranges, done, bad[0])
-    return _gathered(inputs, ranges, done, starts)
+    return _gathered(inputs, ranges, done)
 
 
-def _cut(path: Path, header: tuple[str, ...], *, pieces: int) -> list[_Range]:
+def _cut(path: Path, header: tuple[str, ...], *, file: int, pieces: int) -> list[_Range]:
     """Cut a file at line ends into ranges (one when it is small or has no line feed)."""
     size = path.stat().st_size
     count = max(1, min(-(-size // RANGE_BYTES), 1 << 12)) if pieces > 1 else 1
@@ -161,7 +161,7 @@ def _cut(path: Path, header: tuple[str, ...], *, pieces: int) -> list[_Range]:
             if f.tell() > cuts[-1] and f.tell() < size:
                 cuts.append(f.tell())
     cuts.append(size)
-    return [_Range(path, a, b, header, first=i == 0)
+    return [_Range(path, file, a, b, header, first=i == 0)
             for i, (a, b) in enumerate(itertools.pairwise(cuts))]
 
 
@@ -244,29 +244,33 @@ def _check_piece(table: pa.Table, selection: dict, out: _RangeResult) -> None:
     out.kept.append(table.append_column("_hash", pa.array(duplicate_keys(table))))
 
 
+def _rows_before(ranges: list[_Range], done: list[_RangeResult]) -> list[int]:
+    """Per range: the data rows of its file before it (its first row is that number + 1)."""
+    before: list[int] = []
+    seen: dict[int, int] = {}
+    for r, d in zip(ranges, done, strict=True):
+        before.append(seen.get(r.file, 0))
+        seen[r.file] = before[-1] + d.rows
+    return before
+
+
 def _raise_out_of_range(inputs: Inputs, ranges: list[_Range], done: list[_RangeResult],
                         first: int) -> None:
     """Raise for the first number out of range, in range ``first``, at its row in the file."""
     local, column, value = done[first].out_of_range  # type: ignore[misc]
-    before = sum(d.rows for r, d in zip(ranges[:first], done[:first], strict=True)
-                 if r.path == ranges[first].path)
-    raise out_of_range_error(inputs.name(ranges[first].path), before + local + 1, column, value)
+    row = _rows_before(ranges, done)[first] + local + 1
+    raise out_of_range_error(inputs.name(ranges[first].path), row, column, value)
 
 
-def _gathered(inputs: Inputs, ranges: list[_Range], done: list[_RangeResult],
-              starts: np.ndarray) -> CheckedRows:
+def _gathered(inputs: Inputs, ranges: list[_Range], done: list[_RangeResult]) -> CheckedRows:
     found = np.sum([d.found for d in done], axis=0)
     keys = np.flatnonzero(found)
     counts = pd.DataFrame({"_check": keys // 16, "_fix": keys % 16, "n": found[keys]})
-    paths = list(dict.fromkeys(r.path for r in ranges))
-    sizes = [sum(d.rows for r, d in zip(ranges, done, strict=True) if r.path == p)
-             for p in paths]
     places: dict[int, list[tuple[str, int, str]]] = {}
-    for start, d in zip(starts[:-1], done, strict=True):
+    for r, before, d in zip(ranges, _rows_before(ranges, done), done, strict=True):
         for local, code, column in d.rejected:
             found_at = places.setdefault(code, [])
             if len(found_at) < PLACES_SHOWN:
-                files, rows = row_positions(sizes, np.array([start + local]))
-                found_at.append((inputs.name(paths[files[0]]), int(rows[0]), column))
+                found_at.append((inputs.name(r.path), before + local + 1, column))
     tables = [t for d in done for t in d.kept]
     return CheckedRows(pa.concat_tables(tables), counts, places)
