@@ -98,3 +98,19 @@ def test_many_text_ids_and_rows():
     fast = _quiet(am.service_by_area, rows)
     slow = _quiet(am.service_by_area, rows.astype({"technology": "float64"}))
     assert_frame_equal(fast, slow, check_exact=True)
+
+
+@pytest.mark.parametrize("plain_ids", [True, False], ids=["integer-ids", "text-ids"])
+def test_small_slices_and_per_flag_counts_equal_the_sql_areas(monkeypatch, plain_ids):
+    """Rows checked in many small slices; areas counted one flag at a time (many areas)."""
+    rows = _rows(5, plain_ids=plain_ids, n=5000, locations=701)
+    slow = {level: _quiet(am.service_by_area, rows.astype({"technology": "float64"}),
+                          level=level) for level in LEVELS}
+    monkeypatch.setattr(_frame_areas, "_SLICE", 257)
+    for slots in (0, 1 << 22):
+        monkeypatch.setattr(_frame_areas, "_COUNT_SLOTS", slots)
+        for level in LEVELS:
+            fast = _quiet(am.service_by_area, rows, level=level)
+            assert len(fast) > 1
+            assert_frame_equal(fast, slow[level], check_exact=True)
+            assert dict(fast.attrs["assetmap"]) == dict(slow[level].attrs["assetmap"])

@@ -3,14 +3,16 @@
 The fast path of :func:`assetmap.bdc.levels.service_by_area` for a frame of raw rows (the
 shape :func:`assetmap.load_bdc` returns, any number of providers). It runs the row checks
 of :func:`assetmap.bdc._checks.checked_sql` (the first failing test wins; a 14-digit block
-GEOID is repaired), then groups the kept rows by location with one ``np.sort`` of 64-bit
-keys (location in the high bits, row number in the low bits: the sorted keys are the
+GEOID is repaired) a slice of rows at a time, beside the location keys and the provider
+codes. It then groups the kept rows by location with one ``np.sort`` of 64-bit keys
+(location in the high bits, row number in the low bits: the sorted keys are the
 permutation, and each location's first row comes first), OR-s each location's offer bits
-(:mod:`assetmap.bdc._sql`) with ``reduceat``, counts distinct (location, provider) pairs
-with another sort, and sums per area with ``bincount``. A location's area is that of its
-first row, as in :mod:`assetmap.bdc._frame_levels`. Two threads share the work where it
-splits (location keys beside provider codes, area keys beside the pairs): pyarrow and
-numpy's sort let go of the GIL.
+(:mod:`assetmap.bdc._sql`) with ``reduceat`` and counts its distinct providers with a sort
+of (location, provider) codes, the locations cut in two halves, one per thread, while the
+main thread finds each location's area. A location's area is that of its first row, as in
+:mod:`assetmap.bdc._frame_levels`. The sums per area come from one ``bincount`` of (area,
+mask value) pairs: a location's mask takes a few hundred values at most. pyarrow and numpy
+let go of the GIL, so the threads run side by side.
 
 Location ids that are plain decimal numbers (no sign, no leading zero, at most 18 digits)
 are sorted as the numbers; any other text is dictionary-encoded first. Block GEOIDs of kept
@@ -52,6 +54,7 @@ _BLANKS = " \t"
 _TECH_BIT16 = _TECH_BIT.astype(np.int16)
 _SLICE = 1 << 20  # rows checked at a time
 _PAIRS_BY_COUNT = 1 << 26  # (area, provider) pairs found with bincount below this many slots
+_COUNT_SLOTS = 1 << 22  # (area, mask value) pairs counted in one table below this many slots
 
 
 def area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rules: RuleSet
@@ -338,7 +341,7 @@ def _area_counts(area: np.ndarray, mask: np.ndarray, n: int) -> dict[str, np.nda
     seen = np.bincount(mask, minlength=1)
     values = np.flatnonzero(seen) if len(mask) else np.zeros(1, dtype=np.int64)
     k = len(values)
-    if n * k > _PAIRS_BY_COUNT:  # very many areas: one count per flag
+    if n * k > _COUNT_SLOTS:  # very many areas: one count per flag
         return {"locations": np.bincount(area, minlength=n).astype("int64"),
                 **{c: np.bincount(area[f], minlength=n).astype("int64")
                    for c, f in _flags(mask).items()}}
