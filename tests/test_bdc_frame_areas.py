@@ -114,3 +114,13 @@ def test_small_slices_and_per_flag_counts_equal_the_sql_areas(monkeypatch, plain
             assert len(fast) > 1
             assert_frame_equal(fast, slow[level], check_exact=True)
             assert dict(fast.attrs["assetmap"]) == dict(slow[level].attrs["assetmap"])
+
+
+def test_ids_too_long_for_64_bits_are_encoded_as_text():
+    short = _rows(6, plain_ids=True)
+    rows = short.assign(location_id="9" * 19 + short["location_id"])  # 29 digits
+    fast = _quiet(am.service_by_area, rows)
+    slow = _quiet(am.service_by_area, rows.astype({"technology": "float64"}))
+    assert len(fast) > 1
+    assert_frame_equal(fast, slow, check_exact=True)
+    assert_frame_equal(fast, _quiet(am.service_by_area, short), check_exact=True)

@@ -14,7 +14,7 @@ main thread finds each location's area. A location's area is that of its first r
 mask value) pairs: a location's mask takes a few hundred values at most. pyarrow and numpy
 let go of the GIL, so the threads run side by side.
 
-Location ids that are plain decimal numbers (no sign, no leading zero, at most 18 digits)
+Location ids that are plain decimal numbers (no sign, no leading zero, within 64 bits)
 are sorted as the numbers; any other text is dictionary-encoded first. Block GEOIDs of kept
 rows are digits, so an area is an integer prefix of the GEOID's number (a GEOID that lost
 its leading zero has the same number). :func:`area_sums` returns None for a frame it does
@@ -103,9 +103,11 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
         chosen = _true(pc.is_in(code, value_set=pa.array(list(codes), code.type)), False)
     check = np.empty(n, dtype=np.int8)
     bits = np.empty(n, dtype=np.int16)
+    number = np.empty(n, dtype=np.int64) if level != "h3" else None  # the GEOIDs as numbers
     with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow and numpy let go of the GIL
         ids = pool.submit(_location_keys, table.column("location_id"))
-        rows = pool.submit(_row_checks, table.column("block_geoid"), nums, rules, check, bits)
+        rows = pool.submit(_row_checks, table.column("block_geoid"), nums, rules, check, bits,
+                           number)
         prov, prov_ids, prov_blank = _encode(table.column("provider_id"))
         loc, loc_blank = ids.result()
         rows.result()
@@ -122,17 +124,18 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
             "h3_res8_id").take(pa.array(kept)).null_count:
         return None
     with ThreadPoolExecutor(max_workers=2) as pool:
-        sums, pairs = _roll_up(table, kept, loc, prov, prov_ids, bits, level, pool)
+        sums, pairs = _roll_up(table, kept, loc, prov, prov_ids, bits, number, level, pool)
     return sums, pairs, checks
 
 
 def _row_checks(block: pa.ChunkedArray, nums: dict[str, np.ndarray], rules: RuleSet,
-                check: np.ndarray, bits: np.ndarray) -> None:
-    """Fill ``check`` (all tests but the blank ids) and ``bits``, a slice of rows at a time.
+                check: np.ndarray, bits: np.ndarray, number: np.ndarray | None) -> None:
+    """Fill ``check`` (all tests but the blank ids), ``bits`` and ``number``, by slices.
 
     The tests of :func:`assetmap.bdc._checks.checked_sql`, the first failing one winning:
     2 unknown technology, 3 bad block GEOID, 5 negative speed, 6 bad latency; else 1 for a
-    14-digit GEOID (repaired) or 0. Slices keep the temporary arrays small.
+    14-digit GEOID (repaired) or 0. ``number`` gets each good GEOID as a number (0 for a bad
+    one, whose row is rejected). Slices keep the temporary arrays small.
     """
     tech, latency = nums["technology"], nums["low_latency"]
     down, up = (nums[c] for c in _SPEEDS)
@@ -146,7 +149,13 @@ def _row_checks(block: pa.ChunkedArray, nums: dict[str, np.ndarray], rules: Rule
         lat, d, u = latency[piece], down[piece], up[piece]
         part[(lat != 0) & (lat != 1)] = 6
         part[(d < 0) | (u < 0)] = 5
-        part[((length != 14) & (length != 15)) | ~_true(pc.ascii_is_decimal(geoid), False)] = 3
+        good = ((length == 14) | (length == 15)) & _true(pc.ascii_is_decimal(geoid), False)
+        part[~good] = 3
+        if number is not None:
+            digits = (geoid if good.all() else
+                      pc.if_else(pa.array(good), geoid, pa.scalar("0", geoid.type)))
+            number[piece] = np.asarray(pc.cast(digits, pa.int64()).to_numpy(
+                zero_copy_only=False))
         code = tech[piece] + 2**15  # the index of the lookup tables
         part[~_KNOWN[code]] = 2
         bits[piece] = _offer_bits(code, d, u, lat, rules)
@@ -185,12 +194,15 @@ def _location_keys(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """
     valid = pc.drop_null(col) if col.null_count else col
     plain = (len(valid) > 0 and pc.all(pc.ascii_is_decimal(valid)).as_py()
-             and not pc.any(pc.starts_with(valid, "0")).as_py()
-             and pc.max(pc.binary_length(valid)).as_py() <= 18)
+             and not pc.any(pc.starts_with(valid, "0")).as_py())
     if plain:
-        numbers = pc.cast(col, pa.int64(), memory_pool=memory_pool())
-        keys = np.asarray(pc.fill_null(numbers, -1).to_numpy(zero_copy_only=False))
-        return keys, keys < 0
+        try:  # more than 18 digits may not fit: the cast says so
+            numbers = pc.cast(col, pa.int64(), memory_pool=memory_pool())
+        except pa.ArrowInvalid:
+            numbers = None
+        if numbers is not None:
+            keys = np.asarray(pc.fill_null(numbers, -1).to_numpy(zero_copy_only=False))
+            return keys, keys < 0
     codes, _, blank = _encode(col)
     return codes, blank
 
@@ -267,8 +279,8 @@ def _locations(order: np.ndarray, starts: np.ndarray, prov: np.ndarray, bits: np
 
 
 def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarray,
-             prov_ids: pa.Array, bits: np.ndarray, level: str, pool: ThreadPoolExecutor
-             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+             prov_ids: pa.Array, bits: np.ndarray, number: np.ndarray | None, level: str,
+             pool: ThreadPoolExecutor) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per location, then per area: the sums and the (area, provider) pairs.
 
     One sort orders the kept rows by location; the locations are then cut in two halves at
@@ -282,7 +294,7 @@ def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarra
     row_cut = int(starts[cut]) if cut < n_loc else len(order)
     halves = [(order[:row_cut], starts[:cut]), (order[row_cut:], starts[cut:] - row_cut)]
     done = [pool.submit(_locations, rows, at, prov, bits, n_prov) for rows, at in halves]
-    area, names = _areas(table, order[starts], level)
+    area, names = _areas(table, order[starts], number, level)
     del halves, order
     parts = [d.result() for d in done]
     mask, p100 = (np.concatenate([d[k] for d in parts]) for k in range(2))
@@ -354,22 +366,18 @@ def _area_counts(area: np.ndarray, mask: np.ndarray, n: int) -> dict[str, np.nda
             **{c: table @ f.astype(np.int64) for c, f in _flags(values).items()}}
 
 
-def _areas(table: pa.Table, first: np.ndarray, level: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each location's area code (from its first row) and the area keys as text."""
-    if level == "h3":
+def _areas(table: pa.Table, first: np.ndarray, number: np.ndarray | None, level: str
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Each location's area code (from its first row) and the area keys as text.
+
+    ``number`` holds every row's block GEOID as a number (None at ``level="h3"``).
+    """
+    if number is None:
         encoded = pc.dictionary_encode(table.column("h3_res8_id").take(pa.array(first))
                                        .combine_chunks())
         return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
                 np.asarray(encoded.dictionary.to_pandas(), dtype=object))
     width = bead.AREA_LENGTH[level]
-    column = table.column("block_geoid")
-    try:  # every GEOID digits (the usual case): one cast of the column, then a gather
-        if column.null_count:
-            raise pa.ArrowInvalid("NULL GEOIDs")
-        number = np.asarray(pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False))[first]
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # only kept rows' are digits
-        number = np.asarray(pc.cast(column.take(pa.array(first)), pa.int64()).to_numpy(
-            zero_copy_only=False))
-    codes, keys = pd.factorize(number // 10 ** (15 - width))  # a few thousand areas
+    codes, keys = pd.factorize(number[first] // 10 ** (15 - width))  # a few thousand areas
     names = np.asarray([f"{k:0{width}d}" for k in keys.tolist()], dtype=object)
-    return codes.astype(np.int64), names
+    return codes.astype(np.int64, copy=False), names
