@@ -79,7 +79,7 @@ def test_many_ranges_give_the_one_range_result(tmp_path, monkeypatch, newline, s
              _write(tmp_path / "bdc_48_Fiber.csv", _messy_rows(2, 300), newline=newline)]
     whole, whole_report, whole_warnings = _load(files, monkeypatch, cut=False, **selection)
     cut, cut_report, cut_warnings = _load(files, monkeypatch, cut=True, **selection)
-    assert len(_csv_ranges._cut(files[0], tuple(HEADER), file=0, pieces=2)) == 1  # as users read it
+    assert len(_csv_ranges._cut(files[0], tuple(HEADER), file=0, pieces=2)) == 1  # default size
     pd.testing.assert_frame_equal(cut, whole)
     _same_report(cut_report, whole_report)
     assert cut_warnings == whole_warnings  # the rejected rows named by file and row alike

@@ -57,17 +57,17 @@ def memory_pool() -> pa.MemoryPool:
 
 
 def csv_options(header: Sequence[str], columns: Sequence[str], *, skip_rows: int = 1,
-                block_size: int | None = None, threads: bool = False
+                block_size: int | None = None
                 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
     """Return pyarrow's CSV options for BDC rows: columns by position under the header.
 
     ``"`` quoting with doubled quotes, an empty field (quoted or not) as NULL, numbers as
     float64, text as ``large_string`` (the layout of pandas' Arrow-backed ``str`` columns,
-    taken without a copy later).
+    taken without a copy later). One thread parses (the caller reads files or ranges side
+    by side); ``block_size`` bytes at a time.
     """
-    read = pacsv.ReadOptions(column_names=list(header), skip_rows=skip_rows,
-                             use_threads=threads, **({"block_size": block_size}
-                                                     if block_size else {}))
+    read = pacsv.ReadOptions(column_names=list(header), skip_rows=skip_rows, use_threads=False,
+                             **({"block_size": block_size} if block_size else {}))
     parse = pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True,
                                escape_char=False, newlines_in_values=False,
                                ignore_empty_lines=False)

@@ -5,9 +5,9 @@ ranges of about :data:`RANGE_BYTES`; threads take the ranges in turn and parse e
 pyarrow's streaming reader, a block of :data:`BLOCK_BYTES` at a time. Every piece of about
 :data:`PIECE_ROWS` parsed rows is checked at once (:func:`assetmap.bdc._arrow.checked_table`,
 the same codes as :func:`assetmap.bdc._checks.checked_sql`) and only its kept rows stay in
-memory. Parsing a whole file first and checking it after held every parsed row and then a
-copy of the kept ones: at 20 M rows that was about 6 GB, most of it memory the process
-touched for the first time (benchmarks/RESULTS.md).
+memory. Parsing each whole file first (pyarrow's ``read_csv``, 6.2 GB at its peak for 20 M rows)
+and checking it after took 14.5 s for 20 M rows; reading in ranges takes 8.5-9.4 s
+(benchmarks/RESULTS.md).
 
 The moment a range is not what the typed DuckDB scan accepts (text in a number column, a
 short or long row, text that is not UTF-8, a quoted line end cut by a range), the whole read
@@ -129,6 +129,10 @@ def read_checked_csvs(inputs: Inputs, selection: dict, *, threads: int | None = 
     [{'brand_name': 'Fiber, LLC', 'technology': 50}]
     >>> rows.places  # code 2: an unknown technology code
     {2: [('...bdc_48_Fiber.csv', 2, 'technology')]}
+    >>> _ = f.write_text(",".join(BDC_COLUMNS) + "\n" + row.replace(",24.6,", ",fifty,"))
+    >>> with open_inputs([f]) as inputs:  # text in a number column: DuckDB's scan reads it
+    ...     read_checked_csvs(inputs, {}) is None
+    True
     """
     if inputs.lenient or inputs.parquet or not inputs.csv_groups:
         return None
