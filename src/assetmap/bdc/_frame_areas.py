@@ -240,20 +240,23 @@ def _sorted_by_location(keys: np.ndarray, rows: np.ndarray, n: int
     order = np.empty(len(packed), dtype=np.int32 if shift < 31 else np.int64)
     np.bitwise_and(packed, (1 << shift) - 1, out=order, casting="unsafe")
     packed >>= shift
-    new = np.empty(len(packed), dtype=bool)
-    new[:1] = True
-    np.not_equal(packed[1:], packed[:-1], out=new[1:])
+    new = _firsts(packed)
     del packed
     return order, np.flatnonzero(new)
+
+
+def _firsts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts (True at its first value)."""
+    new = np.empty(len(values), dtype=bool)
+    new[:1] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    return new
 
 
 def _distinct(keys: np.ndarray) -> np.ndarray:
     """Sorted distinct values, sorted in place (numpy 2.3's hashing ``np.unique`` is slower)."""
     keys.sort()
-    new = np.empty(len(keys), dtype=bool)
-    new[:1] = True
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    return keys[new]
+    return keys[_firsts(keys)]
 
 
 def _locations(order: np.ndarray, starts: np.ndarray, prov: np.ndarray, bits: np.ndarray,
@@ -332,20 +335,8 @@ def _area_pairs(area: np.ndarray, pairs: np.ndarray, offset: int, n_prov: int
     return out
 
 
-def _flags(mask: np.ndarray) -> dict[str, np.ndarray]:
-    """Per location mask (or per distinct mask): the flags each area counts."""
-    return {
-        "unserved": mask & bead.LEVEL_BITS == 0,
-        "underserved": (mask & bead.UNDERSERVED_BIT > 0) & (mask & bead.SERVED_BIT == 0),
-        "served": mask & bead.SERVED_BIT > 0,
-        "satellite_only": mask & bead.ANY_TECH_BITS == bead.SATELLITE_BIT,
-        "unlicensed_fw_only": mask & bead.TERRESTRIAL_BITS == bead.UNLICENSED_FW_BIT,
-        **{f"n_{t}": mask & bit > 0 for t, bit in bead.TECH_BITS.items()},
-    }
-
-
 def _area_counts(area: np.ndarray, mask: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    """Locations per area, and per area the locations with each flag of :func:`_flags`.
+    """Locations per area, and per area those with each flag of ``bead.location_flags``.
 
     A location's mask takes one of a few hundred values at most: one count of (area, mask
     value) gives every column (the flags are worked out on the distinct masks only).
@@ -356,14 +347,14 @@ def _area_counts(area: np.ndarray, mask: np.ndarray, n: int) -> dict[str, np.nda
     if n * k > _COUNT_SLOTS:  # very many areas: one count per flag
         return {"locations": np.bincount(area, minlength=n).astype("int64"),
                 **{c: np.bincount(area[f], minlength=n).astype("int64")
-                   for c, f in _flags(mask).items()}}
+                   for c, f in bead.location_flags(mask).items()}}
     code = np.zeros(len(seen), dtype=np.int64)
     code[values] = np.arange(len(values))
     key = area * k
     key += code[mask]
     table = np.bincount(key, minlength=n * k).reshape(n, k)
     return {"locations": table.sum(axis=1).astype("int64"),
-            **{c: table @ f.astype(np.int64) for c, f in _flags(values).items()}}
+            **{c: table @ f.astype(np.int64) for c, f in bead.location_flags(values).items()}}
 
 
 def _areas(table: pa.Table, first: np.ndarray, number: np.ndarray | None, level: str

@@ -22,6 +22,8 @@ bit        meaning
 
 from __future__ import annotations
 
+from typing import Any
+
 from assetmap.bdc.rules import FIBER, GROUPS, RuleSet, technology_group, technology_names
 
 #: bit of each technology group in the offer mask
@@ -56,6 +58,30 @@ UNSERVED = f"(mask & {LEVEL_BITS} = 0)"
 UNDERSERVED = f"(mask & {UNDERSERVED_BIT} > 0 AND mask & {SERVED_BIT} = 0)"
 SERVED = f"(mask & {SERVED_BIT} > 0)"
 
+
+
+def location_flags(mask: Any) -> dict[str, Any]:
+    """Per location mask (a numpy array of them): the flags each area counts.
+
+    The array form of ``UNSERVED``, ``UNDERSERVED``, ``SERVED``, ``SAT_ONLY``, ``UFW_ONLY``
+    and ``n_<group>``, for the numpy paths.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> flags = location_flags(np.array([SERVED_BIT | UNDERSERVED_BIT | FIBER_BIT,
+    ...                                  SATELLITE_BIT]))
+    >>> flags["served"].tolist(), flags["satellite_only"].tolist(), flags["n_fiber"].tolist()
+    ([True, False], [False, True], [True, False])
+    """
+    return {
+        "unserved": mask & LEVEL_BITS == 0,
+        "underserved": (mask & UNDERSERVED_BIT > 0) & (mask & SERVED_BIT == 0),
+        "served": mask & SERVED_BIT > 0,
+        "satellite_only": mask & ANY_TECH_BITS == SATELLITE_BIT,
+        "unlicensed_fw_only": mask & TERRESTRIAL_BITS == UNLICENSED_FW_BIT,
+        **{f"n_{group}": mask & bit > 0 for group, bit in TECH_BITS.items()},
+    }
 
 def _number(value: float) -> str:
     return f"{float(value)!r}::DOUBLE"

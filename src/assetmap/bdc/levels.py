@@ -106,8 +106,8 @@ def _levels_frame(coded: bead_codes.Coded, rules: RuleSet) -> pd.DataFrame:
     """Return the :func:`service_levels` frame from integer-coded rows (no SQL)."""
     loc = bead_codes.locations(coded, rules)
     mask = loc.mask
-    level = np.where(mask & bead.SERVED_BIT > 0, 2,
-                     np.where(mask & bead.UNDERSERVED_BIT > 0, 1, 0))
+    flags = bead.location_flags(mask)
+    level = np.where(flags["served"], 2, np.where(flags["underserved"], 1, 0))
     columns = {
         "location_id": loc.ids, "block_geoid": coded.block_ids.take(coded.block[loc.first]),
         "h3_res8_id": coded.h3_ids.take(coded.h3[loc.first]),
@@ -115,12 +115,11 @@ def _levels_frame(coded: bead_codes.Coded, rules: RuleSet) -> pd.DataFrame:
         "best_down": loc.best_down, "best_up": loc.best_up,
         "has_fiber": mask & bead.FIBER_BIT > 0,
         "providers": loc.providers, "providers_100_20": loc.providers_100_20,
-        "satellite_only": mask & bead.ANY_TECH_BITS == bead.SATELLITE_BIT,
-        "unlicensed_fw_only": mask & bead.TERRESTRIAL_BITS == bead.UNLICENSED_FW_BIT,
+        **{c: flags[c] for c in ("satellite_only", "unlicensed_fw_only")},
     }
-    for name, bit in bead.TECH_BITS.items():
+    for name in bead.TECH_BITS:
         if common.TECH_COLUMNS[name] not in columns:
-            columns[common.TECH_COLUMNS[name]] = mask & bit > 0
+            columns[common.TECH_COLUMNS[name]] = flags[f"n_{name}"]
     columns["provider_ids"] = bead_codes.provider_lists(loc.provider_set, coded.prov_ids)
     return pa.table(columns).to_pandas()
 
