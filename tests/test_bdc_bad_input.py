@@ -370,6 +370,41 @@ def test_the_same_rows_in_two_folders_are_counted_twice(tmp_path):
     assert len(out) == 3
 
 
+def test_a_folder_is_read_as_the_files_it_holds(tmp_path, reader):
+    folder = tmp_path / "download"
+    (folder / "sub").mkdir(parents=True)
+    write_csv(folder / "bdc_48_Fiber.csv", GOOD)
+    write_zip(folder / "sub" / "bdc_48_Cable.zip",
+              [offer(str(i), 40, 300, 10, provider="K1") for i in (4, 5)])
+    (folder / "README.md").write_text("notes")  # skipped in a folder given as the input
+    for given in (folder, str(folder / "**")):  # the glob matches the folders and files
+        if given != folder:
+            (folder / "README.md").unlink()  # a glob that matches a README is refused
+        out = reader(given)
+        assert am.get_report(out)["rows_read"] == 5
+        if reader is am.aggregate_bdc:
+            assert out["locations"].sum() == 5
+            duck = am.aggregate_bdc(given, engine="duckdb")
+            assert duck["locations"].sum() == 5
+        else:
+            assert sorted(out["location_id"]) == ["1", "2", "3", "4", "5"]
+
+
+def test_a_folder_without_bdc_files_or_with_two_kinds_is_an_error(tmp_path, reader):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.md").write_text("x")
+    with pytest.raises(FileNotFoundError, match=r"empty: the folder holds no BDC .*notes\.md"):
+        reader(empty)
+    both = tmp_path / "both"
+    both.mkdir()
+    write_csv(both / "bdc_48_Fiber.csv", GOOD)
+    am.bdc_to_parquet(both / "bdc_48_Fiber.csv", both / "pq")
+    with pytest.raises(SchemaError, match=r"both: the folder holds both Parquet files"):
+        reader(both)
+    assert am.get_report(reader(both / "pq"))["rows_read"] == 3
+
+
 # --- zips and encodings ------------------------------------------------------------------------
 
 def test_truncated_zip(tmp_path, reader):

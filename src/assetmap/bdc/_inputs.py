@@ -62,8 +62,39 @@ class Inputs:
         return self.shown.get(Path(path), str(path))
 
 
+_TEXT_SUFFIXES = (".csv", ".txt", ".zip")
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """Return a folder as BDC inputs: itself (a Parquet dataset) or the CSVs and zips in it.
+
+    A folder holding both Parquet and CSV or zip files is refused (reading both would count
+    the same rows twice, as after :func:`assetmap.bdc_to_parquet` into the download folder);
+    a folder holding neither is an error, never an empty result.
+    """
+    found = [f for f in sorted(folder.rglob("*")) if f.is_file()]
+    parquet = [f for f in found if f.suffix.lower() == ".parquet"]
+    text = [f for f in found if f.suffix.lower() in _TEXT_SUFFIXES]
+    if parquet and text:
+        raise SchemaError(
+            f"{folder}: the folder holds both Parquet files ({len(parquet)}) and CSV or zip "
+            f"files ({len(text)}); give one kind, e.g. '{folder}/**/*.parquet' or "
+            f"'{folder}/**/*.zip'")
+    if parquet:
+        return [folder]
+    if text:
+        return text
+    names = [f.name for f in found[:5]]
+    raise FileNotFoundError(f"{folder}: the folder holds no BDC availability file (.csv, "
+                            f".zip or .parquet; found {names or 'nothing'})")
+
+
 def resolve_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Expand a path, a glob or a list of them into existing files (or Parquet directories)."""
+    """Expand a path, a glob or a list of them into existing files (or Parquet directories).
+
+    A folder stands for what it holds: a Parquet dataset (kept as the folder) or its CSV and
+    zip files, in name order.
+    """
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     out: list[Path] = []
     for item in items:
@@ -71,7 +102,12 @@ def resolve_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
         matches = sorted(globmod.glob(text, recursive=True))  # noqa: PTH207
         if not matches or not Path(matches[0]).exists():
             raise FileNotFoundError(f"no BDC availability file matches {text!r}")
-        out.extend(Path(m) for m in matches)
+        found = [Path(m) for m in matches]
+        for m in found:
+            if not m.is_dir():
+                out.append(m)
+            elif not any(m in f.parents for f in found):  # 'folder/**' also matched its files
+                out.extend(_folder_files(m))
     if not out:
         raise FileNotFoundError(f"no BDC availability file given ({paths!r})")
     return out
