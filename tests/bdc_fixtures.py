@@ -88,8 +88,8 @@ def pandas_recompute(csv_files, *, level: str = "tract", codes=("R", "X")) -> pd
         "lfw": tech.isin([71, 72]), "ufw": tech == 70, "sat": tech.isin([60, 61]),
         "terr_not_ufw": tech.isin([0, 10, 40, 50, 71, 72]),
     })
-    loc = df.groupby("loc").agg(
-        area=("area", "first"), r25=("r25", "any"), r100=("r100", "any"),
+    loc = df.groupby("loc").agg(  # a location in two areas: the smallest (note_split)
+        area=("area", "min"), r25=("r25", "any"), r100=("r100", "any"),
         copper=("copper", "any"), cable=("cable", "any"), fiber=("fiber", "any"),
         lfw=("lfw", "any"), ufw=("ufw", "any"), sat=("sat", "any"),
         terr=("terr_not_ufw", "any"))
@@ -109,7 +109,8 @@ def pandas_recompute(csv_files, *, level: str = "tract", codes=("R", "X")) -> pd
         out[f"{c}_share"] = out[c] / n
     out["fiber_locations"] = g["fiber"].sum()
     out["fiber_share"] = out["fiber_locations"] / n
-    out["providers"] = df.groupby("area")["prov"].nunique().reindex(out.index)
+    placed = df.assign(area=df["loc"].map(loc["area"]))  # providers in their location's area
+    out["providers"] = placed.groupby("area")["prov"].nunique().reindex(out.index)
     out["providers_100_20"] = g["p100"].mean()
     out["satellite_only"] = g["sat_only"].sum()
     out["unlicensed_fw_only"] = g["ufw_only"].sum()

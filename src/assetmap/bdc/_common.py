@@ -9,6 +9,7 @@ is :meth:`RuleSet.describe`.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -18,7 +19,7 @@ from assetmap._report import count_reject, count_repair, get_report
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
 from assetmap.bdc.rules import REQUIRED_KEYS, RuleSet, RulesLike, available_rule_sets, rule_set
-from assetmap.errors import SchemaError
+from assetmap.errors import RepairWarning, SchemaError
 
 if TYPE_CHECKING:  # connections come from _engine.connect, which imports DuckDB
     import duckdb
@@ -146,6 +147,36 @@ def check_keys(out: pd.DataFrame, key: str, level: str, report: dict[str, Any]) 
         count_reject(report, f"{reason} (locations)", int(out.loc[bad, "locations"].sum()))
         out = out.loc[~bad].reset_index(drop=True)
     return out
+
+
+def note_split(report: dict[str, Any], split: int, level: str) -> None:
+    """Count and warn about locations with rows in more than one area (``split``).
+
+    Such a location (not found in an FCC release, where each lies in one block) is counted
+    once, with its providers, in the smallest of its areas: the area of its smallest block
+    GEOID (at ``level="h3"``, its smallest H3 cell). ``report["split_locations"]`` holds the
+    count; a :class:`~assetmap.errors.RepairWarning` says it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> report = {"source": "a.csv", "notes": []}
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     note_split(report, 2, "tract")
+    >>> report["split_locations"], str(seen[0].message)[:55]
+    (2, 'a.csv: 2 locations have rows in more than one tract; ea')
+    """
+    report["split_locations"] = report.get("split_locations", 0) + int(split)
+    if split <= 0:
+        return
+    some = "1 location has" if split == 1 else f"{split} locations have"
+    text = (f"{some} rows in more than one {level.replace('_', ' ')}; each is counted once, "
+            f"with its providers, in the smallest of its areas (its smallest "
+            f"{'H3 cell' if level == 'h3' else 'block GEOID'})")
+    report["notes"].append(text)
+    warnings.warn(f"{report.get('source') or report.get('kind')}: {text}", RepairWarning,
+                  stacklevel=3)
 
 
 def note_rules(report: dict[str, Any], rules: RuleSet) -> None:

@@ -9,10 +9,11 @@ codes. It then groups the kept rows by location with one ``np.sort`` of 64-bit k
 permutation, and each location's first row comes first), OR-s each location's offer bits
 (:mod:`assetmap.bdc._sql`) with ``reduceat`` and counts its distinct providers with a sort
 of (location, provider) codes, the locations cut in two halves, one per thread, while the
-main thread finds each location's area. A location's area is that of its first row, as in
-:mod:`assetmap.bdc._frame_levels`. The sums per area come from one ``bincount`` of (area,
-mask value) pairs: a location's mask takes a few hundred values at most. pyarrow and numpy
-let go of the GIL, so the threads run side by side.
+main thread finds each location's area. A frame where some location's rows lie in two areas
+goes to the SQL path (:mod:`assetmap.bdc._stream`), whose rule (the smallest of the
+location's areas) and warning every engine shares. The sums per area come from one
+``bincount`` of (area, mask value) pairs: a location's mask takes a few hundred values at
+most. pyarrow and numpy let go of the GIL, so the threads run side by side.
 
 Location ids that are plain decimal numbers (no sign, no leading zero, within 64 bits)
 are sorted as the numbers; any other text is dictionary-encoded first. Block GEOIDs of kept
@@ -124,8 +125,10 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
             "h3_res8_id").take(pa.array(kept)).null_count:
         return None
     with ThreadPoolExecutor(max_workers=2) as pool:
-        sums, pairs = _roll_up(table, kept, loc, prov, prov_ids, bits, number, level, pool)
-    return sums, pairs, checks
+        rolled = _roll_up(table, kept, loc, prov, prov_ids, bits, number, level, pool)
+    if rolled is None:  # a location with rows in two areas: the SQL path's rule and warning
+        return None
+    return *rolled, checks
 
 
 def _row_checks(block: pa.ChunkedArray, nums: dict[str, np.ndarray], rules: RuleSet,
@@ -260,13 +263,22 @@ def _distinct(keys: np.ndarray) -> np.ndarray:
 
 
 def _locations(order: np.ndarray, starts: np.ndarray, prov: np.ndarray, bits: np.ndarray,
-               n_prov: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               n_prov: int, keys: np.ndarray, div: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Per location: OR-ed bits, providers at the served threshold, (location, provider) pairs.
 
     ``order`` holds the rows location by location, each location starting at ``starts``;
     the distinct pairs are ``location * n_prov + code``, locations numbered from 0 here.
+    None when a location's rows lie in two areas (``keys // div`` differ: ``keys`` holds
+    each row's GEOID number, or its H3 code with ``div`` 1).
     """
     n_loc = len(starts)
+    if n_loc:
+        own = keys[order]
+        low, high = np.minimum.reduceat(own, starts), np.maximum.reduceat(own, starts)
+        del own
+        if (low != high).any() and (low // div != high // div).any():
+            return None
     bits = bits[order]
     mask = np.bitwise_or.reduceat(bits, starts) if n_loc else np.zeros(0, dtype=np.int16)
     wide = np.int64 if n_loc * n_prov >= 2**31 else np.int32
@@ -283,8 +295,11 @@ def _locations(order: np.ndarray, starts: np.ndarray, prov: np.ndarray, bits: np
 
 def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarray,
              prov_ids: pa.Array, bits: np.ndarray, number: np.ndarray | None, level: str,
-             pool: ThreadPoolExecutor) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per location, then per area: the sums and the (area, provider) pairs.
+             pool: ThreadPoolExecutor) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Per location, then per area: the sums and the (area, provider) pairs, or None.
+
+    None when a location's rows lie in two areas: the SQL path then counts it in the
+    smallest of its areas, and says so (:func:`assetmap.bdc._common.note_split`).
 
     One sort orders the kept rows by location; the locations are then cut in two halves at
     a location's start, one half per thread (a location lies in one half, so each half's
@@ -296,10 +311,19 @@ def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarra
     cut = n_loc // 2
     row_cut = int(starts[cut]) if cut < n_loc else len(order)
     halves = [(order[:row_cut], starts[:cut]), (order[row_cut:], starts[cut:] - row_cut)]
-    done = [pool.submit(_locations, rows, at, prov, bits, n_prov) for rows, at in halves]
+    if number is None:  # H3 cells, coded
+        coded = pc.dictionary_encode(table.column("h3_res8_id").combine_chunks())
+        keys, div = coded.indices.fill_null(-1).to_numpy(), 1
+    else:
+        keys, div = number, 10 ** (15 - bead.AREA_LENGTH[level])
+    done = [pool.submit(_locations, rows, at, prov, bits, n_prov, keys, div)
+            for rows, at in halves]
     area, names = _areas(table, order[starts], number, level)
     del halves, order
-    parts = [d.result() for d in done]
+    found = [d.result() for d in done]
+    parts = [part for part in found if part is not None]
+    if len(parts) < len(found):
+        return None
     mask, p100 = (np.concatenate([d[k] for d in parts]) for k in range(2))
     pairs = [_area_pairs(area, d[2], offset, n_prov) for d, offset in zip(parts, (0, cut),
                                                                            strict=True)]
@@ -359,7 +383,7 @@ def _area_counts(area: np.ndarray, mask: np.ndarray, n: int) -> dict[str, np.nda
 
 def _areas(table: pa.Table, first: np.ndarray, number: np.ndarray | None, level: str
            ) -> tuple[np.ndarray, np.ndarray]:
-    """Each location's area code (from its first row) and the area keys as text.
+    """Each location's area code (from its first row: they lie in one) and the keys as text.
 
     ``number`` holds every row's block GEOID as a number (None at ``level="h3"``).
     """

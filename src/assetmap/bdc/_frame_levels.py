@@ -60,9 +60,9 @@ class Coded:
     loc_ids: pa.Array
     prov: np.ndarray  # provider code of each kept row
     prov_ids: pa.Array
-    block: np.ndarray  # block code of each kept row
-    block_ids: pa.Array  # block GEOIDs, lost leading zero restored
-    h3: np.ndarray
+    block: np.ndarray  # block code of each kept row (codes in the order of the GEOIDs)
+    block_ids: pa.Array  # block GEOIDs, lost leading zero restored, sorted
+    h3: np.ndarray  # H3 code of each kept row (codes in the order of the cells)
     h3_ids: pa.Array
     tech: np.ndarray
     down: np.ndarray  # int64, or float64 when the frame stores speeds as floats
@@ -81,7 +81,9 @@ class Locations:
     providers: np.ndarray
     providers_100_20: np.ndarray
     provider_set: np.ndarray  # bit k: provider code k has an offer here
-    first: np.ndarray  # position (among the kept rows) of each location's first row
+    block: np.ndarray  # block code of each location: the smallest of its rows'
+    h3: np.ndarray  # H3 code of each location: the smallest of its rows'
+    split: int  # locations whose rows name two blocks
 
 
 def _encode(table: pa.Table, name: str, *, sort: bool) -> tuple[np.ndarray, pa.Array] | None:
@@ -136,9 +138,9 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
     nums = number_columns(table)
     if nums is None:
         return None
-    found = {c: _encode(table, c, sort=c in ("location_id", "provider_id"))
+    found = {c: _encode(table, c, sort=c != "business_residential_code")
              for c in ("location_id", "provider_id", "block_geoid", "h3_res8_id",
-                       "business_residential_code")}
+                       "business_residential_code")}  # sorted: a location's smallest, by code
     coded = {c: v for c, v in found.items() if v is not None}
     if len(coded) < len(found):
         return None
@@ -180,6 +182,10 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
         block_ids = pc.if_else(short, pc.binary_join_element_wise(
             pa.scalar("0", block_ids.type), block_ids, pa.scalar("", block_ids.type)),
                                block_ids)
+        order = pc.sort_indices(block_ids).to_numpy()  # in the GEOIDs' order again
+        rank = np.empty(len(order) + 1, dtype=np.int64)
+        rank[order], rank[-1] = np.arange(len(order)), -1
+        block, block_ids = rank[block], block_ids.take(pa.array(order))
     return Coded(
         rows_read=len(check), checks={c: int(counts[c]) for c in range(1, 7) if counts[c]},
         index=index, loc=loc[kept], loc_ids=coded["location_id"][1], prov=prov,
@@ -236,6 +242,7 @@ def locations(rows: Coded, rules: RuleSet) -> Locations:
     best_down = per_code(np.maximum, np.where(reliable, down, -1), -1)
     is_best = reliable & (down == best_down[loc])
     provider_set = per_location(np.bitwise_or, bits)
+    block = per_location(np.minimum, rows.block, len(rows.block_ids))
     p100_set = per_location(np.bitwise_or, np.where(served, bits, np.uint64(0)))
     kind = np.int32 if down.dtype.kind in "iu" and up.dtype.kind in "iu" else np.float64
     return Locations(
@@ -246,7 +253,9 @@ def locations(rows: Coded, rules: RuleSet) -> Locations:
         providers=popcount(provider_set),
         providers_100_20=popcount(p100_set),
         provider_set=provider_set,
-        first=per_location(np.minimum, np.arange(len(loc)), len(loc)),
+        block=block,
+        h3=per_location(np.minimum, rows.h3, len(rows.h3_ids)),
+        split=int((block != per_location(np.maximum, rows.block, -1)).sum()),
     )
 
 

@@ -131,7 +131,9 @@ def locations_sql(rows: str, *, rules: RuleSet, area: str | None, detail: bool) 
     """One row per location from checked availability rows (``_check <= 1``).
 
     With ``detail``: ``best`` is [download, upload] of the best reliable offer (highest
-    download, then highest upload; NULL without a reliable offer).
+    download, then highest upload; NULL without a reliable offer), and ``split`` whether the
+    location's rows name two blocks. A location's area, block and H3 cell are the smallest
+    of its rows' (one each in an FCC release; see :func:`assetmap.bdc._common.note_split`).
     """
     cols = [
         "location_id",
@@ -140,12 +142,13 @@ def locations_sql(rows: str, *, rules: RuleSet, area: str | None, detail: bool) 
          "AS providers_100_20"),
     ]
     if area is not None:
-        cols.append(f"any_value({area}) AS area")
+        cols.append(f"min({area}) AS area")
     if detail:
         cols += [
             f"max([{_D}, {_U}]) FILTER ({reliable_sql(rules)}) AS best",
-            "any_value(block_geoid) AS block_geoid",
-            "any_value(h3_res8_id) AS h3_res8_id",
+            "min(block_geoid) AS block_geoid",
+            "min(h3_res8_id) AS h3_res8_id",
+            "min(block_geoid) <> max(block_geoid) AS split",
             "list_sort(list_distinct(list(provider_id))) AS provider_list",
         ]
     return (f"SELECT {', '.join(cols)} FROM ({rows}) AS r WHERE _check <= 1 "

@@ -18,12 +18,16 @@ for another, so nothing is stored per row:
 * rows per check code and repair bits, over every row read.
 
 In an FCC release each location lies in one block. A location whose rows name blocks in two
-areas is counted once, in the area of one of its rows; its providers at 100/20 and its
-providers are counted in the area of each row (the fast engine and the frame path count
-them in the location's area).
+areas (files joined from two releases, hand edits) is counted once, with its providers and
+its providers at 100/20, in the smallest of its areas (by key: the area of its smallest
+block GEOID), in every engine. The query counts such locations (``min(area) <> max(area)``);
+when there are any, :func:`stream_areas` runs it again with the rows joined to their
+location's area, so the common case reads the rows once and keys nothing twice.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -31,17 +35,24 @@ from assetmap.bdc import _sql as bead
 from assetmap.bdc._common import SUM_COLUMNS, provider_pairs
 from assetmap.bdc.rules import RuleSet
 
-__all__ = ["split_stream", "stream_sql"]
+if TYPE_CHECKING:  # connections come from _engine.connect, which imports DuckDB
+    import duckdb
+
+__all__ = ["split_stream", "stream_areas", "stream_sql"]
 
 _SERVED = f"m & {bead.SERVED_BIT} > 0"
 
 
-def stream_sql(rows: str, *, rules: RuleSet, area: str) -> str:
+def stream_sql(rows: str, *, rules: RuleSet, area: str, split: bool = False) -> str:
     """Return the query: area rows and check-count rows.
 
-    Rows of ``kind = 'area'``: ``area``, the sums of :data:`assetmap.bdc._common.SUM_COLUMNS`
-    and ``provider_ids`` (distinct, as text); ``kind = 'check'``: ``_check, _fix, n`` over
-    every row read. ``area`` is the SQL of a row's area key (``_common.check_level``).
+    Rows of ``kind = 'area'``: ``area``, the sums of :data:`assetmap.bdc._common.SUM_COLUMNS`,
+    ``split_locations`` (locations with rows in more than one area) and ``provider_ids``
+    (distinct, as text); ``kind = 'check'``: ``_check, _fix, n`` over every row read.
+    ``area`` is the SQL of a row's area key (``_common.check_level``). A location's area is
+    the smallest of its rows'; with ``split`` its providers are counted there too (the rows
+    joined to their location's area), else in their rows' areas, which is the same when no
+    location has rows in two areas.
 
     Examples
     --------
@@ -60,6 +71,9 @@ def stream_sql(rows: str, *, rules: RuleSet, area: str) -> str:
     >>> sorted(pairs["provider_id"]), checks.sort_values("_check")["n"].tolist()
     (['p', 'q'], [2, 1])
     """
+    # with split: each row takes its location's area (a join), else its own
+    offers = ("(SELECT ok.location_id, ok.provider_id, ok.m, loc.area FROM ok "
+              "JOIN loc USING (location_id))" if split else "ok")
     return f"""
 WITH r0 AS MATERIALIZED (
   SELECT location_id, provider_id,
@@ -67,13 +81,16 @@ WITH r0 AS MATERIALIZED (
     CASE WHEN _check <= 1 THEN {area} END AS area, _check, _fix
   FROM ({rows}) AS r),
 ok AS (SELECT location_id, provider_id, m, area FROM r0 WHERE m IS NOT NULL),
-loc AS (SELECT location_id, bit_or(m) AS mask, any_value(area) AS area
+loc AS {"MATERIALIZED " if split else ""}(SELECT location_id, bit_or(m) AS mask,
+          min(area) AS area, min(area) <> max(area) AS split
         FROM ok GROUP BY location_id),
 p100 AS (SELECT area, count(*) AS providers_100_20_sum FROM (
-  SELECT DISTINCT area, location_id, provider_id FROM ok WHERE {_SERVED}) AS s GROUP BY area),
-sums AS (SELECT area, {bead.AREA_COUNTS} FROM loc GROUP BY area),
+  SELECT DISTINCT area, location_id, provider_id FROM {offers} AS o WHERE {_SERVED}) AS s
+  GROUP BY area),
+sums AS (SELECT area, {bead.AREA_COUNTS}, count(*) FILTER (split) AS split_locations
+         FROM loc GROUP BY area),
 pv AS (SELECT area, list(provider_id) AS provider_ids
-       FROM (SELECT DISTINCT area, provider_id FROM ok) AS d GROUP BY area)
+       FROM (SELECT DISTINCT area, provider_id FROM {offers} AS o) AS d GROUP BY area)
 SELECT 'area' AS kind, sums.*, coalesce(p100.providers_100_20_sum, 0) AS providers_100_20_sum,
   pv.provider_ids FROM sums LEFT JOIN pv USING (area) LEFT JOIN p100 USING (area)
 UNION ALL BY NAME
@@ -81,11 +98,32 @@ SELECT 'check' AS kind, _check, _fix, count(*) AS n FROM r0 GROUP BY _check, _fi
 
 
 def split_stream(result: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Split :func:`stream_sql`'s result into sums, (area, provider) pairs and check counts."""
+    """Split :func:`stream_sql`'s result into sums, (area, provider) pairs and check counts.
+
+    The sums keep ``split_locations`` beside :data:`~assetmap.bdc._common.SUM_COLUMNS`.
+    """
     kind = result["kind"]
     checks = result.loc[kind == "check", ["_check", "_fix", "n"]].astype("int64")
     checks = checks[checks["n"] > 0].reset_index(drop=True)
     sums = result.loc[(kind == "area") & (result["locations"] > 0)]
     pairs = provider_pairs(sums)
-    sums = sums[["area", *SUM_COLUMNS]].astype(dict.fromkeys(SUM_COLUMNS, "int64"))
+    counted = [*SUM_COLUMNS, "split_locations"]
+    sums = sums[["area", *counted]].astype(dict.fromkeys(counted, "int64"))
     return sums.reset_index(drop=True), pairs, checks
+
+
+def stream_areas(con: duckdb.DuckDBPyConnection, rows: str, *, rules: RuleSet, area: str
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """Run :func:`stream_sql` on ``rows``: sums, pairs, check counts and split locations.
+
+    When some location has rows in more than one area, the query runs again with every row
+    in its location's area (``split=True``), so that providers are counted where the
+    location is; the sums returned are :data:`~assetmap.bdc._common.SUM_COLUMNS` only.
+    """
+    sums, pairs, checks = split_stream(con.sql(stream_sql(rows, rules=rules, area=area)).df())
+    split = int(sums.pop("split_locations").sum())
+    if split:
+        sums, pairs, checks = split_stream(
+            con.sql(stream_sql(rows, rules=rules, area=area, split=True)).df())
+        sums = sums.drop(columns="split_locations")
+    return sums, pairs, checks, split

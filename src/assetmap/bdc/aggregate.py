@@ -121,13 +121,15 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     columns += ["h3_res8_id"] if level == "h3" else []
     all_sums, all_pairs, all_checks = [], [], []
     places: dict[int, list[tuple[str, int, str]]] = {}
+    splits: list[int] = []  # locations with rows in two areas, per DuckDB run
     con = None  # DuckDB is connected to only when a state needs it
     try:
         for group in eng.group_by_state(files).values():
             done = fast(group, threads=threads) if fast else None
             if done is None:
                 con = con or eng.connect(threads=threads, memory_limit=memory_limit)
-                done = _aggregate_group(con, group, area, selection, report, columns, chosen)
+                done = _aggregate_group(con, group, area, selection, report, columns, chosen,
+                                        splits)
             sums, pairs, checks, found = done
             all_sums.append(sums)
             all_pairs.append(pairs)
@@ -149,6 +151,7 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     pairs = pd.concat(all_pairs, ignore_index=True)
     out = common.finish_area(pd.concat(all_sums, ignore_index=True), pairs, key=key)
     out = common.check_keys(out, key, level, report)
+    common.note_split(report, sum(splits), level)
     common.note_rules(report, chosen)
     report.update(level=level, rows_out=len(out))
     report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
@@ -190,7 +193,8 @@ def _csv_bytes(files: list[Path]) -> int:
     return total
 
 
-def _aggregate_group(con, files, area, selection, report, columns, rules: RuleSet):
+def _aggregate_group(con, files, area, selection, report, columns, rules: RuleSet,
+                     splits: list[int]):
     """One state's files -> (area sums, area-provider pairs, row-check counts, rejected).
 
     Row-check counts: ``_check, n`` (and ``_fix`` when known) over every row read, before the
@@ -211,8 +215,9 @@ def _aggregate_group(con, files, area, selection, report, columns, rules: RuleSe
         def streamed() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             rows = eng.checked_sql(eng.source_sql(inputs, columns), digits=False,
                                    selection=selection, int_ids=inputs.id_type == "BIGINT")
-            return stream.split_stream(con.sql(stream.stream_sql(rows, rules=rules,
-                                                                 area=area)).df())
+            sums, pairs, checks, split = stream.stream_areas(con, rows, rules=rules, area=area)
+            splits.append(split)
+            return sums, pairs, checks
 
         with eng.damaged_parquet(inputs):
             sums, pairs, checks = eng.run_typed(con, inputs, None, streamed)

@@ -51,8 +51,9 @@ def _locations(con: duckdb.DuckDBPyConnection, release: Any, name: str, area: st
         rows = eng.checked_sql(eng.source_sql(inputs), eng.row_filter(codes=codes))
     con.execute(f"CREATE TEMP TABLE loc_{name} AS "
                 f"{bead.locations_sql(rows, rules=rules, area=area, detail=False)}")
-    con.execute(f"CREATE TEMP TABLE prov_{name} AS SELECT DISTINCT {area} AS area, provider_id "
-                f"FROM ({rows}) AS r WHERE _check <= 1")
+    con.execute(f"CREATE TEMP TABLE prov_{name} AS SELECT DISTINCT l.area, r.provider_id "
+                f"FROM ({rows}) AS r JOIN loc_{name} AS l USING (location_id) "
+                "WHERE r._check <= 1")  # a location's providers in its area (the smallest)
 
 
 def _levels_tables(con: duckdb.DuckDBPyConnection, levels: pd.DataFrame, name: str,

@@ -92,7 +92,7 @@ def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = ("R", "
     coded = bead_codes.code_rows(avail, tuple(codes) if codes else None)
     if coded is not None:
         common.count_checks(report, bead_codes.check_pairs(coded))
-        out = _levels_frame(coded, chosen)
+        out = _levels_frame(coded, chosen, report)
     else:
         out = _levels_sql(avail, codes, report, chosen)
     sources, vintages, illustrative = merge_sources(avail)
@@ -102,15 +102,16 @@ def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = ("R", "
     return attach_report(out, report)
 
 
-def _levels_frame(coded: bead_codes.Coded, rules: RuleSet) -> pd.DataFrame:
+def _levels_frame(coded: bead_codes.Coded, rules: RuleSet, report: dict) -> pd.DataFrame:
     """Return the :func:`service_levels` frame from integer-coded rows (no SQL)."""
     loc = bead_codes.locations(coded, rules)
+    common.note_split(report, loc.split, "block")
     mask = loc.mask
     flags = bead.location_flags(mask)
     level = np.where(flags["served"], 2, np.where(flags["underserved"], 1, 0))
     columns = {
-        "location_id": loc.ids, "block_geoid": coded.block_ids.take(coded.block[loc.first]),
-        "h3_res8_id": coded.h3_ids.take(coded.h3[loc.first]),
+        "location_id": loc.ids, "block_geoid": coded.block_ids.take(loc.block),
+        "h3_res8_id": coded.h3_ids.take(loc.h3),
         "service_level": _NAMES.take(pa.array(level)),
         "best_down": loc.best_down, "best_up": loc.best_up,
         "has_fiber": mask & bead.FIBER_BIT > 0,
@@ -134,7 +135,7 @@ def _levels_sql(avail: pd.DataFrame, codes, report: dict, rules: RuleSet) -> pd.
         tech = ", ".join(f"(mask & {bit} > 0) AS {common.TECH_COLUMNS[name]}"
                          for name, bit in bead.TECH_BITS.items())
         sql = f"""
-SELECT location_id, block_geoid, h3_res8_id, {bead.LEVEL_CASE} AS service_level,
+SELECT location_id, block_geoid, h3_res8_id, split, {bead.LEVEL_CASE} AS service_level,
   coalesce(best[1], 0)::{speed} AS best_down, coalesce(best[2], 0)::{speed} AS best_up,
   len(provider_list) AS providers, providers_100_20,
   {bead.SAT_ONLY} AS satellite_only, {bead.UFW_ONLY} AS unlicensed_fw_only, {tech},
@@ -142,6 +143,7 @@ SELECT location_id, block_geoid, h3_res8_id, {bead.LEVEL_CASE} AS service_level,
 FROM ({bead.locations_sql(rows, rules=rules, area=None, detail=True)}) AS l
 ORDER BY location_id"""
         out = con.sql(sql).df()
+    common.note_split(report, int(out.pop("split").sum()), "block")
     for c in ("providers", "providers_100_20"):
         out[c] = out[c].astype("int64")
     return out[_LEVEL_FIRST + [c for c in out.columns if c not in _LEVEL_FIRST]]
@@ -200,13 +202,15 @@ def service_by_area(avail_or_levels: pd.DataFrame, *, level: common.Level = "tra
         report = start_report(None, kind="bdc_service_by_area")
         common.need_columns(frame)
         fast = frame_areas.area_sums(frame, tuple(codes) if codes else None, level, chosen)
+        split = 0  # the numpy path takes no location with rows in two areas
         if fast is not None:  # text ids and integer codes (load_bdc's frame): numpy
             sums, pairs, checks = fast
         else:
             with eng.connect() as con:
                 rows = common.frame_rows(con, frame, tuple(codes) if codes else None)
-                sums, pairs, checks = stream.split_stream(
-                    con.sql(stream.stream_sql(rows, rules=chosen, area=area)).df())
+                sums, pairs, checks, split = stream.stream_areas(con, rows, rules=chosen,
+                                                                 area=area)
+        common.note_split(report, split, level)
         common.count_checks(report, checks)
         common.note_rules(report, chosen)
         out = common.finish_area(sums, pairs, key=key)

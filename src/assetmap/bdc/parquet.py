@@ -146,10 +146,6 @@ def _copy_parquet(con: duckdb.DuckDBPyConnection, source: str, target: Path,
     shutil.rmtree(folder, ignore_errors=True)
 
 
-ORDER_KEY = "assetmap.bdc_order"  # Parquet key-value metadata: the order of the rows
-LOCATIONS_KEY = "assetmap.bdc_locations"  # ... and the number of distinct locations
-
-
 def _order_by_location(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     """Rewrite each partition's files as one file, a location's rows contiguous.
 

@@ -112,8 +112,9 @@ def _per_location(frame: pd.DataFrame, name: str,
     best = np.full(n, -1, dtype=level.dtype)
     np.maximum.at(best, row[placed], level[placed])
     fiber = np.bincount(row[placed], weights=tech[placed] == FIBER, minlength=n) > 0
-    loc = pd.DataFrame({"location_id": ids, "block_geoid": _first(rows["block_geoid"], row, n),
-                        "h3_res8_id": _first(rows["h3_res8_id"], row, n), "level": best,
+    loc = pd.DataFrame({"location_id": ids,
+                        "block_geoid": _smallest(rows["block_geoid"], row, n),
+                        "h3_res8_id": _smallest(rows["h3_res8_id"], row, n), "level": best,
                         "has_fiber": fiber})
     kept = np.flatnonzero(placed)
     provider, providers = pd.factorize(rows["provider_id"].astype(str), use_na_sentinel=False)
@@ -123,13 +124,18 @@ def _per_location(frame: pd.DataFrame, name: str,
 
 
 
-def _first(values: pd.Series, row: np.ndarray, n: int) -> pd.Series:
-    """Return the first non-missing value per row code (a group-by's ``first``)."""
-    ok = np.flatnonzero((row >= 0) & values.notna().to_numpy())
-    first = np.full(n, len(values), dtype=np.int64)
-    np.minimum.at(first, row[ok], ok)
-    found = first < len(values)
-    out = values.iloc[first[found]].reset_index(drop=True)
+def _smallest(values: pd.Series, row: np.ndarray, n: int) -> pd.Series:
+    """Return the smallest non-missing value per row code (``min`` in a group-by).
+
+    A location's block and H3 cell are the smallest of its rows', as in every engine
+    (:func:`assetmap.bdc._common.note_split`).
+    """
+    rank, uniques = pd.factorize(values, sort=True)  # -1: a missing value
+    ok = np.flatnonzero((row >= 0) & (rank >= 0))
+    best = np.full(n, len(uniques), dtype=np.int64)
+    np.minimum.at(best, row[ok], rank[ok])
+    found = best < len(uniques)
+    out = pd.Series(np.asarray(uniques)[best[found]], dtype=values.dtype)
     if found.all():
         return out
     return out.set_axis(np.flatnonzero(found)).reindex(range(n))

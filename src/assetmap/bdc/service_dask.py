@@ -163,8 +163,10 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
     ok = rows[rows["_check"] == 0]
     flag_cols = ["s25", "s100", "other", *(f"n_{k}" for k in _BITS)]
     n_out = split_out or max(1, ok.npartitions // 4)
-    loc = ok.groupby("location_id").agg({"area": "first", **dict.fromkeys(flag_cols, "max")},
-                                        split_out=n_out)
+    loc = ok.assign(area_max=ok["area"]).groupby("location_id").agg(
+        {"area": "min", "area_max": "max", **dict.fromkeys(flag_cols, "max")},
+        split_out=n_out)  # a location's area: the smallest of its rows' (note_split)
+    split = (loc["area"] != loc["area_max"]).sum()
     terrestrial = loc[["n_copper", "n_cable", "n_fiber", "n_licensed_fw", "other"]].sum(axis=1)
     loc = loc.assign(
         unserved=(loc["s25"] == 0).astype("int64"),
@@ -181,7 +183,14 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
     p100 = (ok[ok["s100"] == 1][["area", "location_id", "provider_id"]].drop_duplicates()
             .groupby("area").size())
     pairs = ok[["area", "provider_id"]].drop_duplicates()
-    sums, p100, pairs, checks = dask.compute(sums, p100, pairs, checks)
+    sums, p100, pairs, checks, split = dask.compute(sums, p100, pairs, checks, split)
+    if split:  # providers counted in their location's area, as every engine does
+        placed = ok.drop(columns="area").merge(loc[["area"]], left_on="location_id",
+                                               right_index=True)
+        p100, pairs = dask.compute(
+            placed[placed["s100"] == 1][["area", "location_id", "provider_id"]]
+            .drop_duplicates().groupby("area").size(),
+            placed[["area", "provider_id"]].drop_duplicates())
     sums = sums.reset_index()
     sums["providers_100_20_sum"] = sums["area"].map(p100).fillna(0).to_numpy()
     report = start_report(str(paths) if isinstance(paths, str | os.PathLike | Path)
@@ -191,6 +200,7 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
                  "low_latency not 0/1", int(checks.get(9, 0)))
     out = common.finish_area(sums, pairs.assign(_check=0), key=key)
     out = common.check_keys(out, key, level, report)
+    common.note_split(report, int(split), level)
     common.note_rules(report, chosen)
     report.update(level=level, engine="dask")
     report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values()) - len(out))

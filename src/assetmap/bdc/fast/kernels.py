@@ -22,7 +22,7 @@ C1 = np.uint64(0x9E3779B97F4A7C15)
 C2 = np.uint64(0xC2B2AE3D27D4EB4F)
 # meta slots: [n_loc, loc_bits, n_area, area_bits, n_prov, prov_bits, n_pair, pair_bits,
 #              n_ovf, ovf_bits, scratch]
-OK, BAD_LINE, TOO_MANY_PROVIDERS = 0, 1, 2
+OK, BAD_LINE, TOO_MANY_PROVIDERS, SPLIT = 0, 1, 2, 3  # SPLIT: a location in two areas
 AREA_MASK = (1 << 24) - 1
 BATCH = 16  # rows between checks of the tables' room
 AHEAD = 24  # rows whose location slots are being loaded (prefetch distance)
@@ -80,7 +80,9 @@ def aggregate(loc, prov, area, bits, n, start, lt, at, akeys, pt, pkeys, st, ot,
     ``lt`` locations ``[key, value]`` with value = area index (24 bits) | offer bits << 24 |
     first two providers at 100/20 (15 bits each, index + 1) at bits 33 and 48;
     ``at``/``pt`` area and provider interning, ``st`` the (area, provider) set, ``ot`` the
-    overflow set of (location, provider) at 100/20 past two.
+    overflow set of (location, provider) at 100/20 past two. Status ``SPLIT``: a location's
+    row lies in another area than its first row (the state goes to the DuckDB engine, which
+    counts such a location in the smallest of its areas).
 
     The probes are written out here (a helper taking arrays costs reference counting per
     call); the location slots are prefetched AHEAD rows on, the pair slots of a batch of
@@ -154,6 +156,8 @@ def aggregate(loc, prov, area, bits, n, start, lt, at, akeys, pt, pkeys, st, ot,
             else:
                 v = lt[2 * s + 1] | (b << 24)
                 aidx = v & AREA_MASK
+                if akeys[aidx] != area[r]:  # rows in two areas: the DuckDB engine's rule
+                    return r, -1, SPLIT
                 if b & 256:
                     s1 = (v >> 33) & 0x7FFF
                     s2 = (v >> 48) & 0x7FFF

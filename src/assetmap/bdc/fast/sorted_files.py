@@ -258,7 +258,7 @@ def _fold(worker: _Worker, unit: tuple, sel: dict[str, Any], mode: int
             c["max_advertised_upload_speed"], c["low_latency"], *c["code"], *c["geo"],
             *c["h3"], state_ok, sel["want_h3"], sel["sel"], sel["rules"], w.at, w.akeys,
             w.sums, w.pbits, w.meta, part, mode, edge, tally)
-        if status < k.GROW:
+        if status != k.GROW:
             break
         w.grow(0)
     w.tally += tally
@@ -275,11 +275,13 @@ def _merge(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
         for j in range(n):
             row = part[j]
             if carry is not None and carry[0] == row[0]:
+                if carry[1] != row[1]:
+                    raise Fallback("a location with rows in two areas")
                 provs = set(carry[4:4 + carry[3]].tolist()) | set(row[4:4 + row[3]].tolist())
                 merged = carry.copy()
                 merged[2] |= row[2]
                 merged[3] = len(provs)
-                carry = merged  # the area of the location's first row, as the hash path
+                carry = merged
                 if len(provs) > PART - 4:
                     raise OverflowError("too many providers at one location")
                 merged[4:4 + len(provs)] = sorted(provs)
@@ -347,6 +349,8 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int, *
     statuses = {r[0] for r in results if r is not None}
     if k.BAD_LINE in statuses:
         raise Fallback("a row the fast engine does not take as is")
+    if k.SPLIT in statuses:
+        raise Fallback("a location with rows in two areas")
     if statuses == {k.OK} and mode and not _runs_ok([r[3] for r in results if r is not None],
                                                     locations or 0):
         statuses = {k.UNSORTED}

@@ -22,7 +22,7 @@ from numba import njit
 
 from assetmap.bdc.fast.parse import _offer, code_selected, filter_of, offer_table
 
-OK, BAD_LINE, FULL, UNSORTED, GROW = 0, 1, 2, 3, 4
+OK, BAD_LINE, FULL, UNSORTED, GROW, SPLIT = 0, 1, 2, 3, 4, 5  # SPLIT: a location in two areas
 PCAP = 60  # distinct providers at 100/20 one location may have here (more: the hash path)
 PART = 4 + PCAP  # a partial location: id, area key, offer bits, n providers, providers
 C1 = np.uint64(0x9E3779B97F4A7C15)
@@ -128,7 +128,9 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
     dictionary entry (-1: not an id); ``pbits`` the (area, provider) pairs, one bit each.
     Status ``GROW``: the area table needs doubling (the caller grows it and calls again;
     nothing was folded). ``UNSORTED``: an id smaller than the one before (the state goes to
-    the hash path); ``BAD_LINE``: a row the fast engine does not take. ``part[0]`` is the
+    the hash path); ``BAD_LINE``: a row the fast engine does not take; ``SPLIT``: a
+    location's row in another area than its first row (the DuckDB engine's rule then
+    applies: the smallest of its areas). ``part[0]`` is the
     group's first location, ``part[1]`` its last (``meta[8]``) unless the group has a single
     location; both are left for the caller to fold (their pairs are set here).
 
@@ -219,9 +221,11 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
             l_key[nl] = key
             bits = 0
             n100 = 0
+        elif key != l_key[nl]:  # rows in two areas: the DuckDB engine's rule
+            return r, SPLIT
         if kept == 0 or key != r_key[kept - 1]:
             nk += 1
-        r_key[kept] = key  # pairs go to the row's area (a location with two blocks)
+        r_key[kept] = key
         r_loc[kept] = nl
         r_pid[kept] = pidx
         kept += 1
@@ -265,15 +269,8 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
         l_area[i] = last_area
     for i in range(1, nl - 1):  # the first and the last may continue next door
         _emit(sums, l_area[i], l_bits[i], l_n100[i])
-    last_key = np.int64(-1)
-    for i in range(kept):
-        li = r_loc[i]
-        a = l_area[li]
-        if r_key[i] != l_key[li]:  # not the area of the location's first row
-            if r_key[i] != last_key:
-                last_key = r_key[i]
-                last_area = _intern(at, akeys, meta, 0, last_key)
-            a = last_area
+    for i in range(kept):  # a location's rows lie in its area (SPLIT above)
+        a = l_area[r_loc[i]]
         p = r_pid[i]
         pbits[a, p >> 6] |= np.uint64(1) << np.uint64(p & 63)
     _save(part, 0, first_id, l_key[0], l_bits[0], l_n100[0], first_provs)

@@ -68,6 +68,8 @@ class Tables:
             lt, at, pt, st, ot = self.tabs
             start, grow, status = self.K.aggregate(loc, prov, area, bits, n, start, lt, at,
                                                    self.akeys, pt, self.pkeys, st, ot, self.meta)
+            if status == self.K.SPLIT:
+                raise Fallback("a location with rows in two areas")
             if status:
                 raise Fallback("too many providers or areas for the fast engine's tables")
             if grow < 0:
