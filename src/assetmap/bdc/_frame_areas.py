@@ -311,14 +311,17 @@ def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarra
     cut = n_loc // 2
     row_cut = int(starts[cut]) if cut < n_loc else len(order)
     halves = [(order[:row_cut], starts[:cut]), (order[row_cut:], starts[cut:] - row_cut)]
-    if number is None:  # H3 cells, coded
-        coded = pc.dictionary_encode(table.column("h3_res8_id").combine_chunks())
-        keys, div = coded.indices.fill_null(-1).to_numpy(), 1
+    if number is None:  # H3 cells, coded: a location's area is its first row's cell
+        cells = pc.dictionary_encode(table.column("h3_res8_id").combine_chunks())
+        keys, div = cells.indices.fill_null(-1).to_numpy(), 1
+        area = keys[order[starts]].astype(np.int64)
+        names = np.asarray(cells.dictionary.to_pandas(), dtype=object)
     else:
         keys, div = number, 10 ** (15 - bead.AREA_LENGTH[level])
     done = [pool.submit(_locations, rows, at, prov, bits, n_prov, keys, div)
             for rows, at in halves]
-    area, names = _areas(table, order[starts], number, level)
+    if number is not None:  # the GEOIDs' areas, while the threads run
+        area, names = _areas(order[starts], number, level)
     del halves, order
     found = [d.result() for d in done]
     parts = [part for part in found if part is not None]
@@ -381,17 +384,11 @@ def _area_counts(area: np.ndarray, mask: np.ndarray, n: int) -> dict[str, np.nda
             **{c: table @ f.astype(np.int64) for c, f in bead.location_flags(values).items()}}
 
 
-def _areas(table: pa.Table, first: np.ndarray, number: np.ndarray | None, level: str
-           ) -> tuple[np.ndarray, np.ndarray]:
+def _areas(first: np.ndarray, number: np.ndarray, level: str) -> tuple[np.ndarray, np.ndarray]:
     """Each location's area code (from its first row: they lie in one) and the keys as text.
 
-    ``number`` holds every row's block GEOID as a number (None at ``level="h3"``).
+    ``number`` holds every row's block GEOID as a number.
     """
-    if number is None:
-        encoded = pc.dictionary_encode(table.column("h3_res8_id").take(pa.array(first))
-                                       .combine_chunks())
-        return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
-                np.asarray(encoded.dictionary.to_pandas(), dtype=object))
     width = bead.AREA_LENGTH[level]
     codes, keys = pd.factorize(number[first] // 10 ** (15 - width))  # a few thousand areas
     names = np.asarray([f"{k:0{width}d}" for k in keys.tolist()], dtype=object)

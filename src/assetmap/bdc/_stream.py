@@ -22,7 +22,7 @@ areas (files joined from two releases, hand edits) is counted once, with its pro
 its providers at 100/20, in the smallest of its areas (by key: the area of its smallest
 block GEOID), in every engine. The query counts such locations (``min(area) <> max(area)``);
 when there are any, :func:`stream_areas` runs it again with the rows joined to their
-location's area, so the common case reads the rows once and keys nothing twice.
+location's area; the common case (no such location) reads the rows once, as before.
 """
 
 from __future__ import annotations
