@@ -107,6 +107,84 @@ def test_speed_as_words_names_file_row_and_column(tmp_path, reader):
         reader(path)
 
 
+@pytest.mark.parametrize("engine", ["load", "frame", "duckdb", "numba"])
+def test_ids_with_spaces_around_are_one_location_and_one_provider(tmp_path, engine):
+    if engine == "numba":
+        pytest.importorskip("numba", reason="the 'fast' extra is not installed")
+    rows = [*GOOD, offer(" 2", 50, 1000, 1000, provider="K1 "),
+            offer("3\t", 40, 100, 20, provider="\tC1")]
+    path = write_csv(tmp_path / "bdc_48_Cable.csv", rows)
+    reason = "location_id or provider_id with spaces or tabs around it; trimmed"
+    if engine in ("load", "frame"):
+        with pytest.warns(RepairWarning, match=r"repaired 2 of 5 rows: location_id or "):
+            avail = am.load_bdc(path)
+        assert sorted(set(avail["location_id"])) == ["1", "2", "3"]
+        assert sorted(set(avail["provider_id"])) == ["C1", "F1", "K1"]
+        if engine == "frame":  # a frame built by hand with the spaces: trimmed there too
+            numbers = ("technology", "max_advertised_download_speed",
+                       "max_advertised_upload_speed", "low_latency")
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False).astype(
+                dict.fromkeys(numbers, "float64"))
+            with pytest.warns(RepairWarning, match="repaired 2 of 5 rows: location_id or "):
+                out = am.service_by_area(raw)
+            with pytest.warns(RepairWarning, match="repaired 2 of 5 rows: location_id or "):
+                levels = am.service_levels(raw)
+            assert sorted(levels["location_id"]) == ["1", "2", "3"]
+        else:
+            out = am.service_by_area(avail)
+    else:
+        with pytest.warns(RepairWarning, match=r"repaired 2 of 5 rows: location_id or "):
+            out = am.aggregate_bdc(path, engine=engine)
+        assert am.get_report(out)["repaired"] == {reason + " (one location, one provider)": 2}
+    assert out["locations"].tolist() == [3]
+    assert out["providers"].tolist() == [3]
+
+
+def test_a_short_line_says_how_many_fields_it_has(tmp_path, reader):
+    text = csv_text(GOOD) + "0001234567,130001,X,4\n" + csv_text(GOOD[:1]).split("\n", 1)[1]
+    path = tmp_path / "bdc_48_Cable.csv"
+    path.write_text(text)
+    with pytest.raises(SchemaError, match=r"bdc_48_Cable\.csv, row 4: 4 fields where the "
+                                          r"header has 12 \(a line cut short"):
+        reader(path)
+
+
+def test_a_repeated_header_line_is_named(tmp_path, reader):
+    # two files joined with `cat`: the second one's header sits among the rows
+    path = tmp_path / "bdc_48_joined.csv"
+    path.write_text(csv_text(GOOD[:1]) + csv_text(GOOD[1:2]) + csv_text(GOOD[2:]))
+    with pytest.raises(SchemaError, match=r"bdc_48_joined\.csv, row 2: the header line again "
+                                          r"\(files joined with their headers\?\) \(2 rows "
+                                          r"that cannot be read in all\); remove"):
+        reader(path)
+
+
+def test_mixed_line_ends_are_named_where_duckdb_reads(tmp_path):
+    text = csv_text(GOOD)
+    path = tmp_path / "bdc_48_Fiber.csv"
+    path.write_bytes((text + "\r\n").encode())  # an empty CR LF line after LF lines
+    with pytest.raises(SchemaError, match=r"bdc_48_Fiber\.csv, row 4: lines end both "
+                                          r"Windows-style \(CR LF, from row 4\) and "
+                                          r"Unix-style \(LF, from the header\); save"):
+        am.aggregate_bdc(path, engine="duckdb")
+
+
+@pytest.mark.parametrize("engine", ["load", "duckdb", "numba"])
+def test_empty_lines_are_not_rows_in_any_engine(tmp_path, engine):
+    if engine == "numba":
+        pytest.importorskip("numba", reason="the 'fast' extra is not installed")
+    text = csv_text(GOOD)
+    path = tmp_path / "bdc_48_Fiber.csv"
+    first, rest = text.split("\n", 1)
+    path.write_text(first + "\n" + rest.replace("\n", "\n\n", 1) + "\n\n")
+    out = (am.load_bdc(path) if engine == "load"
+           else am.aggregate_bdc(path, engine=engine))
+    report = am.get_report(out)
+    assert report["rows_read"] == 3
+    assert report["rejected"] == {}
+    assert len(out) == (3 if engine == "load" else 1)
+
+
 def test_carriage_return_inside_a_line_names_file_and_row(tmp_path, reader):
     # the bytes are written as they are: Python 3.13's csv.writer quotes a field holding "\r"
     # (which makes it a valid field, see below), 3.11 and 3.12 write it bare

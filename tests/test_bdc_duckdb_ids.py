@@ -64,7 +64,8 @@ def test_number_and_letter_ids_give_the_same_areas(tmp_path, rename):
     assert as_int["providers"].tolist() == as_text["providers"].tolist()
 
 
-@pytest.mark.parametrize("odd", ["0101", " 101", "+101", "1010000000000000000000"])
+# " 101" is location 101 once trimmed (docs/bad-input.md B32)
+@pytest.mark.parametrize("odd", ["0101", "+101", "1010000000000000000000"])
 def test_ids_not_written_as_their_number_stay_apart(tmp_path, odd):
     rows = [*ROWS, offer(odd, 50, 1000, 1000, provider="18")]
     out = _duckdb(write_csv(tmp_path / "bdc_48_x.csv", rows)).iloc[0]

@@ -33,13 +33,15 @@ from assetmap.bdc._checks import (
     FIRST_FILTER_CODE,
     FIX_GEOID,
     FIX_LETTERS,
+    FIX_SPACES,
+    ID_COLUMNS,
     REJECT_REASONS,
 )
 from assetmap.bdc._schema import LETTER_CODES, NUMERIC, RANGES, TECHNOLOGIES
 from assetmap.errors import SchemaError, where
 
-__all__ = ["checked_table", "csv_options", "duplicate_keys", "memory_pool", "out_of_range",
-           "out_of_range_error", "row_positions"]
+__all__ = ["checked_table", "csv_options", "duplicate_keys", "edge_blanks", "memory_pool",
+           "out_of_range", "out_of_range_error", "row_positions"]
 
 _BLANKS = " \t"
 
@@ -116,6 +118,46 @@ def out_of_range_error(shown: str, row: int, column: str, value: Any) -> SchemaE
                        "read the file again")
 
 
+def edge_blanks(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    r"""Return whether each text value starts or ends with a space or tab (NULL, non-text: no).
+
+    Read from the first and last byte of each value, with no new text array; a value of
+    spaces and tabs only (a blank id, rejected as such) is not counted.
+
+    Examples
+    --------
+    >>> edge_blanks(pa.chunked_array([["12", " 12", "12\t"], [None, "", "1 2", "  "]])).tolist()
+    [False, True, True, False, False, False, False]
+    """
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = [np.zeros(0, dtype=bool)]
+    for chunk in chunks:
+        n = len(chunk)
+        found = np.zeros(n, dtype=bool)
+        parts.append(found)
+        if not n or not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            continue
+        _, offsets_buffer, data_buffer = chunk.buffers()
+        wide = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(offsets_buffer, dtype=wide)[
+            chunk.offset:chunk.offset + n + 1].astype(np.int64, copy=False)
+        if data_buffer is None or offsets[-1] == offsets[0]:
+            continue
+        data = np.frombuffer(data_buffer, dtype=np.uint8)
+        start, end = offsets[:-1], offsets[1:]
+        full = end > start
+        first, last = data[np.where(full, start, 0)], data[np.where(full, end - 1, 0)]
+        np.logical_and(full, (first == 32) | (first == 9) | (last == 32) | (last == 9),
+                       out=found)
+        if chunk.null_count:
+            found &= np.asarray(chunk.is_valid())
+        at = np.flatnonzero(found)  # few: only blanks (a blank id, rejected) are not trimmed
+        if len(at):
+            rest = pc.utf8_length(pc.utf8_trim(chunk.take(pa.array(at)), _BLANKS))
+            found[at] = np.asarray(rest) > 0
+    return np.concatenate(parts)
+
+
 def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *,
                   letters: bool = False, positions: bool = True) -> pa.Table:
     r"""Give every parsed row its check code, as :func:`~assetmap.bdc._checks.checked_sql`.
@@ -174,6 +216,13 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
                                 ).astype(np.int8)
                 fixed = pc.take(canonical, pc.index_in(col, written))
                 table = table.set_column(table.schema.get_field_index(name), name, fixed)
+    for name in ID_COLUMNS:  # " 12" and "12" are one location: trimmed, counted
+        edged = edge_blanks(table.column(name))
+        if edged.any():
+            fix |= np.where(edged, FIX_SPACES, 0).astype(np.int8)
+            col = table.column(name)
+            table = table.set_column(table.schema.get_field_index(name), name, pc.if_else(
+                pa.array(edged), pc.utf8_trim(col, _BLANKS), col))
     check = np.where(fix > 0, 1, 0).astype(np.int8)
     rep = check.copy()
     for i, name in reversed(list(enumerate(FILTERS))):  # the first failing filter wins

@@ -42,14 +42,18 @@ REJECT_COLUMNS = {2: "technology", 3: "block_geoid", 4: "location_id",
 FILTERS = ("states", "areas", "codes", "technologies")
 FIRST_FILTER_CODE = 8
 #: bits of ``_fix``: what was repaired in a row that passed the checks
-FIX_GEOID, FIX_NUMBER, FIX_LETTERS = 1, 2, 4
+FIX_GEOID, FIX_NUMBER, FIX_LETTERS, FIX_SPACES = 1, 2, 4, 8
 REPAIR_REASONS = {
     FIX_GEOID: "block_geoid had lost its leading zero (14 digits); restored",
     FIX_NUMBER: "numbers written with quotes or spaces inside the field (e.g. '\" 500 \"') "
                 "read as numbers",
     FIX_LETTERS: "business_residential_code or state_usps in lower case or with spaces; "
                  "upper-cased and trimmed",
+    FIX_SPACES: "location_id or provider_id with spaces or tabs around it; trimmed (one "
+                "location, one provider)",
 }
+#: the id columns trimmed of spaces and tabs around them (FIX_SPACES)
+ID_COLUMNS = ("location_id", "provider_id")
 
 
 def _sql_list(values: Iterable[Any]) -> str:
@@ -100,6 +104,25 @@ def _blank(value: str) -> str:
     return (f"(CASE WHEN {value} IS NULL OR {value} = '' THEN TRUE "
             f"WHEN starts_with({value}, chr(32)) OR starts_with({value}, chr(9)) "
             f"THEN trim({value}, {_BLANKS}) = '' ELSE FALSE END)")
+
+
+def _edged(value: str) -> str:
+    """``value`` starts or ends with a space or a tab (prefix and suffix tests only)."""
+    return (f"(starts_with({value}, chr(32)) OR starts_with({value}, chr(9)) OR "
+            f"ends_with({value}, chr(32)) OR ends_with({value}, chr(9)))")
+
+
+def _trimmed_ids(int_ids: bool) -> tuple[str, str, list[str], str]:
+    """Return the ids' edge tests (SQL and names), the ids trimmed, and the FIX_SPACES bit.
+
+    The tests (``_e_<id>``) are made once per row beside ``_len``, and dropped with it.
+    """
+    ids = [c for c in ID_COLUMNS if not (int_ids and c == "location_id")]
+    tests = "".join(f", {_edged(c)} AS _e_{c}" for c in ids)
+    edged = " OR ".join(f"_e_{c}" for c in ids)
+    return (tests, ", ".join(f"_e_{c}" for c in ids),
+            [f"CASE WHEN _e_{c} THEN trim({c}, {_BLANKS}) ELSE {c} END AS {c}" for c in ids],
+            f"CASE WHEN {edged} THEN {FIX_SPACES} ELSE 0 END")
 
 
 def _fixed_letters(column: str, canonical: str) -> str:
@@ -234,20 +257,23 @@ def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = Tru
     typed = ("CAST(CASE WHEN technology BETWEEN -32768 AND 32767 THEN technology END "
              "AS SMALLINT) AS technology, CAST(CASE WHEN low_latency BETWEEN -128 AND 127 "
              "THEN low_latency END AS TINYINT) AS low_latency")
+    tests, names, ids, spaces = _trimmed_ids(int_ids)
+    dropped = f"_len, {names}"
     if selection is None:
         return f"""
-SELECT * EXCLUDE (_len) REPLACE ({geoid} AS block_geoid, {typed}),
+SELECT * EXCLUDE ({dropped}, _fixbits) REPLACE ({geoid} AS block_geoid, {typed}, {', '.join(ids)}),
   CASE {rejects}
-    WHEN _len = 14 THEN 1
+    WHEN _fixbits > 0 THEN 1
     ELSE 0
   END::TINYINT AS _check,
-  (CASE WHEN _len = 14 THEN {FIX_GEOID} ELSE 0 END)::TINYINT AS _fix
-FROM (SELECT *, length(block_geoid) AS _len FROM ({source})) AS s
+  _fixbits::TINYINT AS _fix
+FROM (SELECT *, (CASE WHEN _len = 14 THEN {FIX_GEOID} ELSE 0 END | {spaces}) AS _fixbits
+      FROM (SELECT *, length(block_geoid) AS _len{tests} FROM ({source})) AS l) AS s
 WHERE {(where_sql or 'TRUE').replace('block_geoid', geoid)}
 """
     fix = [f"CASE WHEN _len = 14 THEN {FIX_GEOID} ELSE 0 END",
-           f"CASE WHEN _fixed THEN {FIX_NUMBER} ELSE 0 END"]
-    replace = [f"{geoid} AS block_geoid", typed]
+           f"CASE WHEN _fixed THEN {FIX_NUMBER} ELSE 0 END", spaces]
+    replace = [f"{geoid} AS block_geoid", typed, *ids]
     if letters:
         from assetmap.geoid import _states
 
@@ -263,13 +289,14 @@ WHERE {(where_sql or 'TRUE').replace('block_geoid', geoid)}
         f"{FIRST_FILTER_CODE + 2 * i} + _rep"
         for i, name in enumerate(FILTERS) if name in filters)
     return f"""
-SELECT * EXCLUDE (_len, _fixed, _fixbits, _rep) REPLACE ({', '.join(replace)}),
+SELECT * EXCLUDE ({dropped}, _fixed, _fixbits, _rep) REPLACE ({', '.join(replace)}),
   CASE {rejects}{whens}
     ELSE _rep
   END::TINYINT AS _check,
   _fixbits::TINYINT AS _fix
 FROM (SELECT *, CASE WHEN _fixbits > 0 THEN 1 ELSE 0 END AS _rep
       FROM (SELECT *, ({' | '.join(fix)}) AS _fixbits
-            FROM (SELECT *, length(block_geoid) AS _len FROM ({source})) AS l) AS f) AS s
+            FROM (SELECT *, length(block_geoid) AS _len{tests} FROM ({source})) AS l) AS f
+     ) AS s
 """
 

@@ -18,6 +18,7 @@ import pandas as pd
 from assetmap._report import count_reject, count_repair, get_report
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
+from assetmap.bdc._checks import FIX_GEOID, REPAIR_REASONS
 from assetmap.bdc.rules import REQUIRED_KEYS, RuleSet, RulesLike, available_rule_sets, rule_set
 from assetmap.errors import RepairWarning, SchemaError
 
@@ -74,13 +75,20 @@ def frame_rows(con: duckdb.DuckDBPyConnection, avail: pd.DataFrame, codes,
 
 
 def count_checks(report: dict[str, Any], pairs: pd.DataFrame) -> None:
-    """Record rows read, rejected per check code and repaired, from ``_check, n`` counts."""
+    """Record rows read, rejected per check code and repaired, from ``_check, n`` counts.
+
+    With a ``_fix`` column the repairs are named by its bits (``REPAIR_REASONS``);
+    without, a repaired row (code 1) is a block GEOID that lost its leading zero.
+    """
     report["rows_read"] = int(pairs["n"].sum())
     for code, n in pairs.groupby("_check")["n"].sum().items():
         if int(code) > 1:
             count_reject(report, eng.REJECT_REASONS[int(code)], int(n))
-    count_repair(report, "block_geoid had lost its leading zero (14 digits); restored",
-                 int(pairs.loc[pairs["_check"] == 1, "n"].sum()))
+    repaired = pairs[pairs["_check"] == 1]
+    fix = (repaired["_fix"].astype("int64") if "_fix" in repaired.columns
+           else pd.Series(FIX_GEOID, index=repaired.index))
+    for bit, reason in REPAIR_REASONS.items():
+        count_repair(report, reason, int(repaired.loc[(fix & bit) > 0, "n"].sum()))
 
 
 def empty_sums() -> pd.DataFrame:

@@ -10,9 +10,10 @@ and checking it after took 14.5 s for 20 M rows; reading in ranges takes 8.5-9.4
 (benchmarks/RESULTS.md).
 
 The moment a range is not what the typed DuckDB scan accepts (text in a number column, a
-short or long row, text that is not UTF-8, a quoted line end cut by a range), the whole read
-returns None and the caller reads with that scan, which names the file, row and column or
-counts the repair. A number outside its column's range raises
+short or long row, text that is not UTF-8, a quoted line end cut by a range) or holds an
+empty line (pyarrow makes it a row of nulls; that scan skips it, as every engine does), the
+whole read returns None and the caller reads with that scan, which names the file, row and
+column or counts the repair. A number outside its column's range raises
 :class:`~assetmap.errors.SchemaError` naming file, row and column: the first such row of the
 files in reading order.
 """
@@ -210,14 +211,27 @@ def _read_range(job: _Range, selection: dict, stop: threading.Event) -> _RangeRe
                 if held >= PIECE_ROWS:
                     _check_piece(pa.Table.from_batches(batches), selection, out)
                     batches, held = [], 0
-                    if stop.is_set() or out.out_of_range:
-                        return out
-            if batches or not out.kept:  # an empty range still gives the columns
-                _check_piece(pa.Table.from_batches(batches, reader.schema), selection, out)
+                    if stop.is_set() or out.out_of_range or out.unclean:
+                        break
+            else:
+                if batches or not out.kept:  # an empty range still gives the columns
+                    _check_piece(pa.Table.from_batches(batches, reader.schema), selection, out)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
             out.unclean = True  # DuckDB's typed scan reads it and says exactly what is wrong
-            stop.set()
+    if out.unclean:
+        stop.set()
     return out
+
+
+def _has_empty_lines(table: pa.Table) -> bool:
+    """Whether a row is empty in every column: an empty line (pyarrow keeps it as a row)."""
+    ids = table.column("location_id")
+    if not ids.null_count:
+        return False
+    empty = pc.is_null(ids)
+    for name in table.column_names:
+        empty = pc.and_(empty, pc.is_null(table.column(name)))
+    return bool(pc.any(empty).as_py())
 
 
 def _check_piece(table: pa.Table, selection: dict, out: _RangeResult) -> None:
@@ -227,6 +241,9 @@ def _check_piece(table: pa.Table, selection: dict, out: _RangeResult) -> None:
     found = out_of_range(table)
     if found is not None:
         out.out_of_range = (offset + found[0], found[1], found[2])
+        return
+    if _has_empty_lines(table):  # not rows: DuckDB's scan skips them, numbering by line
+        out.unclean = True
         return
     names = list(table.column_names)
     table = checked_table([table], selection, letters=True, positions=False)

@@ -208,39 +208,74 @@ def diagnose(con: duckdb.DuckDBPyConnection, inputs: Inputs,
         idx = header.index(column) if column in header else -1
         value = values[idx] if 0 <= idx < len(values) else None
         if not (column in NUMERIC and value is not None and _NUMBER_TEXT.match(value)):
-            fatal.append((file_path, line, column, value if value is not None else text, kind))
+            fatal.append((file_path, line, column, value if value is not None else text, kind,
+                          text))
     if fatal:
-        file_path, line, column, value, kind = fatal[0]
-        place = where(inputs.name(file_path), row=line - 1, column=column or None)
-        if "ENCODING" in kind.upper() or "UNICODE" in kind.upper():
-            raise SchemaError(f"{place}: the text is not UTF-8 (saved in Windows-1252 or "
-                              "Latin-1?); open the file and save it as 'CSV UTF-8', then read "
-                              "it again") from error
-        raise SchemaError(
-            f"{place}: cannot read {value!r} as "
-            f"{'a number' if column in NUMERIC else 'a value of this column'} "
-            f"({len(fatal)} bad row(s) in all; speeds are Mbps, technology and "
-            "low_latency are integer codes); correct the value, then read the file again"
-        ) from error
+        raise _fatal_error(fatal, inputs) from error
     inputs.lenient = True
     inputs.numeric_repairs = len({(f, line) for f, line, *_ in bad})
+
+
+def _fatal_error(fatal: list[tuple[str, int, str, str, str, str]], inputs: Inputs
+                 ) -> SchemaError:
+    """Return the error for the first line DuckDB could not read: what is wrong, and where.
+
+    A line with too few or too many fields, a repeated header line (files joined with their
+    headers), text that is not UTF-8, or a value that is not a number.
+    """
+    file_path, line, column, value, kind, text = fatal[0]
+    rows = len({(f, n) for f, n, *_ in fatal})
+    also = f" ({rows} rows that cannot be read in all)" if rows > 1 else ""
+    header = next(h for h, fs in inputs.csv_groups.items() if Path(file_path) in fs)
+    kind = kind.upper()
+    fields = _split_line(text)
+    if [f.strip().lower() for f in fields] == [h.lower() for h in header]:
+        return SchemaError(f"{where(inputs.name(file_path), row=line - 1)}: the header line "
+                           f"again (files joined with their headers?){also}; remove the "
+                           "repeated header lines, or give the files one by one")
+    if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        return SchemaError(
+            f"{where(inputs.name(file_path), row=line - 1)}: {len(fields)} fields where the "
+            f"header has {len(header)} (a line cut short, or a comma inside a field without "
+            f"quotes?){also}; correct the line, then read the file again")
+    place = where(inputs.name(file_path), row=line - 1, column=column or None)
+    if "ENCODING" in kind or "UNICODE" in kind:
+        return SchemaError(f"{place}: the text is not UTF-8 (saved in Windows-1252 or "
+                           "Latin-1?); open the file and save it as 'CSV UTF-8', then read "
+                           "it again")
+    return SchemaError(
+        f"{place}: cannot read {value!r} as "
+        f"{'a number' if column in NUMERIC else 'a value of this column'}{also} (speeds are "
+        "Mbps, technology and low_latency are integer codes); correct the value, then read "
+        "the file again")
 
 
 def _unparsable(files: Sequence[Path], inputs: Inputs, exc: Exception) -> SchemaError:
     """Return a SchemaError naming the first line that cannot be split into fields, and why."""
     for path in files:
         with path.open("rb") as handle:
+            ends: dict[bool, int] = {}  # CR LF or LF: the first line ending so
             for number, line in enumerate(handle, start=1):
                 body = line.rstrip(b"\n")
-                body = body[:-1] if body.endswith(b"\r") else body
+                crlf = body.endswith(b"\r")
+                body = body[:-1] if crlf else body
                 if b"\r" in body:
                     reason = "a carriage return inside the line (a line break inside a field?)"
                 elif body.count(b'"') % 2:
                     reason = "an unbalanced double quote"
                 else:
+                    if line.endswith(b"\n"):
+                        ends.setdefault(crlf, number)
                     continue
                 return SchemaError(f"{where(inputs.name(path), row=number - 1)}: cannot split "
                                    f"this line into fields: {reason}")
+            if len(ends) == 2:  # DuckDB's scan takes one kind of line end per file
+                first = {k: f"row {n - 1}" if n > 1 else "the header" for k, n in ends.items()}
+                return SchemaError(
+                    f"{where(inputs.name(path), row=max(ends.values()) - 1)}: lines end both "
+                    f"Windows-style (CR LF, from {first[True]}) and Unix-style (LF, from "
+                    f"{first[False]}); save the file again with one kind of line end (an "
+                    "editor's line-ending setting, or dos2unix), then read it again")
     names = ", ".join(inputs.name(p) for p in files)
     return SchemaError(f"{names}: the CSV parser stopped: {exc}")
 

@@ -36,7 +36,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._arrow import memory_pool
+from assetmap.bdc._arrow import edge_blanks, memory_pool
+from assetmap.bdc._checks import ID_COLUMNS
 from assetmap.bdc._common import SUM_COLUMNS
 from assetmap.bdc._frame_levels import (
     _INT_RANGE,
@@ -95,7 +96,8 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
     nums = number_columns(table)
-    if nums is None or any(not _is_text(table.column(c)) for c in names[:4]):
+    if nums is None or any(not _is_text(table.column(c)) for c in names[:4]) or any(
+            edge_blanks(table.column(c)).any() for c in ID_COLUMNS):  # SQL trims, counts
         return None
     n = table.num_rows
     chosen = np.ones(n, dtype=bool)

@@ -25,6 +25,8 @@ import pyarrow.compute as pc
 
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
+from assetmap.bdc._arrow import edge_blanks
+from assetmap.bdc._checks import ID_COLUMNS
 from assetmap.bdc.rules import RuleSet, technology_group, technology_names
 
 _INT_RANGE = {"technology": (-(2**15), 2**15 - 1), "low_latency": (-128, 127),
@@ -136,8 +138,8 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
     nums = number_columns(table)
-    if nums is None:
-        return None
+    if nums is None or any(edge_blanks(table.column(c)).any() for c in ID_COLUMNS):
+        return None  # ids with spaces around them: the SQL path trims them and counts it
     found = {c: _encode(table, c, sort=c != "business_residential_code")
              for c in ("location_id", "provider_id", "block_geoid", "h3_res8_id",
                        "business_residential_code")}  # sorted: a location's smallest, by code

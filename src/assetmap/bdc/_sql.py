@@ -158,7 +158,7 @@ def locations_sql(rows: str, *, rules: RuleSet, area: str | None, detail: bool) 
 def pairs_sql(rows: str, *, area: str) -> str:
     """Row counts per (area, provider, check code): row checks and provider sets."""
     return f"""
-SELECT {area} AS area, provider_id, _check, count(*) AS n
+SELECT {area} AS area, provider_id, _check, _fix, count(*) AS n
 FROM ({rows}) AS r GROUP BY ALL"""
 
 

@@ -90,8 +90,9 @@ def _flags(part: pd.DataFrame, area_len: int | None, rules: RuleSet) -> pd.DataF
     out = pd.DataFrame({
         "area": (part["h3_res8_id"].astype("string") if area_len is None
                  else geoid.str[:area_len]),
-        "location_id": part["location_id"].astype("string"),
-        "provider_id": part["provider_id"].astype("string"),
+        # " 12" and "12" are one location, as in every engine (_checks.ID_COLUMNS)
+        "location_id": part["location_id"].astype("string").str.strip(" \t"),
+        "provider_id": part["provider_id"].astype("string").str.strip(" \t"),
         "s25": (rel & (down >= under_down) & (up >= under_up)).fillna(False).astype("int8"),
         "s100": (rel & (down >= served_down) & (up >= served_up)).fillna(False).astype("int8"),
         "other": (~tech.isin([t for ts in _BITS.values() for t in ts])).astype("int8"),
