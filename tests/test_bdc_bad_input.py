@@ -152,10 +152,13 @@ def test_a_short_line_says_how_many_fields_it_has(tmp_path, reader):
 def test_a_repeated_header_line_is_named(tmp_path, reader):
     # two files joined with `cat`: the second one's header sits among the rows
     path = tmp_path / "bdc_48_joined.csv"
-    path.write_text(csv_text(GOOD[:1]) + csv_text(GOOD[1:2]) + csv_text(GOOD[2:]))
+    written = ",".join(h.replace("_", " ").title() for h in HEADER)  # 'Location Id'
+    text = csv_text(GOOD[:1]) + csv_text(GOOD[1:2]) + csv_text(GOOD[2:])
+    path.write_text(text.replace(",".join(HEADER), written))
     with pytest.raises(SchemaError, match=r"bdc_48_joined\.csv, row 2: the header line again "
                                           r"\(files joined with their headers\?\) \(2 rows "
-                                          r"that cannot be read in all\); remove"):
+                                          r"that cannot be read in all\); remove"), \
+            pytest.warns(RepairWarning, match=r"header 'Frn' read as 'frn', 'Provider Id' read"):
         reader(path)
 
 

@@ -229,7 +229,7 @@ def _fatal_error(fatal: list[tuple[str, int, str, str, str, str]], inputs: Input
     header = next(h for h, fs in inputs.csv_groups.items() if Path(file_path) in fs)
     kind = kind.upper()
     fields = _split_line(text)
-    if [f.strip().lower() for f in fields] == [h.lower() for h in header]:
+    if [f.strip().lower().replace(" ", "_") for f in fields] == list(header):  # as mapped
         return SchemaError(f"{where(inputs.name(file_path), row=line - 1)}: the header line "
                            f"again (files joined with their headers?){also}; remove the "
                            "repeated header lines, or give the files one by one")

@@ -178,12 +178,11 @@ def _read_header(path: Path, shown: str) -> tuple[str, ...]:
 
 def check_header(header: tuple[str, ...], shown: str, repairs: list[str]) -> tuple[str, ...]:
     """Map a file's header onto the canonical names (case and spaces repaired) or raise."""
-    mapped = []
-    for name in header:
-        canon = name.strip().lower().replace(" ", "_")
-        if canon != name:
-            repairs.append(f"{shown}: header {name!r} read as {canon!r}")
-        mapped.append(canon)
+    mapped = [name.strip().lower().replace(" ", "_") for name in header]
+    renamed = [f"{name!r} read as {canon!r}" for name, canon in zip(header, mapped, strict=True)
+               if canon != name]
+    if renamed:  # one entry per file
+        repairs.append(f"{shown}: header {', '.join(renamed)}")
     missing = [c for c in BDC_COLUMNS if c not in mapped]
     if missing:
         extra = [h for h, m in zip(header, mapped, strict=True) if m not in BDC_COLUMNS]
