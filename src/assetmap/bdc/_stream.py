@@ -4,7 +4,8 @@
 (on a frame its numpy path does not take) turn checked rows
 (:func:`assetmap.bdc._checks.checked_sql`) into one row per area with this query. Ids are
 keyed as they are read (text from CSVs, integers from Parquet that stores them so), so
-``"0012"`` and ``"12"`` stay two locations with no test per row.
+``"0012"`` and ``"12"`` stay two locations with no test per row; the row checks have only
+trimmed spaces and tabs around them.
 
 DuckDB reads the rows once and streams each chunk to four consumers, none of which waits
 for another, so nothing is stored per row:
