@@ -59,7 +59,6 @@ UNDERSERVED = f"(mask & {UNDERSERVED_BIT} > 0 AND mask & {SERVED_BIT} = 0)"
 SERVED = f"(mask & {SERVED_BIT} > 0)"
 
 
-
 def location_flags(mask: Any) -> dict[str, Any]:
     """Per location mask (a numpy array of them): the flags each area counts.
 
@@ -82,6 +81,7 @@ def location_flags(mask: Any) -> dict[str, Any]:
         "unlicensed_fw_only": mask & TERRESTRIAL_BITS == UNLICENSED_FW_BIT,
         **{f"n_{group}": mask & bit > 0 for group, bit in TECH_BITS.items()},
     }
+
 
 def _number(value: float) -> str:
     return f"{float(value)!r}::DOUBLE"

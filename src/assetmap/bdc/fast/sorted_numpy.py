@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from assetmap.bdc import _sql as bead
 from assetmap.bdc.fast.block_columns import (
     Decline,
     check_digits,
@@ -64,13 +65,11 @@ def _tables(rules: tuple) -> dict[str, Any]:
             "thresholds": whole, "wide": max(whole) > 2**31 - 1 or min(whole) < -(2**31)}
 
 
-_MASKS = np.arange(512, dtype=np.int64)
-_LEVEL = _MASKS & 384
+_FLAGS = bead.location_flags(np.arange(512, dtype=np.int64))  # the one definition
 #: per offer mask (rows), its 12 counts of ``SUM_COLUMNS`` but providers_100_20_sum
-_PER_MASK = np.stack([np.ones(512, dtype=np.int64), _LEVEL == 0,
-                      (_LEVEL != 0) & (_MASKS & 256 == 0), _MASKS & 256 != 0,
-                      _MASKS & 127 == 32, _MASKS & 95 == 16,
-                      *((_MASKS >> k) & 1 for k in range(6))], axis=1).astype(np.int64)
+_PER_MASK = np.stack([np.ones(512, dtype=bool), *(_FLAGS[c] for c in SUM_COLUMNS[1:]
+                                                  if c != "providers_100_20_sum")],
+                     axis=1).astype(np.int64)
 
 
 #: the area key of each level: how many of the low word's bytes (GEOID bytes 7-14) it keeps
