@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from assetmap.bdc._checks import (
+    BLANKS,
     FILTERS,
     FIRST_FILTER_CODE,
     FIX_GEOID,
@@ -43,7 +44,7 @@ from assetmap.errors import SchemaError, where
 __all__ = ["checked_table", "csv_options", "duplicate_keys", "edge_blanks", "memory_pool",
            "out_of_range", "out_of_range_error", "row_positions"]
 
-_BLANKS = " \t"
+_BLANK_BYTES = [ord(c) for c in BLANKS]
 
 
 def memory_pool() -> pa.MemoryPool:
@@ -147,13 +148,13 @@ def edge_blanks(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
         start, end = offsets[:-1], offsets[1:]
         full = end > start
         first, last = data[np.where(full, start, 0)], data[np.where(full, end - 1, 0)]
-        np.logical_and(full, (first == 32) | (first == 9) | (last == 32) | (last == 9),
+        np.logical_and(full, np.isin(first, _BLANK_BYTES) | np.isin(last, _BLANK_BYTES),
                        out=found)
         if chunk.null_count:
             found &= np.asarray(chunk.is_valid())
         at = np.flatnonzero(found)  # few: only blanks (a blank id, rejected) are not trimmed
         if len(at):
-            rest = pc.utf8_length(pc.utf8_trim(chunk.take(pa.array(at)), _BLANKS))
+            rest = pc.utf8_length(pc.utf8_trim(chunk.take(pa.array(at)), BLANKS))
             found[at] = np.asarray(rest) > 0
     return np.concatenate(parts)
 
@@ -209,7 +210,7 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
         for name in LETTER_CODES:
             col = table.column(name)
             written = pc.unique(col).drop_null()  # a few values: normalise those only
-            canonical = pc.utf8_upper(pc.utf8_trim(written, _BLANKS))
+            canonical = pc.utf8_upper(pc.utf8_trim(written, BLANKS))
             changed = written.filter(pc.not_equal(written, canonical))
             if len(changed):
                 fix |= np.where(_true(pc.is_in(col, changed), False), FIX_LETTERS, 0
@@ -222,7 +223,7 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
             fix |= np.where(edged, FIX_SPACES, 0).astype(np.int8)
             col = table.column(name)
             table = table.set_column(table.schema.get_field_index(name), name, pc.if_else(
-                pa.array(edged), pc.utf8_trim(col, _BLANKS), col))
+                pa.array(edged), pc.utf8_trim(col, BLANKS), col))
     check = np.where(fix > 0, 1, 0).astype(np.int8)
     rep = check.copy()
     for i, name in reversed(list(enumerate(FILTERS))):  # the first failing filter wins
@@ -299,7 +300,7 @@ def _selected(table: pa.Table, geoid: pa.Array, selection: dict[str, list[Any]],
 def _in_letters(values: pa.ChunkedArray, allowed: list[str]) -> pa.Array:
     """SQL's ``upper(trim(values)) IN allowed``, tested on the few distinct written values."""
     written = pc.unique(values).drop_null()
-    canonical = pc.utf8_upper(pc.utf8_trim(written, _BLANKS))
+    canonical = pc.utf8_upper(pc.utf8_trim(written, BLANKS))
     chosen = written.filter(pc.is_in(canonical, pa.array(allowed, written.type)))
     return pc.if_else(pc.is_null(values), None, pc.is_in(values, chosen))
 
@@ -325,13 +326,14 @@ def _failed(cond: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
 
 def _blank(values: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     """NULL, empty or only spaces and tabs (trimmed only where a value starts so)."""
-    maybe = _failed(pc.or_(pc.or_(pc.equal(pc.binary_length(values), 0),
-                                  pc.starts_with(values, " ")), pc.starts_with(values, "\t")))
+    maybe = _failed(pc.equal(pc.binary_length(values), 0))
+    for c in BLANKS:
+        maybe = pc.or_(maybe, _failed(pc.starts_with(values, c)))
     if not pc.any(maybe).as_py():
         return maybe
     found = _true(maybe)
     rows = np.flatnonzero(found)
-    trimmed = pc.utf8_trim(values.take(pa.array(rows)), _BLANKS)
+    trimmed = pc.utf8_trim(values.take(pa.array(rows)), BLANKS)
     found[rows] = _true(pc.equal(pc.binary_length(trimmed), 0))
     return pa.array(found)
 

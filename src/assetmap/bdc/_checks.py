@@ -91,7 +91,9 @@ def row_selection(*, states=None, counties=None, tracts=None, codes=None,
     return selection
 
 
-_BLANKS = "chr(32) || chr(9)"  # spaces and tabs, as pyarrow utf8_trim(characters=" \t")
+#: the characters trimmed around codes and ids, and that make a value blank
+BLANKS = " \t"
+_BLANKS = " || ".join(f"chr({ord(c)})" for c in BLANKS)  # as SQL text
 
 
 def _letters(column: str) -> str:
@@ -102,14 +104,17 @@ def _blank(value: str) -> str:
     """``value`` is NULL, empty or only spaces and tabs (trimmed only if it starts so)."""
     # a CASE, not OR: DuckDB evaluates every operand of OR, so trim would run on every row
     return (f"(CASE WHEN {value} IS NULL OR {value} = '' THEN TRUE "
-            f"WHEN starts_with({value}, chr(32)) OR starts_with({value}, chr(9)) "
-            f"THEN trim({value}, {_BLANKS}) = '' ELSE FALSE END)")
+            f"WHEN {_starts_blank(value)} THEN trim({value}, {_BLANKS}) = '' ELSE FALSE END)")
 
 
 def _edged(value: str) -> str:
     """``value`` starts or ends with a space or a tab (prefix and suffix tests only)."""
-    return (f"(starts_with({value}, chr(32)) OR starts_with({value}, chr(9)) OR "
-            f"ends_with({value}, chr(32)) OR ends_with({value}, chr(9)))")
+    return (f"({_starts_blank(value)} OR "
+            + " OR ".join(f"ends_with({value}, chr({ord(c)}))" for c in BLANKS) + ")")
+
+
+def _starts_blank(value: str) -> str:
+    return " OR ".join(f"starts_with({value}, chr({ord(c)}))" for c in BLANKS)
 
 
 def _trimmed_ids(int_ids: bool) -> tuple[str, str, list[str], str]:

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
 from assetmap.bdc._arrow import edge_blanks, memory_pool
-from assetmap.bdc._checks import ID_COLUMNS
+from assetmap.bdc._checks import BLANKS, ID_COLUMNS
 from assetmap.bdc._common import SUM_COLUMNS
 from assetmap.bdc._frame_levels import (
     _INT_RANGE,
@@ -52,7 +52,6 @@ from assetmap.bdc.rules import RuleSet
 __all__ = ["area_sums"]
 
 _TEXT = ("location_id", "provider_id", "business_residential_code", "block_geoid")
-_BLANKS = " \t"
 _TECH_BIT16 = _TECH_BIT.astype(np.int16)
 _SLICE = 1 << 20  # rows checked at a time
 _PAIRS_BY_COUNT = 1 << 26  # (area, provider) pairs found with bincount below this many slots
@@ -176,7 +175,7 @@ def _true(cond: pa.ChunkedArray | pa.Array, null: bool) -> np.ndarray:
 
 def _blank_values(values: pa.Array) -> np.ndarray:
     """Per value: empty or only spaces and tabs."""
-    return _true(pc.equal(pc.binary_length(pc.utf8_trim(values, _BLANKS)), 0), True)
+    return _true(pc.equal(pc.binary_length(pc.utf8_trim(values, BLANKS)), 0), True)
 
 
 def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, np.ndarray]:
