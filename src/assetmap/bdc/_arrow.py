@@ -148,8 +148,11 @@ def edge_blanks(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
         start, end = offsets[:-1], offsets[1:]
         full = end > start
         first, last = data[np.where(full, start, 0)], data[np.where(full, end - 1, 0)]
-        np.logical_and(full, np.isin(first, _BLANK_BYTES) | np.isin(last, _BLANK_BYTES),
-                       out=found)
+        edge = np.zeros(n, dtype=bool)
+        for byte in _BLANK_BYTES:  # two compares each: np.isin is ~8x slower here
+            edge |= first == byte
+            edge |= last == byte
+        np.logical_and(full, edge, out=found)
         if chunk.null_count:
             found &= np.asarray(chunk.is_valid())
         at = np.flatnonzero(found)  # few: only blanks (a blank id, rejected) are not trimmed

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
 from assetmap.bdc._arrow import edge_blanks, memory_pool
-from assetmap.bdc._checks import BLANKS, ID_COLUMNS
+from assetmap.bdc._checks import BLANKS
 from assetmap.bdc._common import SUM_COLUMNS
 from assetmap.bdc._frame_levels import (
     _INT_RANGE,
@@ -95,8 +95,7 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
     nums = number_columns(table)
-    if nums is None or any(not _is_text(table.column(c)) for c in names[:4]) or any(
-            edge_blanks(table.column(c)).any() for c in ID_COLUMNS):  # SQL trims, counts
+    if nums is None or any(not _is_text(table.column(c)) for c in names[:4]):
         return None
     n = table.num_rows
     chosen = np.ones(n, dtype=bool)
@@ -111,8 +110,10 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
         rows = pool.submit(_row_checks, table.column("block_geoid"), nums, rules, check, bits,
                            number)
         prov, prov_ids, prov_blank = _encode(table.column("provider_id"))
-        loc, loc_blank = ids.result()
+        loc, loc_blank, loc_ids = ids.result()
         rows.result()
+    if any(edge_blanks(v).any() for v in (loc_ids, prov_ids)):  # the SQL path trims, counts
+        return None
     for start in range(0, n, _SLICE):  # the blank ids, in the order of the tests
         piece = slice(start, start + _SLICE)
         part = check[piece]
@@ -191,10 +192,11 @@ def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     return codes, dictionary, blank[codes]
 
 
-def _location_keys(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Non-negative int64 keys equal exactly where the ids are, and the NULL or blank rows.
+def _location_keys(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """Int64 keys equal exactly where the ids are; the NULL or blank rows; the distinct ids.
 
-    Plain decimal ids are their own numbers (no hash table); other text is encoded.
+    Plain decimal ids are their own numbers (no hash table, no distinct ids: none has a
+    space); other text is encoded.
     """
     valid = pc.drop_null(col) if col.null_count else col
     plain = (len(valid) > 0 and pc.all(pc.ascii_is_decimal(valid)).as_py()
@@ -206,9 +208,9 @@ def _location_keys(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
             numbers = None
         if numbers is not None:
             keys = np.asarray(pc.fill_null(numbers, -1).to_numpy(zero_copy_only=False))
-            return keys, keys < 0
-    codes, _, blank = _encode(col)
-    return codes, blank
+            return keys, keys < 0, pa.array([], col.type)
+    codes, ids, blank = _encode(col)
+    return codes, blank, ids
 
 
 def _offer_bits(tech: np.ndarray, down: np.ndarray, up: np.ndarray, latency: np.ndarray,

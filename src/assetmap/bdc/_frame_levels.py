@@ -138,14 +138,14 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
     nums = number_columns(table)
-    if nums is None or any(edge_blanks(table.column(c)).any() for c in ID_COLUMNS):
-        return None  # ids with spaces around them: the SQL path trims them and counts it
+    if nums is None:
+        return None
     found = {c: _encode(table, c, sort=c != "business_residential_code")
              for c in ("location_id", "provider_id", "block_geoid", "h3_res8_id",
                        "business_residential_code")}  # sorted: a location's smallest, by code
     coded = {c: v for c, v in found.items() if v is not None}
-    if len(coded) < len(found):
-        return None
+    if len(coded) < len(found) or any(edge_blanks(coded[c][1]).any() for c in ID_COLUMNS):
+        return None  # ids with spaces around them: the SQL path trims them and counts it
     index = np.arange(table.num_rows)
     if codes:
         code, code_ids = coded["business_residential_code"]
