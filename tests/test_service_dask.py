@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 
 import assetmap as am
+from assetmap.errors import RejectedRowsWarning, RepairWarning
 from tests.bdc_fixtures import synthetic
 
 __all__ = ["synthetic"]
@@ -38,3 +41,49 @@ def test_dask_matches_duckdb(client, synthetic, fmt, level):
     pd.testing.assert_frame_equal(got, want)
     assert got.attrs["assetmap"]["engine"] == "dask"
     assert client.status == "running"
+
+
+_HEADER = ("frn,provider_id,brand_name,location_id,technology,max_advertised_download_speed,"
+           "max_advertised_upload_speed,low_latency,business_residential_code,state_usps,"
+           "block_geoid,h3_res8_id\n")
+_MESSY = [  # each line a case of docs/bad-input.md that the Dask path reads like the others
+    "1,130001,A,1001,50,1000,1000,1,R,AL,010010201001000,8844c0a31dfffff",
+    "1,130001,A,1002,50,1000,1000,1, r ,AL,010010201001000,8844c0a31dfffff",  # code: trimmed
+    "1,130001,A, 1003 ,50,1000,1000,1,x,AL,10010201001000,8844c0a31dfffff",  # id, GEOID
+    "1,130001,A,1003,40,100,20,1,X,AL,010010201001000,8844c0a31dfffff",
+    "1,130001,A,1004,50,1000,1000,1,B,AL,010010201001000,8844c0a31dfffff",  # filtered
+    "1,130001,A,\t,50,1000,1000,1,R,AL,010010201001000,8844c0a31dfffff",  # blank location
+    "1, ,A,1005,50,1000,1000,1,R,AL,010010201001000,8844c0a31dfffff",  # blank provider
+    "1,130002,A,1006,99,1000,1000,1,R,AL,010010201001000,8844c0a31dfffff",  # technology
+    "1,130002,A,1008,50,1000,1000,2,R,AL,010010202001000,8844c0a31dfffff",  # latency
+    "1,130002,A,1009,50,1000,,1,r,AL,010010202001000,8844c0a31dfffff",  # missing speed
+    "1,130002,A,1010,50,1000,1000,1,R,AL,0100102020010,8844c0a31dfffff",  # short GEOID
+    "1,130002,A,1011,70,25,3,0,R,AL,010010202001000,8844c0a31dfffff",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["tract", "h3"])
+def test_dask_reads_messy_rows_like_duckdb(client, tmp_path, level):
+    """Rows are counted before the selection, codes compared upper-cased and trimmed, ids
+    trimmed and blank ids rejected, as in every engine: the same frame, the same report."""
+    from assetmap.bdc.service_dask import aggregate_bdc_dask
+
+    path = tmp_path / "bdc_01_messy.csv"
+    path.write_text(_HEADER + "\n".join(_MESSY) + "\n")
+    with warnings.catch_warnings(record=True) as said_duckdb:
+        warnings.simplefilter("always")
+        want = am.aggregate_bdc(path, level=level, engine="duckdb")
+    with warnings.catch_warnings(record=True) as said_dask:
+        warnings.simplefilter("always")
+        got = aggregate_bdc_dask(path, level=level, blocksize=None)
+    pd.testing.assert_frame_equal(got, want)
+    kinds = {w.category for w in said_dask}
+    assert {RejectedRowsWarning, RepairWarning} <= kinds
+    assert kinds == {w.category for w in said_duckdb}
+    a, b = am.get_report(got), am.get_report(want)
+    assert a["rows_read"] == len(_MESSY)
+    assert a["checks"] == {"kept": 5, "repaired": 1, "rejected": 6}
+    for field in ("rows_read", "checks", "rejected", "repaired", "filtered", "merged",
+                  "rows_out", "split_locations"):
+        assert a[field] == b[field], field

@@ -157,6 +157,28 @@ def check_keys(out: pd.DataFrame, key: str, level: str, report: dict[str, Any]) 
     return out
 
 
+def close_report(report: dict[str, Any], out: pd.DataFrame, *, level: str, split: int,
+                 rules: RuleSet) -> pd.DataFrame:
+    """End the report of an aggregation of files; return the areas whose key is well formed.
+
+    After :func:`assetmap.bdc._counts.tally` has counted the rows read: areas with a bad
+    key rejected (:func:`check_keys`), locations with rows in two areas noted
+    (:func:`note_split`), the rule set named (:func:`note_rules`), and ``rows_out`` and
+    ``merged`` (rows folded into another row of their location) set, so that ``rows_read ==
+    rows_out + sum(rejected) + sum(filtered) + merged``. Every engine of
+    :func:`assetmap.aggregate_bdc`, and the Dask path, ends its report here.
+    """
+    out = check_keys(out, area_key(level), level, report)
+    note_split(report, split, level)
+    note_rules(report, rules)
+    report.update(level=level, rows_out=len(out))
+    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
+                           - sum(report.get("filtered", {}).values()) - len(out))
+    report["notes"].append("exact duplicate rows do not change the aggregation (it takes "
+                           "maxima and distinct values) and are not counted here")
+    return out
+
+
 def note_split(report: dict[str, Any], split: int, level: str) -> None:
     """Count and warn about locations with rows in more than one area (``split``).
 

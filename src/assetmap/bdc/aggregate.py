@@ -150,14 +150,7 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
           places=places)
     pairs = pd.concat(all_pairs, ignore_index=True)
     out = common.finish_area(pd.concat(all_sums, ignore_index=True), pairs, key=key)
-    out = common.check_keys(out, key, level, report)
-    common.note_split(report, sum(splits), level)
-    common.note_rules(report, chosen)
-    report.update(level=level, rows_out=len(out))
-    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
-                           - sum(report["filtered"].values()) - len(out))
-    report["notes"].append("exact duplicate rows do not change the aggregation (it takes "
-                           "maxima and distinct values) and are not counted here")
+    out = common.close_report(report, out, level=level, split=sum(splits), rules=chosen)
     return attach_report(out, report)
 
 

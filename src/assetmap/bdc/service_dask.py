@@ -4,6 +4,11 @@
 same rule set, :func:`assetmap.bdc.rules.rule_set`, and the same columns) with
 ``dask.dataframe``, so the work can spread over a cluster. The rule set travels to the workers
 as data (a small frozen ``RuleSet``) with each partition's task.
+Every row read gets the row checks of the other engines (:func:`_checked`) before the
+selection of business/residential codes, so the report counts the same rows read, kept,
+repaired, rejected and filtered (:func:`assetmap.bdc._counts.tally`); only the file and row of
+a rejected row are not found. A location's flags come from its offer mask through
+:func:`assetmap.bdc._sql.location_flags`, the one definition every engine counts with.
 The single-machine DuckDB path stays the default: on one machine it is faster and needs no
 scheduler. Install the extra with ``pip install "assetmap[dask]"``.
 
@@ -32,10 +37,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from assetmap._report import attach_report, count_reject, start_report
+from assetmap._report import attach_report, start_report
 from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
+from assetmap.bdc._checks import (
+    BLANKS,
+    FILTERS,
+    FIRST_FILTER_CODE,
+    FIX_GEOID,
+    FIX_SPACES,
+    ID_COLUMNS,
+)
+from assetmap.bdc._counts import tally
+from assetmap.bdc._schema import TECHNOLOGIES
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set, technology_group, technology_names
 from assetmap.errors import SchemaError
 
@@ -44,10 +59,14 @@ __all__ = ["aggregate_bdc_dask"]
 _NEEDED = ["provider_id", "location_id", "technology", "max_advertised_download_speed",
            "max_advertised_upload_speed", "low_latency", "business_residential_code",
            "block_geoid", "h3_res8_id"]
-#: technology codes of each group counted per area (n_<group>)
-_BITS = {group: [c for c in technology_names() if technology_group(c) == group]
-         for group in bead.TECH_BITS}
-
+#: the bits of a location's offer mask (:mod:`assetmap.bdc._sql`), one 0/1 column each:
+#: technology groups (by their codes), then the underserved and served thresholds
+_GROUP_CODES = {f"b{bit}": [c for c in technology_names()
+                            if bead.GROUP_BITS[technology_group(c)] == bit]
+                for bit in bead.GROUP_BITS.values()}
+_MASK_BITS = {**{name: int(name[1:]) for name in _GROUP_CODES},
+              f"b{bead.UNDERSERVED_BIT}": bead.UNDERSERVED_BIT,
+              f"b{bead.SERVED_BIT}": bead.SERVED_BIT}
 
 def _read(paths, blocksize: str | int | None):
     import dask.dataframe as dd
@@ -74,35 +93,87 @@ def _read(paths, blocksize: str | int | None):
     return dd.concat(parts) if len(parts) > 1 else parts[0]
 
 
-def _flags(part: pd.DataFrame, area_len: int | None, rules: RuleSet) -> pd.DataFrame:
-    """Per-row flags under ``rules`` (vectorised, one partition at a time)."""
-    tech = part["technology"].astype("float64")
-    down = part["max_advertised_download_speed"].astype("float64")
-    up = part["max_advertised_upload_speed"].astype("float64")
-    latency = part["low_latency"].astype("float64")
+def _checked(part: pd.DataFrame, codes: list[str] | None
+             ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Run the row checks of :func:`assetmap.bdc._checks.checked_sql` on one partition.
+
+    Returns the partition with its ids trimmed of spaces and tabs and its 14-digit block
+    GEOIDs given their leading zero back, each row's check code (``_check``: 0 kept, 1
+    repaired, 2-7 rejected, the first failing test winning; a row outside ``codes``, compared
+    upper-cased and trimmed, gets the filter's code) and its repair bits (``_fix``).
+    """
+    fix = np.zeros(len(part), dtype=np.int8)
+    ids = {}
+    blank = {}
+    for column in ID_COLUMNS:
+        raw = part[column].astype("string")
+        ids[column] = raw.str.strip(BLANKS)
+        blank[column] = _true(ids[column].isna() | (ids[column] == ""))
+        fix |= np.where(_true(raw != ids[column]), FIX_SPACES, 0).astype(np.int8)
     geoid = part["block_geoid"].astype("string")
-    glen = geoid.str.len()
-    geoid = geoid.where(glen != 14, "0" + geoid)
+    length = geoid.str.len()
+    fix |= np.where(_true(length == 14), FIX_GEOID, 0).astype(np.int8)
+    tech = part["technology"].astype("Float64")
+    down, up = (part[c].astype("Float64") for c in common.SPEEDS)
+    latency = part["low_latency"].astype("Float64")
+    tests = [  # (code, rejected): the first that holds wins
+        (2, ~_true(tech.isin(list(TECHNOLOGIES)))),
+        (3, ~_true(length.isin([14, 15]))),
+        (4, blank["location_id"]),
+        (5, ~_true((down >= 0) & (up >= 0))),
+        (6, ~_true(latency.isin([0, 1]))),
+        (7, blank["provider_id"]),
+    ]
+    repaired = (fix > 0).astype(np.int8)
+    check = repaired.copy()
+    if codes:
+        letters = part["business_residential_code"].astype("string").str.strip(BLANKS)
+        outside = ~_true(letters.str.upper().isin(codes))
+        check[outside] = FIRST_FILTER_CODE + 2 * FILTERS.index("codes") + repaired[outside]
+    for code, rejected in reversed(tests):
+        check[rejected] = code
+    rows = part.assign(block_geoid=geoid.where(length != 14, "0" + geoid), **ids)
+    return rows, check, fix
+
+
+def _true(values: pd.Series) -> np.ndarray:
+    """Return a nullable boolean column as numpy, missing values False."""
+    return values.fillna(False).to_numpy(dtype=bool)
+
+
+def _flags(part: pd.DataFrame, area_len: int | None, rules: RuleSet,
+           codes: list[str] | None) -> pd.DataFrame:
+    """Per-row flags under ``rules`` and the row checks (vectorised, a partition at a time)."""
+    rows, check, fix = _checked(part, codes)
+    tech = rows["technology"].astype("float64")
+    down = rows["max_advertised_download_speed"].astype("float64")
+    up = rows["max_advertised_upload_speed"].astype("float64")
+    latency = rows["low_latency"].astype("float64")
+    geoid = rows["block_geoid"].astype("string")
     rel = tech.isin(list(rules.reliable_technologies))
     if rules.low_latency_required:
         rel &= latency == 1
-    (served_down, served_up), (under_down, under_up) = rules.served, rules.underserved
-    out = pd.DataFrame({
-        "area": (part["h3_res8_id"].astype("string") if area_len is None
+    reach = {bead.UNDERSERVED_BIT: rules.underserved, bead.SERVED_BIT: rules.served}
+    return pd.DataFrame({
+        "area": (rows["h3_res8_id"].astype("string") if area_len is None
                  else geoid.str[:area_len]),
-        # " 12" and "12" are one location, as in every engine (_checks.ID_COLUMNS)
-        "location_id": part["location_id"].astype("string").str.strip(" \t"),
-        "provider_id": part["provider_id"].astype("string").str.strip(" \t"),
-        "s25": (rel & (down >= under_down) & (up >= under_up)).fillna(False).astype("int8"),
-        "s100": (rel & (down >= served_down) & (up >= served_up)).fillna(False).astype("int8"),
-        "other": (~tech.isin([t for ts in _BITS.values() for t in ts])).astype("int8"),
-        **{f"n_{k}": tech.isin(v).astype("int8") for k, v in _BITS.items()},
+        "location_id": rows["location_id"],
+        "provider_id": rows["provider_id"],
+        **{name: tech.isin(group).astype("int8") for name, group in _GROUP_CODES.items()},
+        **{f"b{bit}": (rel & (down >= d) & (up >= u)).fillna(False).astype("int8")
+           for bit, (d, u) in reach.items()},
+        "_check": check, "_fix": fix,
     }, index=part.index)
-    bad = ~tech.isin(eng.TECHNOLOGIES) | ~glen.isin([14, 15]).fillna(False).astype(bool)
-    bad |= part["location_id"].isna() | down.isna() | up.isna() | (down < 0) | (up < 0)
-    bad |= ~latency.isin([0, 1])
-    out["_check"] = np.where(bad.fillna(True).to_numpy(dtype=bool), 9, 0).astype("int8")
-    return out
+
+
+def _location_counts(loc: pd.DataFrame) -> pd.DataFrame:
+    """Per location (its bits' maxima): its area and the flags each area counts."""
+    mask = np.zeros(len(loc), dtype=np.int64)
+    for name, bit in _MASK_BITS.items():
+        mask |= loc[name].to_numpy(dtype=np.int64) * bit
+    flags = bead.location_flags(mask)  # the one definition of the counted flags
+    return pd.DataFrame({"area": loc["area"], "locations": np.ones(len(loc), dtype=np.int64),
+                         **{c: f.astype(np.int64) for c, f in flags.items()}}, index=loc.index)
 
 
 def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
@@ -155,33 +226,23 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
     missing = [c for c in _NEEDED if c not in ddf.columns]
     if missing:
         raise SchemaError(f"{paths}: missing BDC column(s) {missing}")
-    if codes:
-        ddf = ddf[ddf["business_residential_code"].isin(list(codes))]
     area_len = None if level == "h3" else bead.AREA_LENGTH[level]
-    meta = _flags(ddf._meta, area_len, chosen)
-    rows = ddf.map_partitions(_flags, area_len, chosen, meta=meta)
-    checks = rows.groupby("_check").size()
-    ok = rows[rows["_check"] == 0]
-    flag_cols = ["s25", "s100", "other", *(f"n_{k}" for k in _BITS)]
+    selection = eng.row_selection(codes=tuple(codes) if codes else None)
+    wanted = selection.get("codes")
+    meta = _flags(ddf._meta, area_len, chosen, wanted)
+    rows = ddf.map_partitions(_flags, area_len, chosen, wanted, meta=meta)
+    checks = rows.groupby(["_check", "_fix"]).size()  # every row read, before the selection
+    ok = rows[rows["_check"] <= 1]
     n_out = split_out or max(1, ok.npartitions // 4)
     loc = ok.assign(area_max=ok["area"]).groupby("location_id").agg(
-        {"area": "min", "area_max": "max", **dict.fromkeys(flag_cols, "max")},
+        {"area": "min", "area_max": "max", **dict.fromkeys(_MASK_BITS, "max")},
         split_out=n_out)  # a location's area: the smallest of its rows' (note_split)
     split = (loc["area"] != loc["area_max"]).sum()
-    terrestrial = loc[["n_copper", "n_cable", "n_fiber", "n_licensed_fw", "other"]].sum(axis=1)
-    loc = loc.assign(
-        unserved=(loc["s25"] == 0).astype("int64"),
-        underserved=((loc["s25"] == 1) & (loc["s100"] == 0)).astype("int64"),
-        served=(loc["s100"] == 1).astype("int64"),
-        satellite_only=((loc["n_satellite"] == 1) & (terrestrial == 0)
-                        & (loc["n_unlicensed_fw"] == 0)).astype("int64"),
-        unlicensed_fw_only=((loc["n_unlicensed_fw"] == 1) & (terrestrial == 0)).astype("int64"),
-        locations=1,
-    )
-    sums = loc.groupby("area").agg(
-        dict.fromkeys(["locations", "unserved", "underserved", "served", "satellite_only",
-                       "unlicensed_fw_only", *(f"n_{k}" for k in _BITS)], "sum"))
-    p100 = (ok[ok["s100"] == 1][["area", "location_id", "provider_id"]].drop_duplicates()
+    per_location = loc.map_partitions(_location_counts,
+                                      meta=_location_counts(loc._meta))
+    sums = per_location.groupby("area").sum()
+    served = f"b{bead.SERVED_BIT}"
+    p100 = (ok[ok[served] == 1][["area", "location_id", "provider_id"]].drop_duplicates()
             .groupby("area").size())
     pairs = ok[["area", "provider_id"]].drop_duplicates()
     sums, p100, pairs, checks, split = dask.compute(sums, p100, pairs, checks, split)
@@ -189,20 +250,16 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
         placed = ok.drop(columns="area").merge(loc[["area"]], left_on="location_id",
                                                right_index=True)
         p100, pairs = dask.compute(
-            placed[placed["s100"] == 1][["area", "location_id", "provider_id"]]
+            placed[placed[served] == 1][["area", "location_id", "provider_id"]]
             .drop_duplicates().groupby("area").size(),
             placed[["area", "provider_id"]].drop_duplicates())
     sums = sums.reset_index()
     sums["providers_100_20_sum"] = sums["area"].map(p100).fillna(0).to_numpy()
     report = start_report(str(paths) if isinstance(paths, str | os.PathLike | Path)
                           else ", ".join(map(str, paths)), kind="bdc_service_by_area")
-    report["rows_read"] = int(checks.sum())
-    count_reject(report, "unknown technology, bad block_geoid, missing or negative speed, or "
-                 "low_latency not 0/1", int(checks.get(9, 0)))
+    counts = checks.rename("n").reset_index()
+    tally(report, counts, selection=selection)
     out = common.finish_area(sums, pairs.assign(_check=0), key=key)
-    out = common.check_keys(out, key, level, report)
-    common.note_split(report, int(split), level)
-    common.note_rules(report, chosen)
-    report.update(level=level, engine="dask")
-    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values()) - len(out))
+    out = common.close_report(report, out, level=level, split=int(split), rules=chosen)
+    report["engine"] = "dask"
     return attach_report(out, report)
