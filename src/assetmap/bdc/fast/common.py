@@ -12,15 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from assetmap.bdc import _common
 from assetmap.bdc._checks import FILTERS, FIRST_FILTER_CODE
 
 __all__ = ["AREA_DIV", "KEY_WIDTH", "SUM_COLUMNS", "TALLY", "Fallback", "area_text",
            "check_counts", "id_text"]
 
-#: the per-area sums every path returns, in the order of the kernels' count columns
-SUM_COLUMNS = ["locations", "unserved", "underserved", "served", "providers_100_20_sum",
-               "satellite_only", "unlicensed_fw_only", "n_copper", "n_cable", "n_fiber",
-               "n_licensed_fw", "n_unlicensed_fw", "n_satellite"]
+#: the per-area sums every path returns (one definition, :mod:`assetmap.bdc._common`); the
+#: kernels write their count columns in this order (the conformance tests hold them to it)
+SUM_COLUMNS = _common.SUM_COLUMNS
 #: the block GEOID's divisor of each area level (H3: the cell itself)
 AREA_DIV = {"tract": 10**4, "block_group": 10**3, "county": 10**10, "h3": 1}
 #: digits of each level's GEOID
