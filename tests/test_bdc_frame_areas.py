@@ -15,7 +15,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import assetmap as am
-from assetmap.bdc import _frame_areas  # internal: which path a frame takes
+from assetmap.bdc import _frame_areas, _frame_checks  # internal: which path a frame takes
 
 LEVELS = ("tract", "block_group", "county", "h3")
 
@@ -89,7 +89,9 @@ def test_no_row_kept():
     rows = _rows(3, plain_ids=True).assign(business_residential_code="B")
     out = _quiet(am.service_by_area, rows)
     assert len(out) == 0
-    assert am.get_report(out)["rows_read"] == 0
+    report = am.get_report(out)
+    assert report["rows_read"] == len(rows)  # every row counted, before the selection
+    assert sum(report["filtered"].values()) + sum(report["rejected"].values()) == len(rows)
 
 
 def test_many_text_ids_and_rows():
@@ -106,7 +108,8 @@ def test_small_slices_and_per_flag_counts_equal_the_sql_areas(monkeypatch, plain
     rows = _rows(5, plain_ids=plain_ids, n=5000, locations=701)
     slow = {level: _quiet(am.service_by_area, rows.astype({"technology": "float64"}),
                           level=level) for level in LEVELS}
-    monkeypatch.setattr(_frame_areas, "_SLICE", 257)
+    monkeypatch.setattr(_frame_areas, "SLICE", 257)
+    monkeypatch.setattr(_frame_checks, "SLICE", 257)
     for slots in (0, 1 << 22):
         monkeypatch.setattr(_frame_areas, "_COUNT_SLOTS", slots)
         for level in LEVELS:
@@ -124,3 +127,30 @@ def test_ids_too_long_for_64_bits_are_encoded_as_text():
     assert len(fast) > 1
     assert_frame_equal(fast, slow, check_exact=True)
     assert_frame_equal(fast, _quiet(am.service_by_area, short), check_exact=True)
+
+
+@pytest.mark.parametrize("plain_ids", [True, False], ids=["integer-ids", "text-ids"])
+def test_every_row_is_counted_and_codes_ignore_case_and_spaces(plain_ids):
+    """A frame's rows outside the codes are counted as filtered (rows_read is every row),
+    and " r" or "x " is R or X, on the numpy paths and the SQL path alike."""
+    rows = _rows(7, plain_ids=plain_ids)
+    written = {"R": [" r", "R", "r "], "X": ["x", "X"], "B": ["b", "B "]}
+    rng = np.random.default_rng(7)
+    messy = rows.assign(business_residential_code=[
+        rng.choice(written[c]) for c in rows["business_residential_code"]])
+    for level in ("tract", "h3"):
+        want = _quiet(am.service_by_area, rows, level=level)
+        for frame in (messy, messy.astype({"technology": "float64"})):
+            got = _quiet(am.service_by_area, frame, level=level)
+            assert_frame_equal(got, want, check_exact=True)
+            report = am.get_report(got)
+            assert report["rows_read"] == len(rows)
+            assert report == am.get_report(want)
+            outside = (rows["business_residential_code"] == "B").sum()
+            assert 0 < sum(report["filtered"].values()) <= outside
+    want = _quiet(am.service_levels, rows)
+    for frame in (messy, messy.astype({"technology": "float64"})):
+        got = _quiet(am.service_levels, frame)
+        assert_frame_equal(got, want, check_exact=True)
+        assert am.get_report(got)["rows_read"] == len(rows)
+        assert am.get_report(got)["filtered"] == am.get_report(want)["filtered"]

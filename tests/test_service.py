@@ -73,7 +73,9 @@ def test_service_levels_hand_computed():
         assert (row.service_level, row.best_down, row.best_up, bool(row.has_fiber),
                 row.providers_100_20, bool(row.satellite_only), bool(row.unlicensed_fw_only),
                 row.providers) == (level, down, up, fiber, p100, sat, ufw, prov), loc
-    assert am.get_report(levels)["rows_read"] == len(CASES) - 1
+    report = am.get_report(levels)
+    assert report["rows_read"] == len(CASES)  # every row, L9 too, before the selection
+    assert report["filtered"] == {"business_residential_code not in ['R', 'X']": 1}
 
 
 def test_service_levels_all_codes_keeps_business():

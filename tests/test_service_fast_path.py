@@ -90,18 +90,20 @@ def test_report_counts_every_check():
         levels = am.service_levels(rows)
     assert {w.category for w in caught} == {RejectedRowsWarning, RepairWarning}
     report = levels.attrs["assetmap"]
-    kept = rows[rows["business_residential_code"].isin(["R", "X"])]
-    length = kept["block_geoid"].str.len()
-    good = (kept["technology"] != 30) & length.isin([14, 15]) & kept["block_geoid"].str.fullmatch(
-        r"[0-9]+") & kept["location_id"].notna() & (kept["max_advertised_upload_speed"] >= 0) & (
-        kept["low_latency"] <= 1)
-    assert report["rows_read"] == len(kept)
+    inside = rows["business_residential_code"].isin(["R", "X"])
+    length = rows["block_geoid"].str.len()
+    good = (rows["technology"] != 30) & length.isin([14, 15]) & rows["block_geoid"].str.fullmatch(
+        r"[0-9]+") & rows["location_id"].notna() & (rows["max_advertised_upload_speed"] >= 0) & (
+        rows["low_latency"] <= 1)
+    assert report["rows_read"] == len(rows)  # every row, checked before the selection
     assert sum(report["rejected"].values()) == int((~good).sum())
+    assert sum(report["filtered"].values()) == int((good & ~inside).sum())
     assert report["rows_read"] == (len(levels) + report["merged"]
-                                   + sum(report["rejected"].values()))
+                                   + sum(report["rejected"].values())
+                                   + sum(report["filtered"].values()))
     assert report["repaired"]["block_geoid had lost its leading zero (14 digits); restored"] \
         == int((good & (length == 14)).sum())
-    assert len(levels) == kept.loc[good, "location_id"].nunique()
+    assert len(levels) == rows.loc[good & inside, "location_id"].nunique()
 
 
 def test_best_offer_takes_upload_of_the_fastest_download():

@@ -41,8 +41,8 @@ from assetmap.bdc._checks import (
 from assetmap.bdc._schema import LETTER_CODES, NUMERIC, RANGES, TECHNOLOGIES
 from assetmap.errors import SchemaError, where
 
-__all__ = ["checked_table", "csv_options", "duplicate_keys", "edge_blanks", "memory_pool",
-           "out_of_range", "out_of_range_error", "row_positions"]
+__all__ = ["checked_table", "csv_options", "duplicate_keys", "edge_blanks", "in_letters",
+           "memory_pool", "out_of_range", "out_of_range_error", "row_positions"]
 
 _BLANK_BYTES = [ord(c) for c in BLANKS]
 
@@ -282,13 +282,13 @@ def _selected(table: pa.Table, geoid: pa.Array, selection: dict[str, list[Any]],
     """Return the rows filter ``name`` keeps (a NULL condition: left out), or None."""
     conds = []
     if name == "states" and "state_usps" in selection:
-        conds += [_in_letters(table.column("state_usps"), selection["state_usps"]),
+        conds += [in_letters(table.column("state_usps"), selection["state_usps"]),
                   _prefix_in(geoid, 2, selection["state_fips"])]
     if name == "areas":
         conds += [_prefix_in(geoid, width, selection[key])
                   for key, width in (("county", 5), ("tract", 11)) if key in selection]
     if name == "codes" and "codes" in selection:
-        conds.append(_in_letters(table.column("business_residential_code"), selection["codes"]))
+        conds.append(in_letters(table.column("business_residential_code"), selection["codes"]))
     if name == "technologies" and "technologies" in selection:
         conds.append(_in(table.column("technology"),
                          [float(t) for t in selection["technologies"]]))
@@ -300,7 +300,7 @@ def _selected(table: pa.Table, geoid: pa.Array, selection: dict[str, list[Any]],
     return _true(keep, False)
 
 
-def _in_letters(values: pa.ChunkedArray, allowed: list[str]) -> pa.Array:
+def in_letters(values: pa.ChunkedArray, allowed: list[str]) -> pa.Array:
     """SQL's ``upper(trim(values)) IN allowed``, tested on the few distinct written values."""
     written = pc.unique(values).drop_null()
     canonical = pc.utf8_upper(pc.utf8_trim(written, BLANKS))

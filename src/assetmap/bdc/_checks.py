@@ -24,8 +24,8 @@ from typing import Any
 
 from assetmap.bdc._schema import TECHNOLOGIES
 
-__all__ = ["FILTERS", "REJECT_REASONS", "checked_sql", "describe_filters", "row_filter",
-           "row_selection", "split_code"]
+__all__ = ["FILTERS", "REJECT_REASONS", "checked_sql", "describe_filters", "filter_code",
+           "row_filter", "row_selection", "split_code"]
 
 REJECT_REASONS = {
     2: "unknown technology code",
@@ -215,6 +215,17 @@ False), ('filtered', 'codes', True))
         return "rejected", REJECT_REASONS[code], False
     offset = code - FIRST_FILTER_CODE
     return "filtered", FILTERS[offset // 2], bool(offset % 2)
+
+
+def filter_code(name: str, *, repaired: bool = False) -> int:
+    """Return the check code of a row that passed the checks and the filter ``name`` left out.
+
+    Examples
+    --------
+    >>> filter_code("codes"), filter_code("codes", repaired=True)
+    (12, 13)
+    """
+    return FIRST_FILTER_CODE + 2 * FILTERS.index(name) + int(repaired)
 
 
 def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = True,

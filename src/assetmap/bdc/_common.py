@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from assetmap._report import count_reject, count_repair, get_report
+from assetmap._report import count_reject, get_report
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._checks import FIX_GEOID, REPAIR_REASONS
 from assetmap.bdc.rules import REQUIRED_KEYS, RuleSet, RulesLike, available_rule_sets, rule_set
 from assetmap.errors import RepairWarning, SchemaError
 
@@ -66,29 +65,18 @@ def integral_speeds(avail: pd.DataFrame) -> bool:
 
 def frame_rows(con: duckdb.DuckDBPyConnection, avail: pd.DataFrame, codes,
                name: str = "avail_frame") -> str:
-    """Register a frame and return SQL for its checked rows (speeds as DOUBLE, exact)."""
+    """Register a frame and return SQL for its checked rows (speeds as DOUBLE, exact).
+
+    Every row gets its check code (:func:`assetmap.bdc._checks.checked_sql`): a row outside
+    ``codes`` (compared upper-cased and trimmed) that passed the checks gets the filter's
+    code, so that the counts cover every row of the frame; ``_check <= 1`` are the rows to use.
+    """
     need_columns(avail)
     con.register(name, avail[list(eng.BDC_COLUMNS)])
     types = eng.BDC_TYPES | dict.fromkeys(SPEEDS, "DOUBLE")
     typed = ", ".join(f"CAST({c} AS {types[c]}) AS {c}" for c in eng.BDC_COLUMNS)
-    return eng.checked_sql(f"SELECT {typed} FROM {name}", eng.row_filter(codes=codes))
-
-
-def count_checks(report: dict[str, Any], pairs: pd.DataFrame) -> None:
-    """Record rows read, rejected per check code and repaired, from ``_check, n`` counts.
-
-    With a ``_fix`` column the repairs are named by its bits (``REPAIR_REASONS``);
-    without, a repaired row (code 1) is a block GEOID that lost its leading zero.
-    """
-    report["rows_read"] = int(pairs["n"].sum())
-    for code, n in pairs.groupby("_check")["n"].sum().items():
-        if int(code) > 1:
-            count_reject(report, eng.REJECT_REASONS[int(code)], int(n))
-    repaired = pairs[pairs["_check"] == 1]
-    fix = (repaired["_fix"].astype("int64") if "_fix" in repaired.columns
-           else pd.Series(FIX_GEOID, index=repaired.index))
-    for bit, reason in REPAIR_REASONS.items():
-        count_repair(report, reason, int(repaired.loc[(fix & bit) > 0, "n"].sum()))
+    return eng.checked_sql(f"SELECT {typed}, FALSE AS _fixed FROM {name}",
+                           selection=eng.row_selection(codes=codes))
 
 
 def empty_sums() -> pd.DataFrame:

@@ -39,21 +39,13 @@ from assetmap.bdc import _sql as bead
 from assetmap.bdc._arrow import edge_blanks, memory_pool
 from assetmap.bdc._checks import BLANKS
 from assetmap.bdc._common import SUM_COLUMNS
-from assetmap.bdc._frame_levels import (
-    _INT_RANGE,
-    _KNOWN,
-    _SPEEDS,
-    _TECH_BIT,
-    _reliable_table,
-    number_columns,
-)
+from assetmap.bdc._frame_checks import SLICE, check_counts, chosen_codes, row_checks, true_array
+from assetmap.bdc._frame_levels import _INT_RANGE, number_columns
 from assetmap.bdc.rules import RuleSet
 
 __all__ = ["area_sums"]
 
 _TEXT = ("location_id", "provider_id", "business_residential_code", "block_geoid")
-_TECH_BIT16 = _TECH_BIT.astype(np.int16)
-_SLICE = 1 << 20  # rows checked at a time
 _PAIRS_BY_COUNT = 1 << 26  # (area, provider) pairs found with bincount below this many slots
 _COUNT_SLOTS = 1 << 22  # (area, mask value) pairs counted in one table below this many slots
 
@@ -63,8 +55,9 @@ def area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rule
     """Return area sums, (area, provider) pairs and check counts, or None.
 
     The three frames are what :func:`assetmap.bdc._common.finish_area` and
-    :func:`~assetmap.bdc._common.count_checks` take (``area`` and the ``SUM_COLUMNS``;
-    ``area, provider_id, _check``; ``_check, n``).
+    :func:`~assetmap.bdc._counts.tally` take (``area`` and the ``SUM_COLUMNS``;
+    ``area, provider_id, _check``; ``_check, n`` over every row, a row outside ``codes``
+    under the filter's code).
 
     Examples
     --------
@@ -101,27 +94,25 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
     chosen = np.ones(n, dtype=bool)
     if codes:
         code = table.column("business_residential_code")
-        chosen = _true(pc.is_in(code, value_set=pa.array(list(codes), code.type)), False)
+        chosen = chosen_codes(code, list(codes))
     check = np.empty(n, dtype=np.int8)
     bits = np.empty(n, dtype=np.int16)
     number = np.empty(n, dtype=np.int64) if level != "h3" else None  # the GEOIDs as numbers
     with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow and numpy let go of the GIL
         ids = pool.submit(_location_keys, table.column("location_id"))
-        rows = pool.submit(_row_checks, table.column("block_geoid"), nums, rules, check, bits,
+        rows = pool.submit(row_checks, table.column("block_geoid"), nums, rules, check, bits,
                            number)
         prov, prov_ids, prov_blank = _encode(table.column("provider_id"))
         loc, loc_blank, loc_ids = ids.result()
         rows.result()
     if any(edge_blanks(v).any() for v in (loc_ids, prov_ids)):  # the SQL path trims, counts
         return None
-    for start in range(0, n, _SLICE):  # the blank ids, in the order of the tests
-        piece = slice(start, start + _SLICE)
+    for start in range(0, n, SLICE):  # the blank ids, in the order of the tests
+        piece = slice(start, start + SLICE)
         part = check[piece]
         part[prov_blank[piece] & ((part == 0) | (part == 1))] = 7
         part[loc_blank[piece] & ((part < 2) | (part > 4))] = 4
-    counts = np.bincount(check[chosen], minlength=8)
-    checks = pd.DataFrame({"_check": np.arange(8, dtype=np.int64), "n": counts.astype(np.int64)})
-    checks = checks[(checks["_check"] == 0) | (checks["n"] > 0)].reset_index(drop=True)
+    checks = check_counts(check, chosen)
     kept = np.flatnonzero(chosen & (check <= 1))
     if level == "h3" and table.column("h3_res8_id").null_count and table.column(
             "h3_res8_id").take(pa.array(kept)).null_count:
@@ -133,50 +124,13 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
     return *rolled, checks
 
 
-def _row_checks(block: pa.ChunkedArray, nums: dict[str, np.ndarray], rules: RuleSet,
-                check: np.ndarray, bits: np.ndarray, number: np.ndarray | None) -> None:
-    """Fill ``check`` (all tests but the blank ids), ``bits`` and ``number``, by slices.
-
-    The tests of :func:`assetmap.bdc._checks.checked_sql`, the first failing one winning:
-    2 unknown technology, 3 bad block GEOID, 5 negative speed, 6 bad latency; else 1 for a
-    14-digit GEOID (repaired) or 0. ``number`` gets each good GEOID as a number (0 for a bad
-    one, whose row is rejected). Slices keep the temporary arrays small.
-    """
-    tech, latency = nums["technology"], nums["low_latency"]
-    down, up = (nums[c] for c in _SPEEDS)
-    for start in range(0, len(check), _SLICE):
-        piece = slice(start, start + _SLICE)
-        geoid = block.slice(start, _SLICE)
-        length = np.asarray(pc.fill_null(pc.binary_length(geoid), -1).to_numpy(
-            zero_copy_only=False))
-        part = check[piece]
-        part[:] = length == 14  # later tests overwrite earlier ones
-        lat, d, u = latency[piece], down[piece], up[piece]
-        part[(lat != 0) & (lat != 1)] = 6
-        part[(d < 0) | (u < 0)] = 5
-        good = ((length == 14) | (length == 15)) & _true(pc.ascii_is_decimal(geoid), False)
-        part[~good] = 3
-        if number is not None:
-            digits = (geoid if good.all() else
-                      pc.if_else(pa.array(good), geoid, pa.scalar("0", geoid.type)))
-            number[piece] = np.asarray(pc.cast(digits, pa.int64()).to_numpy(
-                zero_copy_only=False))
-        code = tech[piece] + 2**15  # the index of the lookup tables
-        part[~_KNOWN[code]] = 2
-        bits[piece] = _offer_bits(code, d, u, lat, rules)
-
-
 def _is_text(col: pa.ChunkedArray) -> bool:
     return pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
 
 
-def _true(cond: pa.ChunkedArray | pa.Array, null: bool) -> np.ndarray:
-    return np.asarray(pc.fill_null(cond, null).to_numpy(zero_copy_only=False), dtype=bool)
-
-
 def _blank_values(values: pa.Array) -> np.ndarray:
     """Per value: empty or only spaces and tabs."""
-    return _true(pc.equal(pc.binary_length(pc.utf8_trim(values, BLANKS)), 0), True)
+    return true_array(pc.equal(pc.binary_length(pc.utf8_trim(values, BLANKS)), 0), True)
 
 
 def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, np.ndarray]:
@@ -211,22 +165,6 @@ def _location_keys(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, pa.Arr
             return keys, keys < 0, pa.array([], col.type)
     codes, ids, blank = _encode(col)
     return codes, blank, ids
-
-
-def _offer_bits(tech: np.ndarray, down: np.ndarray, up: np.ndarray, latency: np.ndarray,
-                rules: RuleSet) -> np.ndarray:
-    """Each row's offer bits: technology group, underserved and served thresholds.
-
-    ``tech`` is the technology code + 2**15 (the index of the lookup tables).
-    """
-    reliable = _reliable_table(rules)[tech]
-    if rules.low_latency_required:
-        reliable &= latency == 1
-    (served_down, served_up), (under_down, under_up) = rules.served, rules.underserved
-    bits = _TECH_BIT16[tech]
-    bits[reliable & (down >= under_down) & (up >= under_up)] |= bead.UNDERSERVED_BIT
-    bits[reliable & (down >= served_down) & (up >= served_up)] |= bead.SERVED_BIT
-    return bits
 
 
 def _sorted_by_location(keys: np.ndarray, rows: np.ndarray, n: int

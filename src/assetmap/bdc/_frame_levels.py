@@ -25,8 +25,8 @@ import pyarrow.compute as pc
 
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._arrow import edge_blanks
-from assetmap.bdc._checks import ID_COLUMNS
+from assetmap.bdc._arrow import edge_blanks, in_letters
+from assetmap.bdc._checks import ID_COLUMNS, filter_code
 from assetmap.bdc.rules import RuleSet, technology_group, technology_names
 
 _INT_RANGE = {"technology": (-(2**15), 2**15 - 1), "low_latency": (-128, 127),
@@ -147,11 +147,6 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
     if len(coded) < len(found) or any(edge_blanks(coded[c][1]).any() for c in ID_COLUMNS):
         return None  # ids with spaces around them: the SQL path trims them and counts it
     index = np.arange(table.num_rows)
-    if codes:
-        code, code_ids = coded["business_residential_code"]
-        wanted = np.append(pc.is_in(code_ids, value_set=pa.array(list(codes), pa.string()))
-                           .to_numpy(zero_copy_only=False), False)
-        index = np.flatnonzero(wanted[code])
     block, block_ids = coded["block_geoid"]
     # per distinct GEOID (the last entry stands for a missing one): length and digits only
     length = np.append(pc.utf8_length(block_ids).to_numpy(zero_copy_only=False), -1)
@@ -171,7 +166,13 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
     check[loc < 0] = 4
     check[((row_length != 14) & (row_length != 15)) | ~digits[block]] = 3
     check[~_KNOWN[tech + 2**15]] = 2
-    counts = np.bincount(check, minlength=7)
+    if codes:  # rows outside the codes (compared upper-cased, trimmed): the filter's code
+        code, code_ids = coded["business_residential_code"]
+        chosen = pc.fill_null(in_letters(code_ids, list(codes)), False)
+        wanted = np.append(chosen.to_numpy(zero_copy_only=False), False)
+        outside = ~wanted[code] & (check <= 1)
+        check[outside] += filter_code("codes")
+    counts = np.bincount(check, minlength=filter_code("codes", repaired=True) + 1)
     kept = np.flatnonzero(check <= 1) if counts[2:].any() else slice(None)
     index = index[kept]
     prov, h3 = coded["provider_id"][0][index], coded["h3_res8_id"][0][index]
@@ -189,7 +190,7 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
         rank[order], rank[-1] = np.arange(len(order)), -1
         block, block_ids = rank[block], block_ids.take(pa.array(order))
     return Coded(
-        rows_read=len(check), checks={c: int(counts[c]) for c in range(1, 7) if counts[c]},
+        rows_read=len(check), checks={c: int(n) for c, n in enumerate(counts) if c and n},
         index=index, loc=loc[kept], loc_ids=coded["location_id"][1], prov=prov,
         prov_ids=coded["provider_id"][1], block=block[kept], block_ids=block_ids, h3=h3,
         h3_ids=coded["h3_res8_id"][1], tech=tech[kept], down=down[kept], up=up[kept],
@@ -270,7 +271,7 @@ def provider_lists(sets: np.ndarray, prov_ids: pa.Array) -> pa.Array:
 
 
 def check_pairs(rows: Coded) -> pd.DataFrame:
-    """Row counts per check code (``_check, n``), as :func:`service._count_checks` takes them."""
+    """Row counts per check code (``_check, n``), as :func:`.bdc._counts.tally` takes them."""
     bad = sum(rows.checks.values())
     codes = [0, *rows.checks]
     n = [rows.rows_read - bad, *rows.checks.values()]

@@ -30,6 +30,7 @@ from assetmap.bdc import _frame_areas as frame_areas
 from assetmap.bdc import _frame_levels as bead_codes
 from assetmap.bdc import _sql as bead
 from assetmap.bdc import _stream as stream
+from assetmap.bdc._counts import tally
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 from assetmap.errors import SchemaError
 
@@ -39,6 +40,11 @@ _LEVEL_FIRST = ["location_id", "block_geoid", "h3_res8_id", "service_level", "be
                 "best_up", "has_fiber", "providers", "providers_100_20", "satellite_only",
                 "unlicensed_fw_only"]
 _NAMES = pa.array(["unserved", "underserved", "served"])
+
+
+def _selection(codes: Iterable[str] | None) -> dict:
+    """Return the row selection of ``codes`` (upper-cased, trimmed), to name the filter."""
+    return eng.row_selection(codes=tuple(codes) if codes else None)
 
 
 def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = ("R", "X"),
@@ -91,14 +97,15 @@ def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = ("R", "
     common.need_columns(avail)
     coded = bead_codes.code_rows(avail, tuple(codes) if codes else None)
     if coded is not None:
-        common.count_checks(report, bead_codes.check_pairs(coded))
+        tally(report, bead_codes.check_pairs(coded), selection=_selection(codes))
         out = _levels_frame(coded, chosen, report)
     else:
         out = _levels_sql(avail, codes, report, chosen)
     sources, vintages, illustrative = merge_sources(avail)
     report.update(sources=sources, vintages=vintages, illustrative=illustrative)
     common.note_rules(report, chosen)
-    report["merged"] = report["rows_read"] - sum(report["rejected"].values()) - len(out)
+    report["merged"] = (report["rows_read"] - sum(report["rejected"].values())
+                        - sum(report["filtered"].values()) - len(out))
     return attach_report(out, report)
 
 
@@ -131,7 +138,7 @@ def _levels_sql(avail: pd.DataFrame, codes, report: dict, rules: RuleSet) -> pd.
     with eng.connect() as con:
         rows = common.frame_rows(con, avail, tuple(codes) if codes else None)
         pairs = con.sql(bead.pairs_sql(rows, area="substr(block_geoid, 1, 11)")).df()
-        common.count_checks(report, pairs)
+        tally(report, pairs, selection=_selection(codes))
         tech = ", ".join(f"(mask & {bit} > 0) AS {common.TECH_COLUMNS[name]}"
                          for name, bit in bead.TECH_BITS.items())
         sql = f"""
@@ -211,13 +218,14 @@ def service_by_area(avail_or_levels: pd.DataFrame, *, level: common.Level = "tra
                 sums, pairs, checks, split = stream.stream_areas(con, rows, rules=chosen,
                                                                  area=area)
         common.note_split(report, split, level)
-        common.count_checks(report, checks)
+        tally(report, checks, selection=_selection(codes))
         common.note_rules(report, chosen)
         out = common.finish_area(sums, pairs, key=key)
     out = common.check_keys(out, key, level, report)
     sources, vintages, illustrative = merge_sources(frame)
     report.update(sources=sources, vintages=vintages, illustrative=illustrative, level=level)
-    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values()) - len(out))
+    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
+                           - sum(report.get("filtered", {}).values()) - len(out))
     return attach_report(out, report)
 
 

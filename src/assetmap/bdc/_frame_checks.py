@@ -1,0 +1,114 @@
+"""The row checks of a frame of availability rows, with numpy and pyarrow compute.
+
+For the numpy path of :func:`assetmap.bdc.levels.service_by_area`
+(:mod:`assetmap.bdc._frame_areas`): the tests of :func:`assetmap.bdc._checks.checked_sql`,
+the first failing one winning, a slice of rows at a time (:func:`row_checks`); the rows of
+the selected business/residential codes, compared upper-cased and trimmed
+(:func:`chosen_codes`); and the counts per check code over every row of the frame, those a
+filter leaves out under the filter's code (:func:`check_counts`), as
+:func:`assetmap.bdc._counts.tally` takes them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from assetmap.bdc import _sql as bead
+from assetmap.bdc._checks import BLANKS, filter_code
+from assetmap.bdc._frame_levels import _KNOWN, _SPEEDS, _TECH_BIT, _reliable_table
+from assetmap.bdc.rules import RuleSet
+
+__all__ = ["check_counts", "chosen_codes", "row_checks", "true_array"]
+
+SLICE = 1 << 20  # rows checked at a time
+_TECH_BIT16 = _TECH_BIT.astype(np.int16)
+
+
+def chosen_codes(code: pa.ChunkedArray, codes: list[str]) -> np.ndarray:
+    """Return per row whether its business/residential code is one of ``codes``.
+
+    Codes are compared upper-cased and trimmed (``" r "`` is R, as in every engine): the rows
+    written exactly so are found first, then only the few distinct other values are tested.
+    """
+    chosen = true_array(pc.is_in(code, value_set=pa.array(codes, code.type)), False)
+    if chosen.all():
+        return chosen
+    others = pc.unique(code.filter(pa.array(~chosen))).drop_null()
+    variants = others.filter(pc.is_in(pc.utf8_upper(pc.utf8_trim(others, BLANKS)),
+                                      value_set=pa.array(codes, others.type)))
+    if len(variants):
+        chosen |= true_array(pc.is_in(code, value_set=variants), False)
+    return chosen
+
+
+def check_counts(check: np.ndarray, chosen: np.ndarray) -> pd.DataFrame:
+    """Return the rows per check code (``_check, n``) of every row of the frame.
+
+    A row outside the codes (``chosen`` False) that passed the checks counts under the
+    filter's code (+1 when repaired); one that failed them, under its reject code.
+    """
+    inside = np.bincount(check[chosen], minlength=8)
+    outside = (np.bincount(check[~chosen], minlength=8) if not chosen.all()
+               else np.zeros(8, dtype=np.int64))
+    codes = [*range(8), filter_code("codes"), filter_code("codes", repaired=True)]
+    n = [*(inside[:2]), *(inside[2:] + outside[2:]), *outside[:2]]
+    checks = pd.DataFrame({"_check": np.asarray(codes, dtype=np.int64),
+                           "n": np.asarray(n, dtype=np.int64)})
+    return checks[(checks["_check"] == 0) | (checks["n"] > 0)].reset_index(drop=True)
+
+
+def row_checks(block: pa.ChunkedArray, nums: dict[str, np.ndarray], rules: RuleSet,
+               check: np.ndarray, bits: np.ndarray, number: np.ndarray | None) -> None:
+    """Fill ``check`` (all tests but the blank ids), ``bits`` and ``number``, by slices.
+
+    The tests of :func:`assetmap.bdc._checks.checked_sql`, the first failing one winning:
+    2 unknown technology, 3 bad block GEOID, 5 negative speed, 6 bad latency; else 1 for a
+    14-digit GEOID (repaired) or 0. ``number`` gets each good GEOID as a number (0 for a bad
+    one, whose row is rejected). Slices keep the temporary arrays small.
+    """
+    tech, latency = nums["technology"], nums["low_latency"]
+    down, up = (nums[c] for c in _SPEEDS)
+    for start in range(0, len(check), SLICE):
+        piece = slice(start, start + SLICE)
+        geoid = block.slice(start, SLICE)
+        length = np.asarray(pc.fill_null(pc.binary_length(geoid), -1).to_numpy(
+            zero_copy_only=False))
+        part = check[piece]
+        part[:] = length == 14  # later tests overwrite earlier ones
+        lat, d, u = latency[piece], down[piece], up[piece]
+        part[(lat != 0) & (lat != 1)] = 6
+        part[(d < 0) | (u < 0)] = 5
+        good = ((length == 14) | (length == 15)) & true_array(pc.ascii_is_decimal(geoid), False)
+        part[~good] = 3
+        if number is not None:
+            digits = (geoid if good.all() else
+                      pc.if_else(pa.array(good), geoid, pa.scalar("0", geoid.type)))
+            number[piece] = np.asarray(pc.cast(digits, pa.int64()).to_numpy(
+                zero_copy_only=False))
+        code = tech[piece] + 2**15  # the index of the lookup tables
+        part[~_KNOWN[code]] = 2
+        bits[piece] = _offer_bits(code, d, u, lat, rules)
+
+
+def _offer_bits(tech: np.ndarray, down: np.ndarray, up: np.ndarray, latency: np.ndarray,
+                rules: RuleSet) -> np.ndarray:
+    """Each row's offer bits: technology group, underserved and served thresholds.
+
+    ``tech`` is the technology code + 2**15 (the index of the lookup tables).
+    """
+    reliable = _reliable_table(rules)[tech]
+    if rules.low_latency_required:
+        reliable &= latency == 1
+    (served_down, served_up), (under_down, under_up) = rules.served, rules.underserved
+    bits = _TECH_BIT16[tech]
+    bits[reliable & (down >= under_down) & (up >= under_up)] |= bead.UNDERSERVED_BIT
+    bits[reliable & (down >= served_down) & (up >= served_up)] |= bead.SERVED_BIT
+    return bits
+
+
+def true_array(cond: pa.ChunkedArray | pa.Array, null: bool) -> np.ndarray:
+    """Return a pyarrow boolean array as numpy, ``null`` for its missing values."""
+    return np.asarray(pc.fill_null(cond, null).to_numpy(zero_copy_only=False), dtype=bool)
