@@ -16,7 +16,7 @@ import pytest
 
 import assetmap as am
 from assetmap.errors import AssetmapError, RejectedRowsWarning, RepairWarning, SchemaError
-from tests.bdc_fixtures import HEADER, csv_text, offer, write_csv, write_zip
+from tests.bdc_fixtures import H3, HEADER, csv_text, offer, write_csv, write_zip
 
 GOOD = [offer("1", 50, 1000, 1000, provider="F1"), offer("2", 40, 300, 10, provider="K1"),
         offer("3", 10, 25, 3, provider="C1")]
@@ -138,6 +138,36 @@ def test_ids_with_spaces_around_are_one_location_and_one_provider(tmp_path, engi
         assert am.get_report(out)["repaired"] == {reason + " (one location, one provider)": 2}
     assert out["locations"].tolist() == [3]
     assert out["providers"].tolist() == [3]
+
+
+@pytest.mark.parametrize("engine", ["load", "levels", "duckdb", "numba"])
+def test_h3_cells_in_capitals_are_one_cell(tmp_path, engine):
+    """At level="h3", a cell written in capitals or with spaces around it is the FCC's
+    lower-case cell: one area, its locations counted as repaired, in every engine."""
+    if engine == "numba":
+        pytest.importorskip("numba", reason="the 'fast' extra is not installed")
+    other = "8848a2d8cbfffff"
+    rows = [*GOOD[:2], offer("3", 10, 25, 3, provider="C1", h3=" " + H3.upper()),
+            offer("4", 50, 1000, 1000, provider="F1", h3=other.upper())]
+    path = write_csv(tmp_path / "bdc_48_Cable.csv", rows)
+    want = am.aggregate_bdc(write_csv(tmp_path / "bdc_48_Fiber.csv",
+                                      [*GOOD, offer("4", 50, 1000, 1000, provider="F1",
+                                                    h3=other)]), level="h3")
+    if engine == "load":
+        rows_in = am.load_bdc(path)
+    elif engine == "levels":
+        rows_in = am.service_levels(am.load_bdc(path))
+    said = "h3_res8_id in capitals or with spaces around it; lower-cased and trimmed"
+    with pytest.warns(RepairWarning, match=said):
+        out = (am.service_by_area(rows_in, level="h3") if engine in ("load", "levels")
+               else am.aggregate_bdc(path, level="h3", engine=engine))
+    pd.testing.assert_frame_equal(out, want)
+    assert out["h3_res8_id"].tolist() == [H3, other]
+    assert am.get_report(out)["repaired"][
+        "h3_res8_id in capitals or with spaces around it; lower-cased and trimmed "
+        "(locations)"] == 2
+    assert "h3_res8_id is not 15 hexadecimal characters (locations)" not in am.get_report(
+        out)["rejected"]
 
 
 def test_a_short_line_says_how_many_fields_it_has(tmp_path, reader):

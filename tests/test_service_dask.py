@@ -58,7 +58,7 @@ _MESSY = [  # each line a case of docs/bad-input.md that the Dask path reads lik
     "1,130002,A,1008,50,1000,1000,2,R,AL,010010202001000,8844c0a31dfffff",  # latency
     "1,130002,A,1009,50,1000,,1,r,AL,010010202001000,8844c0a31dfffff",  # missing speed
     "1,130002,A,1010,50,1000,1000,1,R,AL,0100102020010,8844c0a31dfffff",  # short GEOID
-    "1,130002,A,1011,70,25,3,0,R,AL,010010202001000,8844c0a31dfffff",
+    "1,130002,A,1011,70,25,3,0,R,AL,010010202001000,8844C0A31DFFFFF",  # H3 in capitals
 ]
 
 

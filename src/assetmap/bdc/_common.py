@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from assetmap._report import count_reject, get_report
+from assetmap._report import count_reject, count_repair, get_report
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
+from assetmap.bdc._checks import BLANKS
 from assetmap.bdc.rules import REQUIRED_KEYS, RuleSet, RulesLike, available_rule_sets, rule_set
 from assetmap.errors import RepairWarning, SchemaError
 
@@ -104,8 +105,24 @@ def provider_pairs(areas: pd.DataFrame) -> pd.DataFrame:
                          "provider_id": ids}).assign(_check=0)
 
 
-def finish_area(sums: pd.DataFrame, pairs: pd.DataFrame, *, key: str) -> pd.DataFrame:
-    """Shares and distinct providers from summed counts and (area, provider) pairs."""
+#: an H3 cell written otherwise than the FCC writes it, repaired (counted in locations)
+H3_REPAIR = ("h3_res8_id in capitals or with spaces around it; lower-cased and trimmed "
+             "(locations)")
+
+
+def finish_area(sums: pd.DataFrame, pairs: pd.DataFrame, *, key: str,
+                report: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Shares and distinct providers from summed counts and (area, provider) pairs.
+
+    With ``key="h3_res8_id"`` and a ``report``, H3 cells written in capitals or with spaces
+    around them are first written as the FCC writes them (:func:`canonical_h3`), so that
+    ``8848A2D8C9FFFFF`` and ``8848a2d8c9fffff`` are one area; the locations so repaired are
+    counted (``report["repaired"]``, a ``RepairWarning``).
+    """
+    if key == "h3_res8_id" and report is not None:
+        sums, changed = canonical_h3(sums)
+        pairs, _ = canonical_h3(pairs)
+        count_repair(report, H3_REPAIR, int(sums.loc[changed, "locations"].sum()))
     sums = sums.groupby("area", sort=True)[SUM_COLUMNS].sum()
     ok = pairs[pairs["_check"] <= 1]
     providers = ok.drop_duplicates(["area", "provider_id"]).groupby("area").size()
@@ -126,6 +143,24 @@ def finish_area(sums: pd.DataFrame, pairs: pd.DataFrame, *, key: str) -> pd.Data
     out.index = out.index.astype(object).astype("str")
     out.index.name = key
     return out.reset_index()[[key, *AREA_COLUMNS]]
+
+
+def canonical_h3(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return ``frame`` with its ``area`` H3 cells lower-cased and trimmed, and which changed.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"area": [" 8848A2D8C9FFFFF", "8848a2d8c9fffff"]})
+    >>> fixed, changed = canonical_h3(cells)
+    >>> fixed["area"].tolist(), changed.tolist()
+    (['8848a2d8c9fffff', '8848a2d8c9fffff'], [True, False])
+    """
+    area = frame["area"].astype(object)
+    written = area.notna().to_numpy()
+    fixed = area.copy()
+    fixed[written] = [str(v).strip(BLANKS).lower() for v in area[written]]
+    changed = written & (fixed.to_numpy() != area.to_numpy())
+    return (frame.assign(area=fixed) if changed.any() else frame), changed
 
 
 def check_keys(out: pd.DataFrame, key: str, level: str, report: dict[str, Any]) -> pd.DataFrame:

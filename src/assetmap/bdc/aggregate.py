@@ -149,7 +149,8 @@ def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     tally(report, pd.concat(all_checks, ignore_index=True), selection=selection,
           places=places)
     pairs = pd.concat(all_pairs, ignore_index=True)
-    out = common.finish_area(pd.concat(all_sums, ignore_index=True), pairs, key=key)
+    out = common.finish_area(pd.concat(all_sums, ignore_index=True), pairs, key=key,
+                             report=report)
     out = common.close_report(report, out, level=level, split=sum(splits), rules=chosen)
     return attach_report(out, report)
 

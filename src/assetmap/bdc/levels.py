@@ -220,7 +220,7 @@ def service_by_area(avail_or_levels: pd.DataFrame, *, level: common.Level = "tra
         common.note_split(report, split, level)
         tally(report, checks, selection=_selection(codes))
         common.note_rules(report, chosen)
-        out = common.finish_area(sums, pairs, key=key)
+        out = common.finish_area(sums, pairs, key=key, report=report)
     out = common.check_keys(out, key, level, report)
     sources, vintages, illustrative = merge_sources(frame)
     report.update(sources=sources, vintages=vintages, illustrative=illustrative, level=level)
@@ -270,4 +270,4 @@ def _area_from_levels(levels: pd.DataFrame, *, level: str, key: str, rules: Rule
     pairs = pd.DataFrame({"area": np.asarray(areas, dtype=object)[np.repeat(pair_area, lengths)],
                           "provider_id": ids[take]})
     pairs = pairs[pairs["provider_id"] != ""].assign(_check=0)
-    return common.finish_area(sums, pairs, key=key), report
+    return common.finish_area(sums, pairs, key=key, report=report), report

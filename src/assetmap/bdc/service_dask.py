@@ -259,7 +259,7 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
                           else ", ".join(map(str, paths)), kind="bdc_service_by_area")
     counts = checks.rename("n").reset_index()
     tally(report, counts, selection=selection)
-    out = common.finish_area(sums, pairs.assign(_check=0), key=key)
+    out = common.finish_area(sums, pairs.assign(_check=0), key=key, report=report)
     out = common.close_report(report, out, level=level, split=int(split), rules=chosen)
     report["engine"] = "dask"
     return attach_report(out, report)
