@@ -7,6 +7,7 @@ Each case goes through the public functions (``am.load_bdc``, ``am.aggregate_bdc
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 
 import pandas as pd
@@ -723,3 +724,45 @@ def test_both_engines_count_before_the_filters(tmp_path, engine):
     report = am.get_report(am.aggregate_bdc(path, engine=engine))
     assert report["rows_read"] == 4
     assert report["filtered"] == {"business_residential_code not in ['R', 'X']": 1}
+
+
+@pytest.mark.parametrize("kind", ["files", "frames"])
+def test_compare_releases_counts_every_row_of_each_release(tmp_path, kind):
+    """Rows rejected, repaired or left out by the codes are counted per release and named."""
+    old = write_csv(tmp_path / "bdc_48_old.csv", [
+        *GOOD, offer("4", 99, 1000, 1000), offer("5", 50, 1000, 1000, code="B")])
+    new = write_csv(tmp_path / "bdc_48_new.csv", [
+        *GOOD, offer(" 4", 50, 1000, 1000), offer("6", 50, 1000, 1000, ll=7)])
+    releases = (old, new)
+    if kind == "frames":
+        releases = tuple(quiet(am.load_bdc, r, codes=None) for r in releases)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        out = am.compare_releases(*releases)
+    report = am.get_report(out)
+    old_rows, new_rows = report["releases"]["old"], report["releases"]["new"]
+    assert old_rows["rows_read"] == (5 if kind == "files" else 4)  # load_bdc rejected one
+    assert old_rows["filtered"] == {"business_residential_code not in ['R', 'X']": 1}
+    messages = [str(w.message) for w in said]
+    assert RejectedRowsWarning in {w.category for w in said} or kind == "frames"
+    if kind == "files":  # load_bdc already rejected and trimmed the frames' rows
+        assert old_rows["rejected"] == {"unknown technology code": 1}
+        assert new_rows["rejected"] == {"low_latency is not 0 or 1": 1}
+        assert any("the old release" in m and "bdc_48_old.csv, row 4, column 'technology'"
+                   in m for m in messages)
+        assert sum(new_rows["repaired"].values()) == 1
+        assert report["rows_read"] == 10
+    assert report["rows_read"] == (old_rows["rows_read"] + new_rows["rows_read"])
+    assert report["rows_read"] == (sum(report["rejected"].values())
+                                   + sum(report["filtered"].values()) + len(out)
+                                   + report["merged"])
+    assert out["locations_new"].sum() == 4
+    assert out["locations_old"].sum() == 3
+
+
+def test_compare_releases_names_file_row_and_column_of_a_bad_value(tmp_path):
+    old = write_csv(tmp_path / "bdc_48_old.csv", GOOD)
+    new = write_csv(tmp_path / "bdc_48_new.csv", [*GOOD, offer("4", 50, "fast", 1000)])
+    with pytest.raises(SchemaError, match=r"bdc_48_new\.csv, row 4, column "
+                                          r"'max_advertised_download_speed': cannot read 'fast'"):
+        am.compare_releases(old, new)

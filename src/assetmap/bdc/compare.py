@@ -17,6 +17,7 @@ from assetmap._report import attach_report, start_report
 from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
+from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 
 if TYPE_CHECKING:  # connections come from _engine.connect, which imports DuckDB
@@ -37,23 +38,53 @@ def _is_levels(release: Any) -> bool:
 
 
 def _locations(con: duckdb.DuckDBPyConnection, release: Any, name: str, area: str,
-               codes: tuple[str, ...] | None, stack: contextlib.ExitStack,
-               rules: RuleSet) -> None:
-    """Create tables ``loc_<name>`` (location_id, area, mask), ``prov_<name>`` (area, provider)."""
+               selection: dict, stack: contextlib.ExitStack, rules: RuleSet
+               ) -> dict[str, Any] | None:
+    """Create tables ``loc_<name>`` (location_id, area, mask), ``prov_<name>`` (area, provider).
+
+    Return the release's own report of its rows (every row read, counted as kept, repaired,
+    rejected or left out by the code selection, as :func:`assetmap.load_bdc` counts them;
+    warnings name the release), or None for a :func:`service_levels` frame (no rows).
+    """
     if _is_levels(release):
         _levels_tables(con, release, name, area)
-        return
-    if isinstance(release, pd.DataFrame):
-        rows = common.frame_rows(con, release, codes, name=f"frame_{name}")
+        return None
+    inputs = None
+    if not isinstance(release, pd.DataFrame):
+        inputs = stack.enter_context(eng.open_inputs(eng.resolve_paths(release)))
+
+    def rows() -> str:
+        if inputs is None:
+            return common.frame_rows(con, release, selection.get("codes"), name=f"frame_{name}")
+        return eng.checked_sql(eng.source_sql(inputs), selection=selection)
+
+    def build() -> pd.DataFrame:
+        checked = rows()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE loc_{name} AS "
+                    f"{bead.locations_sql(checked, rules=rules, area=area, detail=False)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE prov_{name} AS SELECT DISTINCT l.area, "
+                    f"r.provider_id FROM ({checked}) AS r JOIN loc_{name} AS l "
+                    "USING (location_id) WHERE r._check <= 1")  # in its location's area
+        return con.sql(count_sql(checked)).df()
+
+    places: dict[int, list[tuple[str, int, str]]] = {}
+    if inputs is None:
+        counts = build()
+        source = f"the {name} release (a frame)"
     else:
-        files = eng.resolve_paths(release)
-        inputs = stack.enter_context(eng.open_inputs(files))
-        rows = eng.checked_sql(eng.source_sql(inputs), eng.row_filter(codes=codes))
-    con.execute(f"CREATE TEMP TABLE loc_{name} AS "
-                f"{bead.locations_sql(rows, rules=rules, area=area, detail=False)}")
-    con.execute(f"CREATE TEMP TABLE prov_{name} AS SELECT DISTINCT l.area, r.provider_id "
-                f"FROM ({rows}) AS r JOIN loc_{name} AS l USING (location_id) "
-                "WHERE r._check <= 1")  # a location's providers in its area (the smallest)
+        with eng.damaged_parquet(inputs):
+            counts = eng.run_typed(con, inputs, None, build)
+            codes = {int(c) for c in counts.loc[counts["n"] > 0, "_check"]
+                     if int(c) in eng.REJECT_REASONS}
+            places = rejected_places(con, inputs, codes) if codes else {}
+        source = f"the {name} release ({', '.join(inputs.names[:3])}"
+        source += ", ...)" if len(inputs.names) > 3 else ")"
+    header_repairs_of = [] if inputs is None else inputs.header_repairs
+    own = start_report(source, kind="bdc_availability")
+    header_repairs(own, header_repairs_of)
+    tally(own, counts, selection=selection, places=places, numbers_repaired=bool(
+        inputs is not None and inputs.lenient))
+    return own
 
 
 def _levels_tables(con: duckdb.DuckDBPyConnection, levels: pd.DataFrame, name: str,
@@ -108,7 +139,11 @@ def compare_releases(old: Any, new: Any, *, level: common.Level = "tract",
         unserved_old, unserved_new, newly_served, lost_service, locations_added,
         locations_removed, fiber_gained, fiber_lost, providers_old, providers_new,
         providers_entering, providers_leaving, served_share_change``; totals over all areas in
-        ``attrs["assetmap"]["totals"]``, the rule set in ``attrs["assetmap"]["rules"]``.
+        ``attrs["assetmap"]["totals"]``, the rule set in ``attrs["assetmap"]["rules"]``. Every
+        row of each release is counted before the code selection, as :func:`assetmap.load_bdc`
+        counts it: ``report["releases"]["old"]`` and ``["new"]`` hold ``rows_read``, ``checks``,
+        ``rejected``, ``repaired`` and ``filtered``; the report's own are their sums (a
+        :func:`service_levels` frame counts its locations as its rows).
 
     Examples
     --------
@@ -126,13 +161,13 @@ def compare_releases(old: Any, new: Any, *, level: common.Level = "tract",
     """
     area = common.check_level(level)
     key = common.area_key(level)
-    codes_t = tuple(codes) if codes else None
+    selection = eng.row_selection(codes=tuple(codes) if codes else None)
     report = start_report(None, kind="bdc_release_change")
     levels = [r for r in (old, new) if _is_levels(r)]
     chosen = common.rules_of_levels(levels, rules, report) if levels else rule_set(rules)
     with eng.connect() as con, contextlib.ExitStack() as stack:
-        _locations(con, old, "old", area, codes_t, stack, chosen)
-        _locations(con, new, "new", area, codes_t, stack, chosen)
+        counted = {name: _locations(con, release, name, area, selection, stack, chosen)
+                   for name, release in (("old", old), ("new", new))}
         served = f"(mask & {bead.SERVED_BIT} > 0)"
         unserved = f"(mask & {bead.LEVEL_BITS} = 0)"
         fiber = f"(mask & {bead.FIBER_BIT} > 0)"
@@ -178,8 +213,30 @@ FROM a LEFT JOIN p USING (area) ORDER BY area""").df()
             out["locations_old"] > 0))
     out = out.rename(columns={"area": key})[[key, *COLUMNS]]
     common.note_rules(report, chosen)
-    report["rows_read"] = int(out["locations_old"].sum() + out["locations_new"].sum())
+    _count_rows(report, counted, {"old": old, "new": new})
     report["totals"] = {c: int(out[c].sum()) for c in COLUMNS[:-1] if not c.startswith("prov")}
     report["level"] = level
-    report["merged"] = max(0, report["rows_read"] - len(out))
+    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
+                           - sum(report["filtered"].values()) - len(out))
     return attach_report(out, report)
+
+
+def _count_rows(report: dict[str, Any], counted: dict[str, dict[str, Any] | None],
+                releases: dict[str, Any]) -> None:
+    """Add up both releases' row counts; keep each release's own under ``releases``.
+
+    A :func:`service_levels` frame counts its locations as its rows.
+    """
+    report["rows_read"] = 0
+    report["filtered"] = {}
+    report["releases"] = {}
+    for name, own in counted.items():
+        if own is None:
+            report["rows_read"] += len(releases[name])
+            continue
+        report["releases"][name] = {k: own[k] for k in ("source", "rows_read", "checks",
+                                                        "rejected", "repaired", "filtered")}
+        report["rows_read"] += own["rows_read"]
+        for part in ("rejected", "repaired", "filtered"):
+            for reason, n in own[part].items():
+                report[part][reason] = report[part].get(reason, 0) + n
