@@ -45,7 +45,7 @@ import shapely
 from assetmap._report import attach_report, merge_sources, start_report
 from assetmap.analysis._evidence_parts import mbps, rules_of, summaries, survey_cells
 from assetmap.analysis.speedtests import h3_cell_polygons
-from assetmap.bdc._common import recorded_rules
+from assetmap.bdc._common import recorded_rules, with_codes
 from assetmap.bdc.rules import RulesLike, technology_name
 from assetmap.errors import SchemaError
 
@@ -271,7 +271,7 @@ def challenge_candidates(
         bool)]).copy()
     flagged = flagged.assign(evidence_area=flagged[ev_key].astype(str))
     rows = pd.DataFrame(avail[need])
-    rows = rows[rows["business_residential_code"].isin(["R", "X"])]
+    rows = with_codes(rows)  # residential: R and X, upper-cased and trimmed
     tech = pd.to_numeric(rows["technology"], errors="coerce")
     reliable = tech.isin(list(chosen.reliable_technologies))
     if chosen.low_latency_required:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from assetmap.bdc._schema import TECHNOLOGIES
+from assetmap.bdc._schema import BUSINESS_RESIDENTIAL_CODES, TECHNOLOGIES
 
 __all__ = ["FILTERS", "REJECT_REASONS", "checked_sql", "describe_filters", "filter_code",
            "row_filter", "row_selection", "split_code"]
@@ -293,7 +293,7 @@ WHERE {(where_sql or 'TRUE').replace('block_geoid', geoid)}
     if letters:
         from assetmap.geoid import _states
 
-        canonical = {"business_residential_code": _sql_list(["R", "B", "X"]),
+        canonical = {"business_residential_code": _sql_list(BUSINESS_RESIDENTIAL_CODES),
                      "state_usps": _sql_list(sorted(set(_states()[1].values())))}
         fixed = " OR ".join(_fixed_letters(c, canonical[c]) for c in canonical)
         fix.append(f"CASE WHEN {fixed} THEN {FIX_LETTERS} ELSE 0 END")

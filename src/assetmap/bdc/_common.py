@@ -10,6 +10,7 @@ is :meth:`RuleSet.describe`.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -19,6 +20,7 @@ from assetmap._report import count_reject, count_repair, get_report
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
 from assetmap.bdc._checks import BLANKS
+from assetmap.bdc._schema import RESIDENTIAL_CODES
 from assetmap.bdc.rules import REQUIRED_KEYS, RuleSet, RulesLike, available_rule_sets, rule_set
 from assetmap.errors import RepairWarning, SchemaError
 
@@ -161,6 +163,22 @@ def canonical_h3(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     fixed[written] = [str(v).strip(BLANKS).lower() for v in area[written]]
     changed = written & (fixed.to_numpy() != area.to_numpy())
     return (frame.assign(area=fixed) if changed.any() else frame), changed
+
+
+def with_codes(rows: pd.DataFrame, codes: Sequence[str] = RESIDENTIAL_CODES) -> pd.DataFrame:
+    """Return the rows whose ``business_residential_code`` is one of ``codes``.
+
+    Codes are compared upper-cased and trimmed; by default the residential codes, R and X.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"business_residential_code": ["R", " x", "B", None]})
+    >>> with_codes(rows).index.tolist()
+    [0, 1]
+    """
+    written = rows["business_residential_code"].astype("string")
+    chosen = written.str.strip(BLANKS).str.upper().isin(list(codes)).fillna(False)
+    return rows.loc[chosen.to_numpy(dtype=bool)]
 
 
 def check_keys(out: pd.DataFrame, key: str, level: str, report: dict[str, Any]) -> pd.DataFrame:

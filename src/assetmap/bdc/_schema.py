@@ -16,8 +16,9 @@ from pathlib import Path
 
 from assetmap.bdc.rules import technology_names
 
-__all__ = ["BDC_COLUMNS", "BDC_SOURCE", "BDC_TYPES", "LETTER_CODES", "NUMERIC", "PANDAS_DTYPES",
-           "RANGES", "SPEEDS", "TECHNOLOGIES", "bdc_source"]
+__all__ = ["BDC_COLUMNS", "BDC_SOURCE", "BDC_TYPES", "BUSINESS_RESIDENTIAL_CODES", "LETTER_CODES",
+           "NUMERIC", "PANDAS_DTYPES", "RANGES", "RESIDENTIAL_CODES", "SPEEDS", "TECHNOLOGIES",
+           "bdc_source"]
 
 BDC_SOURCE = {"name": "FCC Broadband Data Collection, fixed availability",
               "url": "https://broadbandmap.fcc.gov/data-download", "license": "public domain"}
@@ -63,3 +64,7 @@ RANGES = {"technology": (-32768, 32767), **dict.fromkeys(SPEEDS, (0, 2**31 - 1))
 #: columns the FCC writes as letters: compared upper-cased and stripped of spaces
 LETTER_CODES = ("business_residential_code", "state_usps")
 TECHNOLOGIES = tuple(sorted(technology_names()))
+#: ``business_residential_code`` as the FCC writes it: R residential, B business, X both
+BUSINESS_RESIDENTIAL_CODES = ("R", "B", "X")
+#: the codes of the locations counted by default: residential (R) and both (X)
+RESIDENTIAL_CODES = ("R", "X")

@@ -24,7 +24,7 @@ from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _stream as stream
 from assetmap.bdc._counts import header_repairs, rejected_places, tally
-from assetmap.bdc._schema import bdc_source
+from assetmap.bdc._schema import RESIDENTIAL_CODES, bdc_source
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 
 __all__ = ["aggregate_bdc"]
@@ -33,7 +33,7 @@ __all__ = ["aggregate_bdc"]
 def aggregate_bdc(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
                   level: common.Level = "tract", states: Iterable[str] | None = None,
                   counties: Iterable[str] | None = None, tracts: Iterable[str] | None = None,
-                  codes: Iterable[str] | None = ("R", "X"), threads: int | None = None,
+                  codes: Iterable[str] | None = RESIDENTIAL_CODES, threads: int | None = None,
                   memory_limit: str | None = None, engine: str = "auto",
                   rules: RulesLike = "bead") -> pd.DataFrame:
     r"""Stream BDC availability files straight to one row per area, out of core.

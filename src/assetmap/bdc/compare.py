@@ -18,6 +18,7 @@ from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
 from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
+from assetmap.bdc._schema import RESIDENTIAL_CODES
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 
 if TYPE_CHECKING:  # connections come from _engine.connect, which imports DuckDB
@@ -114,7 +115,7 @@ def _levels_tables(con: duckdb.DuckDBPyConnection, levels: pd.DataFrame, name: s
 
 
 def compare_releases(old: Any, new: Any, *, level: common.Level = "tract",
-                     codes: Iterable[str] | None = ("R", "X"),
+                     codes: Iterable[str] | None = RESIDENTIAL_CODES,
                      rules: RulesLike = None) -> pd.DataFrame:
     """Change between two BDC releases per area: newly served, lost service, fiber, providers.
 

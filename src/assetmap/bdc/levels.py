@@ -31,6 +31,7 @@ from assetmap.bdc import _frame_levels as bead_codes
 from assetmap.bdc import _sql as bead
 from assetmap.bdc import _stream as stream
 from assetmap.bdc._counts import tally
+from assetmap.bdc._schema import RESIDENTIAL_CODES
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 from assetmap.errors import SchemaError
 
@@ -47,7 +48,7 @@ def _selection(codes: Iterable[str] | None) -> dict:
     return eng.row_selection(codes=tuple(codes) if codes else None)
 
 
-def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = ("R", "X"),
+def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = RESIDENTIAL_CODES,
                    rules: RulesLike = "bead") -> pd.DataFrame:
     """Classify every location by its best reliable offer under a BEAD rule set.
 
@@ -157,7 +158,7 @@ ORDER BY location_id"""
 
 
 def service_by_area(avail_or_levels: pd.DataFrame, *, level: common.Level = "tract",
-                    codes: Iterable[str] | None = ("R", "X"),
+                    codes: Iterable[str] | None = RESIDENTIAL_CODES,
                     rules: RulesLike = None) -> pd.DataFrame:
     """Roll BEAD service levels up to tracts, block groups, counties or H3 res-8 cells.
 

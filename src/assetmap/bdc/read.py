@@ -23,7 +23,13 @@ from assetmap.bdc._arrow import memory_pool
 from assetmap.bdc._checks import REJECT_REASONS
 from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
 from assetmap.bdc._csv_ranges import read_checked_csvs
-from assetmap.bdc._schema import BDC_COLUMNS, BDC_SOURCE, PANDAS_DTYPES, bdc_source
+from assetmap.bdc._schema import (
+    BDC_COLUMNS,
+    BDC_SOURCE,
+    PANDAS_DTYPES,
+    RESIDENTIAL_CODES,
+    bdc_source,
+)
 from assetmap.bdc.parquet import LOCATIONS_KEY, ORDER_KEY, bdc_to_parquet
 from assetmap.bdc.summary import load_bdc_summary
 
@@ -37,7 +43,7 @@ Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
              counties: Iterable[str] | None = None, tracts: Iterable[str] | None = None,
-             codes: Iterable[str] | None = ("R", "X"),
+             codes: Iterable[str] | None = RESIDENTIAL_CODES,
              technologies: Iterable[int] | None = None, engine: str = "duckdb",
              threads: int | None = None) -> pd.DataFrame:
     r"""Read BDC fixed-availability rows, check every row, keep the selected ones.

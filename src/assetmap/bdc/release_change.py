@@ -95,7 +95,7 @@ def _per_location(frame: pd.DataFrame, name: str,
         raise SchemaError(f"{name}: neither BDC availability rows nor service_levels output "
                           f"(lacks {missing})")
     rows = pd.DataFrame(frame[need])
-    rows = rows[rows["business_residential_code"].isin(["R", "X"])]
+    rows = common.with_codes(rows)  # residential: R and X, upper-cased and trimmed
     tech = pd.to_numeric(rows["technology"]).to_numpy()
     down = pd.to_numeric(rows["max_advertised_download_speed"]).to_numpy()
     up = pd.to_numeric(rows["max_advertised_upload_speed"]).to_numpy()

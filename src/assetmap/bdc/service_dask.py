@@ -50,7 +50,7 @@ from assetmap.bdc._checks import (
     ID_COLUMNS,
 )
 from assetmap.bdc._counts import tally
-from assetmap.bdc._schema import TECHNOLOGIES
+from assetmap.bdc._schema import RESIDENTIAL_CODES, TECHNOLOGIES
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set, technology_group, technology_names
 from assetmap.errors import SchemaError
 
@@ -178,7 +178,7 @@ def _location_counts(loc: pd.DataFrame) -> pd.DataFrame:
 
 def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
                        level: common.Level = "tract",
-                       codes: Iterable[str] | None = ("R", "X"),
+                       codes: Iterable[str] | None = RESIDENTIAL_CODES,
                        blocksize: str | int | None = "64MB", split_out: int | None = None,
                        rules: RulesLike = "bead") -> pd.DataFrame:
     r""":func:`assetmap.aggregate_bdc` on ``dask.dataframe`` (a cluster or a local one).
