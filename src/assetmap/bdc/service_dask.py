@@ -41,14 +41,7 @@ from assetmap._report import attach_report, start_report
 from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._checks import (
-    BLANKS,
-    FILTERS,
-    FIRST_FILTER_CODE,
-    FIX_GEOID,
-    FIX_SPACES,
-    ID_COLUMNS,
-)
+from assetmap.bdc._checks import BLANKS, FIX_GEOID, FIX_SPACES, ID_COLUMNS, filter_code
 from assetmap.bdc._counts import tally
 from assetmap.bdc._schema import RESIDENTIAL_CODES, TECHNOLOGIES
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set, technology_group, technology_names
@@ -67,6 +60,7 @@ _GROUP_CODES = {f"b{bit}": [c for c in technology_names()
 _MASK_BITS = {**{name: int(name[1:]) for name in _GROUP_CODES},
               f"b{bead.UNDERSERVED_BIT}": bead.UNDERSERVED_BIT,
               f"b{bead.SERVED_BIT}": bead.SERVED_BIT}
+
 
 def _read(paths, blocksize: str | int | None):
     import dask.dataframe as dd
@@ -129,7 +123,7 @@ def _checked(part: pd.DataFrame, codes: list[str] | None
     if codes:
         letters = part["business_residential_code"].astype("string").str.strip(BLANKS)
         outside = ~_true(letters.str.upper().isin(codes))
-        check[outside] = FIRST_FILTER_CODE + 2 * FILTERS.index("codes") + repaired[outside]
+        check[outside] = filter_code("codes") + repaired[outside]
     for code, rejected in reversed(tests):
         check[rejected] = code
     rows = part.assign(block_geoid=geoid.where(length != 14, "0" + geoid), **ids)
