@@ -171,6 +171,21 @@ def test_h3_cells_in_capitals_are_one_cell(tmp_path, engine):
         out)["rejected"]
 
 
+def test_compare_releases_keys_h3_cells_in_capitals_as_written_by_the_fcc(tmp_path):
+    old = write_csv(tmp_path / "bdc_48_old.csv", GOOD)
+    new = write_csv(tmp_path / "bdc_48_new.csv", [*GOOD[:2], offer("3", 50, 1000, 1000,
+                                                                   h3=H3.upper() + " ")])
+    with pytest.warns(RepairWarning, match="the new release .*: repaired 1 of 3 rows: "
+                                           "h3_res8_id in capitals"):
+        out = am.compare_releases(old, new, level="h3")
+    assert out["h3_res8_id"].tolist() == [H3]
+    assert out[["locations_old", "locations_new", "locations_added"]].values.tolist() == [
+        [3, 3, 0]]
+    assert am.get_report(out)["releases"]["new"]["repaired"] == {
+        "h3_res8_id in capitals or with spaces around it; lower-cased and trimmed "
+        "(locations)": 1}
+
+
 def test_a_short_line_says_how_many_fields_it_has(tmp_path, reader):
     text = csv_text(GOOD) + "0001234567,130001,X,4\n" + csv_text(GOOD[:1]).split("\n", 1)[1]
     path = tmp_path / "bdc_48_Cable.csv"

@@ -93,18 +93,18 @@ def row_selection(*, states=None, counties=None, tracts=None, codes=None,
 
 #: the characters trimmed around codes and ids, and that make a value blank
 BLANKS = " \t"
-_BLANKS = " || ".join(f"chr({ord(c)})" for c in BLANKS)  # as SQL text
+BLANKS_SQL = " || ".join(f"chr({ord(c)})" for c in BLANKS)  # as SQL text
 
 
 def _letters(column: str) -> str:
-    return f"upper(trim({column}, {_BLANKS}))"
+    return f"upper(trim({column}, {BLANKS_SQL}))"
 
 
 def _blank(value: str) -> str:
     """``value`` is NULL, empty or only spaces and tabs (trimmed only if it starts so)."""
     # a CASE, not OR: DuckDB evaluates every operand of OR, so trim would run on every row
     return (f"(CASE WHEN {value} IS NULL OR {value} = '' THEN TRUE "
-            f"WHEN {_starts_blank(value)} THEN trim({value}, {_BLANKS}) = '' ELSE FALSE END)")
+            f"WHEN {_starts_blank(value)} THEN trim({value}, {BLANKS_SQL}) = '' ELSE FALSE END)")
 
 
 def _edged(value: str) -> str:
@@ -126,7 +126,7 @@ def _trimmed_ids(int_ids: bool) -> tuple[str, str, list[str], str]:
     tests = "".join(f", {_edged(c)} AS _e_{c}" for c in ids)
     edged = " OR ".join(f"_e_{c}" for c in ids)
     return (tests, ", ".join(f"_e_{c}" for c in ids),
-            [f"CASE WHEN _e_{c} THEN trim({c}, {_BLANKS}) ELSE {c} END AS {c}" for c in ids],
+            [f"CASE WHEN _e_{c} THEN trim({c}, {BLANKS_SQL}) ELSE {c} END AS {c}" for c in ids],
             f"CASE WHEN {edged} THEN {FIX_SPACES} ELSE 0 END")
 
 

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from assetmap._report import attach_report, start_report
+from assetmap._report import attach_report, count_repair, start_report
 from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
+from assetmap.bdc._checks import BLANKS_SQL
 from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
 from assetmap.bdc._schema import RESIDENTIAL_CODES
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
@@ -25,6 +26,9 @@ if TYPE_CHECKING:  # connections come from _engine.connect, which imports DuckDB
     import duckdb
 
 __all__ = ["compare_releases"]
+
+#: a location's H3 cell as the FCC writes it (lower case, trimmed), as every engine keys it
+_H3_AREA = f"lower(trim({bead.AREA_EXPR['h3']}, {BLANKS_SQL}))"
 
 COLUMNS = [
     "locations_old", "locations_new", "served_old", "served_new", "unserved_old",
@@ -68,13 +72,22 @@ def _locations(con: duckdb.DuckDBPyConnection, release: Any, name: str, area: st
                     "USING (location_id) WHERE r._check <= 1")  # in its location's area
         return con.sql(count_sql(checked)).df()
 
+    def h3_repaired() -> int:  # locations with a cell written in capitals or with spaces
+        if area != _H3_AREA:
+            return 0
+        found = con.sql(f"SELECT count(DISTINCT location_id) FROM ({rows()}) AS r WHERE "
+                        f"_check <= 1 AND h3_res8_id IS DISTINCT FROM {area}").fetchall()
+        return int(found[0][0])
+
     places: dict[int, list[tuple[str, int, str]]] = {}
     if inputs is None:
         counts = build()
+        repaired = h3_repaired()
         source = f"the {name} release (a frame)"
     else:
         with eng.damaged_parquet(inputs):
             counts = eng.run_typed(con, inputs, None, build)
+            repaired = h3_repaired()
             codes = {int(c) for c in counts.loc[counts["n"] > 0, "_check"]
                      if int(c) in eng.REJECT_REASONS}
             places = rejected_places(con, inputs, codes) if codes else {}
@@ -85,6 +98,7 @@ def _locations(con: duckdb.DuckDBPyConnection, release: Any, name: str, area: st
     header_repairs(own, header_repairs_of)
     tally(own, counts, selection=selection, places=places, numbers_repaired=bool(
         inputs is not None and inputs.lenient))
+    count_repair(own, common.H3_REPAIR, repaired)
     return own
 
 
@@ -160,7 +174,7 @@ def compare_releases(old: Any, new: Any, *, level: common.Level = "tract",
              GEOID  newly_served  fiber_gained
     0  48135000100             1             1
     """
-    area = common.check_level(level)
+    area = _H3_AREA if level == "h3" else common.check_level(level)
     key = common.area_key(level)
     selection = eng.row_selection(codes=tuple(codes) if codes else None)
     report = start_report(None, kind="bdc_release_change")
