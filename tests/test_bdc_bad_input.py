@@ -781,3 +781,34 @@ def test_compare_releases_names_file_row_and_column_of_a_bad_value(tmp_path):
     with pytest.raises(SchemaError, match=r"bdc_48_new\.csv, row 4, column "
                                           r"'max_advertised_download_speed': cannot read 'fast'"):
         am.compare_releases(old, new)
+
+
+def test_release_change_checks_and_counts_the_rows_of_frames_read_by_hand(tmp_path):
+    """Rows read without load_bdc (pandas) are checked as every engine checks them: the
+    same tables as from load_bdc frames, every row counted, the rejected ones named."""
+    old = write_csv(tmp_path / "bdc_48_old.csv", [
+        *GOOD, offer("4", 99, 1000, 1000), offer("5", 50, 1000, 1000, code="B")])
+    new = write_csv(tmp_path / "bdc_48_new.csv", [
+        *GOOD, offer(" 4", 50, 1000, 1000, code=" r"), offer("", 50, 1000, 1000)])
+    numbers = ("technology", "max_advertised_download_speed", "max_advertised_upload_speed",
+               "low_latency")
+
+    def by_hand(path):
+        return pd.read_csv(path, dtype=str, keep_default_na=False).astype(
+            dict.fromkeys(numbers, "float64"))
+
+    want = am.release_change_report(quiet(am.load_bdc, old, codes=None),
+                                    quiet(am.load_bdc, new, codes=None))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        got = am.release_change_report(by_hand(old), by_hand(new), old_label="June 2024",
+                                       new_label="June 2025")
+    pd.testing.assert_frame_equal(got.tracts, want.tracts)
+    releases = am.get_report(got.tracts)["releases"]
+    assert releases["old"]["rows_read"] == 5
+    assert releases["old"]["rejected"] == {"unknown technology code": 1}
+    assert releases["old"]["filtered"] == {"business_residential_code not in ['R', 'X']": 1}
+    assert releases["new"]["rejected"] == {"missing or blank location_id": 1}
+    assert sum(releases["new"]["repaired"].values()) == 2  # the id and the code
+    assert any("June 2024: left out 1 of 5 rows: unknown technology code (at June 2024, "
+               "row 4, column 'technology')" in str(w.message) for w in said)

@@ -6,7 +6,9 @@ the first failing one winning, a slice of rows at a time (:func:`row_checks`); t
 the selected business/residential codes, compared upper-cased and trimmed
 (:func:`chosen_codes`); and the counts per check code over every row of the frame, those a
 filter leaves out under the filter's code (:func:`check_counts`), as
-:func:`assetmap.bdc._counts.tally` takes them.
+:func:`assetmap.bdc._counts.tally` takes them. :func:`checked_frame` runs the checks of a
+file (:func:`assetmap.bdc._arrow.checked_table`) on a frame and returns the rows that pass,
+for :mod:`assetmap.bdc.release_change`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._checks import BLANKS, filter_code
+from assetmap.bdc._arrow import checked_table, out_of_range, out_of_range_error
+from assetmap.bdc._checks import BLANKS, REJECT_COLUMNS, REJECT_REASONS, filter_code
+from assetmap.bdc._counts import PLACES_SHOWN
 from assetmap.bdc._frame_levels import _KNOWN, _SPEEDS, _TECH_BIT, _reliable_table
+from assetmap.bdc._schema import BDC_COLUMNS, NUMERIC
 from assetmap.bdc.rules import RuleSet
+from assetmap.errors import SchemaError
 
-__all__ = ["check_counts", "chosen_codes", "row_checks", "true_array"]
+__all__ = ["check_counts", "checked_frame", "chosen_codes", "row_checks", "true_array"]
 
 SLICE = 1 << 20  # rows checked at a time
 _TECH_BIT16 = _TECH_BIT.astype(np.int16)
@@ -112,3 +118,60 @@ def _offer_bits(tech: np.ndarray, down: np.ndarray, up: np.ndarray, latency: np.
 def true_array(cond: pa.ChunkedArray | pa.Array, null: bool) -> np.ndarray:
     """Return a pyarrow boolean array as numpy, ``null`` for its missing values."""
     return np.asarray(pc.fill_null(cond, null).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def checked_frame(frame: pd.DataFrame, selection: dict, *, name: str
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, list[tuple[str, int, str]]]]:
+    """Run the row checks of every engine on a frame of availability rows.
+
+    The checks of :func:`assetmap.bdc._arrow.checked_table` (as :func:`assetmap.load_bdc`
+    runs them on a file), then ``selection`` (:func:`assetmap.bdc._checks.row_selection`).
+
+    Returns
+    -------
+    tuple
+        The rows that pass, in the frame's order, as repaired (ids trimmed, 14-digit GEOIDs
+        given their zero, letter codes upper-cased and trimmed; technology int16,
+        low_latency int8), with ``_position``, their position in ``frame``; the counts per
+        check code (``_check, _fix, n``, as :func:`assetmap.bdc._counts.tally` takes them);
+        and per reject code its first rows (``name``, 1-based position, column).
+
+    Raises
+    ------
+    SchemaError
+        For a number column that holds text, or a number outside its column's range.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({c: ["1"] * 2 for c in BDC_COLUMNS}).assign(
+    ...     technology=[50, 99], max_advertised_download_speed=1000,
+    ...     max_advertised_upload_speed=1000, low_latency=1, business_residential_code=" r",
+    ...     block_geoid="481350001001000")
+    >>> kept, counts, places = checked_frame(rows, {"codes": ["R", "X"]}, name="old")
+    >>> kept["business_residential_code"].tolist(), places
+    (['R'], {2: [('old', 2, 'technology')]})
+    """
+    table = pa.Table.from_pandas(pd.DataFrame(frame[list(BDC_COLUMNS)]), preserve_index=False)
+    for column in BDC_COLUMNS:
+        kind = pa.float64() if column in NUMERIC else pa.large_string()
+        values = table.column(column)
+        try:
+            values = pc.cast(values, kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            raise SchemaError(f"{name}: column {column!r} cannot be read as "
+                              f"{'numbers' if column in NUMERIC else 'text'} ({exc})") from exc
+        table = table.set_column(table.schema.get_field_index(column), column, values)
+    found = out_of_range(table)
+    if found is not None:
+        raise out_of_range_error(name, found[0] + 1, found[1], found[2])
+    checked = checked_table([table], selection, letters=True, positions=False)
+    check = checked.column("_check").to_numpy().astype(np.int64)
+    fix = checked.column("_fix").to_numpy().astype(np.int64)
+    keys, n = np.unique(check * 16 + fix, return_counts=True)
+    counts = pd.DataFrame({"_check": keys // 16, "_fix": keys % 16, "n": n})
+    places = {int(code): [(name, int(at) + 1, REJECT_COLUMNS[int(code)])
+                          for at in np.flatnonzero(check == code)[:PLACES_SHOWN]]
+              for code in np.unique(check) if int(code) in REJECT_REASONS}
+    kept = np.flatnonzero(check <= 1)
+    rows = checked.select(list(BDC_COLUMNS)).take(pa.array(kept)).to_pandas()
+    return rows.assign(_position=kept), counts, places

@@ -42,6 +42,10 @@ import shapely
 from assetmap._crs import estimate_utm
 from assetmap._report import attach_report, merge_sources, start_report
 from assetmap.bdc import _common as common
+from assetmap.bdc._checks import row_selection
+from assetmap.bdc._counts import tally
+from assetmap.bdc._frame_checks import checked_frame
+from assetmap.bdc._schema import BDC_COLUMNS, RESIDENTIAL_CODES
 from assetmap.bdc.rules import FIBER, RuleSet, RulesLike, rule_set
 from assetmap.errors import SchemaError
 
@@ -73,12 +77,14 @@ class _Offers(NamedTuple):
     brand_name: pd.Series
 
 
-def _per_location(frame: pd.DataFrame, name: str,
-                  rules: RuleSet) -> tuple[pd.DataFrame, _Offers | None]:
-    """Return (one row per residential location, provider offers or None).
+def _per_location(frame: pd.DataFrame, name: str, rules: RuleSet
+                  ) -> tuple[pd.DataFrame, _Offers | None, dict[str, Any] | None]:
+    """Return (one row per residential location, provider offers or None, rows' report).
 
-    Availability rows are classified under ``rules``; offers are the availability rows of
-    the locations as codes (:class:`_Offers`).
+    Availability rows are checked as every engine checks them (rejected, repaired and
+    non-residential rows counted in the release's own report, warnings naming ``name``),
+    then classified under ``rules``; offers are the rows of the locations as codes
+    (:class:`_Offers`). A ``service_levels`` frame has no rows to check (report None).
     """
     if "service_level" in frame.columns:  # service_levels() output
         need = ["location_id", "block_geoid", "h3_res8_id", "service_level", "has_fiber"]
@@ -86,42 +92,38 @@ def _per_location(frame: pd.DataFrame, name: str,
         if missing:
             raise SchemaError(f"{name}: service_levels frame lacks {missing}")
         loc = pd.DataFrame(frame[need]).drop_duplicates("location_id")
-        return loc.assign(level=loc["service_level"].map(_LEVELS)), None
-    need = ["location_id", "brand_name", "provider_id", "technology", "low_latency",
-            "max_advertised_download_speed", "max_advertised_upload_speed",
-            "business_residential_code", "block_geoid", "h3_res8_id"]
-    missing = [c for c in need if c not in frame.columns]
+        return loc.assign(level=loc["service_level"].map(_LEVELS)), None, None
+    missing = [c for c in BDC_COLUMNS if c not in frame.columns]
     if missing:
         raise SchemaError(f"{name}: neither BDC availability rows nor service_levels output "
                           f"(lacks {missing})")
-    rows = pd.DataFrame(frame[need])
-    rows = common.with_codes(rows)  # residential: R and X, upper-cased and trimmed
-    tech = pd.to_numeric(rows["technology"]).to_numpy()
-    down = pd.to_numeric(rows["max_advertised_download_speed"]).to_numpy()
-    up = pd.to_numeric(rows["max_advertised_upload_speed"]).to_numpy()
+    selection = row_selection(codes=RESIDENTIAL_CODES)
+    rows, counts, places = checked_frame(frame, selection, name=name)
+    own = start_report(name, kind="bdc_availability")
+    tally(own, counts, selection=selection, places=places)
+    tech = rows["technology"].to_numpy(dtype=np.int64)
+    down = rows["max_advertised_download_speed"].to_numpy()
+    up = rows["max_advertised_upload_speed"].to_numpy()
     reliable = np.isin(tech, rules.reliable_technologies)
     if rules.low_latency_required:
-        reliable &= pd.to_numeric(rows["low_latency"]).to_numpy() == 1
+        reliable &= rows["low_latency"].to_numpy() == 1
     (served_down, served_up), (under_down, under_up) = rules.served, rules.underserved
     level = np.where(reliable & (down >= served_down) & (up >= served_up), 2,
                      np.where(reliable & (down >= under_down) & (up >= under_up), 1, 0))
     # one row per location (sorted, as a group-by): integer codes instead of text keys
     row, ids = pd.factorize(rows["location_id"], sort=True)
-    placed = row >= 0
     n = len(ids)
     best = np.full(n, -1, dtype=level.dtype)
-    np.maximum.at(best, row[placed], level[placed])
-    fiber = np.bincount(row[placed], weights=tech[placed] == FIBER, minlength=n) > 0
+    np.maximum.at(best, row, level)
+    fiber = np.bincount(row, weights=tech == FIBER, minlength=n) > 0
     loc = pd.DataFrame({"location_id": ids,
                         "block_geoid": _smallest(rows["block_geoid"], row, n),
                         "h3_res8_id": _smallest(rows["h3_res8_id"], row, n), "level": best,
                         "has_fiber": fiber})
-    kept = np.flatnonzero(placed)
     provider, providers = pd.factorize(rows["provider_id"].astype(str), use_na_sentinel=False)
-    offers = _Offers(row[kept], provider[kept], providers, kept,
+    offers = _Offers(row, provider, providers, np.arange(len(rows)),
                      rows["provider_id"].astype(str), rows["brand_name"].astype(str))
-    return loc, offers
-
+    return loc, offers, own
 
 
 def _smallest(values: pd.Series, row: np.ndarray, n: int) -> pd.Series:
@@ -254,7 +256,10 @@ def release_change_report(
         a GeoDataFrame when ``tracts`` is given), ``schools`` (per school, or None),
         ``summary`` (county totals and the rule set's name) and ``markdown`` (a report
         section naming the rule set). The tables' reports hold the rule set
-        (``report["rules"]``).
+        (``report["rules"]``) and, per release of availability rows, its rows counted as
+        every engine counts a file (``report["releases"]["old"|"new"]``: ``rows_read``,
+        ``checks``, ``rejected``, ``repaired``, ``filtered``; warnings name the release by
+        its label).
 
     Examples
     --------
@@ -271,8 +276,8 @@ def release_change_report(
     report = start_report(None, kind="release_change")
     levels = [f for f in (old_service, new_service) if "service_level" in f.columns]
     chosen = common.rules_of_levels(levels, rules, report) if levels else rule_set(rules)
-    old_loc, old_offers = _per_location(old_service, "old_service", chosen)
-    new_loc, new_offers = _per_location(new_service, "new_service", chosen)
+    old_loc, old_offers, old_rows = _per_location(old_service, old_label, chosen)
+    new_loc, new_offers, new_rows = _per_location(new_service, new_label, chosen)
     both = old_loc.assign(_row=np.arange(len(old_loc))).merge(
         new_loc.assign(_row=np.arange(len(new_loc))), on="location_id", how="outer",
         suffixes=("_old", "_new"))
@@ -312,14 +317,34 @@ def release_change_report(
     summary: dict[str, Any] = {c: int(both[c].sum()) for c in _COUNTS}
     summary.update(old_label=old_label, new_label=new_label, rules=chosen.name)
     sources, vintages, illustrative = merge_sources(old_service, new_service)
-    report.update(rows_read=len(both), sources=sources, vintages=vintages,
-                  illustrative=illustrative)
+    report.update(sources=sources, vintages=vintages, illustrative=illustrative)
+    _count_rows(report, {"old": (old_rows, old_loc), "new": (new_rows, new_loc)})
     common.note_rules(report, chosen)
     tract_table = attach_report(tract_table, report)
     if school_table is not None:
         school_table = attach_report(school_table, report)
     return ReleaseChange(tract_table, school_table, summary,
                          _markdown(summary, tract_table, school_table, illustrative, chosen))
+
+
+def _count_rows(report: dict[str, Any],
+                releases: dict[str, tuple[dict[str, Any] | None, pd.DataFrame]]) -> None:
+    """Add up both releases' rows; keep each release's own counts under ``releases``.
+
+    A ``service_levels`` frame counts its locations as its rows.
+    """
+    report["rows_read"] = 0
+    report["releases"] = {}
+    for side, (own, locations) in releases.items():
+        if own is None:
+            report["rows_read"] += len(locations)
+            continue
+        report["releases"][side] = {k: own[k] for k in ("source", "rows_read", "checks",
+                                                        "rejected", "repaired", "filtered")}
+        report["rows_read"] += own["rows_read"]
+        for part in ("rejected", "repaired"):
+            for reason, n in own[part].items():
+                report[part][reason] = report[part].get(reason, 0) + n
 
 
 def _markdown(summary: dict[str, Any], tracts: pd.DataFrame, schools: pd.DataFrame | None,
