@@ -220,6 +220,30 @@ def close_report(report: dict[str, Any], out: pd.DataFrame, *, level: str, split
     return out
 
 
+def add_release_rows(report: dict[str, Any],
+                     releases: dict[str, tuple[dict[str, Any] | None, int]]) -> None:
+    """Add up two releases' row counts into ``report``; keep each one's under ``releases``.
+
+    ``releases`` maps ``"old"`` and ``"new"`` to (the release's own report of its rows, from
+    :func:`assetmap.bdc._counts.tally`, or None for a :func:`service_levels` frame; that
+    frame's locations, counted as its rows). ``rows_read``, ``rejected``, ``repaired`` and
+    ``filtered`` become the sums.
+    """
+    report["rows_read"] = 0
+    report["filtered"] = {}
+    report["releases"] = {}
+    for side, (own, locations) in releases.items():
+        if own is None:
+            report["rows_read"] += locations
+            continue
+        report["releases"][side] = {k: own[k] for k in ("source", "rows_read", "checks",
+                                                        "rejected", "repaired", "filtered")}
+        report["rows_read"] += own["rows_read"]
+        for part in ("rejected", "repaired", "filtered"):
+            for reason, n in own[part].items():
+                report[part][reason] = report[part].get(reason, 0) + n
+
+
 def note_split(report: dict[str, Any], split: int, level: str) -> None:
     """Count and warn about locations with rows in more than one area (``split``).
 

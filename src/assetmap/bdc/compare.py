@@ -228,30 +228,12 @@ FROM a LEFT JOIN p USING (area) ORDER BY area""").df()
             out["locations_old"] > 0))
     out = out.rename(columns={"area": key})[[key, *COLUMNS]]
     common.note_rules(report, chosen)
-    _count_rows(report, counted, {"old": old, "new": new})
+    common.add_release_rows(report, {  # a service_levels frame: its locations as its rows
+        side: (counted[side], len(release) if counted[side] is None else 0)
+        for side, release in (("old", old), ("new", new))})
     report["totals"] = {c: int(out[c].sum()) for c in COLUMNS[:-1] if not c.startswith("prov")}
     report["level"] = level
     report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
                            - sum(report["filtered"].values()) - len(out))
     return attach_report(out, report)
 
-
-def _count_rows(report: dict[str, Any], counted: dict[str, dict[str, Any] | None],
-                releases: dict[str, Any]) -> None:
-    """Add up both releases' row counts; keep each release's own under ``releases``.
-
-    A :func:`service_levels` frame counts its locations as its rows.
-    """
-    report["rows_read"] = 0
-    report["filtered"] = {}
-    report["releases"] = {}
-    for name, own in counted.items():
-        if own is None:
-            report["rows_read"] += len(releases[name])
-            continue
-        report["releases"][name] = {k: own[k] for k in ("source", "rows_read", "checks",
-                                                        "rejected", "repaired", "filtered")}
-        report["rows_read"] += own["rows_read"]
-        for part in ("rejected", "repaired", "filtered"):
-            for reason, n in own[part].items():
-                report[part][reason] = report[part].get(reason, 0) + n

@@ -318,33 +318,14 @@ def release_change_report(
     summary.update(old_label=old_label, new_label=new_label, rules=chosen.name)
     sources, vintages, illustrative = merge_sources(old_service, new_service)
     report.update(sources=sources, vintages=vintages, illustrative=illustrative)
-    _count_rows(report, {"old": (old_rows, old_loc), "new": (new_rows, new_loc)})
+    common.add_release_rows(report, {"old": (old_rows, len(old_loc)),
+                                     "new": (new_rows, len(new_loc))})
     common.note_rules(report, chosen)
     tract_table = attach_report(tract_table, report)
     if school_table is not None:
         school_table = attach_report(school_table, report)
     return ReleaseChange(tract_table, school_table, summary,
                          _markdown(summary, tract_table, school_table, illustrative, chosen))
-
-
-def _count_rows(report: dict[str, Any],
-                releases: dict[str, tuple[dict[str, Any] | None, pd.DataFrame]]) -> None:
-    """Add up both releases' rows; keep each release's own counts under ``releases``.
-
-    A ``service_levels`` frame counts its locations as its rows.
-    """
-    report["rows_read"] = 0
-    report["releases"] = {}
-    for side, (own, locations) in releases.items():
-        if own is None:
-            report["rows_read"] += len(locations)
-            continue
-        report["releases"][side] = {k: own[k] for k in ("source", "rows_read", "checks",
-                                                        "rejected", "repaired", "filtered")}
-        report["rows_read"] += own["rows_read"]
-        for part in ("rejected", "repaired"):
-            for reason, n in own[part].items():
-                report[part][reason] = report[part].get(reason, 0) + n
 
 
 def _markdown(summary: dict[str, Any], tracts: pd.DataFrame, schools: pd.DataFrame | None,
