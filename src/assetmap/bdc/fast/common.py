@@ -13,14 +13,43 @@ import numpy as np
 import pandas as pd
 
 from assetmap.bdc import _common
+from assetmap.bdc import _sql as bead
 from assetmap.bdc._checks import FILTERS, FIRST_FILTER_CODE
 
-__all__ = ["AREA_DIV", "KEY_WIDTH", "SUM_COLUMNS", "TALLY", "Fallback", "area_text",
-           "check_counts", "id_text"]
+__all__ = ["AREA_DIV", "KEY_WIDTH", "MASK_COUNTS", "P100_COLUMN", "SUM_COLUMNS", "TALLY",
+           "Fallback", "area_text", "check_counts", "id_text", "mask_counts"]
 
 #: the per-area sums every path returns (one definition, :mod:`assetmap.bdc._common`); the
 #: kernels write their count columns in this order (the conformance tests hold them to it)
 SUM_COLUMNS = _common.SUM_COLUMNS
+#: the column of the providers at 100/20 (summed per location, not a flag)
+P100_COLUMN = SUM_COLUMNS.index("providers_100_20_sum")
+
+
+def mask_counts() -> np.ndarray:
+    """Per offer mask (rows 0 to 511): what a location with it adds to each sum column.
+
+    1 to ``locations`` and to each flag of :func:`assetmap.bdc._sql.location_flags` (the one
+    definition of unserved, underserved, served, satellite only, ...) that the mask has; 0 to
+    ``providers_100_20_sum``. The kernels take it as an argument (:data:`MASK_COUNTS`), so a
+    change of the definition never meets an old compiled copy.
+
+    Examples
+    --------
+    >>> table = mask_counts()
+    >>> dict(zip(SUM_COLUMNS, table[bead.SERVED_BIT | bead.FIBER_BIT].tolist()))["n_fiber"]
+    1
+    """
+    table = np.zeros((512, len(SUM_COLUMNS)), dtype=np.int32)
+    table[:, SUM_COLUMNS.index("locations")] = 1
+    for name, flag in bead.location_flags(np.arange(512, dtype=np.int64)).items():
+        table[:, SUM_COLUMNS.index(name)] = flag
+    return table
+
+
+#: :func:`mask_counts`, made once
+MASK_COUNTS = mask_counts()
+
 #: the block GEOID's divisor of each area level (H3: the cell itself)
 AREA_DIV = {"tract": 10**4, "block_group": 10**3, "county": 10**10, "h3": 1}
 #: digits of each level's GEOID

@@ -218,37 +218,30 @@ def rehash(old, width, old_bits, new, new_bits, empty, pair_key):
 
 
 @njit(nogil=True, cache=True)
-def finish(lt, loc_bits, n_area, ot, ovf_bits):
-    """Per-area counts of a partition, columns as ``assetmap.bdc.fast.common.SUM_COLUMNS``."""
-    out = np.zeros((n_area, 13), dtype=np.int64)
+def finish(lt, loc_bits, n_area, ot, ovf_bits, counts, p100):
+    """Per-area counts of a partition, columns as ``assetmap.bdc.fast.common.SUM_COLUMNS``.
+
+    ``counts``: what a location adds per offer mask (:func:`.common.mask_counts`, the one
+    definition of the flags); ``p100``: the column of the providers at 100/20.
+    """
+    width = counts.shape[1]
+    out = np.zeros((n_area, width), dtype=np.int64)
     for s in range(np.int64(1) << loc_bits):
         if lt[2 * s] == EMPTY:
             continue
         v = lt[2 * s + 1]
         a = v & AREA_MASK
         m = (v >> 24) & 511
-        out[a, 0] += 1
-        if m & 384 == 0:
-            out[a, 1] += 1
-        elif m & 256 == 0:
-            out[a, 2] += 1
-        else:
-            out[a, 3] += 1
+        for j in range(width):
+            out[a, j] += counts[m, j]
         if (v >> 33) & 0x7FFF:
-            out[a, 4] += 1
+            out[a, p100] += 1
         if (v >> 48) & 0x7FFF:
-            out[a, 4] += 1
-        if m & 127 == 32:  # satellite only
-            out[a, 5] += 1
-        if m & 95 == 16:  # unlicensed fixed wireless only
-            out[a, 6] += 1
-        for k in range(6):
-            if m & (1 << k):
-                out[a, 7 + k] += 1
+            out[a, p100] += 1
     for s in range(np.int64(1) << ovf_bits):
         lk = ot[2 * s]
         if lk == EMPTY:
             continue
         t = _slot(lt, 2, loc_bits, lk, EMPTY)
-        out[lt[2 * t + 1] & AREA_MASK, 4] += 1
+        out[lt[2 * t + 1] & AREA_MASK, p100] += 1
     return out

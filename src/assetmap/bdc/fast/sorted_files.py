@@ -36,7 +36,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assetmap.bdc.fast.common import SUM_COLUMNS, Fallback, area_text, check_counts, id_text
+from assetmap.bdc.fast.common import (
+    MASK_COUNTS,
+    P100_COLUMN,
+    SUM_COLUMNS,
+    Fallback,
+    area_text,
+    check_counts,
+    id_text,
+)
 from assetmap.bdc.fast.pages import Unsupported, text_column
 from assetmap.bdc.fast.sorted_numpy import aggregate_blocks
 from assetmap.bdc.fast.sorted_numpy import runs_ok as _runs_ok
@@ -150,7 +158,8 @@ class _Worker:
     def result(self, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         n_area = int(self.meta[0])
         keep = self.sums[:n_area, 0] > 0
-        sums = pd.DataFrame(self.sums[:n_area, :13][keep].astype(np.int64), columns=SUM_COLUMNS)
+        sums = pd.DataFrame(self.sums[:n_area, :len(SUM_COLUMNS)][keep].astype(np.int64),
+                            columns=SUM_COLUMNS)
         sums.insert(0, "area", area_text(self.akeys[:n_area][keep], level))
         rows, word = np.nonzero(self.pbits[:n_area])
         flags = np.unpackbits(self.pbits[rows, word].astype("<u8").view(np.uint8).reshape(-1, 8),
@@ -257,7 +266,7 @@ def _fold(worker: _Worker, unit: tuple, sel: dict[str, Any], mode: int
             c["location_id"], *c["prov"], c["technology"], c["max_advertised_download_speed"],
             c["max_advertised_upload_speed"], c["low_latency"], *c["code"], *c["geo"],
             *c["h3"], state_ok, sel["want_h3"], sel["sel"], sel["rules"], w.at, w.akeys,
-            w.sums, w.pbits, w.meta, part, mode, edge, tally)
+            w.sums, w.pbits, w.meta, part, mode, edge, tally, MASK_COUNTS, P100_COLUMN)
         if status != k.GROW:
             break
         w.grow(0)
@@ -365,7 +374,7 @@ def aggregate_sorted(files: Sequence[Path], sel: dict[str, Any], workers: int, *
     w0 = pool_workers[0]
     while (w0.meta[0] + len(whole)) * 5 >= 3 << int(w0.meta[1]):
         w0.grow(0)
-    k.emit_many(whole, w0.at, w0.akeys, w0.sums, w0.meta)
+    k.emit_many(whole, w0.at, w0.akeys, w0.sums, w0.meta, MASK_COUNTS, P100_COLUMN)
     outs = [w.result(sel["level"]) for w in pool_workers]
     sums = pd.concat([o[0] for o in outs], ignore_index=True)
     pairs = pd.concat([o[1] for o in outs], ignore_index=True)

@@ -65,31 +65,22 @@ def rehash(old, width, new, new_bits):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _emit(sums, a, m, n100):
+def _emit(sums, a, m, n100, counts, p100):
     """Fold one location (offer bits ``m``) into area ``a``, as ``kernels.finish``."""
-    sums[a, 0] += 1
-    if m & 384 == 0:
-        sums[a, 1] += 1
-    elif m & 256 == 0:
-        sums[a, 2] += 1
-    else:
-        sums[a, 3] += 1
-    sums[a, 4] += n100
-    if m & 127 == 32:  # satellite only
-        sums[a, 5] += 1
-    if m & 95 == 16:  # unlicensed fixed wireless only
-        sums[a, 6] += 1
-    for k in range(6):
-        if m & (1 << k):
-            sums[a, 7 + k] += 1
+    for j in range(counts.shape[1]):
+        sums[a, j] += counts[m, j]
+    sums[a, p100] += n100
 
 
 @njit(nogil=True, cache=True)
-def emit_many(locs, at, akeys, sums, meta):
-    """Fold whole locations ``[id, area key, bits, n providers, ...]`` (rows of ``locs``)."""
+def emit_many(locs, at, akeys, sums, meta, counts, p100):
+    """Fold whole locations ``[id, area key, bits, n providers, ...]`` (rows of ``locs``).
+
+    ``counts`` and ``p100``: as :func:`assetmap.bdc.fast.kernels.finish` takes them.
+    """
     for i in range(locs.shape[0]):
         a = _intern(at, akeys, meta, 0, locs[i, 1])
-        _emit(sums, a, locs[i, 2], locs[i, 3])
+        _emit(sums, a, locs[i, 2], locs[i, 3], counts, p100)
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -112,7 +103,7 @@ def _value(idx, vals, r):
 @njit(nogil=True, cache=True)
 def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx, code_vals,
               geo_idx, geo_vals, area_vals, h3_idx, h3_vals, state_ok, want_h3, sel, rules,
-              at, akeys, sums, pbits, meta, part, mode, edge, tally):
+              at, akeys, sums, pbits, meta, part, mode, edge, tally, counts, p100):
     """Check and fold a row group ordered by location; return (row, status).
 
     ``mode`` 0: rows ordered by location id; 1: by (block GEOID, location id), each
@@ -123,7 +114,8 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
     ``rules``: the rule set as arrays (:func:`assetmap.bdc.fast.rule_arrays.rule_arrays`).
     ``code_vals``: :func:`code_values` (1 selected, 0 not, -1 text the DuckDB engine reads).
     ``tally`` gets the rows kept and left out by each filter
-    (:func:`assetmap.bdc.fast.parse.filter_of`), set anew on each call.
+    (:func:`assetmap.bdc.fast.parse.filter_of`), set anew on each call. ``counts`` and
+    ``p100``: as :func:`assetmap.bdc.fast.kernels.finish` takes them.
     ``prov_pid``/``prov_vals``: the worker's provider index and the provider key of each
     dictionary entry (-1: not an id); ``pbits`` the (area, provider) pairs, one bit each.
     Status ``GROW``: the area table needs doubling (the caller grows it and calls again;
@@ -268,7 +260,7 @@ def fold_unit(loc, prov_idx, prov_pid, prov_vals, tech, down, up, low, code_idx,
             last_area = _intern(at, akeys, meta, 0, last_key)
         l_area[i] = last_area
     for i in range(1, nl - 1):  # the first and the last may continue next door
-        _emit(sums, l_area[i], l_bits[i], l_n100[i])
+        _emit(sums, l_area[i], l_bits[i], l_n100[i], counts, p100)
     for i in range(kept):  # a location's rows lie in its area (SPLIT above)
         a = l_area[r_loc[i]]
         p = r_pid[i]

@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assetmap.bdc import _sql as bead
 from assetmap.bdc.fast.block_columns import (
     Decline,
     check_digits,
@@ -42,7 +41,14 @@ from assetmap.bdc.fast.block_columns import (
     provider_key,
     selected_code,
 )
-from assetmap.bdc.fast.common import SUM_COLUMNS, area_text, check_counts, id_text
+from assetmap.bdc.fast.common import (
+    MASK_COUNTS,
+    P100_COLUMN,
+    SUM_COLUMNS,
+    area_text,
+    check_counts,
+    id_text,
+)
 
 __all__ = ["aggregate_blocks", "runs_ok"]
 
@@ -65,11 +71,8 @@ def _tables(rules: tuple) -> dict[str, Any]:
             "thresholds": whole, "wide": max(whole) > 2**31 - 1 or min(whole) < -(2**31)}
 
 
-_FLAGS = bead.location_flags(np.arange(512, dtype=np.int64))  # the one definition
-#: per offer mask (rows), its 12 counts of ``SUM_COLUMNS`` but providers_100_20_sum
-_PER_MASK = np.stack([np.ones(512, dtype=bool), *(_FLAGS[c] for c in SUM_COLUMNS[1:]
-                                                  if c != "providers_100_20_sum")],
-                     axis=1).astype(np.int64)
+#: per offer mask (rows), what a location adds to each column (the one definition)
+_PER_MASK = MASK_COUNTS.astype(np.int64)
 
 
 #: the area key of each level: how many of the low word's bytes (GEOID bytes 7-14) it keeps
@@ -124,11 +127,8 @@ def _area_sums(area_run: np.ndarray, n_area: int, bits: np.ndarray, n100: np.nda
     """
     per = np.bincount(area_run * 512 + bits, minlength=n_area * 512).reshape(n_area, 512)
     present = np.flatnonzero(per.any(axis=0))  # the few masks that occur
-    counts = per[:, present] @ _PER_MASK[present]
-    out = np.empty((n_area, 13), dtype=np.int64)
-    out[:, :4] = counts[:, :4]
-    out[:, 4] = np.bincount(area_run, weights=n100, minlength=n_area)
-    out[:, 5:] = counts[:, 4:]
+    out = per[:, present] @ _PER_MASK[present]
+    out[:, P100_COLUMN] = np.bincount(area_run, weights=n100, minlength=n_area)
     return out
 
 

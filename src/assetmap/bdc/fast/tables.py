@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assetmap.bdc.fast.common import SUM_COLUMNS, Fallback, area_text, id_text
+from assetmap.bdc.fast.common import (
+    MASK_COUNTS,
+    P100_COLUMN,
+    SUM_COLUMNS,
+    Fallback,
+    area_text,
+    id_text,
+)
 
 __all__ = ["Tables"]
 
@@ -81,7 +88,7 @@ class Tables:
         self._make()
         n_area = int(self.meta[2])
         counts = self.K.finish(self.tabs[0], int(self.meta[1]), n_area, self.tabs[4],
-                               int(self.meta[9]))
+                               int(self.meta[9]), MASK_COUNTS, P100_COLUMN)
         sums = pd.DataFrame(counts, columns=SUM_COLUMNS)
         sums.insert(0, "area", area_text(self.akeys[:n_area], level))
         pairs = self.tabs[3][self.tabs[3] >= 0]
