@@ -257,9 +257,9 @@ def release_change_report(
         ``summary`` (county totals and the rule set's name) and ``markdown`` (a report
         section naming the rule set). The tables' reports hold the rule set
         (``report["rules"]``) and, per release of availability rows, its rows counted as
-        every engine counts a file (``report["releases"]["old"|"new"]``: ``rows_read``,
-        ``checks``, ``rejected``, ``repaired``, ``filtered``; warnings name the release by
-        its label).
+        every engine counts a file (``report["releases"]["old"]`` and ``["new"]``:
+        ``rows_read``, ``checks``, ``rejected``, ``repaired``, ``filtered``; warnings name
+        the release by its label).
 
     Examples
     --------
