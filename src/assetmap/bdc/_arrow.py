@@ -37,12 +37,13 @@ from assetmap.bdc._checks import (
     FIX_SPACES,
     ID_COLUMNS,
     REJECT_REASONS,
+    filter_code,
 )
 from assetmap.bdc._schema import LETTER_CODES, NUMERIC, RANGES, TECHNOLOGIES
 from assetmap.errors import SchemaError, where
 
 __all__ = ["checked_table", "csv_options", "duplicate_keys", "edge_blanks", "in_letters",
-           "memory_pool", "out_of_range", "out_of_range_error", "row_positions"]
+           "memory_pool", "out_of_range", "out_of_range_error", "row_positions", "true_array"]
 
 _BLANK_BYTES = [ord(c) for c in BLANKS]
 
@@ -216,7 +217,7 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
             canonical = pc.utf8_upper(pc.utf8_trim(written, BLANKS))
             changed = written.filter(pc.not_equal(written, canonical))
             if len(changed):
-                fix |= np.where(_true(pc.is_in(col, changed), False), FIX_LETTERS, 0
+                fix |= np.where(true_array(pc.is_in(col, changed), False), FIX_LETTERS, 0
                                 ).astype(np.int8)
                 fixed = pc.take(canonical, pc.index_in(col, written))
                 table = table.set_column(table.schema.get_field_index(name), name, fixed)
@@ -229,14 +230,14 @@ def checked_table(tables: Sequence[pa.Table], selection: dict[str, list[Any]], *
                 pa.array(edged), pc.utf8_trim(col, BLANKS), col))
     check = np.where(fix > 0, 1, 0).astype(np.int8)
     rep = check.copy()
-    for i, name in reversed(list(enumerate(FILTERS))):  # the first failing filter wins
+    for name in reversed(FILTERS):  # the first failing filter wins
         keep = _selected(table, repaired, selection, name)
         if keep is not None:
-            check[~keep] = FIRST_FILTER_CODE + 2 * i + rep[~keep]
+            check[~keep] = filter_code(name) + rep[~keep]
     rejected = False
     for code, failed in reversed(_rejections(table, length)):  # the first failing test wins
         if pc.any(failed).as_py():  # clean files fail none: no array is made
-            check[_true(failed)] = code
+            check[true_array(failed)] = code
             rejected = True
     pool = memory_pool()
     passed = pa.array((check <= 1) | (check >= FIRST_FILTER_CODE), type=pa.bool_())
@@ -268,7 +269,8 @@ def row_positions(sizes: Sequence[int], at: np.ndarray) -> tuple[np.ndarray, np.
     return files, np.asarray(at, dtype=np.int64) - starts[files] + 1
 
 
-def _true(cond: Any, null: bool = True) -> np.ndarray:
+def true_array(cond: Any, null: bool = True) -> np.ndarray:
+    """Return a pyarrow boolean array as numpy, ``null`` for its missing values."""
     return np.asarray(pc.fill_null(cond, null).to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -297,15 +299,22 @@ def _selected(table: pa.Table, geoid: pa.Array, selection: dict[str, list[Any]],
     keep = conds[0]
     for cond in conds[1:]:
         keep = pc.and_kleene(keep, cond)
-    return _true(keep, False)
+    return true_array(keep, False)
 
 
-def in_letters(values: pa.ChunkedArray, allowed: list[str]) -> pa.Array:
-    """SQL's ``upper(trim(values)) IN allowed``, tested on the few distinct written values."""
-    written = pc.unique(values).drop_null()
-    canonical = pc.utf8_upper(pc.utf8_trim(written, BLANKS))
-    chosen = written.filter(pc.is_in(canonical, pa.array(allowed, written.type)))
-    return pc.if_else(pc.is_null(values), None, pc.is_in(values, chosen))
+def in_letters(values: pa.ChunkedArray | pa.Array, allowed: list[str]
+               ) -> pa.ChunkedArray | pa.Array:
+    """SQL's ``upper(trim(values)) IN allowed`` (NULL stays NULL), exact values found first.
+
+    Only the few distinct other values are upper-cased and trimmed (``" r "`` is R).
+    """
+    allowed_values = pa.array(allowed, values.type)
+    exact = pc.is_in(values, value_set=allowed_values)
+    others = pc.unique(values.filter(pc.invert(exact))).drop_null()
+    variants = others.filter(pc.is_in(pc.utf8_upper(pc.utf8_trim(others, BLANKS)),
+                                      value_set=allowed_values))
+    chosen = pc.or_(exact, pc.is_in(values, value_set=variants)) if len(variants) else exact
+    return pc.if_else(pc.is_null(values), None, chosen)
 
 
 def _prefix_in(geoid: pa.Array, width: int, allowed: list[str]) -> pa.Array:
@@ -334,10 +343,10 @@ def _blank(values: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
         maybe = pc.or_(maybe, _failed(pc.starts_with(values, c)))
     if not pc.any(maybe).as_py():
         return maybe
-    found = _true(maybe)
+    found = true_array(maybe)
     rows = np.flatnonzero(found)
     trimmed = pc.utf8_trim(values.take(pa.array(rows)), BLANKS)
-    found[rows] = _true(pc.equal(pc.binary_length(trimmed), 0))
+    found[rows] = true_array(pc.equal(pc.binary_length(trimmed), 0))
     return pa.array(found)
 
 

@@ -302,8 +302,8 @@ WHERE {(where_sql or 'TRUE').replace('block_geoid', geoid)}
     filters = filter_conditions(selection, geoid)
     whens = "".join(
         f"\n    WHEN NOT coalesce({filters[name]}, FALSE) THEN "
-        f"{FIRST_FILTER_CODE + 2 * i} + _rep"
-        for i, name in enumerate(FILTERS) if name in filters)
+        f"{filter_code(name)} + _rep"
+        for name in FILTERS if name in filters)
     return f"""
 SELECT * EXCLUDE ({dropped}, _fixed, _fixbits, _rep) REPLACE ({', '.join(replace)}),
   CASE {rejects}{whens}

@@ -213,11 +213,20 @@ def close_report(report: dict[str, Any], out: pd.DataFrame, *, level: str, split
     note_split(report, split, level)
     note_rules(report, rules)
     report.update(level=level, rows_out=len(out))
-    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
-                           - sum(report.get("filtered", {}).values()) - len(out))
+    note_merged(report, len(out))
     report["notes"].append("exact duplicate rows do not change the aggregation (it takes "
                            "maxima and distinct values) and are not counted here")
     return out
+
+
+def note_merged(report: dict[str, Any], rows_out: int) -> None:
+    """Set ``report["merged"]``: the rows read that are neither out, rejected nor filtered.
+
+    Rows folded into another row of their location or area, so that ``rows_read ==
+    rows_out + sum(rejected) + sum(filtered) + merged``.
+    """
+    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
+                           - sum(report.get("filtered", {}).values()) - rows_out)
 
 
 def add_release_rows(report: dict[str, Any],

@@ -31,6 +31,7 @@ from assetmap.bdc._checks import (
 )
 from assetmap.bdc._inputs import (
     Inputs,
+    canonical_name,
     group_by_state,
     open_inputs,
     resolve_paths,
@@ -229,7 +230,7 @@ def _fatal_error(fatal: list[tuple[str, int, str, str, str, str]], inputs: Input
     header = next(h for h, fs in inputs.csv_groups.items() if Path(file_path) in fs)
     kind = kind.upper()
     fields = _split_line(text)
-    if [f.strip().lower().replace(" ", "_") for f in fields] == list(header):  # as mapped
+    if [canonical_name(f) for f in fields] == list(header):  # as check_header maps it
         return SchemaError(f"{where(inputs.name(file_path), row=line - 1)}: the header line "
                            f"again (files joined with their headers?){also}; remove the "
                            "repeated header lines, or give the files one by one")

@@ -36,10 +36,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._arrow import edge_blanks, memory_pool
+from assetmap.bdc._arrow import edge_blanks, in_letters, memory_pool, true_array
 from assetmap.bdc._checks import BLANKS
 from assetmap.bdc._common import SUM_COLUMNS
-from assetmap.bdc._frame_checks import SLICE, check_counts, chosen_codes, row_checks, true_array
+from assetmap.bdc._frame_checks import SLICE, check_counts, row_checks
 from assetmap.bdc._frame_levels import _INT_RANGE, number_columns
 from assetmap.bdc.rules import RuleSet
 
@@ -94,7 +94,7 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
     chosen = np.ones(n, dtype=bool)
     if codes:
         code = table.column("business_residential_code")
-        chosen = chosen_codes(code, list(codes))
+        chosen = true_array(in_letters(code, list(codes)), False)
     check = np.empty(n, dtype=np.int8)
     bits = np.empty(n, dtype=np.int16)
     number = np.empty(n, dtype=np.int64) if level != "h3" else None  # the GEOIDs as numbers

@@ -2,10 +2,10 @@
 
 For the numpy path of :func:`assetmap.bdc.levels.service_by_area`
 (:mod:`assetmap.bdc._frame_areas`): the tests of :func:`assetmap.bdc._checks.checked_sql`,
-the first failing one winning, a slice of rows at a time (:func:`row_checks`); the rows of
-the selected business/residential codes, compared upper-cased and trimmed
-(:func:`chosen_codes`); and the counts per check code over every row of the frame, those a
-filter leaves out under the filter's code (:func:`check_counts`), as
+the first failing one winning, a slice of rows at a time (:func:`row_checks`); and the
+counts per check code over every row of the frame, those outside the business/residential
+codes (compared upper-cased and trimmed, :func:`assetmap.bdc._arrow.in_letters`) under the
+filter's code (:func:`check_counts`), as
 :func:`assetmap.bdc._counts.tally` takes them. :func:`checked_frame` runs the checks of a
 file (:func:`assetmap.bdc._arrow.checked_table`) on a frame and returns the rows that pass,
 for :mod:`assetmap.bdc.release_change`.
@@ -19,35 +19,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._arrow import checked_table, out_of_range, out_of_range_error
-from assetmap.bdc._checks import BLANKS, REJECT_COLUMNS, REJECT_REASONS, filter_code
+from assetmap.bdc._arrow import checked_table, out_of_range, out_of_range_error, true_array
+from assetmap.bdc._checks import REJECT_COLUMNS, REJECT_REASONS, filter_code
 from assetmap.bdc._counts import PLACES_SHOWN
 from assetmap.bdc._frame_levels import _KNOWN, _SPEEDS, _TECH_BIT, _reliable_table
 from assetmap.bdc._schema import BDC_COLUMNS, NUMERIC
 from assetmap.bdc.rules import RuleSet
 from assetmap.errors import SchemaError
 
-__all__ = ["check_counts", "checked_frame", "chosen_codes", "row_checks", "true_array"]
+__all__ = ["check_counts", "checked_frame", "row_checks"]
 
 SLICE = 1 << 20  # rows checked at a time
 _TECH_BIT16 = _TECH_BIT.astype(np.int16)
-
-
-def chosen_codes(code: pa.ChunkedArray, codes: list[str]) -> np.ndarray:
-    """Return per row whether its business/residential code is one of ``codes``.
-
-    Codes are compared upper-cased and trimmed (``" r "`` is R, as in every engine): the rows
-    written exactly so are found first, then only the few distinct other values are tested.
-    """
-    chosen = true_array(pc.is_in(code, value_set=pa.array(codes, code.type)), False)
-    if chosen.all():
-        return chosen
-    others = pc.unique(code.filter(pa.array(~chosen))).drop_null()
-    variants = others.filter(pc.is_in(pc.utf8_upper(pc.utf8_trim(others, BLANKS)),
-                                      value_set=pa.array(codes, others.type)))
-    if len(variants):
-        chosen |= true_array(pc.is_in(code, value_set=variants), False)
-    return chosen
 
 
 def check_counts(check: np.ndarray, chosen: np.ndarray) -> pd.DataFrame:
@@ -114,10 +97,6 @@ def _offer_bits(tech: np.ndarray, down: np.ndarray, up: np.ndarray, latency: np.
     bits[reliable & (down >= served_down) & (up >= served_up)] |= bead.SERVED_BIT
     return bits
 
-
-def true_array(cond: pa.ChunkedArray | pa.Array, null: bool) -> np.ndarray:
-    """Return a pyarrow boolean array as numpy, ``null`` for its missing values."""
-    return np.asarray(pc.fill_null(cond, null).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def checked_frame(frame: pd.DataFrame, selection: dict, *, name: str

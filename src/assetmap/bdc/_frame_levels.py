@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._arrow import edge_blanks, in_letters
+from assetmap.bdc._arrow import edge_blanks, in_letters, true_array
 from assetmap.bdc._checks import ID_COLUMNS, filter_code
 from assetmap.bdc.rules import RuleSet, technology_group, technology_names
 
@@ -168,8 +168,7 @@ def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
     check[~_KNOWN[tech + 2**15]] = 2
     if codes:  # rows outside the codes (compared upper-cased, trimmed): the filter's code
         code, code_ids = coded["business_residential_code"]
-        chosen = pc.fill_null(in_letters(code_ids, list(codes)), False)
-        wanted = np.append(chosen.to_numpy(zero_copy_only=False), False)
+        wanted = np.append(true_array(in_letters(code_ids, list(codes)), False), False)
         outside = ~wanted[code] & (check <= 1)
         check[outside] += filter_code("codes")
     counts = np.bincount(check, minlength=filter_code("codes", repaired=True) + 1)

@@ -25,8 +25,8 @@ from assetmap._safezip import extract_members
 from assetmap.bdc._schema import BDC_COLUMNS
 from assetmap.errors import SchemaError, where
 
-__all__ = ["Inputs", "check_header", "group_by_state", "open_inputs", "resolve_paths",
-           "state_of_file"]
+__all__ = ["Inputs", "canonical_name", "check_header", "group_by_state", "open_inputs",
+           "resolve_paths", "state_of_file"]
 
 _STATE_IN_NAME = re.compile(r"^bdc_(\d{2})_", re.IGNORECASE)
 _PARTITION = re.compile(r"^state_usps=(.*)$")
@@ -176,9 +176,20 @@ def _read_header(path: Path, shown: str) -> tuple[str, ...]:
     return tuple(n.strip().strip('"') for n in text.strip().split(","))
 
 
+def canonical_name(name: str) -> str:
+    """Return a header name as the BDC spells it: trimmed, lower case, ``_`` for spaces.
+
+    Examples
+    --------
+    >>> canonical_name(" Location Id")
+    'location_id'
+    """
+    return name.strip().lower().replace(" ", "_")
+
+
 def check_header(header: tuple[str, ...], shown: str, repairs: list[str]) -> tuple[str, ...]:
     """Map a file's header onto the canonical names (case and spaces repaired) or raise."""
-    mapped = [name.strip().lower().replace(" ", "_") for name in header]
+    mapped = [canonical_name(name) for name in header]
     renamed = [f"{name!r} read as {canon!r}" for name, canon in zip(header, mapped, strict=True)
                if canon != name]
     if renamed:  # one entry per file

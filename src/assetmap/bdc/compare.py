@@ -233,7 +233,6 @@ FROM a LEFT JOIN p USING (area) ORDER BY area""").df()
         for side, release in (("old", old), ("new", new))})
     report["totals"] = {c: int(out[c].sum()) for c in COLUMNS[:-1] if not c.startswith("prov")}
     report["level"] = level
-    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
-                           - sum(report["filtered"].values()) - len(out))
+    common.note_merged(report, len(out))
     return attach_report(out, report)
 

@@ -105,8 +105,7 @@ def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = RESIDEN
     sources, vintages, illustrative = merge_sources(avail)
     report.update(sources=sources, vintages=vintages, illustrative=illustrative)
     common.note_rules(report, chosen)
-    report["merged"] = (report["rows_read"] - sum(report["rejected"].values())
-                        - sum(report["filtered"].values()) - len(out))
+    common.note_merged(report, len(out))
     return attach_report(out, report)
 
 
@@ -225,8 +224,7 @@ def service_by_area(avail_or_levels: pd.DataFrame, *, level: common.Level = "tra
     out = common.check_keys(out, key, level, report)
     sources, vintages, illustrative = merge_sources(frame)
     report.update(sources=sources, vintages=vintages, illustrative=illustrative, level=level)
-    report["merged"] = max(0, report["rows_read"] - sum(report["rejected"].values())
-                           - sum(report.get("filtered", {}).values()) - len(out))
+    common.note_merged(report, len(out))
     return attach_report(out, report)
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from assetmap.bdc import _common
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._checks import FILTERS, FIRST_FILTER_CODE
+from assetmap.bdc._checks import FILTERS, filter_code
 
 __all__ = ["AREA_DIV", "KEY_WIDTH", "MASK_COUNTS", "P100_COLUMN", "SUM_COLUMNS", "TALLY",
            "Fallback", "area_text", "check_counts", "id_text", "mask_counts"]
@@ -110,7 +110,7 @@ def check_counts(tally: np.ndarray) -> pd.DataFrame:
     >>> check_counts(np.array([5, 0, 2, 1])).to_numpy().tolist()
     [[0, 0, 5], [10, 0, 2], [12, 0, 1]]
     """
-    codes = [0, *(FIRST_FILTER_CODE + 2 * FILTERS.index(name) for name in TALLY[1:])]
+    codes = [0, *(filter_code(name) for name in TALLY[1:])]
     counts = pd.DataFrame({"_check": np.array(codes, dtype=np.int64), "_fix": np.int64(0),
                            "n": np.asarray(tally, dtype=np.int64)})
     return counts[counts["n"] > 0].reset_index(drop=True)
