@@ -30,9 +30,22 @@ runner's per-tract counts are compared with Polars' on one CSV of the same size;
 difference is printed as MISMATCH. Before the sizes, each assetmap runner runs once on a
 tiny copy of every layout (untimed) so that numba's cache is filled, as after an install.
 
+Two things make single runs on a shared virtual machine wander by 20-40%, and both are
+dealt with the same way for every runner:
+
+* **memory the host has taken back.** On such a machine (a balloon device and DAMON
+  reclaiming idle memory) a process's first touch of memory no process has used for some
+  seconds costs about 2 s per GB, ten times the usual cost of a fresh page (about 0.2 s per
+  GB, which every runner pays). So the runner that follows a large one ran on warm memory and
+  the one that follows a pause did not. Before every timed run, a separate process touches
+  ``--warm-gb`` GB (more than any runner's peak) and exits (:func:`warm_memory`); the runner
+  then starts on memory in use a moment before, as on a machine that keeps its memory.
+* **the other tenants.** ``--repeat`` runs every (layout, runner) pair that many times, the
+  pairs taken in turn within each round; the tables give the median and the range.
+
 Usage::
 
-    python benchmarks/bdc_engines.py --sizes 5000000,20000000
+    python benchmarks/bdc_engines.py --sizes 5000000,20000000 --repeat 3
 """
 
 from __future__ import annotations
@@ -155,6 +168,22 @@ print(json.dumps({{'seconds': seconds, 'import_s': import_s,
 """
 
 
+WARM = "import numpy as np\nnp.ones({words}, dtype=np.int64)\n"
+
+
+def warm_memory(gb: float) -> float:
+    """Touch ``gb`` GB in a process of its own, which then exits; return the seconds.
+
+    The next process is given pages that were in use a moment before (see the module
+    docstring), not pages the host has to hand back first.
+    """
+    if gb <= 0:
+        return 0.0
+    t0 = time.perf_counter()
+    subprocess.run([PY, "-c", WARM.format(words=int(gb * (1 << 27)))], check=True)
+    return time.perf_counter() - t0
+
+
 def kind(layout: str) -> str:
     return "parquet" if layout == "parquet" else layout.split("_")[1]
 
@@ -178,12 +207,13 @@ def child_code(runner: str, layout: str, path: str, result: Path, polars_engine:
 
 
 def run(runner: str, layout: str, data: Path, *, polars_engine: str, tag: str,
-        timeout: int) -> dict:
-    """Run one runner in a fresh process; return its figures (or an error)."""
+        timeout: int, warm_gb: float = 0.0) -> dict:
+    """Run one runner in a fresh process (after :func:`warm_memory`); return its figures."""
     OUT.mkdir(parents=True, exist_ok=True)
     result = OUT / f"{tag}_{layout}_{runner}.parquet"
     result.unlink(missing_ok=True)
     code = child_code(runner, layout, str(data / LAYOUTS[layout]), result, polars_engine)
+    warm_memory(warm_gb)
     load = os.getloadavg()[0]
     try:
         proc = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=False,
@@ -243,6 +273,10 @@ def main() -> None:
     parser.add_argument("--frame-max", type=int, default=20_000_000)
     parser.add_argument("--polars-engine", default="streaming", help="collect(engine=...)")
     parser.add_argument("--timeout", type=int, default=1800)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each (layout, runner); the tables give the median")
+    parser.add_argument("--warm-gb", type=float, default=8.0,
+                        help="GB touched before each timed run (0: none; see the docstring)")
     parser.add_argument("--no-append", action="store_true", help="do not append RESULTS.md")
     args = parser.parse_args()
     import importlib.util
@@ -252,7 +286,9 @@ def main() -> None:
     started = time.strftime("%Y-%m-%d %H:%M")
     head = [(f"{started} on {platform.node()} ({platform.machine()}, {os.cpu_count()} cores, "
              f"shared), Python {platform.python_version()}, {_versions()}"),
-            f"uptime before: {_uptime()}"]
+            f"uptime before: {_uptime()}",
+            (f"each (layout, runner) run {args.repeat} time(s), {args.warm_gb:g} GB of "
+             "memory touched before each run")]
     print(*head, sep="\n", flush=True)
     for line in prime(runners, args.polars_engine):
         print(line, flush=True)
@@ -261,30 +297,33 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         data, note = ensure_layouts(size)
         print(f"{size:,}: {note}; {warm(data)}", flush=True)
-        for layout in args.layouts.split(","):
-            for runner in runners:
-                if runner == "frame" and (layout != "one_csv" or size > args.frame_max):
-                    continue
-                if runner in ("numba", "duckdb") and _bdc_stamp() != stamp:
-                    print("  library changed under src/assetmap/bdc: priming again", flush=True)
-                    prime([runner], args.polars_engine)
-                    stamp = _bdc_stamp()
-                res = run(runner, layout, data, polars_engine=args.polars_engine,
-                          tag=str(size), timeout=args.timeout)
-                res.update(size=size, layout=layout, runner=runner)
-                if _bdc_stamp() != stamp and runner in ("numba", "duckdb", "frame"):
-                    res["changed"] = True
-                results.append(res)
-                print(_line(res), flush=True)
-        # every runner against Polars on one CSV of the same size
-        ref = by_key(results).get((size, "one_csv", "polars"), {})
+        for rep in range(args.repeat):
+            for layout in args.layouts.split(","):
+                for runner in runners:
+                    if runner == "frame" and (layout != "one_csv" or size > args.frame_max):
+                        continue
+                    if runner in ("numba", "duckdb") and _bdc_stamp() != stamp:
+                        print("  library changed under src/assetmap/bdc: priming again",
+                              flush=True)
+                        prime([runner], args.polars_engine)
+                        stamp = _bdc_stamp()
+                    res = run(runner, layout, data, polars_engine=args.polars_engine,
+                              tag=f"{size}_{rep}", timeout=args.timeout, warm_gb=args.warm_gb)
+                    res.update(size=size, layout=layout, runner=runner, rep=rep)
+                    if _bdc_stamp() != stamp and runner in ("numba", "duckdb", "frame"):
+                        res["changed"] = True
+                    results.append(res)
+                    print(_line(res), flush=True)
+        # every run against Polars' first run on one CSV of the same size
+        ref = next((r for r in results if (r["size"], r["layout"], r["runner"], r["rep"])
+                    == (size, "one_csv", "polars", 0)), {})
         for r in (r for r in results if r["size"] == size and r is not ref):
             r["check"] = compare(r, ref)
             if r["check"].startswith("MISMATCH"):
                 print(f"!!! {size:,} {r['layout']} {r['runner']}: {r['check']}", flush=True)
         (WORK / "engines_results.json").write_text(json.dumps(results, indent=1))
     head.append(f"uptime after: {_uptime()}")
-    text = report(results, head)
+    text = report(summarised(results), head)
     print("\n" + text)
     if not args.no_append:
         with (Path(__file__).resolve().parent / "RESULTS.md").open("a") as fh:
@@ -317,18 +356,53 @@ def _line(r: dict) -> str:
             f"  load {r['load']:.1f}" + ("  FELL BACK TO DUCKDB" if r.get("fallback") else ""))
 
 
+def summarised(results: list[dict]) -> list[dict]:
+    """One figure per (size, layout, runner): the median of its runs, and their range.
+
+    Seconds, CPU and import seconds are medians; the peak RSS is the largest; the counts
+    are MISMATCH if any run's were.
+    """
+    import statistics
+
+    groups: dict[tuple, list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["size"], r["layout"], r["runner"]), []).append(r)
+    out = []
+    for runs in groups.values():
+        done = [r for r in runs if "seconds" in r]
+        if not done:
+            out.append(runs[0])
+            continue
+        seconds = [r["seconds"] for r in done]
+        checks = [r.get("check") for r in done if "check" in r]
+        bad = [c for c in checks if c and c.startswith("MISMATCH")]
+        row = dict(done[0], seconds=statistics.median(seconds), low=min(seconds),
+                   high=max(seconds), runs=len(done), failed=len(runs) - len(done),
+                   cpu_s=statistics.median(r["cpu_s"] for r in done),
+                   import_s=statistics.median(r["import_s"] for r in done),
+                   rss_mb=max(r["rss_mb"] for r in done),
+                   load=statistics.mean(r["load"] for r in done),
+                   fallback=[f for r in done for f in r.get("fallback", [])],
+                   changed=any(r.get("changed") for r in done))
+        if checks:
+            row["check"] = bad[0] if bad else next((c for c in checks if c), "")
+        out.append(row)
+    return out
+
+
 def report(results: list[dict], head: list[str]) -> str:
     """The Markdown table (ratios: the reference's seconds / the run's) and the targets."""
     by = by_key(results)
     lines = [*(f"{h}  " for h in head), "",
-             ("| rows | layout | runner | seconds | M rows/s | CPU s | vs Polars "
-              "| vs plain DuckDB | CPU vs Polars | peak RSS MB | imports s | load | counts |"),
-             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             ("| rows | layout | runner | seconds (median) | range s | M rows/s | CPU s "
+              "| vs Polars | vs plain DuckDB | CPU vs Polars | peak RSS MB | imports s | load "
+              "| counts |"),
+             "|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     targets = []
     for r in results:
         cell = f"| {r['size']:,} | {r['layout']} | {r['runner']} "
         if "seconds" not in r:
-            lines.append(cell + f"| - | - | - | - | - | - | - | - | {r['load']:.1f} | "
+            lines.append(cell + f"| - | - | - | - | - | - | - | - | - | {r['load']:.1f} | "
                          f"{r['error'][:80]} |")
             continue
         pol = by.get((r["size"], r["layout"], "polars"), {}).get("seconds")
@@ -340,7 +414,11 @@ def report(results: list[dict], head: list[str]) -> str:
         check = "same" if check == "" else ("MISMATCH" if check.startswith("MISMATCH") else check)
         flags = (" (fell back to DuckDB)" if r.get("fallback") else "") + (
             " (library changed)" if r.get("changed") else "")
-        lines.append(cell + f"| {r['seconds']:.2f} | {r['size'] / r['seconds'] / 1e6:.2f} | "
+        spread = (f"{r['low']:.2f}-{r['high']:.2f} ({r['runs']} runs"
+                  + (f", {r['failed']} failed" if r.get("failed") else "") + ")"
+                  if "low" in r else "1 run")
+        lines.append(cell + f"| {r['seconds']:.2f} | {spread} | "
+                     f"{r['size'] / r['seconds'] / 1e6:.2f} | "
                      f"{r['cpu_s']:.1f} | {_x(vs_pol)} | {_x(vs_duck)} | "
                      f"{_x(pol_cpu / r['cpu_s'] if pol_cpu and r['cpu_s'] else None)} | "
                      f"{r['rss_mb']:.0f} | "
