@@ -92,19 +92,21 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
         return None
     n = table.num_rows
     chosen = np.ones(n, dtype=bool)
-    if codes:
-        code = table.column("business_residential_code")
-        chosen = true_array(in_letters(code, list(codes)), False)
     check = np.empty(n, dtype=np.int8)
     bits = np.empty(n, dtype=np.int16)
     number = np.empty(n, dtype=np.int64) if level != "h3" else None  # the GEOIDs as numbers
     with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow and numpy let go of the GIL
         ids = pool.submit(_location_keys, table.column("location_id"))
-        rows = pool.submit(row_checks, table.column("block_geoid"), nums, rules, check, bits,
-                           number)
+        half = -(-n // SLICE // 2) * SLICE  # the checks in two parts, at a slice's edge
+        rows = [pool.submit(row_checks, table.column("block_geoid"), nums, rules, check, bits,
+                            number, rows=part) for part in (range(half), range(half, n))]
         prov, prov_ids, prov_blank = _encode(table.column("provider_id"))
+        if codes:
+            code = table.column("business_residential_code")
+            chosen = true_array(in_letters(code, list(codes)), False)
         loc, loc_blank, loc_ids = ids.result()
-        rows.result()
+        for done in rows:
+            done.result()
     if any(edge_blanks(v).any() for v in (loc_ids, prov_ids)):  # the SQL path trims, counts
         return None
     for start in range(0, n, SLICE):  # the blank ids, in the order of the tests
@@ -269,8 +271,8 @@ def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarra
     if len(parts) < len(found):
         return None
     mask, p100 = (np.concatenate([d[k] for d in parts]) for k in range(2))
-    pairs = [_area_pairs(area, d[2], offset, n_prov) for d, offset in zip(parts, (0, cut),
-                                                                           strict=True)]
+    pairs = [pool.submit(_area_pairs, area, d[2], offset, n_prov)
+             for d, offset in zip(parts, (0, cut), strict=True)]
     n = len(names)
     columns = _area_counts(area, mask, n)
     columns["providers_100_20_sum"] = np.bincount(area, weights=p100, minlength=n).round(
@@ -278,7 +280,7 @@ def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarra
     columns = {c: columns[c] for c in SUM_COLUMNS}
     used = np.flatnonzero(columns["locations"] > 0)
     sums = pd.DataFrame({"area": names[used], **{c: v[used] for c, v in columns.items()}})
-    area_pairs = np.concatenate(pairs)
+    area_pairs = np.concatenate([p.result() for p in pairs])
     if n * n_prov <= _PAIRS_BY_COUNT:
         present = np.zeros(n * n_prov, dtype=bool)
         present[area_pairs] = True

@@ -39,9 +39,13 @@ def check_counts(check: np.ndarray, chosen: np.ndarray) -> pd.DataFrame:
     A row outside the codes (``chosen`` False) that passed the checks counts under the
     filter's code (+1 when repaired); one that failed them, under its reject code.
     """
-    inside = np.bincount(check[chosen], minlength=8)
-    outside = (np.bincount(check[~chosen], minlength=8) if not chosen.all()
-               else np.zeros(8, dtype=np.int64))
+    both = np.zeros(16, dtype=np.int64)  # per check code (0-7) * 2 + chosen
+    for start in range(0, len(check), SLICE):  # small temporaries, one pass
+        key = check[start:start + SLICE].astype(np.intp)
+        key <<= 1
+        key |= chosen[start:start + SLICE]
+        both += np.bincount(key, minlength=16)
+    inside, outside = both[1::2], both[0::2]
     codes = [*range(8), filter_code("codes"), filter_code("codes", repaired=True)]
     n = [*(inside[:2]), *(inside[2:] + outside[2:]), *outside[:2]]
     checks = pd.DataFrame({"_check": np.asarray(codes, dtype=np.int64),
@@ -50,19 +54,23 @@ def check_counts(check: np.ndarray, chosen: np.ndarray) -> pd.DataFrame:
 
 
 def row_checks(block: pa.ChunkedArray, nums: dict[str, np.ndarray], rules: RuleSet,
-               check: np.ndarray, bits: np.ndarray, number: np.ndarray | None) -> None:
+               check: np.ndarray, bits: np.ndarray, number: np.ndarray | None, *,
+               rows: range | None = None) -> None:
     """Fill ``check`` (all tests but the blank ids), ``bits`` and ``number``, by slices.
 
     The tests of :func:`assetmap.bdc._checks.checked_sql`, the first failing one winning:
     2 unknown technology, 3 bad block GEOID, 5 negative speed, 6 bad latency; else 1 for a
     14-digit GEOID (repaired) or 0. ``number`` gets each good GEOID as a number (0 for a bad
-    one, whose row is rejected). Slices keep the temporary arrays small.
+    one, whose row is rejected). Slices keep the temporary arrays small; ``rows`` (default:
+    all) limits the work to those rows, so that threads can share it.
     """
     tech, latency = nums["technology"], nums["low_latency"]
     down, up = (nums[c] for c in _SPEEDS)
-    for start in range(0, len(check), SLICE):
-        piece = slice(start, start + SLICE)
-        geoid = block.slice(start, SLICE)
+    rows = rows if rows is not None else range(len(check))
+    for start in range(rows.start, rows.stop, SLICE):
+        size = min(SLICE, rows.stop - start)
+        piece = slice(start, start + size)
+        geoid = block.slice(start, size)
         length = np.asarray(pc.fill_null(pc.binary_length(geoid), -1).to_numpy(
             zero_copy_only=False))
         part = check[piece]
