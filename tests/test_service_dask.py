@@ -85,5 +85,32 @@ def test_dask_reads_messy_rows_like_duckdb(client, tmp_path, level):
     assert a["rows_read"] == len(_MESSY)
     assert a["checks"] == {"kept": 5, "repaired": 1, "rejected": 6}
     for field in ("rows_read", "checks", "rejected", "repaired", "filtered", "merged",
-                  "rows_out", "split_locations"):
+                  "rows_out", "split_locations", "rejected_at"):
         assert a[field] == b[field], field
+    # the warnings name the file, row and column of the first rejected rows, as DuckDB's do
+    assert a["rejected_at"]["unknown technology code"] == [
+        f"{path}, row 8, column 'technology'"]
+    named = sorted(str(w.message) for w in said_dask if w.category is RejectedRowsWarning)
+    assert named == sorted(str(w.message) for w in said_duckdb
+                           if w.category is RejectedRowsWarning)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("line", [
+    "1,130002,A,1012,50,-5,1000,1,R,AL,010010202001000,8844c0a31dfffff",
+    "1,130002,A,1012,50,1000,3000000000,1,R,AL,010010202001000,8844c0a31dfffff",
+    "1,130002,A,1012,50,1000,1000,300,R,AL,010010202001000,8844c0a31dfffff",
+])
+def test_dask_stops_at_a_number_out_of_range_like_duckdb(client, tmp_path, line):
+    """A number outside its column's range stops every engine with the same error (B21)."""
+    from assetmap.bdc.service_dask import aggregate_bdc_dask
+    from assetmap.errors import SchemaError
+
+    path = tmp_path / "bdc_01_range.csv"
+    path.write_text(_HEADER + "\n".join([*_MESSY[:3], line]) + "\n")
+    with pytest.raises(SchemaError) as duckdb_error:
+        am.aggregate_bdc(path, engine="duckdb")
+    with pytest.raises(SchemaError) as dask_error:
+        aggregate_bdc_dask(path, blocksize=None)
+    assert str(dask_error.value) == str(duckdb_error.value)
+    assert "row 4" in str(dask_error.value)

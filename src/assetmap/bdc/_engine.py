@@ -45,8 +45,8 @@ if TYPE_CHECKING:  # imported where used: a clean CSV is read and checked withou
 
 __all__ = ["BDC_COLUMNS", "BDC_TYPES", "REJECT_REASONS", "TECHNOLOGIES", "Inputs",
            "checked_sql", "connect", "damaged_parquet", "group_by_state", "open_inputs",
-           "resolve_paths", "row_filter", "row_selection", "run_typed", "settle_id_type",
-           "source_sql", "state_of_file"]
+           "raise_out_of_range", "resolve_paths", "row_filter", "row_selection", "run_typed",
+           "settle_id_type", "source_sql", "state_of_file"]
 
 _NUMBER_TEXT = re.compile(r'^\s*"*\s*[-+]?(\d+\.?\d*|\.\d+)\s*"*\s*$')
 _RANGE_MARK = "assetmap-out-of-range"
@@ -153,9 +153,12 @@ def connect(*, threads: int | None = None,
     return con
 
 
-def _raise_out_of_range(con: duckdb.DuckDBPyConnection, inputs: Inputs,
-                        error: Exception) -> None:
-    """Find the first number out of its column's range, file by file, and raise naming it."""
+def raise_out_of_range(con: duckdb.DuckDBPyConnection, inputs: Inputs,
+                       error: Exception | None = None) -> None:
+    """Find the first number out of its column's range, file by file, and raise naming it.
+
+    ``error`` is what found it (DuckDB's, or None when another engine counted the rows).
+    """
     numeric = list(NUMERIC)
     for path in inputs.files():
         sql = source_sql(inputs, numeric, guard=False, files=[path], numbered=True)
@@ -172,7 +175,8 @@ def _raise_out_of_range(con: duckdb.DuckDBPyConnection, inputs: Inputs,
                         f"{where(inputs.name(path), row=int(row), column=column)}: {value!r} is "
                         f"not a {column} value ({unit}{low:,} to {high:,}); correct or remove "
                         "that row, then read the file again") from error
-    raise SchemaError(f"reading the BDC files failed: a number out of range ({error})") from error
+    raise SchemaError("reading the BDC files failed: a number out of range"
+                      + (f" ({error})" if error is not None else "")) from error
 
 
 def diagnose(con: duckdb.DuckDBPyConnection, inputs: Inputs,
@@ -181,7 +185,7 @@ def diagnose(con: duckdb.DuckDBPyConnection, inputs: Inputs,
     import duckdb
 
     if _RANGE_MARK in str(error):
-        _raise_out_of_range(con, inputs, error)
+        raise_out_of_range(con, inputs, error)
     bad: list[tuple[str, int, str, str, str]] = []
     for header, files in inputs.csv_groups.items():
         con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
@@ -301,7 +305,7 @@ def run_typed(con: duckdb.DuckDBPyConnection, inputs: Inputs, shown: dict[Path, 
     except duckdb.InvalidInputException as exc:
         if _RANGE_MARK not in str(exc):
             raise
-        _raise_out_of_range(con, inputs, exc)
+        raise_out_of_range(con, inputs, exc)
         raise  # pragma: no cover (the line above raises)
 
 

@@ -6,8 +6,14 @@ same rule set, :func:`assetmap.bdc.rules.rule_set`, and the same columns) with
 as data (a small frozen ``RuleSet``) with each partition's task.
 Every row read gets the row checks of the other engines (:func:`_checked`) before the
 selection of business/residential codes, so the report counts the same rows read, kept,
-repaired, rejected and filtered (:func:`assetmap.bdc._counts.tally`); only the file and row of
-a rejected row are not found. A location's flags come from its offer mask through
+repaired, rejected and filtered (:func:`assetmap.bdc._counts.tally`). When rows were rejected,
+or hold a number outside its column's range, local files are scanned once more with the
+single-machine code (:func:`assetmap.bdc._counts.rejected_places`,
+:func:`assetmap.bdc._engine.raise_out_of_range`): the warning names the first files, rows and
+columns, and a number out of range stops the work with a
+:class:`~assetmap.errors.SchemaError` naming them, as in every engine. Files in object
+storage are not scanned again: the warning and the error then give counts only. A location's
+flags come from its offer mask through
 :func:`assetmap.bdc._sql.location_flags`, the one definition every engine counts with.
 The single-machine DuckDB path stays the default: on one machine it is faster and needs no
 scheduler. Install the extra with ``pip install "assetmap[dask]"``.
@@ -41,9 +47,16 @@ from assetmap._report import attach_report, start_report
 from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._checks import BLANKS, FIX_GEOID, FIX_SPACES, ID_COLUMNS, filter_code
-from assetmap.bdc._counts import tally
-from assetmap.bdc._schema import RESIDENTIAL_CODES, TECHNOLOGIES
+from assetmap.bdc._checks import (
+    BLANKS,
+    FIX_GEOID,
+    FIX_SPACES,
+    ID_COLUMNS,
+    REJECT_REASONS,
+    filter_code,
+)
+from assetmap.bdc._counts import rejected_places, tally
+from assetmap.bdc._schema import NUMERIC, RANGES, RESIDENTIAL_CODES, TECHNOLOGIES
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set, technology_group, technology_names
 from assetmap.errors import SchemaError
 
@@ -62,11 +75,16 @@ _MASK_BITS = {**{name: int(name[1:]) for name in _GROUP_CODES},
               f"b{bead.SERVED_BIT}": bead.SERVED_BIT}
 
 
+def _remote(paths) -> list[str]:
+    """Return the paths in object storage (``s3://``, ``gs://``, ...)."""
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    return [str(p) for p in items if "://" in str(p)]
+
+
 def _read(paths, blocksize: str | int | None):
     import dask.dataframe as dd
 
-    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
-    remote = [str(p) for p in items if "://" in str(p)]
+    remote = _remote(paths)
     if remote:  # object storage (s3://, gs://, ...): Parquet, read by the workers themselves
         return dd.read_parquet(remote, columns=_NEEDED)
     files = eng.resolve_paths(paths)
@@ -156,8 +174,42 @@ def _flags(part: pd.DataFrame, area_len: int | None, rules: RuleSet,
         **{name: tech.isin(group).astype("int8") for name, group in _GROUP_CODES.items()},
         **{f"b{bit}": (rel & (down >= d) & (up >= u)).fillna(False).astype("int8")
            for bit, (d, u) in reach.items()},
-        "_check": check, "_fix": fix,
+        "_check": check, "_fix": fix, "_range": _out_of_range(rows),
     }, index=part.index)
+
+
+def _out_of_range(rows: pd.DataFrame) -> np.ndarray:
+    """Per row, 1 if a number lies outside its column's range (:data:`RANGES`), else 0."""
+    outside = np.zeros(len(rows), dtype=bool)
+    for column in NUMERIC:
+        low, high = RANGES[column]
+        values = rows[column].astype("Float64")
+        outside |= _true((values < low) | (values > high))
+    return outside.astype(np.int8)
+
+
+def _locate(paths, counts: pd.DataFrame, outside: int) -> dict[int, list[tuple[str, int, str]]]:
+    """Raise at a number out of range, or find the first rejected rows: local files only.
+
+    The single-machine scans of the other engines, run only when needed: the first number
+    out of range raises :class:`~assetmap.errors.SchemaError` naming file, row and column;
+    per reject code found, the first (file, row, column).
+    """
+    codes = {int(c) for c, n in zip(counts["_check"], counts["n"], strict=True)
+             if int(c) in REJECT_REASONS and n > 0}
+    if not outside and not codes:
+        return {}
+    if _remote(paths):
+        if outside:
+            raise SchemaError(f"{paths}: {outside} rows hold a number outside its column's "
+                              "range (a speed below 0 or above 2,147,483,647, a technology "
+                              "or low_latency that is not a small whole number); read the "
+                              "files with assetmap.load_bdc to find them")
+        return {}
+    with eng.open_inputs(eng.resolve_paths(paths)) as inputs, eng.connect() as con:
+        if outside:
+            eng.raise_out_of_range(con, inputs)
+        return rejected_places(con, inputs, codes)
 
 
 def _location_counts(loc: pd.DataFrame) -> pd.DataFrame:
@@ -226,6 +278,7 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
     meta = _flags(ddf._meta, area_len, chosen, wanted)
     rows = ddf.map_partitions(_flags, area_len, chosen, wanted, meta=meta)
     checks = rows.groupby(["_check", "_fix"]).size()  # every row read, before the selection
+    outside = rows["_range"].sum()
     ok = rows[rows["_check"] <= 1]
     n_out = split_out or max(1, ok.npartitions // 4)
     loc = ok.assign(area_max=ok["area"]).groupby("location_id").agg(
@@ -239,7 +292,10 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
     p100 = (ok[ok[served] == 1][["area", "location_id", "provider_id"]].drop_duplicates()
             .groupby("area").size())
     pairs = ok[["area", "provider_id"]].drop_duplicates()
-    sums, p100, pairs, checks, split = dask.compute(sums, p100, pairs, checks, split)
+    sums, p100, pairs, checks, split, outside = dask.compute(sums, p100, pairs, checks, split,
+                                                             outside)
+    counts = checks.rename("n").reset_index()
+    places = _locate(paths, counts, int(outside))
     if split:  # providers counted in their location's area, as every engine does
         placed = ok.drop(columns="area").merge(loc[["area"]], left_on="location_id",
                                                right_index=True)
@@ -251,8 +307,7 @@ def aggregate_bdc_dask(paths: str | os.PathLike[str] | Iterable[str | os.PathLik
     sums["providers_100_20_sum"] = sums["area"].map(p100).fillna(0).to_numpy()
     report = start_report(str(paths) if isinstance(paths, str | os.PathLike | Path)
                           else ", ".join(map(str, paths)), kind="bdc_service_by_area")
-    counts = checks.rename("n").reset_index()
-    tally(report, counts, selection=selection)
+    tally(report, counts, selection=selection, places=places)
     out = common.finish_area(sums, pairs.assign(_check=0), key=key, report=report)
     out = common.close_report(report, out, level=level, split=int(split), rules=chosen)
     report["engine"] = "dask"
