@@ -201,10 +201,10 @@ def _locate(paths, counts: pd.DataFrame, outside: int) -> dict[int, list[tuple[s
         return {}
     if _remote(paths):
         if outside:
+            ranges = "; ".join(f"{c} {low:,} to {high:,}" for c, (low, high) in RANGES.items())
             raise SchemaError(f"{paths}: {outside} rows hold a number outside its column's "
-                              "range (a speed below 0 or above 2,147,483,647, a technology "
-                              "or low_latency that is not a small whole number); read the "
-                              "files with assetmap.load_bdc to find them")
+                              f"range ({ranges}); read the files with assetmap.load_bdc to "
+                              "find them")
         return {}
     with eng.open_inputs(eng.resolve_paths(paths)) as inputs, eng.connect() as con:
         if outside:
