@@ -114,3 +114,42 @@ def test_dask_stops_at_a_number_out_of_range_like_duckdb(client, tmp_path, line)
         aggregate_bdc_dask(path, blocksize=None)
     assert str(dask_error.value) == str(duckdb_error.value)
     assert "row 4" in str(dask_error.value)
+
+
+def _to_object_store(lines: list[str], name: str) -> str:
+    """Write rows as Parquet to fsspec's in-memory file system (object storage's stand-in)."""
+    import io
+
+    import fsspec
+
+    rows = pd.read_csv(io.StringIO(_HEADER + "\n".join(lines) + "\n"), dtype=str)
+    for column in ("technology", "max_advertised_download_speed",
+                   "max_advertised_upload_speed", "low_latency"):
+        rows[column] = rows[column].astype("float64")
+    with fsspec.filesystem("memory").open(f"/{name}/part.parquet", "wb") as handle:
+        rows.to_parquet(handle, index=False)
+    return f"memory://{name}/part.parquet"
+
+
+@pytest.mark.slow
+def test_dask_on_object_storage_counts_what_it_cannot_locate(client):
+    """Files in object storage are not scanned again: counts only, and an error that says
+    how many numbers are out of range and how to find them (B38)."""
+    from assetmap.bdc.service_dask import aggregate_bdc_dask
+    from assetmap.errors import SchemaError
+
+    url = _to_object_store(_MESSY[:4] + [_MESSY[7]], "bdc_rejected")
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        got = aggregate_bdc_dask(url, level="tract")
+    report = am.get_report(got)
+    assert report["rejected"] == {"unknown technology code": 1}
+    assert report["rejected_at"] == {"unknown technology code": []}
+    assert any(w.category is RejectedRowsWarning and "left out 1 of 5 rows" in str(w.message)
+               for w in said)
+    url = _to_object_store(
+        _MESSY[:4] + ["1,130002,A,1012,50,-5,1000,1,R,AL,010010202001000,8844c0a31dfffff"],
+        "bdc_out_of_range")
+    with pytest.raises(SchemaError, match=r"1 rows hold a number outside its column's range "
+                                           r"\(technology -32,768 to 32,767; .*load_bdc"):
+        aggregate_bdc_dask(url, level="tract")
