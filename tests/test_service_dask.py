@@ -138,7 +138,7 @@ def test_dask_on_object_storage_counts_what_it_cannot_locate(client):
     from assetmap.bdc.service_dask import aggregate_bdc_dask
     from assetmap.errors import SchemaError
 
-    url = _to_object_store(_MESSY[:4] + [_MESSY[7]], "bdc_rejected")
+    url = _to_object_store([*_MESSY[:4], _MESSY[7]], "bdc_rejected")
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         got = aggregate_bdc_dask(url, level="tract")
@@ -148,7 +148,7 @@ def test_dask_on_object_storage_counts_what_it_cannot_locate(client):
     assert any(w.category is RejectedRowsWarning and "left out 1 of 5 rows" in str(w.message)
                for w in said)
     url = _to_object_store(
-        _MESSY[:4] + ["1,130002,A,1012,50,-5,1000,1,R,AL,010010202001000,8844c0a31dfffff"],
+        [*_MESSY[:4], "1,130002,A,1012,50,-5,1000,1,R,AL,010010202001000,8844c0a31dfffff"],
         "bdc_out_of_range")
     with pytest.raises(SchemaError, match=r"1 rows hold a number outside its column's range "
                                            r"\(technology -32,768 to 32,767; .*load_bdc"):
