@@ -812,3 +812,31 @@ def test_release_change_checks_and_counts_the_rows_of_frames_read_by_hand(tmp_pa
     assert sum(releases["new"]["repaired"].values()) == 2  # the id and the code
     assert any("June 2024: left out 1 of 5 rows: unknown technology code (at June 2024, "
                "row 4, column 'technology')" in str(w.message) for w in said)
+
+
+def test_a_missing_upload_speed_is_named_as_load_bdc_names_it(tmp_path):
+    """A row with its download speed but no upload speed: every reader names the upload
+    column (release_change_report named the download column before)."""
+    old = write_csv(tmp_path / "bdc_48_old.csv", GOOD)
+    new = write_csv(tmp_path / "bdc_48_new.csv", [*GOOD, offer("4", 50, 1000, "")])
+    at = "row 4, column 'max_advertised_upload_speed'"
+    reason = "missing or negative speed"
+    assert am.get_report(quiet(am.load_bdc, new))["rejected_at"][reason] == [
+        f"{new}, {at}"]
+
+    def by_hand(path):
+        return pd.read_csv(path, dtype=str).astype(
+            dict.fromkeys(["technology", "max_advertised_download_speed",
+                           "max_advertised_upload_speed", "low_latency"], "float64"))
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        want = am.release_change_report(by_hand(old), by_hand(new), new_label="June 2025")
+    assert [str(w.message) for w in said if w.category is RejectedRowsWarning] == [
+        f"June 2025: left out 1 of 4 rows: {reason} (at June 2025, {at})"]
+    # numbers left as text (pd.read_csv(dtype=str)) are read as numbers: the same tables
+    with pytest.warns(RejectedRowsWarning):
+        got = am.release_change_report(pd.read_csv(old, dtype=str), pd.read_csv(new, dtype=str),
+                                       new_label="June 2025")
+    pd.testing.assert_frame_equal(got.tracts, want.tracts)
+    assert got.summary == want.summary

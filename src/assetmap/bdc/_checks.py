@@ -25,7 +25,7 @@ from typing import Any
 from assetmap.bdc._schema import BUSINESS_RESIDENTIAL_CODES, TECHNOLOGIES
 
 __all__ = ["FILTERS", "REJECT_REASONS", "checked_sql", "describe_filters", "filter_code",
-           "row_filter", "row_selection", "split_code"]
+           "reject_column", "row_filter", "row_selection", "split_code"]
 
 REJECT_REASONS = {
     2: "unknown technology code",
@@ -38,6 +38,24 @@ REJECT_REASONS = {
 #: the column each rejection is about (speeds: the download speed's, then the upload's)
 REJECT_COLUMNS = {2: "technology", 3: "block_geoid", 4: "location_id",
                   5: "max_advertised_download_speed", 6: "low_latency", 7: "provider_id"}
+
+
+def reject_column(code: int, download: Any) -> str:
+    """Return the column that names a row rejected with ``code``.
+
+    A speed rejection (5) names the download speed, unless that is present and not negative:
+    then the upload speed is the one at fault.
+
+    Examples
+    --------
+    >>> reject_column(5, 1000.0), reject_column(5, None), reject_column(2, 1000.0)
+    ('max_advertised_upload_speed', 'max_advertised_download_speed', 'technology')
+    """
+    if code == 5 and download is not None and download >= 0:  # NaN compares False
+        return "max_advertised_upload_speed"
+    return REJECT_COLUMNS[code]
+
+
 #: the filters, in the order they are tried; a row left out counts under the first it fails
 FILTERS = ("states", "areas", "codes", "technologies")
 FIRST_FILTER_CODE = 8

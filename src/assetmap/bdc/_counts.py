@@ -18,17 +18,18 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from assetmap._report import count_reject, count_repair
 from assetmap.bdc._checks import (
     FIX_GEOID,
     FIX_NUMBER,
-    REJECT_COLUMNS,
     REJECT_REASONS,
     REPAIR_REASONS,
     checked_sql,
     describe_filters,
+    reject_column,
     split_code,
 )
 from assetmap.bdc._engine import source_sql
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 
     from assetmap.bdc._inputs import Inputs
 
-__all__ = ["count_sql", "header_repairs", "rejected_places", "tally"]
+__all__ = ["count_sql", "counts_frame", "header_repairs", "rejected_places", "rejected_rows",
+           "tally"]
 
 PLACES_SHOWN = 5
 _EITHER = f"{REPAIR_REASONS[FIX_GEOID]}, or {REPAIR_REASONS[FIX_NUMBER]}"
@@ -53,6 +55,46 @@ def header_repairs(report: dict[str, Any], repairs: list[str]) -> None:
         report["notes"].append(f"header repaired: {text}")
         warnings.warn(f"{report.get('source') or report['kind']}: header repaired: {text}",
                       RepairWarning, stacklevel=3)
+
+
+def counts_frame(found: np.ndarray) -> pd.DataFrame:
+    """Return the counts ``_check, _fix, n`` (as :func:`tally` takes them) of a histogram.
+
+    ``found`` counts rows per ``_check * 16 + _fix`` (``_fix`` < 16), such as
+    ``np.bincount(check * 16 + fix)``.
+
+    Examples
+    --------
+    >>> counts_frame(np.bincount([0, 0, 2 * 16, 1 * 16 + 1])).to_numpy().tolist()
+    [[0, 0, 2], [1, 1, 1], [2, 0, 1]]
+    """
+    keys = np.flatnonzero(found)
+    return pd.DataFrame({"_check": keys // 16, "_fix": keys % 16, "n": found[keys]})
+
+
+def rejected_rows(check: np.ndarray, download: np.ndarray,
+                  seen: dict[int, int] | None = None) -> list[tuple[int, int, str]]:
+    """Return the first rejected rows of each reject code: (0-based row, code, column).
+
+    ``check`` holds each row's check code and ``download`` its download speed (which speed a
+    speed rejection names, :func:`~assetmap.bdc._checks.reject_column`); ``seen`` counts
+    the rows of each code already found elsewhere, so that at most :data:`PLACES_SHOWN` are
+    kept in all.
+
+    Examples
+    --------
+    >>> rejected_rows(np.array([0, 5, 2, 5]), np.array([1.0, -1.0, 1.0, 1.0]))
+    [(2, 2, 'technology'), (1, 5, 'max_advertised_download_speed'), \
+(3, 5, 'max_advertised_upload_speed')]
+    """
+    seen = seen or {}
+    bad = np.flatnonzero((check >= 2) & (check <= max(REJECT_REASONS)))
+    found = []
+    for code in np.unique(check[bad]).tolist():
+        room = max(PLACES_SHOWN - seen.get(code, 0), 0)
+        found += [(int(row), code, reject_column(code, download[row]))
+                  for row in bad[check[bad] == code][:room]]
+    return found
 
 
 def count_sql(rows: str) -> str:
@@ -156,8 +198,5 @@ def rejected_places(con: duckdb.DuckDBPyConnection, inputs: Inputs, codes: set[i
             f"QUALIFY row_number() OVER (PARTITION BY _check ORDER BY _row) <= {limit} "
             "ORDER BY _row").fetchall()
         for code, row, down in hits:
-            column = REJECT_COLUMNS[int(code)]
-            if int(code) == 5 and down is not None and down >= 0:
-                column = "max_advertised_upload_speed"
-            found[int(code)].append((inputs.name(path), int(row), column))
+            found[int(code)].append((inputs.name(path), int(row), reject_column(int(code), down)))
     return found

@@ -43,8 +43,7 @@ from assetmap.bdc._arrow import (
     out_of_range,
     out_of_range_error,
 )
-from assetmap.bdc._checks import REJECT_COLUMNS, REJECT_REASONS
-from assetmap.bdc._counts import PLACES_SHOWN
+from assetmap.bdc._counts import PLACES_SHOWN, counts_frame, rejected_rows
 from assetmap.bdc._inputs import Inputs
 from assetmap.bdc._schema import BDC_COLUMNS
 
@@ -250,15 +249,13 @@ def _check_piece(table: pa.Table, selection: dict, out: _RangeResult) -> None:
     check = table.column("_check").to_numpy()
     fix = table.column("_fix").to_numpy()
     out.found += np.bincount(check.astype(np.int64) * 16 + fix, minlength=256)  # fix < 16
-    bad = np.flatnonzero((check >= 2) & (check <= max(REJECT_REASONS)))
-    if len(bad):
+    if (check > 1).any():
+        seen: dict[int, int] = {}
+        for _, code, _ in out.rejected:
+            seen[code] = seen.get(code, 0) + 1
         down = table.column("max_advertised_download_speed").to_numpy()
-        for code in np.unique(check[bad]):
-            shown = sum(1 for _, c, _ in out.rejected if c == code)
-            for row in bad[check[bad] == code][:max(PLACES_SHOWN - shown, 0)]:
-                column = ("max_advertised_upload_speed" if code == 5 and down[row] >= 0 else
-                          REJECT_COLUMNS[int(code)])
-                out.rejected.append((offset + int(row), int(code), column))
+        out.rejected += [(offset + row, code, column)
+                         for row, code, column in rejected_rows(check, down, seen)]
     table = table.select(names)
     if (check > 1).any():
         table = pc.filter(table, pa.array(check <= 1), memory_pool=memory_pool())
@@ -284,9 +281,7 @@ def _raise_out_of_range(inputs: Inputs, ranges: list[_Range], done: list[_RangeR
 
 
 def _gathered(inputs: Inputs, ranges: list[_Range], done: list[_RangeResult]) -> CheckedRows:
-    found = np.sum([d.found for d in done], axis=0)
-    keys = np.flatnonzero(found)
-    counts = pd.DataFrame({"_check": keys // 16, "_fix": keys % 16, "n": found[keys]})
+    counts = counts_frame(np.sum([d.found for d in done], axis=0))
     places: dict[int, list[tuple[str, int, str]]] = {}
     for r, before, d in zip(ranges, _rows_before(ranges, done), done, strict=True):
         for local, code, column in d.rejected:

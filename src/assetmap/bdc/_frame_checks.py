@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
 from assetmap.bdc._arrow import checked_table, out_of_range, out_of_range_error, true_array
-from assetmap.bdc._checks import REJECT_COLUMNS, REJECT_REASONS, filter_code
-from assetmap.bdc._counts import PLACES_SHOWN
+from assetmap.bdc._checks import filter_code
+from assetmap.bdc._counts import counts_frame, rejected_rows
 from assetmap.bdc._frame_levels import _KNOWN, _SPEEDS, _TECH_BIT, _reliable_table
 from assetmap.bdc._schema import BDC_COLUMNS, NUMERIC
 from assetmap.bdc.rules import RuleSet
@@ -119,7 +119,7 @@ def checked_frame(frame: pd.DataFrame, selection: dict, *, name: str
     tuple
         The rows that pass, in the frame's order, as repaired (ids trimmed, 14-digit GEOIDs
         given their zero, letter codes upper-cased and trimmed; technology int16,
-        low_latency int8), with ``_position``, their position in ``frame``; the counts per
+        low_latency int8); the counts per
         check code (``_check, _fix, n``, as :func:`assetmap.bdc._counts.tally` takes them);
         and per reject code its first rows (``name``, 1-based position, column).
 
@@ -138,7 +138,8 @@ def checked_frame(frame: pd.DataFrame, selection: dict, *, name: str
     >>> kept["business_residential_code"].tolist(), places
     (['R'], {2: [('old', 2, 'technology')]})
     """
-    table = pa.Table.from_pandas(pd.DataFrame(frame[list(BDC_COLUMNS)]), preserve_index=False)
+    table = pa.Table.from_pandas(pd.DataFrame(frame[list(BDC_COLUMNS)]), preserve_index=False
+                                 ).replace_schema_metadata(None)  # the frame's dtypes: not kept
     for column in BDC_COLUMNS:
         kind = pa.float64() if column in NUMERIC else pa.large_string()
         values = table.column(column)
@@ -154,11 +155,10 @@ def checked_frame(frame: pd.DataFrame, selection: dict, *, name: str
     checked = checked_table([table], selection, letters=True, positions=False)
     check = checked.column("_check").to_numpy().astype(np.int64)
     fix = checked.column("_fix").to_numpy().astype(np.int64)
-    keys, n = np.unique(check * 16 + fix, return_counts=True)
-    counts = pd.DataFrame({"_check": keys // 16, "_fix": keys % 16, "n": n})
-    places = {int(code): [(name, int(at) + 1, REJECT_COLUMNS[int(code)])
-                          for at in np.flatnonzero(check == code)[:PLACES_SHOWN]]
-              for code in np.unique(check) if int(code) in REJECT_REASONS}
+    counts = counts_frame(np.bincount(check * 16 + fix))
+    places: dict[int, list[tuple[str, int, str]]] = {}
+    down = table.column("max_advertised_download_speed").to_numpy()
+    for at, code, column in rejected_rows(check, down):
+        places.setdefault(code, []).append((name, at + 1, column))
     kept = np.flatnonzero(check <= 1)
-    rows = checked.select(list(BDC_COLUMNS)).take(pa.array(kept)).to_pandas()
-    return rows.assign(_position=kept), counts, places
+    return checked.select(list(BDC_COLUMNS)).take(pa.array(kept)).to_pandas(), counts, places

@@ -67,12 +67,11 @@ class ReleaseChange(NamedTuple):
 
 
 class _Offers(NamedTuple):
-    """The offers of one release as codes: location row, provider code, position in the rows."""
+    """The offers of one release as codes, one per checked row: location row, provider code."""
 
     row: np.ndarray
     provider: np.ndarray
     providers: pd.Index
-    position: np.ndarray
     provider_id: pd.Series
     brand_name: pd.Series
 
@@ -121,7 +120,7 @@ def _per_location(frame: pd.DataFrame, name: str, rules: RuleSet
                         "h3_res8_id": _smallest(rows["h3_res8_id"], row, n), "level": best,
                         "has_fiber": fiber})
     provider, providers = pd.factorize(rows["provider_id"].astype(str), use_na_sentinel=False)
-    offers = _Offers(row, provider, providers, np.arange(len(rows)),
+    offers = _Offers(row, provider, providers,
                      rows["provider_id"].astype(str), rows["brand_name"].astype(str))
     return loc, offers, own
 
@@ -212,10 +211,9 @@ def _first_offers(offers: _Offers, area: np.ndarray, rows: pd.Series) -> pd.Data
     pair = code[ok] * max(len(offers.providers), 1) + offers.provider[ok]
     _, first = np.unique(pair, return_index=True)
     first = np.sort(ok[first])
-    position = offers.position[first]
     return pd.DataFrame({"area": code[first],
-                         "provider_id": offers.provider_id.iloc[position].to_numpy(),
-                         "brand_name": offers.brand_name.iloc[position].to_numpy()})
+                         "provider_id": offers.provider_id.iloc[first].to_numpy(),
+                         "brand_name": offers.brand_name.iloc[first].to_numpy()})
 
 
 def release_change_report(
