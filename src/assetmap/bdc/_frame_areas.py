@@ -41,6 +41,7 @@ from assetmap.bdc._checks import BLANKS
 from assetmap.bdc._common import SUM_COLUMNS
 from assetmap.bdc._frame_checks import SLICE, check_counts, row_checks
 from assetmap.bdc._frame_levels import _INT_RANGE, number_columns
+from assetmap.bdc._sort import sort_in_parts
 from assetmap.bdc.rules import RuleSet
 
 __all__ = ["area_sums"]
@@ -169,11 +170,12 @@ def _location_keys(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, pa.Arr
     return codes, blank, ids
 
 
-def _sorted_by_location(keys: np.ndarray, rows: np.ndarray, n: int
+def _sorted_by_location(keys: np.ndarray, rows: np.ndarray, n: int, pool: ThreadPoolExecutor
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Rows ordered by location key, then row; and where each location starts.
 
-    ``keys`` is a new array (the kept rows' keys), packed and sorted in place when 64-bit.
+    ``keys`` is a new array (the kept rows' keys), packed and sorted in place when 64-bit,
+    on the pool's two threads (:func:`~assetmap.bdc._sort.sort_in_parts`).
     """
     shift = max(int(n).bit_length(), 1)
     if len(keys) and int(keys.max()) >> (62 - shift):  # too wide to pack: make them small
@@ -181,7 +183,7 @@ def _sorted_by_location(keys: np.ndarray, rows: np.ndarray, n: int
     keys = keys.astype(np.int64, copy=False)  # codes of text ids are int32: widen first
     packed = np.left_shift(keys, shift, out=keys)
     packed |= rows
-    packed.sort()
+    sort_in_parts(packed, pool=pool, parts=2)
     # row numbers as int32 where they fit: half the memory for every gather after this
     order = np.empty(len(packed), dtype=np.int32 if shift < 31 else np.int64)
     np.bitwise_and(packed, (1 << shift) - 1, out=order, casting="unsafe")
@@ -249,7 +251,7 @@ def _roll_up(table: pa.Table, kept: np.ndarray, loc: np.ndarray, prov: np.ndarra
     figures are exact), while the main thread finds each location's area.
     """
     n_prov = max(len(prov_ids), 1)
-    order, starts = _sorted_by_location(loc[kept], kept, table.num_rows)
+    order, starts = _sorted_by_location(loc[kept], kept, table.num_rows, pool)
     n_loc = len(starts)
     cut = n_loc // 2
     row_cut = int(starts[cut]) if cut < n_loc else len(order)

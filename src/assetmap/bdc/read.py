@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from assetmap.bdc._schema import (
     RESIDENTIAL_CODES,
     bdc_source,
 )
+from assetmap.bdc._sort import sort_in_parts
 from assetmap.bdc.parquet import LOCATIONS_KEY, ORDER_KEY, bdc_to_parquet
 from assetmap.bdc.summary import load_bdc_summary
 
@@ -141,7 +143,7 @@ def load_bdc(paths: Paths, *, states: Iterable[str] | None = None,
             table, counts, places = _checked_in_duckdb(inputs, selection, threads=threads)
         report["sources"][0]["files"] = inputs.names[:20]
         tally(report, counts, selection=selection, places=places)
-        frame = _without_duplicates(table, report)
+        frame = _without_duplicates(table, report, threads=threads)
     return attach_report(frame.astype(PANDAS_DTYPES), report)
 
 
@@ -167,20 +169,27 @@ def _checked_in_duckdb(inputs: eng.Inputs, selection: dict, *, threads: int | No
     return table, counts, places
 
 
-def _without_duplicates(table: pa.Table, report: dict) -> pd.DataFrame:
-    """Reject exact duplicates among the selected rows (rows sharing a hash, compared)."""
+def _without_duplicates(table: pa.Table, report: dict, *, threads: int | None = None
+                        ) -> pd.DataFrame:
+    """Reject exact duplicates among the selected rows (rows sharing a hash, compared).
+
+    A sort finds the shared hashes faster than a hash table; it runs on every core
+    (:func:`~assetmap.bdc._sort.sort_in_parts`) while the table becomes a frame.
+    """
     hashes = table.column("_hash")
     table = table.drop_columns(["_hash"])
-    ordered = hashes.to_numpy()  # pieces joined: a new array (one piece: Arrow's, read-only)
-    ordered = ordered if ordered.flags.writeable else ordered.copy()
-    ordered.sort()  # in place; a sort finds shared keys faster than a hash table here
-    shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    del ordered
-    frame = table.to_pandas(split_blocks=True, self_destruct=True, memory_pool=memory_pool())
-    del table
+    keys = hashes.to_numpy()  # read-only when Arrow's: sorted as a copy
+    workers = max(1, threads or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        frame_job = pool.submit(table.to_pandas, split_blocks=True, self_destruct=True,
+                                memory_pool=memory_pool())
+        del table
+        ordered = sort_in_parts(keys.copy(), pool=pool, parts=workers)
+        shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        del ordered
+        frame = frame_job.result()
     dup = np.zeros(len(frame), dtype=bool)
     if len(shared):  # rows sharing a hash: compare them in full
-        keys = hashes.to_numpy()
         at = np.minimum(np.searchsorted(shared, keys), len(shared) - 1)
         candidates = np.flatnonzero(shared[at] == keys)
         dup[candidates] = frame.iloc[candidates].duplicated(keep="first").to_numpy()
