@@ -18,7 +18,7 @@ from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
 from assetmap.bdc._checks import BLANKS_SQL
-from assetmap.bdc._counts import count_sql, header_repairs, rejected_places, tally
+from assetmap.bdc._counts import header_repairs, rejected_places, tally
 from assetmap.bdc._schema import RESIDENTIAL_CODES
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 
@@ -63,31 +63,32 @@ def _locations(con: duckdb.DuckDBPyConnection, release: Any, name: str, area: st
             return common.frame_rows(con, release, selection.get("codes"), name=f"frame_{name}")
         return eng.checked_sql(eng.source_sql(inputs), selection=selection)
 
-    def build() -> pd.DataFrame:
+    def build() -> tuple[pd.DataFrame, int]:
+        """Read the rows once: tables loc_ and prov_; rows per check code; H3 repairs."""
         checked = rows()
-        con.execute(f"CREATE OR REPLACE TEMP TABLE loc_{name} AS "
-                    f"{bead.locations_sql(checked, rules=rules, area=area, detail=False)}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE prov_{name} AS SELECT DISTINCT l.area, "
-                    f"r.provider_id FROM ({checked}) AS r JOIN loc_{name} AS l "
-                    "USING (location_id) WHERE r._check <= 1")  # in its location's area
-        return con.sql(count_sql(checked)).df()
-
-    def h3_repaired() -> int:  # locations with a cell written in capitals or with spaces
-        if area != _H3_AREA:
-            return 0
-        found = con.sql(f"SELECT count(DISTINCT location_id) FROM ({rows()}) AS r WHERE "
-                        f"_check <= 1 AND h3_res8_id IS DISTINCT FROM {area}").fetchall()
-        return int(found[0][0])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE scan_{name} AS "
+                    f"{_scan_sql(checked, rules=rules, area=area, h3=area == _H3_AREA)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE loc_{name} AS SELECT location_id, area, "
+                    f"mask FROM scan_{name} WHERE kind = 'loc'")
+        split = con.sql(f"SELECT count(*) FROM scan_{name} WHERE kind = 'loc' AND split"
+                        ).fetchall()[0][0]
+        pairs = (f"SELECT area, provider_id FROM scan_{name} WHERE kind = 'prov'" if not split
+                 else f"SELECT DISTINCT l.area, r.provider_id FROM ({checked}) AS r "
+                      f"JOIN loc_{name} AS l USING (location_id) WHERE r._check <= 1")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE prov_{name} AS {pairs}")  # location's area
+        found = con.sql(f"SELECT coalesce(sum(n), 0) FROM scan_{name} WHERE kind = 'h3'"
+                        ).fetchall()
+        counts = con.sql(f"SELECT _check, _fix, n FROM scan_{name} WHERE kind = 'check'").df()
+        con.execute(f"DROP TABLE scan_{name}")
+        return counts, int(found[0][0])  # and the locations with an H3 cell repaired
 
     places: dict[int, list[tuple[str, int, str]]] = {}
     if inputs is None:
-        counts = build()
-        repaired = h3_repaired()
+        counts, repaired = build()
         source = f"the {name} release (a frame)"
     else:
         with eng.damaged_parquet(inputs):
-            counts = eng.run_typed(con, inputs, None, build)
-            repaired = h3_repaired()
+            counts, repaired = eng.run_typed(con, inputs, None, build)
             codes = {int(c) for c in counts.loc[counts["n"] > 0, "_check"]
                      if int(c) in eng.REJECT_REASONS}
             places = rejected_places(con, inputs, codes) if codes else {}
@@ -100,6 +101,35 @@ def _locations(con: duckdb.DuckDBPyConnection, release: Any, name: str, area: st
         inputs is not None and inputs.lenient))
     count_repair(own, common.H3_REPAIR, repaired)
     return own
+
+
+def _scan_sql(checked: str, *, rules: RuleSet, area: str, h3: bool) -> str:
+    """Return the one query over a release's checked rows, read once (rows by ``kind``).
+
+    DuckDB streams the rows to each part (a materialised CTE, nothing stored per row):
+
+    * ``loc``: one row per location (``location_id, area, mask``; ``split`` when its rows
+      lie in two areas: it is counted in the smallest, and its providers are joined there);
+    * ``prov``: the distinct (area, provider) pairs of the kept rows, in the rows' areas
+      (their locations' areas unless a location is split);
+    * ``check``: rows per check code and repair bits (``_check, _fix, n``), every row read;
+    * ``h3`` (``h3``): the locations whose cell is written in capitals or with spaces (``n``).
+    """
+    fixed_h3 = f", _check <= 1 AND h3_res8_id IS DISTINCT FROM {area} AS h3_fixed" if h3 else ""
+    h3_part = ("\nUNION ALL BY NAME\nSELECT 'h3' AS kind, count(DISTINCT location_id) AS n "
+               "FROM r0 WHERE h3_fixed") if h3 else ""
+    return f"""
+WITH r0 AS MATERIALIZED (
+  SELECT location_id, provider_id, CASE WHEN _check <= 1 THEN {bead.mask_sql(rules)} END AS m,
+    CASE WHEN _check <= 1 THEN {area} END AS area, _check, _fix{fixed_h3}
+  FROM ({checked}) AS r),
+ok AS (SELECT location_id, provider_id, m, area FROM r0 WHERE _check <= 1)
+SELECT 'loc' AS kind, location_id, min(area) AS area, bit_or(m) AS mask,
+  min(area) <> max(area) AS split FROM ok GROUP BY location_id
+UNION ALL BY NAME
+SELECT 'prov' AS kind, area, provider_id FROM ok GROUP BY area, provider_id
+UNION ALL BY NAME
+SELECT 'check' AS kind, _check, _fix, count(*) AS n FROM r0 GROUP BY _check, _fix{h3_part}"""
 
 
 def _levels_tables(con: duckdb.DuckDBPyConnection, levels: pd.DataFrame, name: str,
