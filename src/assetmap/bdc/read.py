@@ -178,18 +178,20 @@ def _without_duplicates(table: pa.Table, report: dict, *, threads: int | None = 
     """
     hashes = table.column("_hash")
     table = table.drop_columns(["_hash"])
-    keys = hashes.to_numpy()  # read-only when Arrow's: sorted as a copy
+    ordered = hashes.to_numpy()  # pieces joined: a new array (one piece: Arrow's, read-only)
+    ordered = ordered if ordered.flags.writeable else ordered.copy()
     workers = max(1, threads or os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         frame_job = pool.submit(table.to_pandas, split_blocks=True, self_destruct=True,
                                 memory_pool=memory_pool())
         del table
-        ordered = sort_in_parts(keys.copy(), pool=pool, parts=workers)
+        sort_in_parts(ordered, pool=pool, parts=workers)
         shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
         del ordered
         frame = frame_job.result()
     dup = np.zeros(len(frame), dtype=bool)
     if len(shared):  # rows sharing a hash: compare them in full
+        keys = hashes.to_numpy()
         at = np.minimum(np.searchsorted(shared, keys), len(shared) - 1)
         candidates = np.flatnonzero(shared[at] == keys)
         dup[candidates] = frame.iloc[candidates].duplicated(keep="first").to_numpy()
