@@ -320,6 +320,25 @@ def test_every_row_is_counted_before_the_filters(tmp_path, counting_reader):
         f"{path}, row 5, column 'technology'"]
 
 
+@pytest.mark.parametrize("engine", ["load_bdc", "duckdb", "numba"])
+def test_rejected_rows_are_named_five_at_most_over_all_files(tmp_path, engine):
+    """The report names the first five rejected rows of a kind in reading order, however
+    many files hold them: four in the first file, then the first of the second."""
+    bad = [offer(str(10 + i), 99, 100, 20) for i in range(4)]
+    for name in ("bdc_48_A.csv", "bdc_48_B.csv"):
+        write_csv(tmp_path / name, [*GOOD, *bad])
+    files = str(tmp_path / "bdc_48_*.csv")
+    out = (quiet(am.load_bdc, files) if engine == "load_bdc"
+           else quiet(am.aggregate_bdc, files, engine=engine))
+    report = am.get_report(out)
+    reason = "unknown technology code"
+    assert report["rejected"][reason] == 8
+    where_a = [f"{tmp_path / 'bdc_48_A.csv'}, row {r}, column 'technology'" for r in (4, 5, 6, 7)]
+    assert report["rejected_at"][reason] == [
+        *where_a, f"{tmp_path / 'bdc_48_B.csv'}, row 4, column 'technology'"]
+    assert report["rejected_rows"][reason] == [4, 5, 6, 7, 4]
+
+
 def test_counts_without_a_selection_add_up(tmp_path, counting_reader):
     path = write_csv(tmp_path / "bdc_48_Mixed.csv", _mixed_rows())
     out = quiet(counting_reader, path, codes=None)

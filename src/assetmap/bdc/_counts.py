@@ -197,6 +197,8 @@ def rejected_places(con: duckdb.DuckDBPyConnection, inputs: Inputs, codes: set[i
             f"WHERE _check IN ({', '.join(map(str, wanted))}) "
             f"QUALIFY row_number() OVER (PARTITION BY _check ORDER BY _row) <= {limit} "
             "ORDER BY _row").fetchall()
-        for code, row, down in hits:
-            found[int(code)].append((inputs.name(path), int(row), reject_column(int(code), down)))
+        for code, row, down in hits:  # each code's first rows over all files: ``limit``
+            if len(found[int(code)]) < limit:
+                found[int(code)].append((inputs.name(path), int(row),
+                                         reject_column(int(code), down)))
     return found
