@@ -217,7 +217,7 @@ def popcount(values: np.ndarray) -> np.ndarray:
 
 
 def locations(rows: Coded, rules: RuleSet) -> Locations:
-    """Classify every location under ``rules`` (as :func:`bead.locations_sql`, ``detail``)."""
+    """Classify every location under ``rules`` (as :func:`bead.locations_sql`)."""
     loc, size = rows.loc, len(rows.loc_ids)
     present = np.flatnonzero(np.bincount(loc, minlength=size))
 

@@ -127,30 +127,26 @@ def mask_sql(rules: RuleSet) -> str:
             f"ELSE 0 END | CASE WHEN {served_sql(rules)} THEN {SERVED_BIT} ELSE 0 END)")
 
 
-def locations_sql(rows: str, *, rules: RuleSet, area: str | None, detail: bool) -> str:
+def locations_sql(rows: str, *, rules: RuleSet) -> str:
     """One row per location from checked availability rows (``_check <= 1``).
 
-    With ``detail``: ``best`` is [download, upload] of the best reliable offer (highest
-    download, then highest upload; NULL without a reliable offer), and ``split`` whether the
-    location's rows name two blocks. A location's area, block and H3 cell are the smallest
-    of its rows' (one each in an FCC release; see :func:`assetmap.bdc._common.note_split`).
+    ``mask`` (the bits above), ``providers_100_20``, ``best`` ([download, upload] of the best
+    reliable offer: highest download, then highest upload; NULL without a reliable offer),
+    ``block_geoid`` and ``h3_res8_id`` (the smallest of its rows': one each in an FCC release;
+    see :func:`assetmap.bdc._common.note_split`), ``split`` (whether the location's rows name
+    two blocks) and ``provider_list``.
     """
     cols = [
         "location_id",
         f"bit_or({mask_sql(rules)}) AS mask",
         (f"coalesce(len(list_distinct(list(provider_id) FILTER ({served_sql(rules)}))), 0) "
          "AS providers_100_20"),
+        f"max([{_D}, {_U}]) FILTER ({reliable_sql(rules)}) AS best",
+        "min(block_geoid) AS block_geoid",
+        "min(h3_res8_id) AS h3_res8_id",
+        "min(block_geoid) <> max(block_geoid) AS split",
+        "list_sort(list_distinct(list(provider_id))) AS provider_list",
     ]
-    if area is not None:
-        cols.append(f"min({area}) AS area")
-    if detail:
-        cols += [
-            f"max([{_D}, {_U}]) FILTER ({reliable_sql(rules)}) AS best",
-            "min(block_geoid) AS block_geoid",
-            "min(h3_res8_id) AS h3_res8_id",
-            "min(block_geoid) <> max(block_geoid) AS split",
-            "list_sort(list_distinct(list(provider_id))) AS provider_list",
-        ]
     return (f"SELECT {', '.join(cols)} FROM ({rows}) AS r WHERE _check <= 1 "
             "GROUP BY location_id")
 

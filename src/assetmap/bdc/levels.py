@@ -147,7 +147,7 @@ SELECT location_id, block_geoid, h3_res8_id, split, {bead.LEVEL_CASE} AS service
   len(provider_list) AS providers, providers_100_20,
   {bead.SAT_ONLY} AS satellite_only, {bead.UFW_ONLY} AS unlicensed_fw_only, {tech},
   array_to_string(provider_list, ';') AS provider_ids
-FROM ({bead.locations_sql(rows, rules=rules, area=None, detail=True)}) AS l
+FROM ({bead.locations_sql(rows, rules=rules)}) AS l
 ORDER BY location_id"""
         out = con.sql(sql).df()
     common.note_split(report, int(out.pop("split").sum()), "block")
