@@ -166,8 +166,9 @@ def tally(report: dict[str, Any], counts: pd.DataFrame, *, selection: dict[str, 
 def _reject(report: dict[str, Any], reason: str, n: int,
             places: list[tuple[str, int, str]]) -> None:
     """Count rejected rows and warn naming the first files, rows and columns."""
+    places = places[:PLACES_SHOWN]  # the first in reading order, whoever gathered them
     count_reject(report, reason, n, rows=[row for _, row, _ in places], warn=False)
-    shown = [where(f, row=row, column=column) for f, row, column in places[:PLACES_SHOWN]]
+    shown = [where(f, row=row, column=column) for f, row, column in places]
     report.setdefault("rejected_at", {})[reason] = shown
     more = "; ..." if n > len(shown) else ""
     at = f" (at {'; '.join(shown)}{more})" if shown else ""

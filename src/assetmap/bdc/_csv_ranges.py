@@ -24,6 +24,7 @@ import io
 import itertools
 import os
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,15 +250,14 @@ def _check_piece(table: pa.Table, selection: dict, out: _RangeResult) -> None:
     check = table.column("_check").to_numpy()
     fix = table.column("_fix").to_numpy()
     out.found += np.bincount(check.astype(np.int64) * 16 + fix, minlength=256)  # fix < 16
-    if (check > 1).any():
-        seen: dict[int, int] = {}
-        for _, code, _ in out.rejected:
-            seen[code] = seen.get(code, 0) + 1
+    left_out = bool((check > 1).any())  # rejected, or outside the selection
+    if left_out:
+        seen = Counter(code for _, code, _ in out.rejected)
         down = table.column("max_advertised_download_speed").to_numpy()
         out.rejected += [(offset + row, code, column)
                          for row, code, column in rejected_rows(check, down, seen)]
     table = table.select(names)
-    if (check > 1).any():
+    if left_out:
         table = pc.filter(table, pa.array(check <= 1), memory_pool=memory_pool())
     out.kept.append(table.append_column("_hash", pa.array(duplicate_keys(table))))
 
