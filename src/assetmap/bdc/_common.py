@@ -147,6 +147,38 @@ def finish_area(sums: pd.DataFrame, pairs: pd.DataFrame, *, key: str,
     return out.reset_index()[[key, *AREA_COLUMNS]]
 
 
+def canonical_cells(levels: pd.DataFrame, report: dict[str, Any]) -> pd.DataFrame:
+    """Return a :func:`assetmap.service_levels` frame with its H3 cells as the FCC writes them.
+
+    A location's ``h3_res8_id`` written in capitals or with spaces around it is lower-cased
+    and trimmed, as the areas of every engine key it; the locations so repaired are counted
+    in ``report`` (:data:`H3_REPAIR`, a ``RepairWarning``). ``levels`` is not changed.
+
+    Examples
+    --------
+    >>> from assetmap._report import start_report
+    >>> report = start_report(None, kind="demo", rows_read=2)
+    >>> levels = pd.DataFrame({"h3_res8_id": [" 8848A2D8C9FFFFF", "8848a2d8c9fffff"]})
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     canonical_cells(levels, report)["h3_res8_id"].tolist()
+    ['8848a2d8c9fffff', '8848a2d8c9fffff']
+    >>> report["repaired"]
+    {'h3_res8_id in capitals or with spaces around it; lower-cased and trimmed (locations)': 1}
+    """
+    cells = levels["h3_res8_id"]
+    if not len(cells) or not pd.api.types.is_string_dtype(cells):  # no text: nothing to write
+        return levels
+    fixed = cells.str.strip(BLANKS).str.lower()  # NULL for a value that is not text: kept
+    changed = (cells.notna() & fixed.notna() & (fixed != cells)).to_numpy(
+        dtype=bool, na_value=False)
+    if not changed.any():
+        return levels
+    count_repair(report, H3_REPAIR, int(changed.sum()))
+    return levels.assign(h3_res8_id=cells.where(~changed, fixed))
+
+
 def canonical_h3(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Return ``frame`` with its ``area`` H3 cells lower-cased and trimmed, and which changed.
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from assetmap._report import attach_report, merge_sources, start_report
+from assetmap._report import attach_report, get_report, merge_sources, start_report
 from assetmap.bdc import _common as common
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _frame_areas as frame_areas
@@ -73,7 +73,9 @@ def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = RESIDEN
         has_unlicensed_fw, has_satellite`` and ``provider_ids`` (``;``-separated).
         ``providers_100_20`` counts the providers with a reliable offer at the rule set's
         served threshold; best speeds are int32, or float64 when the frame's speeds are not
-        integers. The report names the rule set (``report["rules"]``).
+        integers. ``h3_res8_id`` is written as the FCC writes it (lower case, trimmed; the
+        locations whose cell was written otherwise are counted as repaired). The report names
+        the rule set (``report["rules"]``).
 
     Examples
     --------
@@ -102,6 +104,7 @@ def service_levels(avail: pd.DataFrame, *, codes: Iterable[str] | None = RESIDEN
         out = _levels_frame(coded, chosen, report)
     else:
         out = _levels_sql(avail, codes, report, chosen)
+    out = common.canonical_cells(out, report)
     sources, vintages, illustrative = merge_sources(avail)
     report.update(sources=sources, vintages=vintages, illustrative=illustrative)
     common.note_rules(report, chosen)
@@ -239,6 +242,10 @@ def _area_from_levels(levels: pd.DataFrame, *, level: str, key: str, rules: Rule
         raise SchemaError(f"service-levels frame: missing column(s) {missing}; "
                           "make it with service_levels()")
     lv = pd.DataFrame(levels[need])
+    if level == "h3" and common.H3_REPAIR in get_report(levels).get("repaired", {}):
+        report["notes"].append("service_levels wrote some locations' H3 cells in lower case "
+                               "and trimmed (counted in that frame's report) before these "
+                               "areas were summed")
     n_key = bead.AREA_LENGTH[level]
     # areas as integer codes (-1: no area); sums and provider sets per code, then per area
     area, areas = pd.factorize(lv["h3_res8_id"] if level == "h3"
