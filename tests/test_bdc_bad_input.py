@@ -201,6 +201,61 @@ def test_a_short_line_says_how_many_fields_it_has(tmp_path, reader):
         reader(path)
 
 
+def test_a_crlf_file_cut_short_names_the_row(tmp_path, reader):
+    # Windows line ends and a last line cut short: the diagnosis splits that line too
+    path = tmp_path / "bdc_48_Cable.csv"
+    path.write_bytes((csv_text(GOOD) + "0001234").replace("\n", "\r\n").encode())
+    with pytest.raises(SchemaError, match=r"bdc_48_Cable\.csv, row 4: 1 fields where the "
+                                          r"header has 12"):
+        reader(path)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "numba"])
+def test_text_after_a_closing_quote_is_named(tmp_path, engine):
+    # "Cable, Inc."9: the aggregation says what is wrong with the field, not "not a number"
+    path = tmp_path / "bdc_48_Cable.csv"
+    path.write_text(csv_text(GOOD) + csv_text([offer("4", 50, 1000, 1000)]).split("\n", 1)[1]
+                    .replace("Provider", '"Cable, Inc."9'))
+    with pytest.raises(SchemaError, match=r"bdc_48_Cable\.csv, row 4, column 'brand_name': "
+                                          r"text after the closing quote of a value"):
+        am.aggregate_bdc(path, engine=engine)
+
+
+@pytest.mark.parametrize("geoid", ["48135000100100x", "4813500010x1000", " 48135000100100",
+                                   "4813500010010\u00e90", "4813500010010\uff10"])
+@pytest.mark.parametrize("engine", ["load", "levels", "duckdb", "numba", "parquet",
+                                    "parquet_duckdb"])
+def test_a_block_geoid_not_all_ascii_digits_rejects_its_row_in_every_engine(
+        tmp_path, engine, geoid):
+    """A letter, a space or a non-ASCII character anywhere in the block GEOID (also past the
+    area key, and in a 14-character GEOID that would get a leading zero) rejects the row:
+    every engine counts the same locations and the same rejected row."""
+    if engine in ("numba", "parquet"):
+        pytest.importorskip("numba", reason="the 'fast' extra is not installed")
+    path = write_csv(tmp_path / "bdc_48_Fiber.csv",
+                     [*GOOD, offer("4", 50, 1000, 1000, provider="F1", block=geoid)])
+    reason = "block_geoid is not a 15-digit block GEOID"
+    if engine in ("load", "levels"):
+        with pytest.warns(RejectedRowsWarning, match=reason):
+            rows = am.load_bdc(path)
+        counted = am.get_report(rows)
+        out = am.service_by_area(rows if engine == "load" else am.service_levels(rows))
+    else:
+        if engine.startswith("parquet"):  # integer ids in Parquet: the row is named too
+            path = am.bdc_to_parquet(path, tmp_path / "pq")
+        with pytest.warns(RejectedRowsWarning, match=reason):
+            out = am.aggregate_bdc(path, engine="numba" if "numba" in engine or
+                                   engine == "parquet" else "duckdb")
+        counted = am.get_report(out)
+    if engine.startswith("parquet"):
+        (named,) = counted["rejected_at"][reason]  # its row in the Parquet's own order
+        assert re.fullmatch(re.escape(str(tmp_path / "pq" / "state_usps=TX")) +
+                            r"/data_0\.parquet, row [1-4], column 'block_geoid'", named)
+    assert out[["GEOID", "locations"]].values.tolist() == [["48135000100", 3]]
+    assert counted["rejected"][reason] == 1
+    assert counted["rows_read"] == 4
+
+
 def test_a_repeated_header_line_is_named(tmp_path, reader):
     # two files joined with `cat`: the second one's header sits among the rows
     path = tmp_path / "bdc_48_joined.csv"
@@ -249,6 +304,18 @@ def test_carriage_return_inside_a_line_names_file_and_row(tmp_path, reader):
     with pytest.raises(SchemaError, match=r"bdc_48_Cable\.csv, row 2: cannot split this line "
                                           r"into fields: a carriage return"):
         reader(path)
+
+
+@pytest.mark.parametrize("engine", ["load", "duckdb", "numba"])
+def test_a_carriage_return_alone_between_two_lines_names_the_row(tmp_path, engine):
+    # pyarrow would take it as a line end and read two rows; every engine names it instead
+    if engine == "numba":
+        pytest.importorskip("numba", reason="the 'fast' extra is not installed")
+    path = tmp_path / "bdc_48_Cable.csv"
+    path.write_bytes(csv_text(GOOD).replace("\n", "\r", 2).replace("\r", "\n", 1).encode())
+    with pytest.raises(SchemaError, match=r"bdc_48_Cable\.csv, row 1: cannot split this line "
+                                          r"into fields: a carriage return"):
+        am.load_bdc(path) if engine == "load" else am.aggregate_bdc(path, engine=engine)
 
 
 def test_carriage_return_inside_a_quoted_field_is_read(tmp_path):
@@ -670,13 +737,21 @@ def test_block_geoid_of_wrong_length_is_rejected(tmp_path, reader):
     assert am.get_report(out)["rejected"] == {"block_geoid is not a 15-digit block GEOID": 1}
 
 
-def test_non_digit_geoid_area_is_rejected_after_aggregation(tmp_path):
+def test_non_digit_geoid_rejects_its_row_and_an_unknown_state_its_area(tmp_path):
     path = write_csv(tmp_path / "bdc_48_x.csv", [*GOOD, offer("4", 50, 1000, 1000,
                                                              block="48A350001001000")])
-    with pytest.warns(RejectedRowsWarning, match="not digits starting with a state FIPS"):
+    with pytest.warns(RejectedRowsWarning, match="row 4, column 'block_geoid'"):
         out = am.aggregate_bdc(path)
     assert list(out["GEOID"]) == ["48135000100"]
     assert out["locations"].iloc[0] == 3
+    assert am.get_report(out)["rejected"] == {"block_geoid is not a 15-digit block GEOID": 1}
+    path = write_csv(tmp_path / "bdc_48_y.csv", [*GOOD, offer("4", 50, 1000, 1000,
+                                                             block="991350001001000")])
+    with pytest.warns(RejectedRowsWarning, match="not digits starting with a state FIPS"):
+        out = am.aggregate_bdc(path)
+    assert list(out["GEOID"]) == ["48135000100"]
+    assert am.get_report(out)["rejected"] == {
+        "block_geoid is not digits starting with a state FIPS code (locations)": 1}
 
 
 def test_duplicate_rows(tmp_path):

@@ -153,3 +153,23 @@ def test_dask_on_object_storage_counts_what_it_cannot_locate(client):
     with pytest.raises(SchemaError, match=r"1 rows hold a number outside its column's range "
                                            r"\(technology -32,768 to 32,767; .*load_bdc"):
         aggregate_bdc_dask(url, level="tract")
+
+
+@pytest.mark.slow
+def test_dask_rejects_a_block_geoid_with_a_letter_past_the_area_key(client, tmp_path):
+    """A block GEOID that is not all ASCII digits rejects its row, as in every engine, also
+    when the letter lies past the tract's eleven digits."""
+    from assetmap.bdc.service_dask import aggregate_bdc_dask
+
+    path = tmp_path / "bdc_01_geoid.csv"
+    path.write_text(_HEADER + "\n".join(
+        [_MESSY[0], _MESSY[3], ("1,130002,A,1012,50,1000,1000,1,R,AL,01001020200100x,"
+                                "8844c0a31dfffff")])
+        + "\n")
+    with pytest.warns(RejectedRowsWarning, match="block_geoid is not a 15-digit block GEOID"):
+        got = aggregate_bdc_dask(path, blocksize=None)
+    with pytest.warns(RejectedRowsWarning):
+        want = am.aggregate_bdc(path, engine="duckdb")
+    pd.testing.assert_frame_equal(got, want)
+    assert am.get_report(got)["rejected"] == am.get_report(want)["rejected"]
+    assert am.get_report(got)["rejected"]["block_geoid is not a 15-digit block GEOID"] == 1

@@ -249,7 +249,7 @@ def filter_code(name: str, *, repaired: bool = False) -> int:
     return FIRST_FILTER_CODE + 2 * FILTERS.index(name) + int(repaired)
 
 
-def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = True,
+def checked_sql(source: str, where_sql: str | None = None, *,
                 selection: dict[str, list[Any]] | None = None, letters: bool = False,
                 int_ids: bool = False) -> str:
     """Rows with a repaired block GEOID, a check code ``_check`` and repair bits ``_fix``.
@@ -262,8 +262,6 @@ def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = Tru
     where_sql : str, optional
         A condition (:func:`row_filter`): rows it leaves out are dropped uncounted, and the
         codes are 0-7 only (1: block GEOID repaired). Give ``selection`` instead to count them.
-    digits : bool
-        Test that block GEOIDs are digits (the streamed aggregation tests its area keys).
     selection : dict, optional
         :func:`row_selection`: rows it leaves out get a filter code (8 and up).
     letters : bool
@@ -282,10 +280,10 @@ def checked_sql(source: str, where_sql: str | None = None, *, digits: bool = Tru
     """
     techs = ", ".join(map(str, TECHNOLOGIES))
     geoid = "(CASE WHEN _len = 14 THEN '0' || block_geoid ELSE block_geoid END)"
-    digit_test = "OR NOT regexp_full_match(block_geoid, '[0-9]+')" if digits else ""
     rejects = f"""
     WHEN technology IS NULL OR technology NOT IN ({techs}) THEN 2
-    WHEN _len IS NULL OR _len NOT IN (14, 15) {digit_test} THEN 3
+    WHEN _len IS NULL OR _len NOT IN (14, 15) OR NOT regexp_full_match(block_geoid, '[0-9]+')
+      THEN 3
     WHEN {'location_id IS NULL' if int_ids else _blank('CAST(location_id AS VARCHAR)')} THEN 4
     WHEN max_advertised_download_speed IS NULL OR max_advertised_upload_speed IS NULL
       OR max_advertised_download_speed < 0 OR max_advertised_upload_speed < 0 THEN 5

@@ -222,7 +222,7 @@ def check_keys(out: pd.DataFrame, key: str, level: str, report: dict[str, Any]) 
     else:
         from assetmap.geoid import _states
 
-        bad = ~keys.str.fullmatch(r"\d+") | ~keys.str[:2].isin(set(_states()[1]))
+        bad = ~keys.str.fullmatch(r"[0-9]+") | ~keys.str[:2].isin(set(_states()[1]))
         reason = "block_geoid is not digits starting with a state FIPS code"
     if bad.any():
         count_reject(report, f"{reason} (locations)", int(out.loc[bad, "locations"].sum()))

@@ -178,7 +178,7 @@ def _reject(report: dict[str, Any], reason: str, n: int,
 
 
 def rejected_places(con: duckdb.DuckDBPyConnection, inputs: Inputs, codes: set[int], *,
-                    digits: bool = True, limit: int = PLACES_SHOWN
+                    limit: int = PLACES_SHOWN
                     ) -> dict[int, list[tuple[str, int, str]]]:
     """Find the first rows rejected for each code in ``codes``: (file, row, column).
 
@@ -192,7 +192,8 @@ def rejected_places(con: duckdb.DuckDBPyConnection, inputs: Inputs, codes: set[i
         if not wanted:
             break
         rows = checked_sql(source_sql(inputs, columns, guard=False, files=[path],
-                                      numbered=True), digits=digits)
+                                      numbered=True),
+                           int_ids=inputs.id_type == "BIGINT")  # as the scan read them
         hits = con.execute(
             f"SELECT _check, _row, max_advertised_download_speed FROM ({rows}) AS r "
             f"WHERE _check IN ({', '.join(map(str, wanted))}) "

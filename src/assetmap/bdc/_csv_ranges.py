@@ -10,7 +10,8 @@ and checking it after took 14.5 s for 20 M rows; reading in ranges takes 8.5-9.4
 (benchmarks/RESULTS.md).
 
 The moment a range is not what the typed DuckDB scan accepts (text in a number column, a
-short or long row, text that is not UTF-8, a quoted line end cut by a range) or holds an
+short or long row, text that is not UTF-8, a quoted line end cut by a range, a carriage
+return without a line feed after it) or holds an
 empty line (pyarrow makes it a row of nulls; that scan skips it, as every engine does), the
 whole read returns None and the caller reads with that scan, which names the file, row and
 column or counts the repair. A number outside its column's range raises
@@ -171,13 +172,20 @@ def _cut(path: Path, header: tuple[str, ...], *, file: int, pieces: int) -> list
 
 
 class _RangeFile(io.RawIOBase):
-    """The bytes ``start:end`` of a file, read unbuffered (pyarrow asks for whole blocks)."""
+    """The bytes ``start:end`` of a file, read unbuffered (pyarrow asks for whole blocks).
+
+    ``bare_cr`` tells whether a carriage return not followed by a line feed was read: pyarrow
+    takes it as a line end, the typed DuckDB scan as a line it cannot split, so such a range
+    is left to that scan (a CR LF file, or a CR inside quotes, reads the same in both).
+    """
 
     def __init__(self, path: Path, start: int, end: int) -> None:
         super().__init__()
         self._file = path.open("rb", buffering=0)
         self._file.seek(start)
         self._left = end - start
+        self._cr_last = False  # the block before ended with a carriage return
+        self.bare_cr = False
 
     def readable(self) -> bool:
         return True
@@ -186,6 +194,17 @@ class _RangeFile(io.RawIOBase):
         n = min(len(buffer), self._left)
         got = self._file.readinto(memoryview(buffer)[:n]) or 0
         self._left -= got
+        if got:
+            data = np.frombuffer(buffer, dtype=np.uint8, count=got)
+            if self._cr_last and data[0] != 10:
+                self.bare_cr = True
+            at = np.flatnonzero(data == 13)  # none in a file with LF line ends
+            self._cr_last = bool(len(at)) and at[-1] == got - 1
+            inner = at[:-1] if self._cr_last else at
+            if len(inner) and not (data[inner + 1] == 10).all():
+                self.bare_cr = True
+        elif self._cr_last:  # the range ends with a carriage return alone
+            self.bare_cr, self._cr_last = True, False
         return got
 
     def close(self) -> None:
@@ -218,6 +237,8 @@ def _read_range(job: _Range, selection: dict, stop: threading.Event) -> _RangeRe
                     _check_piece(pa.Table.from_batches(batches, reader.schema), selection, out)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
             out.unclean = True  # DuckDB's typed scan reads it and says exactly what is wrong
+        if raw.bare_cr:
+            out.unclean = True
     if out.unclean:
         stop.set()
     return out

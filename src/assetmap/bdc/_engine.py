@@ -244,6 +244,11 @@ def _fatal_error(fatal: list[tuple[str, int, str, str, str, str]], inputs: Input
             f"header has {len(header)} (a line cut short, or a comma inside a field without "
             f"quotes?){also}; correct the line, then read the file again")
     place = where(inputs.name(file_path), row=line - 1, column=column or None)
+    if kind == "UNQUOTED VALUE" and column not in NUMERIC:  # "Cable, Inc."9 or ab"c
+        return SchemaError(f"{place}: text after the closing quote of a value, or a quote "
+                           f"inside a value without quotes ({value!r}){also}; quote the "
+                           'whole value, with each quote inside it doubled (""), then read '
+                           "the file again")
     if "ENCODING" in kind or "UNICODE" in kind:
         return SchemaError(f"{place}: the text is not UTF-8 (saved in Windows-1252 or "
                            "Latin-1?); open the file and save it as 'CSV UTF-8', then read "
@@ -341,6 +346,11 @@ cut-short file?): TProtocolException: Invalid data
 
 
 def _split_line(text: str) -> list[str]:
+    """Split a line DuckDB could not read into its fields (plainly at commas if csv cannot)."""
     import csv
 
-    return next(csv.reader([text]))
+    line = text.rstrip("\r\n")
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:  # a carriage return inside an unquoted field (a line cut short)
+        return line.split(",")

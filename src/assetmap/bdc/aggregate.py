@@ -196,9 +196,10 @@ def _aggregate_group(con, files, area, selection, report, columns, rules: RuleSe
     column)`` of each reject code (:func:`assetmap.bdc._counts.rejected_places`).
 
     One query reads every row once (:func:`stream.stream_sql`): one group per location,
-    distinct (area, provider) pairs and exact counts per check code and repair bits. Non-digit
-    GEOIDs are caught on the area keys after aggregation (:func:`common.check_keys`), which
-    spares a regular expression per row.
+    distinct (area, provider) pairs and exact counts per check code and repair bits. A block
+    GEOID that is not 14 or 15 ASCII digits rejects its row, in every engine and in
+    :func:`assetmap.load_bdc` alike (a letter in the block's digits too, which the area key
+    does not show).
     """
     with eng.open_inputs(files, states=selection.get("state_usps")) as inputs:
         if not inputs.files():  # only Parquet partitions of other states
@@ -207,8 +208,8 @@ def _aggregate_group(con, files, area, selection, report, columns, rules: RuleSe
         eng.settle_id_type(con, inputs)
 
         def streamed() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-            rows = eng.checked_sql(eng.source_sql(inputs, columns), digits=False,
-                                   selection=selection, int_ids=inputs.id_type == "BIGINT")
+            rows = eng.checked_sql(eng.source_sql(inputs, columns), selection=selection,
+                                   int_ids=inputs.id_type == "BIGINT")
             sums, pairs, checks, split = stream.stream_areas(con, rows, rules=rules, area=area)
             splits.append(split)
             return sums, pairs, checks
@@ -216,7 +217,7 @@ def _aggregate_group(con, files, area, selection, report, columns, rules: RuleSe
         with eng.damaged_parquet(inputs):
             sums, pairs, checks = eng.run_typed(con, inputs, None, streamed)
             codes = {int(c) for c in checks["_check"] if int(c) in eng.REJECT_REASONS}
-            found = rejected_places(con, inputs, codes, digits=False) if codes else {}
+            found = rejected_places(con, inputs, codes) if codes else {}
     return sums, pairs, checks, found
 
 

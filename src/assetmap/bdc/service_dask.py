@@ -130,7 +130,7 @@ def _checked(part: pd.DataFrame, codes: list[str] | None
     latency = part["low_latency"].astype("Float64")
     tests = [  # (code, rejected): the first that holds wins
         (2, ~_true(tech.isin(list(TECHNOLOGIES)))),
-        (3, ~_true(length.isin([14, 15]))),
+        (3, ~_true(length.isin([14, 15]) & geoid.str.fullmatch("[0-9]+"))),  # ASCII digits
         (4, blank["location_id"]),
         (5, ~_true((down >= 0) & (up >= 0))),
         (6, ~_true(latency.isin([0, 1]))),
