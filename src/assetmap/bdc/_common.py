@@ -20,7 +20,8 @@ from assetmap._report import count_reject, count_repair, get_report
 from assetmap.bdc import _engine as eng
 from assetmap.bdc import _sql as bead
 from assetmap.bdc._checks import BLANKS
-from assetmap.bdc._schema import RESIDENTIAL_CODES
+from assetmap.bdc._frame_numbers import typed_frame
+from assetmap.bdc._schema import NUMERIC, RESIDENTIAL_CODES
 from assetmap.bdc.rules import REQUIRED_KEYS, RuleSet, RulesLike, available_rule_sets, rule_set
 from assetmap.errors import RepairWarning, SchemaError
 
@@ -68,17 +69,20 @@ def integral_speeds(avail: pd.DataFrame) -> bool:
 
 def frame_rows(con: duckdb.DuckDBPyConnection, avail: pd.DataFrame, codes,
                name: str = "avail_frame") -> str:
-    """Register a frame and return SQL for its checked rows (speeds as DOUBLE, exact).
+    """Register a frame and return SQL for its checked rows (numbers as DOUBLE, exact).
 
-    Every row gets its check code (:func:`assetmap.bdc._checks.checked_sql`): a row outside
+    Number columns held as text are read as :func:`~assetmap.bdc._frame_numbers.typed_frame`
+    reads them (an error names the row and column of a value that is not a number, or is
+    out of range; quotes and spaces around a number are a counted repair). Every row gets
+    its check code (:func:`assetmap.bdc._checks.checked_sql`): a row outside
     ``codes`` (compared upper-cased and trimmed) that passed the checks gets the filter's
     code, so that the counts cover every row of the frame; ``_check <= 1`` are the rows to use.
     """
     need_columns(avail)
-    con.register(name, avail[list(eng.BDC_COLUMNS)])
-    types = eng.BDC_TYPES | dict.fromkeys(SPEEDS, "DOUBLE")
+    con.register(name, typed_frame(avail, eng.BDC_COLUMNS))  # text that is no number: named
+    types = eng.BDC_TYPES | dict.fromkeys(NUMERIC, "DOUBLE")  # codes too: never rounded
     typed = ", ".join(f"CAST({c} AS {types[c]}) AS {c}" for c in eng.BDC_COLUMNS)
-    return eng.checked_sql(f"SELECT {typed}, FALSE AS _fixed FROM {name}",
+    return eng.checked_sql(f"SELECT {typed}, _fixed FROM {name}",
                            selection=eng.row_selection(codes=codes))
 
 

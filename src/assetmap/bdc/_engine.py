@@ -48,7 +48,9 @@ __all__ = ["BDC_COLUMNS", "BDC_TYPES", "REJECT_REASONS", "TECHNOLOGIES", "Inputs
            "raise_out_of_range", "resolve_paths", "row_filter", "row_selection", "run_typed",
            "settle_id_type", "source_sql", "state_of_file"]
 
-_NUMBER_TEXT = re.compile(r'^\s*"*\s*[-+]?(\d+\.?\d*|\.\d+)\s*"*\s*$')
+#: a number with quotes or spaces around it, repaired (ASCII only: a full-width digit or a
+#: no-break space is not repaired, the value is named as one that is not a number)
+_NUMBER_TEXT = re.compile(r'^\s*"*\s*[-+]?(\d+\.?\d*|\.\d+)\s*"*\s*$', re.ASCII)
 _RANGE_MARK = "assetmap-out-of-range"
 
 
@@ -185,7 +187,10 @@ def diagnose(con: duckdb.DuckDBPyConnection, inputs: Inputs,
     import duckdb
 
     if _RANGE_MARK in str(error):
-        raise_out_of_range(con, inputs, error)
+        # a file read before may hold text where a number belongs: then it is diagnosed
+        # below, as if the scan had stopped there first
+        with contextlib.suppress(duckdb.ConversionException):
+            raise_out_of_range(con, inputs, error)
     bad: list[tuple[str, int, str, str, str]] = []
     for header, files in inputs.csv_groups.items():
         con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")

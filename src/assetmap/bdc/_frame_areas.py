@@ -40,7 +40,7 @@ from assetmap.bdc._arrow import edge_blanks, in_letters, memory_pool, true_array
 from assetmap.bdc._checks import BLANKS
 from assetmap.bdc._common import SUM_COLUMNS
 from assetmap.bdc._frame_checks import SLICE, check_counts, row_checks
-from assetmap.bdc._frame_levels import _INT_RANGE, number_columns
+from assetmap.bdc._frame_levels import _INT_RANGE, empty_text, number_columns
 from assetmap.bdc._sort import sort_in_parts
 from assetmap.bdc.rules import RuleSet
 
@@ -86,11 +86,13 @@ def _area_sums(avail: pd.DataFrame, codes: Sequence[str] | None, level: str, rul
     names = [*_TEXT, *_INT_RANGE] + (["h3_res8_id"] if level == "h3" else [])
     try:
         table = pa.Table.from_pandas(pd.DataFrame(avail[names]), preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        return None  # e.g. an object column mixing text and integers too large for int64
     nums = number_columns(table)
     if nums is None or any(not _is_text(table.column(c)) for c in names[:4]):
         return None
+    if level == "h3" and empty_text(table.column("h3_res8_id")):
+        return None  # an empty cell is a missing one, as in a file: the SQL path reads so
     n = table.num_rows
     chosen = np.ones(n, dtype=bool)
     check = np.empty(n, dtype=np.int8)

@@ -19,10 +19,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assetmap.bdc import _sql as bead
-from assetmap.bdc._arrow import checked_table, out_of_range, out_of_range_error, true_array
-from assetmap.bdc._checks import filter_code
+from assetmap.bdc._arrow import checked_table, true_array
+from assetmap.bdc._checks import FIX_NUMBER, filter_code
 from assetmap.bdc._counts import counts_frame, rejected_rows
 from assetmap.bdc._frame_levels import _KNOWN, _SPEEDS, _TECH_BIT, _reliable_table
+from assetmap.bdc._frame_numbers import typed_frame
 from assetmap.bdc._schema import BDC_COLUMNS, NUMERIC
 from assetmap.bdc.rules import RuleSet
 from assetmap.errors import SchemaError
@@ -138,7 +139,9 @@ def checked_frame(frame: pd.DataFrame, selection: dict, *, name: str
     >>> kept["business_residential_code"].tolist(), places
     (['R'], {2: [('old', 2, 'technology')]})
     """
-    table = pa.Table.from_pandas(pd.DataFrame(frame[list(BDC_COLUMNS)]), preserve_index=False
+    typed = typed_frame(frame, BDC_COLUMNS, name=name)  # text that is no number: named
+    repaired = typed.pop("_fixed").to_numpy()
+    table = pa.Table.from_pandas(typed, preserve_index=False
                                  ).replace_schema_metadata(None)  # the frame's dtypes: not kept
     for column in BDC_COLUMNS:
         kind = pa.float64() if column in NUMERIC else pa.large_string()
@@ -149,12 +152,12 @@ def checked_frame(frame: pd.DataFrame, selection: dict, *, name: str
             raise SchemaError(f"{name}: column {column!r} cannot be read as "
                               f"{'numbers' if column in NUMERIC else 'text'} ({exc})") from exc
         table = table.set_column(table.schema.get_field_index(column), column, values)
-    found = out_of_range(table)
-    if found is not None:
-        raise out_of_range_error(name, found[0] + 1, found[1], found[2])
     checked = checked_table([table], selection, letters=True, positions=False)
     check = checked.column("_check").to_numpy().astype(np.int64)
     fix = checked.column("_fix").to_numpy().astype(np.int64)
+    number_fixed = repaired & (check == 0)  # a number written with quotes or spaces
+    fix[repaired & (check <= 1)] |= FIX_NUMBER
+    check[number_fixed] = 1
     counts = counts_frame(np.bincount(check * 16 + fix))
     places: dict[int, list[tuple[str, int, str]]] = {}
     down = table.column("max_advertised_download_speed").to_numpy()

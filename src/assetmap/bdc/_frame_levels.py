@@ -130,16 +130,22 @@ def number_columns(table: pa.Table) -> dict[str, np.ndarray] | None:
     return nums
 
 
+def empty_text(column: pa.ChunkedArray) -> bool:
+    """Whether a text column holds an empty value (a file reader reads it as missing)."""
+    return bool(pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) \
+        and bool(pc.any(pc.equal(pc.binary_length(column), 0)).as_py())
+
+
 def code_rows(avail: pd.DataFrame, codes: Sequence[str] | None) -> Coded | None:
     """Check and code the rows of ``avail`` as :func:`eng.checked_sql` does, or return None."""
     try:
         table = pa.Table.from_pandas(pd.DataFrame(avail[list(eng.BDC_COLUMNS)]),
                                      preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        return None  # e.g. an object column mixing text and integers too large for int64
     nums = number_columns(table)
-    if nums is None:
-        return None
+    if nums is None or empty_text(table.column("h3_res8_id")):
+        return None  # an empty cell is a missing one, as in a file: the SQL path reads so
     found = {c: _encode(table, c, sort=c != "business_residential_code")
              for c in ("location_id", "provider_id", "block_geoid", "h3_res8_id",
                        "business_residential_code")}  # sorted: a location's smallest, by code
