@@ -173,3 +173,17 @@ def test_dask_rejects_a_block_geoid_with_a_letter_past_the_area_key(client, tmp_
     pd.testing.assert_frame_equal(got, want)
     assert am.get_report(got)["rejected"] == am.get_report(want)["rejected"]
     assert am.get_report(got)["rejected"]["block_geoid is not a 15-digit block GEOID"] == 1
+
+
+@pytest.mark.slow
+def test_dask_reads_a_row_without_an_h3_cell_like_duckdb(client, tmp_path):
+    """A row with an empty H3 cell at level="h3" (was a raw TypeError in the H3 repair)."""
+    from assetmap.bdc.service_dask import aggregate_bdc_dask
+
+    path = tmp_path / "bdc_01_h3.csv"
+    path.write_text(_HEADER + "\n".join(
+        [_MESSY[0], _MESSY[3], "1,130002,A,1001,40,100,20,1,R,AL,010010201001000,"]) + "\n")
+    got = aggregate_bdc_dask(path, level="h3", blocksize=None)
+    want = am.aggregate_bdc(path, level="h3", engine="duckdb")
+    pd.testing.assert_frame_equal(got, want)
+    assert got["locations"].tolist() == [2]

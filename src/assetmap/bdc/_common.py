@@ -188,16 +188,18 @@ def canonical_h3(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
 
     Examples
     --------
-    >>> cells = pd.DataFrame({"area": [" 8848A2D8C9FFFFF", "8848a2d8c9fffff"]})
+    >>> cells = pd.DataFrame({"area": pd.Series([" 8848A2D8C9FFFFF", "8848a2d8c9fffff",
+    ...                                          pd.NA], dtype=object)})  # as from Dask
     >>> fixed, changed = canonical_h3(cells)
     >>> fixed["area"].tolist(), changed.tolist()
-    (['8848a2d8c9fffff', '8848a2d8c9fffff'], [True, False])
+    (['8848a2d8c9fffff', '8848a2d8c9fffff', <NA>], [True, False, False])
     """
     area = frame["area"].astype(object)
     written = area.notna().to_numpy()
     fixed = area.copy()
     fixed[written] = [str(v).strip(BLANKS).lower() for v in area[written]]
-    changed = written & (fixed.to_numpy() != area.to_numpy())
+    changed = np.zeros(len(area), dtype=bool)  # compared where written (NA is not a cell)
+    changed[written] = fixed.to_numpy()[written] != area.to_numpy()[written]
     return (frame.assign(area=fixed) if changed.any() else frame), changed
 
 
