@@ -111,10 +111,9 @@ def _check_range(values: np.ndarray, column: str, name: str) -> None:
     it always was a rejected row (code 5), in every frame engine.
     """
     low, high = RANGES[column]
-    if column in SPEEDS:
-        low = -np.inf
+    lowest = -np.inf if column in SPEEDS else float(low)
     with np.errstate(invalid="ignore"):
-        outside = np.flatnonzero((values < low) | (values > high) | np.isinf(values))
+        outside = np.flatnonzero((values < lowest) | (values > high) | np.isinf(values))
     if len(outside):
         row = int(outside[0])
         raise out_of_range_error(name, row + 1, column, float(values[row]))
