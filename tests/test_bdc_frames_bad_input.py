@@ -15,7 +15,7 @@ import pytest
 
 import assetmap as am
 from assetmap.errors import RejectedRowsWarning, RepairWarning, SchemaError
-from tests.bdc_fixtures import csv_text, offer, write_csv
+from tests.bdc_fixtures import offer, write_csv
 
 GOOD = [offer("1", 50, 1000, 1000, provider="F1"), offer("2", 40, 300, 10, provider="K1"),
         offer("3", 10, 25, 3, provider="C1")]
@@ -42,10 +42,9 @@ def test_text_that_is_not_a_number_names_row_and_column(tmp_path, column, value)
     with pytest.raises(SchemaError, match=rf"bdc_48_x\.csv, row 3, column '{column}'"):
         am.aggregate_bdc(path)
     old = _text_frame(write_csv(tmp_path / "bdc_48_old.csv", GOOD))
-    for name, read in _frame_readers(old).items():
+    for read in _frame_readers(old).values():
         with pytest.raises(SchemaError, match=rf"row 3, column '{column}'"):
             read(_text_frame(path))
-        assert name
 
 
 @pytest.mark.parametrize("column", COLUMNS)
@@ -117,5 +116,4 @@ def test_text_in_one_file_and_a_number_out_of_range_in_another_names_the_text(tm
 def test_the_text_frame_is_read_as_the_file(tmp_path):
     """The frame of a clean file, read as text, gives the file's areas."""
     path = write_csv(tmp_path / "bdc_48_x.csv", GOOD)
-    assert csv_text(GOOD).count("\n") == 4
     pd.testing.assert_frame_equal(am.service_by_area(_text_frame(path)), am.aggregate_bdc(path))
