@@ -73,7 +73,7 @@ def frame_rows(con: duckdb.DuckDBPyConnection, avail: pd.DataFrame, codes,
 
     Number columns held as text are read as :func:`~assetmap.bdc._frame_numbers.typed_frame`
     reads them (an error names the row and column of a value that is not a number, or is
-    out of range; quotes and spaces around a number are a counted repair). Every row gets
+    out of range; quotes in a number's field are a counted repair). Every row gets
     its check code (:func:`assetmap.bdc._checks.checked_sql`): a row outside
     ``codes`` (compared upper-cased and trimmed) that passed the checks gets the filter's
     code, so that the counts cover every row of the frame; ``_check <= 1`` are the rows to use.

@@ -11,12 +11,11 @@ and checking it after took 14.5 s for 20 M rows; reading in ranges takes 8.5-9.4
 
 The moment a range is not what the typed DuckDB scan accepts (text in a number column, a
 short or long row, text that is not UTF-8, a quoted line end cut by a range, a carriage
-return without a line feed after it) or holds an
-empty line (pyarrow makes it a row of nulls; that scan skips it, as every engine does), the
-whole read returns None and the caller reads with that scan, which names the file, row and
-column or counts the repair. A number outside its column's range raises
-:class:`~assetmap.errors.SchemaError` naming file, row and column: the first such row of the
-files in reading order.
+return without a line feed after it) or holds an empty line (pyarrow makes it a row of
+nulls; that scan skips it, as every engine does), the whole read returns None and the
+caller reads with that scan, which names the file, row and column or counts the repair. A
+number outside its column's range raises :class:`~assetmap.errors.SchemaError` naming file,
+row and column: the first such row of the files in reading order.
 """
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ def checked_frame(frame: pd.DataFrame, selection: dict, *, name: str
     checked = checked_table([table], selection, letters=True, positions=False)
     check = checked.column("_check").to_numpy().astype(np.int64)
     fix = checked.column("_fix").to_numpy().astype(np.int64)
-    number_fixed = repaired & (check == 0)  # a number written with quotes or spaces
+    number_fixed = repaired & (check == 0)  # a number written with quotes in its field
     fix[repaired & (check <= 1)] |= FIX_NUMBER
     check[number_fixed] = 1
     counts = counts_frame(np.bincount(check * 16 + fix))
