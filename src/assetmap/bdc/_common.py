@@ -171,16 +171,11 @@ def canonical_cells(levels: pd.DataFrame, report: dict[str, Any]) -> pd.DataFram
     >>> report["repaired"]
     {'h3_res8_id in capitals or with spaces around it; lower-cased and trimmed (locations)': 1}
     """
-    cells = levels["h3_res8_id"]
-    if not len(cells) or not pd.api.types.is_string_dtype(cells):  # no text: nothing to write
-        return levels
-    fixed = cells.str.strip(BLANKS).str.lower()  # NULL for a value that is not text: kept
-    changed = (cells.notna() & fixed.notna() & (fixed != cells)).to_numpy(
-        dtype=bool, na_value=False)
+    fixed, changed = _fcc_cells(levels["h3_res8_id"])
     if not changed.any():
         return levels
     count_repair(report, H3_REPAIR, int(changed.sum()))
-    return levels.assign(h3_res8_id=cells.where(~changed, fixed))
+    return levels.assign(h3_res8_id=fixed)
 
 
 def canonical_h3(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -194,13 +189,19 @@ def canonical_h3(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     >>> fixed["area"].tolist(), changed.tolist()
     (['8848a2d8c9fffff', '8848a2d8c9fffff', <NA>], [True, False, False])
     """
-    area = frame["area"].astype(object)
-    written = area.notna().to_numpy()
-    fixed = area.copy()
-    fixed[written] = [str(v).strip(BLANKS).lower() for v in area[written]]
-    changed = np.zeros(len(area), dtype=bool)  # compared where written (NA is not a cell)
-    changed[written] = fixed.to_numpy()[written] != area.to_numpy()[written]
+    fixed, changed = _fcc_cells(frame["area"])
     return (frame.assign(area=fixed) if changed.any() else frame), changed
+
+
+def _fcc_cells(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Return H3 cells lower-cased and trimmed as the FCC writes them, and which changed.
+
+    A missing value (NULL, NaN, NA) is no cell and stays as it is.
+    """
+    text = cells.astype("string")
+    fixed = text.str.strip(BLANKS).str.lower()
+    changed = (fixed != text).to_numpy(dtype=bool, na_value=False)
+    return (cells.where(~changed, fixed) if changed.any() else cells), changed
 
 
 def with_codes(rows: pd.DataFrame, codes: Sequence[str] = RESIDENTIAL_CODES) -> pd.DataFrame:

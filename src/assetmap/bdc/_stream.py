@@ -39,9 +39,31 @@ from assetmap.bdc.rules import RuleSet
 if TYPE_CHECKING:  # connections come from _engine.connect, which imports DuckDB
     import duckdb
 
-__all__ = ["split_stream", "stream_areas", "stream_sql"]
+__all__ = ["LOCATION_GROUP", "offer_ctes", "split_stream", "stream_areas", "stream_sql"]
 
 _SERVED = f"m & {bead.SERVED_BIT} > 0"
+
+
+#: one row per location of ``ok`` (:func:`offer_ctes`): its offers' bits OR-ed, its area (the
+#: smallest of its rows') and whether its rows lie in two areas
+LOCATION_GROUP = ("SELECT location_id, bit_or(m) AS mask, min(area) AS area, "
+                  "min(area) <> max(area) AS split FROM ok GROUP BY location_id")
+
+
+def offer_ctes(rows: str, *, rules: RuleSet, area: str, extra: str = "") -> str:
+    """Return the CTEs ``r0`` (every checked row, read once) and ``ok`` (the kept rows).
+
+    ``r0``: ``location_id, provider_id``, ``m`` (the offer's bits under ``rules``) and
+    ``area`` (the SQL ``area`` of the row) for kept rows (NULL for others), ``_check, _fix``
+    and the ``extra`` columns (SQL, each with a leading comma). DuckDB materialises it as a
+    stream to each query that reads it: nothing is stored per row.
+    """
+    return f"""r0 AS MATERIALIZED (
+  SELECT location_id, provider_id,
+    CASE WHEN _check <= 1 THEN {bead.mask_sql(rules)} END AS m,
+    CASE WHEN _check <= 1 THEN {area} END AS area, _check, _fix{extra}
+  FROM ({rows}) AS r),
+ok AS (SELECT location_id, provider_id, m, area FROM r0 WHERE _check <= 1)"""
 
 
 def stream_sql(rows: str, *, rules: RuleSet, area: str, split: bool = False) -> str:
@@ -76,15 +98,8 @@ def stream_sql(rows: str, *, rules: RuleSet, area: str, split: bool = False) -> 
     offers = ("(SELECT ok.location_id, ok.provider_id, ok.m, loc.area FROM ok "
               "JOIN loc USING (location_id))" if split else "ok")
     return f"""
-WITH r0 AS MATERIALIZED (
-  SELECT location_id, provider_id,
-    CASE WHEN _check <= 1 THEN {bead.mask_sql(rules)} END AS m,
-    CASE WHEN _check <= 1 THEN {area} END AS area, _check, _fix
-  FROM ({rows}) AS r),
-ok AS (SELECT location_id, provider_id, m, area FROM r0 WHERE m IS NOT NULL),
-loc AS {"MATERIALIZED " if split else ""}(SELECT location_id, bit_or(m) AS mask,
-          min(area) AS area, min(area) <> max(area) AS split
-        FROM ok GROUP BY location_id),
+WITH {offer_ctes(rows, rules=rules, area=area)},
+loc AS {"MATERIALIZED " if split else ""}({LOCATION_GROUP}),
 p100 AS (SELECT area, count(*) AS providers_100_20_sum FROM (
   SELECT DISTINCT area, location_id, provider_id FROM {offers} AS o WHERE {_SERVED}) AS s
   GROUP BY area),

@@ -20,6 +20,7 @@ from assetmap.bdc import _sql as bead
 from assetmap.bdc._checks import BLANKS_SQL
 from assetmap.bdc._counts import header_repairs, rejected_places, tally
 from assetmap.bdc._schema import RESIDENTIAL_CODES
+from assetmap.bdc._stream import LOCATION_GROUP, offer_ctes
 from assetmap.bdc.rules import RuleSet, RulesLike, rule_set
 
 if TYPE_CHECKING:  # connections come from _engine.connect, which imports DuckDB
@@ -119,13 +120,8 @@ def _scan_sql(checked: str, *, rules: RuleSet, area: str, h3: bool) -> str:
     h3_part = ("\nUNION ALL BY NAME\nSELECT 'h3' AS kind, count(DISTINCT location_id) AS n "
                "FROM r0 WHERE h3_fixed") if h3 else ""
     return f"""
-WITH r0 AS MATERIALIZED (
-  SELECT location_id, provider_id, CASE WHEN _check <= 1 THEN {bead.mask_sql(rules)} END AS m,
-    CASE WHEN _check <= 1 THEN {area} END AS area, _check, _fix{fixed_h3}
-  FROM ({checked}) AS r),
-ok AS (SELECT location_id, provider_id, m, area FROM r0 WHERE _check <= 1)
-SELECT 'loc' AS kind, location_id, min(area) AS area, bit_or(m) AS mask,
-  min(area) <> max(area) AS split FROM ok GROUP BY location_id
+WITH {offer_ctes(checked, rules=rules, area=area, extra=fixed_h3)}
+SELECT 'loc' AS kind, * FROM ({LOCATION_GROUP})
 UNION ALL BY NAME
 SELECT 'prov' AS kind, area, provider_id FROM ok GROUP BY area, provider_id
 UNION ALL BY NAME
